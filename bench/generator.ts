@@ -1,0 +1,593 @@
+/**
+ * `npm run bench:generator`: the generator's own figures (issue 3, "Acceptance"), each against a
+ * peer measured in the same run with the same pinning (server on one CPU, load on another):
+ *
+ * 1. held clients: N clients of every transport held for the measured window (broadcast, 1 msg/s;
+ *    short polls every Δ = 1 s): valid, lost, latency, generator ELU, server CPU, RSS/connection;
+ * 2. deliveries/s one generator core absorbs (WebSocket, SSE) while the run stays valid and keeps
+ *    up, against a bare client (bench/bare-worker.ts) on the same server configuration;
+ * 3. short-poll requests/s at `--poll-interval 0` against autocannon (bench/autocannon.ts) on the
+ *    same `/poll?topic=t0` URL with the same connection count.
+ *
+ * Tables go to stdout as Markdown, progress to stderr. Every figure is measured, none is assumed:
+ * when the server, not the generator, is what stops a ladder, the output says so.
+ *
+ * Usage: `npm run bench:generator [-- --quick] [--parts held,absorb,poll] [--out DIR] …` (--help).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { writeJsonAtomic, type ResultRecord } from '../reports/record.ts';
+import { decodeHistogram, percentiles } from '../reports/histogram.ts';
+import { PushbenchError, validationError } from '../load/errors.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
+import { formatProgress } from '../load/progress.ts';
+import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../load/run-options.ts';
+import { cpuModel, openFilesLimit } from '../load/resources.ts';
+import { runOnce, sourceAddresses, type Progress, type RunSettings } from '../load/runner.ts';
+import { pinSelf, spawnTs, type Spawned } from '../load/spawn.ts';
+import { repoPath } from '../load/tsx.ts';
+import { formatBytes, formatUs } from '../load/units.ts';
+import { publisherTopics } from '../load/workload.ts';
+import type { TransportName } from '../servers/wire.ts';
+import { runAutocannon, type AutocannonFigures } from './autocannon.ts';
+import { runBareClients, type BareResult, type BareTransport } from './bare-clients.ts';
+
+const PARTS = ['held', 'absorb', 'poll'] as const;
+type Part = (typeof PARTS)[number];
+
+const SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'quick', kind: 'bool', help: 'small scale (smoke check, about 2 minutes); figures are not the acceptance figures' },
+  { name: 'parts', kind: 'list', arg: 'LIST', help: 'which comparisons to run', choices: PARTS, default: [...PARTS] },
+  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server (taskset list)', default: '0' },
+  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of every generator (pushbench, bare client, autocannon)', default: '1' },
+  { name: 'held-clients', kind: 'int', arg: 'N', help: 'clients held per transport (part 1; --quick: 1000)', default: 10_000, min: 1 },
+  { name: 'held-topics', kind: 'int', arg: 'N', help: 'topics the held clients spread over, each at 1 msg/s (part 1; 1 makes every second one burst of N deliveries)', default: 100, min: 1 },
+  { name: 'held-window', kind: 'durationMs', arg: 'TIME', help: 'measured hold after the ramp and warm-up (part 1; --quick: 8s)', default: 30_000, min: 1000 },
+  { name: 'ladder-clients', kind: 'int', arg: 'N', help: 'subscribers on the one topic of each ladder step (part 2; --quick: 200)', default: 1000, min: 1 },
+  { name: 'ladder-start', kind: 'number', arg: 'MSG/S', help: 'first rate of the search on the topic (part 2; --quick: 50)', default: 50, min: 1, max: 100_000 },
+  { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 2, min: 0, max: 6 },
+  { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
+  { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (part 3; --quick: 20)', default: 100, min: 1 },
+  { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of part 3 (--quick: 4s)', default: 10_000, min: 1000 },
+  { name: 'no-progress', kind: 'bool', help: 'diagnostic: run pushbench without a progress hook (the runner then skips its per-second percentiles); not how `pushbench run` runs' },
+  { name: 'out', kind: 'string', arg: 'DIR', help: 'where the pushbench result records of the bench are kept', default: '.tmp/bench-generator' },
+]);
+
+/** A delivery rate "keeps up" when it reaches this share of what the server offered. */
+const KEEP_UP = 0.95;
+/** A server above this share of its core is what limits the step, not the client. */
+const SERVER_BOUND_PCT = 90;
+
+interface Config {
+  parts: Part[];
+  quick: boolean;
+  serverCpus: string;
+  loadCpus: string;
+  heldClients: number;
+  heldWindowMs: number;
+  heldTopics: number;
+  ladderClients: number;
+  ladderStartRate: number;
+  ladderRefine: number;
+  ladderWindowMs: number;
+  pollConnections: number;
+  pollWindowMs: number;
+  out: string;
+  progress: boolean;
+}
+
+function parseConfig(argv: string[]): Config | 'help' {
+  const p = parseOptions(argv, SPECS);
+  if (p.help) return 'help';
+  const problems = [...p.problems];
+  if (p.positionals.length) problems.push(`unexpected argument(s): ${p.positionals.join(' ')}`);
+  const v = p.values;
+  const quick = Boolean(v.quick);
+  const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const pick = <T>(name: string, full: T, small: T): T => (quick && !given(name) ? small : full);
+  const cfg: Config = {
+    parts: v.parts as Part[],
+    quick,
+    serverCpus: v.serverCpus as string,
+    loadCpus: v.loadCpus as string,
+    heldClients: pick('held-clients', v.heldClients as number, 1000),
+    heldWindowMs: pick('held-window', v.heldWindow as number, 8000),
+    heldTopics: pick('held-topics', v.heldTopics as number, 10),
+    ladderClients: pick('ladder-clients', v.ladderClients as number, 200),
+    ladderStartRate: pick('ladder-start', v.ladderStart as number, 50),
+    ladderRefine: pick('ladder-refine', v.ladderRefine as number, 0),
+    ladderWindowMs: pick('ladder-window', v.ladderWindow as number, 4000),
+    pollConnections: pick('poll-connections', v.pollConnections as number, 20),
+    pollWindowMs: pick('poll-window', v.pollWindow as number, 4000),
+    out: v.out as string,
+    progress: !v.noProgress,
+  };
+  if (problems.length) throw validationError(problems, 'bench:generator: invalid options');
+  return cfg;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number | null) => (n === null ? 'unknown' : `${n.toFixed(0)} %`);
+const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+
+/**
+ * RunSettings for one pushbench run, built exactly as `pushbench run` builds them (same option
+ * table, same validator), so the bench measures what users run.
+ */
+function runSettings(cfg: Config, transport: TransportName, name: string, flags: Record<string, string>): RunSettings {
+  const argv = [
+    '--transport', transport, '--server-cpus', cfg.serverCpus, '--load-cpus', cfg.loadCpus, '--workers', '1', '--out', cfg.out,
+    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]),
+  ];
+  const parsed = parseOptions(argv, RUN_OPTION_SPECS);
+  const problems = [...parsed.problems];
+  const s = loadSettings(parsed.values, transport, problems);
+  if (problems.length) throw validationError(problems, `bench:generator: settings of ${name}`);
+  s.name = name;
+  // Each connection is one open file in the server too: let the cap admit every client.
+  s.serverArgs = ['--max-connections', String(s.clients + 1000)];
+  return s;
+}
+
+/** The `serve` arguments runOnce gives its child server for `s` (load/runner.ts, step 1). */
+function serveArgs(s: RunSettings): string[] {
+  return [
+    '--port', '0', '--host', '127.0.0.1',
+    '--rate', String(s.workload === 'chat' ? 0 : s.ratePerS),
+    '--payload', String(s.payloadBytes),
+    '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
+    '--ring', String(s.ringSize),
+    '--delay', String(s.serverDelayMs),
+    ...(s.serverArgs ?? []),
+  ];
+}
+
+/** The reference server for a peer generator: same arguments and pinning as runOnce's child. */
+function startPeerServer(s: RunSettings): Promise<Spawned> {
+  return spawnTs(repoPath('servers/serve.ts'), serveArgs(s), {
+    cpus: s.serverCpus,
+    ready: /^pushbench listening on (http:\/\/\S+)/,
+    what: 'the reference server',
+  });
+}
+
+function cpusAllowed(pid: number | 'self'): string {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Pinning seen from /proc, per role (what taskset actually did, not what was asked). */
+const pinning = { server: new Set<string>(), generator: new Set<string>(), autocannon: new Set<string>() };
+
+let lastProgressS = -1;
+async function pushbench(cfg: Config, s: RunSettings): Promise<ResultRecord> {
+  log(`· pushbench ${s.name}: ${s.clients} ${s.transport} clients, ${s.ratePerS} msg/s per topic, ${(s.durationMs / 1000).toFixed(0)} s (warm-up ${(s.warmupMs / 1000).toFixed(0)} s)`);
+  lastProgressS = -1;
+  const record = await runOnce(s, {
+    log: (line) => {
+      const pid = /server: pid (\d+)/.exec(line)?.[1];
+      if (pid) pinning.server.add(cpusAllowed(Number(pid)));
+      pinning.generator.add(cpusAllowed('self'));
+    },
+    onProgress: !cfg.progress ? undefined : (p: Progress) => {
+      const sec = Math.floor(p.elapsedS);
+      if (sec % 5 === 0 && sec !== lastProgressS) {
+        lastProgressS = sec;
+        log(`  ${formatProgress(p)}`);
+      }
+    },
+  });
+  writeJsonAtomic(join(cfg.out, `${fileSafe(s.name)}.json`), record);
+  if (!record.valid) for (const r of record.invalidReasons) log(`  INVALID: ${r}`);
+  return record;
+}
+
+/** Seconds of the measured window. */
+const measuredS = (r: ResultRecord) => (r.config.durationMs - r.config.warmupMs) / 1000;
+/** Server CPU over the measured window, % of one core. */
+const serverCpuPct = (r: ResultRecord) => (r.server ? (100 * r.server.cpuUs) / 1e6 / measuredS(r) : null);
+/** Mean CPU of the generator process over the measured seconds, % of one core (timeline). */
+function generatorCpuPct(r: ResultRecord): number | null {
+  const from = r.config.warmupMs / 1000;
+  const to = r.config.durationMs / 1000;
+  const pts = r.timeline.filter((p) => p.tS > from && p.tS <= to);
+  return pts.length ? pts.reduce((a, p) => a + p.generatorCpuPct, 0) / pts.length : null;
+}
+const eluMean = (r: ResultRecord) => r.generator.workers.reduce((a, w) => a + w.eluMean, 0) / Math.max(1, r.generator.workers.length);
+const errorsText = (r: ResultRecord) => Object.entries(r.counters.errors).map(([k, n]) => `${k}×${n}`).join(' ') || '0';
+
+// ───────────────────────────── 1. held clients ─────────────────────────────
+
+interface HeldRow { transport: TransportName; record: ResultRecord }
+
+function heldPlan(cfg: Config): RunSettings[] {
+  const arrival = 2000;
+  const rampMs = (cfg.heldClients / arrival) * 1000;
+  // Connecting thousands of clients is the generator's heaviest moment: give it time to settle.
+  const warmupMs = Math.ceil((rampMs + 8000) / 1000) * 1000;
+  return (['ws', 'sse', 'long-poll', 'short-poll'] as const).map((transport) =>
+    runSettings(cfg, transport, `held-${transport}-${cfg.heldClients}`, {
+      clients: String(cfg.heldClients), workload: 'broadcast', topics: String(cfg.heldTopics), rate: '1', payload: '64',
+      'poll-interval': '1000ms', 'arrival-rate': `${arrival}/s`,
+      warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.heldWindowMs}ms`,
+    }));
+}
+
+async function heldClients(cfg: Config, plan: RunSettings[]): Promise<HeldRow[]> {
+  const rows: HeldRow[] = [];
+  for (const s of plan) rows.push({ transport: s.transport, record: await pushbench(cfg, s) });
+  return rows;
+}
+
+function printHeld(cfg: Config, rows: HeldRow[]): void {
+  out(`### 1. ${int(cfg.heldClients)} clients of each transport held for ${(cfg.heldWindowMs / 1000).toFixed(0)} s`);
+  out();
+  const perTopic = Math.round(cfg.heldClients / cfg.heldTopics);
+  out(`broadcast over ${cfg.heldTopics} topic${cfg.heldTopics > 1 ? 's' : ''} (${int(perTopic)} clients each), 1 msg/s per topic, 64 B payload: ${int(cfg.heldClients)} deliveries/s${cfg.heldTopics > 1 ? ', published in ' + cfg.heldTopics + ' staggered bursts of ' + int(perTopic) + ' rather than one burst of ' + int(cfg.heldClients) : ' in one burst a second'}; short poll Δ = 1 s; clients arrive at 2,000/s; the ramp and 8 s after it are warm-up, not measured; one generator worker thread on one core.`);
+  out();
+  out('| transport | valid | open (max) | delivered | lost | dup | p50 | p99 | gen ELU mean / max | gen CPU | server CPU | server RSS/conn | errors |');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const { transport, record: r } of rows) {
+    const s = r.summary;
+    out(`| ${transport} | ${s.valid ? 'yes' : 'NO'} | ${int(r.server?.openConnectionsMax ?? 0)} | ${int(s.delivered)} | ${s.lost} | ${s.duplicates} | ${formatUs(s.latencyUs.p50)} | ${formatUs(s.latencyUs.p99)} | ${(eluMean(r) * 100).toFixed(0)} % / ${(r.generator.eluMax * 100).toFixed(0)} % | ${pct(generatorCpuPct(r))} | ${pct(serverCpuPct(r))} | ${s.serverRssBytesPerConnection === null ? 'unknown' : formatBytes(s.serverRssBytesPerConnection)} | ${errorsText(r)} |`);
+  }
+  for (const { record: r } of rows) for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
+  const ok = rows.every(({ record: r }) => r.valid && r.summary.lost === 0 && r.summary.delivered > 0);
+  out();
+  out(`Held-clients acceptance (valid, 0 lost, every transport): **${ok ? 'met' : 'NOT met'}**`);
+  out();
+}
+
+// ─────────────────────── 2. deliveries/s one core absorbs ───────────────────────
+
+type Side = 'pushbench' | 'bare';
+
+/** One measurement of one side at one offered rate. */
+interface Step {
+  side: Side;
+  ratePerS: number;
+  offeredPerS: number;
+  achievedPerS: number;
+  keepsUp: boolean;
+  /** generator process and server process CPU over the window, % of one core */
+  genCpuPct: number | null;
+  serverPct: number | null;
+  /** the generator thread's event-loop utilization: worst second, and mean over the window */
+  elu: number;
+  eluMean: number;
+  lost: number;
+  dropped: number;
+  p99Us: number | null;
+  valid: boolean;
+  invalidReasons: string[];
+}
+
+interface Absorbed { transport: BareTransport; steps: Step[] }
+
+/**
+ * The settings every step of one transport shares (validated once, before this process pins
+ * itself); a step only changes the publisher's rate and the ring (see {@link atRate}).
+ */
+function absorbTemplate(cfg: Config, transport: BareTransport): RunSettings {
+  const arrival = 2000;
+  const warmupMs = Math.ceil(((cfg.ladderClients / arrival) * 1000 + 3000) / 1000) * 1000;
+  return runSettings(cfg, transport, `absorb-${transport}`, {
+    clients: String(cfg.ladderClients), workload: 'broadcast', topics: '1', rate: String(cfg.ladderStartRate), payload: '64',
+    'arrival-rate': `${arrival}/s`, warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.ladderWindowMs}ms`,
+  });
+}
+
+function atRate(t: RunSettings, ratePerS: number): RunSettings {
+  // A ring holding two seconds of the topic, so a resume after a hiccup can catch up.
+  return { ...t, name: `${t.name}-${t.clients}x${ratePerS}`, ratePerS, ringSize: Math.max(t.ringSize, Math.ceil(2 * ratePerS)) };
+}
+
+async function bareStep(cfg: Config, s: RunSettings): Promise<Step> {
+  const server = await startPeerServer(s);
+  try {
+    pinning.server.add(cpusAllowed(server.pid));
+    pinning.generator.add(cpusAllowed('self'));
+    log(`· bare ${s.transport}: ${s.clients} clients × ${s.ratePerS} msg/s, server pid ${server.pid}`);
+    let r: BareResult;
+    try {
+      r = await runBareClients({
+      transport: s.transport as BareTransport,
+      baseUrl: server.url,
+      clients: s.clients,
+      topics: s.topics,
+      localAddresses: sourceAddresses('127.0.0.1', s.clients),
+      connectConcurrency: 200,
+      warmupMs: 3000,
+      measureMs: cfg.ladderWindowMs,
+      serverPid: server.pid,
+      });
+    } catch (err) {
+      // A bare client that never reports (its thread starved) did not keep up; say so, go on.
+      log(`  bare ${s.transport}: ${(err as Error).message}`);
+      return {
+        side: 'bare', ratePerS: s.ratePerS, offeredPerS: s.clients * s.ratePerS, achievedPerS: 0, keepsUp: false,
+        genCpuPct: null, serverPct: null, elu: 1, eluMean: 1, lost: 0, dropped: s.clients, p99Us: null, valid: true,
+        invalidReasons: [`bare client gave no result (${(err as Error).message})`],
+      };
+    }
+    const offeredPerS = s.clients * s.ratePerS;
+    const achievedPerS = r.count / r.measuredS;
+    log(`  bare ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, ELU ${(r.elu * 100).toFixed(0)} %, ${r.dropped} dropped, ${r.failed} failed`);
+    return {
+      side: 'bare', ratePerS: s.ratePerS, offeredPerS, achievedPerS,
+      keepsUp: achievedPerS >= KEEP_UP * offeredPerS && r.failed === 0 && r.dropped === 0,
+      genCpuPct: r.generatorCpuUs === null ? null : (100 * r.generatorCpuUs) / 1e6 / r.measuredS,
+      serverPct: r.serverCpuUs === null ? null : (100 * r.serverCpuUs) / 1e6 / r.measuredS,
+      elu: r.eluMax, eluMean: r.elu, lost: 0, dropped: r.dropped + r.failed, p99Us: null, valid: true, invalidReasons: [],
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function pushbenchStep(cfg: Config, s: RunSettings): Promise<Step> {
+  const record = await pushbench(cfg, s);
+  const offeredPerS = s.clients * s.ratePerS;
+  const achievedPerS = record.summary.deliveriesPerS;
+  log(`  pushbench ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, valid ${record.valid}, lost ${record.summary.lost}, ELU max ${(record.generator.eluMax * 100).toFixed(0)} %`);
+  return {
+    side: 'pushbench', ratePerS: s.ratePerS, offeredPerS, achievedPerS,
+    keepsUp: record.valid && record.complete && record.summary.lost === 0 && achievedPerS >= KEEP_UP * offeredPerS,
+    genCpuPct: generatorCpuPct(record), serverPct: serverCpuPct(record), elu: record.generator.eluMax, eluMean: eluMean(record),
+    lost: record.summary.lost, dropped: record.counters.reconnects, p99Us: record.summary.latencyUs.p99,
+    valid: record.valid, invalidReasons: record.invalidReasons,
+  };
+}
+
+/**
+ * The highest rate at which `measure` keeps up: from `startRate`, double while it keeps up (halve
+ * while it does not), then bisect (geometrically) `refine` times between the best passing and the
+ * lowest failing rate. Every measurement is returned, in the order taken.
+ */
+async function search(startRate: number, maxRate: number, refine: number, measure: (ratePerS: number) => Promise<Step>): Promise<Step[]> {
+  const steps: Step[] = [];
+  const round = (r: number) => Math.max(1, Math.round(r));
+  let pass: number | undefined;
+  let fail: number | undefined;
+  let rate = round(startRate);
+  for (;;) {
+    const st = await measure(rate);
+    steps.push(st);
+    if (st.keepsUp) pass = Math.max(pass ?? 0, rate);
+    else fail = Math.min(fail ?? Infinity, rate);
+    if (pass !== undefined && fail !== undefined) break;
+    if (st.keepsUp && rate >= maxRate) return steps;
+    if (!st.keepsUp && rate <= 1) return steps;
+    rate = st.keepsUp ? Math.min(maxRate, rate * 2) : round(rate / 2);
+  }
+  for (let i = 0; i < refine; i++) {
+    const mid = round(Math.sqrt(pass! * fail!));
+    if (mid <= pass! || mid >= fail!) break;
+    const st = await measure(mid);
+    steps.push(st);
+    if (st.keepsUp) pass = mid;
+    else fail = mid;
+  }
+  return steps;
+}
+
+async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]> {
+  const results: Absorbed[] = [];
+  for (const t of templates) {
+    const transport = t.transport as BareTransport;
+    const pb = await search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, (r) => pushbenchStep(cfg, atRate(t, r)));
+    // The bare client starts where pushbench stopped keeping up: it is expected to go further.
+    const pbFail = pb.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
+    const bareStart = pbFail.length ? Math.min(...pbFail) : cfg.ladderStartRate;
+    const bare = await search(bareStart, MAX_RATE, cfg.ladderRefine, (r) => bareStep(cfg, atRate(t, r)));
+    results.push({ transport, steps: [...pb, ...bare] });
+  }
+  return results;
+}
+
+/** Highest rate the server's publisher is asked for (the `--rate` limit of pushbench run). */
+const MAX_RATE = 100_000;
+
+/** The best keep-up figure of a side; `failedAt` is the lowest offered rate it failed at, if any. */
+function best(steps: Step[], side: Side): { perS: number; failedAt: Step | undefined } {
+  const mine = steps.filter((x) => x.side === side);
+  const perS = Math.max(0, ...mine.filter((x) => x.keepsUp).map((x) => x.achievedPerS));
+  const failed = mine.filter((x) => !x.keepsUp).sort((a, b) => a.offeredPerS - b.offeredPerS);
+  return { perS, failedAt: failed[0] };
+}
+
+/** Why a side failed to keep up at a step: the server's core was full, or the client fell behind. */
+const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.serverPct >= SERVER_BOUND_PCT ? 'server' : 'client');
+
+const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
+
+function printAbsorb(cfg: Config, results: Absorbed[]): { transport: string; pb: number; bare: number; note: string }[] {
+  out(`### 2. Deliveries per second one generator core absorbs`);
+  out();
+  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times. **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`) must stay valid, lose nothing and deliver ≥ ${KEEP_UP * 100} % of the offer. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams) must deliver ≥ ${KEEP_UP * 100} % with no connection lost. Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
+  const summary: { transport: string; pb: number; bare: number; note: string }[] = [];
+  for (const { transport, steps } of results) {
+    out();
+    out(`**${transport}**`);
+    out();
+    out('| generator | offered/s | delivered/s | keeps up | valid | lost | reconnects | p99 | ELU mean / max | gen CPU | CPU/delivery | server CPU |');
+    out('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    const sorted = [...steps].sort((a, b) => (a.side === b.side ? a.offeredPerS - b.offeredPerS : a.side === 'pushbench' ? -1 : 1));
+    for (const x of sorted) {
+      out(`| ${x.side} | ${int(x.offeredPerS)} | ${int(x.achievedPerS)} | ${x.keepsUp ? 'yes' : `no (${limitOf(x)})`} | ${x.side === 'bare' ? '–' : x.valid ? 'yes' : 'NO'} | ${x.side === 'bare' ? '–' : x.lost} | ${x.dropped} | ${x.p99Us === null ? '–' : formatUs(x.p99Us)} | ${(x.eluMean * 100).toFixed(0)} % / ${(x.elu * 100).toFixed(0)} % | ${pct(x.genCpuPct)} | ${usPer(x.genCpuPct, x.achievedPerS)} | ${pct(x.serverPct)} |`);
+    }
+    out();
+    for (const x of sorted) for (const r of x.invalidReasons) out(`- ${x.side} at ${int(x.offeredPerS)}/s: ${r}`);
+    const pb = best(steps, 'pushbench');
+    const bare = best(steps, 'bare');
+    const notes: string[] = [];
+    for (const [name, b] of [['pushbench', pb], ['the bare client', bare]] as const) {
+      if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(MAX_RATE)} msg/s limit): its figure is a lower bound`);
+      else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
+    }
+    out(`${transport}: pushbench absorbs **${int(pb.perS)}** deliveries/s on one core, the bare client **${int(bare.perS)}**: ratio **${ratio(pb.perS, bare.perS)}** (goal ≥ 0.85).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
+    summary.push({ transport, pb: pb.perS, bare: bare.perS, note: notes.join('; ') });
+  }
+  out();
+  return summary;
+}
+
+// ─────────────────────── 3. short-poll requests/s vs autocannon ───────────────────────
+
+interface PollFigures { record: ResultRecord; ac: AutocannonFigures; pbPerS: number }
+
+function pollPlan(cfg: Config): RunSettings {
+  const warmupMs = 4000;
+  return runSettings(cfg, 'short-poll', `poll0-${cfg.pollConnections}c`, {
+    clients: String(cfg.pollConnections), workload: 'broadcast', topics: '1', rate: '1', payload: '64',
+    'poll-interval': '0', 'arrival-rate': '1000/s', warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.pollWindowMs}ms`,
+  });
+}
+
+async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures> {
+  const record = await pushbench(cfg, s);
+  const pbPerS = record.counters.requests / measuredS(record);
+  log(`  pushbench short-poll Δ=0: ${int(pbPerS)} requests/s`);
+  const server = await startPeerServer(s);
+  try {
+    pinning.server.add(cpusAllowed(server.pid));
+    log(`· autocannon: ${cfg.pollConnections} connections on ${server.url}/poll?topic=t0, pinned to CPU ${cfg.loadCpus}`);
+    const ac = await runAutocannon(`${server.url}/poll?topic=t0`, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
+    pinning.autocannon.add(ac.cpusAllowed);
+    log(`  autocannon: ${int(ac.requestsPerS)} requests/s`);
+    return { record, ac, pbPerS };
+  } finally {
+    await server.stop();
+  }
+}
+
+function printPoll(cfg: Config, f: PollFigures): void {
+  const r = f.record;
+  const req = percentiles(decodeHistogram(r.histograms.requestRawUs));
+  const pbServer = serverCpuPct(r);
+  const acS = f.ac.durationS;
+  const acServer = f.ac.serverCpuUs === null ? null : (100 * f.ac.serverCpuUs) / 1e6 / acS;
+  const acGen = f.ac.generatorCpuUs === null ? null : (100 * f.ac.generatorCpuUs) / 1e6 / acS;
+  const pbGen = generatorCpuPct(r);
+  const perReq = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${((cpuPct / 100) * 1e6 / perS).toFixed(1)} µs`);
+  out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
+  out();
+  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), \`GET /poll?topic=t0\` (pushbench adds its resume cursor \`&since=…&epoch=…\`), server publishing 1 msg/s; measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.`);
+  out();
+  out('| generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out(`| pushbench (valid: ${r.valid ? 'yes' : 'NO'}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
+  out(`| autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${perReq(acGen, f.ac.requestsPerS)} | ${pct(acServer)} |`);
+  out();
+  out('(autocannon reports latency in whole milliseconds.)');
+  for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
+  const serverBound = (pbServer ?? 0) >= SERVER_BOUND_PCT && (acServer ?? 0) >= SERVER_BOUND_PCT;
+  out();
+  out(`short poll: pushbench / autocannon = **${ratio(f.pbPerS, f.ac.requestsPerS)}** (goal ≥ 1.0).${serverBound ? ` Note: the server's core was saturated in both runs (${pct(pbServer)}, ${pct(acServer)}), so this ratio compares the server's answers to two clients, not the generators' peaks; the CPU each generator spends per request is the generator figure.` : ''}`);
+  out();
+}
+
+// ───────────────────────────── conditions and main ─────────────────────────────
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+function conditions(cfg: Config, startedAt: Date, endedAt: Date, loadAtStart: string): string[] {
+  const git = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: repoPath('.'), encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+  const limit = openFilesLimit();
+  const seen = (set: Set<string>, asked: string) => (set.size ? [...set].join(', ') : `${asked} (asked)`);
+  return [
+    `- date: ${startedAt.toISOString()} – ${endedAt.toISOString()} (${((endedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min)${cfg.quick ? ' — **--quick: smoke scale, not the acceptance figures**' : ''}`,
+    `- CPU: ${cpuModel()}, ${os.cpus().length} cores; Linux ${kernel}; open files ${limit ? `${limit.soft}/${limit.hard}` : 'unknown'} (soft/hard)`,
+    `- pinning (from /proc Cpus_allowed_list): server CPU ${seen(pinning.server, cfg.serverCpus)}; pushbench and bare client CPU ${seen(pinning.generator, cfg.loadCpus)}; autocannon CPU ${seen(pinning.autocannon, cfg.loadCpus)}`,
+    `- machine load average (1/5/15 min) before the bench: ${loadAtStart}; after: ${loadAverage()}`,
+    `- Node ${process.version}; ws, undici, autocannon as locked in package-lock.json; pushbench ${git}`,
+    ...(cfg.progress ? [] : ['- **--no-progress (diagnostic)**: pushbench ran without its live progress hook, unlike `pushbench run`']),
+    `- loopback only (127.0.0.1, sources spread over 127.0.0.x); every server a fresh \`pushbench serve\` child with the same arguments for pushbench and its peer`,
+  ];
+}
+
+async function main(argv: string[]): Promise<number> {
+  let cfg: Config | 'help';
+  try {
+    cfg = parseConfig(argv);
+  } catch (err) {
+    if (err instanceof PushbenchError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (cfg === 'help') {
+    process.stdout.write(formatHelp('npm run bench:generator -- [options]', 'The generator\'s acceptance figures (issue 3), each against a peer in the same run and pinning.', SPECS));
+    return 0;
+  }
+  mkdirSync(cfg.out, { recursive: true });
+  // Every run's settings are built and validated before anything runs (and before this process
+  // pins itself, which narrows what load/resources.ts cpuCount() sees to the load CPUs).
+  let plans: { held?: RunSettings[]; absorb?: RunSettings[]; poll?: RunSettings };
+  try {
+    plans = {
+      held: cfg.parts.includes('held') ? heldPlan(cfg) : undefined,
+      absorb: cfg.parts.includes('absorb') ? (['ws', 'sse'] as const).map((t) => absorbTemplate(cfg, t)) : undefined,
+      poll: cfg.parts.includes('poll') ? pollPlan(cfg) : undefined,
+    };
+  } catch (err) {
+    if (err instanceof PushbenchError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (!pinSelf(cfg.loadCpus)) log(`warning: could not pin this process to CPU ${cfg.loadCpus} (taskset missing?); figures are unpinned`);
+  const startedAt = new Date();
+  const loadAtStart = loadAverage();
+  log(`bench:generator${cfg.quick ? ' --quick' : ''}: parts ${cfg.parts.join(', ')}; server CPU ${cfg.serverCpus}, load CPU ${cfg.loadCpus}`);
+
+  const held = plans.held ? await heldClients(cfg, plans.held) : undefined;
+  const absorbed = plans.absorb ? await absorb(cfg, plans.absorb) : undefined;
+  const poll = plans.poll ? await pollPeak(cfg, plans.poll) : undefined;
+  const endedAt = new Date();
+
+  out();
+  out(`## pushbench generator benchmark${cfg.quick ? ' (--quick smoke scale)' : ''}`);
+  out();
+  if (held) printHeld(cfg, held);
+  const abs = absorbed ? printAbsorb(cfg, absorbed) : [];
+  if (poll) printPoll(cfg, poll);
+  if (abs.length || poll) {
+    out('### Ratios (same run, same pinning)');
+    out();
+    out('| comparison | pushbench | peer | ratio | goal |');
+    out('|---|---:|---:|---:|---:|');
+    for (const a of abs) out(`| ${a.transport} deliveries/s on one core vs bare client | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
+    if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
+    out();
+  }
+  out('### Conditions');
+  out();
+  for (const line of conditions(cfg, startedAt, endedAt, loadAtStart)) out(line);
+  out();
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof PushbenchError)) throw err;
+  process.stderr.write(`bench:generator: ${err.message}\n`);
+  process.exitCode = 1;
+}

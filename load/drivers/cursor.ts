@@ -1,0 +1,107 @@
+/**
+ * The resume cursor of one client (servers/wire.ts cursor rules) and the decoding of what the
+ * server pushes: messages, gap notices and poll answers, turned into {@link ClientEvents} calls.
+ *
+ * Hot path: one JSON.parse per message (or per poll answer); no other allocation; never throws —
+ * anything not understood is counted as error `BAD_MESSAGE`.
+ */
+import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
+import { decodeMessage, sseEventId } from '../../servers/wire.ts';
+import type { ClientEvents } from './types.ts';
+
+/** Error code counted for a frame, event or answer that is not contract JSON. */
+export const BAD_MESSAGE = 'BAD_MESSAGE';
+
+export class Cursor {
+  /** Epoch of the last message or answer seen; undefined before the first. */
+  epoch: string | undefined;
+  /** Highest seq seen in {@link epoch} (what `since=` resumes from); undefined before the first. */
+  seq: number | undefined;
+
+  /** {@link epoch} URL-encoded, kept so a poll's query costs no encoding. */
+  private epochParam = '';
+
+  constructor(private readonly events: ClientEvents) {}
+
+  /** `&since=S&epoch=E` to append to a query, or `''` before anything was seen ("from now on"). */
+  query(): string {
+    if (this.seq === undefined || this.epoch === undefined) return '';
+    return `&since=${this.seq}&epoch=${this.epochParam}`;
+  }
+
+  /** The SSE `Last-Event-ID` to resume with (`<epoch>:<seq>`), or undefined before the first message. */
+  lastEventId(): string | undefined {
+    if (this.seq === undefined || this.epoch === undefined) return undefined;
+    return sseEventId(this.epoch, this.seq);
+  }
+
+  /** Move the cursor to (epoch, seq): forwards within an epoch, anywhere on an epoch change. */
+  advance(epoch: string, seq: number): void {
+    if (epoch !== this.epoch) {
+      this.setEpoch(epoch);
+      this.seq = seq;
+    } else if (this.seq === undefined || seq > this.seq) {
+      this.seq = seq;
+    }
+  }
+
+  private setEpoch(epoch: string): void {
+    this.epoch = epoch;
+    this.epochParam = encodeURIComponent(epoch);
+  }
+
+  /** One pushed text that is a message (WebSocket frame or SSE `message` data). */
+  message(text: string, recvUs: number): void {
+    const msg = decodeMessage(text);
+    if (msg === undefined) {
+      this.events.error(BAD_MESSAGE);
+      return;
+    }
+    this.advance(msg.epoch, msg.seq);
+    this.events.message(msg, recvUs);
+  }
+
+  /** One pushed text that is a message or a {@link GapNotice} (a WebSocket text frame). */
+  frame(text: string, recvUs: number): void {
+    // Messages never contain `"type":`, so this test costs one scan and no parse.
+    if (text.includes('"type":"gap"')) this.gap(text);
+    else this.message(text, recvUs);
+  }
+
+  /** A {@link GapNotice} JSON text: reports the gap and resumes after it. */
+  gap(text: string): void {
+    let notice: GapNotice;
+    try {
+      notice = JSON.parse(text) as GapNotice;
+    } catch {
+      this.events.error(BAD_MESSAGE);
+      return;
+    }
+    if (typeof notice.epoch === 'string' && typeof notice.to === 'number') this.advance(notice.epoch, notice.to);
+    this.events.gap();
+  }
+
+  /**
+   * A `/poll` or `/long-poll` answer body: emits each message, then `gap()` if the answer says so,
+   * and moves the cursor to the answer's `next`. Returns true when the answer held no message, and
+   * undefined (after counting `BAD_MESSAGE`) when the body is not a {@link PollAnswer}.
+   */
+  answer(body: string, recvUs: number): boolean | undefined {
+    let a: PollAnswer;
+    try {
+      a = JSON.parse(body) as PollAnswer;
+    } catch {
+      a = undefined as unknown as PollAnswer;
+    }
+    if (typeof a !== 'object' || a === null || typeof a.epoch !== 'string' || typeof a.next !== 'number' || !Array.isArray(a.messages)) {
+      return undefined;
+    }
+    const messages: WireMessage[] = a.messages;
+    for (let i = 0; i < messages.length; i++) this.events.message(messages[i], recvUs);
+    if (a.gap) this.events.gap();
+    // `next` rules over the messages' seqs: on a reset it may be lower than what we had.
+    if (a.epoch !== this.epoch) this.setEpoch(a.epoch);
+    this.seq = a.next;
+    return messages.length === 0;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * undici plumbing shared by the HTTP transports (SSE, long poll, short poll): one keep-alive
+ * connection per client (pipelining 1) with counted sockets, a reusable body-collecting request,
+ * and `POST /publish` on a second, lazily opened connection.
+ *
+ * The request handlers use undici's raw dispatch handler interface (onConnect/onHeaders/onData/
+ * onComplete/onError): it is what undici's Client runs natively, so a response costs no header
+ * object and no body stream — the hot path of a poll is one Buffer per chunk and one JSON.parse.
+ */
+import { Client as UndiciClient } from 'undici';
+import type { Dispatcher } from 'undici';
+import { codeOf } from '../errors.ts';
+import { nowUs } from '../../servers/wire.ts';
+import { BaseClient } from './client-base.ts';
+import { BAD_MESSAGE } from './cursor.ts';
+import { SocketCounter, countingConnector } from './sockets.ts';
+import type { ClientEvents, ClientSpec } from './types.ts';
+
+/** Error code for a non-2xx HTTP status. */
+export function httpStatusCode(status: number): string {
+  return `HTTP_${status}`;
+}
+
+/** Options of one keep-alive connection; times in ms, 0 disables a timeout. */
+export interface HttpConnectionOptions {
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** how long an idle keep-alive socket is kept when the server gives no hint */
+  keepAliveTimeoutMs?: number;
+  /** called with the TCP connect time of each new socket (omit when "connected" means later) */
+  onConnected?: (connectUs: number) => void;
+}
+
+/** An undici Client on `spec.baseUrl` from `spec.localAddress`, its sockets counted in `sockets`. */
+export function openHttpConnection(spec: ClientSpec, sockets: SocketCounter, opts: HttpConnectionOptions): UndiciClient {
+  return new UndiciClient(spec.baseUrl, {
+    pipelining: 1,
+    localAddress: spec.localAddress,
+    connect: countingConnector(sockets, opts.onConnected),
+    headersTimeout: opts.headersTimeoutMs,
+    bodyTimeout: opts.bodyTimeoutMs,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 10_000,
+  });
+}
+
+/** Result of one exchange: a transport error, or the status and the whole body as text. */
+export type ExchangeCallback = (err: Error | null, status: number, body: string) => void;
+
+/**
+ * One request at a time on one connection, its body collected into a string. Reused for every
+ * request of a poll loop (no per-request handler object). Never call `send` while one is in flight.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private readonly chunks: Buffer[] = [];
+  private abortFn: ((err?: Error) => void) | undefined;
+  private inFlight = false;
+
+  constructor(
+    private readonly http: UndiciClient,
+    private readonly done: ExchangeCallback,
+  ) {}
+
+  send(method: Dispatcher.HttpMethod, path: string, body?: string, headers?: Record<string, string>): void {
+    this.inFlight = true;
+    this.http.dispatch({ method, path, body, headers }, this);
+  }
+
+  /** Abort the request in flight, if any (its callback then reports the abort error). */
+  abort(): void {
+    if (this.inFlight) this.abortFn?.();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    this.status = 0;
+    this.chunks.length = 0;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    const chunks = this.chunks;
+    const body = chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString();
+    chunks.length = 0;
+    this.finish(null, body);
+  }
+
+  onError(err: Error): void {
+    this.chunks.length = 0;
+    this.finish(err, '');
+  }
+
+  private finish(err: Error | null, body: string): void {
+    this.inFlight = false;
+    this.abortFn = undefined;
+    this.done(err, this.status, body);
+  }
+}
+
+/**
+ * Base of the HTTP transports: the main connection (`http`), `POST /publish` on a second
+ * connection opened at the first publish, bytes over both, and a shutdown that destroys both.
+ */
+export abstract class HttpClientBase extends BaseClient {
+  protected readonly http: UndiciClient;
+  private readonly publishSockets = new SocketCounter();
+  private publishHttp: UndiciClient | undefined;
+  private readonly publishPath: string;
+
+  constructor(spec: ClientSpec, events: ClientEvents, opts: HttpConnectionOptions) {
+    super(spec, events);
+    this.http = openHttpConnection(spec, this.sockets, opts);
+    this.publishPath = `/publish?topic=${encodeURIComponent(spec.topic)}`;
+  }
+
+  /** True while the main connection has an open socket. */
+  get open(): boolean {
+    return !this.closed && this.sockets.liveCount > 0;
+  }
+
+  /**
+   * `POST /publish?topic=T` with `{"data","ts"}`; reported as `request(planned = min(ts, sent),
+   * sent, done, false)` on success, `error(HTTP_<status> | code)` otherwise. Never throws.
+   */
+  publish(data: string, ts: number): void {
+    if (this.closed) return;
+    this.publishHttp ??= openHttpConnection(this.spec, this.publishSockets, {
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 30_000,
+      onConnected: (connectUs) => this.events.connected(connectUs),
+    });
+    const sentUs = nowUs();
+    const plannedUs = ts < sentUs ? ts : sentUs;
+    const body = `{"data":${JSON.stringify(data)},"ts":${Math.round(ts)}}`;
+    const handler = new Exchange(this.publishHttp, (err, status) => {
+      if (this.closed) return;
+      if (err !== null) this.events.error(codeOf(err));
+      else if (status < 200 || status > 299) this.events.error(httpStatusCode(status));
+      else this.events.request(plannedUs, sentUs, nowUs(), false);
+    });
+    handler.send('POST', this.publishPath, body, { 'content-type': 'application/json' });
+  }
+
+  override bytes(): { read: number; written: number } {
+    return this.publishSockets.addBytesTo(super.bytes());
+  }
+
+  /**
+   * Handle the outcome of one poll (`/poll`, `/long-poll`): on a 200 contract answer emit its
+   * messages, `gap()` and `request(plannedUs, sentUs, done, empty)`, reset the backoff and return
+   * true (the caller sends the next poll); otherwise count the code, schedule a reconnect, and
+   * return false. Returns false without a sound once closed.
+   */
+  protected pollAnswered(err: Error | null, status: number, body: string, plannedUs: number, sentUs: number): boolean {
+    if (this.closed) return false;
+    const doneUs = nowUs();
+    let code: string | undefined;
+    if (err !== null) code = codeOf(err);
+    else if (status !== 200) code = httpStatusCode(status);
+    else {
+      const empty = this.cursor.answer(body, doneUs);
+      if (empty === undefined) code = BAD_MESSAGE;
+      else this.events.request(plannedUs, sentUs, doneUs, empty);
+    }
+    if (code !== undefined) {
+      this.fail(code);
+      return false;
+    }
+    this.reconnector.backoff.reset();
+    return true;
+  }
+
+  /** Stop the transport's own work (timers, in-flight requests) before the connections go. */
+  protected abstract stop(): void;
+
+  protected async shutdown(): Promise<void> {
+    this.stop();
+    try {
+      await Promise.all([this.http.destroy(), this.publishHttp?.destroy()]);
+    } finally {
+      this.publishSockets.destroyAll();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Long-polling driver: one keep-alive connection; `GET /long-poll?topic=T&timeout=MS[&since=S&epoch=E]`
+ * in a loop, re-issued the moment an answer arrives.
+ *
+ * Reports: `connected(tcpConnectUs)` per new socket; per answer each message, `gap()` if the answer
+ * says so, then `request(sent, sent, done, empty)`; a transport error or non-200 answer counts its
+ * code and retries after backoff from the same cursor.
+ */
+import { nowUs } from '../../servers/wire.ts';
+import { Exchange, HttpClientBase } from './http.ts';
+import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+
+/** Slack over the poll's own timeout before the client gives up on an answer. */
+const ANSWER_SLACK_MS = 10_000;
+
+class LongPollClient extends HttpClientBase {
+  private readonly exchange: Exchange;
+  private readonly pathPrefix: string;
+  private sentUs = 0;
+
+  constructor(spec: ClientSpec, events: ClientEvents) {
+    const answerTimeoutMs = spec.longPollTimeoutMs + ANSWER_SLACK_MS;
+    super(spec, events, {
+      headersTimeoutMs: answerTimeoutMs,
+      bodyTimeoutMs: answerTimeoutMs,
+      onConnected: (connectUs) => events.connected(connectUs),
+    });
+    this.pathPrefix = `/long-poll?topic=${encodeURIComponent(spec.topic)}&timeout=${spec.longPollTimeoutMs}`;
+    this.exchange = new Exchange(this.http, this.onAnswer);
+  }
+
+  start(): void {
+    this.poll();
+  }
+
+  protected reconnect(): void {
+    this.poll();
+  }
+
+  protected stop(): void {
+    this.exchange.abort();
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    this.sentUs = nowUs();
+    this.exchange.send('GET', this.pathPrefix + this.cursor.query());
+  }
+
+  private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
+    if (this.pollAnswered(err, status, body, this.sentUs, this.sentUs)) this.poll();
+  };
+}
+
+export const longPollDriver: Driver = {
+  transport: 'long-poll',
+  create: (spec, events) => new LongPollClient(spec, events),
+};

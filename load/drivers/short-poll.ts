@@ -1,0 +1,81 @@
+/**
+ * Short-polling driver: one keep-alive connection; `GET /poll?topic=T[&since=S&epoch=E]` on a fixed
+ * schedule — the first at start + `pollOffsetMs`, then every `pollIntervalMs` on the planned grid,
+ * never Δ after the last answer. An answer that comes late sends the next poll at once, still
+ * charged from its planned time, skipping nothing (the wrk2 rule). `pollIntervalMs = 0` polls back
+ * to back (closed loop; planned = sent). After a failure the backoff wait is taken and polling
+ * resumes at the next grid point (the outage shows as errors and reconnects, not as a burst).
+ *
+ * Reports: `connected(tcpConnectUs)` per new socket; per answer each message, `gap()` if the answer
+ * says so, then `request(planned, sent, done, empty)`.
+ */
+import { nowUs } from '../../servers/wire.ts';
+import { Exchange, HttpClientBase } from './http.ts';
+import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+
+class ShortPollClient extends HttpClientBase {
+  private readonly exchange: Exchange;
+  private readonly pathPrefix: string;
+  private readonly intervalUs: number;
+  private plannedUs = 0;
+  private sentUs = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(spec: ClientSpec, events: ClientEvents) {
+    super(spec, events, {
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 30_000,
+      // Keep the socket across the gap between polls even when Δ is long.
+      keepAliveTimeoutMs: Math.max(10_000, 2 * spec.pollIntervalMs),
+      onConnected: (connectUs) => events.connected(connectUs),
+    });
+    this.intervalUs = spec.pollIntervalMs * 1000;
+    this.pathPrefix = `/poll?topic=${encodeURIComponent(spec.topic)}`;
+    this.exchange = new Exchange(this.http, this.onAnswer);
+  }
+
+  start(): void {
+    this.plannedUs = nowUs() + this.spec.pollOffsetMs * 1000;
+    this.schedule();
+  }
+
+  protected reconnect(): void {
+    const now = nowUs();
+    if (this.intervalUs > 0 && this.plannedUs < now) {
+      this.plannedUs += Math.ceil((now - this.plannedUs) / this.intervalUs) * this.intervalUs;
+    }
+    this.schedule();
+  }
+
+  protected stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.exchange.abort();
+  }
+
+  /** Send the poll planned for `plannedUs`: now if that time has come, else by timer. */
+  private schedule(): void {
+    const waitUs = this.plannedUs - nowUs();
+    if (waitUs <= 0) this.send();
+    else this.timer = setTimeout(this.send, Math.ceil(waitUs / 1000));
+  }
+
+  private readonly send = (): void => {
+    this.timer = undefined;
+    if (this.closed) return;
+    this.sentUs = nowUs();
+    if (this.intervalUs === 0) this.plannedUs = this.sentUs;
+    this.exchange.send('GET', this.pathPrefix + this.cursor.query());
+  };
+
+  private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
+    if (!this.pollAnswered(err, status, body, this.plannedUs, this.sentUs)) return;
+    this.plannedUs += this.intervalUs;
+    this.schedule();
+  };
+}
+
+export const shortPollDriver: Driver = {
+  transport: 'short-poll',
+  create: (spec, events) => new ShortPollClient(spec, events),
+};

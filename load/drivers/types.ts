@@ -1,0 +1,75 @@
+/**
+ * The driver contract: one simulated client of one transport. A driver opens its connection(s),
+ * reconnects with backoff, resumes from the last seq it saw, and *emits* what happens to its
+ * {@link ClientEvents}. It never touches a histogram (only load/recorder.ts does).
+ *
+ * Threading: a client lives on one worker thread's event loop; every event is called from that
+ * loop, never concurrently, and must not block.
+ */
+import type { TransportName, WireMessage } from '../../servers/wire.ts';
+
+export interface ClientSpec {
+  /** index of this client across the whole run (0 … clients-1) */
+  id: number;
+  /** origin of the target (or of the latency proxy in front of it): `http://127.0.0.1:PORT` */
+  baseUrl: string;
+  topic: string;
+  /** source address to bind (spread over 127.0.0.x), or undefined for the OS's choice */
+  localAddress?: string;
+  /** short-poll period Δ in ms; 0 polls back to back (closed loop) */
+  pollIntervalMs: number;
+  /** first short poll at start + this offset (jittered in [0, Δ)), then every Δ on a fixed schedule */
+  pollOffsetMs: number;
+  /** `timeout=` a long poll asks the server for */
+  longPollTimeoutMs: number;
+  /** reconnect backoff: first wait, doubling to at most maxMs, with ±20 % jitter */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /**
+   * A slow consumer: read from the connection at most this many bytes per second (streaming
+   * transports pause their socket; the server's bounded send buffer then fills). Undefined: as
+   * fast as the client can.
+   */
+  readBytesPerS?: number;
+}
+
+/** What a client tells its recorder. All times are µs on the shared clock (servers/wire.ts nowUs). */
+export interface ClientEvents {
+  /** A new connection is usable: TCP connect for HTTP, handshake done for ws, response headers for sse. */
+  connected(connectUs: number): void;
+  /** A message arrived (already parsed). `recvUs` is when its bytes were read. */
+  message(msg: WireMessage, recvUs: number): void;
+  /**
+   * An HTTP request completed (polls, long polls, POST /publish). `plannedUs` is when it should have
+   * been sent (the fixed schedule for short polls; equal to sentUs otherwise).
+   */
+  request(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void;
+  /** The server said messages were dropped from its ring before we could fetch them (poll `gap`). */
+  gap(): void;
+  /** Something failed; `code` is stable (ECONNREFUSED, UND_ERR_SOCKET, WS_1006, HTTP_503, …). */
+  error(code: string): void;
+  /** The client is reconnecting after losing its connection (counted once per attempt). */
+  reconnecting(): void;
+}
+
+/** One simulated client. */
+export interface Client {
+  /** Begin connecting (returns at once; progress arrives as events). Called once. */
+  start(): void;
+  /**
+   * Send one upstream message (chat workload): a publish frame for ws, `POST /publish` for the
+   * HTTP transports. `ts` is the send time in µs (the receivers measure latency from it).
+   */
+  publish(data: string, ts: number): void;
+  /** Close cleanly and stop reconnecting. Async, idempotent, safe to call twice. */
+  close(): Promise<void>;
+  /** Bytes read from / written to this client's sockets so far, across reconnects. */
+  bytes(): { read: number; written: number };
+  /** True while a connection (or, for short poll, a keep-alive socket) is open. */
+  readonly open: boolean;
+}
+
+export interface Driver {
+  readonly transport: TransportName;
+  create(spec: ClientSpec, events: ClientEvents): Client;
+}

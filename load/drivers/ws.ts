@@ -1,0 +1,144 @@
+/**
+ * WebSocket driver (`ws` library, no compression): `GET /ws?topic=T[&since=S&epoch=E]` upgraded,
+ * one text frame per message; a frame with `"type":"gap"` is a GapNotice. Publishing sends
+ * `{"topic","data","ts"}` upstream on the same socket.
+ *
+ * Reports: `connected(openUs - startUs)` (TCP connect + handshake) on open; each frame as a message
+ * received when its frame was read. A lost connection counts the error that caused it (`ECONNREFUSED`,
+ * `HTTP_<status>` for a refused upgrade, …) or else `WS_<close code>` (`WS_1006` for an abnormal
+ * close), and reconnects after backoff from the last seq seen.
+ */
+import type { IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import WebSocket from 'ws';
+import { codeOf } from '../errors.ts';
+import { nowUs } from '../../servers/wire.ts';
+import { BaseClient } from './client-base.ts';
+import { countingNetConnect } from './sockets.ts';
+import { ReadThrottle } from './throttle.ts';
+import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+
+/** Error code counted for a publish while no connection is open (the message is dropped). */
+export const WS_NOT_OPEN = 'WS_NOT_OPEN';
+/** How long `close()` waits for the server's close frame before dropping the socket. */
+const CLOSE_GRACE_MS = 1000;
+
+class WsClient extends BaseClient {
+  private ws: WebSocket | undefined;
+  private readonly url: string;
+  private readonly topicJson: string;
+  private readonly createConnection: (options: net.NetConnectOpts) => net.Socket;
+  private startUs = 0;
+  /** the error that ended the current attempt, reported instead of its close code */
+  private attemptError: string | undefined;
+
+  constructor(spec: ClientSpec, events: ClientEvents) {
+    super(spec, events);
+    this.url = `${spec.baseUrl.replace(/^http/, 'ws')}/ws?topic=${encodeURIComponent(spec.topic)}`;
+    this.topicJson = JSON.stringify(spec.topic);
+    const counting = countingNetConnect(this.sockets);
+    const rate = spec.readBytesPerS;
+    this.createConnection = rate === undefined ? counting : (options) => {
+      // A slow consumer: pause the socket whenever the read budget is spent.
+      const socket = counting(options);
+      const throttle = new ReadThrottle(rate);
+      socket.on('data', (chunk: Buffer) => {
+        const waitMs = throttle.take(chunk.length);
+        if (waitMs === 0 || socket.isPaused()) return;
+        socket.pause();
+        this.pauseTimer = setTimeout(() => {
+          this.pauseTimer = undefined;
+          if (!socket.destroyed) socket.resume();
+        }, waitMs);
+      });
+      return socket;
+    };
+  }
+
+  /** pending resume of a throttled socket (slow consumers only) */
+  private pauseTimer: NodeJS.Timeout | undefined;
+
+  get open(): boolean {
+    return !this.closed && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  protected reconnect(): void {
+    this.connect();
+  }
+
+  /** Sends one publish frame; counts {@link WS_NOT_OPEN} and drops it while disconnected. */
+  publish(data: string, ts: number): void {
+    const ws = this.ws;
+    if (this.closed || ws === undefined || ws.readyState !== WebSocket.OPEN) {
+      if (!this.closed) this.events.error(WS_NOT_OPEN);
+      return;
+    }
+    ws.send(`{"topic":${this.topicJson},"data":${JSON.stringify(data)},"ts":${Math.round(ts)}}`);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    this.attemptError = undefined;
+    this.startUs = nowUs();
+    const ws = new WebSocket(this.url + this.cursor.query(), {
+      perMessageDeflate: false,
+      localAddress: this.spec.localAddress,
+      createConnection: this.createConnection as unknown as typeof net.createConnection,
+      handshakeTimeout: 30_000,
+    });
+    this.ws = ws;
+    ws.on('open', this.onOpen);
+    ws.on('message', this.onMessage);
+    ws.on('unexpected-response', this.onUnexpectedResponse);
+    ws.on('error', this.onError);
+    ws.on('close', this.onClose);
+  }
+
+  private readonly onOpen = (): void => {
+    this.reconnector.backoff.reset();
+    if (!this.closed) this.events.connected(nowUs() - this.startUs);
+  };
+
+  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+    const recvUs = nowUs();
+    if (this.closed || isBinary) return;
+    this.cursor.frame(data.toString(), recvUs);
+  };
+
+  private readonly onUnexpectedResponse = (_req: unknown, res: IncomingMessage): void => {
+    this.attemptError ??= `HTTP_${res.statusCode ?? 0}`;
+    res.resume();
+    this.ws?.terminate();
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.attemptError ??= codeOf(err);
+  };
+
+  private readonly onClose = (code: number): void => {
+    this.ws = undefined;
+    this.fail(this.attemptError ?? `WS_${code}`);
+  };
+
+  protected async shutdown(): Promise<void> {
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    const grace = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+  }
+}
+
+export const wsDriver: Driver = {
+  transport: 'ws',
+  create: (spec, events) => new WsClient(spec, events),
+};

@@ -1,0 +1,170 @@
+/**
+ * One run over several generator processes, for more clients than one process may hold open
+ * files for. Each process is a child running {@link runOnce} on its share of the clients (ids
+ * ≡ index mod N) with its own worker threads, all on one shared schedule (the same t0, so the
+ * same warm-up and window); their records merge with {@link mergeRecords}.
+ *
+ * This process starts the reference server (unless the settings name a target) and tells every
+ * child to use it as its target. Child 0 alone samples the server (CPU and memory over its
+ * process tree, /stats summed over its processes), so the merged record counts the server once.
+ * Only records and progress cross the process boundary. Every child is killed when this process
+ * exits, however it exits; on abort each child stops and returns its partial record.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { mergeRecords, type ResultRecord } from '../reports/record.ts';
+import { nowUs } from '../servers/wire.ts';
+import { PushbenchError, type ErrorCode } from './errors.ts';
+import { runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
+import type { Spawned } from './spawn.ts';
+import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
+
+const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
+/** Time every child gets to load (tsx, worker threads) before the shared schedule begins. */
+const START_MARGIN_MS = 3000;
+const PER_CHILD_MARGIN_MS = 750;
+const CHILD_EXIT_GRACE_MS = 5000;
+
+type ToChild = { type: 'run'; settings: RunSettings } | { type: 'stop' };
+type FromChild =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'log'; line: string }
+  | { type: 'result'; record: ResultRecord }
+  | { type: 'error'; code: ErrorCode | null; message: string };
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log: (line: string) => void): { child: ChildProcess; done: Promise<ResultRecord> } {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  const child = fork(repoPath('load/multi.ts'), [], {
+    execArgv: [...TSX_EXEC_ARGV],
+    env: { ...process.env, [CHILD_ENV]: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  live.add(child);
+  // 'exit' can come before the last IPC messages are read: wait for the channel to close too.
+  const exited = Promise.all([once(child, 'exit'), once(child, 'disconnect')]).then(([exit]) => exit);
+  const done = new Promise<ResultRecord>((resolve, reject) => {
+    let result: ResultRecord | undefined;
+    let error: PushbenchError | undefined;
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'progress') onProgress(m.progress);
+      else if (m.type === 'log') log(m.line);
+      else if (m.type === 'result') resolve((result = m.record));
+      else error = m.code ? new PushbenchError(m.code, m.message) : new PushbenchError('PB_SERVER_START', `a generator process failed: ${m.message}`);
+    });
+    void exited.then(([code, signal]) => {
+      live.delete(child);
+      if (result) resolve(result);
+      else reject(error ?? new PushbenchError('PB_MACHINE_LIMIT', `generator process ${settings.share?.index ?? 0} exited (${signal ?? `code ${code}`}) without a result; out of memory?`));
+    });
+  });
+  child.send({ type: 'run', settings } satisfies ToChild);
+  return { child, done };
+}
+
+/**
+ * Run `s` over `processes` generator processes (1: just {@link runOnce} here). Resolves with the
+ * merged record; throws PushbenchError on setup failures (every child and the server stopped).
+ */
+export async function runMulti(s: RunSettings, processes: number, hooks: RunHooks = {}): Promise<ResultRecord> {
+  if (processes <= 1) return runOnce(s, hooks);
+  const log = hooks.log ?? (() => {});
+  let server: Spawned | null = null;
+  const children: ChildProcess[] = [];
+  try {
+    let target = s.target;
+    let serverPid = s.serverPid;
+    if (!target) {
+      server = await spawnReferenceServer(s, 0);
+      target = server.url;
+      serverPid = server.pid;
+      log(`server: pid ${server.pid} at ${server.url}${s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : ''}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
+    }
+    const t0Us = nowUs() + (START_MARGIN_MS + PER_CHILD_MARGIN_MS * processes) * 1000;
+    const latest: (Progress | undefined)[] = [];
+    const progress = (index: number) => (p: Progress) => {
+      latest[index] = p;
+      if (index !== 0 || !hooks.onProgress) return;
+      const all = latest.filter((x): x is Progress => x !== undefined);
+      hooks.onProgress({
+        ...p,
+        clients: s.clients,
+        started: all.reduce((n, x) => n + x.started, 0),
+        open: all.reduce((n, x) => n + x.open, 0),
+        deliveriesPerS: all.reduce((n, x) => n + x.deliveriesPerS, 0),
+        p99Us: Math.max(...all.map((x) => x.p99Us)),
+        generatorElu: Math.max(...all.map((x) => x.generatorElu)),
+      });
+    };
+    const runs = Array.from({ length: processes }, (_, index) => {
+      const share: RunSettings = {
+        ...s, target, serverPid: index === 0 ? serverPid : null, share: { index, of: processes, t0Us }, proxy: null,
+      };
+      const r = runChild(share, progress(index), index === 0 ? log : () => {});
+      children.push(r.child);
+      return r.done;
+    });
+    const stop = () => {
+      for (const c of children) if (c.connected) c.send({ type: 'stop' } satisfies ToChild);
+    };
+    if (hooks.signal?.aborted) stop();
+    hooks.signal?.addEventListener('abort', stop, { once: true });
+    let records: ResultRecord[];
+    try {
+      records = await Promise.all(runs);
+    } finally {
+      hooks.signal?.removeEventListener('abort', stop);
+    }
+    // Each process numbers its worker threads from 0: say which process a reason is about.
+    for (const [i, r] of records.entries()) r.invalidReasons = r.invalidReasons.map((x) => x.replace(/^generator /, `generator process ${i} `));
+    const merged = mergeRecords(records);
+    merged.name = s.name;
+    merged.config = { ...merged.config, target: s.target };
+    merged.environment = { ...merged.environment, serverCpus: s.serverCpus };
+    return merged;
+  } finally {
+    // A child that sent its record exits by itself; one still running after a grace is killed.
+    await Promise.all(children.map(async (c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const timer = setTimeout(() => c.kill('SIGKILL'), CHILD_EXIT_GRACE_MS);
+      await once(c, 'exit');
+      clearTimeout(timer);
+    }));
+    await server?.stop();
+  }
+}
+
+/** A generator child: run the share it is sent, report progress, send the record back, exit. */
+async function childMain(): Promise<void> {
+  const [m] = (await once(process, 'message')) as [ToChild];
+  if (m.type !== 'run') return;
+  const ac = new AbortController();
+  process.on('message', (x: ToChild) => {
+    if (x.type === 'stop') ac.abort();
+  });
+  const send = (x: FromChild) => new Promise<void>((r) => process.send!(x, undefined, {}, () => r()));
+  try {
+    const record = await runOnce(m.settings, {
+      signal: ac.signal,
+      onProgress: (progress) => void send({ type: 'progress', progress }),
+      log: (line) => void send({ type: 'log', line }),
+    });
+    await send({ type: 'result', record });
+  } catch (err) {
+    await send({ type: 'error', code: err instanceof PushbenchError ? err.code : null, message: (err as Error).message });
+  }
+  process.disconnect();
+}
+
+if (process.env[CHILD_ENV] && process.send && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await childMain();
+}

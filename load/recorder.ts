@@ -1,0 +1,284 @@
+/**
+ * The only place that records into histograms. Drivers emit {@link ClientEvents}; the recorder
+ * turns them into HDR histograms (µs) and counters for one worker thread's slice of clients.
+ *
+ * The measured window is [fromUs, toUs) on the shared clock, judged by each message's `ts` (its
+ * scheduled publish time), so every client is measured on the same set of messages however late
+ * it receives them. Sequence accounting (loss, duplicates, order) runs over the whole run so that
+ * a gap straddling the window's edge is still seen; only what falls in the window is counted.
+ *
+ * Threading: one recorder per worker thread; every method is called on that thread's event loop.
+ */
+import type { ClientEvents } from './drivers/types.ts';
+import { nowUs, type WireMessage } from '../servers/wire.ts';
+import { createHistogram, encodeHistogram } from '../reports/histogram.ts';
+import { emptyCounters, type Counters, type Histograms } from '../reports/record.ts';
+
+export interface RecorderOptions {
+  fromUs: number;
+  toUs: number;
+  /**
+   * Messages per second each client's topic carries (0 when unknown). With it, a client whose
+   * stream went silent before the window's end is charged the messages it must have missed.
+   */
+  topicRatePerS: number;
+  /** start times of injected faults (µs, ascending); each opens a window until the next */
+  faultsAtUs?: readonly number[];
+}
+
+/** What one worker saw of one injected fault (its window runs until the next fault). */
+export interface FaultTally {
+  /** clients that lost their connection in the window */
+  disconnects: number;
+  /** fault start → each client's first disconnect, µs (encoded HDR) */
+  detectUs: string;
+  /** disconnect → connected again, µs (encoded HDR) */
+  reconnectUs: string;
+  lost: number;
+  duplicates: number;
+  resets: number;
+  /** messages published while their client was disconnected, delivered after it came back */
+  recovered: number;
+}
+
+/** Per-client sequence state, kept across reconnects. */
+interface ClientState {
+  epoch: string;
+  lastSeq: number;
+  lastTs: number;
+  startedUs: number;
+  /** seqs counted lost that may still arrive late (then they count as out of order) */
+  missing: Set<number> | null;
+  /** when the client lost its connection (0 while connected) */
+  downSinceUs: number;
+  /** when it last came back after losing its connection (0: never lost it) */
+  backAtUs: number;
+  /** index of the last fault window whose detection this client has recorded */
+  detectedFault: number;
+}
+
+interface FaultState {
+  atUs: number;
+  disconnects: number;
+  detect: ReturnType<typeof createHistogram>;
+  reconnect: ReturnType<typeof createHistogram>;
+  lost: number;
+  duplicates: number;
+  resets: number;
+  recovered: number;
+}
+
+const MAX_MISSING_TRACKED = 10_000;
+
+export class Recorder {
+  readonly counters: Counters = emptyCounters();
+  private readonly delivery = createHistogram();
+  private readonly connect = createHistogram();
+  private readonly request = createHistogram();
+  private readonly requestRaw = createHistogram();
+  /** delivery latency of the current second, for the timeline */
+  private readonly interval = createHistogram();
+  private intervalDeliveries = 0;
+  private readonly clients = new Map<number, ClientState>();
+  private readonly opts: RecorderOptions;
+  private readonly faults: FaultState[];
+
+  constructor(opts: RecorderOptions) {
+    this.opts = opts;
+    this.faults = (opts.faultsAtUs ?? []).map((atUs) => ({
+      atUs, disconnects: 0, detect: createHistogram(), reconnect: createHistogram(), lost: 0, duplicates: 0, resets: 0, recovered: 0,
+    }));
+  }
+
+  /** The fault window `tUs` falls in, or undefined before the first fault. */
+  private faultAt(tUs: number): FaultState | undefined {
+    let found: FaultState | undefined;
+    for (const f of this.faults) {
+      if (f.atUs <= tUs) found = f;
+      else break;
+    }
+    return found;
+  }
+
+  private wentDown(state: ClientState): void {
+    if (state.downSinceUs !== 0) return;
+    const now = nowUs();
+    state.downSinceUs = now;
+    const f = this.faultAt(now);
+    if (!f) return;
+    const idx = this.faults.indexOf(f);
+    if (state.detectedFault < idx) {
+      state.detectedFault = idx;
+      f.disconnects++;
+      f.detect.recordValue(Math.max(1, Math.round(now - f.atUs)));
+    }
+  }
+
+  private cameBack(state: ClientState): void {
+    if (state.downSinceUs === 0) return;
+    const now = nowUs();
+    this.faultAt(state.downSinceUs)?.reconnect.recordValue(Math.max(1, Math.round(now - state.downSinceUs)));
+    state.downSinceUs = 0;
+    state.backAtUs = now;
+  }
+
+  private inWindow(tsUs: number): boolean {
+    return tsUs >= this.opts.fromUs && tsUs < this.opts.toUs;
+  }
+
+  private recordMessage(state: ClientState, msg: WireMessage, recvUs: number): void {
+    const c = this.counters;
+    const measured = this.inWindow(msg.ts);
+    const fault = this.faults.length ? this.faultAt(recvUs) : undefined;
+    if (state.epoch !== msg.epoch) {
+      if (state.epoch !== '') {
+        c.resets++;
+        if (fault) fault.resets++;
+      }
+      state.epoch = msg.epoch;
+      state.lastSeq = msg.seq - 1;
+      state.missing = null;
+    }
+    const expectedSeq = state.lastSeq + 1;
+    if (msg.seq > expectedSeq) {
+      // A gap: seqs expectedSeq … msg.seq-1 never came. Charged to the window when the gap
+      // ends inside it (its first missing message was scheduled before this one).
+      const n = msg.seq - expectedSeq;
+      if (measured || (msg.ts >= this.opts.toUs && state.lastTs < this.opts.toUs && state.lastTs >= this.opts.fromUs)) {
+        c.lost += n;
+        c.expected += n;
+        if (fault) fault.lost += n;
+        if (n <= MAX_MISSING_TRACKED) {
+          state.missing ??= new Set();
+          if (state.missing.size + n <= MAX_MISSING_TRACKED) for (let s = expectedSeq; s < msg.seq; s++) state.missing.add(s);
+        }
+      }
+    } else if (msg.seq < expectedSeq) {
+      if (state.missing?.delete(msg.seq)) {
+        c.outOfOrder++;
+        c.lost--;
+        c.expected--;
+        if (fault) fault.lost--;
+      } else {
+        if (measured) c.duplicates++;
+        if (fault) fault.duplicates++;
+        return;
+      }
+    }
+    if (msg.seq >= expectedSeq) {
+      state.lastSeq = msg.seq;
+      state.lastTs = msg.ts;
+    }
+    if (fault && state.backAtUs !== 0 && msg.ts < state.backAtUs && msg.ts >= fault.atUs) fault.recovered++;
+    if (!measured) return;
+    c.expected++;
+    c.delivered++;
+    c.payloadBytesDelivered += msg.data.length;
+    const latencyUs = Math.max(1, Math.round(recvUs - msg.ts));
+    // Recorded once, into the current second; the second is added to the run's histogram when
+    // it is handed out (takeInterval) or the books close (histograms).
+    this.interval.recordValue(latencyUs);
+    this.intervalDeliveries++;
+  }
+
+  /** The event sink for one client (created once per client, kept across its reconnects). */
+  forClient(id: number, startedUs: number): ClientEvents {
+    const state: ClientState = { epoch: '', lastSeq: 0, lastTs: 0, startedUs, missing: null, downSinceUs: 0, backAtUs: 0, detectedFault: -1 };
+    this.clients.set(id, state);
+    const c = this.counters;
+    return {
+      connected: (connectUs) => {
+        this.cameBack(state);
+        c.connectionsOpened++;
+        this.connect.recordValue(Math.max(1, Math.round(connectUs)));
+      },
+      message: (msg, recvUs) => this.recordMessage(state, msg, recvUs),
+      request: (plannedUs, sentUs, doneUs, empty) => {
+        if (!this.inWindow(sentUs)) return;
+        c.requests++;
+        if (empty) c.emptyResponses++;
+        this.request.recordValue(Math.max(1, Math.round(doneUs - plannedUs)));
+        this.requestRaw.recordValue(Math.max(1, Math.round(doneUs - sentUs)));
+      },
+      gap: () => {
+        c.errors.GAP = (c.errors.GAP ?? 0) + 1;
+      },
+      error: (code) => {
+        c.errors[code] = (c.errors[code] ?? 0) + 1;
+      },
+      reconnecting: () => {
+        // Drivers call this once per lost connection (errors alone may be a failed publish).
+        c.reconnects++;
+        this.wentDown(state);
+      },
+    };
+  }
+
+  /** Count one upstream publish (chat workload) sent inside the window. */
+  published(tsUs: number): void {
+    if (this.inWindow(tsUs)) this.counters.published++;
+  }
+
+  /** Delivery latency and count of the second just ended; starts a new interval. */
+  takeInterval(): { encoded: string; deliveries: number } {
+    const out = { encoded: encodeHistogram(this.interval), deliveries: this.intervalDeliveries };
+    this.delivery.add(this.interval);
+    this.interval.reset();
+    this.intervalDeliveries = 0;
+    return out;
+  }
+
+  /**
+   * Close the books at the end of the run: a client whose stream went silent more than
+   * `silenceUs` before the window's end is charged what its topic carried meanwhile (lost, and
+   * one `STALLED` error), so tail loss is never invisible.
+   */
+  finish(silenceUs: number): { histograms: Histograms; counters: Counters } {
+    const { fromUs, toUs, topicRatePerS } = this.opts;
+    if (topicRatePerS > 0) {
+      for (const state of this.clients.values()) {
+        const since = Math.max(state.lastTs, fromUs, state.startedUs);
+        if (since < toUs - silenceUs) {
+          const missed = Math.floor(((toUs - since) / 1e6) * topicRatePerS);
+          if (missed > 0) {
+            this.counters.lost += missed;
+            this.counters.expected += missed;
+            this.counters.errors.STALLED = (this.counters.errors.STALLED ?? 0) + 1;
+          }
+        }
+      }
+    }
+    return { histograms: this.histograms(), counters: this.counters };
+  }
+
+  /** Per-fault tallies, in fault order (empty without faults). */
+  faultTallies(): FaultTally[] {
+    return this.faults.map((f) => ({
+      disconnects: f.disconnects,
+      detectUs: encodeHistogram(f.detect),
+      reconnectUs: encodeHistogram(f.reconnect),
+      lost: f.lost,
+      duplicates: f.duplicates,
+      resets: f.resets,
+      recovered: f.recovered,
+    }));
+  }
+
+  histograms(): Histograms {
+    // Fold in the second still open; the interval then starts afresh (nothing is counted twice).
+    this.delivery.add(this.interval);
+    this.interval.reset();
+    this.intervalDeliveries = 0;
+    return {
+      deliveryUs: encodeHistogram(this.delivery),
+      connectUs: encodeHistogram(this.connect),
+      requestUs: encodeHistogram(this.request),
+      requestRawUs: encodeHistogram(this.requestRaw),
+    };
+  }
+
+  /** Clients this recorder has seen started. */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+}

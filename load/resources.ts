@@ -1,0 +1,109 @@
+/**
+ * CPU and memory of a process (or this one) from /proc, for the server, the proxy and the
+ * generator. Linux only; elsewhere every reading is `null` ("unknown"), never zero.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+
+const CLK_TCK_US = 10_000; // USER_HZ = 100 on Linux
+const PAGE_BYTES = 4096;
+
+export interface ProcSample {
+  /** user + system CPU time since the process started, µs (10 ms resolution) */
+  cpuUs: number;
+  rssBytes: number;
+  /** open file descriptors */
+  fds: number | null;
+}
+
+/** One reading of /proc/PID; null when the process is gone or /proc is unavailable. */
+export function sampleProcess(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after "(comm) ": state=0 … utime=11 stime=12 … rss=21 (pages)
+    const cpuUs = (Number(f[11]) + Number(f[12])) * CLK_TCK_US;
+    const rssBytes = Number(f[21]) * PAGE_BYTES;
+    let fds: number | null = null;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      fds = null;
+    }
+    return { cpuUs, rssBytes, fds };
+  } catch {
+    return null;
+  }
+}
+
+/** Direct children of `pid` (from /proc/PID/task/TID/children); empty when unreadable. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * {@link sampleProcess} summed over `pid` and every process below it: a server that forks workers
+ * (serve --server-procs) is measured whole. Null when `pid` itself is gone.
+ */
+export function sampleProcessTree(pid: number): ProcSample | null {
+  const root = sampleProcess(pid);
+  if (!root) return null;
+  const total = { ...root };
+  const queue = childrenOf(pid);
+  for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+    const s = sampleProcess(p);
+    if (!s) continue;
+    total.cpuUs += s.cpuUs;
+    total.rssBytes += s.rssBytes;
+    total.fds = total.fds !== null && s.fds !== null ? total.fds + s.fds : null;
+    queue.push(...childrenOf(p));
+  }
+  return total;
+}
+
+/** Soft and hard limits on open files for a process, from /proc/PID/limits. */
+export function openFilesLimit(pid: number | 'self' = 'self'): { soft: number; hard: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+    if (!m) return null;
+    const n = (s: string) => (s === 'unlimited' ? Number.POSITIVE_INFINITY : Number(s));
+    return { soft: n(m[1]), hard: n(m[2]) };
+  } catch {
+    return null;
+  }
+}
+
+export function cpuModel(): string {
+  return os.cpus()[0]?.model?.trim() ?? 'unknown';
+}
+
+export function cpuCount(): number {
+  // Not availableParallelism(): it follows this process's CPU pinning, which the runner sets.
+  return os.cpus().length;
+}
+
+/** MemAvailable from /proc/meminfo, bytes; null when unreadable. */
+export function memAvailableBytes(): number | null {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Size of the ephemeral port range (ports per source address towards one target); 28,232 when unreadable. */
+export function ephemeralPortCount(): number {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return hi >= lo ? hi - lo + 1 : 28_232;
+  } catch {
+    return 28_232;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Workloads (../shared/DESIGN.md): which topic each client subscribes to and, for chat, when it
+ * publishes. `ratePerS` is always the message rate of one topic, so deliveries are comparable
+ * across workloads: broadcast and fanout topics are fed by the server's publisher, chat rooms by
+ * their members taking turns.
+ */
+import type { WorkloadName } from '../reports/record.ts';
+
+export const WORKLOADS: readonly WorkloadName[] = ['broadcast', 'fanout', 'chat'];
+
+/** Topic of client `id`: broadcast and chat spread clients over `topics`; fanout gives each its own. */
+export function topicOf(workload: WorkloadName, id: number, topics: number): string {
+  return workload === 'fanout' ? `t${id}` : `t${id % topics}`;
+}
+
+/** Number of topics the server's publisher must feed for this workload (chat: none). */
+export function publisherTopics(workload: WorkloadName, clients: number, topics: number): number {
+  if (workload === 'chat') return 0;
+  return workload === 'fanout' ? clients : topics;
+}
+
+/** Members of room `topic` (index) when `clients` are spread over `topics` rooms by id % topics. */
+export function roomSize(topicIndex: number, clients: number, topics: number): number {
+  return Math.floor(clients / topics) + (topicIndex < clients % topics ? 1 : 0);
+}
+
+/**
+ * Chat: member k of a room of m takes turn k; each member publishes every m / rate seconds, offset
+ * by k / rate, so the room carries `ratePerS` evenly. Undefined when the room publishes nothing.
+ */
+export function chatSchedule(id: number, clients: number, topics: number, ratePerS: number): { periodUs: number; offsetUs: number } | undefined {
+  if (ratePerS <= 0) return undefined;
+  const m = roomSize(id % topics, clients, topics);
+  const k = Math.floor(id / topics);
+  return { periodUs: (m / ratePerS) * 1e6, offsetUs: (k / ratePerS) * 1e6 };
+}
+

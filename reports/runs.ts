@@ -1,0 +1,60 @@
+/**
+ * The runs a report shows: each result record with a unique label (for legends and tables) and a
+ * unique file-name slug (for per-run files), in a stable order (transport order, then clients).
+ */
+import type { ResultRecord } from './record.ts';
+import { TRANSPORTS } from '../servers/wire.ts';
+
+export interface ReportRun {
+  /** the record's name, made unique within the report (user text: escape before output) */
+  label: string;
+  /** safe for a file name: [a-z0-9._-] only, unique within the report */
+  slug: string;
+  record: ResultRecord;
+}
+
+/** File-name-safe form of any text (never empty). */
+export function slugify(text: string): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80);
+  return s || 'run';
+}
+
+function unique(base: string, taken: Set<string>, join: (b: string, n: number) => string): string {
+  let out = base;
+  for (let n = 2; taken.has(out); n++) out = join(base, n);
+  taken.add(out);
+  return out;
+}
+
+/** Order the records (transport order, then clients, then name) and give each a unique label and slug. Pure. */
+export function reportRuns(records: readonly ResultRecord[]): ReportRun[] {
+  const sorted = [...records].sort((a, b) =>
+    TRANSPORTS.indexOf(a.config.transport) - TRANSPORTS.indexOf(b.config.transport) ||
+    a.config.clients - b.config.clients ||
+    a.name.localeCompare(b.name));
+  const labels = new Set<string>();
+  const slugs = new Set<string>();
+  return sorted.map((record) => ({
+    label: unique(record.name || record.config.transport, labels, (b, n) => `${b} (${n})`),
+    slug: unique(slugify(record.name || record.config.transport), slugs, (b, n) => `${b}-${n}`),
+    record,
+  }));
+}
+
+/** The run's validity in words: "valid", "incomplete", "invalid: <reasons>" (both may apply). */
+export function runStatus(r: ResultRecord): string {
+  const parts: string[] = [];
+  if (!r.complete) parts.push('incomplete');
+  if (!r.valid) parts.push(`invalid: ${r.invalidReasons.length > 0 ? r.invalidReasons.join('; ') : 'no reason recorded'}`);
+  return parts.length === 0 ? 'valid' : parts.join(', ');
+}
+
+/** True when the run should be flagged (invalid or incomplete). */
+export function isFlagged(r: ResultRecord): boolean {
+  return !r.valid || !r.complete;
+}
+
+/** True when the records were taken at more than one client count (a capacity curve applies). */
+export function spansClientCounts(runs: readonly ReportRun[]): boolean {
+  return new Set(runs.map((r) => r.record.config.clients)).size > 1;
+}

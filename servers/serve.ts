@@ -1,0 +1,156 @@
+/**
+ * `pushbench serve`: run the reference server until SIGINT/SIGTERM.
+ *
+ * The first stdout line is exactly `pushbench listening on http://HOST:PORT` (the real port when
+ * `--port 0`), which is what the runner waits for. Options are validated all at once (exit code 2
+ * listing every problem). On a signal every connection is closed (WebSocket 1001, SSE streams
+ * ended, long polls answered) and the process exits within about 2 s, forced if need be.
+ *
+ * Also runnable directly: `node --import tsx servers/serve.ts --port 0 …`.
+ */
+import { pathToFileURL } from 'node:url';
+import { PushbenchError, validationError } from '../load/errors.ts';
+import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../load/units.ts';
+import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
+import { startCluster } from './cluster.ts';
+
+type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool';
+
+/** Every option: flag, field, how its value is written, what it does. */
+const OPTIONS: { flag: string; key: keyof ServerOptions; kind: Kind; help: string }[] = [
+  { flag: '--port', key: 'port', kind: 'int', help: 'TCP port (0 = any free port; the first line names it)' },
+  { flag: '--host', key: 'host', kind: 'text', help: 'address to listen on' },
+  { flag: '--rate', key: 'ratePerS', kind: 'rate', help: 'scheduled messages per second per topic (0 = none; clients publish)' },
+  { flag: '--payload', key: 'payloadBytes', kind: 'bytes', help: 'data bytes per scheduled message (64, 1KB)' },
+  { flag: '--topics', key: 'topics', kind: 'int', help: 'scheduled topics, named t0 … t{N-1}' },
+  { flag: '--ring', key: 'ringSize', kind: 'int', help: 'messages kept per topic for resume' },
+  { flag: '--delay', key: 'delayMs', kind: 'ms', help: 'hold every delivery this long (checks the generator)' },
+  { flag: '--max-connections', key: 'maxConnections', kind: 'int', help: 'open connections past this get 503' },
+  { flag: '--heartbeat', key: 'heartbeatMs', kind: 'ms', help: 'SSE comment heartbeat and WebSocket ping period' },
+  { flag: '--sse-retry', key: 'sseRetryMs', kind: 'ms', help: 'the SSE retry: field' },
+  { flag: '--max-long-poll-timeout', key: 'maxLongPollTimeoutMs', kind: 'ms', help: 'a long poll timeout= is clamped to this' },
+  { flag: '--long-poll-timeout', key: 'defaultLongPollTimeoutMs', kind: 'ms', help: 'long poll wait when timeout= is absent' },
+  { flag: '--max-batch', key: 'maxBatch', kind: 'int', help: 'most messages in one poll answer' },
+  { flag: '--max-body', key: 'maxBodyBytes', kind: 'bytes', help: 'POST bodies past this get 413' },
+  { flag: '--max-ws-payload', key: 'maxWsPayloadBytes', kind: 'bytes', help: 'WebSocket frames past this close with 1009' },
+  { flag: '--send-buffer', key: 'sendBufferBytes', kind: 'bytes', help: 'unsent bytes per subscriber before it is dropped as slow' },
+  { flag: '--headers-timeout', key: 'headersTimeoutMs', kind: 'ms', help: 'request headers must arrive within this' },
+  { flag: '--request-timeout', key: 'requestTimeoutMs', kind: 'ms', help: 'the whole request must arrive within this' },
+  { flag: '--idle-timeout', key: 'idleTimeoutMs', kind: 'ms', help: 'idle keep-alive connections close after this' },
+  { flag: '--server-procs', key: 'processes', kind: 'int', help: 'processes sharing the port and one hub (past one process\'s open files)' },
+  { flag: '--admin', key: 'admin', kind: 'bool', help: 'enable POST /admin/stall?ms=N and /admin/cut?fraction=F (fault injection; never expose)' },
+];
+
+const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
+  int: (t) => (/^\d+$/.test(t.trim()) ? Number(t) : undefined),
+  text: (t) => t,
+  rate: parseRatePerS,
+  bytes: parseBytes,
+  ms: (t) => parseDurationMs(t, 'ms'),
+  bool: (t) => (t === 'true' ? 'true' : t === 'false' ? 'false' : undefined),
+};
+
+const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'HOST', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '' };
+
+function formatDefault(kind: Kind, v: number | string | boolean): string {
+  if (kind === 'bytes') return formatBytes(v as number);
+  if (kind === 'ms') return `${v}ms`;
+  if (kind === 'rate') return `${v}/s`;
+  return String(v);
+}
+
+export function serveHelp(): string {
+  const rows = OPTIONS.map((o) => {
+    const left = `  ${o.flag} ${UNIT_HINT[o.kind]}`;
+    return `${left.padEnd(36)}${o.help} (default ${formatDefault(o.kind, DEFAULT_SERVER_OPTIONS[o.key])})`;
+  });
+  return [
+    'usage: pushbench serve [options]',
+    '',
+    'Runs the reference server: short polling (/poll), long polling (/long-poll), SSE (/sse) and',
+    'WebSocket (/ws) on one port, plus POST /publish, GET /stats, /healthz and /time.',
+    'Durations take ms by default (250, 2s); sizes take bytes (64, 1KB).',
+    '',
+    ...rows,
+    `${'  --help'.padEnd(36)}this text`,
+    '',
+  ].join('\n');
+}
+
+/** Parse argv into options; throws PB_BAD_OPTION listing every problem. */
+export function parseServeArgs(argv: string[]): ServerOptions {
+  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = OPTIONS.find((o) => o.flag === flag);
+    if (!spec) {
+      problems.push(`unknown option ${arg} (see --help)`);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : spec.kind === 'bool' ? 'true' : argv[++i];
+    if (value === undefined) {
+      problems.push(`${flag} needs a value (${UNIT_HINT[spec.kind]})`);
+      continue;
+    }
+    if (seen.has(flag)) problems.push(`${flag} is given twice`);
+    seen.add(flag);
+    const parsed = PARSERS[spec.kind](value);
+    if (parsed === undefined) problems.push(`${flag} ${JSON.stringify(value)} is not a valid ${UNIT_HINT[spec.kind]}`);
+    else (opts as unknown as Record<string, number | string | boolean>)[spec.key] = spec.kind === 'bool' ? parsed === 'true' : parsed;
+  }
+  for (const p of validateServerOptions(opts)) {
+    const spec = OPTIONS.find((o) => p.startsWith(`${o.key} `));
+    problems.push(spec ? p.replace(spec.key, spec.flag) : p);
+  }
+  if (problems.length > 0) throw validationError(problems, 'pushbench serve: invalid options');
+  return opts;
+}
+
+/** How long shutdown may take before the process exits anyway, ms. */
+const FORCE_EXIT_MS = 2000;
+
+/** Run `pushbench serve` with `argv`; resolves with the exit code once the server has stopped. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serveHelp());
+    return 0;
+  }
+  let opts: ServerOptions;
+  try {
+    opts = parseServeArgs(argv);
+  } catch (err) {
+    if (err instanceof PushbenchError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  let server;
+  try {
+    server = opts.processes > 1 ? await startCluster(opts) : await startServer(opts);
+  } catch (err) {
+    process.stderr.write(`pushbench serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  process.stdout.write(`pushbench listening on ${server.url}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  process.stderr.write(`pushbench serve: ${signal}, closing\n`);
+  // A second signal, or a shutdown that hangs, ends the process at once.
+  const force = () => process.exit(0);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  setTimeout(force, FORCE_EXIT_MS).unref();
+  await server.close();
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await serveCommand(process.argv.slice(2));
+}

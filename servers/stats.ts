@@ -1,0 +1,96 @@
+/**
+ * Server-side counters behind `GET /stats` (servers/wire.ts StatsSnapshot). Transports only
+ * increment; the snapshot reads socket byte counters, CPU, RSS and event-loop utilization.
+ *
+ * Semantics:
+ * - `bytesWritten` / `bytesRead`: the kernel-facing socket counters (`socket.bytesWritten`,
+ *   `socket.bytesRead`) summed over live sockets plus every closed one: headers, framing,
+ *   heartbeats and all.
+ * - `open[transport]`: open TCP connections whose latest request was for that transport (an SSE
+ *   stream, a WebSocket, or a keep-alive connection that last polled).
+ * - `delivered[transport]`: messages written to clients (a poll answer with 3 messages counts 3).
+ * - `elu`: event-loop utilization since the previous snapshot (0..1).
+ */
+import type { Socket } from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { nowUs, TRANSPORTS, type StatsSnapshot, type TransportName } from './wire.ts';
+
+const TAG = Symbol('pushbench.transport');
+type Tagged = Socket & { [TAG]?: TransportName };
+
+function perTransport(): Record<TransportName, number> {
+  return Object.fromEntries(TRANSPORTS.map((t) => [t, 0])) as Record<TransportName, number>;
+}
+
+export class ServerStats {
+  readonly sockets = new Set<Socket>();
+  tcpAccepted = 0;
+  httpRequests = 0;
+  slowConsumerDrops = 0;
+  readonly delivered = perTransport();
+  readonly rejected = { connectionCap: 0, badRequest: 0, tooLarge: 0 };
+  private readonly open = perTransport();
+  private closedBytesWritten = 0;
+  private closedBytesRead = 0;
+  private readonly startedUs = nowUs();
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  /** Count a new TCP connection and follow it until it closes. */
+  track(socket: Socket): void {
+    this.tcpAccepted++;
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.closedBytesWritten += socket.bytesWritten;
+      this.closedBytesRead += socket.bytesRead;
+      const t = (socket as Tagged)[TAG];
+      if (t) this.open[t]--;
+    });
+  }
+
+  /** Mark `socket` as serving `transport` now (its latest request). */
+  tag(socket: Socket, transport: TransportName): void {
+    const s = socket as Tagged;
+    const prev = s[TAG];
+    if (prev === transport || s.destroyed) return;
+    if (prev) this.open[prev]--;
+    this.open[transport]++;
+    s[TAG] = transport;
+  }
+
+  snapshot(epoch: string, topics: number, published: number): StatsSnapshot {
+    let bytesWritten = this.closedBytesWritten;
+    let bytesRead = this.closedBytesRead;
+    for (const s of this.sockets) {
+      bytesWritten += s.bytesWritten;
+      bytesRead += s.bytesRead;
+    }
+    const eluNow = performance.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
+    this.elu = eluNow;
+    const cpu = process.cpuUsage();
+    const deliveredTotal = TRANSPORTS.reduce((a, t) => a + this.delivered[t], 0);
+    const now = nowUs();
+    return {
+      epoch,
+      pid: process.pid,
+      uptimeS: (now - this.startedUs) / 1e6,
+      nowUs: now,
+      open: { ...this.open },
+      tcpOpen: this.sockets.size,
+      tcpAccepted: this.tcpAccepted,
+      httpRequests: this.httpRequests,
+      published,
+      delivered: { ...this.delivered },
+      deliveredTotal,
+      bytesWritten,
+      bytesRead,
+      slowConsumerDrops: this.slowConsumerDrops,
+      rejected: { ...this.rejected },
+      cpuUs: { user: cpu.user, system: cpu.system },
+      rssBytes: process.memoryUsage.rss(),
+      elu: Number.isFinite(elu) ? elu : 0,
+      topics,
+    };
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The transport registry: wire name → server-side handler factory. Adding a transport is one file
+ * and one line here.
+ */
+import type { TransportName } from '../wire.ts';
+import { createLongPoll } from './long-poll.ts';
+import { createShortPoll } from './short-poll.ts';
+import { createSse } from './sse.ts';
+import type { TransportFactory } from './types.ts';
+import { createWebSocket } from './websocket.ts';
+
+export type { TransportDeps, TransportFactory, TransportHandler } from './types.ts';
+
+export const TRANSPORT_FACTORIES: Readonly<Record<TransportName, TransportFactory>> = Object.freeze({
+  ws: createWebSocket,
+  sse: createSse,
+  'long-poll': createLongPoll,
+  'short-poll': createShortPoll,
+});

@@ -1,0 +1,37 @@
+/**
+ * The server-side transport contract. Each transport is one file exporting a
+ * {@link TransportFactory}; servers/transports/index.ts maps wire names to factories and the
+ * router dispatches by path, so core code never branches on a transport name.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Hub } from '../hub.ts';
+import type { RequestContext } from '../http.ts';
+import type { SendBudget } from '../limits.ts';
+import type { ServerOptions } from '../options.ts';
+import type { ServerStats } from '../stats.ts';
+import type { TransportName } from '../wire.ts';
+
+export interface TransportDeps {
+  hub: Hub;
+  stats: ServerStats;
+  budget: SendBudget;
+  options: Readonly<ServerOptions>;
+}
+
+export interface TransportHandler {
+  readonly name: TransportName;
+  /** request path it serves, e.g. `/sse` */
+  readonly path: string;
+  /**
+   * Serve one GET request. May throw an HttpError before writing anything (the router answers
+   * it); must not throw after.
+   */
+  handle(ctx: RequestContext): void;
+  /** Serve an upgrade request (only transports that take upgrades); same error rule as handle. */
+  upgrade?(req: IncomingMessage, socket: Socket, head: Buffer, query: URLSearchParams): void;
+  /** End every open stream / held request (WebSocket 1001, SSE end, long polls answered). Idempotent. */
+  close(): Promise<void>;
+}
+
+export type TransportFactory = (deps: TransportDeps) => TransportHandler;

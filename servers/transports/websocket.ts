@@ -1,0 +1,143 @@
+/**
+ * WebSocket: `GET /ws?topic=T[&since=S][&epoch=E]` upgrades (ws library, no compression). Each
+ * message is one text frame holding the contract JSON; the frame is built once per message and
+ * written to every subscriber's socket as it is. A resume that fell out of the ring gets a
+ * GapNotice text frame first. Every heartbeatMs the server pings; a peer that has not answered
+ * the previous ping is terminated. Clients may send PublishRequest text frames upstream (the
+ * topic defaults to the connection's); a bad one is answered with an `{"type":"error",…}` frame.
+ * Frames past maxWsPayloadBytes close the connection with 1009.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import * as wsModule from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { HubMessage, Subscriber } from '../hub.ts';
+import { cursorParam, HttpError, topicParam, type Cursor } from '../http.ts';
+import { parsePublishRequest } from '../upstream.ts';
+import type { GapNotice } from '../wire.ts';
+import type { TransportFactory } from './types.ts';
+import { SpreadHeartbeat } from '../heartbeat.ts';
+
+const FRAME = Symbol('ws.frame');
+
+/** ws's frame builder (exported at runtime as `Sender`, absent from @types/ws). */
+interface FrameBuilder {
+  frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
+}
+const Sender = (wsModule as unknown as { Sender: FrameBuilder }).Sender;
+
+/** The unmasked, final, uncompressed text frame carrying `m.json`. */
+function frameOf(m: HubMessage): Buffer {
+  const parts = Sender.frame(Buffer.from(m.json), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+export const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    clientTracking: false,
+    maxPayload: options.maxWsPayloadBytes,
+  });
+  const conns = new Set<WsConnection>();
+
+  class WsConnection implements Subscriber {
+    alive = true;
+    private readonly unsubscribe: () => void;
+
+    constructor(
+      readonly ws: WebSocket,
+      private readonly socket: Socket,
+      private readonly topic: string,
+      cursor: Cursor,
+    ) {
+      // Replay and subscription happen in one synchronous step, so no message falls between them.
+      this.unsubscribe = hub.subscribe(topic, this);
+      conns.add(this);
+      heartbeat.add(this);
+      ws.on('pong', () => {
+        this.alive = true;
+      });
+      ws.on('message', (data, isBinary) => this.upstream(data, isBinary));
+      ws.on('error', () => {});
+      ws.once('close', () => {
+        this.unsubscribe();
+        conns.delete(this);
+        heartbeat.delete(this);
+      });
+      const r = hub.since(topic, cursor.since, cursor.epoch, options.ringSize);
+      if (r.gap) {
+        const notice: GapNotice = { type: 'gap', topic, epoch: hub.epoch, from: r.gap.from, to: r.gap.to };
+        ws.send(JSON.stringify(notice));
+      }
+      for (const m of r.messages) this.deliver(m);
+    }
+
+    deliver(m: HubMessage): void {
+      if (this.ws.readyState !== WebSocket.OPEN || this.socket.destroyed) return;
+      // ws's own Sender writes synchronously (no compression, no Blobs), so frames never interleave.
+      this.socket.write(m.memo(FRAME, frameOf));
+      if (!budget.overflowed(this.socket)) stats.delivered.ws++;
+    }
+
+    private upstream(data: RawData, isBinary: boolean): void {
+      try {
+        if (isBinary) throw new HttpError(400, 'bad_frame', 'publish frames are text');
+        const p = parsePublishRequest(data.toString(), this.topic);
+        void hub.publishUpstream(p.topic, p.data, p.ts);
+      } catch (err) {
+        const e = err instanceof HttpError ? err : new HttpError(400, 'bad_frame', String(err));
+        stats.rejected.badRequest++;
+        this.ws.send(JSON.stringify({ type: 'error', error: { code: e.code, message: e.message } }));
+      }
+    }
+  }
+
+  // A peer that has not answered the previous ping by its next beat is dead.
+  const heartbeat: SpreadHeartbeat<WsConnection> = new SpreadHeartbeat(options.heartbeatMs, (c) => {
+    if (!c.alive) {
+      c.ws.terminate();
+      return;
+    }
+    c.alive = false;
+    c.ws.ping();
+  });
+
+  return {
+    name: 'ws',
+    path: '/ws',
+    handle() {
+      throw new HttpError(426, 'upgrade_required', 'GET /ws needs a WebSocket upgrade');
+    },
+    upgrade(req: IncomingMessage, socket: Socket, head: Buffer, query: URLSearchParams) {
+      const topic = topicParam(query);
+      const cursor = cursorParam(query);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        stats.tag(socket, 'ws');
+        try {
+          new WsConnection(ws, socket, topic, cursor);
+        } catch {
+          ws.terminate();
+        }
+      });
+    },
+    async close() {
+      heartbeat.close();
+      const closing = [...conns].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            c.ws.once('close', () => resolve());
+            c.ws.close(1001, 'server shutting down');
+          }),
+      );
+      // A peer that never answers the close frame is cut off.
+      const grace = setTimeout(() => {
+        for (const c of conns) c.ws.terminate();
+      }, 1000);
+      await Promise.all(closing);
+      clearTimeout(grace);
+      wss.close();
+    },
+  };
+};

@@ -1,0 +1,75 @@
+/**
+ * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 3 s runs):
+ * - six repeats of one configuration, split alternately into two sets of three (so machine drift
+ *   falls on both sides alike), are not called a regression;
+ * - the reference server's --delay raised from 20 to 25 ms (p50 ≈ 21.5 → 26.5 ms, about +23 %,
+ *   its interval a few points wide) is a regression on p50, exit 1;
+ * - `rank --assert` and `run --assert` that cannot hold exit 1 with the numbers.
+ * The delay dominates the latency, so the p50s are steady (± 2 %) even on a busy machine.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findAll, parseXml } from './xml.ts';
+
+const BIN = new URL('../../bin/pushbench.js', import.meta.url).pathname;
+const SCALE = ['--clients', '50', '--duration', '3s', '--warmup', '1s', '--rate', '20', '--network', 'loopback', '--no-report'];
+
+function pushbench(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
+}
+
+const out = mkdtempSync(join(tmpdir(), 'pushbench-gate-'));
+let slowRank: ReturnType<typeof pushbench>;
+
+beforeAll(() => {
+  const same = pushbench(['rank', '--transports', 'ws', '--repeats', '6', '--delay', '20', ...SCALE, '--out', out, '--name', 'same']);
+  expect(same.stderr).not.toMatch(/unexpected error/);
+  expect(same.status).toBe(0);
+  // r1, r3, r5 → A; r2, r4, r6 → B
+  for (const f of readdirSync(join(out, 'same')).filter((x) => /-r\d\.json$/.test(x))) {
+    const side = Number(/-r(\d)\.json$/.exec(f)![1]) % 2 === 1 ? 'A' : 'B';
+    mkdirSync(join(out, side), { recursive: true });
+    copyFileSync(join(out, 'same', f), join(out, side, f));
+  }
+  slowRank = pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
+}, 120_000);
+
+describe('the regression gate on real runs', () => {
+  it('two sets of three repeats of the same configuration: no regression, exit 0', () => {
+    expect(readdirSync(join(out, 'A'))).toHaveLength(3);
+    expect(readdirSync(join(out, 'B'))).toHaveLength(3);
+    const r = pushbench(['compare', join(out, 'A'), join(out, 'B')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('ws broadcast on loopback (3 baseline, 3 current runs):');
+    expect(r.stdout).toContain('result: no regression');
+    expect(r.status).toBe(0);
+  });
+
+  it('the server\'s --delay 20 → 25 ms is caught as a p50 regression, exit 1, with the JUnit failure', () => {
+    const junit = join(out, 'gate.xml');
+    const r = pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
+    expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 25 ms');
+    expect(r.stdout).toMatch(/REGRESSION: p50 \+2\d(\.\d+)? % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold with 95 % confidence/);
+    expect(r.status).toBe(1);
+    const failures = findAll(parseXml(readFileSync(junit, 'utf8')), 'failure');
+    expect(failures.map((f) => f.attrs.message.split(' ')[0])).toContain('p50');
+  });
+
+  it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', () => {
+    expect(slowRank.stderr).toContain('assertions: 3 of 6 failed:');
+    for (const run of ['ws-loopback-r1', 'ws-loopback-r2', 'ws-loopback-r3']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
+    expect(slowRank.status).toBe(1);
+  });
+
+  it('run --assert: a failed assertion exits 1 with the number; a bad one exits 2 before any run', () => {
+    const r = pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0']);
+    expect(r.stderr).toMatch(/assertions: 1 of 2 failed:\n {2}FAILED p99<1ms: ws-broadcast-20c-\S+ had \d+\.\d+ms/);
+    expect(r.status).toBe(1);
+    const bad = pushbench(['run', '--transport', 'ws', '--out', out, '--assert', 'p99<soon']);
+    expect(bad.stderr).toContain('--assert: p99: "soon" is not a duration like 50ms, 800us or 1s');
+    expect(bad.status).toBe(2);
+  });
+});

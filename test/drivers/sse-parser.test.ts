@@ -1,0 +1,159 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SseParser } from '../../load/drivers/sse-parser.ts';
+
+interface Ev {
+  type: string;
+  data: string;
+  id: string;
+}
+
+function parse(chunks: (string | Buffer)[]): { events: Ev[]; retries: number[] } {
+  const events: Ev[] = [];
+  const retries: number[] = [];
+  const p = new SseParser(
+    (type, data, id) => events.push({ type, data, id }),
+    (ms) => retries.push(ms),
+  );
+  for (const c of chunks) p.push(c);
+  return { events, retries };
+}
+
+describe('SseParser: spec examples', () => {
+  it('joins multi-line data with LF and defaults the type to message', () => {
+    // The spec's stock-ticker style example: two data lines make one event.
+    const { events } = parse(['data: YHOO\ndata: +2\ndata: 10\n\n']);
+    expect(events).toEqual([{ type: 'message', data: 'YHOO\n+2\n10', id: '' }]);
+  });
+
+  it('treats CRLF, LF and CR alike', () => {
+    for (const eol of ['\r\n', '\n', '\r']) {
+      const { events } = parse([`event: add${eol}id: 7${eol}data: a${eol}data: b${eol}${eol}data: c${eol}${eol}`]);
+      expect(events).toEqual([
+        { type: 'add', data: 'a\nb', id: '7' },
+        { type: 'message', data: 'c', id: '7' },
+      ]);
+    }
+  });
+
+  it('ignores comments, unknown fields and drops only one leading space', () => {
+    const { events } = parse([': heartbeat\nfoo: bar\ndata:  two spaces\ndata:none\n\n']);
+    expect(events).toEqual([{ type: 'message', data: ' two spaces\nnone', id: '' }]);
+  });
+
+  it('handles fields without a colon (empty value) like the spec example', () => {
+    // "data\n\ndata\ndata\n\ndata:" → events "", "\n"; the last, unterminated, is not dispatched.
+    const { events } = parse(['data\n\ndata\ndata\n\ndata:']);
+    expect(events.map((e) => e.data)).toEqual(['', '\n']);
+  });
+
+  it('does not dispatch an event without data but still records its id', () => {
+    const { events } = parse(['id: 5\n\ndata: x\n\n', 'id\n\ndata: y\n\n']);
+    expect(events).toEqual([
+      { type: 'message', data: 'x', id: '5' },
+      { type: 'message', data: 'y', id: '' },
+    ]);
+  });
+
+  it('ignores an id containing NUL and keeps the previous one', () => {
+    const { events } = parse(['id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n']);
+    expect(events.map((e) => e.id)).toEqual(['1', '1']);
+  });
+
+  it('accepts retry only when it is all ASCII digits', () => {
+    const { retries, events } = parse(['retry: 1500\nretry: 2s\nretry: -1\nretry\nretry: 20\n\n']);
+    expect(retries).toEqual([1500, 20]);
+    expect(events).toEqual([]);
+  });
+
+  it('strips one leading BOM, only at stream start', () => {
+    const { events } = parse([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf]), 'data: a\n\n\ufeffdata: b\n\n']);
+    expect(events.map((e) => e.data)).toEqual(['a']); // the second BOM makes "\ufeffdata" an unknown field
+  });
+
+  it('never dispatches a trailing incomplete event', () => {
+    const { events } = parse(['data: done\n\ndata: half\n']);
+    expect(events.map((e) => e.data)).toEqual(['done']);
+  });
+
+  it('joins a CRLF split across chunks into one line break', () => {
+    const { events } = parse(['data: a\r', '\ndata: b\r', '\n\r', '\n']);
+    expect(events).toEqual([{ type: 'message', data: 'a\nb', id: '' }]);
+  });
+
+  it('decodes a multi-byte character split across chunks', () => {
+    const bytes = Buffer.from('data: é€😀\n\n');
+    const { events } = parse([...bytes].map((b) => Buffer.from([b])));
+    expect(events[0].data).toBe('é€😀');
+  });
+
+  it('forgets the partial event on reset() and keeps the last event id', () => {
+    const events: Ev[] = [];
+    const p = new SseParser((type, data, id) => events.push({ type, data, id }));
+    p.push('id: e:3\ndata: one\n\ndata: cut');
+    p.reset();
+    p.push('\ufeffdata: two\n\n');
+    expect(events).toEqual([
+      { type: 'message', data: 'one', id: 'e:3' },
+      { type: 'message', data: 'two', id: 'e:3' },
+    ]);
+  });
+});
+
+// Values that survive a round trip: no line breaks (data lines split on them), no NUL in ids.
+const fieldText = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ':', 'é', '€', '😀', '{', '"', '1'), maxLength: 12 });
+const eventArb = fc.record({
+  type: fc.option(fc.constantFrom('message', 'gap', 'add', 'x y'), { nil: undefined }),
+  id: fc.option(fieldText, { nil: undefined }),
+  dataLines: fc.array(fieldText, { minLength: 1, maxLength: 4 }),
+  comment: fc.option(fieldText, { nil: undefined }),
+  retry: fc.option(fc.nat({ max: 99_999 }), { nil: undefined }),
+});
+
+describe('SseParser: any chunking of any valid stream gives the same events', () => {
+  it('property', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 8 }),
+        fc.constantFrom('\n', '\r\n', '\r'),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (events, eol, bom, cutSeeds) => {
+          let text = bom ? '\ufeff' : '';
+          const expected: Ev[] = [];
+          const expectedRetries: number[] = [];
+          let lastId = '';
+          for (const e of events) {
+            if (e.comment !== undefined) text += `:${e.comment}${eol}`;
+            if (e.type !== undefined) text += `event: ${e.type}${eol}`;
+            if (e.id !== undefined) {
+              text += `id: ${e.id}${eol}`;
+              lastId = e.id;
+            }
+            if (e.retry !== undefined) {
+              text += `retry: ${e.retry}${eol}`;
+              expectedRetries.push(e.retry);
+            }
+            for (const line of e.dataLines) text += `data: ${line}${eol}`;
+            text += eol;
+            expected.push({ type: e.type ?? 'message', data: e.dataLines.join('\n'), id: lastId });
+          }
+          const bytes = Buffer.from(text);
+          const cuts = [...new Set(cutSeeds.map((s) => s % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Buffer[] = [];
+          let from = 0;
+          for (const c of [...cuts, bytes.length]) {
+            chunks.push(bytes.subarray(from, c));
+            from = c;
+          }
+          const whole = parse([bytes]);
+          const chunked = parse(chunks);
+          expect(whole.events).toEqual(expected);
+          expect(chunked.events).toEqual(expected);
+          expect(chunked.retries).toEqual(expectedRetries);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * A small real `rank` (few clients, short runs): every transport, two repeats, loopback and an
+ * emulated LAN through the latency proxy; it must print the ranking with verdicts and write the
+ * result files, ranking.json and the report.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../bin/pushbench.js', import.meta.url).pathname;
+
+describe('pushbench rank', () => {
+  it('ranks the four transports on loopback and lan and writes the report', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
+    const r = spawnSync(process.execPath, [BIN, 'rank', '--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '10', '--repeats', '2', '--network', 'loopback,lan', '--out', out, '--name', 'ci-rank'], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    expect(r.status).toBe(0);
+    for (const network of ['loopback', 'lan']) expect(r.stdout).toContain(`Ranking on ${network}`);
+    for (const metric of ['delivery latency p50', 'delivery latency p99', 'server CPU per message', 'bytes on the wire per message', 'requests per message', 'TCP connections opened', 'server RSS per connection']) {
+      expect(r.stdout).toContain(metric);
+    }
+    expect(r.stdout).toMatch(/verdict: (holds|contradicted|tie|unknown)/);
+    const dir = join(out, 'ci-rank');
+    const results = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'ranking.json');
+    expect(results.length).toBeGreaterThanOrEqual(16);
+    const ranking = JSON.parse(readFileSync(join(dir, 'ranking.json'), 'utf8'));
+    expect(ranking.rankings.map((x: { network: string }) => x.network)).toEqual(['loopback', 'lan']);
+    // requests per message: the two push transports make none, the polls at least some
+    type Est = { transport: string; mean: number | null };
+    const req = ranking.rankings[0].metrics.find((m: { metric: { key: string } }) => m.metric.key === 'requestsPerMessage');
+    const mean = (t: string) => (req.ranked as Est[]).find((e) => e.transport === t)?.mean;
+    expect(mean('ws')).toBe(0);
+    expect(mean('sse')).toBe(0);
+    expect(mean('long-poll')).toBeGreaterThanOrEqual(0.9);
+    expect(mean('short-poll')).toBeGreaterThan(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Ranking — loopback');
+    expect(existsSync(join(dir, 'summary.md'))).toBe(true);
+  }, 300_000);
+});

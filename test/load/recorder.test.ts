@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { Recorder } from '../../load/recorder.ts';
+import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
+import type { WireMessage } from '../../servers/wire.ts';
+
+const S = 1e6;
+const msg = (seq: number, ts: number, epoch = 'e1'): WireMessage => ({ seq, ts, topic: 't0', epoch, data: 'xxxx' });
+
+describe('Recorder', () => {
+  it('records in-window deliveries with latency from the scheduled ts', () => {
+    const r = new Recorder({ fromUs: 10 * S, toUs: 20 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    ev.message(msg(1, 9 * S), 9 * S + 500); // before the window: sequence state only
+    for (let i = 2; i <= 11; i++) ev.message(msg(i, (8 + i) * S), (8 + i) * S + 2000);
+    ev.message(msg(12, 20 * S), 20 * S + 10); // after the window
+    const { counters, histograms } = r.finish(2 * S);
+    expect(counters.delivered).toBe(10);
+    expect(counters.expected).toBe(10);
+    expect(counters.lost).toBe(0);
+    expect(counters.payloadBytesDelivered).toBe(40);
+    const p = percentiles(decodeHistogram(histograms.deliveryUs));
+    expect(p.count).toBe(10);
+    expect(p.p50).toBeGreaterThanOrEqual(1999);
+    expect(p.p50).toBeLessThanOrEqual(2002);
+  });
+
+  it('counts gaps as lost, late arrivals as out of order, repeats as duplicates', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    ev.message(msg(1, 1 * S), 1 * S);
+    ev.message(msg(4, 4 * S), 4 * S); // 2 and 3 missing
+    ev.message(msg(2, 2 * S), 4.1 * S); // 2 arrives late
+    ev.message(msg(4, 4 * S), 4.2 * S); // 4 again
+    ev.message(msg(5, 5 * S), 5 * S);
+    const c = r.finish(1000 * S).counters;
+    expect(c.lost).toBe(1);
+    expect(c.outOfOrder).toBe(1);
+    expect(c.duplicates).toBe(1);
+    expect(c.delivered).toBe(4);
+    expect(c.expected).toBe(5);
+  });
+
+  it('reports an epoch change as a reset, not as loss', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    ev.message(msg(40, 1 * S), 1 * S);
+    ev.message(msg(41, 2 * S), 2 * S);
+    ev.message(msg(1, 3 * S, 'e2'), 3 * S);
+    ev.message(msg(2, 4 * S, 'e2'), 4 * S);
+    const c = r.finish(1000 * S).counters;
+    expect(c.resets).toBe(1);
+    expect(c.lost).toBe(0);
+    expect(c.delivered).toBe(4);
+  });
+
+  it('charges a client that went silent for what its topic carried meanwhile', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 10 * S, topicRatePerS: 10 });
+    const ev = r.forClient(0, 0);
+    ev.message(msg(1, 1 * S), 1 * S); // then nothing for 9 s at 10 msg/s
+    const healthy = r.forClient(1, 0);
+    for (let i = 1; i <= 99; i++) healthy.message(msg(i, i * 0.1 * S), i * 0.1 * S + 100);
+    const c = r.finish(2 * S).counters;
+    expect(c.errors.STALLED).toBe(1);
+    expect(c.lost).toBe(90);
+  });
+
+  it('records request latency from the planned time and from the send time', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    ev.request(1 * S, 1.5 * S, 1.5 * S + 1000, true); // sent 500 ms late, answered in 1 ms
+    const { counters, histograms } = r.finish(S);
+    expect(counters.requests).toBe(1);
+    expect(counters.emptyResponses).toBe(1);
+    expect(percentiles(decodeHistogram(histograms.requestUs)).max).toBeGreaterThan(500_000);
+    expect(percentiles(decodeHistogram(histograms.requestRawUs)).max).toBeLessThan(1100);
+  });
+
+  it('hands out per-second intervals and starts a new one each time', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    ev.message(msg(1, 1 * S), 1 * S + 300);
+    ev.message(msg(2, 2 * S), 2 * S + 300);
+    const a = r.takeInterval();
+    expect(a.deliveries).toBe(2);
+    expect(percentiles(decodeHistogram(a.encoded)).count).toBe(2);
+    expect(r.takeInterval().deliveries).toBe(0);
+  });
+});

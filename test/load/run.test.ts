@@ -1,0 +1,68 @@
+/**
+ * End-to-end runs: the real reference server as a pinned child process, real clients on worker
+ * threads, real sockets. Small scale for CI; the full figures live in `npm run bench:generator`.
+ */
+import { describe, expect, it } from 'vitest';
+import { TRANSPORTS, type TransportName } from '../../servers/wire.ts';
+import { runOnce, type RunSettings } from '../../load/runner.ts';
+import { runSettings } from './settings.ts';
+import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
+
+
+function settings(transport: TransportName, argv: string[]): RunSettings {
+  return runSettings(transport, argv, `${transport}-test`);
+}
+
+describe('pushbench run (end to end)', () => {
+  it.each(TRANSPORTS)('%s: 1,000 clients, 10 s, broadcast at 1 msg/s — valid, 0 lost, 0 duplicates', async (transport) => {
+    const s = settings(transport, ['--clients', '1000', '--duration', '10s', '--warmup', '3s', '--rate', '1', '--arrival-rate', '1000/s']);
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.valid).toBe(true);
+    expect(r.complete).toBe(true);
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    // 7 measured seconds at 1 msg/s to 1,000 clients (± one message at the window's edges)
+    expect(r.summary.delivered).toBeGreaterThanOrEqual(6000);
+    expect(r.summary.delivered).toBeLessThanOrEqual(8000);
+    expect(r.summary.expected).toBe(r.summary.delivered);
+    expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(1000);
+    expect(r.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
+    expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
+    expect(r.timeline.length).toBeGreaterThanOrEqual(8);
+    expect(r.timeline.some((p) => p.openConnections >= 1000)).toBe(true);
+  }, 60_000);
+
+  it('short polling at Δ = 250 ms delivers with median staleness near Δ/2', async () => {
+    const s = settings('short-poll', ['--clients', '100', '--duration', '8s', '--warmup', '2s', '--rate', '20', '--poll-interval', '250ms']);
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    const p50 = r.summary.latencyUs.p50;
+    expect(p50).toBeGreaterThan(125_000 * 0.9);
+    expect(p50).toBeLessThan(125_000 * 1.1);
+    expect(r.summary.requestsPerMessage).toBeGreaterThan(0);
+  }, 60_000);
+
+  it.each(['sse', 'ws'] as const)('%s: the server\'s --delay 20 comes out as itself (p50 grows by 20 ms ± 1 ms)', async (transport) => {
+    // The injected delay must come out as itself; what is left is the transport's own latency
+    // on this machine (its floor, measured by the same run without the delay).
+    const argv = ['--clients', '50', '--duration', '6s', '--warmup', '2s', '--rate', '20'];
+    const base = await runOnce(settings(transport, argv));
+    const delayed = await runOnce(settings(transport, [...argv, '--delay', '20']));
+    expect(base.invalidReasons.join('; ')).toBe('');
+    expect(delayed.invalidReasons.join('; ')).toBe('');
+    expect(Math.abs(delayed.summary.latencyUs.p50 - base.summary.latencyUs.p50 - 20_000)).toBeLessThan(1000);
+    expect(delayed.summary.latencyUs.p50).toBeGreaterThanOrEqual(20_000 - 500);
+  }, 90_000);
+
+  it('long polling records request latency, corrected and raw', async () => {
+    const s = settings('long-poll', ['--clients', '50', '--duration', '5s', '--warmup', '1s', '--rate', '10']);
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    const corrected = percentiles(decodeHistogram(r.histograms.requestUs));
+    const raw = percentiles(decodeHistogram(r.histograms.requestRawUs));
+    expect(corrected.count).toBeGreaterThan(100);
+    expect(raw.count).toBe(corrected.count);
+    expect(r.summary.requestsPerMessage).toBeGreaterThan(0.9);
+  }, 60_000);
+});

@@ -1,0 +1,55 @@
+/**
+ * Slow consumers (issue 8): a share of the clients reads slowly; the server's bounded send
+ * buffers hold, the slow clients are dropped and counted, and the other clients' p99 stays
+ * within 20 % of the same run without slow clients (plus 1 ms for timer noise at this scale).
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOptions } from '../../load/options.ts';
+import { RUN_OPTION_SPECS, loadSettings, parseSlowClients } from '../../load/run-options.ts';
+import { runOnce, type RunSettings } from '../../load/runner.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'pushbench-slow-'));
+
+function settings(transport: 'ws' | 'sse', slow: string | null): RunSettings {
+  const parsed = parseOptions(['--clients', '40', '--duration', '10s', '--warmup', '2s', '--rate', '50', '--payload', '16KB', '--out', out], RUN_OPTION_SPECS);
+  const problems = [...parsed.problems];
+  const s = loadSettings(parsed.values, transport, problems);
+  expect(problems).toEqual([]);
+  s.name = `${transport}-${slow ? 'slow' : 'base'}`;
+  s.serverArgs = ['--send-buffer', '32KB'];
+  if (slow) {
+    const p = parseSlowClients(slow);
+    if (typeof p === 'string') throw new Error(p);
+    s.slowClients = p;
+  }
+  return s;
+}
+
+describe('slow consumers', () => {
+  it('parses the share and the rate, and refuses nonsense with a sentence', () => {
+    expect(parseSlowClients('5%:10KB/s')).toEqual({ share: 0.05, readBytesPerS: 10_240 });
+    expect(parseSlowClients('5%')).toMatch(/must look like 5%:10KB\/s/);
+    expect(parseSlowClients('150%:1KB/s')).toMatch(/share must be between/);
+  });
+
+  it.each(['ws', 'sse'] as const)('%s: the server drops the slow readers, the others keep their p99', async (transport) => {
+    const base = await runOnce(settings(transport, null));
+    const withSlow = await runOnce(settings(transport, '10%:2KB/s'));
+    expect(base.invalidReasons.join('; ')).toBe('');
+    expect(withSlow.invalidReasons.join('; ')).toBe('');
+    const slow = withSlow.slowClients!;
+    expect(slow.clients).toBe(4);
+    // every slow reader was dropped by the server (it may take the client a while to notice:
+    // it reads what the kernel already buffered at its own slow pace first)
+    expect(slow.serverDrops).toBeGreaterThanOrEqual(4);
+    expect(slow.delivered).toBeLessThan(withSlow.summary.delivered / 36);
+    // the fast clients: nothing lost, p99 within 20 % (+1 ms) of the run without slow readers
+    expect(withSlow.summary.lost).toBe(0);
+    expect(withSlow.summary.latencyUs.p99).toBeLessThanOrEqual(base.summary.latencyUs.p99 * 1.2 + 1000);
+    // the server's memory stayed bounded: its send buffers did not grow with the backlog
+    expect(withSlow.server!.rssBytesMax).toBeLessThan(base.server!.rssBytesMax + 64 * 1024 * 1024);
+  }, 90_000);
+});

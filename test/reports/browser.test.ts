@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../reports/report.ts';
+import { TRANSPORTS } from '../../servers/wire.ts';
+import { buildRecord, buildRecords } from '../fixtures/records.ts';
+
+const XSS = '</script><script>alert(1)</script>';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+  '--no-first-run', '--disable-component-update', '--disable-sync'];
+
+describe('report.html in headless Chromium', () => {
+  let dir: string;
+  let browser: Browser;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pushbench-browser-'));
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders every chart from file:// with no network, no console error and the XSS name as text', async () => {
+    const records = [
+      ...buildRecords({ clientCounts: [500, 2000], samples: 1000 }),
+      buildRecord({ transport: 'ws', clients: 1000, name: XSS, samples: 1000, serverKnown: false, invalidReasons: ['generator saturated (event-loop utilization 0.97)'] }),
+    ];
+    await writeReport(records, dir, { now: new Date('2025-01-15T12:00:00Z') });
+    const url = pathToFileURL(join(dir, 'report.html')).href;
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const requests: string[] = [];
+    const problems: string[] = [];
+    const dialogs: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+
+    await page.goto(url);
+    await page.waitForSelector('body[data-charts="done"]', { timeout: 20_000 });
+
+    const charts = await page.$$eval('.chart', (els) => els.map((el) => ({
+      id: el.id,
+      rendered: el.getAttribute('data-rendered'),
+      marks: el.querySelectorAll('svg g[class*="mark-"] path, svg g[class*="mark-"] line').length,
+      text: el.textContent ?? '',
+    })));
+    expect(charts.map((c) => c.id)).toEqual(['chart-latency-spectrum', 'chart-latency-over-time', 'chart-throughput-over-time', 'chart-server-over-time', 'chart-cost-per-message', 'chart-capacity']);
+    for (const c of charts) {
+      expect(c.rendered, c.id).toBe('true');
+      expect(c.marks, c.id).toBeGreaterThan(records.length);
+      for (const t of TRANSPORTS) expect(c.text, `${c.id} legend ${t}`).toContain(t);
+    }
+
+    expect(requests).toEqual([url]);
+    expect(problems).toEqual([]);
+    expect(dialogs).toEqual([]);
+    // the hostile name is on the page as text (flag list, table, chart labels), never as markup
+    const flags = await page.textContent('#flags');
+    expect(flags).toContain(`${XSS} (ws): invalid: generator saturated`);
+    expect(await page.$$eval('td', (tds) => tds.map((td) => td.textContent))).toContain(XSS);
+    expect(await page.$$eval('script', (s) => s.length)).toBe(5);
+
+    await page.screenshot({ path: resolve('.tmp/report.png'), fullPage: true });
+    await page.close();
+  });
+});

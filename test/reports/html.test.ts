@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { buildCharts } from '../../reports/charts.ts';
+import { escapeHtml, jsonForScript, reportHtml } from '../../reports/html.ts';
+import { reportRuns } from '../../reports/runs.ts';
+import { buildRecord } from '../fixtures/records.ts';
+
+const XSS = '</script><script>alert(1)</script>';
+
+describe('report.html', () => {
+  const runs = reportRuns([
+    buildRecord({ transport: 'ws', samples: 300 }),
+    buildRecord({ transport: 'short-poll', name: XSS, samples: 300, complete: false, invalidReasons: ['generator saturated'] }),
+  ]);
+  const bundles = [{ name: 'vega', code: 'window.vega = {};' }];
+  const html = reportHtml({
+    title: `Nightly ${XSS}`, generatedAt: '2025-01-15T12:00:00.000Z', runs, charts: buildCharts(runs), bundles,
+    sections: [{ id: 'rank', title: 'Ranking', html: '<p id="rank-body">ws first</p>' }],
+  });
+
+  it('escapes user text in HTML and in the embedded JSON', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    const json = jsonForScript({ name: XSS, sep: '\u2028' });
+    expect(json).not.toMatch(/[<>\u2028]/);
+    expect(JSON.parse(json)).toEqual({ name: XSS, sep: '\u2028' });
+    expect(html.match(/<script/g)).toHaveLength(3); // the bundle, the JSON data, the render script
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('flags the run in words at the top, before the table and charts', () => {
+    const flags = html.indexOf('id="flags"');
+    expect(flags).toBeGreaterThan(0);
+    expect(flags).toBeLessThan(html.indexOf('id="summary"'));
+    expect(html).toContain('incomplete, invalid: generator saturated');
+  });
+
+  it('shows extra sections above the charts, and the environment', () => {
+    expect(html.indexOf('id="rank-body"')).toBeLessThan(html.indexOf('id="charts"'));
+    expect(html).toContain('AMD EPYC 7B13');
+    expect(html).toContain('server CPUs 0, generator CPUs 1');
+  });
+
+  it('allows only its own scripts (CSP by hash) and nothing from the network', () => {
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)![1].replace(/&#39;/g, "'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp.match(/'sha256-/g)).toHaveLength(2);
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+});
