@@ -34,7 +34,7 @@ export function makePayload(bytes: number): string {
 }
 
 /** how early (µs) a timer may fire and still publish the messages it was aimed at */
-const EARLY_US = 500;
+export const EARLY_US = 500;
 
 export class Publisher {
   private readonly periodUs: number;
@@ -72,21 +72,21 @@ export class Publisher {
    * Node timers have millisecond resolution and fire a fraction of a millisecond late; rounding
    * the wait up would add up to a millisecond to every message's latency, always in the same
    * direction. So the timer aims at the due time itself (rounded to the nearest ms): it fires at
-   * most EARLY_US early and usually a little late, so the error of a message's ts against its
-   * real publish time averages near zero. The ts is always the scheduled one (wrk2's rule: a late
-   * publish is charged to latency).
+   * most EARLY_US early and usually a little late. A late publish keeps its scheduled ts (wrk2's
+   * rule: the lateness is charged to latency); an early one is stamped with the time it really
+   * left, never with a future ts, or a fast client would see a negative latency.
    */
   private arm(): void {
     const waitMs = Math.max(0, (this.dueUs(this.next) - nowUs()) / 1000);
     this.timer = setTimeout(() => this.tick(), Math.round(waitMs));
   }
 
-  /** Publish every message that is due (or due within EARLY_US), each with ts = its scheduled time. */
+  /** Publish every message that is due (or due within EARLY_US), each with ts = max(scheduled, now). */
   private tick(): void {
     const now = nowUs();
     const n = this.names.length;
     for (let due = this.dueUs(this.next); due <= now + EARLY_US; due = this.dueUs(this.next)) {
-      this.hub.publish(this.names[(this.next - 1) % n], this.payload, due);
+      this.hub.publish(this.names[(this.next - 1) % n], this.payload, due > now ? now : due);
       this.next++;
     }
     if (!this.stopped) this.arm();

@@ -8,24 +8,23 @@
  * The delay dominates the latency, so the p50s are steady (± 2 %) even on a busy machine.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findAll, parseXml } from './xml.ts';
+import { pushbench as cli, type CliResult } from '../cli.ts';
 
-const BIN = new URL('../../bin/pushbench.js', import.meta.url).pathname;
 const SCALE = ['--clients', '50', '--duration', '3s', '--warmup', '1s', '--rate', '20', '--network', 'loopback', '--no-report'];
 
 function pushbench(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
+  return cli(args, 90_000);
 }
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-gate-'));
-let slowRank: ReturnType<typeof pushbench>;
+let slowRank: CliResult;
 
-beforeAll(() => {
-  const same = pushbench(['rank', '--transports', 'ws', '--repeats', '6', '--delay', '20', ...SCALE, '--out', out, '--name', 'same']);
+beforeAll(async () => {
+  const same = await pushbench(['rank', '--transports', 'ws', '--repeats', '6', '--delay', '20', ...SCALE, '--out', out, '--name', 'same']);
   expect(same.stderr).not.toMatch(/unexpected error/);
   expect(same.status).toBe(0);
   // r1, r3, r5 → A; r2, r4, r6 → B
@@ -34,23 +33,23 @@ beforeAll(() => {
     mkdirSync(join(out, side), { recursive: true });
     copyFileSync(join(out, 'same', f), join(out, side, f));
   }
-  slowRank = pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
+  slowRank = await pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
 }, 120_000);
 
 describe('the regression gate on real runs', () => {
-  it('two sets of three repeats of the same configuration: no regression, exit 0', () => {
+  it('two sets of three repeats of the same configuration: no regression, exit 0', async () => {
     expect(readdirSync(join(out, 'A'))).toHaveLength(3);
     expect(readdirSync(join(out, 'B'))).toHaveLength(3);
-    const r = pushbench(['compare', join(out, 'A'), join(out, 'B')]);
+    const r = await pushbench(['compare', join(out, 'A'), join(out, 'B')]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('ws broadcast on loopback (3 baseline, 3 current runs):');
     expect(r.stdout).toContain('result: no regression');
     expect(r.status).toBe(0);
   });
 
-  it('the server\'s --delay 20 → 25 ms is caught as a p50 regression, exit 1, with the JUnit failure', () => {
+  it('the server\'s --delay 20 → 25 ms is caught as a p50 regression, exit 1, with the JUnit failure', async () => {
     const junit = join(out, 'gate.xml');
-    const r = pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
+    const r = await pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
     expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 25 ms');
     expect(r.stdout).toMatch(/REGRESSION: p50 \+2\d(\.\d+)? % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold with 95 % confidence/);
     expect(r.status).toBe(1);
@@ -58,17 +57,17 @@ describe('the regression gate on real runs', () => {
     expect(failures.map((f) => f.attrs.message.split(' ')[0])).toContain('p50');
   });
 
-  it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', () => {
+  it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', async () => {
     expect(slowRank.stderr).toContain('assertions: 3 of 6 failed:');
     for (const run of ['ws-loopback-r1', 'ws-loopback-r2', 'ws-loopback-r3']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
     expect(slowRank.status).toBe(1);
   });
 
-  it('run --assert: a failed assertion exits 1 with the number; a bad one exits 2 before any run', () => {
-    const r = pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0']);
+  it('run --assert: a failed assertion exits 1 with the number; a bad one exits 2 before any run', async () => {
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0']);
     expect(r.stderr).toMatch(/assertions: 1 of 2 failed:\n {2}FAILED p99<1ms: ws-broadcast-20c-\S+ had \d+\.\d+ms/);
     expect(r.status).toBe(1);
-    const bad = pushbench(['run', '--transport', 'ws', '--out', out, '--assert', 'p99<soon']);
+    const bad = await pushbench(['run', '--transport', 'ws', '--out', out, '--assert', 'p99<soon']);
     expect(bad.stderr).toContain('--assert: p99: "soon" is not a duration like 50ms, 800us or 1s');
     expect(bad.status).toBe(2);
   });

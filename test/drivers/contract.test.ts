@@ -2,7 +2,7 @@
  * The shared driver contract: every driver in the registry against the real reference server
  * (servers/server.ts) on port 0, over real loopback sockets.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DRIVERS, driverFor } from '../../load/drivers/index.ts';
 import type { Client, ClientSpec, Driver } from '../../load/drivers/types.ts';
 import { nowUs, TRANSPORTS } from '../../servers/wire.ts';
@@ -50,6 +50,10 @@ describe.each(Object.values(DRIVERS))('driver $transport', (driver: Driver) => {
     return { client, log };
   };
 
+  // a failed test must not leave its client open for the next one to trip over
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+  });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
   });

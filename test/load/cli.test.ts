@@ -3,16 +3,15 @@
  * and what it leaves behind after Ctrl-C.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { BIN, pushbench as cli } from '../cli.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const BIN = new URL('../../bin/pushbench.js', import.meta.url).pathname;
-
-function pushbench(args: string[], timeoutMs = 30_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+async function pushbench(args: string[], timeoutMs = 30_000) {
+  const r = await cli(args, timeoutMs);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,8 +25,8 @@ function processAlive(pid: number): boolean {
 }
 
 describe('pushbench CLI', () => {
-  it('lists every bad option at once and exits 2', () => {
-    const r = pushbench(['run', '--transport', 'carrier-pigeon', '--clients', '0', '--duration', 'soon', '--warmup', '40s', '--bogus']);
+  it('lists every bad option at once and exits 2', async () => {
+    const r = await pushbench(['run', '--transport', 'carrier-pigeon', '--clients', '0', '--duration', 'soon', '--warmup', '40s', '--bogus']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--transport must be one of ws, sse, long-poll, short-poll/);
     expect(r.stderr).toMatch(/--clients must be at least 1/);
@@ -36,21 +35,21 @@ describe('pushbench CLI', () => {
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // a sentence, not a stack
   });
 
-  it('refuses a run that exceeds the open-files limit before starting', () => {
-    const r = pushbench(['run', '--transport', 'ws', '--clients', '50000', '--arrival-rate', '50000/s']);
+  it('refuses a run that exceeds the open-files limit before starting', async () => {
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '50000', '--arrival-rate', '50000/s']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/open files/);
   });
 
-  it('names an unknown command and shows the commands', () => {
-    const r = pushbench(['frobnicate']);
+  it('names an unknown command and shows the commands', async () => {
+    const r = await pushbench(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command "frobnicate"/);
     expect(r.stderr).toMatch(/run\s+measure one transport/);
   });
 
-  it('documents run\'s options in --help', () => {
-    const r = pushbench(['run', '--help']);
+  it('documents run\'s options in --help', async () => {
+    const r = await pushbench(['run', '--help']);
     expect(r.code).toBe(0);
     for (const opt of ['--transport', '--clients', '--duration', '--warmup', '--rate', '--payload', '--workload', '--poll-interval', '--arrival-rate', '--target', '--server-cpus', '--load-cpus', '--out', '--name']) {
       expect(r.stdout).toContain(opt);
@@ -67,7 +66,7 @@ describe('pushbench CLI', () => {
     });
     const out = mkdtempSync(join(tmpdir(), 'pushbench-cli-'));
     const t0 = Date.now();
-    const r = pushbench(['run', '--transport', 'sse', '--target', `http://127.0.0.1:${port}`, '--clients', '10', '--duration', '5s', '--out', out]);
+    const r = await pushbench(['run', '--transport', 'sse', '--target', `http://127.0.0.1:${port}`, '--clients', '10', '--duration', '5s', '--out', out]);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot reach the target http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);

