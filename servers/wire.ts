@@ -36,7 +36,11 @@ export function encodeMessage(m: WireMessage): string {
   return `{"seq":${m.seq},"ts":${Math.round(m.ts)},"topic":${JSON.stringify(m.topic)},"epoch":${JSON.stringify(m.epoch)},"data":${JSON.stringify(m.data)}}`;
 }
 
-/** Parse one message; returns undefined when the text is not a contract message. */
+/**
+ * Parse one message; returns undefined when the text is not a contract message. Hot path (one
+ * call per delivery): the parsed object itself is returned, not a copy — it may carry extra
+ * fields a third-party server added, and a missing or non-string `data` is set to `''` in place.
+ */
 export function decodeMessage(text: string): WireMessage | undefined {
   let v: unknown;
   try {
@@ -49,7 +53,8 @@ export function decodeMessage(text: string): WireMessage | undefined {
   if (typeof o.seq !== 'number' || typeof o.ts !== 'number' || typeof o.topic !== 'string' || typeof o.epoch !== 'string') {
     return undefined;
   }
-  return { seq: o.seq, ts: o.ts, topic: o.topic, epoch: o.epoch, data: typeof o.data === 'string' ? o.data : '' };
+  if (typeof o.data !== 'string') o.data = '';
+  return o as unknown as WireMessage;
 }
 
 /** Topic names: what `/poll?topic=` etc. accept (anything else is a 400). */

@@ -63,8 +63,9 @@ export class Cursor {
 
   /** One pushed text that is a message or a {@link GapNotice} (a WebSocket text frame). */
   frame(text: string, recvUs: number): void {
-    // Messages never contain `"type":`, so this test costs one scan and no parse.
-    if (text.includes('"type":"gap"')) this.gap(text);
+    // Contract messages start with `{"seq":` (field order is fixed) and never contain `"type":`:
+    // the prefix settles the common case without scanning the frame.
+    if (!text.startsWith('{"seq":') && text.includes('"type":"gap"')) this.gap(text);
     else this.message(text, recvUs);
   }
 
