@@ -20,6 +20,7 @@ import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resource
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 import { publisherTopics } from './workload.ts';
+import { progressPercentiles } from './progress.ts';
 import type { FaultSpec } from './faults.ts';
 import type { WorkerResult, WorkerTask, WorkerTick } from './worker.ts';
 
@@ -420,7 +421,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const open = ticks.reduce((n, k) => n + k.open, 0);
       if (t >= fromUs && t <= toUs) openMax = Math.max(openMax, open);
       if (hooks.onProgress) {
-        const p = percentiles(decodeHistogram(addEncoded(ticks.map((k) => k.interval))));
+        const p = progressPercentiles(ticks);
         const elapsedS = (t - t0Us) / 1e6;
         hooks.onProgress({
           name: s.name, transport: s.transport, elapsedS, totalS: (closeAtUs - t0Us) / 1e6,

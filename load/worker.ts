@@ -13,6 +13,7 @@ import { driverFor } from './drivers/index.ts';
 import type { Client } from './drivers/types.ts';
 import { Recorder, type FaultTally } from './recorder.ts';
 import { topicOf, chatSchedule } from './workload.ts';
+import { startWorkerProfile } from './worker-profile.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -51,8 +52,12 @@ export interface WorkerTick {
   type: 'tick';
   workerIndex: number;
   tUs: number;
+  /** delivery latency of the second (encoded HDR, µs): decoded once, for the timeline, at the end */
   interval: string;
   deliveries: number;
+  /** the second's delivery latency percentiles, µs (0 without deliveries), for the live progress line */
+  p50Us: number;
+  p99Us: number;
   started: number;
   open: number;
   elu: number;
@@ -80,6 +85,8 @@ export function isSlowClient(id: number, share: number): boolean {
 }
 
 const CLK_TCK_US = 10_000; // USER_HZ is 100 on Linux
+/** Late clients started between two yields to the event loop (see the arrival loop). */
+const ARRIVAL_BATCH = 100;
 
 /** This thread's CPU time (µs) from /proc/thread-self (Node 20 has no per-thread cpuUsage). */
 function threadCpuUs(): number {
@@ -104,6 +111,7 @@ function sleepUntil(tUs: number, signal: { stopped: boolean }): Promise<void> {
 }
 
 export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
+  const stopProfile = startWorkerProfile(task.workerIndex);
   const driver = driverFor(task.transport);
   const recorder = new Recorder({
     fromUs: task.fromUs,
@@ -184,7 +192,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     eluPrev = performance.eventLoopUtilization();
     eluSamples.push(elu.utilization);
     const cpu = threadCpuUs();
-    const { encoded, deliveries } = recorder.takeInterval();
+    const { encoded, deliveries, p50Us, p99Us } = recorder.takeInterval();
     let open = 0;
     for (const c of clients) if (c.open) open++;
     const tick: WorkerTick = {
@@ -193,6 +201,8 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
       tUs: nowUs(),
       interval: encoded,
       deliveries,
+      p50Us,
+      p99Us,
       started: clients.length,
       open,
       elu: elu.utilization,
@@ -224,10 +234,19 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   snap(task.fromUs, (b) => (bytesAtFrom = b));
   snap(task.toUs, (b) => (bytesAtTo = b));
 
+  // Behind schedule, the loop would start every late client in one synchronous burst and starve
+  // the deliveries (and their timestamps) of the clients already connected: it yields to the
+  // event loop every ARRIVAL_BATCH late starts instead.
+  let lateStarts = 0;
   for (const id of task.clientIds) {
     if (signal.stopped) break;
     const at = task.t0Us + (id / task.arrivalRatePerS) * 1e6;
-    if (at > nowUs() + 1000) await sleepUntil(at, signal);
+    if (at > nowUs() + 1000) {
+      lateStarts = 0;
+      await sleepUntil(at, signal);
+    } else if (++lateStarts % ARRIVAL_BATCH === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     if (signal.stopped) break;
     startClient(id);
   }
@@ -240,6 +259,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   loopDelay.disable();
   task.port.close();
+  await stopProfile();
 
   const { histograms, counters } = recorder.finish(task.silenceUs);
   counters.bytesRead = Math.max(0, bytesAtTo.read - bytesAtFrom.read);

@@ -82,7 +82,12 @@ describe('Recorder', () => {
     ev.message(msg(2, 2 * S), 2 * S + 300);
     const a = r.takeInterval();
     expect(a.deliveries).toBe(2);
-    expect(percentiles(decodeHistogram(a.encoded)).count).toBe(2);
-    expect(r.takeInterval().deliveries).toBe(0);
+    const decoded = percentiles(decodeHistogram(a.encoded));
+    expect(decoded.count).toBe(2);
+    // The worker's own p50/p99 (the live progress line) are those of the encoded second.
+    expect([a.p50Us, a.p99Us]).toEqual([decoded.p50, decoded.p99]);
+    expect(a.p50Us).toBeGreaterThanOrEqual(300);
+    const empty = r.takeInterval();
+    expect([empty.deliveries, empty.p50Us, empty.p99Us]).toEqual([0, 0, 0]);
   });
 });
