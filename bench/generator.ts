@@ -483,11 +483,12 @@ function printPoll(cfg: Config, f: PollFigures): void {
   out();
   out('| generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
-  out(`| pushbench (valid: ${r.valid ? 'yes' : 'NO'}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
+  out(`| pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
   out(`| autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${perReq(acGen, f.ac.requestsPerS)} | ${pct(acServer)} |`);
   out();
   out('(autocannon reports latency in whole milliseconds.)');
   for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
+  for (const note of r.notes ?? []) out(`\nNOTE ${r.name}: ${note}`);
   const serverBound = (pbServer ?? 0) >= SERVER_BOUND_PCT && (acServer ?? 0) >= SERVER_BOUND_PCT;
   out();
   out(`short poll: pushbench / autocannon = **${ratio(f.pbPerS, f.ac.requestsPerS)}** (goal ≥ 1.0).${serverBound ? ` Note: the server's core was saturated in both runs (${pct(pbServer)}, ${pct(acServer)}), so this ratio compares the server's answers to two clients, not the generators' peaks; the CPU each generator spends per request is the generator figure.` : ''}`);

@@ -25,6 +25,7 @@ export function formatSummaryTable(records: ResultRecord[]): string {
   const out = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
   for (const r of records) {
     for (const reason of r.invalidReasons) out.push(`INVALID ${r.name}: ${reason}`);
+    for (const note of r.notes ?? []) out.push(`NOTE ${r.name}: ${note}`);
   }
   return out.join('\n');
 }

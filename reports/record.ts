@@ -194,6 +194,14 @@ export interface ResultRecord {
   faults?: FaultResult[];
   /** present with --slow-clients; everything else in the record describes the other clients */
   slowClients?: SlowClientsResult;
+  /**
+   * true for a closed-loop run (short polls at `--poll-interval 0`): the generator is busy by
+   * design, so a saturated event loop is its expected state, noted in `notes`, not a reason for
+   * `valid: false`
+   */
+  closedLoop?: boolean;
+  /** what a reader must know about the figures that does not make them invalid */
+  notes?: string[];
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
