@@ -18,12 +18,13 @@ import {
 import { formatCapacityHtml, formatCapacityMarkdown, formatCapacityText, type CapacityOutcome } from './capacity-table.ts';
 import { validationError } from './errors.ts';
 import { interruptible } from './interrupt.ts';
+import { growLive, type LiveGrowth } from './live-growth.ts';
 import { runMulti } from './multi.ts';
 import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from './options.ts';
 import { progressPrinter, type ProgressPrinter } from './progress.ts';
 import { ephemeralPortCount, memAvailableBytes, openFilesLimit } from './resources.ts';
 import { LOAD_OPTION_SPECS, fileSafe, loadSettings } from './run-options.ts';
-import { sourceAddresses, type RunSettings } from './runner.ts';
+import { sourceAddresses, type LiveStep, type Progress, type RunSettings } from './runner.ts';
 import { formatSummaryTable } from './summary.ts';
 
 /** Options of `run` that capacity sets per step itself. */
@@ -143,12 +144,17 @@ function machineFacts(plan: CapacityPlan, base: RunSettings): MachineFacts {
   };
 }
 
-/** Settings of one step: `clients` held for the step duration after a warm-up that covers the ramp. */
-export function stepSettings(plan: CapacityPlan, base: RunSettings, clients: number, serverProcs: number): RunSettings {
-  const rampMs = (clients / base.arrivalRatePerS) * 1000;
+/** Warm-up of a step whose `arriving` clients connect at the arrival rate (all of them on a fresh run). */
+function warmupFor(plan: CapacityPlan, base: RunSettings, arriving: number): number {
+  const rampMs = (arriving / base.arrivalRatePerS) * 1000;
   // After a long ramp the first seconds are not yet steady (heap growth, collection of the
   // set-up garbage): the warm-up covers the ramp plus a settle that grows with it.
-  const warmupMs = plan.warmupMs ?? Math.ceil((rampMs + Math.max(2000, SETTLE_SHARE * rampMs)) / 1000) * 1000;
+  return plan.warmupMs ?? Math.ceil((rampMs + Math.max(2000, SETTLE_SHARE * rampMs)) / 1000) * 1000;
+}
+
+/** Settings of one step: `clients` held for the step duration after a warm-up that covers the ramp. */
+export function stepSettings(plan: CapacityPlan, base: RunSettings, clients: number, serverProcs: number): RunSettings {
+  const warmupMs = warmupFor(plan, base, clients);
   const limit = openFilesLimit();
   const perProcess = limit && Number.isFinite(limit.hard) ? limit.hard - FD_RESERVE : null;
   return {
@@ -162,6 +168,55 @@ export function stepSettings(plan: CapacityPlan, base: RunSettings, clients: num
     // The server's own connection cap follows the open files each process may hold.
     serverArgs: [...(base.serverArgs ?? []), ...(perProcess ? ['--max-connections', String(perProcess)] : [])],
   };
+}
+
+/**
+ * The doubling phase's counts that can grow in one live run: from `start`, doubling up to --max,
+ * while no machine limit is in the way and one generator process and the same server processes
+ * hold every count. Fewer than two counts, or settings a live run cannot take (faults, slow
+ * clients): none — every step is then a fresh run.
+ */
+export function liveCounts(plan: CapacityPlan, base: RunSettings, facts: MachineFacts, start: number): number[] {
+  if (base.faults?.length || base.slowClients) return [];
+  const procsAt = (n: number) => ({
+    server: base.target ? 1 : plan.serverProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),
+    generator: plan.generatorProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),
+  });
+  const first = procsAt(start);
+  if (first.generator !== 1) return [];
+  const counts: number[] = [];
+  for (let n = start; ; n = Math.min(2 * n, plan.maxClients)) {
+    const p = procsAt(n);
+    if (machineLimitFor(n, facts) || p.generator !== 1 || p.server !== first.server) break;
+    counts.push(n);
+    if (n >= plan.maxClients) break;
+  }
+  return counts.length >= 2 ? counts : [];
+}
+
+/**
+ * Settings of a live staircase over `counts`: the run holds the last count's clients, and each
+ * step's warm-up covers only the clients it adds (their ramp and a settle), not the ones already
+ * connected.
+ */
+export function liveSettings(plan: CapacityPlan, base: RunSettings, counts: number[], serverProcs: number): RunSettings {
+  const last = stepSettings(plan, base, counts[counts.length - 1], serverProcs);
+  return {
+    ...last,
+    name: `${base.transport}-live`,
+    steps: counts.map((clients, i) => ({
+      name: `${base.transport}-${clients}c`,
+      clients,
+      warmupMs: warmupFor(plan, base, clients - (i > 0 ? counts[i - 1] : 0)),
+      measureMs: plan.stepDurationMs,
+    })),
+  };
+}
+
+/** Measured memory per connection refines the memory check of the next steps. */
+function refineFacts(facts: MachineFacts, r: ResultRecord): void {
+  const rss = r.summary.serverRssBytesPerConnection;
+  if (rss !== null && rss > 0) facts.bytesPerClient = GENERATOR_BYTES_PER_CLIENT + rss;
 }
 
 function describeVerdict(r: ResultRecord, plan: CapacityPlan): string {
@@ -180,32 +235,76 @@ async function searchTransport(plan: CapacityPlan, transport: TransportName, out
   const procs = new Map<number, { server: number; generator: number }>();
   const byClients = new Map<number, ResultRecord>();
   let step = 0;
-  const probe = async (clients: number) => {
-    step++;
+  // The doubling phase grows one live run (server and clients stay up, each step adds clients);
+  // a step off its staircase — bisection, a limit's count — is a fresh run.
+  let live: LiveGrowth | null = null;
+  let liveStarted = false;
+  let liveSteps: LiveStep[] = [];
+  const measure = async (clients: number): Promise<ResultRecord> => {
     const server = base.target ? 1 : plan.serverProcs ?? processesFor(clients, facts.socketsPerClient, facts.openFilesPerProcess);
     const generator = plan.generatorProcs ?? processesFor(clients, facts.socketsPerClient, facts.openFilesPerProcess);
     procs.set(clients, { server, generator });
+    const onProgress = (p: Progress) => out.update({ ...p, name: `${transport} ${p.clients}c` });
+    if (!liveStarted) {
+      liveStarted = true;
+      const counts = liveCounts(plan, base, facts, clients);
+      if (counts.length) {
+        const ls = liveSettings(plan, base, counts, server);
+        liveSteps = ls.steps!;
+        out.log(`[${transport}] live growth: ${counts.map((n) => n.toLocaleString('en-US')).join(' → ')} clients in one run, the connected clients staying through each step`);
+        live = growLive(ls, {
+          signal,
+          onProgress,
+          keepGoing: (r) => {
+            refineFacts(facts, r);
+            const next = counts[counts.indexOf(r.config.clients) + 1];
+            return judgeRecord(r, plan.slo).kind === 'pass' && next !== undefined && machineLimitFor(next, facts) === null;
+          },
+        });
+      }
+    }
+    const growing = live as LiveGrowth | null;
+    if (growing && growing.nextClients === clients) {
+      const i = liveSteps.findIndex((x) => x.clients === clients);
+      const before = i > 0 ? liveSteps[i - 1].clients : 0;
+      out.log(`[${transport} step ${step}] ${clients.toLocaleString('en-US')} clients (live: ${(clients - before).toLocaleString('en-US')} join the ${before.toLocaleString('en-US')} connected), warm-up ${liveSteps[i].warmupMs / 1000} s + ${plan.stepDurationMs / 1000} s measured`);
+      const r = await growing.next();
+      out.done();
+      return r;
+    }
+    if (growing) {
+      await growing.end();
+      live = null;
+    }
     const s = stepSettings(plan, base, clients, server);
     const auto = (plan.serverProcs === null && server > 1) || (plan.generatorProcs === null && generator > 1)
       ? ` — ${server} server and ${generator} generator processes, chosen from the open-files limit of ${facts.openFilesPerProcess?.toLocaleString('en-US')} per process`
       : '';
     out.log(`[${transport} step ${step}] ${clients.toLocaleString('en-US')} clients, warm-up ${s.warmupMs / 1000} s + ${plan.stepDurationMs / 1000} s measured${auto}`);
-    const r = await runMulti(s, generator, { signal, onProgress: (p) => out.update({ ...p, name: `${transport} ${clients}c` }) });
+    const r = await runMulti(s, generator, { signal, onProgress });
     out.done();
-    writeJsonAtomic(join(plan.outDir, `${fileSafe(s.name)}.json`), r);
+    return r;
+  };
+  const probe = async (clients: number) => {
+    step++;
+    const r = await measure(clients);
+    writeJsonAtomic(join(plan.outDir, `${fileSafe(r.name)}.json`), r);
     records.push(r);
     byClients.set(clients, r);
-    // Measured memory per connection refines the memory check of the next steps.
-    const rss = r.summary.serverRssBytesPerConnection;
-    if (rss !== null && rss > 0) facts.bytesPerClient = GENERATOR_BYTES_PER_CLIENT + rss;
+    refineFacts(facts, r);
     out.log(`  ${describeVerdict(r, plan)}`);
     return judgeRecord(r, plan.slo);
   };
-  const result: SearchResult = await searchCapacity(
-    { startClients: plan.startClients, maxClients: plan.maxClients, precision: plan.precision },
-    probe,
-    (clients) => machineLimitFor(clients, facts),
-  );
+  let result: SearchResult;
+  try {
+    result = await searchCapacity(
+      { startClients: plan.startClients, maxClients: plan.maxClients, precision: plan.precision },
+      probe,
+      (clients) => machineLimitFor(clients, facts),
+    );
+  } finally {
+    await (live as LiveGrowth | null)?.end();
+  }
   out.log(`[${transport}] ${result.stop.message}`);
   const cap = result.capacity;
   const p = cap === null ? undefined : procs.get(cap);

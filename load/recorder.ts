@@ -80,7 +80,8 @@ export class Recorder {
   private readonly interval = createHistogram();
   private intervalDeliveries = 0;
   private readonly clients = new Map<number, ClientState>();
-  private readonly opts: RecorderOptions;
+  /** the window moves on in a live staircase (nextWindow); otherwise fixed */
+  private opts: RecorderOptions;
   private readonly faults: FaultState[];
 
   constructor(opts: RecorderOptions) {
@@ -259,6 +260,23 @@ export class Recorder {
       }
     }
     return { histograms: this.histograms(), counters: this.counters };
+  }
+
+  /**
+   * Close the current window (one step of a live staircase) and open `next`: returns the closed
+   * window's figures exactly as {@link finish} would, then counts afresh. Clients and their
+   * sequence state carry over, so a client that stays connected is not charged a gap at the
+   * boundary; seqs still owed to the closed window are forgotten, so one that arrives late counts
+   * neither as out of order nor against the next window.
+   */
+  nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }): { histograms: Histograms; counters: Counters } {
+    const { histograms, counters } = this.finish(silenceUs);
+    const closed = { ...counters, errors: { ...counters.errors } };
+    Object.assign(this.counters, emptyCounters());
+    for (const h of [this.delivery, this.connect, this.request, this.requestRaw]) h.reset();
+    for (const state of this.clients.values()) state.missing = null;
+    this.opts = { ...this.opts, fromUs: next.fromUs, toUs: next.toUs };
+    return { histograms, counters: closed };
   }
 
   /** Per-fault tallies, in fault order (empty without faults). */

@@ -13,7 +13,7 @@ import { nowUs, type StatsSnapshot, type TransportName } from '../servers/wire.t
 import { addEncoded, decodeHistogram, percentiles } from '../reports/histogram.ts';
 import {
   SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
-  type Environment, type FaultResult, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
+  type Counters, type Environment, type FaultResult, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
 } from '../reports/record.ts';
 import { PushbenchError, codeOf } from './errors.ts';
 import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
@@ -22,7 +22,8 @@ import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 import { publisherTopics } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
 import type { FaultSpec } from './faults.ts';
-import type { WorkerResult, WorkerTask, WorkerTick } from './worker.ts';
+import type { ProcSample } from './resources.ts';
+import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -44,6 +45,91 @@ export interface RunSettings extends RunConfig {
   faults?: FaultSpec[];
   /** slow consumers: this share of the clients reads at most readBytesPerS */
   slowClients?: { share: number; readBytesPerS: number } | null;
+  /**
+   * A live staircase (capacity's growth): the run grows through these steps, cumulative client
+   * counts ascending, the last equal to `clients`; the clients of a step stay connected through
+   * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
+   * unused. Not with a multi-process share, faults or slow clients.
+   */
+  steps?: LiveStep[];
+}
+
+/** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
+export interface LiveStep {
+  name: string;
+  clients: number;
+  /** from the step's first added client to its window: their ramp and a settle, not judged */
+  warmupMs: number;
+  measureMs: number;
+}
+
+/** Between a step's figures and the next step's first arrival: time for onStep to end the growth first. */
+const JUDGE_MARGIN_MS = 500;
+
+/** A measured window of a run, µs on the shared clock: the run's only one, or one step of a staircase. */
+interface MeasureWindow {
+  name: string;
+  clients: number;
+  startUs: number;
+  fromUs: number;
+  toUs: number;
+  /** the window's books close (the drain for late deliveries is over) */
+  closeUs: number;
+  warmupMs: number;
+  durationMs: number;
+}
+
+/** The run's windows: one [t0 + warm-up, t0 + duration), or a staircase's steps one after the other. */
+function measureWindows(s: RunSettings, t0Us: number, drainMs: number): MeasureWindow[] {
+  if (!s.steps) {
+    const fromUs = t0Us + s.warmupMs * 1000;
+    const toUs = t0Us + s.durationMs * 1000;
+    return [{ name: s.name, clients: s.clients, startUs: t0Us, fromUs, toUs, closeUs: toUs + drainMs * 1000, warmupMs: s.warmupMs, durationMs: s.durationMs }];
+  }
+  const out: MeasureWindow[] = [];
+  let startUs = t0Us;
+  for (const step of s.steps) {
+    const fromUs = startUs + step.warmupMs * 1000;
+    const toUs = fromUs + step.measureMs * 1000;
+    const closeUs = toUs + drainMs * 1000;
+    out.push({ name: step.name, clients: step.clients, startUs, fromUs, toUs, closeUs, warmupMs: step.warmupMs, durationMs: step.warmupMs + step.measureMs });
+    startUs = closeUs + JUDGE_MARGIN_MS * 1000;
+  }
+  return out;
+}
+
+/** Settings a live staircase cannot take, one sentence each (empty: fine). */
+export function staircaseProblems(s: RunSettings): string[] {
+  const out: string[] = [];
+  if (!s.steps) return out;
+  if (s.share) out.push('a live staircase runs in one generator process');
+  if (s.faults?.length) out.push('a live staircase takes no faults');
+  if (s.slowClients) out.push('a live staircase takes no slow clients');
+  if (s.steps.length === 0 || s.steps.some((x, i) => x.clients < 1 || (i > 0 && x.clients <= s.steps![i - 1].clients))) out.push('staircase steps need ascending client counts');
+  if (s.steps.length && s.steps[s.steps.length - 1].clients !== s.clients) out.push('the last staircase step must hold all the clients');
+  return out;
+}
+
+/** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
+interface WindowMeter {
+  procFrom: ProcSample | null;
+  procTo: ProcSample | null;
+  proxyFrom: ProcSample | null;
+  proxyTo: ProcSample | null;
+  statsFrom: StatsSnapshot | null;
+  statsTo: StatsSnapshot | null;
+  /** /stats requests under way for this window */
+  fetches: Promise<void>[];
+  rssMax: number;
+  openMax: number;
+}
+
+/** One worker's figures for one window (`figures`: the worker's own ELU and CPU, for a run's only window). */
+interface WindowPart {
+  clients: number;
+  counters: Counters;
+  histograms: Histograms;
+  figures?: WorkerFigures;
 }
 
 /**
@@ -94,6 +180,13 @@ export interface Progress {
 
 export interface RunHooks {
   onProgress?(p: Progress): void;
+  /**
+   * A live staircase (settings.steps): called with each step's record as soon as its window
+   * closes, in step order, while the run goes on; return false to end the growth there (the
+   * clients close and runOnce resolves with that record). A step cut short by the abort signal is
+   * reported too, marked complete: false.
+   */
+  onStep?(record: ResultRecord, index: number): boolean | void;
   log?(line: string): void;
   signal?: AbortSignal;
 }
@@ -278,6 +371,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
   const startedAt = new Date().toISOString();
   const children: Spawned[] = [];
   let pool: Piscina | undefined;
+  const misuse = staircaseProblems(s);
+  if (misuse.length) throw new Error(`runOnce: ${misuse.join('; ')}`);
   try {
     if (s.loadCpus) pinSelf(s.loadCpus);
 
@@ -336,12 +431,11 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     }
 
     // 3. The schedule (the worker threads were started first and loaded meanwhile).
-    const rampUs = (s.clients / s.arrivalRatePerS) * 1e6;
     const t0Us = s.share?.t0Us ?? nowUs() + 300_000;
-    const fromUs = t0Us + s.warmupMs * 1000;
-    const toUs = t0Us + s.durationMs * 1000;
     const drainMs = Math.max(500, 2 * s.pollIntervalMs) + s.serverDelayMs + (s.proxy ? 4 * (s.proxy.delayMs + s.proxy.jitterMs) : 0);
-    const closeAtUs = toUs + drainMs * 1000;
+    // One measured window, or one per step of a live staircase.
+    const windows = measureWindows(s, t0Us, drainMs);
+    const closeAtUs = windows[windows.length - 1].closeUs;
     const silenceUs = Math.max(2e6, 3 * s.pollIntervalMs * 1000, s.ratePerS > 0 ? 3e6 / s.ratePerS : 0) + s.serverDelayMs * 1000;
     const host = new URL(baseUrl).hostname;
     const localAddresses = sourceAddresses(host, s.clients);
@@ -354,6 +448,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     };
     const secOf = (tUs: number) => Math.round((tUs - t0Us) / 1e6);
 
+    // A staircase's steps arrive from every worker when their windows close; the step's record is
+    // assembled once all workers sent theirs (see 5b).
+    const stepParts = windows.map(() => [] as WorkerStep[]);
+    let onWorkerStep = (_m: WorkerStep) => {};
     const ports: MessagePort[] = [];
     const tasks: Promise<WorkerResult>[] = [];
     for (let w = 0; w < workers; w++) {
@@ -361,26 +459,32 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const stride = (s.share?.of ?? 1) * workers;
       for (let id = (s.share?.index ?? 0) + (s.share?.of ?? 1) * w; id < s.clients; id += stride) clientIds.push(id);
       const { port1, port2 } = new MessageChannel();
-      port1.on('message', (tick: WorkerTick) => bucket(secOf(tick.tUs)).ticks.push(tick));
+      port1.on('message', (m: WorkerTick | WorkerStep) => (m.type === 'step' ? onWorkerStep(m) : bucket(secOf(m.tUs)).ticks.push(m)));
       ports.push(port1 as unknown as MessagePort);
       const task: WorkerTask = {
         workerIndex: w, transport: s.transport, baseUrl, clientIds, totalClients: s.clients,
         workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
-        t0Us, arrivalRatePerS: s.arrivalRatePerS, fromUs, toUs, closeAtUs,
+        t0Us, arrivalRatePerS: s.arrivalRatePerS, fromUs: windows[0].fromUs, toUs: windows[0].toUs, closeAtUs,
         pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
         reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port: port2,
         faultsAtUs: faults.map((f) => t0Us + f.atMs * 1000),
         slowClients: s.slowClients ?? undefined,
+        ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
       };
       tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
     }
 
     // 4. Sampling: server /proc and /stats, generator /proc, one second apart; progress line.
     let aborted = false;
-    const stop = () => {
-      if (aborted) return;
-      aborted = true;
+    /** a staircase whose growth the caller ended (onStep returned false): not an interruption */
+    let growthStopped = false;
+    const stopWorkers = () => {
       for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'stop' });
+    };
+    const stop = () => {
+      if (aborted || growthStopped) return;
+      aborted = true;
+      stopWorkers();
     };
     if (hooks.signal?.aborted) stop();
     hooks.signal?.addEventListener('abort', stop, { once: true });
@@ -390,14 +494,12 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const rssBaseline = prevServer?.rssBytes ?? 0;
     let prevSelf = sampleProcess(process.pid);
     let prevT = nowUs();
-    // Written from timers, so kept in an object (TypeScript would narrow plain lets to null).
-    const snap: { from: StatsSnapshot | null; to: StatsSnapshot | null } = { from: null, to: null };
-    let procFrom = prevServer;
-    let procTo = prevServer;
-    let proxyFrom = proxyPid ? sampleProcess(proxyPid) : null;
-    let proxyTo = proxyFrom;
-    let rssMax = prevServer?.rssBytes ?? 0;
-    let openMax = 0;
+    const proxyStart = proxyPid ? sampleProcess(proxyPid) : null;
+    // What each window's figures are taken from; written from timers.
+    const meters: WindowMeter[] = windows.map(() => ({
+      procFrom: prevServer, procTo: prevServer, proxyFrom: proxyStart, proxyTo: proxyStart,
+      statsFrom: null, statsTo: null, fetches: [], rssMax: prevServer?.rssBytes ?? 0, openMax: 0,
+    }));
     const sampler = setInterval(() => {
       const t = nowUs();
       const dtUs = t - prevT;
@@ -408,7 +510,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         if (cur && prevServer) {
           b.serverCpuPct = (100 * (cur.cpuUs - prevServer.cpuUs)) / dtUs;
           b.serverRssBytes = cur.rssBytes;
-          if (t >= fromUs && t <= toUs + 1e6) rssMax = Math.max(rssMax, cur.rssBytes);
+          windows.forEach((w, i) => {
+            if (t >= w.fromUs && t <= w.toUs + 1e6) meters[i].rssMax = Math.max(meters[i].rssMax, cur.rssBytes);
+          });
         }
         prevServer = cur;
       }
@@ -419,32 +523,40 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const last = buckets.get(sec - 1);
       const ticks = last?.ticks ?? [];
       const open = ticks.reduce((n, k) => n + k.open, 0);
-      if (t >= fromUs && t <= toUs) openMax = Math.max(openMax, open);
+      windows.forEach((w, i) => {
+        if (t >= w.fromUs && t <= w.toUs) meters[i].openMax = Math.max(meters[i].openMax, open);
+      });
       if (hooks.onProgress) {
         const p = progressPercentiles(ticks);
         const elapsedS = (t - t0Us) / 1e6;
+        const k = Math.max(0, windows.findIndex((w) => t < w.closeUs));
+        const cw = windows[k];
+        const rampUs = ((cw.clients - (k > 0 ? windows[k - 1].clients : 0)) / s.arrivalRatePerS) * 1e6;
         hooks.onProgress({
-          name: s.name, transport: s.transport, elapsedS, totalS: (closeAtUs - t0Us) / 1e6,
-          phase: t < t0Us + rampUs ? 'ramp' : t < fromUs ? 'warmup' : t < toUs ? 'measure' : 'drain',
-          started: ticks.reduce((n, k) => n + k.started, 0), clients: s.clients, open,
+          name: cw.name, transport: s.transport, elapsedS, totalS: (closeAtUs - t0Us) / 1e6,
+          phase: t < cw.startUs + rampUs ? 'ramp' : t < cw.fromUs ? 'warmup' : t < cw.toUs ? 'measure' : 'drain',
+          started: ticks.reduce((n, k) => n + k.started, 0), clients: cw.clients, open,
           deliveriesPerS: ticks.reduce((n, k) => n + k.deliveries, 0), p50Us: p.p50, p99Us: p.p99,
           generatorElu: Math.max(0, ...ticks.map((k) => k.elu)), serverCpuPct: last?.serverCpuPct ?? null,
         });
       }
     }, 1000);
     const at = (tUs: number, fn: () => void) => setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
-    const statsTimers = [
-      at(fromUs, () => {
-        procFrom = serverPid ? sampleProcessTree(serverPid) : null;
-        proxyFrom = proxyPid ? sampleProcess(proxyPid) : null;
-        if (reference) void fetchStats(serverUrl).then((x) => (snap.from = x));
-      }),
-      at(toUs, () => {
-        procTo = serverPid ? sampleProcessTree(serverPid) : null;
-        proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
-        if (reference) void fetchStats(serverUrl).then((x) => (snap.to = x));
-      }),
-    ];
+    const statsTimers = windows.flatMap((w, i) => {
+      const m = meters[i];
+      return [
+        at(w.fromUs, () => {
+          m.procFrom = serverPid ? sampleProcessTree(serverPid) : null;
+          m.proxyFrom = proxyPid ? sampleProcess(proxyPid) : null;
+          if (reference) m.fetches.push(fetchStats(serverUrl).then((x) => void (m.statsFrom = x)));
+        }),
+        at(w.toUs, () => {
+          m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
+          m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
+          if (reference) m.fetches.push(fetchStats(serverUrl).then((x) => void (m.statsTo = x)));
+        }),
+      ];
+    });
 
     // 5. Faults. A server restart splits the server's counters into segments: what the old process
     // counted until it died is banked, and the new process is measured from its own start.
@@ -452,13 +564,14 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const faultLog: { index: number; firedUs: number; note: string }[] = [];
     const inject = async (f: FaultSpec, index: number) => {
       const firedUs = nowUs();
+      const m = meters[0];
       try {
         if (f.kind === 'restart-server' && startServer && serverChild) {
           const port = Number(new URL(serverUrl).port);
           const last = await fetchStats(serverUrl);
           const lastProc = serverPid ? sampleProcessTree(serverPid) : null;
-          if (snap.from && last) addStatsDelta(banked.stats, snap.from, last);
-          if (procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - procFrom.cpuUs;
+          if (m.statsFrom && last) addStatsDelta(banked.stats, m.statsFrom, last);
+          if (m.procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - m.procFrom.cpuUs;
           serverChild.child.kill('SIGKILL');
           await serverChild.stop();
           const next = await startServer(port);
@@ -466,8 +579,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           serverChild = next;
           serverPid = next.pid;
           prevServer = sampleProcessTree(next.pid);
-          procFrom = prevServer;
-          snap.from = await fetchStats(serverUrl);
+          m.procFrom = prevServer;
+          m.statsFrom = await fetchStats(serverUrl);
           faultLog.push({ index, firedUs, note: `server killed and restarted as pid ${next.pid}` });
         } else if (f.kind === 'cut-connections') {
           const res = await fetch(`${serverUrl}/admin/cut?fraction=${f.fraction}`, { method: 'POST' });
@@ -487,9 +600,171 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     };
     const faultTimers = faults.map((f, i) => at(t0Us + f.atMs * 1000, () => void inject(f, i)));
 
+    // Closed-loop short polls (--poll-interval 0) keep the loop busy by design: a full loop is the
+    // expected state, so it is noted rather than judged invalid.
+    const closedLoop = s.transport === 'short-poll' && s.pollIntervalMs === 0;
+
+    /**
+     * The record of window `i` from the workers' figures for it, before its summary (the caller
+     * may still add reasons). `cut`: the run was interrupted inside this window. A worker's ELU and
+     * CPU are the workers' own for the run's only window, and read off its ticks for a step.
+     */
+    const assemble = (i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number) => {
+      const win = windows[i];
+      const m = meters[i];
+      const counters = parts.map((r) => r.counters).reduce(addCounters, emptyCounters());
+      const hist = (k: keyof Histograms) => addEncoded(parts.map((r) => r.histograms[k]));
+      const measuredToUs = Math.min(win.toUs, endedUs);
+      const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > win.fromUs && sec * 1e6 + t0Us <= measuredToUs);
+      const workerFigures: WorkerFigures[] = parts.map((r, w) => {
+        if (r.figures) return r.figures;
+        const ticks = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)).filter((k) => k !== undefined);
+        const elus = ticks.map((k) => k.elu);
+        return {
+          cpuUs: ticks.reduce((n, k) => n + k.cpuUs, 0),
+          eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
+          eluMax: elus.length ? Math.max(...elus) : 0,
+          clients: r.clients,
+        };
+      });
+      let server: ServerFigures | null = null;
+      if (m.procFrom && m.procTo) {
+        const d = { ...banked.stats };
+        if (m.statsFrom && m.statsTo) addStatsDelta(d, m.statsFrom, m.statsTo);
+        const haveStats = m.statsFrom !== null && m.statsTo !== null;
+        server = {
+          // CPU from /stats (µs, process.cpuUsage) is finer than /proc's 10 ms ticks.
+          cpuUs: haveStats ? d.cpuUs : banked.cpuUs + m.procTo.cpuUs - m.procFrom.cpuUs,
+          rssBytesMax: Math.max(m.rssMax, m.procTo.rssBytes),
+          rssBytesStart: rssBaseline || m.procFrom.rssBytes,
+          bytesWritten: d.bytesWritten,
+          bytesRead: d.bytesRead,
+          connectionsAccepted: d.tcpAccepted,
+          httpRequests: d.httpRequests,
+          delivered: d.deliveredTotal,
+          slowConsumerDrops: d.slowConsumerDrops,
+          openConnectionsMax: Math.max(m.openMax, m.statsTo ? Object.values(m.statsTo.open).reduce((a, b) => a + b, 0) : 0),
+        };
+      }
+
+      // A step's timeline runs from its own start (tS 0 = the first added client's arrival).
+      const firstSec = secOf(win.startUs);
+      const lastSec = s.steps ? secOf(win.closeUs) : Infinity;
+      const timeline: TimelinePoint[] = [...buckets.entries()]
+        .filter(([sec, b]) => sec >= firstSec + 1 && sec <= lastSec && b.ticks.length > 0)
+        .sort((a, b) => a[0] - b[0])
+        .map(([sec, b]) => {
+          const p = percentiles(decodeHistogram(addEncoded(b.ticks.map((k) => k.interval))));
+          const samp = buckets.get(sec + 1);
+          return {
+            tS: sec - firstSec,
+            openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
+            deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
+            p50Us: p.p50,
+            p99Us: p.p99,
+            serverCpuPct: samp?.serverCpuPct ?? b.serverCpuPct,
+            serverRssBytes: samp?.serverRssBytes ?? b.serverRssBytes,
+            generatorCpuPct: samp?.generatorCpuPct ?? b.generatorCpuPct,
+            generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
+          };
+        });
+
+      // 6. Validity: the harness must know its own error.
+      const invalidReasons: string[] = [];
+      if (cut) invalidReasons.push(`interrupted after ${((endedUs - win.startUs) / 1e6).toFixed(1)} s of ${(win.durationMs / 1000).toFixed(0)} s; partial result`);
+      const notes: string[] = [];
+      for (let w = 0; w < workers; w++) {
+        const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
+        let run = 0;
+        let worst = 0;
+        for (const e of elus) {
+          run = e > SATURATED_ELU ? run + 1 : 0;
+          worst = Math.max(worst, run);
+        }
+        if (worst >= 2 && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
+        else if (worst >= 2) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
+        const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
+        const worstDelay = Math.max(0, ...delays);
+        if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
+      }
+      if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
+      let proxyCpuPct: number | null = null;
+      if (m.proxyFrom && m.proxyTo && measuredToUs > win.fromUs) {
+        proxyCpuPct = (100 * (m.proxyTo.cpuUs - m.proxyFrom.cpuUs)) / (measuredToUs - win.fromUs);
+        if (proxyCpuPct > PROXY_SATURATED_PCT) invalidReasons.push(`latency proxy saturated: ${proxyCpuPct.toFixed(0)} % of a core; the added delay is no longer the configured one`);
+      }
+
+      const config: RunConfig = {
+        transport: s.transport, workload: s.workload, clients: s.steps ? win.clients : ownClients, durationMs: win.durationMs,
+        warmupMs: win.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
+        pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
+        arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
+        serverDelayMs: s.serverDelayMs, workers,
+      };
+      const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
+      const draft: Omit<ResultRecord, 'summary'> = {
+        schema: SCHEMA,
+        schemaVersion: SCHEMA_VERSION,
+        name: win.name,
+        complete: !cut,
+        startedAt: s.steps ? new Date(Date.now() - (nowUs() - win.startUs) / 1000).toISOString() : startedAt,
+        endedAt: new Date().toISOString(),
+        config: cut ? { ...config, durationMs: measuredMs + win.warmupMs } : config,
+        environment: environment(s),
+        histograms: { deliveryUs: hist('deliveryUs'), connectUs: hist('connectUs'), requestUs: hist('requestUs'), requestRawUs: hist('requestRawUs') },
+        counters,
+        server,
+        generator: {
+          workers: workerFigures,
+          cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
+          eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
+        },
+        timeline,
+        ...(closedLoop ? { closedLoop, notes } : {}),
+        valid: invalidReasons.length === 0,
+        invalidReasons,
+      };
+      return { draft, proxyCpuPct };
+    };
+    /** The summarized record (validity from its reasons as they stand now). */
+    const finished = (draft: Omit<ResultRecord, 'summary'>, proxyCpuPct: number | null, proxyLateMs: number | null = null): ResultRecord => {
+      const record = finishRecord({ ...draft, endedAt: new Date().toISOString(), valid: draft.invalidReasons.length === 0 });
+      if (proxyCpuPct !== null) record.environment.network = `${s.network} (proxy CPU ${proxyCpuPct.toFixed(0)} %${proxyLateMs !== null ? `, latest release ${proxyLateMs.toFixed(1)} ms late` : ''})`;
+      return record;
+    };
+
+    // 5b. A staircase: each step's record as soon as every worker has closed its window; the hook
+    // judges it and may end the growth (the clients then close, the run ends).
+    const stepRecords: ResultRecord[] = [];
+    let stepChain = Promise.resolve();
+    onWorkerStep = (m) => {
+      stepParts[m.index].push(m);
+      if (stepParts[m.index].length < workers) return;
+      stepChain = stepChain.then(async () => {
+        if (aborted || growthStopped) return;
+        await Promise.all(meters[m.index].fetches);
+        const parts = [...stepParts[m.index]].sort((a, b) => a.workerIndex - b.workerIndex);
+        const { draft, proxyCpuPct } = assemble(m.index, parts, false, nowUs());
+        const record = finished(draft, proxyCpuPct);
+        stepRecords.push(record);
+        const more = hooks.onStep?.(record, m.index) !== false;
+        if (!more && m.index < windows.length - 1 && !aborted) {
+          growthStopped = true;
+          stopWorkers();
+        }
+      });
+    };
+
     let results: WorkerResult[];
     try {
       results = await Promise.all(tasks);
+      if (s.steps) {
+        // Step messages travel on the ports, results on piscina's channel: let the ports catch up.
+        const posted = results.reduce((n, r) => n + (r.stepsPosted ?? 0), 0);
+        const until = nowUs() + 2e6;
+        while (stepParts.reduce((n, p) => n + p.length, 0) < posted && nowUs() < until) await new Promise((r) => setTimeout(r, 10));
+        await stepChain;
+      }
     } finally {
       clearInterval(sampler);
       for (const t of statsTimers) clearTimeout(t);
@@ -497,89 +772,41 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       hooks.signal?.removeEventListener('abort', stop);
     }
     const endedUs = nowUs();
-    if (aborted && endedUs < toUs) {
-      procTo = serverPid ? sampleProcessTree(serverPid) : null;
-      proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
-      if (reference) snap.to = await fetchStats(serverUrl);
-    } else if (reference && !snap.to) {
-      snap.to = await fetchStats(serverUrl);
+    if (s.steps) {
+      // The step an interruption cut short gets a partial record (complete: false), like a run.
+      const cutIndex = stepRecords.length;
+      if (cutIndex < windows.length && !growthStopped) {
+        const m = meters[cutIndex];
+        await Promise.all(m.fetches);
+        if (endedUs < windows[cutIndex].toUs) {
+          m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
+          m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
+          if (reference) m.statsTo = await fetchStats(serverUrl);
+        }
+        const parts = results.map((r) => ({ clients: r.clients, counters: r.counters, histograms: r.histograms }));
+        const { draft, proxyCpuPct } = assemble(cutIndex, parts, aborted, endedUs);
+        const record = finished(draft, proxyCpuPct);
+        stepRecords.push(record);
+        hooks.onStep?.(record, cutIndex);
+      }
+      return stepRecords[stepRecords.length - 1];
     }
-    const statsFrom = snap.from;
-    const statsTo = snap.to;
+    const m = meters[0];
+    if (aborted && endedUs < windows[0].toUs) {
+      m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
+      m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
+      if (reference) m.statsTo = await fetchStats(serverUrl);
+    } else if (reference && !m.statsTo) {
+      m.statsTo = await fetchStats(serverUrl);
+    }
 
     // 5. Assemble the record.
-    const counters = results.map((r) => r.counters).reduce(addCounters, emptyCounters());
-    const hist = (k: keyof WorkerResult['histograms']) => addEncoded(results.map((r) => r.histograms[k]));
-    const workerFigures: WorkerFigures[] = results.map((r) => ({ cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients }));
-    const measuredToUs = Math.min(toUs, endedUs);
-    let server: ServerFigures | null = null;
-    if (procFrom && procTo) {
-      const d = { ...banked.stats };
-      if (statsFrom && statsTo) addStatsDelta(d, statsFrom, statsTo);
-      const haveStats = statsFrom !== null && statsTo !== null;
-      server = {
-        // CPU from /stats (µs, process.cpuUsage) is finer than /proc's 10 ms ticks.
-        cpuUs: haveStats ? d.cpuUs : banked.cpuUs + procTo.cpuUs - procFrom.cpuUs,
-        rssBytesMax: Math.max(rssMax, procTo.rssBytes),
-        rssBytesStart: rssBaseline || procFrom.rssBytes,
-        bytesWritten: d.bytesWritten,
-        bytesRead: d.bytesRead,
-        connectionsAccepted: d.tcpAccepted,
-        httpRequests: d.httpRequests,
-        delivered: d.deliveredTotal,
-        slowConsumerDrops: d.slowConsumerDrops,
-        openConnectionsMax: Math.max(openMax, statsTo ? Object.values(statsTo.open).reduce((a, b) => a + b, 0) : 0),
-      };
-    }
-
-    const timeline: TimelinePoint[] = [...buckets.entries()]
-      .filter(([sec, b]) => sec >= 1 && b.ticks.length > 0)
-      .sort((a, b) => a[0] - b[0])
-      .map(([sec, b]) => {
-        const p = percentiles(decodeHistogram(addEncoded(b.ticks.map((k) => k.interval))));
-        const samp = buckets.get(sec + 1);
-        return {
-          tS: sec,
-          openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
-          deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
-          p50Us: p.p50,
-          p99Us: p.p99,
-          serverCpuPct: samp?.serverCpuPct ?? b.serverCpuPct,
-          serverRssBytes: samp?.serverRssBytes ?? b.serverRssBytes,
-          generatorCpuPct: samp?.generatorCpuPct ?? b.generatorCpuPct,
-          generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
-        };
-      });
-
-    // 6. Validity: the harness must know its own error.
-    const invalidReasons: string[] = [];
-    if (aborted) invalidReasons.push(`interrupted after ${((endedUs - t0Us) / 1e6).toFixed(1)} s of ${(s.durationMs / 1000).toFixed(0)} s; partial result`);
-    const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > fromUs && sec * 1e6 + t0Us <= measuredToUs);
-    // Short polls back to back (closed loop, for the peak request rate) keep the loop busy by
-    // design: a full loop is the expected state, so it is noted rather than judged invalid.
-    const closedLoop = s.transport === 'short-poll' && s.pollIntervalMs === 0;
-    const notes: string[] = [];
-    for (let w = 0; w < workers; w++) {
-      const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
-      let run = 0;
-      let worst = 0;
-      for (const e of elus) {
-        run = e > SATURATED_ELU ? run + 1 : 0;
-        worst = Math.max(worst, run);
-      }
-      if (worst >= 2 && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
-      else if (worst >= 2) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
-      const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
-      const worstDelay = Math.max(0, ...delays);
-      if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
-    }
-    if (s.ratePerS > 0 && counters.delivered === 0 && !aborted) invalidReasons.push('no message was delivered in the measured window');
-    let proxyCpuPct: number | null = null;
+    const parts = results.map((r) => ({
+      clients: r.clients, counters: r.counters, histograms: r.histograms,
+      figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
+    }));
+    const { draft, proxyCpuPct } = assemble(0, parts, aborted, endedUs);
     let proxyLateMs: number | null = null;
-    if (proxyFrom && proxyTo && measuredToUs > fromUs) {
-      proxyCpuPct = (100 * (proxyTo.cpuUs - proxyFrom.cpuUs)) / (measuredToUs - fromUs);
-      if (proxyCpuPct > PROXY_SATURATED_PCT) invalidReasons.push(`latency proxy saturated: ${proxyCpuPct.toFixed(0)} % of a core; the added delay is no longer the configured one`);
-    }
     if (proxyChild) {
       // The proxy prints its final totals on SIGTERM; late releases mean its loop fell behind.
       await proxyChild.stop();
@@ -593,45 +820,14 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const limitMs = Math.max(PROXY_MAX_LATENESS_MS, s.proxy!.delayMs);
       // A blackhole releases its backlog in one burst by design: lateness says nothing then.
       const blackholed = faults.some((f) => f.kind === 'blackhole');
-      if (!blackholed && lateMs !== undefined && lateMs > limitMs) invalidReasons.push(`latency proxy fell behind: a chunk left ${lateMs.toFixed(1)} ms after its scheduled time (limit ${limitMs} ms)`);
+      if (!blackholed && lateMs !== undefined && lateMs > limitMs) draft.invalidReasons.push(`latency proxy fell behind: a chunk left ${lateMs.toFixed(1)} ms after its scheduled time (limit ${limitMs} ms)`);
       if (lateMs !== undefined) proxyLateMs = lateMs;
     }
-
-    const config: RunConfig = {
-      transport: s.transport, workload: s.workload, clients: ownClients, durationMs: s.durationMs,
-      warmupMs: s.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
-      pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
-      arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
-      serverDelayMs: s.serverDelayMs, workers,
-    };
-    const measuredMs = Math.max(0, (measuredToUs - fromUs) / 1000);
-    const record = finishRecord({
-      schema: SCHEMA,
-      schemaVersion: SCHEMA_VERSION,
-      name: s.name,
-      complete: !aborted,
-      startedAt,
-      endedAt: new Date().toISOString(),
-      config: aborted ? { ...config, durationMs: measuredMs + s.warmupMs } : config,
-      environment: environment(s),
-      histograms: { deliveryUs: hist('deliveryUs'), connectUs: hist('connectUs'), requestUs: hist('requestUs'), requestRawUs: hist('requestRawUs') },
-      counters,
-      server,
-      generator: {
-        workers: workerFigures,
-        cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
-        eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
-      },
-      timeline,
-      ...(closedLoop ? { closedLoop, notes } : {}),
-      valid: invalidReasons.length === 0,
-      invalidReasons,
-    });
+    const record = finished(draft, proxyCpuPct, proxyLateMs);
     // A fresh child server counted every drop of the run; a --target only the window's.
-    const drops = !s.target && statsTo ? statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (server?.slowConsumerDrops ?? null);
+    const drops = !s.target && m.statsTo ? m.statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (record.server?.slowConsumerDrops ?? null);
     if (s.slowClients) record.slowClients = slowResult(s.slowClients, results, drops);
-    if (faults.length) record.faults = faultResults(faults, faultLog, results, timeline, s.warmupMs);
-    if (proxyCpuPct !== null) record.environment.network = `${s.network} (proxy CPU ${proxyCpuPct.toFixed(0)} %${proxyLateMs !== null ? `, latest release ${proxyLateMs.toFixed(1)} ms late` : ''})`;
+    if (faults.length) record.faults = faultResults(faults, faultLog, results, record.timeline, s.warmupMs);
     return record;
   } finally {
     if (pool) await pool.destroy().catch(() => undefined);

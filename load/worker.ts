@@ -44,7 +44,49 @@ export interface WorkerTask {
   faultsAtUs: number[];
   /** slow consumers: this share of the clients reads at most readBytesPerS (recorded apart) */
   slowClients?: { share: number; readBytesPerS: number };
+  /**
+   * A live staircase (capacity's growth): the run grows step by step instead of starting all its
+   * clients at once. Absent: one window [fromUs, toUs) and client i starts at t0 + i / rate.
+   */
+  steps?: StaircaseStep[];
   port: MessagePort;
+}
+
+/**
+ * One step of a live staircase, times in µs on the shared clock. `clients` is cumulative: client
+ * id i joins in the first step whose count exceeds i, at that step's `startUs` + (i − the
+ * previous step's count) / arrival rate; the clients of earlier steps stay connected. The step is
+ * measured over [fromUs, toUs) and its figures are posted (a {@link WorkerStep}) at `closeUs`.
+ */
+export interface StaircaseStep {
+  clients: number;
+  startUs: number;
+  fromUs: number;
+  toUs: number;
+  closeUs: number;
+}
+
+/** The figures of one closed staircase window of one worker, posted while the run goes on. */
+export interface WorkerStep {
+  type: 'step';
+  workerIndex: number;
+  /** index of the step in the task's `steps` */
+  index: number;
+  /** this worker's clients started so far */
+  clients: number;
+  histograms: Histograms;
+  counters: Counters;
+}
+
+/** When client `id` starts: on the staircase when there is one, else at t0 + id / rate. */
+export function arrivalUs(task: Pick<WorkerTask, 't0Us' | 'arrivalRatePerS' | 'steps'>, id: number): number {
+  if (!task.steps) return task.t0Us + (id / task.arrivalRatePerS) * 1e6;
+  let before = 0;
+  for (const step of task.steps) {
+    if (id < step.clients) return step.startUs + ((id - before) / task.arrivalRatePerS) * 1e6;
+    before = step.clients;
+  }
+  return Infinity;
 }
 
 /** One second of one worker, posted to the main thread. */
@@ -74,6 +116,8 @@ export interface WorkerResult {
   eluMax: number;
   cpuUs: number;
   stopped: boolean;
+  /** staircase steps this worker posted (absent without a staircase) */
+  stepsPosted?: number;
   faults: FaultTally[];
   /** the slow consumers' own figures, when there are any */
   slow?: { clients: number; histograms: Histograms; counters: Counters };
@@ -215,8 +259,12 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   }, 1000);
 
   // Arrival: clients start on an open schedule (id / arrival rate), however slow connecting is.
-  let bytesAtFrom = { read: 0, written: 0 };
-  let bytesAtTo = { read: 0, written: 0 };
+  // Bytes on the clients' sockets are read at each window's edges (one window unless a staircase).
+  const windows = task.steps ?? [{ fromUs: task.fromUs, toUs: task.toUs }];
+  const bytesAtFrom = windows.map(() => ({ read: 0, written: 0 }));
+  const bytesAtTo = windows.map(() => ({ read: 0, written: 0 }));
+  /** the window being recorded (a staircase moves on at each step's closeUs) */
+  let open = 0;
   const sumBytes = () => {
     let read = 0;
     let written = 0;
@@ -231,8 +279,31 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     const t = setTimeout(() => { timers.delete(t); set(sumBytes()); }, Math.max(0, (atUs - nowUs()) / 1000));
     timers.add(t);
   };
-  snap(task.fromUs, (b) => (bytesAtFrom = b));
-  snap(task.toUs, (b) => (bytesAtTo = b));
+  windows.forEach((w, i) => {
+    snap(w.fromUs, (b) => (bytesAtFrom[i] = b));
+    snap(w.toUs, (b) => (bytesAtTo[i] = b));
+  });
+  const bytesOf = (c: Counters, i: number) => {
+    c.bytesRead = Math.max(0, bytesAtTo[i].read - bytesAtFrom[i].read);
+    c.bytesWritten = Math.max(0, bytesAtTo[i].written - bytesAtFrom[i].written);
+  };
+  // A staircase posts each step's figures when its window (and the drain after it) has closed,
+  // and records the next step's window meanwhile; nothing is closed once the run is stopped.
+  const closeDueSteps = () => {
+    const steps = task.steps;
+    while (steps && open < steps.length && !signal.stopped && nowUs() >= steps[open].closeUs) {
+      const next = steps[open + 1] ?? { fromUs: Infinity, toUs: Infinity };
+      const { histograms, counters } = recorder.nextWindow(task.silenceUs, next);
+      bytesOf(counters, open);
+      const step: WorkerStep = { type: 'step', workerIndex: task.workerIndex, index: open, clients: clients.length, histograms, counters };
+      task.port.postMessage(step);
+      open++;
+    }
+  };
+  for (const step of task.steps ?? []) {
+    const t = setTimeout(() => { timers.delete(t); closeDueSteps(); }, Math.max(0, (step.closeUs - nowUs()) / 1000));
+    timers.add(t);
+  }
 
   // Behind schedule, the loop would start every late client in one synchronous burst and starve
   // the deliveries (and their timestamps) of the clients already connected: it yields to the
@@ -240,7 +311,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   let lateStarts = 0;
   for (const id of task.clientIds) {
     if (signal.stopped) break;
-    const at = task.t0Us + (id / task.arrivalRatePerS) * 1e6;
+    const at = arrivalUs(task, id);
     if (at > nowUs() + 1000) {
       lateStarts = 0;
       await sleepUntil(at, signal);
@@ -251,7 +322,8 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     startClient(id);
   }
   await sleepUntil(task.closeAtUs, signal);
-  if (signal.stopped && nowUs() < task.toUs) bytesAtTo = sumBytes();
+  closeDueSteps();
+  if (signal.stopped && open < windows.length && nowUs() < windows[open].toUs) bytesAtTo[open] = sumBytes();
 
   clearInterval(tickTimer);
   for (const t of timers) clearTimeout(t);
@@ -261,9 +333,9 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   task.port.close();
   await stopProfile();
 
+  // The window still open (a staircase stopped mid-step), or the run's only window.
   const { histograms, counters } = recorder.finish(task.silenceUs);
-  counters.bytesRead = Math.max(0, bytesAtTo.read - bytesAtFrom.read);
-  counters.bytesWritten = Math.max(0, bytesAtTo.written - bytesAtFrom.written);
+  if (open < windows.length) bytesOf(counters, open);
   const measured = eluSamples.length > 2 ? eluSamples.slice(1, -1) : eluSamples;
   return {
     workerIndex: task.workerIndex,
@@ -274,6 +346,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     eluMax: measured.length ? Math.max(...measured) : 0,
     cpuUs: threadCpuUs() - cpuStartUs,
     stopped: signal.stopped,
+    ...(task.steps ? { stepsPosted: open } : {}),
     faults: recorder.faultTallies(),
     slow: slowRecorder ? { clients: slowCount, ...slowRecorder.finish(task.silenceUs) } : undefined,
   };
