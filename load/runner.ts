@@ -127,6 +127,8 @@ interface WindowMeter {
 /** One worker's figures for one window (`figures`: the worker's own ELU and CPU, for a run's only window). */
 interface WindowPart {
   clients: number;
+  /** a step's clients this worker had started when the window opened */
+  startedByFromUs?: number;
   counters: Counters;
   histograms: Histograms;
   figures?: WorkerFigures;
@@ -688,6 +690,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
       }
       if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
+      const startedByFrom = parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0);
+      if (s.steps && !cut && startedByFrom < win.clients) invalidReasons.push(`generator fell behind: ${startedByFrom} of the step's ${win.clients} clients had started when its window opened`);
       let proxyCpuPct: number | null = null;
       if (m.proxyFrom && m.proxyTo && measuredToUs > win.fromUs) {
         proxyCpuPct = (100 * (m.proxyTo.cpuUs - m.proxyFrom.cpuUs)) / (measuredToUs - win.fromUs);

@@ -74,6 +74,8 @@ export interface WorkerStep {
   index: number;
   /** this worker's clients started so far */
   clients: number;
+  /** of them, started before the step's window opened (fewer than the step's: the generator fell behind) */
+  startedByFromUs: number;
   histograms: Histograms;
   counters: Counters;
 }
@@ -263,6 +265,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const windows = task.steps ?? [{ fromUs: task.fromUs, toUs: task.toUs }];
   const bytesAtFrom = windows.map(() => ({ read: 0, written: 0 }));
   const bytesAtTo = windows.map(() => ({ read: 0, written: 0 }));
+  const startedAtFrom = windows.map(() => 0);
   /** the window being recorded (a staircase moves on at each step's closeUs) */
   let open = 0;
   const sumBytes = () => {
@@ -280,7 +283,10 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     timers.add(t);
   };
   windows.forEach((w, i) => {
-    snap(w.fromUs, (b) => (bytesAtFrom[i] = b));
+    snap(w.fromUs, (b) => {
+      bytesAtFrom[i] = b;
+      startedAtFrom[i] = clients.length;
+    });
     snap(w.toUs, (b) => (bytesAtTo[i] = b));
   });
   const bytesOf = (c: Counters, i: number) => {
@@ -289,19 +295,20 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   };
   // A staircase posts each step's figures when its window (and the drain after it) has closed,
   // and records the next step's window meanwhile; nothing is closed once the run is stopped.
-  const closeDueSteps = () => {
+  // `through`: the step whose timer fired (a timer may fire a little before its time on this clock).
+  const closeDueSteps = (through = -1) => {
     const steps = task.steps;
-    while (steps && open < steps.length && !signal.stopped && nowUs() >= steps[open].closeUs) {
+    while (steps && open < steps.length && !signal.stopped && (open <= through || nowUs() >= steps[open].closeUs)) {
       const next = steps[open + 1] ?? { fromUs: Infinity, toUs: Infinity };
       const { histograms, counters } = recorder.nextWindow(task.silenceUs, next);
       bytesOf(counters, open);
-      const step: WorkerStep = { type: 'step', workerIndex: task.workerIndex, index: open, clients: clients.length, histograms, counters };
+      const step: WorkerStep = { type: 'step', workerIndex: task.workerIndex, index: open, clients: clients.length, startedByFromUs: startedAtFrom[open], histograms, counters };
       task.port.postMessage(step);
       open++;
     }
   };
-  for (const step of task.steps ?? []) {
-    const t = setTimeout(() => { timers.delete(t); closeDueSteps(); }, Math.max(0, (step.closeUs - nowUs()) / 1000));
+  for (const [i, step] of (task.steps ?? []).entries()) {
+    const t = setTimeout(() => { timers.delete(t); closeDueSteps(i); }, Math.max(0, (step.closeUs - nowUs()) / 1000));
     timers.add(t);
   }
 
@@ -319,10 +326,12 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (signal.stopped) break;
+    // A late worker must not count a later step's clients in an earlier step's figures.
+    closeDueSteps();
     startClient(id);
   }
   await sleepUntil(task.closeAtUs, signal);
-  closeDueSteps();
+  closeDueSteps(windows.length - 1);
   if (signal.stopped && open < windows.length && nowUs() < windows[open].toUs) bytesAtTo[open] = sumBytes();
 
   clearInterval(tickTimer);

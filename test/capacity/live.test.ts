@@ -1,0 +1,108 @@
+/**
+ * Live growth (issue 7): one run grows through a staircase of client counts, the clients of a step
+ * staying connected through the next, and every step gets its own record. Real reference server,
+ * real clients; the server's own counters (/stats, read when each step closes) show that only the
+ * added clients connected. Then capacity on a server that refuses connections past 30: the growth
+ * stops at the first failing step, and no later step's clients ever start.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runOnce } from '../../load/runner.ts';
+import { capacityCommand } from '../../load/capacity-command.ts';
+import { readResultFile, type ResultRecord } from '../../reports/record.ts';
+import { startServer } from '../../servers/server.ts';
+import type { StatsSnapshot, TransportName } from '../../servers/wire.ts';
+import { runSettings } from '../load/settings.ts';
+
+/** GET /stats on a connection of its own (counted once in tcpAccepted). */
+function stats(url: string): Promise<StatsSnapshot> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/stats`, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as StatsSnapshot));
+    }).on('error', reject);
+  });
+}
+
+const COUNTS = [20, 40, 80];
+
+describe('live growth', () => {
+  it.each<TransportName>(['ws', 'long-poll'])('%s: 20 → 40 → 80 clients in one run, the first clients stay connected, a record per step', async (transport) => {
+    const s = runSettings(transport, ['--clients', '80', '--rate', '1', '--arrival-rate', '200']);
+    s.steps = COUNTS.map((clients) => ({ name: `${transport}-${clients}c`, clients, warmupMs: 2000, measureMs: 3000 }));
+    let url = '';
+    const records: ResultRecord[] = [];
+    const seen: Promise<StatsSnapshot>[] = [];
+    const last = await runOnce(s, {
+      log: (line) => void (url = /server: pid \d+ at (http:\/\/\S+)/.exec(line)?.[1] ?? url),
+      onStep: (r) => {
+        records.push(r);
+        seen.push(stats(url));
+      },
+    });
+    const atStep = await Promise.all(seen);
+    expect(records.map((r) => r.name)).toEqual(COUNTS.map((n) => `${transport}-${n}c`));
+    expect(last).toBe(records[2]);
+    for (const [i, r] of records.entries()) {
+      const added = COUNTS[i] - (i > 0 ? COUNTS[i - 1] : 0);
+      expect(r.invalidReasons.join('; ')).toBe('');
+      expect(r.complete).toBe(true);
+      expect(r.config.clients).toBe(COUNTS[i]);
+      expect(r.config.durationMs - r.config.warmupMs).toBe(3000);
+      expect(r.summary.lost).toBe(0);
+      expect(r.summary.errors).toBe(0);
+      // the generator opened connections for the added clients only, and none reconnected
+      expect(r.counters.connectionsOpened).toBe(added);
+      expect(r.counters.reconnects).toBe(0);
+      // 3 measured seconds at 1 msg/s to every client so far, ± a message at the window's edges
+      expect(r.summary.delivered).toBeGreaterThanOrEqual(2 * COUNTS[i]);
+      expect(r.summary.delivered).toBeLessThanOrEqual(4 * COUNTS[i]);
+      expect(r.timeline.length).toBeGreaterThan(0);
+    }
+    // The server accepted about the added clients' connections per step: the margin of 6 is the
+    // runner's own /stats requests (2 per step, keep-alive connections that may be re-opened) and
+    // this test's one per step. Everyone reconnecting would add the whole count (2 × added here).
+    for (let i = 1; i < COUNTS.length; i++) {
+      const added = COUNTS[i] - COUNTS[i - 1];
+      const grew = atStep[i].tcpAccepted - atStep[i - 1].tcpAccepted;
+      expect(grew).toBeGreaterThanOrEqual(added);
+      expect(grew).toBeLessThanOrEqual(added + 6);
+    }
+    if (transport === 'ws') expect(atStep.map((x) => x.open.ws)).toEqual(COUNTS);
+  }, 45_000);
+
+  it('capacity stops growing at the first failing step (a server that refuses connections past 30)', async () => {
+    const server = await startServer({ port: 0, host: '127.0.0.1', ratePerS: 1, topics: 1, maxConnections: 30 });
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-live-'));
+    const write = process.stdout.write.bind(process.stdout);
+    const lines: string[] = [];
+    process.stdout.write = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await capacityCommand(['--transport', 'ws', '--target', server.url, '--slo', 'p99<2s,lost=0,errors<1%', '--start', '20', '--max', '160',
+        '--step-duration', '2s', '--warmup', '2s', '--precision', '100%', '--out', out, '--name', 'cap', '--no-report']);
+    } finally {
+      process.stdout.write = write;
+    }
+    try {
+      expect(code).toBe(0);
+      const file = JSON.parse(readFileSync(join(out, 'cap', 'capacity.json'), 'utf8')) as { outcomes: { capacity: number; stop: { kind: string }; steps: { clients: number; verdict: { kind: string } }[] }[] };
+      const ws = file.outcomes[0];
+      expect(ws.steps.map((x) => [x.clients, x.verdict.kind])).toEqual([[20, 'pass'], [40, 'fail']]);
+      expect(ws).toMatchObject({ capacity: 20, stop: { kind: 'slo' } });
+      expect(readResultFile(join(out, 'cap', 'ws-40c.json')).summary.errors).toBeGreaterThan(0);
+      // the growth stopped there: the 80-client step never ran, and its clients never connected
+      expect(existsSync(join(out, 'cap', 'ws-80c.json'))).toBe(false);
+      const after = await stats(server.url);
+      expect(after.open.ws).toBe(0);
+      expect(after.rejected.connectionCap).toBeGreaterThan(0);
+      expect(lines.join('')).toMatch(/SLO broke at 40 clients/);
+    } finally {
+      await server.close();
+    }
+  }, 45_000);
+});
