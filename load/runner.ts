@@ -480,9 +480,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     let aborted = false;
     /** a staircase whose growth the caller ended (onStep returned false): not an interruption */
     let growthStopped = false;
-    const stopWorkers = () => {
-      for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'stop' });
+    const tellWorkers = (message: { type: 'stop' } | { type: 'go'; index: number }) => {
+      for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage(message);
     };
+    const stopWorkers = () => tellWorkers({ type: 'stop' });
     const stop = () => {
       if (aborted || growthStopped) return;
       aborted = true;
@@ -752,7 +753,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         const record = finished(draft, proxyCpuPct);
         stepRecords.push(record);
         const more = hooks.onStep?.(record, m.index) !== false;
-        if (!more && m.index < windows.length - 1 && !aborted) {
+        if (m.index >= windows.length - 1 || aborted) return;
+        if (more) {
+          tellWorkers({ type: 'go', index: m.index + 1 });
+        } else {
           growthStopped = true;
           stopWorkers();
         }

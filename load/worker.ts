@@ -80,15 +80,19 @@ export interface WorkerStep {
   counters: Counters;
 }
 
+/** The staircase step client `id` joins in (the first whose count exceeds it). */
+export function stepOf(steps: readonly StaircaseStep[], id: number): number {
+  const i = steps.findIndex((s) => id < s.clients);
+  return i < 0 ? steps.length : i;
+}
+
 /** When client `id` starts: on the staircase when there is one, else at t0 + id / rate. */
 export function arrivalUs(task: Pick<WorkerTask, 't0Us' | 'arrivalRatePerS' | 'steps'>, id: number): number {
   if (!task.steps) return task.t0Us + (id / task.arrivalRatePerS) * 1e6;
-  let before = 0;
-  for (const step of task.steps) {
-    if (id < step.clients) return step.startUs + ((id - before) / task.arrivalRatePerS) * 1e6;
-    before = step.clients;
-  }
-  return Infinity;
+  const k = stepOf(task.steps, id);
+  if (k >= task.steps.length) return Infinity;
+  const before = k > 0 ? task.steps[k - 1].clients : 0;
+  return task.steps[k].startUs + ((id - before) / task.arrivalRatePerS) * 1e6;
 }
 
 /** One second of one worker, posted to the main thread. */
@@ -170,9 +174,19 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS }) : undefined;
   let slowCount = 0;
   const signal = { stopped: false };
-  task.port.on('message', (m: { type?: string }) => {
+  // A staircase step's clients wait for the main thread's `go` (sent once the step before was
+  // judged), so no client joins after a step that ended the growth.
+  let goUpTo = 0;
+  let wake: (() => void) | null = null;
+  task.port.on('message', (m: { type?: string; index?: number }) => {
     if (m?.type === 'stop') signal.stopped = true;
+    if (m?.type === 'go') goUpTo = Math.max(goUpTo, m.index ?? 0);
+    wake?.();
   });
+  const awaitGo = async (step: number) => {
+    while (goUpTo < step && !signal.stopped) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+  };
 
   const clients: Client[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -317,6 +331,8 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   // event loop every ARRIVAL_BATCH late starts instead.
   let lateStarts = 0;
   for (const id of task.clientIds) {
+    if (signal.stopped) break;
+    if (task.steps) await awaitGo(stepOf(task.steps, id));
     if (signal.stopped) break;
     const at = arrivalUs(task, id);
     if (at > nowUs() + 1000) {
