@@ -1,8 +1,12 @@
 /**
  * `pushbench capacity`: how many clients each transport holds under an SLO. For each transport the
  * search (load/capacity.ts) doubles the client count from --start until the SLO breaks, then
- * bisects to --precision; each step is a fresh run (server and clients started anew), held for
- * --step-duration after its warm-up (ramp + 2 s, not judged). Before each step the machine's
+ * bisects to --precision. The doubling phase is one live run (load/live-growth.ts): the server and
+ * the clients of a step stay connected, the next step adds its clients and waits out their ramp
+ * and a settle (not judged), then is measured for --step-duration; each step is judged as soon as
+ * its window closes and the first failing one ends the growth. Bisection steps, and counts that
+ * need more generator processes or meet a machine limit, are fresh runs (server and clients
+ * started anew) held for --step-duration after their warm-up. Before each step the machine's
  * limits are checked (open files per process, ephemeral ports, memory); past one process's open
  * files the server and the generator are split over processes (chosen from the limit unless
  * --server-procs / --generator-procs fix them). Prints a table per transport and the planning
@@ -47,7 +51,9 @@ export const CAPACITY_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
 const CAPACITY_USAGE = 'pushbench capacity --transport ws|sse|long-poll|short-poll|all --slo "p99<250ms,lost=0,errors<0.1%" [--start 500] [--max 40000] [--step-duration 20s] [--precision 5%] [options]';
 const CAPACITY_DESCRIPTION = `Finds how many concurrent clients each transport holds under an SLO: doubles the clients from
 --start until the SLO breaks, then bisects between the last pass and the first failure to
---precision. Each step is a fresh run measured for --step-duration after its warm-up. Stops on the
+--precision. While doubling, one live run grows: the clients of a step stay connected and the next
+step adds the new ones (at --arrival-rate), settles, then is measured for --step-duration; the
+bisection's steps are fresh runs, measured for --step-duration after their warm-up. Stops on the
 SLO (the server's capacity), on generator saturation (the generator's limit, not the server's), on
 a machine limit (open files, ephemeral ports, memory: checked before each step), or at --max.
 Past one process's open files, the reference server and the generator run as several processes.

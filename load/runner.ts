@@ -3,8 +3,10 @@
  * over piscina worker threads, sample resources every second, and assemble the result record.
  *
  * The runner never records a latency itself: workers send encoded histograms and counters, the
- * runner adds them. Everything it starts (server, proxy, worker threads) it stops, also when the
- * run is aborted (the record then says `complete: false`).
+ * runner adds them. With settings.steps the run is a live staircase: the clients grow step by step
+ * and each step's window becomes a record of its own (RunHooks.onStep). Everything it starts
+ * (server, proxy, worker threads) it stops, also when the run is aborted (the record then says
+ * `complete: false`).
  */
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';

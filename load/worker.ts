@@ -2,6 +2,8 @@
  * Piscina task: one worker thread runs a slice of the clients for the whole run and returns its
  * encoded histograms and counters. Progress (one tick a second) streams to the main thread over
  * the MessagePort in the task; the main thread stops the run early by posting `{type:'stop'}`.
+ * A live staircase (task.steps) grows the slice step by step: each step's window closes into a
+ * `step` message while the run goes on, and the next step's clients wait for `{type:'go'}`.
  * Only encoded histograms and plain numbers cross the thread boundary.
  */
 import { readFileSync } from 'node:fs';

@@ -90,4 +90,27 @@ describe('Recorder', () => {
     const empty = r.takeInterval();
     expect([empty.deliveries, empty.p50Us, empty.p99Us]).toEqual([0, 0, 0]);
   });
+
+  it('moves to the next window of a live staircase: each window its own figures, no gap charged at the boundary', () => {
+    const r = new Recorder({ fromUs: 10 * S, toUs: 20 * S, topicRatePerS: 1 });
+    const ev = r.forClient(0, 0);
+    for (let seq = 1; seq <= 15; seq++) if (seq !== 13) ev.message(msg(seq, (5 + seq) * S), (5 + seq) * S + 1000); // 13 (ts 18 s) lost
+    ev.error('ECONNRESET');
+    // The window closes after its drain; the client stays connected into the next window.
+    const first = r.nextWindow(2 * S, { fromUs: 30 * S, toUs: 40 * S });
+    expect([first.counters.delivered, first.counters.lost, first.counters.expected]).toEqual([9, 1, 10]);
+    expect(first.counters.errors).toEqual({ ECONNRESET: 1 });
+    expect(percentiles(decodeHistogram(first.histograms.deliveryUs)).count).toBe(9);
+    // Between the windows (not measured), then the second window: seqs go on, nothing lost.
+    for (let seq = 16; seq <= 34; seq++) ev.message(msg(seq, (5 + seq) * S), (5 + seq) * S + 2000);
+    ev.message(msg(13, 18 * S), 36 * S); // the first window's lost message, very late: counted nowhere
+    const second = r.nextWindow(2 * S, { fromUs: 50 * S, toUs: 60 * S });
+    expect([second.counters.delivered, second.counters.lost, second.counters.expected, second.counters.outOfOrder]).toEqual([10, 0, 10, 0]);
+    expect(second.counters.errors).toEqual({});
+    expect(percentiles(decodeHistogram(second.histograms.deliveryUs)).min).toBeGreaterThanOrEqual(1999);
+    // The first window's figures were handed out as a copy: later counting left them alone.
+    expect(first.counters.delivered).toBe(9);
+    // A client silent through the third window is charged what its topic carried there.
+    expect(r.finish(2 * S).counters.lost).toBe(10);
+  });
 });
