@@ -11,7 +11,8 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOnce } from '../../load/runner.ts';
-import { capacityCommand } from '../../load/capacity-command.ts';
+import { capacityCommand, liveCounts, liveSettings, parseCapacityArgs } from '../../load/capacity-command.ts';
+import type { MachineFacts } from '../../load/capacity.ts';
 import { readResultFile, type ResultRecord } from '../../reports/record.ts';
 import { startServer } from '../../servers/server.ts';
 import type { StatsSnapshot, TransportName } from '../../servers/wire.ts';
@@ -31,6 +32,29 @@ function stats(url: string): Promise<StatsSnapshot> {
 const COUNTS = [20, 40, 80];
 
 describe('live growth', () => {
+  it('plans the staircase: doubling to --max, ending before a machine limit or a second generator process', () => {
+    const plan = parseCapacityArgs(['--transport', 'ws', '--start', '500', '--max', '40000', '--out', tmpdir()]);
+    if (plan === 'help') throw new Error('help');
+    const base = plan.base.get('ws')!;
+    const facts: MachineFacts = {
+      openFilesPerProcess: 20_000, referenceServer: true, serverProcs: null, generatorProcs: null, maxAutoProcs: 8,
+      socketsPerClient: 1, ephemeralPorts: 28_000, sourceAddresses: () => 10, memAvailableBytes: null, bytesPerClient: 80 * 1024,
+    };
+    // 32,000 clients need a second process (19,000 connections each, after the reserve)
+    expect(liveCounts(plan, base, facts, 500)).toEqual([500, 1000, 2000, 4000, 8000, 16_000]);
+    expect(liveCounts({ ...plan, maxClients: 3000 }, base, facts, 500)).toEqual([500, 1000, 2000, 3000]);
+    // 80 % of 1 GB at 80 KiB a client holds 9,765
+    expect(liveCounts(plan, base, { ...facts, memAvailableBytes: 1e9 }, 500)).toEqual([500, 1000, 2000, 4000, 8000]);
+    expect(liveCounts(plan, base, facts, 19_500)).toEqual([]);
+    expect(liveCounts(plan, { ...base, slowClients: { share: 0.1, readBytesPerS: 1000 } }, facts, 500)).toEqual([]);
+    // each step's warm-up covers the clients it adds (1,000/s, + 40 % settle, at least 2 s), not all of them
+    const ls = liveSettings(plan, base, [500, 1000, 16_000], 1);
+    expect(ls.clients).toBe(16_000);
+    expect(ls.steps!.map((x) => [x.name, x.clients, x.warmupMs, x.measureMs])).toEqual([
+      ['ws-500c', 500, 3000, 20_000], ['ws-1000c', 1000, 3000, 20_000], ['ws-16000c', 16_000, 21_000, 20_000],
+    ]);
+  });
+
   it.each<TransportName>(['ws', 'long-poll'])('%s: 20 → 40 → 80 clients in one run, the first clients stay connected, a record per step', async (transport) => {
     const s = runSettings(transport, ['--clients', '80', '--rate', '1', '--arrival-rate', '200']);
     s.steps = COUNTS.map((clients) => ({ name: `${transport}-${clients}c`, clients, warmupMs: 2000, measureMs: 3000 }));
