@@ -31,6 +31,8 @@ export interface RunConfig {
   target: string | null;
   serverDelayMs: number;
   workers: number;
+  /** name of the target profile the run drove (`--profile`); absent for the native path */
+  profile?: string;
 }
 
 export interface Environment {
