@@ -234,7 +234,10 @@ export function summarize(r: Omit<ResultRecord, 'summary'>): RunSummary {
   const delivered = k.delivered;
   const per = (x: number) => (delivered > 0 ? x / delivered : 0);
   const measuredS = Math.max(0, (r.config.durationMs - r.config.warmupMs) / 1000);
-  const wireBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : k.bytesRead + k.bytesWritten;
+  // The server's socket counters when it reported them (/stats); else the generator's own sockets
+  // (a --target known only by --server-pid has CPU and memory figures but no byte counts).
+  const serverBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : 0;
+  const wireBytes = serverBytes > 0 ? serverBytes : k.bytesRead + k.bytesWritten;
   const bytesPerMessage = delivered > 0 && wireBytes > 0 ? wireBytes / delivered : null;
   const payloadPer = per(k.payloadBytesDelivered);
   const openMax = r.server?.openConnectionsMax ?? r.config.clients;
