@@ -24,7 +24,8 @@ import type { FaultSpec } from './faults.ts';
 import type { WorkerResult, WorkerTask, WorkerTick } from './worker.ts';
 import type { Profile } from './target/profile.ts';
 import { probeTarget } from './target/probe.ts';
-import { ProfilePublisher, publisherProblems } from './target/publisher.ts';
+import { publisherProblems } from './target/publisher.ts';
+import { PublisherThread } from './target/publisher-thread.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -283,7 +284,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
   const startedAt = new Date().toISOString();
   const children: Spawned[] = [];
   let pool: Piscina | undefined;
-  let publisher: ProfilePublisher | undefined;
+  let publisher: PublisherThread | undefined;
   try {
     if (s.loadCpus) pinSelf(s.loadCpus);
 
@@ -342,6 +343,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     }
 
     // A profile target is probed before any load: a wrong profile fails here, in a sentence.
+    // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
+    if (s.targetProfile && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
     if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
 
     // 3. The schedule (the worker threads were started first and loaded meanwhile).
@@ -387,10 +390,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 
     // A profile target is fed by the generator (share 0 of a multi-process one), straight to the
     // server (not through the proxy: the reference server's own publisher is not either).
-    if (s.targetProfile && (s.share?.index ?? 0) === 0) {
+    if (s.targetProfile && publisher) {
       const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics));
-      publisher = new ProfilePublisher({ baseUrl: serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: t0Us, stopUs: toUs, judgeFromUs: fromUs });
-      publisher.start();
+      await publisher.start({ baseUrl: serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: t0Us, stopUs: toUs, judgeFromUs: fromUs });
     }
 
     // 4. Sampling: server /proc and /stats, generator /proc, one second apart; progress line.
@@ -586,10 +588,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const worstDelay = Math.max(0, ...delays);
       if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
     }
-    if (publisher) {
-      await publisher.close();
-      invalidReasons.push(...publisherProblems(publisher.stats()));
-    }
+    if (publisher) invalidReasons.push(...publisherProblems(await publisher.close()));
     if (s.ratePerS > 0 && counters.delivered === 0 && !aborted) invalidReasons.push('no message was delivered in the measured window');
     let proxyCpuPct: number | null = null;
     let proxyLateMs: number | null = null;
