@@ -173,39 +173,32 @@ class PollResume {
   }
 }
 
-class ProfileShortPollClient extends ShortPollClient {
-  private readonly resume: PollResume;
-  constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
-    super(spec, events);
-    this.resume = new PollResume(shape, events);
-  }
-  protected override requestPath(): string {
-    return this.resume.path();
-  }
-  protected override requestHeaders(): Record<string, string> {
-    return this.resume.headers();
-  }
-  protected override readAnswer(status: number, body: string, doneUs: number): boolean | string {
-    return this.resume.read(status, body, doneUs, this.exchange);
-  }
+/**
+ * A poll client of either kind speaking the profile: both native poll clients expose the same
+ * hooks (`requestPath`, `requestHeaders`, `readAnswer`) and their `exchange`.
+ */
+function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
+  // TypeScript cannot extend a union of classes; the members used here exist on both.
+  return class extends (Base as typeof ShortPollClient) {
+    private readonly resume: PollResume;
+    constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
+      super(spec, events);
+      this.resume = new PollResume(shape, events);
+    }
+    protected override requestPath(): string {
+      return this.resume.path();
+    }
+    protected override requestHeaders(): Record<string, string> {
+      return this.resume.headers();
+    }
+    protected override readAnswer(status: number, body: string, doneUs: number): boolean | string {
+      return this.resume.read(status, body, doneUs, this.exchange);
+    }
+  };
 }
 
-class ProfileLongPollClient extends LongPollClient {
-  private readonly resume: PollResume;
-  constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
-    super(spec, events);
-    this.resume = new PollResume(shape, events);
-  }
-  protected override requestPath(): string {
-    return this.resume.path();
-  }
-  protected override requestHeaders(): Record<string, string> {
-    return this.resume.headers();
-  }
-  protected override readAnswer(status: number, body: string, doneUs: number): boolean | string {
-    return this.resume.read(status, body, doneUs, this.exchange);
-  }
-}
+const ProfileShortPollClient = profilePoll(ShortPollClient);
+const ProfileLongPollClient = profilePoll(LongPollClient);
 
 const CLIENTS: Readonly<Record<TransportName, new (spec: ClientSpec, events: ClientEvents, shape: Shape) => { start(): void }>> = {
   sse: ProfileSseClient,

@@ -22,9 +22,9 @@ export class PublisherThread {
     this.worker = new Worker(boot, { eval: true, execArgv: [...TSX_EXEC_ARGV] });
     this.ready = new Promise((resolve) => this.worker.on('message', (m: { type: string }) => m.type === 'ready' && resolve()));
     this.result = new Promise((resolve) => {
-      const lost = (why: string): void => resolve({ published: 0, failed: 1, errors: { [why]: 1 }, maxLateUs: 0, inFlight: 0 });
+      const lost = (why: string): void => resolve({ published: 0, failed: 1, errors: { [why]: 1 }, maxLateUs: 0, judged: 0, lateSends: 0, inFlight: 0 });
       this.worker.on('message', (m: { type: string; stats?: PublisherStats | null }) => {
-        if (m.type === 'stats') resolve(m.stats ?? { published: 0, failed: 0, errors: {}, maxLateUs: 0, inFlight: 0 });
+        if (m.type === 'stats') resolve(m.stats ?? { published: 0, failed: 0, errors: {}, maxLateUs: 0, judged: 0, lateSends: 0, inFlight: 0 });
       });
       this.worker.once('error', (err) => lost(`PUBLISHER_THREAD_FAILED: ${err.message}`));
       this.worker.once('exit', () => lost('PUBLISHER_THREAD_EXITED'));

@@ -10,6 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, expand, loadProfile, validateProfile } from '../../load/target/profile.ts';
 import { extractMessages, multipartBoundary } from '../../load/target/extract.ts';
 import { decodeToken, encodeToken } from '../../load/target/token.ts';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProfilePublisher, publisherProblems } from '../../load/target/publisher.ts';
+import { nowUs } from '../../servers/wire.ts';
 import { pushbench } from '../cli.ts';
 
 const EXAMPLES = new URL('../../examples/profiles/', import.meta.url).pathname;
@@ -133,5 +137,57 @@ describe('pushbench run --profile (validation)', () => {
     const r = await pushbench(['run', '--transport', 'ws', '--target', 'http://127.0.0.1:9', '--profile', file, '--out', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('describes no ws subscription ($.transports.ws); it has sse');
+  });
+});
+
+describe('the profile publisher', () => {
+  it('publishes each topic on a fixed schedule with consecutive seqs and scheduled timestamps', async () => {
+    const bodies: { method: string; url: string; body: string }[] = [];
+    let fail = false;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        bodies.push({ method: req.method ?? '', url: req.url ?? '', body });
+        res.writeHead(fail ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const publish = { method: 'PUT' as const, url: '/q/{topic}', headers: { 'content-type': 'application/json' }, body: '{"m":"{payload}","t":"{topic}"}' };
+      const startUs = nowUs() + 50_000;
+      const p = new ProfilePublisher({ baseUrl: url, publish, topics: ['a', 'b'], ratePerS: 20, payloadBytes: 48, startUs, stopUs: startUs + 500_000 });
+      p.start();
+      await new Promise((r) => setTimeout(r, 800));
+      await p.close();
+      // 2 topics × 20 msg/s × 0.5 s
+      expect(bodies).toHaveLength(20);
+      expect(p.stats()).toMatchObject({ published: 20, failed: 0, judged: 20 });
+      for (const topic of ['a', 'b']) {
+        const mine = bodies.filter((b) => b.url === `/q/${topic}`).map((b) => JSON.parse(b.body) as { m: string; t: string });
+        expect(mine.every((b) => b.t === topic && b.m.length === 48)).toBe(true);
+        const msgs = mine.map((b) => decodeToken(b.m, 'e')!);
+        expect(msgs.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        // timestamps are the schedule's (50 ms apart per topic, topic b 25 ms after topic a), not send times
+        const first = topic === 'a' ? startUs : startUs + 25_000;
+        msgs.forEach((m, i) => expect(Math.abs(m.ts - (first + i * 50_000))).toBeLessThanOrEqual(1));
+      }
+      expect(bodies.every((b) => b.method === 'PUT')).toBe(true);
+      fail = true;
+      const q = new ProfilePublisher({ baseUrl: url, publish, topics: ['a'], ratePerS: 20, payloadBytes: 48, startUs: nowUs(), stopUs: nowUs() + 120_000 });
+      q.start();
+      await new Promise((r) => setTimeout(r, 250));
+      await q.close();
+      expect(q.stats().failed).toBeGreaterThan(0);
+      expect(publisherProblems(q.stats())[0]).toMatch(/failed to publish \d+ message\(s\) \(HTTP_500 × \d+\)/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('calls a run invalid when more than 1 % of its sends were over 100 ms late', () => {
+    const base = { published: 1000, failed: 0, errors: {}, inFlight: 0, judged: 1000, maxLateUs: 300_000 };
+    expect(publisherProblems({ ...base, lateSends: 10 })).toEqual([]);
+    expect(publisherProblems({ ...base, lateSends: 11 })[0]).toMatch(/11 of 1000 messages went out more than 100 ms late \(at worst 300 ms/);
   });
 });
