@@ -346,6 +346,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
     if (s.targetProfile && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
     if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    await publisher?.whenReady();
 
     // 3. The schedule (the worker threads were started first and loaded meanwhile).
     const rampUs = (s.clients / s.arrivalRatePerS) * 1e6;
@@ -588,7 +589,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const worstDelay = Math.max(0, ...delays);
       if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
     }
-    if (publisher) invalidReasons.push(...publisherProblems(await publisher.close()));
+    const publisherStats = publisher ? await publisher.close() : null;
+    if (publisherStats) invalidReasons.push(...publisherProblems(publisherStats));
     if (s.ratePerS > 0 && counters.delivered === 0 && !aborted) invalidReasons.push('no message was delivered in the measured window');
     let proxyCpuPct: number | null = null;
     let proxyLateMs: number | null = null;
@@ -646,6 +648,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     // A fresh child server counted every drop of the run; a --target only the window's.
     const drops = !s.target && statsTo ? statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (server?.slowConsumerDrops ?? null);
     if (s.slowClients) record.slowClients = slowResult(s.slowClients, results, drops);
+    if (publisherStats) {
+      record.publisher = { published: publisherStats.published, failed: publisherStats.failed, lateUs: { ...publisherStats.lateUs, max: publisherStats.maxLateUs } };
+      log(`publisher: ${publisherStats.published} published, ${publisherStats.failed} failed; late against its schedule p50 ${(publisherStats.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisherStats.lateUs.p99 / 1000).toFixed(2)} ms`);
+    }
     if (faults.length) record.faults = faultResults(faults, faultLog, results, timeline, s.warmupMs);
     if (proxyCpuPct !== null) record.environment.network = `${s.network} (proxy CPU ${proxyCpuPct.toFixed(0)} %${proxyLateMs !== null ? `, latest release ${proxyLateMs.toFixed(1)} ms late` : ''})`;
     return record;

@@ -196,6 +196,12 @@ export interface ResultRecord {
   faults?: FaultResult[];
   /** present with --slow-clients; everything else in the record describes the other clients */
   slowClients?: SlowClientsResult;
+  /**
+   * A profile run's publisher (load/target): messages published and failed over the run, and how
+   * late the measured window's sends went out against their schedule, µs (that lateness is part
+   * of each delivery latency).
+   */
+  publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;

@@ -22,18 +22,26 @@ export class PublisherThread {
     this.worker = new Worker(boot, { eval: true, execArgv: [...TSX_EXEC_ARGV] });
     this.ready = new Promise((resolve) => this.worker.on('message', (m: { type: string }) => m.type === 'ready' && resolve()));
     this.result = new Promise((resolve) => {
-      const lost = (why: string): void => resolve({ published: 0, failed: 1, errors: { [why]: 1 }, maxLateUs: 0, judged: 0, lateSends: 0, inFlight: 0 });
+      const lost = (why: string): void => resolve({ published: 0, failed: 1, errors: { [why]: 1 }, maxLateUs: 0, judged: 0, lateSends: 0, lateUs: { p50: 0, p99: 0 }, inFlight: 0 });
       this.worker.on('message', (m: { type: string; stats?: PublisherStats | null }) => {
-        if (m.type === 'stats') resolve(m.stats ?? { published: 0, failed: 0, errors: {}, maxLateUs: 0, judged: 0, lateSends: 0, inFlight: 0 });
+        if (m.type === 'stats') resolve(m.stats ?? { published: 0, failed: 0, errors: {}, maxLateUs: 0, judged: 0, lateSends: 0, lateUs: { p50: 0, p99: 0 }, inFlight: 0 });
       });
       this.worker.once('error', (err) => lost(`PUBLISHER_THREAD_FAILED: ${err.message}`));
       this.worker.once('exit', () => lost('PUBLISHER_THREAD_EXITED'));
     });
   }
 
-  /** Wait for the thread, then start the schedule. */
-  async start(o: PublisherOptions): Promise<void> {
+  /**
+   * Resolves once the thread has loaded (or failed): await it before fixing the schedule, or a
+   * slow start would send the first messages late and be judged for it.
+   */
+  async whenReady(): Promise<void> {
     await Promise.race([this.ready, this.result]);
+  }
+
+  /** Start the schedule (after {@link whenReady}). */
+  async start(o: PublisherOptions): Promise<void> {
+    await this.whenReady();
     this.worker.postMessage({ type: 'start', options: o });
   }
 

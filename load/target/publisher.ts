@@ -17,6 +17,7 @@ import { codeOf } from '../errors.ts';
 import { httpStatusCode } from '../drivers/http.ts';
 import { expand, type PublishProfile } from './profile.ts';
 import { encodeToken } from './token.ts';
+import { createHistogram, percentiles } from '../../reports/histogram.ts';
 
 export interface PublisherOptions {
   /** origin of the target: `http://127.0.0.1:PORT` */
@@ -46,6 +47,8 @@ export interface PublisherStats {
   /** sends scheduled from judgeFromUs on, and those of them later than {@link PUBLISHER_MAX_LATE_MS} */
   judged: number;
   lateSends: number;
+  /** lateness of the judged sends, µs: how much of each delivery latency is the publisher's own */
+  lateUs: { p50: number; p99: number };
   /** requests sent and not yet answered (now) */
   inFlight: number;
 }
@@ -67,7 +70,8 @@ export class ProfilePublisher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private closing: Promise<void> | undefined;
-  private readonly s: PublisherStats = { published: 0, failed: 0, errors: {}, maxLateUs: 0, judged: 0, lateSends: 0, inFlight: 0 };
+  private readonly s: PublisherStats = { published: 0, failed: 0, errors: {}, maxLateUs: 0, judged: 0, lateSends: 0, lateUs: { p50: 0, p99: 0 }, inFlight: 0 };
+  private readonly late = createHistogram();
 
   constructor(private readonly o: PublisherOptions) {
     this.pool = new Pool(o.baseUrl, { connections: o.connections ?? 8, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
@@ -82,7 +86,8 @@ export class ProfilePublisher {
   }
 
   stats(): PublisherStats {
-    return { ...this.s, errors: { ...this.s.errors } };
+    const p = percentiles(this.late);
+    return { ...this.s, errors: { ...this.s.errors }, lateUs: { p50: p.p50, p99: p.p99 } };
   }
 
   /** Send every message whose time has come, then sleep until the next one. */
@@ -111,6 +116,7 @@ export class ProfilePublisher {
       this.s.judged++;
       if (lateUs > PUBLISHER_MAX_LATE_MS * 1000) this.s.lateSends++;
       if (lateUs > this.s.maxLateUs) this.s.maxLateUs = lateUs;
+      this.late.recordValue(Math.max(1, Math.round(lateUs)));
     }
     const p = this.o.publish;
     const body = expand(p.body, { payload: encodeToken(seq, plannedUs, topic, this.o.payloadBytes), topic });

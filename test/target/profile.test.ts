@@ -186,7 +186,7 @@ describe('the profile publisher', () => {
   });
 
   it('calls a run invalid when more than 1 % of its sends were over 100 ms late', () => {
-    const base = { published: 1000, failed: 0, errors: {}, inFlight: 0, judged: 1000, maxLateUs: 300_000 };
+    const base = { published: 1000, failed: 0, errors: {}, inFlight: 0, judged: 1000, maxLateUs: 300_000, lateUs: { p50: 1000, p99: 200_000 } };
     expect(publisherProblems({ ...base, lateSends: 10 })).toEqual([]);
     expect(publisherProblems({ ...base, lateSends: 11 })[0]).toMatch(/11 of 1000 messages went out more than 100 ms late \(at worst 300 ms/);
   });

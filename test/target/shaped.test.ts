@@ -49,6 +49,7 @@ describe('a differently-shaped server through its profile', () => {
     expect(r.summary.serverRssBytesPerConnection).toBeNull();
     expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
     expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
+    expect(r.publisher).toMatchObject({ published: 2 * RATE * 5, failed: 0 });
   }, 40_000);
 });
 
