@@ -19,10 +19,14 @@ import { PushbenchError, codeOf } from './errors.ts';
 import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
-import { publisherTopics } from './workload.ts';
+import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
 import type { FaultSpec } from './faults.ts';
 import type { WorkerResult, WorkerTask, WorkerTick } from './worker.ts';
+import type { Profile } from './target/profile.ts';
+import { probeTarget } from './target/probe.ts';
+import { publisherProblems } from './target/publisher.ts';
+import { PublisherThread } from './target/publisher-thread.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -44,6 +48,8 @@ export interface RunSettings extends RunConfig {
   faults?: FaultSpec[];
   /** slow consumers: this share of the clients reads at most readBytesPerS */
   slowClients?: { share: number; readBytesPerS: number } | null;
+  /** a target profile (load/target): the generator publishes and the clients speak the profile */
+  targetProfile?: Profile | null;
 }
 
 /**
@@ -256,7 +262,8 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
   const faults = s.faults ?? [];
   const args = [
     '--port', String(port), '--host', '127.0.0.1',
-    '--rate', String(s.workload === 'chat' ? 0 : s.ratePerS),
+    // With a profile the generator publishes, so the server's own publisher stays off.
+    '--rate', String(s.workload === 'chat' || s.targetProfile ? 0 : s.ratePerS),
     '--payload', String(s.payloadBytes),
     '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
     '--ring', String(s.ringSize),
@@ -278,6 +285,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
   const startedAt = new Date().toISOString();
   const children: Spawned[] = [];
   let pool: Piscina | undefined;
+  let publisher: PublisherThread | undefined;
   try {
     if (s.loadCpus) pinSelf(s.loadCpus);
 
@@ -335,6 +343,12 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       log(`proxy: pid ${proxy.pid} at ${proxy.url}, ${s.proxy.delayMs} ms ± ${s.proxy.jitterMs} ms each way`);
     }
 
+    // A profile target is probed before any load: a wrong profile fails here, in a sentence.
+    // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
+    if (s.targetProfile && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
+    if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    await publisher?.whenReady();
+
     // 3. The schedule (the worker threads were started first and loaded meanwhile).
     const rampUs = (s.clients / s.arrivalRatePerS) * 1e6;
     const t0Us = s.share?.t0Us ?? nowUs() + 300_000;
@@ -371,8 +385,16 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port: port2,
         faultsAtUs: faults.map((f) => t0Us + f.atMs * 1000),
         slowClients: s.slowClients ?? undefined,
+        profile: s.targetProfile ?? undefined,
       };
       tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
+    }
+
+    // A profile target is fed by the generator (share 0 of a multi-process one), straight to the
+    // server (not through the proxy: the reference server's own publisher is not either).
+    if (s.targetProfile && publisher) {
+      const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics));
+      await publisher.start({ baseUrl: serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: t0Us, stopUs: toUs, judgeFromUs: fromUs });
     }
 
     // 4. Sampling: server /proc and /stats, generator /proc, one second apart; progress line.
@@ -573,6 +595,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const worstDelay = Math.max(0, ...delays);
       if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
     }
+    const publisherStats = publisher ? await publisher.close() : null;
+    if (publisherStats) invalidReasons.push(...publisherProblems(publisherStats));
     if (s.ratePerS > 0 && counters.delivered === 0 && !aborted) invalidReasons.push('no message was delivered in the measured window');
     let proxyCpuPct: number | null = null;
     let proxyLateMs: number | null = null;
@@ -603,6 +627,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
       arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
       serverDelayMs: s.serverDelayMs, workers,
+      ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
     };
     const measuredMs = Math.max(0, (measuredToUs - fromUs) / 1000);
     const record = finishRecord({
@@ -630,10 +655,15 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     // A fresh child server counted every drop of the run; a --target only the window's.
     const drops = !s.target && statsTo ? statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (server?.slowConsumerDrops ?? null);
     if (s.slowClients) record.slowClients = slowResult(s.slowClients, results, drops);
+    if (publisherStats) {
+      record.publisher = { published: publisherStats.published, failed: publisherStats.failed, lateUs: { ...publisherStats.lateUs, max: publisherStats.maxLateUs } };
+      log(`publisher: ${publisherStats.published} published, ${publisherStats.failed} failed; late against its schedule p50 ${(publisherStats.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisherStats.lateUs.p99 / 1000).toFixed(2)} ms`);
+    }
     if (faults.length) record.faults = faultResults(faults, faultLog, results, timeline, s.warmupMs);
     if (proxyCpuPct !== null) record.environment.network = `${s.network} (proxy CPU ${proxyCpuPct.toFixed(0)} %${proxyLateMs !== null ? `, latest release ${proxyLateMs.toFixed(1)} ms late` : ''})`;
     return record;
   } finally {
+    await publisher?.close();
     if (pool) await pool.destroy().catch(() => undefined);
     await Promise.all(children.map((c) => c.stop()));
   }

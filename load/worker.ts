@@ -14,6 +14,8 @@ import type { Client } from './drivers/types.ts';
 import { Recorder, type FaultTally } from './recorder.ts';
 import { topicOf, chatSchedule } from './workload.ts';
 import { startWorkerProfile } from './worker-profile.ts';
+import { profileDriver } from './target/drivers.ts';
+import type { Profile } from './target/profile.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -44,6 +46,8 @@ export interface WorkerTask {
   faultsAtUs: number[];
   /** slow consumers: this share of the clients reads at most readBytesPerS (recorded apart) */
   slowClients?: { share: number; readBytesPerS: number };
+  /** a target profile: clients speak it instead of the reference servers' contract */
+  profile?: Profile;
   port: MessagePort;
 }
 
@@ -112,7 +116,8 @@ function sleepUntil(tUs: number, signal: { stopped: boolean }): Promise<void> {
 
 export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
   const stopProfile = startWorkerProfile(task.workerIndex);
-  const driver = driverFor(task.transport);
+  // One epoch for the run: the generator is the profile target's only publisher.
+  const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, epoch: 'target' }) : driverFor(task.transport);
   const recorder = new Recorder({
     fromUs: task.fromUs,
     toUs: task.toUs,

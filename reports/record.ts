@@ -31,6 +31,8 @@ export interface RunConfig {
   target: string | null;
   serverDelayMs: number;
   workers: number;
+  /** name of the target profile the run drove (`--profile`); absent for the native path */
+  profile?: string;
 }
 
 export interface Environment {
@@ -202,6 +204,12 @@ export interface ResultRecord {
   closedLoop?: boolean;
   /** what a reader must know about the figures that does not make them invalid */
   notes?: string[];
+  /**
+   * A profile run's publisher (load/target): messages published and failed over the run, and how
+   * late the measured window's sends went out against their schedule, µs (that lateness is part
+   * of each delivery latency).
+   */
+  publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
@@ -240,7 +248,10 @@ export function summarize(r: Omit<ResultRecord, 'summary'>): RunSummary {
   const delivered = k.delivered;
   const per = (x: number) => (delivered > 0 ? x / delivered : 0);
   const measuredS = Math.max(0, (r.config.durationMs - r.config.warmupMs) / 1000);
-  const wireBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : k.bytesRead + k.bytesWritten;
+  // The server's socket counters when it reported them (/stats); else the generator's own sockets
+  // (a --target known only by --server-pid has CPU and memory figures but no byte counts).
+  const serverBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : 0;
+  const wireBytes = serverBytes > 0 ? serverBytes : k.bytesRead + k.bytesWritten;
   const bytesPerMessage = delivered > 0 && wireBytes > 0 ? wireBytes / delivered : null;
   const payloadPer = per(k.payloadBytesDelivered);
   const openMax = r.server?.openConnectionsMax ?? r.config.clients;
