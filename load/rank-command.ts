@@ -113,7 +113,9 @@ export async function rankCommand(argv: string[]): Promise<number> {
     sections.push({ id: `ranking-${fileSafe(network)}`, title: `Ranking — ${network}`, markdown: formatRankingMarkdown(ranking), html: formatRankingHtml(ranking) });
   }
   if (rankings.length > 0) writeJsonAtomic(join(outDir, 'ranking.json'), { name: rankName, rankings });
-  if (records.length > 0) {
+  if (records.length > 0 && v.noReport) {
+    process.stdout.write(`\nwrote ${records.length} result files and ranking.json to ${outDir} (--no-report: no report)\n`);
+  } else if (records.length > 0) {
     const { writeReport } = await import('../reports/report.ts');
     const { files } = await writeReport(records, outDir, { title: `pushbench rank: ${rankName}`, sections });
     process.stdout.write(`\nwrote ${records.length} result files and the report: ${files[0]}\n`);

@@ -38,4 +38,15 @@ describe('pushbench rank', () => {
     expect(html).toContain('Ranking — loopback');
     expect(existsSync(join(dir, 'summary.md'))).toBe(true);
   }, 300_000);
+
+  it('--no-report writes the result files and ranking.json, and no report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
+    const r = await pushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'loopback', '--clients', '10', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--out', out, '--name', 'quiet', '--no-report'], 45_000);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Ranking on loopback');
+    expect(r.stdout).toContain('--no-report: no report');
+    const files = readdirSync(join(out, 'quiet')).sort();
+    expect(files).toEqual(['ranking.json', 'sse-loopback-r1.json', 'ws-loopback-r1.json']);
+  }, 50_000);
 });
