@@ -139,6 +139,20 @@ export interface RunSummary {
   invalidReasons: string[];
 }
 
+/** The latency proxy over the measured window (emulated networks only). */
+export interface ProxyFigures {
+  /** CPU of the proxy process, % of one core; null when it could not be sampled */
+  cpuPct: number | null;
+  /** releases due in the measured window */
+  releases: number;
+  /** release lateness (release − due time, clipped at 0) over the window; null when none */
+  latenessMs: { p50: number; p99: number; max: number } | null;
+  /** a lateness p99 above this made the run invalid */
+  latenessP99LimitMs: number;
+  /** worst lateness over the proxy's whole life, connection burst included (not judged) */
+  maxLatenessWholeRunMs: number | null;
+}
+
 /** What an injected fault did (run --fault; issue 8). */
 export interface FaultResult {
   /** as typed, e.g. `restart-server@10s` */
@@ -210,6 +224,8 @@ export interface ResultRecord {
    * of each delivery latency).
    */
   publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
+  /** present on emulated networks: the latency proxy's CPU and lateness */
+  proxy?: ProxyFigures;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
