@@ -108,7 +108,7 @@ class WorkerHub extends Hub {
 }
 
 /** Sum the workers' snapshots; the primary adds its own CPU and memory and its publish count. */
-export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; uptimeS: number }): StatsSnapshot {
+export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number }): StatsSnapshot {
   const sum = (f: (s: StatsSnapshot) => number) => workers.reduce((n, s) => n + f(s), 0);
   const perTransport = (f: (s: StatsSnapshot) => Record<string, number>) =>
     Object.fromEntries(TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
@@ -134,6 +134,7 @@ export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch
     },
     cpuUs: { user: primary.cpuUs.user + sum((s) => s.cpuUs.user), system: primary.cpuUs.system + sum((s) => s.cpuUs.system) },
     rssBytes: primary.rssBytes + sum((s) => s.rssBytes),
+    heapUsedBytes: primary.heapUsedBytes + sum((s) => s.heapUsedBytes),
     elu: Math.max(0, ...workers.map((s) => s.elu)),
     topics: Math.max(primary.topics, ...workers.map((s) => s.topics)),
   };
@@ -185,7 +186,7 @@ export async function startCluster(partial: Partial<ServerOptions> = {}): Promis
   const summed = async (): Promise<StatsSnapshot> =>
     sumSnapshots(await collect(), {
       epoch: hub.epoch, published: hub.published, topics: hub.topicCount, cpuUs: process.cpuUsage(),
-      rssBytes: process.memoryUsage.rss(), uptimeS: (nowUs() - startedUs) / 1e6,
+      rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, uptimeS: (nowUs() - startedUs) / 1e6,
     });
 
   let closing: Promise<void> | undefined;
