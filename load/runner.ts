@@ -227,7 +227,7 @@ function faultResults(
     const detect = percentiles(decodeHistogram(addEncoded(tallies.map((t) => t.detectUs))));
     const reconnectHist = addEncoded(tallies.map((t) => t.reconnectUs));
     const reconnect = percentiles(decodeHistogram(reconnectHist));
-    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered') => tallies.reduce((n, t) => n + t[k], 0);
+    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered' | 'unrecovered') => tallies.reduce((n, t) => n + t[k], 0);
     const atS = f.atMs / 1000;
     const before = timeline.filter((p) => p.tS > warmupMs / 1000 + 1 && p.tS <= atS);
     const baseline = before.length ? before.reduce((n, p) => n + p.deliveriesPerS, 0) / before.length : 0;
@@ -245,6 +245,7 @@ function faultResults(
       duplicates: sum('duplicates'),
       resets: sum('resets'),
       recovered: sum('recovered'),
+      unrecovered: sum('unrecovered'),
       rateBackAfterS: back ? back.tS - atS : null,
     };
   });
@@ -459,6 +460,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           if (snap.from && last) addStatsDelta(banked.stats, snap.from, last);
           if (procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - procFrom.cpuUs;
           serverChild.child.kill('SIGKILL');
+          // The end of the old epoch, for counting what a reset client can never get back.
+          for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'epoch-ended', index, atUs: nowUs() });
           await serverChild.stop();
           const next = await startServer(port);
           children.push(next);
