@@ -13,6 +13,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { TRANSPORTS, type TransportName } from '../servers/wire.ts';
 import { driverFor } from '../load/drivers/index.ts';
 import type { Client, ClientEvents } from '../load/drivers/types.ts';
@@ -21,6 +23,11 @@ import type { Client, ClientEvents } from '../load/drivers/types.ts';
 export interface GeneratorStatus {
   tUs: number;
   heapUsedBytes: number;
+  /**
+   * V8 heap in use right after a forced full GC (every {@link GC_EVERY} lines): what is retained,
+   * without the garbage that heapUsedBytes carries until V8 next collects
+   */
+  heapAfterGcBytes: number;
   /** clients whose connection is open now / that should be */
   open: number;
   clients: number;
@@ -54,6 +61,13 @@ for (const part of values.mix!.split(',')) {
   if (!TRANSPORTS.includes(name as TransportName)) throw new Error(`--mix: unknown transport ${name}`);
   mix.set(name as TransportName, Number(n));
 }
+
+// A full GC on demand (as --expose-gc would give), to read the retained heap.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const GC_EVERY = 5;
+let heapAfterGcBytes = 0;
+let lines = 0;
 
 const status = { delivered: 0, errors: 0, reconnects: 0, churned: 0 };
 const events: ClientEvents = {
@@ -112,7 +126,12 @@ const report = setInterval(() => {
     clients += list.length;
     for (const c of list) if (c.open) open++;
   }
-  const line: GeneratorStatus = { tUs: Date.now() * 1000, heapUsedBytes: process.memoryUsage().heapUsed, open, clients, ...status, elu };
+  const heapUsedBytes = process.memoryUsage().heapUsed;
+  if (lines++ % GC_EVERY === 0) {
+    gc();
+    heapAfterGcBytes = process.memoryUsage().heapUsed;
+  }
+  const line: GeneratorStatus = { tUs: Date.now() * 1000, heapUsedBytes, heapAfterGcBytes, open, clients, ...status, elu };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }, 1000);
 

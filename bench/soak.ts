@@ -8,7 +8,8 @@
  *   drift under the same load and churn is the platform's, not pushbench's.
  * Both servers share the server CPUs, both generators the load CPUs, so they see the same
  * contention. Every `--sample` the sampler reads RSS and open files of all four processes from
- * /proc, the servers' V8 heap from their /stats and the generators' from their status lines.
+ * /proc, the servers' V8 heap from their /stats (as found: garbage included until V8 collects) and
+ * the generators' from their status lines (right after a forced full GC: what is retained).
  *
  * After `--warmup`, a least-squares line through each series gives its slope per minute and a
  * 95 % confidence interval (reports/stats.ts slopeCi, widened for autocorrelated samples). The
@@ -132,7 +133,7 @@ async function sample(p: Pair, tMin: number, measuring: boolean): Promise<void> 
   p.samples.push({
     tMin,
     server: { rss: s?.rssBytes ?? null, heap: await heapOf(p.server.url), fds: s?.fds ?? null },
-    generator: { rss: g?.rssBytes ?? null, heap: status?.heapUsedBytes ?? null, fds: g?.fds ?? null },
+    generator: { rss: g?.rssBytes ?? null, heap: status?.heapAfterGcBytes || null, fds: g?.fds ?? null },
   });
 }
 
@@ -211,6 +212,8 @@ export async function main(argv: string[]): Promise<number> {
     `Servers on CPU ${cfg.serverCpus}, generators on CPU ${cfg.loadCpus}; ${cpuModel()}, Node ${process.version}.`);
   out();
   out(`Verdict: "no leak" when the 95 % interval of the slope lies wholly below the threshold, "LEAK" when wholly above, "unclear" otherwise. Thresholds per minute: RSS ${formatBytes(THRESHOLDS.rss)}, heap ${formatBytes(THRESHOLDS.heap)}, open files ${THRESHOLDS.fds}.`);
+  out();
+  out('Heap: the servers\' as found (garbage included until V8 collects, so a slope may be a heap still growing to its working size); the generators\' right after a forced full GC (retained only).');
   out();
   out('| process | series | after warm-up | at end | slope / min | 95 % interval / min | verdict |');
   out('|---|---|---:|---:|---:|---:|---|');

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { startCluster, type RunningCluster } from '../../servers/cluster.ts';
 import type { StatsSnapshot, WireMessage } from '../../servers/wire.ts';
 import { openSub, sleep, until, type TestSub } from '../servers/helpers.ts';
+import { alive } from '../reliability/leftovers.ts';
 
 /** POST /publish on a connection of its own (so successive posts land on different workers). */
 function post(url: string, topic: string, data: string): Promise<number> {
@@ -23,15 +24,6 @@ function post(url: string, topic: string, data: string): Promise<number> {
     req.on('error', reject);
     req.end(JSON.stringify({ data, ts: 1 }));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** seqs must run k, k+1, … with no gap and no repeat */

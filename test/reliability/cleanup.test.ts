@@ -15,7 +15,7 @@ import { runOnce } from '../../load/runner.ts';
 import { PushbenchError } from '../../load/errors.ts';
 import type { ResultRecord } from '../../reports/record.ts';
 import { runSettings } from '../load/settings.ts';
-import { canBind, eventually, leftAfter, threadCount, watchedPushbench } from './leftovers.ts';
+import { alive, canBind, eventually, leftAfter, threadCount, watchedPushbench } from './leftovers.ts';
 
 const outDir = () => mkdtempSync(join(tmpdir(), 'pushbench-cleanup-'));
 const NOTHING = { processes: [], boundPorts: [] };
@@ -27,15 +27,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The direct children of this process (the vitest worker). */

@@ -60,6 +60,16 @@ export function listeningPorts(pids: readonly number[]): number[] {
   return [...ports];
 }
 
+/** Whether process `pid` exists (signal 0 probes without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `port` on 127.0.0.1 can be listened on now (nothing holds it). */
 export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
