@@ -91,6 +91,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
 
   const records: ResultRecord[] = [];
   let interrupted = false;
+  let signalled = false;
   await interruptible(async (signal) => {
     for (const [i, step] of plan.entries()) {
       if (signal.aborted) break;
@@ -102,7 +103,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
         const r = await runOnce(s, { signal, onProgress: (p) => out.update({ ...p, name: `[${i + 1}/${plan.length}] ${name}` }) });
         out.done();
         writeJsonAtomic(join(outDir, `${fileSafe(name)}.json`), r);
-        if (!r.complete) { interrupted = true; records.push(r); break; }
+        if (!r.complete) { interrupted = true; signalled = signal.aborted; records.push(r); break; }
         if (r.valid || attempt === 2) { records.push(r); break; }
         out.log(`  invalid (${r.invalidReasons.join('; ')}): running it once more`);
       }
@@ -131,6 +132,12 @@ export async function rankCommand(argv: string[]): Promise<number> {
     process.stdout.write(`\nwrote ${records.length} result files and the report: ${files[0]}\n`);
   }
   if (interrupted) {
+    const last = records.at(-1)!;
+    if (!signalled) {
+      // Not a signal: the run could not go on (its server died); the rank stops there.
+      process.stderr.write(`rank ended early (${last.invalidReasons[0] ?? 'unknown reason'}): the runs so far are written; the last one is marked complete: false\n`);
+      return 1;
+    }
     process.stderr.write('rank interrupted: the runs so far are written; the last one is marked complete: false\n');
     return 130;
   }

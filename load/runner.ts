@@ -232,7 +232,7 @@ function faultResults(
     const detect = percentiles(decodeHistogram(addEncoded(tallies.map((t) => t.detectUs))));
     const reconnectHist = addEncoded(tallies.map((t) => t.reconnectUs));
     const reconnect = percentiles(decodeHistogram(reconnectHist));
-    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered') => tallies.reduce((n, t) => n + t[k], 0);
+    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered' | 'unrecovered') => tallies.reduce((n, t) => n + t[k], 0);
     const atS = f.atMs / 1000;
     const before = timeline.filter((p) => p.tS > warmupMs / 1000 + 1 && p.tS <= atS);
     const baseline = before.length ? before.reduce((n, p) => n + p.deliveriesPerS, 0) / before.length : 0;
@@ -250,6 +250,7 @@ function faultResults(
       duplicates: sum('duplicates'),
       resets: sum('resets'),
       recovered: sum('recovered'),
+      unrecovered: sum('unrecovered'),
       rateBackAfterS: back ? back.tS - atS : null,
     };
   });
@@ -433,6 +434,22 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     };
     if (hooks.signal?.aborted) stop();
     hooks.signal?.addEventListener('abort', stop, { once: true });
+    // A reference server that dies on its own (not killed by a restart fault) ends the run early:
+    // there is nothing left to measure, and the record says why.
+    let serverDied: string | null = null;
+    const expectedExits = new Set<Spawned>();
+    const watchServer = (c: Spawned) => {
+      const died = (code: number | null, sig: NodeJS.Signals | null) => {
+        if (expectedExits.has(c) || serverDied) return;
+        const why = c.stderrTail().split('\n').filter(Boolean).at(-1);
+        serverDied = `the reference server (pid ${c.pid}) exited during the run (${sig ?? `code ${code}`})${why ? `: ${why}` : ''}; partial result`;
+        log(serverDied);
+        stop();
+      };
+      if (c.child.exitCode !== null || c.child.signalCode !== null) died(c.child.exitCode, c.child.signalCode);
+      else c.child.once('exit', died);
+    };
+    if (serverChild) watchServer(serverChild);
 
     // RSS per connection is measured against the server's RSS before any client connected.
     let prevServer = serverPid ? sampleProcessTree(serverPid) : null;
@@ -508,11 +525,15 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           const lastProc = serverPid ? sampleProcessTree(serverPid) : null;
           if (snap.from && last) addStatsDelta(banked.stats, snap.from, last);
           if (procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - procFrom.cpuUs;
+          expectedExits.add(serverChild);
           serverChild.child.kill('SIGKILL');
+          // The end of the old epoch, for counting what a reset client can never get back.
+          for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'epoch-ended', index, atUs: nowUs() });
           await serverChild.stop();
           const next = await startServer(port);
           children.push(next);
           serverChild = next;
+          watchServer(next);
           serverPid = next.pid;
           prevServer = sampleProcessTree(next.pid);
           procFrom = prevServer;
@@ -540,6 +561,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     try {
       results = await Promise.all(tasks);
     } finally {
+      for (const c of children) expectedExits.add(c);
       clearInterval(sampler);
       for (const t of statsTimers) clearTimeout(t);
       for (const t of faultTimers) clearTimeout(t);
@@ -602,7 +624,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 
     // 6. Validity: the harness must know its own error.
     const invalidReasons: string[] = [];
-    if (aborted) invalidReasons.push(`interrupted after ${((endedUs - t0Us) / 1e6).toFixed(1)} s of ${(s.durationMs / 1000).toFixed(0)} s; partial result`);
+    if (serverDied) invalidReasons.push(serverDied);
+    else if (aborted) invalidReasons.push(`interrupted after ${((endedUs - t0Us) / 1e6).toFixed(1)} s of ${(s.durationMs / 1000).toFixed(0)} s; partial result`);
     const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > fromUs && sec * 1e6 + t0Us <= measuredToUs);
     // Short polls back to back (closed loop, for the peak request rate) keep the loop busy by
     // design: a full loop is the expected state, so it is noted rather than judged invalid.

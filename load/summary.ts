@@ -32,13 +32,13 @@ export function formatSummaryTable(records: ResultRecord[]): string {
 
 /** One row per injected fault: detection, reconnection, loss and recovery. */
 export function formatFaultTable(faults: readonly FaultResult[]): string {
-  const head = ['fault', 'disconnects', 'detect p50', 'reconnect p50', 'reconnect p99', 'lost', 'dup', 'resets', 'recovered', 'rate back after', 'what happened'];
+  const head = ['fault', 'disconnects', 'detect p50', 'reconnect p50', 'reconnect p99', 'lost', 'dup', 'resets', 'unrecovered', 'recovered', 'rate back after', 'what happened'];
   const rows = faults.map((f) => [
     f.fault, String(f.disconnects),
     f.detectUs.count ? formatUs(f.detectUs.p50) : '-',
     f.reconnectUs.count ? formatUs(f.reconnectUs.p50) : '-',
     f.reconnectUs.count ? formatUs(f.reconnectUs.p99) : '-',
-    String(f.lost), String(f.duplicates), String(f.resets), String(f.recovered),
+    String(f.lost), String(f.duplicates), String(f.resets), String(f.unrecovered ?? '-'), String(f.recovered),
     f.rateBackAfterS === null ? 'never' : `${f.rateBackAfterS} s`,
     f.injected,
   ]);

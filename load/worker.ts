@@ -129,8 +129,9 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS }) : undefined;
   let slowCount = 0;
   const signal = { stopped: false };
-  task.port.on('message', (m: { type?: string }) => {
+  task.port.on('message', (m: { type?: string; index?: number; atUs?: number }) => {
     if (m?.type === 'stop') signal.stopped = true;
+    else if (m?.type === 'epoch-ended') recorder.epochEnded(m.index!, m.atUs!);
   });
 
   const clients: Client[] = [];

@@ -173,6 +173,12 @@ export interface FaultResult {
   resets: number;
   /** messages published while their client was away, delivered after it came back (resumed) */
   recovered: number;
+  /**
+   * messages lost to a reset (a restarted server's new epoch), never to be resumed: the old
+   * epoch's messages after each client's last one up to the kill (from the schedule), plus the
+   * new epoch's messages already gone from its ring when the client came back. 0 without resets.
+   */
+  unrecovered: number;
   /** seconds from the fault until deliveries/s was back to 90 % of its level before; null if never */
   rateBackAfterS: number | null;
 }
