@@ -98,7 +98,7 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-const SATURATED_ELU = 0.9;
+export const SATURATED_ELU = 0.9;
 const STALLED_LOOP_DELAY_MS = 100;
 
 /** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
