@@ -21,6 +21,7 @@ import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
+import { STARVED_CPU_SHARE, cpuShareWhileBusy } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
 import { formatProxyFigures, judgeProxy } from './proxy-validity.ts';
 import type { LatencyProxyStats } from './proxy.ts';
@@ -102,7 +103,7 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-const SATURATED_ELU = 0.9;
+export const SATURATED_ELU = 0.9;
 const STALLED_LOOP_DELAY_MS = 100;
 
 /** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
@@ -644,6 +645,11 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
       const worstDelay = Math.max(0, ...delays);
       if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
+      if ((worst >= 2 && !closedLoop) || worstDelay > STALLED_LOOP_DELAY_MS) {
+        const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
+        const share = cpuShareWhileBusy(behind);
+        if (share !== null && share < STARVED_CPU_SHARE) invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy — other processes on the load CPUs (${s.loadCpus ?? 'not pinned'}) took the rest; measure on a quieter machine or give the generator CPUs of its own`);
+      }
     }
     const publisherStats = publisher ? await publisher.close() : null;
     if (publisherStats) invalidReasons.push(...publisherProblems(publisherStats));

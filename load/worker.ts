@@ -62,6 +62,8 @@ export interface WorkerTick {
   /** the second's delivery latency percentiles, µs (0 without deliveries), for the live progress line */
   p50Us: number;
   p99Us: number;
+  /** wall time this tick covers (about 1 s; longer when the thread was held up), µs */
+  wallUs: number;
   started: number;
   open: number;
   elu: number;
@@ -139,6 +141,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const payload = 'x'.repeat(task.payloadBytes);
   const cpuStartUs = threadCpuUs();
   let lastCpuUs = cpuStartUs;
+  let lastTickUs = nowUs();
   let eluPrev = performance.eventLoopUtilization();
   const eluSamples: number[] = [];
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -201,14 +204,16 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     const { encoded, deliveries, p50Us, p99Us } = recorder.takeInterval();
     let open = 0;
     for (const c of clients) if (c.open) open++;
+    const tUs = nowUs();
     const tick: WorkerTick = {
       type: 'tick',
       workerIndex: task.workerIndex,
-      tUs: nowUs(),
+      tUs,
       interval: encoded,
       deliveries,
       p50Us,
       p99Us,
+      wallUs: tUs - lastTickUs,
       started: clients.length,
       open,
       elu: elu.utilization,
@@ -216,6 +221,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
       cpuUs: cpu - lastCpuUs,
     };
     lastCpuUs = cpu;
+    lastTickUs = tUs;
     loopDelay.reset();
     task.port.postMessage(tick);
   }, 1000);
