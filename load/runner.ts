@@ -608,10 +608,12 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       .filter(([sec, b]) => sec >= 1 && b.ticks.length > 0)
       .sort((a, b) => a[0] - b[0])
       .map(([sec, b]) => {
-        const p = percentiles(decodeHistogram(addEncoded(b.ticks.map((k) => k.interval))));
+        const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
+        const p = percentiles(decodeHistogram(deliveryUs));
         const samp = buckets.get(sec + 1);
         return {
           tS: sec,
+          deliveryUs,
           openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
           deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
           p50Us: p.p50,

@@ -111,6 +111,11 @@ export interface TimelinePoint {
   serverRssBytes: number | null;
   generatorCpuPct: number;
   generatorElu: number;
+  /**
+   * the second's delivery latencies (encoded HDR histogram, µs): what the .hlog's per-second
+   * intervals and an exact merge of p50/p99 are made from; absent in older records
+   */
+  deliveryUs?: string;
 }
 
 /** The flat summary CI scripts read without decoding anything. */
@@ -337,8 +342,17 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       if (!q) { timeline.push({ ...p }); continue; }
       q.openConnections += p.openConnections;
       q.deliveriesPerS += p.deliveriesPerS;
-      q.p50Us = Math.max(q.p50Us, p.p50Us);
-      q.p99Us = Math.max(q.p99Us, p.p99Us);
+      if (q.deliveryUs !== undefined && p.deliveryUs !== undefined) {
+        q.deliveryUs = addEncoded([q.deliveryUs, p.deliveryUs]);
+        const pc = percentiles(decodeHistogram(q.deliveryUs));
+        q.p50Us = pc.p50;
+        q.p99Us = pc.p99;
+      } else {
+        // without both seconds' histograms the merged percentiles can only be bounded
+        q.p50Us = Math.max(q.p50Us, p.p50Us);
+        q.p99Us = Math.max(q.p99Us, p.p99Us);
+        delete q.deliveryUs;
+      }
       q.generatorCpuPct += p.generatorCpuPct;
       q.generatorElu = Math.max(q.generatorElu, p.generatorElu);
     }
@@ -415,6 +429,11 @@ export function checkRecord(v: unknown): string[] {
     const cfg = o.config as Record<string, unknown>;
     if (typeof cfg.transport !== 'string') problems.push('field "config.transport" is missing or not a string');
     if (typeof cfg.clients !== 'number') problems.push('field "config.clients" is missing or not a number');
+    (o.timeline as unknown[]).forEach((p, i) => {
+      if (typeof p !== 'object' || p === null || Array.isArray(p)) problems.push(`field "timeline[${i}]" is not an object`);
+      else if (typeof (p as { tS?: unknown }).tS !== 'number') problems.push(`field "timeline[${i}].tS" is missing or not a number`);
+      else if ('deliveryUs' in p && typeof (p as { deliveryUs?: unknown }).deliveryUs !== 'string') problems.push(`field "timeline[${i}].deliveryUs" is not a string`);
+    });
   }
   return problems;
 }
