@@ -25,7 +25,7 @@ import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { formatProgress } from '../load/progress.ts';
 import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../load/run-options.ts';
 import { cpuModel, openFilesLimit } from '../load/resources.ts';
-import { runOnce, sourceAddresses, type Progress, type RunSettings } from '../load/runner.ts';
+import { SATURATED_ELU, runOnce, sourceAddresses, type Progress, type RunSettings } from '../load/runner.ts';
 import { pinSelf, spawnTs, type Spawned } from '../load/spawn.ts';
 import { repoPath } from '../load/tsx.ts';
 import { formatBytes, formatUs } from '../load/units.ts';
@@ -408,11 +408,11 @@ const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.ser
 
 const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
 
-function printAbsorb(cfg: Config, results: Absorbed[]): { transport: string; pb: number; bare: number; note: string }[] {
+function printAbsorb(cfg: Config, results: Absorbed[]): { transport: string; pb: number; bare: number; bareBar: number; note: string }[] {
   out(`### 2. Deliveries per second one generator core absorbs`);
   out();
   out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times. **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`) must stay valid, lose nothing and deliver ≥ ${KEEP_UP * 100} % of the offer. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams) must deliver ≥ ${KEEP_UP * 100} % with no connection lost. Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
-  const summary: { transport: string; pb: number; bare: number; note: string }[] = [];
+  const summary: { transport: string; pb: number; bare: number; bareBar: number; note: string }[] = [];
   for (const { transport, steps } of results) {
     out();
     out(`**${transport}**`);
@@ -433,7 +433,12 @@ function printAbsorb(cfg: Config, results: Absorbed[]): { transport: string; pb:
       else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
     }
     out(`${transport}: pushbench absorbs **${int(pb.perS)}** deliveries/s on one core, the bare client **${int(bare.perS)}**: ratio **${ratio(pb.perS, bare.perS)}** (goal ≥ 0.85).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
-    summary.push({ transport, pb: pb.perS, bare: bare.perS, note: notes.join('; ') });
+    // Context, not the goal: the bare client may run its loop full, pushbench may not. Its best
+    // step with a mean ELU at or under pushbench's bar shows how much of the gap that rule is
+    // (mean, not pushbench's stricter "2 s above", so this figure leans in the bare client's favour).
+    const bareBar = Math.max(0, ...steps.filter((x) => x.side === 'bare' && x.keepsUp && x.eluMean <= SATURATED_ELU).map((x) => x.achievedPerS));
+    out(`${transport}, for context: the bare client's best step with its mean event-loop utilization ≤ ${SATURATED_ELU * 100} % (pushbench's validity bar) delivered **${int(bareBar)}**/s: pushbench / that = **${ratio(pb.perS, bareBar)}**.`);
+    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareBar, note: notes.join('; ') });
   }
   out();
   return summary;
@@ -574,7 +579,10 @@ async function main(argv: string[]): Promise<number> {
     out();
     out('| comparison | pushbench | peer | ratio | goal |');
     out('|---|---:|---:|---:|---:|');
-    for (const a of abs) out(`| ${a.transport} deliveries/s on one core vs bare client | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
+    for (const a of abs) {
+      out(`| ${a.transport} deliveries/s on one core vs bare client | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
+      out(`| (context) ${a.transport} vs bare client held to ELU ≤ ${SATURATED_ELU * 100} % | ${int(a.pb)} | ${int(a.bareBar)} | ${ratio(a.pb, a.bareBar)} | – |`);
+    }
     if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
     out();
   }

@@ -180,10 +180,10 @@ export function stepSettings(plan: CapacityPlan, base: RunSettings, clients: num
  * The doubling phase's counts that can grow in one live run: from `start`, doubling up to --max,
  * while no machine limit is in the way and one generator process and the same server processes
  * hold every count. Fewer than two counts, or settings a live run cannot take (faults, slow
- * clients): none — every step is then a fresh run.
+ * clients, an emulated network's proxy, a target profile): none — every step is then a fresh run.
  */
 export function liveCounts(plan: CapacityPlan, base: RunSettings, facts: MachineFacts, start: number): number[] {
-  if (base.faults?.length || base.slowClients) return [];
+  if (base.faults?.length || base.slowClients || base.proxy || base.targetProfile) return [];
   const procsAt = (n: number) => ({
     server: base.target ? 1 : plan.serverProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),
     generator: plan.generatorProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),

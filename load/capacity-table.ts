@@ -69,7 +69,9 @@ export function planningAssumptions(outcomes: readonly CapacityOutcome[]): strin
   const e = r.environment;
   const procs = [...new Set(outcomes.filter((o) => o.atCapacity).map((o) => o.serverProcs))].join('/');
   return [
-    `a server like this one: the reference server${e.serverCpus ? ` pinned to CPU ${e.serverCpus}` : ''} of this ${e.cpuModel}, ${procs} process(es), Node ${e.node}`,
+    c.target
+      ? `a server like this one: the target at ${c.target}${c.profile ? ` (profile ${c.profile})` : ''} on this ${e.cpuModel}`
+      : `a server like this one: the reference server${e.serverCpus ? ` pinned to CPU ${e.serverCpus}` : ''} of this ${e.cpuModel}, ${procs} process(es), Node ${e.node}`,
     `the same workload: ${c.workload}, ${fmt(c.topics)} topic(s), ${c.ratePerS} msg/s per topic, ${c.payloadBytes} B payload, network ${c.network}`,
     'clients spread evenly over the servers, and servers add up linearly: something upstream (a broker) feeds every server every message, and its cost is not counted',
     'no headroom: add what peaks, failover and deploys need (often 30–50 %)',

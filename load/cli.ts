@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof PushbenchError) {
       process.stderr.write(`pushbench ${name}: ${err.message}\n`);
       if (err.code === 'PB_BAD_OPTION') process.stderr.write(`('pushbench ${name} --help' lists the options)\n`);
-      return err.code === 'PB_BAD_OPTION' || err.code === 'PB_RESULT_FILE' || err.code === 'PB_SCHEMA' || err.code === 'PB_TARGET_UNREACHABLE' ? 2 : 1;
+      return err.code === 'PB_BAD_OPTION' || err.code === 'PB_RESULT_FILE' || err.code === 'PB_SCHEMA' || err.code === 'PB_TARGET_UNREACHABLE' || err.code === 'PB_TARGET_SHAPE' ? 2 : 1;
     }
     process.stderr.write(`pushbench ${name}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return 1;

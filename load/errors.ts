@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   PB_BAD_OPTION: 'an option or file failed validation',
   PB_TARGET_UNREACHABLE: 'the target server did not answer',
+  PB_TARGET_SHAPE: 'the target answered in a shape its profile does not describe',
   PB_SERVER_START: 'the reference server did not start',
   PB_RESULT_FILE: 'a result file could not be read',
   PB_SCHEMA: 'a result file has an unsupported schema version',

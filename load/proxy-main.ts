@@ -12,6 +12,8 @@
  * - first stdout line, exactly: `pushbench proxy listening on http://HOST:PORT`;
  * - stats over IPC: when spawned with an IPC channel (`fork`, or stdio `'ipc'`), the message
  *   `{ "type": "stats" }` is answered with `{ "type": "stats", "stats": LatencyProxyStats }`;
+ * - measured window over IPC: `{ "type": "window", "fromUs": …, "toUs": … }` (µs on the shared
+ *   nowUs clock) limits the lateness histogram (`stats.lateness`) to releases due in that window;
  * - fault injection over IPC: `{ "type": "blackhole", "ms": N }` stops every byte both ways for
  *   N ms (connections stay open) and is answered with `{ "type": "blackhole", "untilUs": … }`;
  * - on SIGTERM or SIGINT it closes every connection, prints one last line
@@ -87,8 +89,9 @@ async function main(): Promise<void> {
   process.stdout.write(`pushbench proxy listening on ${proxy.url}\n`);
   process.on('message', (msg: unknown) => {
     if (typeof msg !== 'object' || msg === null) return;
-    const m = msg as { type?: unknown; ms?: unknown };
+    const m = msg as { type?: unknown; ms?: unknown; fromUs?: unknown; toUs?: unknown };
     if (m.type === 'stats') process.send?.({ type: 'stats', stats: proxy.stats() });
+    else if (m.type === 'window' && typeof m.fromUs === 'number' && typeof m.toUs === 'number') proxy.measureWindow(m.fromUs, m.toUs);
     else if (m.type === 'blackhole' && typeof m.ms === 'number' && m.ms > 0) {
       process.send?.({ type: 'blackhole', untilUs: proxy.blackhole(m.ms) });
     }

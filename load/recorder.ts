@@ -39,6 +39,8 @@ export interface FaultTally {
   resets: number;
   /** messages published while their client was disconnected, delivered after it came back */
   recovered: number;
+  /** messages lost to a reset (new epoch): see {@link Recorder.faultTallies} */
+  unrecovered: number;
 }
 
 /** Per-client sequence state, kept across reconnects. */
@@ -66,6 +68,12 @@ interface FaultState {
   duplicates: number;
   resets: number;
   recovered: number;
+  /** when the old epoch ended (the server was killed); 0: unknown, the fault's start is used */
+  epochEndedUs: number;
+  /** per reset: the scheduled time of the last message the client had of the old epoch (0: none) */
+  resetFromTs: number[];
+  /** per reset: seqs of the new epoch before the first one the client got (gone from the ring) */
+  newEpochMissed: number;
 }
 
 const MAX_MISSING_TRACKED = 10_000;
@@ -88,6 +96,7 @@ export class Recorder {
     this.opts = opts;
     this.faults = (opts.faultsAtUs ?? []).map((atUs) => ({
       atUs, disconnects: 0, detect: createHistogram(), reconnect: createHistogram(), lost: 0, duplicates: 0, resets: 0, recovered: 0,
+      epochEndedUs: 0, resetFromTs: [], newEpochMissed: 0,
     }));
   }
 
@@ -134,7 +143,11 @@ export class Recorder {
     if (state.epoch !== msg.epoch) {
       if (state.epoch !== '') {
         c.resets++;
-        if (fault) fault.resets++;
+        if (fault) {
+          fault.resets++;
+          fault.resetFromTs.push(state.lastTs);
+          fault.newEpochMissed += Math.max(0, msg.seq - 1);
+        }
       }
       state.epoch = msg.epoch;
       state.lastSeq = msg.seq - 1;
@@ -215,6 +228,15 @@ export class Recorder {
     };
   }
 
+  /**
+   * The old epoch of fault `index` ended at `atUs` (the runner killed the server then): the end of
+   * what a reset client may have missed of it. Call before the new epoch's messages arrive.
+   */
+  epochEnded(index: number, atUs: number): void {
+    const f = this.faults[index];
+    if (f) f.epochEndedUs = atUs;
+  }
+
   /** Count one upstream publish (chat workload) sent inside the window. */
   published(tsUs: number): void {
     if (this.inWindow(tsUs)) this.counters.published++;
@@ -279,9 +301,19 @@ export class Recorder {
     return { histograms, counters: closed };
   }
 
-  /** Per-fault tallies, in fault order (empty without faults). */
+  /**
+   * Per-fault tallies, in fault order (empty without faults). `unrecovered` counts, per client
+   * reset in the fault's window, what no resume can bring back: the old epoch's messages after
+   * the client's last one, up to the epoch's end (from the schedule: the topic's rate × the time
+   * from that message's `ts` to the kill; unknown, so not counted, without a scheduled rate), plus
+   * the new epoch's messages before the first one the client got (exact: its seq − 1).
+   */
   faultTallies(): FaultTally[] {
+    const rate = this.opts.topicRatePerS;
     return this.faults.map((f) => ({
+      unrecovered: f.newEpochMissed + (rate > 0
+        ? f.resetFromTs.reduce((n, ts) => n + (ts > 0 ? Math.max(0, Math.floor((((f.epochEndedUs || f.atUs) - ts) / 1e6) * rate + 1e-6)) : 0), 0)
+        : 0),
       disconnects: f.disconnects,
       detectUs: encodeHistogram(f.detect),
       reconnectUs: encodeHistogram(f.reconnect),

@@ -66,9 +66,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { settings, noReport, outDir, assertions } = parsed;
   const out = progressPrinter();
   out.log(`pushbench run ${settings.name}: ${settings.transport}, ${settings.workload}, ${settings.clients} clients, ${settings.durationMs / 1000} s (warm-up ${settings.warmupMs / 1000} s), ${settings.ratePerS} msg/s per topic, ${settings.payloadBytes} B payload, network ${settings.network}`);
-  const record = await interruptible((signal) =>
-    runOnce(settings, { signal, onProgress: (p) => out.update(p), log: (l) => out.log(l) }),
-  );
+  let signalled = false;
+  const record = await interruptible(async (signal) => {
+    const r = await runOnce(settings, { signal, onProgress: (p) => out.update(p), log: (l) => out.log(l) });
+    signalled = signal.aborted;
+    return r;
+  });
   out.done();
   const files = await saveRun(record, outDir, !noReport);
   process.stdout.write(`\n${formatSummaryTable([record])}\n\n`);
@@ -76,8 +79,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (record.slowClients) process.stdout.write(`${formatSlowClients(record.slowClients)}\n\n`);
   for (const f of files) process.stdout.write(`wrote ${f}\n`);
   if (!record.complete) {
-    process.stderr.write('run interrupted: partial result written, marked complete: false\n');
-    return 130;
+    if (signalled) {
+      process.stderr.write('run interrupted: partial result written, marked complete: false\n');
+      return 130;
+    }
+    process.stderr.write(`run ended early (${record.invalidReasons[0] ?? 'unknown reason'}): partial result written, marked complete: false\n`);
+    return 1;
   }
   const gate = checkAssertions(assertions, [record]);
   for (const line of gate.lines) (gate.passed ? process.stdout : process.stderr).write(`${line}\n`);

@@ -13,6 +13,7 @@ import { openFilesLimit, cpuCount } from './resources.ts';
 import { WORKLOADS } from './workload.ts';
 import { resolveNetwork } from './network-profile.ts';
 import { ASSERT_OPTION_SPEC } from './assert.ts';
+import { BUILTIN_PREFIX, loadProfile, type Profile } from './target/profile.ts';
 
 /** Options every load command shares (workload, scale, pinning, target). */
 export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -28,6 +29,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'arrival-rate', kind: 'ratePerS', arg: 'N/s', help: 'clients started per second (open model)', default: 1000 },
   { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
+  { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see README), or builtin:reference' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
@@ -102,6 +104,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
       problems.push(`--target is not a URL (got "${v.target}")`);
     }
   }
+  const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
   if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
   const net = resolveNetwork(v.network as string);
   const network = net.name;
@@ -147,7 +150,23 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     serverPid: (v.serverPid as number | undefined) ?? null,
     ringSize: v.ring as number,
     proxy,
+    targetProfile: profile,
   };
+}
+
+/** `--profile`: loaded and validated (every problem, with its JSON path), and fit for this run. */
+function checkProfile(ref: string | undefined, transport: TransportName, workload: WorkloadName, target: string | null, problems: string[]): Profile | null {
+  if (ref === undefined) return null;
+  const loaded = loadProfile(ref);
+  problems.push(...loaded.problems);
+  if (target === null && !ref.startsWith(BUILTIN_PREFIX)) problems.push(`--profile ${ref} describes a server of yours: give its address with --target URL`);
+  if (workload === 'chat') problems.push('--workload chat is not supported with --profile: the generator publishes (broadcast, fanout), clients do not publish upstream');
+  if (loaded.problems.length > 0) return null;
+  if (loaded.profile.transports[transport] === undefined) {
+    problems.push(`--profile ${ref}: describes no ${transport} subscription ($.transports.${transport}); it has ${Object.keys(loaded.profile.transports).join(', ')}`);
+    return null;
+  }
+  return loaded.profile;
 }
 
 export function defaultRunName(s: RunSettings, when = new Date()): string {

@@ -15,17 +15,24 @@ import { nowUs, type StatsSnapshot, type TransportName } from '../servers/wire.t
 import { addEncoded, decodeHistogram, percentiles } from '../reports/histogram.ts';
 import {
   SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
-  type Counters, type Environment, type FaultResult, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
+  type Counters, type Environment, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
 } from '../reports/record.ts';
 import { PushbenchError, codeOf } from './errors.ts';
 import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
-import { publisherTopics } from './workload.ts';
+import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
+import { STARVED_CPU_SHARE, cpuShareWhileBusy } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
+import { formatProxyFigures, judgeProxy } from './proxy-validity.ts';
+import type { LatencyProxyStats } from './proxy.ts';
 import type { ProcSample } from './resources.ts';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker.ts';
+import type { Profile } from './target/profile.ts';
+import { probeTarget } from './target/probe.ts';
+import { publisherProblems } from './target/publisher.ts';
+import { PublisherThread } from './target/publisher-thread.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -47,11 +54,13 @@ export interface RunSettings extends RunConfig {
   faults?: FaultSpec[];
   /** slow consumers: this share of the clients reads at most readBytesPerS */
   slowClients?: { share: number; readBytesPerS: number } | null;
+  /** a target profile (load/target): the generator publishes and the clients speak the profile */
+  targetProfile?: Profile | null;
   /**
    * A live staircase (capacity's growth): the run grows through these steps, cumulative client
    * counts ascending, the last equal to `clients`; the clients of a step stay connected through
    * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
-   * unused. Not with a multi-process share, faults or slow clients.
+   * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
    */
   steps?: LiveStep[];
 }
@@ -107,6 +116,8 @@ export function staircaseProblems(s: RunSettings): string[] {
   if (s.share) out.push('a live staircase runs in one generator process');
   if (s.faults?.length) out.push('a live staircase takes no faults');
   if (s.slowClients) out.push('a live staircase takes no slow clients');
+  if (s.proxy) out.push('a live staircase takes no latency proxy (it judges its lateness once per run)');
+  if (s.targetProfile) out.push('a live staircase takes no target profile');
   if (s.steps.length === 0 || s.steps.some((x, i) => x.clients < 1 || (i > 0 && x.clients <= s.steps![i - 1].clients))) out.push('staircase steps need ascending client counts');
   if (s.steps.length && s.steps[s.steps.length - 1].clients !== s.clients) out.push('the last staircase step must hold all the clients');
   return out;
@@ -161,10 +172,6 @@ export interface ProxySpec {
   bandwidthBytesPerS: number | null;
 }
 
-const PROXY_SATURATED_PCT = 90;
-/** a release this late (or later than the delay itself) means the proxy's loop fell behind */
-const PROXY_MAX_LATENESS_MS = 20;
-
 /** What the live progress line shows; emitted once a second. */
 export interface Progress {
   name: string;
@@ -195,7 +202,7 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-const SATURATED_ELU = 0.9;
+export const SATURATED_ELU = 0.9;
 const STALLED_LOOP_DELAY_MS = 100;
 
 /** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
@@ -325,7 +332,7 @@ function faultResults(
     const detect = percentiles(decodeHistogram(addEncoded(tallies.map((t) => t.detectUs))));
     const reconnectHist = addEncoded(tallies.map((t) => t.reconnectUs));
     const reconnect = percentiles(decodeHistogram(reconnectHist));
-    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered') => tallies.reduce((n, t) => n + t[k], 0);
+    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered' | 'unrecovered') => tallies.reduce((n, t) => n + t[k], 0);
     const atS = f.atMs / 1000;
     const before = timeline.filter((p) => p.tS > warmupMs / 1000 + 1 && p.tS <= atS);
     const baseline = before.length ? before.reduce((n, p) => n + p.deliveriesPerS, 0) / before.length : 0;
@@ -343,9 +350,36 @@ function faultResults(
       duplicates: sum('duplicates'),
       resets: sum('resets'),
       recovered: sum('recovered'),
+      unrecovered: sum('unrecovered'),
       rateBackAfterS: back ? back.tS - atS : null,
     };
   });
+}
+
+/**
+ * The proxy stands in for the kernel's network path (netem runs in softirq, ahead of every user
+ * process), so it runs at a higher priority than the generator it shares CPUs with: a due chunk
+ * then waits for the proxy's own work, not for the generator's. Needs CAP_SYS_NICE; without it the
+ * proxy runs at the default priority and its lateness (judged per run) shows the cost.
+ */
+const PROXY_NICE = -10;
+function raiseProxyPriority(pid: number): boolean {
+  try {
+    os.setPriority(pid, PROXY_NICE);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The proxy's final stats from its last JSON stdout line (printed on SIGTERM); null when absent. */
+function lastProxyStats(stdout: string[]): LatencyProxyStats | null {
+  const last = [...stdout].reverse().find((l) => l.startsWith('{'));
+  try {
+    return last ? ((JSON.parse(last) as { stats?: LatencyProxyStats }).stats ?? null) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to `s.serverCpus`. */
@@ -353,7 +387,8 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
   const faults = s.faults ?? [];
   const args = [
     '--port', String(port), '--host', '127.0.0.1',
-    '--rate', String(s.workload === 'chat' ? 0 : s.ratePerS),
+    // With a profile the generator publishes, so the server's own publisher stays off.
+    '--rate', String(s.workload === 'chat' || s.targetProfile ? 0 : s.ratePerS),
     '--payload', String(s.payloadBytes),
     '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
     '--ring', String(s.ringSize),
@@ -375,6 +410,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
   const startedAt = new Date().toISOString();
   const children: Spawned[] = [];
   let pool: Piscina | undefined;
+  let publisher: PublisherThread | undefined;
   const misuse = staircaseProblems(s);
   if (misuse.length) throw new Error(`runOnce: ${misuse.join('; ')}`);
   try {
@@ -426,13 +462,20 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         '--delay', `${s.proxy.delayMs}ms`,
         '--jitter', `${s.proxy.jitterMs}ms`,
         ...(s.proxy.bandwidthBytesPerS ? ['--bandwidth', String(s.proxy.bandwidthBytesPerS)] : []),
-      ], { cpus: s.loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: faults.some((f) => f.kind === 'blackhole') });
+      ], { cpus: s.loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true });
       children.push(proxy);
+      const raised = raiseProxyPriority(proxy.pid);
       baseUrl = proxy.url;
       proxyPid = proxy.pid;
       proxyChild = proxy;
-      log(`proxy: pid ${proxy.pid} at ${proxy.url}, ${s.proxy.delayMs} ms ± ${s.proxy.jitterMs} ms each way`);
+      log(`proxy: pid ${proxy.pid} at ${proxy.url}, ${s.proxy.delayMs} ms ± ${s.proxy.jitterMs} ms each way${raised ? `, nice ${PROXY_NICE}` : ''}`);
     }
+
+    // A profile target is probed before any load: a wrong profile fails here, in a sentence.
+    // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
+    if (s.targetProfile && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
+    if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    await publisher?.whenReady();
 
     // 3. The schedule (the worker threads were started first and loaded meanwhile).
     const t0Us = s.share?.t0Us ?? nowUs() + 300_000;
@@ -442,6 +485,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const closeAtUs = windows[windows.length - 1].closeUs;
     const silenceUs = Math.max(2e6, 3 * s.pollIntervalMs * 1000, s.ratePerS > 0 ? 3e6 / s.ratePerS : 0) + s.serverDelayMs * 1000;
     const host = new URL(baseUrl).hostname;
+    // the proxy judges its lateness over the measured window only, not the connection burst
+    proxyChild?.child.send?.({ type: 'window', fromUs: windows[0].fromUs, toUs: windows[0].toUs });
     const localAddresses = sourceAddresses(host, s.clients);
 
     const buckets = new Map<number, SecondBucket>();
@@ -473,9 +518,17 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port: port2,
         faultsAtUs: faults.map((f) => t0Us + f.atMs * 1000),
         slowClients: s.slowClients ?? undefined,
+        profile: s.targetProfile ?? undefined,
         ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
       };
       tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
+    }
+
+    // A profile target is fed by the generator (share 0 of a multi-process one), straight to the
+    // server (not through the proxy: the reference server's own publisher is not either).
+    if (s.targetProfile && publisher) {
+      const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics));
+      await publisher.start({ baseUrl: serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: t0Us, stopUs: windows[0].toUs, judgeFromUs: windows[0].fromUs });
     }
 
     // 4. Sampling: server /proc and /stats, generator /proc, one second apart; progress line.
@@ -493,6 +546,22 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     };
     if (hooks.signal?.aborted) stop();
     hooks.signal?.addEventListener('abort', stop, { once: true });
+    // A reference server that dies on its own (not killed by a restart fault) ends the run early:
+    // there is nothing left to measure, and the record says why.
+    let serverDied: string | null = null;
+    const expectedExits = new Set<Spawned>();
+    const watchServer = (c: Spawned) => {
+      const died = (code: number | null, sig: NodeJS.Signals | null) => {
+        if (expectedExits.has(c) || serverDied) return;
+        const why = c.stderrTail().split('\n').filter(Boolean).at(-1);
+        serverDied = `the reference server (pid ${c.pid}) exited during the run (${sig ?? `code ${code}`})${why ? `: ${why}` : ''}; partial result`;
+        log(serverDied);
+        stop();
+      };
+      if (c.child.exitCode !== null || c.child.signalCode !== null) died(c.child.exitCode, c.child.signalCode);
+      else c.child.once('exit', died);
+    };
+    if (serverChild) watchServer(serverChild);
 
     // RSS per connection is measured against the server's RSS before any client connected.
     let prevServer = serverPid ? sampleProcessTree(serverPid) : null;
@@ -577,11 +646,15 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           const lastProc = serverPid ? sampleProcessTree(serverPid) : null;
           if (m.statsFrom && last) addStatsDelta(banked.stats, m.statsFrom, last);
           if (m.procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - m.procFrom.cpuUs;
+          expectedExits.add(serverChild);
           serverChild.child.kill('SIGKILL');
+          // The end of the old epoch, for counting what a reset client can never get back.
+          for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'epoch-ended', index, atUs: nowUs() });
           await serverChild.stop();
           const next = await startServer(port);
           children.push(next);
           serverChild = next;
+          watchServer(next);
           serverPid = next.pid;
           prevServer = sampleProcessTree(next.pid);
           m.procFrom = prevServer;
@@ -614,7 +687,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
      * may still add reasons). `cut`: the run was interrupted inside this window. A worker's ELU and
      * CPU are the workers' own for the run's only window, and read off its ticks for a step.
      */
-    const assemble = (i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number) => {
+    const assemble = (i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number, extraReasons: readonly string[] = []) => {
       const win = windows[i];
       const m = meters[i];
       const counters = parts.map((r) => r.counters).reduce(addCounters, emptyCounters());
@@ -659,10 +732,12 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         .filter(([sec, b]) => sec >= firstSec + 1 && sec <= lastSec && b.ticks.length > 0)
         .sort((a, b) => a[0] - b[0])
         .map(([sec, b]) => {
-          const p = percentiles(decodeHistogram(addEncoded(b.ticks.map((k) => k.interval))));
+          const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
+          const p = percentiles(decodeHistogram(deliveryUs));
           const samp = buckets.get(sec + 1);
           return {
             tS: sec - firstSec,
+            deliveryUs,
             openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
             deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
             p50Us: p.p50,
@@ -676,7 +751,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 
       // 6. Validity: the harness must know its own error.
       const invalidReasons: string[] = [];
-      if (cut) invalidReasons.push(`interrupted after ${((endedUs - win.startUs) / 1e6).toFixed(1)} s of ${(win.durationMs / 1000).toFixed(0)} s; partial result`);
+      if (serverDied) invalidReasons.push(serverDied);
+      else if (cut) invalidReasons.push(`interrupted after ${((endedUs - win.startUs) / 1e6).toFixed(1)} s of ${(win.durationMs / 1000).toFixed(0)} s; partial result`);
       const notes: string[] = [];
       for (let w = 0; w < workers; w++) {
         const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
@@ -691,15 +767,16 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
         const worstDelay = Math.max(0, ...delays);
         if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
+        if ((worst >= 2 && !closedLoop) || worstDelay > STALLED_LOOP_DELAY_MS) {
+          const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
+          const share = cpuShareWhileBusy(behind);
+          if (share !== null && share < STARVED_CPU_SHARE) invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy — other processes on the load CPUs (${s.loadCpus ?? 'not pinned'}) took the rest; measure on a quieter machine or give the generator CPUs of its own`);
+        }
       }
+      invalidReasons.push(...extraReasons);
       if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
       const startedByFrom = parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0);
       if (s.steps && !cut && startedByFrom < win.clients) invalidReasons.push(`generator fell behind: ${startedByFrom} of the step's ${win.clients} clients had started when its window opened`);
-      let proxyCpuPct: number | null = null;
-      if (m.proxyFrom && m.proxyTo && measuredToUs > win.fromUs) {
-        proxyCpuPct = (100 * (m.proxyTo.cpuUs - m.proxyFrom.cpuUs)) / (measuredToUs - win.fromUs);
-        if (proxyCpuPct > PROXY_SATURATED_PCT) invalidReasons.push(`latency proxy saturated: ${proxyCpuPct.toFixed(0)} % of a core; the added delay is no longer the configured one`);
-      }
 
       const config: RunConfig = {
         transport: s.transport, workload: s.workload, clients: s.steps ? win.clients : ownClients, durationMs: win.durationMs,
@@ -707,6 +784,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
         arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
         serverDelayMs: s.serverDelayMs, workers,
+        ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
       };
       const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
       const draft: Omit<ResultRecord, 'summary'> = {
@@ -731,14 +809,11 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         valid: invalidReasons.length === 0,
         invalidReasons,
       };
-      return { draft, proxyCpuPct };
+      return draft;
     };
     /** The summarized record (validity from its reasons as they stand now). */
-    const finished = (draft: Omit<ResultRecord, 'summary'>, proxyCpuPct: number | null, proxyLateMs: number | null = null): ResultRecord => {
-      const record = finishRecord({ ...draft, endedAt: new Date().toISOString(), valid: draft.invalidReasons.length === 0 });
-      if (proxyCpuPct !== null) record.environment.network = `${s.network} (proxy CPU ${proxyCpuPct.toFixed(0)} %${proxyLateMs !== null ? `, latest release ${proxyLateMs.toFixed(1)} ms late` : ''})`;
-      return record;
-    };
+    const finished = (draft: Omit<ResultRecord, 'summary'>): ResultRecord =>
+      finishRecord({ ...draft, endedAt: new Date().toISOString(), valid: draft.invalidReasons.length === 0 });
 
     // 5b. A staircase: each step's record as soon as every worker has closed its window; the hook
     // judges it and may end the growth (the clients then close, the run ends).
@@ -751,8 +826,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         if (aborted || growthStopped) return;
         await Promise.all(meters[m.index].fetches);
         const parts = [...stepParts[m.index]].sort((a, b) => a.workerIndex - b.workerIndex);
-        const { draft, proxyCpuPct } = assemble(m.index, parts, false, nowUs());
-        const record = finished(draft, proxyCpuPct);
+        const record = finished(assemble(m.index, parts, false, nowUs()));
         stepRecords.push(record);
         const more = hooks.onStep?.(record, m.index) !== false;
         if (m.index >= windows.length - 1 || aborted) return;
@@ -776,6 +850,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         await stepChain;
       }
     } finally {
+      for (const c of children) expectedExits.add(c);
       clearInterval(sampler);
       for (const t of statsTimers) clearTimeout(t);
       for (const t of faultTimers) clearTimeout(t);
@@ -794,8 +869,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           if (reference) m.statsTo = await fetchStats(serverUrl);
         }
         const parts = results.map((r) => ({ clients: r.clients, counters: r.counters, histograms: r.histograms }));
-        const { draft, proxyCpuPct } = assemble(cutIndex, parts, aborted, endedUs);
-        const record = finished(draft, proxyCpuPct);
+        const record = finished(assemble(cutIndex, parts, aborted, endedUs));
         stepRecords.push(record);
         hooks.onStep?.(record, cutIndex);
       }
@@ -811,35 +885,39 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     }
 
     // 5. Assemble the record.
+    const publisherStats = publisher ? await publisher.close() : null;
     const parts = results.map((r) => ({
       clients: r.clients, counters: r.counters, histograms: r.histograms,
       figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
     }));
-    const { draft, proxyCpuPct } = assemble(0, parts, aborted, endedUs);
-    let proxyLateMs: number | null = null;
+    const draft = assemble(0, parts, aborted, endedUs, publisherStats ? publisherProblems(publisherStats) : []);
+    let proxyFigures: ProxyFigures | undefined;
     if (proxyChild) {
-      // The proxy prints its final totals on SIGTERM; late releases mean its loop fell behind.
+      const { fromUs } = windows[0];
+      const measuredToUs = Math.min(windows[0].toUs, endedUs);
+      const cpuPct = m.proxyFrom && m.proxyTo && measuredToUs > fromUs ? (100 * (m.proxyTo.cpuUs - m.proxyFrom.cpuUs)) / (measuredToUs - fromUs) : null;
+      // The proxy prints its final stats on SIGTERM (lateness over the window set above).
       await proxyChild.stop();
-      const last = proxyChild.stdoutTail().reverse().find((l) => l.startsWith('{'));
-      let lateMs: number | undefined;
-      try {
-        lateMs = last ? (JSON.parse(last) as { stats?: { maxLatenessMs?: number } }).stats?.maxLatenessMs : undefined;
-      } catch {
-        lateMs = undefined;
-      }
-      const limitMs = Math.max(PROXY_MAX_LATENESS_MS, s.proxy!.delayMs);
-      // A blackhole releases its backlog in one burst by design: lateness says nothing then.
-      const blackholed = faults.some((f) => f.kind === 'blackhole');
-      if (!blackholed && lateMs !== undefined && lateMs > limitMs) draft.invalidReasons.push(`latency proxy fell behind: a chunk left ${lateMs.toFixed(1)} ms after its scheduled time (limit ${limitMs} ms)`);
-      if (lateMs !== undefined) proxyLateMs = lateMs;
+      const judged = judgeProxy({ delayMs: s.proxy!.delayMs, cpuPct, stats: lastProxyStats(proxyChild.stdoutTail()), blackholed: faults.some((f) => f.kind === 'blackhole') });
+      proxyFigures = judged.figures;
+      if (!aborted) draft.invalidReasons.push(...judged.invalidReasons);
     }
-    const record = finished(draft, proxyCpuPct, proxyLateMs);
+    const record = finished(draft);
     // A fresh child server counted every drop of the run; a --target only the window's.
     const drops = !s.target && m.statsTo ? m.statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (record.server?.slowConsumerDrops ?? null);
     if (s.slowClients) record.slowClients = slowResult(s.slowClients, results, drops);
+    if (publisherStats) {
+      record.publisher = { published: publisherStats.published, failed: publisherStats.failed, lateUs: { ...publisherStats.lateUs, max: publisherStats.maxLateUs } };
+      log(`publisher: ${publisherStats.published} published, ${publisherStats.failed} failed; late against its schedule p50 ${(publisherStats.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisherStats.lateUs.p99 / 1000).toFixed(2)} ms`);
+    }
     if (faults.length) record.faults = faultResults(faults, faultLog, results, record.timeline, s.warmupMs);
+    if (proxyFigures) {
+      record.proxy = proxyFigures;
+      record.environment.network = `${s.network} (${formatProxyFigures(proxyFigures)})`;
+    }
     return record;
   } finally {
+    await publisher?.close();
     if (pool) await pool.destroy().catch(() => undefined);
     await Promise.all(children.map((c) => c.stop()));
   }

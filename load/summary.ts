@@ -1,6 +1,7 @@
 /** The console summary table printed at the end of run, rank and capacity. */
 import type { FaultResult, ResultRecord, SlowClientsResult } from '../reports/record.ts';
 import { formatBytes, formatUs } from './units.ts';
+import { FAULT_COLUMNS, faultCells, slowClientsSentence } from '../reports/resilience.ts';
 
 function num(n: number | null, digits = 2): string {
   if (n === null || !Number.isFinite(n)) return 'unknown';
@@ -32,16 +33,8 @@ export function formatSummaryTable(records: ResultRecord[]): string {
 
 /** One row per injected fault: detection, reconnection, loss and recovery. */
 export function formatFaultTable(faults: readonly FaultResult[]): string {
-  const head = ['fault', 'disconnects', 'detect p50', 'reconnect p50', 'reconnect p99', 'lost', 'dup', 'resets', 'recovered', 'rate back after', 'what happened'];
-  const rows = faults.map((f) => [
-    f.fault, String(f.disconnects),
-    f.detectUs.count ? formatUs(f.detectUs.p50) : '-',
-    f.reconnectUs.count ? formatUs(f.reconnectUs.p50) : '-',
-    f.reconnectUs.count ? formatUs(f.reconnectUs.p99) : '-',
-    String(f.lost), String(f.duplicates), String(f.resets), String(f.recovered),
-    f.rateBackAfterS === null ? 'never' : `${f.rateBackAfterS} s`,
-    f.injected,
-  ]);
+  const head = [...FAULT_COLUMNS];
+  const rows = faults.map(faultCells);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
@@ -49,8 +42,5 @@ export function formatFaultTable(faults: readonly FaultResult[]): string {
 
 /** One paragraph on the slow consumers: the table above describes the other clients. */
 export function formatSlowClients(s: SlowClientsResult): string {
-  return `slow consumers: ${s.clients} clients (${(s.share * 100).toFixed(1)} %) reading at most ${formatBytes(s.readBytesPerS)}/s — ` +
-    `server dropped ${s.serverDrops ?? 'unknown'} slow connections; they reconnected ${s.reconnects} times, ` +
-    `received ${s.delivered.toLocaleString('en-US')} messages (p50 ${formatUs(s.latencyUs.p50)}, p99 ${formatUs(s.latencyUs.p99)}), lost ${s.lost}. ` +
-    'The table above describes the other clients.';
+  return slowClientsSentence(s);
 }

@@ -16,6 +16,8 @@ import type { Client } from './drivers/types.ts';
 import { Recorder, type FaultTally } from './recorder.ts';
 import { topicOf, chatSchedule } from './workload.ts';
 import { startWorkerProfile } from './worker-profile.ts';
+import { profileDriver } from './target/drivers.ts';
+import type { Profile } from './target/profile.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -51,6 +53,8 @@ export interface WorkerTask {
    * clients at once. Absent: one window [fromUs, toUs) and client i starts at t0 + i / rate.
    */
   steps?: StaircaseStep[];
+  /** a target profile: clients speak it instead of the reference servers' contract */
+  profile?: Profile;
   port: MessagePort;
 }
 
@@ -108,6 +112,8 @@ export interface WorkerTick {
   /** the second's delivery latency percentiles, µs (0 without deliveries), for the live progress line */
   p50Us: number;
   p99Us: number;
+  /** wall time this tick covers (about 1 s; longer when the thread was held up), µs */
+  wallUs: number;
   started: number;
   open: number;
   elu: number;
@@ -164,7 +170,8 @@ function sleepUntil(tUs: number, signal: { stopped: boolean }): Promise<void> {
 
 export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
   const stopProfile = startWorkerProfile(task.workerIndex);
-  const driver = driverFor(task.transport);
+  // One epoch for the run: the generator is the profile target's only publisher.
+  const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, epoch: 'target' }) : driverFor(task.transport);
   const recorder = new Recorder({
     fromUs: task.fromUs,
     toUs: task.toUs,
@@ -180,9 +187,10 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   // judged), so no client joins after a step that ended the growth.
   let goUpTo = 0;
   let wake: (() => void) | null = null;
-  task.port.on('message', (m: { type?: string; index?: number }) => {
+  task.port.on('message', (m: { type?: string; index?: number; atUs?: number }) => {
     if (m?.type === 'stop') signal.stopped = true;
-    if (m?.type === 'go') goUpTo = Math.max(goUpTo, m.index ?? 0);
+    else if (m?.type === 'epoch-ended') recorder.epochEnded(m.index!, m.atUs!);
+    else if (m?.type === 'go') goUpTo = Math.max(goUpTo, m.index ?? 0);
     wake?.();
   });
   const awaitGo = async (step: number) => {
@@ -195,6 +203,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const payload = 'x'.repeat(task.payloadBytes);
   const cpuStartUs = threadCpuUs();
   let lastCpuUs = cpuStartUs;
+  let lastTickUs = nowUs();
   let eluPrev = performance.eventLoopUtilization();
   const eluSamples: number[] = [];
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -257,14 +266,16 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     const { encoded, deliveries, p50Us, p99Us } = recorder.takeInterval();
     let open = 0;
     for (const c of clients) if (c.open) open++;
+    const tUs = nowUs();
     const tick: WorkerTick = {
       type: 'tick',
       workerIndex: task.workerIndex,
-      tUs: nowUs(),
+      tUs,
       interval: encoded,
       deliveries,
       p50Us,
       p99Us,
+      wallUs: tUs - lastTickUs,
       started: clients.length,
       open,
       elu: elu.utilization,
@@ -272,6 +283,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
       cpuUs: cpu - lastCpuUs,
     };
     lastCpuUs = cpu;
+    lastTickUs = tUs;
     loopDelay.reset();
     task.port.postMessage(tick);
   }, 1000);

@@ -149,6 +149,7 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
 const SERVER_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'serverDelayMs', label: 'the reference server\'s --delay', format: ms },
   { key: 'target', label: 'target', format: (v) => (v === null ? 'reference server' : String(v)) },
+  { key: 'profile', label: 'target profile', format: (v) => (v === undefined ? 'none (native clients)' : String(v)) },
   { key: 'workers', label: 'generator workers' },
 ];
 

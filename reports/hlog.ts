@@ -1,8 +1,10 @@
 /**
  * HdrHistogram log files (`.hlog`, format 1.3) per run, written with hdr-histogram-js's
  * HistogramLogWriter so HdrHistogram's own tools (HistogramLogProcessor, HdrHistogramVisualizer)
- * read them. A run keeps whole-run histograms, so each histogram is one interval spanning the
- * measured run, tagged by what it measures. Values are µs; the interval max column is in ms.
+ * read them. Each of the run's histograms over the measured window is one interval, tagged by
+ * what it measures (`delivery`, `connect`, `request`, `request-raw`); then, when the record kept
+ * them, one interval per second of the whole run (warm-up included) tagged `delivery-per-second`,
+ * for HdrHistogram's interval tools and plots. Values are µs; the interval max column is in ms.
  */
 import { HistogramLogWriter } from 'hdr-histogram-js';
 import { decodeHistogram } from './histogram.ts';
@@ -16,6 +18,9 @@ export const HLOG_TAGS: Record<keyof Histograms, string> = {
   requestUs: 'request',
   requestRawUs: 'request-raw',
 };
+
+/** Tag of the per-second delivery intervals (timeline seconds, the whole run). */
+export const HLOG_PER_SECOND_TAG = 'delivery-per-second';
 
 /** One line of comment text: no line breaks (a comment must stay one line of the log). */
 function oneLine(text: string): string {
@@ -41,6 +46,14 @@ export function runHlog(run: ReportRun): string {
     if (h.totalCount === 0) continue;
     h.tag = tag;
     writer.outputIntervalHistogram(h, 0, lengthS, 1000);
+  }
+  // timeline second tS covers (tS − 1, tS] after the first client's arrival (= the run's start)
+  for (const p of r.timeline) {
+    if (!p.deliveryUs) continue;
+    const h = decodeHistogram(p.deliveryUs);
+    if (h.totalCount === 0) continue;
+    h.tag = HLOG_PER_SECOND_TAG;
+    writer.outputIntervalHistogram(h, p.tS - 1, p.tS, 1000);
   }
   return out;
 }

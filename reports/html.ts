@@ -108,6 +108,25 @@ function distinct(runs: readonly ReportRun[], pick: (r: ResultRecord) => string)
   return [...new Set(runs.map((r) => pick(r.record)))].join(', ');
 }
 
+/** The latency proxy's own figures over the runs that went through it: CPU and lateness ranges. */
+function proxySummary(runs: readonly ReportRun[]): string {
+  const figures = runs.map((r) => r.record.proxy).filter((p) => p !== undefined);
+  const range = (xs: number[], unit: string) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? `${lo.toFixed(1)}${unit}` : `${lo.toFixed(1)}–${hi.toFixed(1)}${unit}`;
+  };
+  const parts = [`${figures.length} runs`];
+  const cpu = figures.map((p) => p.cpuPct).filter((x) => x !== null);
+  if (cpu.length) parts.push(`CPU ${range(cpu, ' %')}`);
+  const late = figures.map((p) => p.latenessMs).filter((x) => x !== null);
+  if (late.length) {
+    parts.push(`release lateness p50 ${range(late.map((l) => l.p50), ' ms')}, p99 ${range(late.map((l) => l.p99), ' ms')}, max ${range(late.map((l) => l.max), ' ms')}`);
+    parts.push(`invalid above p99 ${range(figures.map((p) => p.latenessP99LimitMs), ' ms')} or CPU 90 %`);
+  }
+  return parts.join('; ');
+}
+
 function pinning(r: ResultRecord): string {
   const e = r.environment;
   if (e.serverCpus === null && e.loadCpus === null) return 'not pinned';
@@ -123,7 +142,8 @@ function environmentPanel(runs: readonly ReportRun[]): string {
     ['Cores', distinct(runs, (r) => String(r.environment.cores))],
     ['Memory', distinct(runs, (r) => formatBytes(r.environment.totalMemBytes))],
     ['Pinning', distinct(runs, pinning)],
-    ['Network profile', distinct(runs, (r) => r.environment.network)],
+    ['Network profile', distinct(runs, (r) => r.config.network)],
+    ...(runs.some((r) => r.record.proxy) ? [['Latency proxy', proxySummary(runs)] as [string, string]] : []),
     ['Host', distinct(runs, (r) => r.environment.hostname)],
     ['pushbench', distinct(runs, (r) => r.environment.pushbenchVersion)],
     ['Workload', distinct(runs, (r) => r.config.workload)],

@@ -31,6 +31,8 @@ export interface RunConfig {
   target: string | null;
   serverDelayMs: number;
   workers: number;
+  /** name of the target profile the run drove (`--profile`); absent for the native path */
+  profile?: string;
 }
 
 export interface Environment {
@@ -109,6 +111,11 @@ export interface TimelinePoint {
   serverRssBytes: number | null;
   generatorCpuPct: number;
   generatorElu: number;
+  /**
+   * the second's delivery latencies (encoded HDR histogram, µs): what the .hlog's per-second
+   * intervals and an exact merge of p50/p99 are made from; absent in older records
+   */
+  deliveryUs?: string;
 }
 
 /** The flat summary CI scripts read without decoding anything. */
@@ -137,6 +144,20 @@ export interface RunSummary {
   invalidReasons: string[];
 }
 
+/** The latency proxy over the measured window (emulated networks only). */
+export interface ProxyFigures {
+  /** CPU of the proxy process, % of one core; null when it could not be sampled */
+  cpuPct: number | null;
+  /** releases due in the measured window */
+  releases: number;
+  /** release lateness (release − due time, clipped at 0) over the window; null when none */
+  latenessMs: { p50: number; p99: number; max: number } | null;
+  /** a lateness p99 above this made the run invalid */
+  latenessP99LimitMs: number;
+  /** worst lateness over the proxy's whole life, connection burst included (not judged) */
+  maxLatenessWholeRunMs: number | null;
+}
+
 /** What an injected fault did (run --fault; issue 8). */
 export interface FaultResult {
   /** as typed, e.g. `restart-server@10s` */
@@ -157,6 +178,12 @@ export interface FaultResult {
   resets: number;
   /** messages published while their client was away, delivered after it came back (resumed) */
   recovered: number;
+  /**
+   * messages lost to a reset (a restarted server's new epoch), never to be resumed: the old
+   * epoch's messages after each client's last one up to the kill (from the schedule), plus the
+   * new epoch's messages already gone from its ring when the client came back. 0 without resets.
+   */
+  unrecovered: number;
   /** seconds from the fault until deliveries/s was back to 90 % of its level before; null if never */
   rateBackAfterS: number | null;
 }
@@ -202,6 +229,14 @@ export interface ResultRecord {
   closedLoop?: boolean;
   /** what a reader must know about the figures that does not make them invalid */
   notes?: string[];
+  /**
+   * A profile run's publisher (load/target): messages published and failed over the run, and how
+   * late the measured window's sends went out against their schedule, µs (that lateness is part
+   * of each delivery latency).
+   */
+  publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
+  /** present on emulated networks: the latency proxy's CPU and lateness */
+  proxy?: ProxyFigures;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
@@ -240,7 +275,10 @@ export function summarize(r: Omit<ResultRecord, 'summary'>): RunSummary {
   const delivered = k.delivered;
   const per = (x: number) => (delivered > 0 ? x / delivered : 0);
   const measuredS = Math.max(0, (r.config.durationMs - r.config.warmupMs) / 1000);
-  const wireBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : k.bytesRead + k.bytesWritten;
+  // The server's socket counters when it reported them (/stats); else the generator's own sockets
+  // (a --target known only by --server-pid has CPU and memory figures but no byte counts).
+  const serverBytes = r.server ? r.server.bytesWritten + r.server.bytesRead : 0;
+  const wireBytes = serverBytes > 0 ? serverBytes : k.bytesRead + k.bytesWritten;
   const bytesPerMessage = delivered > 0 && wireBytes > 0 ? wireBytes / delivered : null;
   const payloadPer = per(k.payloadBytesDelivered);
   const openMax = r.server?.openConnectionsMax ?? r.config.clients;
@@ -304,8 +342,17 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       if (!q) { timeline.push({ ...p }); continue; }
       q.openConnections += p.openConnections;
       q.deliveriesPerS += p.deliveriesPerS;
-      q.p50Us = Math.max(q.p50Us, p.p50Us);
-      q.p99Us = Math.max(q.p99Us, p.p99Us);
+      if (q.deliveryUs !== undefined && p.deliveryUs !== undefined) {
+        q.deliveryUs = addEncoded([q.deliveryUs, p.deliveryUs]);
+        const pc = percentiles(decodeHistogram(q.deliveryUs));
+        q.p50Us = pc.p50;
+        q.p99Us = pc.p99;
+      } else {
+        // without both seconds' histograms the merged percentiles can only be bounded
+        q.p50Us = Math.max(q.p50Us, p.p50Us);
+        q.p99Us = Math.max(q.p99Us, p.p99Us);
+        delete q.deliveryUs;
+      }
       q.generatorCpuPct += p.generatorCpuPct;
       q.generatorElu = Math.max(q.generatorElu, p.generatorElu);
     }
@@ -382,6 +429,11 @@ export function checkRecord(v: unknown): string[] {
     const cfg = o.config as Record<string, unknown>;
     if (typeof cfg.transport !== 'string') problems.push('field "config.transport" is missing or not a string');
     if (typeof cfg.clients !== 'number') problems.push('field "config.clients" is missing or not a number');
+    (o.timeline as unknown[]).forEach((p, i) => {
+      if (typeof p !== 'object' || p === null || Array.isArray(p)) problems.push(`field "timeline[${i}]" is not an object`);
+      else if (typeof (p as { tS?: unknown }).tS !== 'number') problems.push(`field "timeline[${i}].tS" is missing or not a number`);
+      else if ('deliveryUs' in p && typeof (p as { deliveryUs?: unknown }).deliveryUs !== 'string') problems.push(`field "timeline[${i}].deliveryUs" is not a string`);
+    });
   }
   return problems;
 }

@@ -14,6 +14,7 @@ import { resultsCsv } from './csv.ts';
 import { runHlog } from './hlog.ts';
 import { renderSvg } from './svg.ts';
 import { reportRuns } from './runs.ts';
+import { resilienceSection } from './resilience.ts';
 import { PushbenchError } from '../load/errors.ts';
 
 /** An extra block of the report (rank, compare, capacity verdicts), shown above the charts. */
@@ -40,8 +41,9 @@ export interface ReportOptions {
 export async function writeReport(records: ResultRecord[], outDir: string, opts: ReportOptions = {}): Promise<{ files: string[] }> {
   if (records.length === 0) throw new PushbenchError('PB_RESULT_FILE', 'no result records to report on');
   const title = opts.title ?? 'pushbench report';
-  const sections = opts.sections ?? [];
   const runs = reportRuns(records);
+  const resilience = resilienceSection(runs);
+  const sections = [...(opts.sections ?? []), ...(resilience ? [resilience] : [])];
   const charts = buildCharts(runs);
   const files: string[] = [];
   const write = (name: string, text: string) => {

@@ -141,6 +141,57 @@ export function meanCi(xs: readonly number[], level = 0.95): Estimate {
   return { n, mean: m, sd, lo: m - half, hi: m + half, level };
 }
 
+/** A least-squares slope with its confidence interval (see {@link slopeCi}). */
+export interface SlopeEstimate {
+  n: number;
+  /** dy/dx */
+  slope: number;
+  /** y at the mean x minus slope·mean x */
+  intercept: number;
+  /** confidence interval of the slope; null when n < 3 */
+  lo: number | null;
+  hi: number | null;
+  level: number;
+  /** lag-1 autocorrelation of the residuals (clamped to [0, 0.99]) */
+  residualAutocorrelation: number;
+  /** samples the interval counts as independent: n (1 − r) / (1 + r) */
+  effectiveN: number;
+}
+
+/**
+ * Ordinary least-squares slope of y on x with a Student-t confidence interval. Samples of a
+ * process over time (memory between garbage collections, say) are autocorrelated, which makes the
+ * textbook interval far too narrow; so the residuals' lag-1 autocorrelation r shrinks the sample
+ * to an effective n (1 − r)/(1 + r) independent points, which widens the standard error by
+ * √(n / n_eff) and sets the degrees of freedom to n_eff − 2 (the usual AR(1) correction).
+ */
+export function slopeCi(xs: readonly number[], ys: readonly number[], level = 0.95): SlopeEstimate {
+  const n = Math.min(xs.length, ys.length);
+  const mx = mean(xs.slice(0, n));
+  const my = mean(ys.slice(0, n));
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i] - mx) ** 2;
+    sxy += (xs[i] - mx) * (ys[i] - my);
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  const intercept = my - slope * mx;
+  if (n < 3 || sxx === 0) return { n, slope, intercept, lo: null, hi: null, level, residualAutocorrelation: 0, effectiveN: n };
+  const res = Array.from({ length: n }, (_, i) => ys[i] - (intercept + slope * xs[i]));
+  let ssr = 0;
+  let lag = 0;
+  for (let i = 0; i < n; i++) {
+    ssr += res[i] ** 2;
+    if (i > 0) lag += res[i] * res[i - 1];
+  }
+  const r = ssr > 0 ? Math.min(0.99, Math.max(0, lag / ssr)) : 0;
+  const effectiveN = Math.max(3, (n * (1 - r)) / (1 + r));
+  const se = Math.sqrt(ssr / (n - 2) / sxx) * Math.sqrt(n / effectiveN);
+  const half = tQuantile(1 - (1 - level) / 2, effectiveN - 2) * se;
+  return { n, slope, intercept, lo: slope - half, hi: slope + half, level, residualAutocorrelation: r, effectiveN };
+}
+
 /** Deterministic PRNG (mulberry32): uniform [0, 1) from a 32-bit seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -14,16 +14,19 @@
  * once, with one seq sequence per topic and one epoch.
  *
  * `GET /stats`, answered by whichever worker got the request, is the sum over the workers plus the
- * primary's CPU and memory. A worker that dies ends the whole server (stderr says which).
+ * primary's CPU and memory. The admin fault endpoints (`--admin`: /admin/stall, /admin/cut) act on
+ * every worker the same way: the worker that got the request asks the primary, which has every
+ * worker inject the fault and answers with the total. A worker that dies ends the whole server (stderr says which).
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { Socket } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PushbenchError, validationError } from '../load/errors.ts';
 import { TSX_EXEC_ARGV } from '../load/tsx.ts';
 import { Hub } from './hub.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { startServer, type AdminAction, type RunningServer } from './server.ts';
 import { nowUs, TRANSPORTS, type StatsSnapshot } from './wire.ts';
 
 /** One sequenced message: [topic, seq, ts, data]. */
@@ -35,6 +38,10 @@ type ToWorker =
   | { t: 'seq'; id: number; seq: number }
   | { t: 'collect'; id: number }
   | { t: 'stats'; id: number; snapshot: StatsSnapshot }
+  /** inject a fault here; `from`/`ask` name the worker and request that asked (its socket is spared) */
+  | { t: 'inject'; id: number; action: AdminAction; from: number; ask: number }
+  /** the answer to an `admin` ask: connections cut over every worker (a stall: workers stalled) */
+  | { t: 'admin-done'; ask: number; n: number }
   | { t: 'close' };
 
 /** Worker → primary. */
@@ -42,7 +49,10 @@ type ToPrimary =
   | { t: 'listening'; port: number }
   | { t: 'publish'; id: number; topic: string; data: string; ts: number }
   | { t: 'ask-stats'; id: number }
-  | { t: 'snapshot'; id: number; snapshot: StatsSnapshot };
+  | { t: 'snapshot'; id: number; snapshot: StatsSnapshot }
+  /** an admin endpoint was called here: every worker must inject `action` */
+  | { t: 'admin'; ask: number; action: AdminAction }
+  | { t: 'injected'; id: number; n: number };
 
 const WORKER_ENV = 'PUSHBENCH_CLUSTER_WORKER';
 const START_TIMEOUT_MS = 20_000;
@@ -108,7 +118,7 @@ class WorkerHub extends Hub {
 }
 
 /** Sum the workers' snapshots; the primary adds its own CPU and memory and its publish count. */
-export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; uptimeS: number }): StatsSnapshot {
+export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number }): StatsSnapshot {
   const sum = (f: (s: StatsSnapshot) => number) => workers.reduce((n, s) => n + f(s), 0);
   const perTransport = (f: (s: StatsSnapshot) => Record<string, number>) =>
     Object.fromEntries(TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
@@ -134,6 +144,7 @@ export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch
     },
     cpuUs: { user: primary.cpuUs.user + sum((s) => s.cpuUs.user), system: primary.cpuUs.system + sum((s) => s.cpuUs.system) },
     rssBytes: primary.rssBytes + sum((s) => s.rssBytes),
+    heapUsedBytes: primary.heapUsedBytes + sum((s) => s.heapUsedBytes),
     elu: Math.max(0, ...workers.map((s) => s.elu)),
     topics: Math.max(primary.topics, ...workers.map((s) => s.topics)),
   };
@@ -185,8 +196,30 @@ export async function startCluster(partial: Partial<ServerOptions> = {}): Promis
   const summed = async (): Promise<StatsSnapshot> =>
     sumSnapshots(await collect(), {
       epoch: hub.epoch, published: hub.published, topics: hub.topicCount, cpuUs: process.cpuUsage(),
-      rssBytes: process.memoryUsage.rss(), uptimeS: (nowUs() - startedUs) / 1e6,
+      rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, uptimeS: (nowUs() - startedUs) / 1e6,
     });
+
+  // Admin faults: every worker injects; a cut is answered with the sum of what they cut. A stall
+  // is answered before any worker stalls (the asker among them), so the answer gets out.
+  let nextInject = 1;
+  const injecting = new Map<number, { got: Map<number, number>; done: () => void }>();
+  const injectEverywhere = (asker: Worker, ask: number, action: AdminAction) => {
+    const id = nextInject++;
+    const live = workers.filter((w) => w.isConnected());
+    const answer = (n: number) => asker.isConnected() && asker.send({ t: 'admin-done', ask, n } satisfies ToWorker);
+    if (action.kind === 'stall') answer(live.length);
+    else {
+      const got = new Map<number, number>();
+      const timer = setTimeout(() => done(), STATS_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        if (!injecting.delete(id)) return;
+        answer([...got.values()].reduce((a, b) => a + b, 0));
+      };
+      injecting.set(id, { got, done });
+    }
+    for (const w of live) w.send({ t: 'inject', id, action, from: asker.id, ask } satisfies ToWorker);
+  };
 
   let closing: Promise<void> | undefined;
   let started: { resolve(port: number): void; reject(err: Error): void } | undefined;
@@ -217,6 +250,14 @@ export async function startCluster(partial: Partial<ServerOptions> = {}): Promis
         queueMicrotask(() => w.isConnected() && w.send({ t: 'seq', id: m.id, seq } satisfies ToWorker));
       } else if (m.t === 'ask-stats') {
         void summed().then((snapshot) => w.isConnected() && w.send({ t: 'stats', id: m.id, snapshot } satisfies ToWorker));
+      } else if (m.t === 'admin') {
+        injectEverywhere(w, m.ask, m.action);
+      } else if (m.t === 'injected') {
+        const c = injecting.get(m.id);
+        if (c) {
+          c.got.set(w.id, m.n);
+          if (workers.every((x) => c.got.has(x.id) || !x.isConnected())) c.done();
+        }
       } else if (m.t === 'snapshot') {
         const c = collecting.get(m.id);
         if (c) {
@@ -295,6 +336,15 @@ async function runWorker(config: { options: ServerOptions; epoch: string }): Pro
       send({ t: 'ask-stats', id });
     });
   };
+  let nextAdmin = 1;
+  const adminAsks = new Map<number, { spare: Socket; resolve: (n: number) => void }>();
+  const askAdmin = (action: AdminAction, spare: Socket): Promise<number> => {
+    const ask = nextAdmin++;
+    return new Promise((resolve) => {
+      adminAsks.set(ask, { spare, resolve });
+      send({ t: 'admin', ask, action });
+    });
+  };
   let server: RunningServer | undefined;
   const exit = async (code: number) => {
     await server?.close();
@@ -314,12 +364,18 @@ async function runWorker(config: { options: ServerOptions; epoch: string }): Pro
     } else if (m.t === 'stats') {
       asking.get(m.id)?.(m.snapshot);
       asking.delete(m.id);
+    } else if (m.t === 'inject') {
+      const spare = m.from === cluster.worker?.id ? adminAsks.get(m.ask)?.spare : undefined;
+      send({ t: 'injected', id: m.id, n: server ? server.inject(m.action, spare) : 0 });
+    } else if (m.t === 'admin-done') {
+      adminAsks.get(m.ask)?.resolve(m.n);
+      adminAsks.delete(m.ask);
     } else if (m.t === 'close') void exit(0);
   });
   // The primary is gone (killed, crashed): nothing may keep serving.
   process.on('disconnect', () => void exit(0));
   // Scheduled messages come from the primary's publisher, not this process's.
-  server = await startServer({ ...config.options, ratePerS: 0, processes: 1 }, { hub, stats: askStats });
+  server = await startServer({ ...config.options, ratePerS: 0, processes: 1 }, { hub, stats: askStats, admin: askAdmin });
   send({ t: 'listening', port: server.port });
 }
 

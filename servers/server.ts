@@ -37,7 +37,15 @@ export interface RunningServer {
   /** End every stream, close every connection, stop publishing. Async, idempotent. */
   close(): Promise<void>;
   stats(): StatsSnapshot;
+  /**
+   * Inject `action` into this process (what the admin endpoints do, also without `--admin`):
+   * returns the connections cut (a stall: 1). `spare` is never cut (the asking request's socket).
+   */
+  inject(action: AdminAction, spare?: Socket): number;
 }
+
+/** A fault the admin endpoints inject: block the event loop, or drop a share of the connections. */
+export type AdminAction = { kind: 'stall'; ms: number } | { kind: 'cut'; fraction: number };
 
 interface Route {
   method: 'GET' | 'POST';
@@ -53,6 +61,12 @@ export interface ServerParts {
   hub?: Hub;
   /** the answer of `GET /stats` (default: this process's counters) */
   stats?: () => Promise<StatsSnapshot>;
+  /**
+   * How the admin endpoints inject a fault (default: into this process only). A cluster worker
+   * has every process inject it; resolves with the connections cut over all of them (a stall:
+   * the processes stalled).
+   */
+  admin?: (action: AdminAction, spare: Socket) => Promise<number>;
 }
 
 /**
@@ -92,31 +106,41 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   });
   routes.set('/healthz', { method: 'GET', handle: ({ res }) => sendJson(res, 200, JSON.stringify({ ok: true, epoch: hub.epoch })) });
   routes.set('/time', { method: 'GET', handle: ({ res }) => sendJson(res, 200, `{"nowUs":${Math.round(nowUs())}}`) });
+  const inject = (a: AdminAction, spare?: Socket): number => {
+    if (a.kind === 'stall') {
+      // Block the event loop once the current callback (the answer) is done: every connection
+      // stalls, none closes.
+      setImmediate(() => {
+        const until = Date.now() + a.ms;
+        while (Date.now() < until);
+      });
+      return 1;
+    }
+    const victims = [...stats.sockets].filter((x) => x !== spare);
+    const n = Math.round(victims.length * a.fraction);
+    // Every k-th socket, so the cut spreads over topics and source addresses alike.
+    const step = victims.length / Math.max(1, n);
+    for (let i = 0; i < n; i++) victims[Math.floor(i * step)].destroy();
+    return n;
+  };
+  const admin = parts.admin ?? ((a: AdminAction, spare: Socket) => Promise.resolve(inject(a, spare)));
   if (options.admin) {
     // Fault injection for `run --fault` (issue 8): off unless asked for.
     routes.set('/admin/stall', {
       method: 'POST',
-      handle({ res, query }) {
+      async handle({ req, res, query }) {
         const ms = Number(query.get('ms'));
         if (!(ms > 0 && ms <= 60_000)) throw new HttpError(400, 'bad_stall', 'ms must be in (0, 60000]');
-        sendJson(res, 200, `{"stallMs":${ms}}`);
-        // Block the event loop once the answer is out: every connection stalls, none closes.
-        setImmediate(() => {
-          const until = Date.now() + ms;
-          while (Date.now() < until);
-        });
+        const processes = await admin({ kind: 'stall', ms }, req.socket);
+        sendJson(res, 200, `{"stallMs":${ms},"processes":${processes}}`);
       },
     });
     routes.set('/admin/cut', {
       method: 'POST',
-      handle({ req, res, query }) {
+      async handle({ req, res, query }) {
         const fraction = Number(query.get('fraction'));
         if (!(fraction > 0 && fraction <= 1)) throw new HttpError(400, 'bad_fraction', 'fraction must be in (0, 1]');
-        const victims = [...stats.sockets].filter((s) => s !== req.socket);
-        const n = Math.round(victims.length * fraction);
-        // Every k-th socket, so the cut spreads over topics and source addresses alike.
-        const step = victims.length / Math.max(1, n);
-        for (let i = 0; i < n; i++) victims[Math.floor(i * step)].destroy();
+        const n = await admin({ kind: 'cut', fraction }, req.socket);
         sendJson(res, 200, `{"cut":${n}}`);
       },
     });
@@ -240,6 +264,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
     port,
     hub,
     stats: snapshot,
+    inject,
     close() {
       closing ??= closeAll();
       return closing;

@@ -89,6 +89,7 @@ export class ServerStats {
       rejected: { ...this.rejected },
       cpuUs: { user: cpu.user, system: cpu.system },
       rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
       elu: Number.isFinite(elu) ? elu : 0,
       topics,
     };

@@ -121,6 +121,8 @@ export interface StatsSnapshot {
   rejected: { connectionCap: number; badRequest: number; tooLarge: number };
   cpuUs: { user: number; system: number };
   rssBytes: number;
+  /** V8 heap in use (process.memoryUsage().heapUsed), summed over the processes of a cluster */
+  heapUsedBytes: number;
   /** event-loop utilization since the previous /stats call (0..1) */
   elu: number;
   topics: number;

@@ -52,6 +52,8 @@ export type ExchangeCallback = (err: Error | null, status: number, body: string)
  */
 export class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
+  /** the last response's raw headers (name, value, name, value …), kept by reference, not parsed */
+  private rawHeaders: Buffer[] | string[] | null = null;
   private readonly chunks: Buffer[] = [];
   private abortFn: ((err?: Error) => void) | undefined;
   private inFlight = false;
@@ -77,9 +79,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.chunks.length = 0;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
     this.status = statusCode;
+    this.rawHeaders = rawHeaders;
     return true;
+  }
+
+  /** Value of response header `name` (lower case) of the last answer; valid inside its callback. */
+  header(name: string): string | undefined {
+    const h = this.rawHeaders;
+    if (h === null) return undefined;
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      if (h[i].toString().toLowerCase() === name) return h[i + 1].toString();
+    }
+    return undefined;
   }
 
   onData(chunk: Buffer): boolean {
@@ -165,10 +178,9 @@ export abstract class HttpClientBase extends BaseClient {
     const doneUs = nowUs();
     let code: string | undefined;
     if (err !== null) code = codeOf(err);
-    else if (status !== 200) code = httpStatusCode(status);
     else {
-      const empty = this.cursor.answer(body, doneUs);
-      if (empty === undefined) code = BAD_MESSAGE;
+      const empty = this.readAnswer(status, body, doneUs);
+      if (typeof empty === 'string') code = empty;
       else this.events.request(plannedUs, sentUs, doneUs, empty);
     }
     if (code !== undefined) {
@@ -177,6 +189,17 @@ export abstract class HttpClientBase extends BaseClient {
     }
     this.reconnector.backoff.reset();
     return true;
+  }
+
+  /**
+   * Emit the messages of one poll answer (status and whole body) received at `doneUs`; returns
+   * whether it was empty, or the error code to count (`HTTP_<status>`, BAD_MESSAGE). The reference
+   * servers' contract: a 200 {@link PollAnswer}; a target profile reads its own shape.
+   */
+  protected readAnswer(status: number, body: string, doneUs: number): boolean | string {
+    if (status !== 200) return httpStatusCode(status);
+    const empty = this.cursor.answer(body, doneUs);
+    return empty === undefined ? BAD_MESSAGE : empty;
   }
 
   /** Stop the transport's own work (timers, in-flight requests) before the connections go. */

@@ -13,8 +13,8 @@ import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 /** Slack over the poll's own timeout before the client gives up on an answer. */
 const ANSWER_SLACK_MS = 10_000;
 
-class LongPollClient extends HttpClientBase {
-  private readonly exchange: Exchange;
+export class LongPollClient extends HttpClientBase {
+  protected readonly exchange: Exchange;
   private readonly pathPrefix: string;
   private sentUs = 0;
 
@@ -44,12 +44,22 @@ class LongPollClient extends HttpClientBase {
   private poll(): void {
     if (this.closed) return;
     this.sentUs = nowUs();
-    this.exchange.send('GET', this.pathPrefix + this.cursor.query());
+    this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
   }
 
   private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
     if (this.pollAnswered(err, status, body, this.sentUs, this.sentUs)) this.poll();
   };
+
+  /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
+  protected requestPath(): string {
+    return this.pathPrefix + this.cursor.query();
+  }
+
+  /** Headers of the next poll (none for the reference server). */
+  protected requestHeaders(): Record<string, string> | undefined {
+    return undefined;
+  }
 }
 
 export const longPollDriver: Driver = {

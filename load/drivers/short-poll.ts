@@ -13,8 +13,8 @@ import { nowUs } from '../../servers/wire.ts';
 import { Exchange, HttpClientBase } from './http.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 
-class ShortPollClient extends HttpClientBase {
-  private readonly exchange: Exchange;
+export class ShortPollClient extends HttpClientBase {
+  protected readonly exchange: Exchange;
   private readonly pathPrefix: string;
   private readonly intervalUs: number;
   private plannedUs = 0;
@@ -65,7 +65,7 @@ class ShortPollClient extends HttpClientBase {
     if (this.closed) return;
     this.sentUs = nowUs();
     if (this.intervalUs === 0) this.plannedUs = this.sentUs;
-    this.exchange.send('GET', this.pathPrefix + this.cursor.query());
+    this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
   };
 
   private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
@@ -73,6 +73,16 @@ class ShortPollClient extends HttpClientBase {
     this.plannedUs += this.intervalUs;
     this.schedule();
   };
+
+  /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
+  protected requestPath(): string {
+    return this.pathPrefix + this.cursor.query();
+  }
+
+  /** Headers of the next poll (none for the reference server). */
+  protected requestHeaders(): Record<string, string> | undefined {
+    return undefined;
+  }
 }
 
 export const shortPollDriver: Driver = {

@@ -20,7 +20,7 @@ import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 /** Error code counted when the server ends an event stream. */
 export const SSE_EOF = 'SSE_EOF';
 
-class SseClient extends HttpClientBase {
+export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
   private readonly path: string;
   private readonly handler: Dispatcher.DispatchHandler;
@@ -29,7 +29,7 @@ class SseClient extends HttpClientBase {
   /** status of the response in progress (0 before headers) */
   private status = 0;
   /** when the chunk being parsed was read */
-  private recvUs = 0;
+  protected recvUs = 0;
   /** slow consumers only: the read budget, undici's resume for the paused stream, its timer */
   private readonly throttle: ReadThrottle | undefined;
   private resumeStream: (() => void) | undefined;
@@ -39,7 +39,7 @@ class SseClient extends HttpClientBase {
     // No body timeout: a stream may be quiet between heartbeats for as long as the server likes.
     super(spec, events, { headersTimeoutMs: 30_000, bodyTimeoutMs: 0 });
     this.path = `/sse?topic=${encodeURIComponent(spec.topic)}`;
-    this.parser = new SseParser(this.onEvent, (retryMs) => this.reconnector.backoff.setMinMs(retryMs));
+    this.parser = new SseParser((type, data, id) => this.onEvent(type, data, id), (retryMs) => this.reconnector.backoff.setMinMs(retryMs));
     this.throttle = spec.readBytesPerS === undefined ? undefined : new ReadThrottle(spec.readBytesPerS);
     this.handler = {
       onConnect: (abort) => {
@@ -98,11 +98,21 @@ class SseClient extends HttpClientBase {
     if (this.closed) return;
     this.parser.reset();
     this.status = 0;
+    this.requestStartUs = nowUs();
+    this.http.dispatch({ method: 'GET', path: this.requestPath(), headers: this.requestHeaders() }, this.handler);
+  }
+
+  /** Path of the next stream request (a target profile supplies its own). */
+  protected requestPath(): string {
+    return this.path;
+  }
+
+  /** Headers of the next stream request: `Accept`, and `Last-Event-ID` when resuming. */
+  protected requestHeaders(): Record<string, string> {
     const lastEventId = this.cursor.lastEventId();
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-    this.requestStartUs = nowUs();
-    this.http.dispatch({ method: 'GET', path: this.path, headers }, this.handler);
+    return headers;
   }
 
   private ended(code: string): void {
@@ -113,11 +123,12 @@ class SseClient extends HttpClientBase {
     this.fail(code);
   }
 
-  private readonly onEvent = (type: string, data: string): void => {
+  /** One dispatched event, read at {@link recvUs} (a target profile decodes its own). */
+  protected onEvent(type: string, data: string, _lastEventId: string): void {
     if (this.closed) return;
     if (type === 'message') this.cursor.message(data, this.recvUs);
     else if (type === 'gap') this.cursor.gap(data);
-  };
+  }
 }
 
 export const sseDriver: Driver = {

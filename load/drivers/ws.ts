@@ -23,7 +23,7 @@ export const WS_NOT_OPEN = 'WS_NOT_OPEN';
 /** How long `close()` waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 1000;
 
-class WsClient extends BaseClient {
+export class WsClient extends BaseClient {
   private ws: WebSocket | undefined;
   private readonly url: string;
   private readonly topicJson: string;
@@ -84,8 +84,9 @@ class WsClient extends BaseClient {
     if (this.closed) return;
     this.attemptError = undefined;
     this.startUs = nowUs();
-    const ws = new WebSocket(this.url + this.cursor.query(), {
+    const ws = new WebSocket(this.connectUrl(), {
       perMessageDeflate: false,
+      headers: this.handshakeHeaders(),
       localAddress: this.spec.localAddress,
       createConnection: this.createConnection as unknown as typeof net.createConnection,
       handshakeTimeout: 30_000,
@@ -98,6 +99,21 @@ class WsClient extends BaseClient {
     ws.on('close', this.onClose);
   }
 
+  /** URL of the next connection, resuming from the cursor (a target profile supplies its own). */
+  protected connectUrl(): string {
+    return this.url + this.cursor.query();
+  }
+
+  /** Extra handshake headers (none for the reference server). */
+  protected handshakeHeaders(): Record<string, string> | undefined {
+    return undefined;
+  }
+
+  /** One text frame, read at `recvUs`. */
+  protected onFrame(text: string, recvUs: number): void {
+    this.cursor.frame(text, recvUs);
+  }
+
   private readonly onOpen = (): void => {
     this.reconnector.backoff.reset();
     if (!this.closed) this.events.connected(nowUs() - this.startUs);
@@ -106,7 +122,7 @@ class WsClient extends BaseClient {
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     const recvUs = nowUs();
     if (this.closed || isBinary) return;
-    this.cursor.frame(data.toString(), recvUs);
+    this.onFrame(data.toString(), recvUs);
   };
 
   private readonly onUnexpectedResponse = (_req: unknown, res: IncomingMessage): void => {

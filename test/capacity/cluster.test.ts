@@ -7,9 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
+import WebSocket from 'ws';
 import { startCluster, type RunningCluster } from '../../servers/cluster.ts';
 import type { StatsSnapshot, WireMessage } from '../../servers/wire.ts';
-import { openSub, until, type TestSub } from '../servers/helpers.ts';
+import { openSub, sleep, until, type TestSub } from '../servers/helpers.ts';
+import { alive } from '../reliability/leftovers.ts';
 
 /** POST /publish on a connection of its own (so successive posts land on different workers). */
 function post(url: string, topic: string, data: string): Promise<number> {
@@ -22,15 +24,6 @@ function post(url: string, topic: string, data: string): Promise<number> {
     req.on('error', reject);
     req.end(JSON.stringify({ data, ts: 1 }));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** seqs must run k, k+1, … with no gap and no repeat */
@@ -101,5 +94,61 @@ describe('clustered reference server', () => {
     await server.close();
     await server.close();
     await until(() => pids.slice(1).every((p) => !alive(p)), 'workers to exit');
+  });
+
+  describe('admin faults act on every worker', () => {
+    /** `n` raw WebSocket subscribers on topic t0, each logging when frames arrive and when it closed. */
+    async function wsClients(url: string, n: number) {
+      const clients = await Promise.all(Array.from({ length: n }, () => new Promise<{ ws: WebSocket; arrivals: number[]; closed: boolean }>((resolve, reject) => {
+        const c = { ws: new WebSocket(`${url.replace(/^http/, 'ws')}/ws?topic=t0`), arrivals: [] as number[], closed: false };
+        c.ws.on('message', () => c.arrivals.push(performance.now()));
+        c.ws.on('close', () => (c.closed = true));
+        c.ws.on('error', () => {});
+        c.ws.once('open', () => resolve(c));
+        c.ws.once('unexpected-response', () => reject(new Error('upgrade refused')));
+      })));
+      // Round-robin accept: both processes must hold some, or the test proves nothing.
+      await until(() => clients.every((c) => c.arrivals.length > 0), 'every client to receive');
+      const per = await server!.perProcess();
+      expect(per.map((x) => x.open.ws)).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(Math.min(...per.map((x) => x.open.ws))).toBeGreaterThan(0);
+      return clients;
+    }
+
+    const admin = async (url: string, path: string) => {
+      const res = await fetch(`${url}${path}`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, number>;
+    };
+
+    it('/admin/cut drops the share of connections in every process, and counts them all', async () => {
+      server = await startCluster({ port: 0, processes: 2, ratePerS: 20, topics: 1, admin: true });
+      const clients = await wsClients(server.url, 8);
+      const answer = await admin(server.url, '/admin/cut?fraction=1');
+      // fetch's own socket is spared; every subscriber, on either process, is cut
+      expect(answer.cut).toBeGreaterThanOrEqual(8);
+      await until(() => clients.every((c) => c.closed), 'every subscriber to be cut');
+      const per = await server.perProcess();
+      expect(per.map((x) => x.open.ws)).toEqual([0, 0]);
+    });
+
+    it('/admin/stall blocks the event loop of every process', async () => {
+      server = await startCluster({ port: 0, processes: 2, ratePerS: 50, topics: 1, admin: true });
+      const clients = await wsClients(server.url, 6);
+      const stallMs = 1000;
+      const answer = await admin(server.url, `/admin/stall?ms=${stallMs}`);
+      expect(answer).toEqual({ stallMs, processes: 2 });
+      await sleep(stallMs + 500);
+      // Messages come every 20 ms; a client whose process stalled sees one silence of about the
+      // stall (its process wrote nothing meanwhile). The bound is well under the stall so a
+      // loaded machine cannot make a stalled process look unstalled; an unstalled process would
+      // show no silence near it.
+      for (const c of clients) {
+        // every arrival, also the last before the request: a stall may begin right after it
+        const silence = Math.max(...c.arrivals.slice(1).map((t, i) => t - c.arrivals[i]));
+        expect(silence).toBeGreaterThan(0.7 * stallMs);
+      }
+      for (const c of clients) c.ws.terminate();
+    });
   });
 });

@@ -38,4 +38,19 @@ describe('pushbench rank', () => {
     expect(html).toContain('Ranking — loopback');
     expect(existsSync(join(dir, 'summary.md'))).toBe(true);
   }, 300_000);
+
+  it('--no-report writes the result files and ranking.json, and no report; clients default per network', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
+    const r = await pushbench(['rank', '--transports', 'ws', '--repeats', '1', '--network', 'loopback,lan', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--out', out, '--name', 'quiet', '--no-report'], 45_000);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Ranking on loopback');
+    expect(r.stdout).toContain('--no-report: no report');
+    const dir = join(out, 'quiet');
+    expect(readdirSync(dir).sort()).toEqual(['ranking.json', 'ws-lan-r1.json', 'ws-loopback-r1.json']);
+    // without --clients: 500 on loopback, 250 through the latency proxy
+    const clients = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).config.clients;
+    expect(clients('ws-loopback-r1.json')).toBe(500);
+    expect(clients('ws-lan-r1.json')).toBe(250);
+  }, 50_000);
 });

@@ -113,4 +113,25 @@ describe('Recorder', () => {
     // A client silent through the third window is charged what its topic carried there.
     expect(r.finish(2 * S).counters.lost).toBe(10);
   });
+
+  it('counts what a reset makes unrecoverable: the old epoch after the last message to the kill, the new epoch before the first', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 10, faultsAtUs: [50 * S] });
+    const a = r.forClient(0, 0);
+    const b = r.forClient(1, 0);
+    const late = r.forClient(2, 0);
+    // a: old epoch up to ts 49.5 s; the server was killed at 50.2 s → 7 messages of the old epoch
+    // (ts 49.6 … 50.2) it never got; it comes back to the new epoch at seq 4 → 3 more.
+    for (let i = 1; i <= 495; i++) a.message(msg(i, i * 0.1 * S), i * 0.1 * S + 100);
+    // b: had everything up to the kill, and comes back at the new epoch's first message
+    for (let i = 1; i <= 502; i++) b.message(msg(i, i * 0.1 * S), i * 0.1 * S + 100);
+    r.epochEnded(0, 50.2 * S);
+    a.message(msg(4, 51 * S, 'e2'), 51 * S + 100);
+    b.message(msg(1, 50.7 * S, 'e2'), 51 * S + 100);
+    late.message(msg(5, 51.1 * S, 'e2'), 51.1 * S + 100); // first contact: not a reset
+    const [f] = r.faultTallies();
+    expect(f.resets).toBe(2);
+    expect(f.unrecovered).toBe(7 + 3);
+    expect(f.lost).toBe(0);
+  });
 });
+

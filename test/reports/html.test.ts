@@ -40,6 +40,18 @@ describe('report.html', () => {
     expect(html).toContain('server CPUs 0, generator CPUs 1');
   });
 
+  it('shows the latency proxy\'s CPU and lateness ranges when runs went through it', () => {
+    const proxied = reportRuns([0.8, 9.4].map((p99, i) => {
+      const r = buildRecord({ transport: 'sse', name: `wan-${i}`, samples: 100 });
+      r.config.network = 'wan';
+      r.proxy = { cpuPct: 4 + i * 10, releases: 7000, latenessMs: { p50: 0.3, p99, max: 20 }, latenessP99LimitMs: 12.5, maxLatenessWholeRunMs: 40 };
+      return r;
+    }));
+    const page = reportHtml({ title: 'wan', generatedAt: '2025-01-15T12:00:00.000Z', runs: proxied, charts: buildCharts(proxied), bundles, sections: [] });
+    expect(page).toContain('2 runs; CPU 4.0–14.0 %; release lateness p50 0.3 ms, p99 0.8–9.4 ms, max 20.0 ms; invalid above p99 12.5 ms or CPU 90 %');
+    expect(html).not.toContain('Latency proxy');
+  });
+
   it('allows only its own scripts (CSP by hash) and nothing from the network', () => {
     const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)![1].replace(/&#39;/g, "'");
     expect(csp).toContain("default-src 'none'");

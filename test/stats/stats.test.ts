@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bootstrapCi, incompleteBeta, mannWhitney, mean, meanCi, normalCdf, quantileSorted, relativeChange, sampleSd,
-  seededRandom, tCdf, tQuantile,
+  seededRandom, slopeCi, tCdf, tQuantile,
 } from '../../reports/stats.ts';
 
 describe('descriptive statistics', () => {
@@ -122,5 +122,39 @@ describe('relative change', () => {
     expect(r.lo!).toBeLessThan(0);
     expect(r.hi!).toBeGreaterThan(0);
     expect(relativeChange([100], [120, 121])).toMatchObject({ lo: null, hi: null });
+  });
+});
+
+describe('slopeCi', () => {
+  it('recovers a known slope, and its interval covers it', () => {
+    const rand = seededRandom(7);
+    const xs = Array.from({ length: 200 }, (_, i) => i / 10);
+    const ys = xs.map((x) => 3 + 2 * x + (rand() - 0.5));
+    const e = slopeCi(xs, ys);
+    expect(e.slope).toBeCloseTo(2, 1);
+    expect(e.lo!).toBeLessThan(2);
+    expect(e.hi!).toBeGreaterThan(2);
+    expect(e.hi! - e.lo!).toBeLessThan(0.05);
+  });
+
+  it('widens the interval for autocorrelated noise (a sawtooth), not only for white noise', () => {
+    const xs = Array.from({ length: 120 }, (_, i) => i);
+    // a flat series with a slow sawtooth: consecutive residuals are strongly correlated
+    const ys = xs.map((x) => (x % 30) * 10);
+    const e = slopeCi(xs, ys);
+    expect(e.residualAutocorrelation).toBeGreaterThan(0.8);
+    expect(e.effectiveN).toBeLessThan(20);
+    // the textbook interval (independent residuals), computed by hand
+    const mx = mean(xs);
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const ssr = xs.reduce((a, x, i) => a + (ys[i] - (e.intercept + e.slope * x)) ** 2, 0);
+    const naiveHalf = tQuantile(0.975, xs.length - 2) * Math.sqrt(ssr / (xs.length - 2) / sxx);
+    expect((e.hi! - e.lo!) / 2).toBeGreaterThan(2 * naiveHalf);
+    expect(e.lo!).toBeLessThan(0);
+    expect(e.hi!).toBeGreaterThan(0);
+  });
+
+  it('gives no interval below three points', () => {
+    expect(slopeCi([1, 2], [1, 2]).lo).toBeNull();
   });
 });

@@ -1,0 +1,216 @@
+/**
+ * Drivers for a target described by a profile (profile.ts): the native drivers' clients with the
+ * request (path, headers, resume) and the decoding (extract.ts) swapped for the profile's. The
+ * connection handling, backoff, socket accounting and slow-consumer throttling are the native
+ * drivers' own, so a profile run and a native run differ only in what the profile describes.
+ *
+ * A text that does not have the profile's shape counts BAD_MESSAGE and, when the driver was made
+ * with `onProblem`, is described in a sentence naming the transport, the URL and what was expected
+ * (the pre-run probe uses it; load runs only count).
+ */
+import type { TransportName } from '../../servers/wire.ts';
+import { BAD_MESSAGE } from '../drivers/cursor.ts';
+import { httpStatusCode, type Exchange } from '../drivers/http.ts';
+import { LongPollClient } from '../drivers/long-poll.ts';
+import { ShortPollClient } from '../drivers/short-poll.ts';
+import { SseClient } from '../drivers/sse.ts';
+import type { ClientEvents, ClientSpec, Driver } from '../drivers/types.ts';
+import { WsClient } from '../drivers/ws.ts';
+import { extractMessages, pickJson, preview } from './extract.ts';
+import { expand, type Profile, type TransportProfile } from './profile.ts';
+
+export interface ProfileDriverOptions {
+  profile: Profile;
+  /** epoch given to every decoded message (a per-run constant: the generator is the only publisher) */
+  epoch: string;
+  /** told, in a sentence, each time the target answers in a shape the profile did not describe */
+  onProblem?: (sentence: string) => void;
+}
+
+/** What one client of a profile target needs to know besides its spec. */
+class Shape {
+  readonly path: string;
+  constructor(
+    readonly transport: TransportName,
+    readonly t: TransportProfile,
+    readonly spec: ClientSpec,
+    private readonly opts: ProfileDriverOptions,
+  ) {
+    this.path = expand(t.url, { topic: spec.topic, timeoutMs: spec.longPollTimeoutMs }, true);
+  }
+
+  get epoch(): string {
+    return this.opts.epoch;
+  }
+
+  /** Report that `url` answered otherwise than `expected`; returns BAD_MESSAGE to count. */
+  problem(expected: string, url = this.spec.baseUrl + this.path): string {
+    this.opts.onProblem?.(`${this.transport} at ${url}: expected ${expected}`);
+    return BAD_MESSAGE;
+  }
+
+  /** Decode `text` (one SSE data or ws frame) into messages; false after reporting a problem. */
+  emit(text: string, events: ClientEvents, recvUs: number): boolean {
+    const got = extractMessages(text, this.t.split, this.t.json, this.opts.epoch);
+    if ('problem' in got) {
+      this.problem(got.problem);
+      events.error(BAD_MESSAGE);
+      return false;
+    }
+    for (const m of got.messages) events.message(m, recvUs);
+    return true;
+  }
+}
+
+class ProfileSseClient extends SseClient {
+  private lastId = '';
+  constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
+    super(spec, events);
+  }
+  protected override requestPath(): string {
+    return this.shape.path;
+  }
+  protected override requestHeaders(): Record<string, string> {
+    const headers = { ...this.shape.t.headers };
+    if (this.shape.t.cursor.style === 'last-event-id' && this.lastId !== '') headers['last-event-id'] = this.lastId;
+    return headers;
+  }
+  protected override onEvent(type: string, data: string, lastEventId: string): void {
+    if (this.closed || type !== (this.shape.t.event ?? 'message')) return;
+    if (this.shape.emit(data, this.events, this.recvUs)) this.lastId = lastEventId;
+  }
+}
+
+class ProfileWsClient extends WsClient {
+  constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
+    super(spec, events);
+  }
+  protected override connectUrl(): string {
+    return this.spec.baseUrl.replace(/^http/, 'ws') + this.shape.path;
+  }
+  protected override handshakeHeaders(): Record<string, string> {
+    return this.shape.t.headers;
+  }
+  protected override onFrame(text: string, recvUs: number): void {
+    this.shape.emit(text, this.events, recvUs);
+  }
+}
+
+/**
+ * The resume state of a profile poll (short or long): the query cursor, or the ETag and
+ * Last-Modified validators, taken from each answer and sent back with the next request.
+ */
+class PollResume {
+  private query: string | undefined;
+  private etag: string | undefined;
+  private lastModified: string | undefined;
+
+  constructor(private readonly shape: Shape, private readonly events: ClientEvents) {}
+
+  path(): string {
+    const c = this.shape.t.cursor;
+    if (c.style !== 'query' || this.query === undefined) return this.shape.path;
+    return `${this.shape.path}${this.shape.path.includes('?') ? '&' : '?'}${encodeURIComponent(c.param)}=${encodeURIComponent(this.query)}`;
+  }
+
+  headers(): Record<string, string> {
+    const h = this.shape.t.headers;
+    if (this.etag === undefined && this.lastModified === undefined) return h;
+    const out = { ...h };
+    if (this.etag !== undefined) out['if-none-match'] = this.etag;
+    if (this.lastModified !== undefined) out['if-modified-since'] = this.lastModified;
+    return out;
+  }
+
+  /** {@link HttpClientBase.readAnswer} for a profile: empty flag, or the code to count. */
+  read(status: number, body: string, doneUs: number, exchange: Exchange): boolean | string {
+    const t = this.shape.t;
+    const url = this.shape.spec.baseUrl + this.path();
+    if (t.emptyStatus.includes(status)) {
+      this.remember(exchange, undefined);
+      return true;
+    }
+    if (status < 200 || status > 299) {
+      this.shape.problem(`a 2xx answer${t.emptyStatus.length ? ` or ${t.emptyStatus.join('/')} when empty` : ''} (got HTTP ${status})`, url);
+      return httpStatusCode(status);
+    }
+    if (body.trim() === '') {
+      this.remember(exchange, undefined);
+      return true;
+    }
+    const got = extractMessages(body, t.split, t.json, this.shape.epoch, exchange.header('content-type'));
+    if ('problem' in got) return this.shape.problem(got.problem, url);
+    const problem = this.remember(exchange, body);
+    if (problem !== undefined) return this.shape.problem(problem, url);
+    for (const m of got.messages) this.events.message(m, doneUs);
+    return got.messages.length === 0;
+  }
+
+  /** Take the cursor from an answer (its headers, and its body when it has one); a problem sentence if absent. */
+  private remember(exchange: Exchange, body: string | undefined): string | undefined {
+    const c = this.shape.t.cursor;
+    if (c.style === 'caching') {
+      this.etag = exchange.header('etag') ?? this.etag;
+      this.lastModified = exchange.header('last-modified') ?? this.lastModified;
+      if (body !== undefined && this.etag === undefined && this.lastModified === undefined) return 'an ETag or Last-Modified header on each answer (the cursor style is "caching")';
+    } else if (c.style === 'query') {
+      if (c.from.startsWith('header:')) {
+        this.query = exchange.header(c.from.slice(7).toLowerCase()) ?? this.query;
+        if (body !== undefined && this.query === undefined) return `a ${c.from.slice(7)} header with the next cursor`;
+      } else if (body !== undefined) {
+        let v: unknown;
+        try {
+          v = JSON.parse(body);
+        } catch {
+          return `a JSON body with the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
+        }
+        const next = pickJson(v, c.from.slice(5));
+        if (typeof next === 'string' || next.length !== 1) return `the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
+        this.query = next[0];
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A poll client of either kind speaking the profile: both native poll clients expose the same
+ * hooks (`requestPath`, `requestHeaders`, `readAnswer`) and their `exchange`.
+ */
+function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
+  // TypeScript cannot extend a union of classes; the members used here exist on both.
+  return class extends (Base as typeof ShortPollClient) {
+    private readonly resume: PollResume;
+    constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
+      super(spec, events);
+      this.resume = new PollResume(shape, events);
+    }
+    protected override requestPath(): string {
+      return this.resume.path();
+    }
+    protected override requestHeaders(): Record<string, string> {
+      return this.resume.headers();
+    }
+    protected override readAnswer(status: number, body: string, doneUs: number): boolean | string {
+      return this.resume.read(status, body, doneUs, this.exchange);
+    }
+  };
+}
+
+const ProfileShortPollClient = profilePoll(ShortPollClient);
+const ProfileLongPollClient = profilePoll(LongPollClient);
+
+const CLIENTS: Readonly<Record<TransportName, new (spec: ClientSpec, events: ClientEvents, shape: Shape) => { start(): void }>> = {
+  sse: ProfileSseClient,
+  ws: ProfileWsClient,
+  'short-poll': ProfileShortPollClient,
+  'long-poll': ProfileLongPollClient,
+};
+
+/** The driver of `transport` on a profile target (the profile must describe that transport). */
+export function profileDriver(transport: TransportName, opts: ProfileDriverOptions): Driver {
+  const t = opts.profile.transports[transport];
+  if (t === undefined) throw new Error(`profile ${opts.profile.name} does not describe ${transport}`);
+  const Client = CLIENTS[transport] as unknown as new (spec: ClientSpec, events: ClientEvents, shape: Shape) => ReturnType<Driver['create']>;
+  return { transport, create: (spec, events) => new Client(spec, events, new Shape(transport, t, spec, opts)) };
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { STARVED_CPU_SHARE, cpuShareWhileBusy } from '../../load/starvation.ts';
+import type { WorkerTick } from '../../load/worker.ts';
+
+const tick = (elu: number, cpuUs: number, wallUs = 1e6): WorkerTick => ({
+  type: 'tick', workerIndex: 0, tUs: 0, interval: '', deliveries: 0, p50Us: 0, p99Us: 0, wallUs, started: 0, open: 0, elu, loopDelayP99Ms: 0, cpuUs,
+});
+
+describe('cpuShareWhileBusy', () => {
+  it('is about 1 for a thread that had its CPU whenever its loop was busy', () => {
+    expect(cpuShareWhileBusy([tick(0.95, 940_000), tick(1, 1_000_000)])).toBeCloseTo(0.995, 3);
+  });
+
+  it('is low for a thread whose busy loop waited for a CPU (a 2 s tick, 30 % of it on a CPU)', () => {
+    const share = cpuShareWhileBusy([tick(1, 600_000, 2e6)])!;
+    expect(share).toBeCloseTo(0.3, 3);
+    expect(share).toBeLessThan(STARVED_CPU_SHARE);
+  });
+
+  it('is null without busy time', () => {
+    expect(cpuShareWhileBusy([])).toBeNull();
+    expect(cpuShareWhileBusy([tick(0, 0)])).toBeNull();
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The built-in reference profile drives the reference servers to the same results as the native
+ * path: same server, same workload, one run each way, compared within this test.
+ */
+import { describe, expect, it } from 'vitest';
+import { TRANSPORTS } from '../../servers/wire.ts';
+import { runOnce } from '../../load/runner.ts';
+import { runSettings } from '../load/settings.ts';
+
+const CLIENTS = 20;
+const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '4s', '--warmup', '1500ms', '--poll-interval', '100ms', '--long-poll-timeout', '2s'];
+
+describe('--profile builtin:reference against the native path', () => {
+  it.each(TRANSPORTS)('%s: both valid, 0 lost, same message counts, comparable latency', async (transport) => {
+    const native = await runOnce(runSettings(transport, ARGS, `${transport}-native`));
+    const profiled = await runOnce(runSettings(transport, [...ARGS, '--profile', 'builtin:reference'], `${transport}-profile`));
+    for (const r of [native, profiled]) {
+      expect(r.invalidReasons.join('; ')).toBe('');
+      expect(r.summary.lost).toBe(0);
+      expect(r.summary.duplicates).toBe(0);
+    }
+    expect(native.config.profile).toBeUndefined();
+    expect(profiled.config.profile).toBe('reference');
+    // The same 2.5 measured seconds at 10 msg/s to 20 clients; each client may gain or miss one
+    // message at each edge of the window, so the two runs agree to within one message per client.
+    expect(Math.abs(profiled.summary.delivered - native.summary.delivered)).toBeLessThanOrEqual(CLIENTS);
+    expect(profiled.summary.delivered).toBeGreaterThanOrEqual(2.5 * 10 * CLIENTS - 2 * CLIENTS);
+    // Same server and sockets; the profile path adds one loopback POST per message and a regex.
+    // Either median may be at most twice the other plus 5 ms of scheduling noise (2 shared cores).
+    const a = native.summary.latencyUs.p50;
+    const b = profiled.summary.latencyUs.p50;
+    expect(b).toBeLessThanOrEqual(2 * a + 5000);
+    expect(a).toBeLessThanOrEqual(2 * b + 5000);
+    // The reference server reports its own figures on both paths.
+    expect(profiled.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
+    expect(profiled.server?.httpRequests).toBeGreaterThan(0);
+  }, 40_000);
+});

@@ -1,0 +1,81 @@
+/**
+ * A server shaped nothing like the reference servers (shaped-server.ts: PUT with a JSON envelope,
+ * ETag polls answering 304, SSE with its own ids and event type, a WebSocket endpoint), load-tested
+ * through examples/profiles/shaped-server.json on all four transports; and targets that answer in
+ * a shape the profile does not describe, refused before any load with a sentence that says where.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRANSPORTS } from '../../servers/wire.ts';
+import { runOnce } from '../../load/runner.ts';
+import { PushbenchError } from '../../load/errors.ts';
+import { runSettings } from '../load/settings.ts';
+import { pushbench } from '../cli.ts';
+import { startShapedServer, type ShapedServer } from './shaped-server.ts';
+
+const PROFILE = new URL('../../examples/profiles/shaped-server.json', import.meta.url).pathname;
+const CLIENTS = 20;
+const RATE = 10;
+
+let server: ShapedServer;
+beforeAll(async () => {
+  server = await startShapedServer();
+});
+afterAll(() => server?.close());
+
+describe('a differently-shaped server through its profile', () => {
+  it.each(TRANSPORTS)('%s: valid, 0 lost, 0 duplicates, server figures unknown, bytes from the generator', async (transport) => {
+    // The test server lives in this process, which the run pins to its load CPUs: give it both
+    // cores rather than squeezing server, generator and publisher onto one.
+    const s = runSettings(transport, ['--load-cpus', '0-1',
+      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
+      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s', '--poll-interval', '100ms', '--long-poll-timeout', '2s',
+    ]);
+    const before = server.published();
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.config.profile).toBe('shaped-server');
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    // 3 measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge
+    expect(r.summary.delivered).toBeGreaterThanOrEqual(3 * RATE * CLIENTS - 2 * CLIENTS);
+    expect(r.summary.delivered).toBeLessThanOrEqual(3 * RATE * CLIENTS + 2 * CLIENTS);
+    // the generator published (2 topics × 10 msg/s over the 5 s run, plus the probe's few)
+    expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * 4);
+    expect(r.server).toBeNull();
+    expect(r.summary.serverCpuUsPerMessage).toBeNull();
+    expect(r.summary.serverRssBytesPerConnection).toBeNull();
+    expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
+    expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
+    expect(r.publisher).toMatchObject({ published: 2 * RATE * 5, failed: 0 });
+  }, 40_000);
+});
+
+describe('a target that answers in an unexpected shape', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-shape-'));
+  const variant = (name: string, edit: (p: Record<string, any>) => void): string => {
+    const p = JSON.parse(JSON.stringify(require(PROFILE)));
+    edit(p);
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(p));
+    return file;
+  };
+
+  it('names the transport, the URL and what was expected (wrong JSON field, in-process)', async () => {
+    const file = variant('field', (p) => (p.transports.sse.json = 'message.text'));
+    const s = runSettings('sse', ['--target', server.url, '--profile', file, '--clients', '2', '--duration', '4s', '--warmup', '1s']);
+    const err = await runOnce(s).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PushbenchError);
+    expect((err as PushbenchError).code).toBe('PB_TARGET_SHAPE');
+    expect((err as PushbenchError).message).toContain(`sse at ${server.url}/topics/pushbench-probe/stream: expected a JSON object with a field "message" (path message.text) (got "{\\"note\\":`);
+  }, 20_000);
+
+  it('exits 2 from the command line when the subscription is refused (wrong header)', async () => {
+    const file = variant('accept', (p) => (p.transports.sse.headers = { accept: 'application/json' }));
+    const r = await pushbench(['run', '--transport', 'sse', '--target', server.url, '--profile', file, '--clients', '2', '--duration', '4s', '--out', dir, '--no-report'], 30_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`sse at ${server.url}/topics/pushbench-probe/stream: expected the messages published by PUT /topics/pushbench-probe to arrive within 5 s; none did \\(the subscription failed with HTTP_406`));
+  }, 30_000);
+});
