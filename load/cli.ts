@@ -20,7 +20,7 @@ export function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
   return `usage: pushbench <command> [options]\n\ncommands:\n${Object.entries(COMMANDS)
     .map(([k, c]) => `  ${k.padEnd(w)}${c.help}`)
-    .join('\n')}\n\n'pushbench <command> --help' shows a command's options.\n`;
+    .join('\n')}\n\n'pushbench <command> --help' shows a command's options; 'pushbench --version' the version.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`pushbench ${(await import('./version.ts')).PUSHBENCH_VERSION}\n`);
+    return 0;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {

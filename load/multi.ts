@@ -151,7 +151,12 @@ async function childMain(): Promise<void> {
   process.on('message', (x: ToChild) => {
     if (x.type === 'stop') ac.abort();
   });
-  const send = (x: FromChild) => new Promise<void>((r) => process.send!(x, undefined, {}, () => r()));
+  // the parent is gone (killed, or gave up): stop the run, which stops this share's server too
+  process.on('disconnect', () => ac.abort());
+  const send = (x: FromChild) => new Promise<void>((r) => {
+    if (!process.connected) return r();
+    process.send!(x, undefined, {}, () => r());
+  });
   try {
     const record = await runOnce(m.settings, {
       signal: ac.signal,
@@ -162,7 +167,7 @@ async function childMain(): Promise<void> {
   } catch (err) {
     await send({ type: 'error', code: err instanceof PushbenchError ? err.code : null, message: (err as Error).message });
   }
-  process.disconnect();
+  if (process.connected) process.disconnect();
 }
 
 if (process.env[CHILD_ENV] && process.send && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

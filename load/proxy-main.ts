@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseBytes, parseDurationMs } from './units.ts';
 import { startLatencyProxy, type LatencyProxyOptions } from './proxy.ts';
+import { exitWithParent } from '../servers/parent-watch.ts';
 
 /** Parse the command line into proxy options, or every problem found. */
 export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions } | { problems: string[] } {
@@ -108,5 +109,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  exitWithParent();
   await main();
 }

@@ -23,6 +23,7 @@ import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
+import { PUSHBENCH_VERSION } from './version.ts';
 import { STARVED_CPU_SHARE, cpuShareWhileBusy } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
 import { formatProxyFigures, judgeProxy } from './proxy-validity.ts';
@@ -242,7 +243,7 @@ export function environment(s: RunSettings): Environment {
     serverCpus: s.serverCpus,
     loadCpus: s.loadCpus,
     network: s.network,
-    pushbenchVersion: '0.1.0',
+    pushbenchVersion: PUSHBENCH_VERSION,
   };
 }
 

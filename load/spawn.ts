@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { childEnv } from '../servers/parent-watch.ts';
 import { createInterface } from 'node:readline';
 import { PushbenchError } from './errors.ts';
 import { TSX_EXEC_ARGV } from './tsx.ts';
@@ -65,7 +66,7 @@ export async function spawnTs(
   const pinned = opts.cpus && hasTaskset();
   const cmd = pinned ? 'taskset' : process.execPath;
   const argv = pinned ? ['-c', opts.cpus!, process.execPath, ...nodeArgs] : nodeArgs;
-  const child = spawn(cmd, argv, { stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+  const child = spawn(cmd, argv, { stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: childEnv(opts.env ?? process.env) });
   live.add(child);
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => {

@@ -13,6 +13,7 @@ import { PushbenchError, validationError } from '../load/errors.ts';
 import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../load/units.ts';
 import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
 import { startCluster } from './cluster.ts';
+import { exitWithParent } from './parent-watch.ts';
 
 type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool';
 
@@ -152,5 +153,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  exitWithParent();
   process.exitCode = await serveCommand(process.argv.slice(2));
 }

@@ -42,7 +42,14 @@ describe('the regression gate on real runs', () => {
     expect(readdirSync(join(out, 'B'))).toHaveLength(3);
     const r = await pushbench(['compare', join(out, 'A'), join(out, 'B')]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('ws broadcast on loopback (3 baseline, 3 current runs):');
+    // A run the harness itself marked invalid (e.g. its generator starved on a busy machine) is
+    // left out with a warning naming it; the rest must still not be called a regression.
+    const m = /ws broadcast on loopback \((\d) baseline, (\d) current runs\):/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const left = (r.stdout.match(/warning: (baseline|current) run \S+ is left out/g) ?? []).length;
+    expect(Number(m![1]) + Number(m![2]) + left).toBe(6);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(2);
+    expect(Number(m![2])).toBeGreaterThanOrEqual(2);
     expect(r.stdout).toContain('result: no regression');
     expect(r.status).toBe(0);
   });

@@ -48,6 +48,13 @@ describe('pushbench CLI', () => {
     expect(r.stderr).toMatch(/run\s+measure one transport/);
   });
 
+  it('prints its version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const r = await pushbench(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`pushbench ${pkg.version}`);
+  });
+
   it('documents run\'s options in --help', async () => {
     const r = await pushbench(['run', '--help']);
     expect(r.code).toBe(0);

@@ -96,6 +96,22 @@ describe('nothing left after a failed command', () => {
     expect(await leftAfter(w)).toEqual(NOTHING);
   }, 45_000);
 
+  it('SIGKILL of `pushbench run` (no cleanup of its own possible): its server and proxy stop by themselves, ports freed', async () => {
+    const out = outDir();
+    const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '30s', '--warmup', '1s', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'killed', '--no-report']);
+    await w.waitFor(/proxy: pid \d+/);
+    await new Promise((r) => setTimeout(r, 1500));
+    const children = [...w.seen.pids].filter((p) => p !== w.pgid && alive(p));
+    expect(children.length).toBeGreaterThanOrEqual(2); // the server and the proxy, at least
+    w.signal('SIGKILL');
+    const { signal } = await w.exited;
+    expect(signal).toBe('SIGKILL');
+    // orphaned, each notices its parent is gone (checked every 0.5 s) and stops as on SIGTERM
+    expect(await eventually(() => children.every((p) => !alive(p)), 8000)).toBe(true);
+    expect(w.seen.ports.size).toBeGreaterThanOrEqual(2);
+    expect(await leftAfter(w)).toEqual(NOTHING);
+  }, 45_000);
+
   it('Ctrl-C of `pushbench rank` mid-way: exit 130, the last run marked incomplete, no process or port left', async () => {
     const out = outDir();
     const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '1s', '--rate', '10', '--out', out, '--name', 'cut-short', '--no-report']);
