@@ -2,8 +2,9 @@
  * Live growth (issue 7): one run grows through a staircase of client counts, the clients of a step
  * staying connected through the next, and every step gets its own record. Real reference server,
  * real clients; the server's own counters (/stats, read when each step closes) show that only the
- * added clients connected. Then capacity on a server that refuses connections past 30: the growth
- * stops at the first failing step, and no later step's clients ever start.
+ * added clients connected. An abort mid-staircase leaves the cut step a partial record. Then
+ * capacity on a server that refuses connections past 30: the growth stops at the first failing
+ * step, and no later step's clients ever start. The staircase's plan is checked without sockets.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -102,6 +103,25 @@ describe('live growth', () => {
     // comes as the run ends and its clients close, so only the earlier ones are exact).
     if (transport === 'ws') expect(atStep.slice(0, -1).map((x) => x.open.ws)).toEqual(COUNTS.slice(0, -1));
   }, 45_000);
+
+  it('an abort mid-staircase gives the cut step a partial record (complete: false) after the steps before it', async () => {
+    const s = runSettings('ws', ['--clients', '40', '--rate', '1', '--arrival-rate', '200']);
+    s.steps = [10, 20, 40].map((clients) => ({ name: `ws-${clients}c`, clients, warmupMs: 1000, measureMs: 2000 }));
+    const ac = new AbortController();
+    const records: ResultRecord[] = [];
+    const last = await runOnce(s, {
+      signal: ac.signal,
+      onStep: (r, i) => {
+        records.push(r);
+        if (i === 0) setTimeout(() => ac.abort(), 1500); // during the second step
+      },
+    });
+    expect(records.map((r) => [r.name, r.complete])).toEqual([['ws-10c', true], ['ws-20c', false]]);
+    expect(last).toBe(records[1]);
+    expect(records[0].valid).toBe(true);
+    expect(records[1].invalidReasons[0]).toMatch(/^interrupted after/);
+    expect(records[1].config.clients).toBe(20);
+  }, 30_000);
 
   it('capacity stops growing at the first failing step (a server that refuses connections past 30)', async () => {
     const server = await startServer({ port: 0, host: '127.0.0.1', ratePerS: 1, topics: 1, maxConnections: 30 });
