@@ -203,9 +203,14 @@ function explain(verdict: Verdict, steps: readonly PairComparison[], contradicti
           .map((e) => (e.mean === null ? `${e.transport} has no value` : `${e.transport} has ${e.n} valid repeat, no interval`));
         return `${p.better.transport} vs ${p.worse.transport} cannot be judged: ${missing.join(', ')}`;
       }).join('; ');
-    case 'tie':
-      return steps.filter((p) => p.relation === 'indistinguishable')
-        .map((p) => `${p.better.transport} ≈ ${p.worse.transport}: ${figure(p.better, metric)} vs ${figure(p.worse, metric)}`).join('; ');
+    case 'tie': {
+      // the steps that cannot be told apart, then the ones that hold: "tie" is rarely the whole story
+      const ties = steps.filter((p) => p.relation === 'indistinguishable')
+        .map((p) => `${p.better.transport} ≈ ${p.worse.transport}: ${figure(p.better, metric)} vs ${figure(p.worse, metric)}`);
+      const clear = steps.filter((p) => p.relation === 'as-claimed')
+        .map((p) => `${p.better.transport} < ${p.worse.transport} holds: ${figure(p.better, metric)} vs ${figure(p.worse, metric)}`);
+      return [...ties, ...clear].join('; ');
+    }
     case 'holds':
       return `every claimed step is clear: no two neighbours' intervals overlap`;
   }

@@ -75,7 +75,8 @@ describe('rankTransports', () => {
     const m = metric(r, 'latencyP50Us');
     expect(m.verdict).toBe('tie');
     expect(m.tieGroups).toEqual([['ws', 'sse'], ['long-poll'], ['short-poll']]);
-    expect(m.explanation).toMatch(/^ws ≈ sse: 800µs \[.*\] vs 850µs \[.*\]$/);
+    // the overlapping step first, then the steps that hold, with their numbers
+    expect(m.explanation).toMatch(/^ws ≈ sse: 800µs \[[^\]]*\] vs 850µs \[[^\]]*\]; sse < long-poll holds: 850µs \[[^\]]*\] vs 2\.50ms \[[^\]]*\]; long-poll < short-poll holds: 2\.50ms \[[^\]]*\] vs 9\.00ms \[[^\]]*\]$/);
     expect(formatRankingText(r)).toContain('delivery latency p50: ws ≈ sse < long-poll < short-poll');
   });
 
