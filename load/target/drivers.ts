@@ -16,7 +16,7 @@ import { ShortPollClient } from '../drivers/short-poll.ts';
 import { SseClient } from '../drivers/sse.ts';
 import type { ClientEvents, ClientSpec, Driver } from '../drivers/types.ts';
 import { WsClient } from '../drivers/ws.ts';
-import { extractMessages, pickJson, preview } from './extract.ts';
+import { cursorOf, extractMessages } from './extract.ts';
 import { expand, type Profile, type TransportProfile } from './profile.ts';
 
 export interface ProfileDriverOptions {
@@ -47,6 +47,11 @@ class Shape {
   problem(expected: string, url = this.spec.baseUrl + this.path): string {
     this.opts.onProblem?.(`${this.transport} at ${url}: expected ${expected}`);
     return BAD_MESSAGE;
+  }
+
+  /** The subscribe path with the query cursor `value` appended (`?since=…` or `&since=…`). */
+  pathWithCursor(param: string, value: string): string {
+    return `${this.path}${this.path.includes('?') ? '&' : '?'}${encodeURIComponent(param)}=${encodeURIComponent(value)}`;
   }
 
   /** Decode `text` (one SSE data or ws frame) into messages; false after reporting a problem. */
@@ -81,18 +86,33 @@ class ProfileSseClient extends SseClient {
   }
 }
 
+/**
+ * With a `query` cursor the client keeps the cursor of the last message it decoded (`from` of the
+ * frame's last piece) and reconnects with it in the URL, so the server can replay what the cut
+ * lost; without one it reconnects to "now" and the recorder counts the gap as lost.
+ */
 class ProfileWsClient extends WsClient {
+  private cursorValue: string | undefined;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
   }
   protected override connectUrl(): string {
-    return this.spec.baseUrl.replace(/^http/, 'ws') + this.shape.path;
+    const c = this.shape.t.cursor;
+    const path = c.style === 'query' && this.cursorValue !== undefined ? this.shape.pathWithCursor(c.param, this.cursorValue) : this.shape.path;
+    return this.spec.baseUrl.replace(/^http/, 'ws') + path;
   }
   protected override handshakeHeaders(): Record<string, string> {
     return this.shape.t.headers;
   }
   protected override onFrame(text: string, recvUs: number): void {
-    this.shape.emit(text, this.events, recvUs);
+    if (!this.shape.emit(text, this.events, recvUs)) return;
+    const c = this.shape.t.cursor;
+    if (c.style !== 'query') return;
+    const got = cursorOf(text, this.shape.t.split, c.from.slice(5));
+    if (typeof got === 'string') {
+      this.shape.problem(got);
+      this.events.error(BAD_MESSAGE);
+    } else this.cursorValue = got.cursor;
   }
 }
 
@@ -110,7 +130,7 @@ class PollResume {
   path(): string {
     const c = this.shape.t.cursor;
     if (c.style !== 'query' || this.query === undefined) return this.shape.path;
-    return `${this.shape.path}${this.shape.path.includes('?') ? '&' : '?'}${encodeURIComponent(c.param)}=${encodeURIComponent(this.query)}`;
+    return this.shape.pathWithCursor(c.param, this.query);
   }
 
   headers(): Record<string, string> {
@@ -158,15 +178,9 @@ class PollResume {
         this.query = exchange.header(c.from.slice(7).toLowerCase()) ?? this.query;
         if (body !== undefined && this.query === undefined) return `a ${c.from.slice(7)} header with the next cursor`;
       } else if (body !== undefined) {
-        let v: unknown;
-        try {
-          v = JSON.parse(body);
-        } catch {
-          return `a JSON body with the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
-        }
-        const next = pickJson(v, c.from.slice(5));
-        if (typeof next === 'string' || next.length !== 1) return `the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
-        this.query = next[0];
+        const next = cursorOf(body, undefined, c.from.slice(5));
+        if (typeof next === 'string') return next;
+        this.query = next.cursor;
       }
     }
     return undefined;

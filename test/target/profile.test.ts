@@ -58,6 +58,17 @@ describe('profile validation', () => {
     expect(problems).toHaveLength(expected.length);
   });
 
+  it('WebSocket: resumes with a query cursor taken from the message (json:), nothing else', () => {
+    const ws = (cursor: unknown) => validateProfile({ publish: { method: 'POST', url: '/p', body: '{payload}' }, transports: { ws: { url: '/w', cursor } } }).problems;
+    expect(ws({ style: 'query', param: 'since', from: 'json:id' })).toEqual([]);
+    expect(ws({ style: 'none' })).toEqual([]);
+    expect(ws({ style: 'query', param: 'since', from: 'header:X-Next' })).toEqual([
+      '$.transports.ws.cursor.from: a WebSocket message has no headers; take the cursor from the message with "json:<path>" (got "header:X-Next")',
+    ]);
+    expect(ws({ style: 'caching' })[0]).toMatch(/^\$\.transports\.ws\.cursor\.style: a WebSocket resumes with "query" .* or "none", not "caching"$/);
+    expect(ws({ style: 'last-event-id' })[0]).toMatch(/"last-event-id" is SSE's resume; ws cannot use it/);
+  });
+
   it('accepts the built-in reference profile and every example profile', () => {
     for (const name of Object.keys(BUILTIN_PROFILES)) expect(loadProfile(`builtin:${name}`).problems).toEqual([]);
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
