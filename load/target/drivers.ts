@@ -17,7 +17,8 @@ import { SseClient } from '../drivers/sse.ts';
 import type { ClientEvents, ClientSpec, Driver } from '../drivers/types.ts';
 import { WsClient } from '../drivers/ws.ts';
 import { cursorOf, extractMessages } from './extract.ts';
-import { expand, type Profile, type TransportProfile } from './profile.ts';
+import { expand, type Profile, type PublishProfile, type TransportProfile } from './profile.ts';
+import { ProfileUpstream } from './upstream.ts';
 
 export interface ProfileDriverOptions {
   profile: Profile;
@@ -41,6 +42,10 @@ class Shape {
 
   get epoch(): string {
     return this.opts.epoch;
+  }
+
+  get publish(): PublishProfile {
+    return this.opts.profile.publish;
   }
 
   /** Report that `url` answered otherwise than `expected`; returns BAD_MESSAGE to count. */
@@ -69,8 +74,20 @@ class Shape {
 
 class ProfileSseClient extends SseClient {
   private lastId = '';
+  private readonly upstream: ProfileUpstream;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
+    this.upstream = new ProfileUpstream(spec, events, shape.publish);
+  }
+  // Chat: publish as the profile says (upstream.ts), whatever the transport; bytes count with the client's.
+  override publish(data: string, ts: number): void {
+    this.upstream.send(data.length, ts);
+  }
+  override bytes(): { read: number; written: number } {
+    return this.upstream.addBytesTo(super.bytes());
+  }
+  protected override async shutdown(): Promise<void> {
+    await Promise.all([super.shutdown(), this.upstream.close()]);
   }
   protected override requestPath(): string {
     return this.shape.path;
@@ -93,8 +110,20 @@ class ProfileSseClient extends SseClient {
  */
 class ProfileWsClient extends WsClient {
   private cursorValue: string | undefined;
+  private readonly upstream: ProfileUpstream;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
+    this.upstream = new ProfileUpstream(spec, events, shape.publish);
+  }
+  // Chat: publish as the profile says (upstream.ts), over HTTP: a profile describes no publish frame; bytes count with the client's.
+  override publish(data: string, ts: number): void {
+    this.upstream.send(data.length, ts);
+  }
+  override bytes(): { read: number; written: number } {
+    return this.upstream.addBytesTo(super.bytes());
+  }
+  protected override async shutdown(): Promise<void> {
+    await Promise.all([super.shutdown(), this.upstream.close()]);
   }
   protected override connectUrl(): string {
     const c = this.shape.t.cursor;
@@ -195,9 +224,21 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
   // TypeScript cannot extend a union of classes; the members used here exist on both.
   return class extends (Base as typeof ShortPollClient) {
     private readonly resume: PollResume;
+    private readonly upstream: ProfileUpstream;
     constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
       super(spec, events);
       this.resume = new PollResume(shape, events);
+      this.upstream = new ProfileUpstream(spec, events, shape.publish);
+    }
+    // Chat: publish as the profile says (upstream.ts), whatever the transport; bytes count with the client's.
+    override publish(data: string, ts: number): void {
+      this.upstream.send(data.length, ts);
+    }
+    override bytes(): { read: number; written: number } {
+      return this.upstream.addBytesTo(super.bytes());
+    }
+    protected override async shutdown(): Promise<void> {
+      await Promise.all([super.shutdown(), this.upstream.close()]);
     }
     protected override requestPath(): string {
       return this.resume.path();
@@ -211,14 +252,11 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
   };
 }
 
-const ProfileShortPollClient = profilePoll(ShortPollClient);
-const ProfileLongPollClient = profilePoll(LongPollClient);
-
 const CLIENTS: Readonly<Record<TransportName, new (spec: ClientSpec, events: ClientEvents, shape: Shape) => { start(): void }>> = {
   sse: ProfileSseClient,
   ws: ProfileWsClient,
-  'short-poll': ProfileShortPollClient,
-  'long-poll': ProfileLongPollClient,
+  'short-poll': profilePoll(ShortPollClient),
+  'long-poll': profilePoll(LongPollClient),
 };
 
 /** The driver of `transport` on a profile target (the profile must describe that transport). */

@@ -53,6 +53,32 @@ describe('a differently-shaped server through its profile', () => {
   }, 40_000);
 });
 
+describe('chat through the profile: every client publishes by the profile\'s PUT', () => {
+  it.each(['ws', 'short-poll'] as const)('%s: valid, 0 lost, 0 duplicates, each room\'s messages to all its members', async (transport) => {
+    const s = runSettings(transport, ['--load-cpus', '0-1', '--workload', 'chat',
+      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
+      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s', '--poll-interval', '100ms',
+    ]);
+    const before = server.published();
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.config.workload).toBe('chat');
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    expect(r.counters.outOfOrder).toBe(0);
+    // Each room carries 10 msg/s from its 10 members in turn, and every member receives all of
+    // them: 3 measured seconds × 10 msg/s to 20 clients, ± one message per client at each edge.
+    expect(r.summary.delivered).toBeGreaterThanOrEqual(3 * RATE * CLIENTS - 2 * CLIENTS);
+    expect(r.summary.delivered).toBeLessThanOrEqual(3 * RATE * CLIENTS + 2 * CLIENTS);
+    // The clients published (no generator publisher): about 2 rooms × 10 msg/s over the ~5 s
+    // run, less what the staggered starts skip; the probe adds at most 50.
+    expect(r.publisher).toBeUndefined();
+    expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * 3);
+    expect(server.published() - before).toBeLessThanOrEqual(2 * RATE * 6 + 50);
+    expect(Object.keys(r.counters.errors)).toEqual([]);
+  }, 40_000);
+});
+
 describe('WebSocket resume through the profile\'s query cursor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-wsresume-'));
   /** A ws run of the shaped server with every socket cut at 2.5 s and 4 s (inside the 2–6 s window). */
