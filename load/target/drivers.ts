@@ -74,20 +74,8 @@ class Shape {
 
 class ProfileSseClient extends SseClient {
   private lastId = '';
-  private readonly upstream: ProfileUpstream;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
-    this.upstream = new ProfileUpstream(spec, events, shape.publish);
-  }
-  // Chat: publish as the profile says (upstream.ts), whatever the transport; bytes count with the client's.
-  override publish(data: string, ts: number): void {
-    this.upstream.send(data.length, ts);
-  }
-  override bytes(): { read: number; written: number } {
-    return this.upstream.addBytesTo(super.bytes());
-  }
-  protected override async shutdown(): Promise<void> {
-    await Promise.all([super.shutdown(), this.upstream.close()]);
   }
   protected override requestPath(): string {
     return this.shape.path;
@@ -110,20 +98,8 @@ class ProfileSseClient extends SseClient {
  */
 class ProfileWsClient extends WsClient {
   private cursorValue: string | undefined;
-  private readonly upstream: ProfileUpstream;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
-    this.upstream = new ProfileUpstream(spec, events, shape.publish);
-  }
-  // Chat: publish as the profile says (upstream.ts), over HTTP: a profile describes no publish frame; bytes count with the client's.
-  override publish(data: string, ts: number): void {
-    this.upstream.send(data.length, ts);
-  }
-  override bytes(): { read: number; written: number } {
-    return this.upstream.addBytesTo(super.bytes());
-  }
-  protected override async shutdown(): Promise<void> {
-    await Promise.all([super.shutdown(), this.upstream.close()]);
   }
   protected override connectUrl(): string {
     const c = this.shape.t.cursor;
@@ -224,22 +200,10 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
   // TypeScript cannot extend a union of classes; the members used here exist on both.
   return class extends (Base as typeof ShortPollClient) {
     private readonly resume: PollResume;
-    private readonly upstream: ProfileUpstream;
     constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
       super(spec, events);
       this.resume = new PollResume(shape, events);
-      this.upstream = new ProfileUpstream(spec, events, shape.publish);
-    }
-    // Chat: publish as the profile says (upstream.ts), whatever the transport; bytes count with the client's.
-    override publish(data: string, ts: number): void {
-      this.upstream.send(data.length, ts);
-    }
-    override bytes(): { read: number; written: number } {
-      return this.upstream.addBytesTo(super.bytes());
-    }
-    protected override async shutdown(): Promise<void> {
-      await Promise.all([super.shutdown(), this.upstream.close()]);
-    }
+      }
     protected override requestPath(): string {
       return this.resume.path();
     }
@@ -252,11 +216,39 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
   };
 }
 
+const ProfileShortPollClient = profilePoll(ShortPollClient);
+const ProfileLongPollClient = profilePoll(LongPollClient);
+
+/**
+ * A profile client that publishes (chat) as the profile says, over HTTP on a connection of its
+ * own (upstream.ts), whatever its transport — a WebSocket client too: a profile describes no
+ * publish frame. Its bytes count with the client's.
+ */
+function publishingUpstream(Base: typeof ProfileSseClient | typeof ProfileWsClient | typeof ProfileShortPollClient) {
+  // TypeScript cannot extend a union of classes; the members used here exist on all of them.
+  return class extends (Base as typeof ProfileSseClient) {
+    private readonly upstream: ProfileUpstream;
+    constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
+      super(spec, events, shape);
+      this.upstream = new ProfileUpstream(spec, events, shape.publish);
+    }
+    override publish(data: string, ts: number): void {
+      this.upstream.send(data.length, ts);
+    }
+    override bytes(): { read: number; written: number } {
+      return this.upstream.addBytesTo(super.bytes());
+    }
+    protected override async shutdown(): Promise<void> {
+      await Promise.all([super.shutdown(), this.upstream.close()]);
+    }
+  };
+}
+
 const CLIENTS: Readonly<Record<TransportName, new (spec: ClientSpec, events: ClientEvents, shape: Shape) => { start(): void }>> = {
-  sse: ProfileSseClient,
-  ws: ProfileWsClient,
-  'short-poll': profilePoll(ShortPollClient),
-  'long-poll': profilePoll(LongPollClient),
+  sse: publishingUpstream(ProfileSseClient),
+  ws: publishingUpstream(ProfileWsClient),
+  'short-poll': publishingUpstream(ProfileShortPollClient),
+  'long-poll': publishingUpstream(ProfileLongPollClient),
 };
 
 /** The driver of `transport` on a profile target (the profile must describe that transport). */
