@@ -43,14 +43,23 @@ export interface FaultTally {
   unrecovered: number;
 }
 
-/** Per-client sequence state, kept across reconnects. */
-interface ClientState {
-  epoch: string;
+/** Where one sequence stands for one client: a topic's seq, or one source's (profile chat). */
+interface SeqState {
   lastSeq: number;
   lastTs: number;
-  startedUs: number;
   /** seqs counted lost that may still arrive late (then they count as out of order) */
   missing: Set<number> | null;
+}
+
+/** Per-client sequence state, kept across reconnects. */
+interface ClientState extends SeqState {
+  epoch: string;
+  startedUs: number;
+  /**
+   * Messages that name their `source` (a profile target's chat: each sender numbers its own) are
+   * accounted per source; the client's own lastTs is then the newest of them (for silence).
+   */
+  sources: Map<string, SeqState> | null;
   /** when the client lost its connection (0 while connected) */
   downSinceUs: number;
   /** when it last came back after losing its connection (0: never lost it) */
@@ -136,6 +145,14 @@ export class Recorder {
     return tsUs >= this.opts.fromUs && tsUs < this.opts.toUs;
   }
 
+  /** The sequence of `msg.source` as `state`'s client sees it; a new source starts at `msg` (as a new epoch does). */
+  private sourceState(state: ClientState, msg: WireMessage): SeqState {
+    state.sources ??= new Map();
+    let seqs = state.sources.get(msg.source!);
+    if (seqs === undefined) state.sources.set(msg.source!, (seqs = { lastSeq: msg.seq - 1, lastTs: 0, missing: null }));
+    return seqs;
+  }
+
   private recordMessage(state: ClientState, msg: WireMessage, recvUs: number): void {
     const c = this.counters;
     const measured = this.inWindow(msg.ts);
@@ -152,23 +169,25 @@ export class Recorder {
       state.epoch = msg.epoch;
       state.lastSeq = msg.seq - 1;
       state.missing = null;
+      state.sources = null;
     }
-    const expectedSeq = state.lastSeq + 1;
+    const seqs = msg.source === undefined ? state : this.sourceState(state, msg);
+    const expectedSeq = seqs.lastSeq + 1;
     if (msg.seq > expectedSeq) {
       // A gap: seqs expectedSeq … msg.seq-1 never came. Charged to the window when the gap
       // ends inside it (its first missing message was scheduled before this one).
       const n = msg.seq - expectedSeq;
-      if (measured || (msg.ts >= this.opts.toUs && state.lastTs < this.opts.toUs && state.lastTs >= this.opts.fromUs)) {
+      if (measured || (msg.ts >= this.opts.toUs && seqs.lastTs < this.opts.toUs && seqs.lastTs >= this.opts.fromUs)) {
         c.lost += n;
         c.expected += n;
         if (fault) fault.lost += n;
         if (n <= MAX_MISSING_TRACKED) {
-          state.missing ??= new Set();
-          if (state.missing.size + n <= MAX_MISSING_TRACKED) for (let s = expectedSeq; s < msg.seq; s++) state.missing.add(s);
+          seqs.missing ??= new Set();
+          if (seqs.missing.size + n <= MAX_MISSING_TRACKED) for (let s = expectedSeq; s < msg.seq; s++) seqs.missing.add(s);
         }
       }
     } else if (msg.seq < expectedSeq) {
-      if (state.missing?.delete(msg.seq)) {
+      if (seqs.missing?.delete(msg.seq)) {
         c.outOfOrder++;
         c.lost--;
         c.expected--;
@@ -180,8 +199,9 @@ export class Recorder {
       }
     }
     if (msg.seq >= expectedSeq) {
-      state.lastSeq = msg.seq;
-      state.lastTs = msg.ts;
+      seqs.lastSeq = msg.seq;
+      seqs.lastTs = msg.ts;
+      if (seqs !== state && msg.ts > state.lastTs) state.lastTs = msg.ts;
     }
     if (fault && state.backAtUs !== 0 && msg.ts < state.backAtUs && msg.ts >= fault.atUs) fault.recovered++;
     if (!measured) return;
@@ -197,7 +217,7 @@ export class Recorder {
 
   /** The event sink for one client (created once per client, kept across its reconnects). */
   forClient(id: number, startedUs: number): ClientEvents {
-    const state: ClientState = { epoch: '', lastSeq: 0, lastTs: 0, startedUs, missing: null, downSinceUs: 0, backAtUs: 0, detectedFault: -1 };
+    const state: ClientState = { epoch: '', lastSeq: 0, lastTs: 0, startedUs, missing: null, sources: null, downSinceUs: 0, backAtUs: 0, detectedFault: -1 };
     this.clients.set(id, state);
     const c = this.counters;
     return {

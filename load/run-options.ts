@@ -113,7 +113,8 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
 
   // Machine limits, before any work: one file per connection in each process.
   const limit = openFilesLimit();
-  const perClient = workload === 'chat' && transport !== 'ws' ? 2 : 1;
+  // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
+  const perClient = workload === 'chat' && (transport !== 'ws' || profile !== null) ? 2 : 1;
   if (limit && clients * perClient + FD_MARGIN > limit.hard) {
     problems.push(`${clients} clients need about ${clients * perClient + FD_MARGIN} open files in the generator, above this machine's hard limit of ${limit.hard} per process`);
   }
@@ -160,7 +161,6 @@ function checkProfile(ref: string | undefined, transport: TransportName, workloa
   const loaded = loadProfile(ref);
   problems.push(...loaded.problems);
   if (target === null && !ref.startsWith(BUILTIN_PREFIX)) problems.push(`--profile ${ref} describes a server of yours: give its address with --target URL`);
-  if (workload === 'chat') problems.push('--workload chat is not supported with --profile: the generator publishes (broadcast, fanout), clients do not publish upstream');
   if (loaded.problems.length > 0) return null;
   if (loaded.profile.transports[transport] === undefined) {
     problems.push(`--profile ${ref}: describes no ${transport} subscription ($.transports.${transport}); it has ${Object.keys(loaded.profile.transports).join(', ')}`);

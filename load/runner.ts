@@ -474,7 +474,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 
     // A profile target is probed before any load: a wrong profile fails here, in a sentence.
     // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
-    if (s.targetProfile && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
+    // In chat the clients publish (each through the profile's publish request), not the generator.
+    if (s.targetProfile && s.workload !== 'chat' && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
     if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
     await publisher?.whenReady();
 

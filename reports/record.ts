@@ -358,6 +358,15 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
     }
   }
   timeline.sort((a, b) => a.tS - b.tS);
+  // A profile run's publisher lives in one process (share 0 of a multi-process generator), which
+  // need not be the first record; records of separate runs may each have one. Counts add; the
+  // lateness percentiles cannot be merged without their histograms, so the worst is kept (a bound).
+  const publishers = records.map((r) => r.publisher).filter((p): p is NonNullable<ResultRecord['publisher']> => p !== undefined);
+  const publisher = publishers.length === 0 ? undefined : publishers.reduce((a, b) => ({
+    published: a.published + b.published,
+    failed: a.failed + b.failed,
+    lateUs: { p50: Math.max(a.lateUs.p50, b.lateUs.p50), p99: Math.max(a.lateUs.p99, b.lateUs.p99), max: Math.max(a.lateUs.max, b.lateUs.max) },
+  }));
   const merged: Omit<ResultRecord, 'summary'> = {
     ...first,
     config: { ...first.config, clients: records.reduce((s, r) => s + r.config.clients, 0) },
@@ -373,6 +382,7 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       eluMax: Math.max(...records.map((r) => r.generator.eluMax)),
     },
     timeline,
+    ...(publisher ? { publisher } : {}),
     valid: records.every((r) => r.valid),
     invalidReasons: records.flatMap((r) => r.invalidReasons),
   };

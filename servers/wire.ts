@@ -12,6 +12,11 @@ export interface WireMessage {
   topic: string;
   epoch: string;
   data: string;
+  /**
+   * Never on the wire of the reference servers: a profile target's chat message names the client
+   * that published it, and `seq` then counts that client's messages, not the topic's (load/target/token.ts).
+   */
+  source?: string;
 }
 
 /** The transports pushbench knows, by their wire names. */

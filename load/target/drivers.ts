@@ -16,8 +16,9 @@ import { ShortPollClient } from '../drivers/short-poll.ts';
 import { SseClient } from '../drivers/sse.ts';
 import type { ClientEvents, ClientSpec, Driver } from '../drivers/types.ts';
 import { WsClient } from '../drivers/ws.ts';
-import { extractMessages, pickJson, preview } from './extract.ts';
-import { expand, type Profile, type TransportProfile } from './profile.ts';
+import { cursorOf, extractMessages } from './extract.ts';
+import { expand, type Profile, type PublishProfile, type TransportProfile } from './profile.ts';
+import { ProfileUpstream } from './upstream.ts';
 
 export interface ProfileDriverOptions {
   profile: Profile;
@@ -43,10 +44,19 @@ class Shape {
     return this.opts.epoch;
   }
 
+  get publish(): PublishProfile {
+    return this.opts.profile.publish;
+  }
+
   /** Report that `url` answered otherwise than `expected`; returns BAD_MESSAGE to count. */
   problem(expected: string, url = this.spec.baseUrl + this.path): string {
     this.opts.onProblem?.(`${this.transport} at ${url}: expected ${expected}`);
     return BAD_MESSAGE;
+  }
+
+  /** The subscribe path with the query cursor `value` appended (`?since=…` or `&since=…`). */
+  pathWithCursor(param: string, value: string): string {
+    return `${this.path}${this.path.includes('?') ? '&' : '?'}${encodeURIComponent(param)}=${encodeURIComponent(value)}`;
   }
 
   /** Decode `text` (one SSE data or ws frame) into messages; false after reporting a problem. */
@@ -81,18 +91,33 @@ class ProfileSseClient extends SseClient {
   }
 }
 
+/**
+ * With a `query` cursor the client keeps the cursor of the last message it decoded (`from` of the
+ * frame's last piece) and reconnects with it in the URL, so the server can replay what the cut
+ * lost; without one it reconnects to "now" and the recorder counts the gap as lost.
+ */
 class ProfileWsClient extends WsClient {
+  private cursorValue: string | undefined;
   constructor(spec: ClientSpec, events: ClientEvents, private readonly shape: Shape) {
     super(spec, events);
   }
   protected override connectUrl(): string {
-    return this.spec.baseUrl.replace(/^http/, 'ws') + this.shape.path;
+    const c = this.shape.t.cursor;
+    const path = c.style === 'query' && this.cursorValue !== undefined ? this.shape.pathWithCursor(c.param, this.cursorValue) : this.shape.path;
+    return this.spec.baseUrl.replace(/^http/, 'ws') + path;
   }
   protected override handshakeHeaders(): Record<string, string> {
     return this.shape.t.headers;
   }
   protected override onFrame(text: string, recvUs: number): void {
-    this.shape.emit(text, this.events, recvUs);
+    if (!this.shape.emit(text, this.events, recvUs)) return;
+    const c = this.shape.t.cursor;
+    if (c.style !== 'query') return;
+    const got = cursorOf(text, this.shape.t.split, c.from.slice(5));
+    if (typeof got === 'string') {
+      this.shape.problem(got);
+      this.events.error(BAD_MESSAGE);
+    } else this.cursorValue = got.cursor;
   }
 }
 
@@ -110,7 +135,7 @@ class PollResume {
   path(): string {
     const c = this.shape.t.cursor;
     if (c.style !== 'query' || this.query === undefined) return this.shape.path;
-    return `${this.shape.path}${this.shape.path.includes('?') ? '&' : '?'}${encodeURIComponent(c.param)}=${encodeURIComponent(this.query)}`;
+    return this.shape.pathWithCursor(c.param, this.query);
   }
 
   headers(): Record<string, string> {
@@ -158,15 +183,9 @@ class PollResume {
         this.query = exchange.header(c.from.slice(7).toLowerCase()) ?? this.query;
         if (body !== undefined && this.query === undefined) return `a ${c.from.slice(7)} header with the next cursor`;
       } else if (body !== undefined) {
-        let v: unknown;
-        try {
-          v = JSON.parse(body);
-        } catch {
-          return `a JSON body with the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
-        }
-        const next = pickJson(v, c.from.slice(5));
-        if (typeof next === 'string' || next.length !== 1) return `the next cursor at ${c.from.slice(5)} (got ${preview(body)})`;
-        this.query = next[0];
+        const next = cursorOf(body, undefined, c.from.slice(5));
+        if (typeof next === 'string') return next;
+        this.query = next.cursor;
       }
     }
     return undefined;
@@ -184,7 +203,7 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
     constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
       super(spec, events);
       this.resume = new PollResume(shape, events);
-    }
+      }
     protected override requestPath(): string {
       return this.resume.path();
     }
@@ -200,11 +219,36 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
 const ProfileShortPollClient = profilePoll(ShortPollClient);
 const ProfileLongPollClient = profilePoll(LongPollClient);
 
+/**
+ * A profile client that publishes (chat) as the profile says, over HTTP on a connection of its
+ * own (upstream.ts), whatever its transport — a WebSocket client too: a profile describes no
+ * publish frame. Its bytes count with the client's.
+ */
+function publishingUpstream(Base: typeof ProfileSseClient | typeof ProfileWsClient | typeof ProfileShortPollClient) {
+  // TypeScript cannot extend a union of classes; the members used here exist on all of them.
+  return class extends (Base as typeof ProfileSseClient) {
+    private readonly upstream: ProfileUpstream;
+    constructor(spec: ClientSpec, events: ClientEvents, shape: Shape) {
+      super(spec, events, shape);
+      this.upstream = new ProfileUpstream(spec, events, shape.publish);
+    }
+    override publish(data: string, ts: number): void {
+      this.upstream.send(data.length, ts);
+    }
+    override bytes(): { read: number; written: number } {
+      return this.upstream.addBytesTo(super.bytes());
+    }
+    protected override async shutdown(): Promise<void> {
+      await Promise.all([super.shutdown(), this.upstream.close()]);
+    }
+  };
+}
+
 const CLIENTS: Readonly<Record<TransportName, new (spec: ClientSpec, events: ClientEvents, shape: Shape) => { start(): void }>> = {
-  sse: ProfileSseClient,
-  ws: ProfileWsClient,
-  'short-poll': ProfileShortPollClient,
-  'long-poll': ProfileLongPollClient,
+  sse: publishingUpstream(ProfileSseClient),
+  ws: publishingUpstream(ProfileWsClient),
+  'short-poll': publishingUpstream(ProfileShortPollClient),
+  'long-poll': publishingUpstream(ProfileLongPollClient),
 };
 
 /** The driver of `transport` on a profile target (the profile must describe that transport). */

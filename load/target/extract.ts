@@ -87,3 +87,21 @@ export function extractMessages(body: string, split: SplitProfile | undefined, j
 export function preview(text: string, max = 120): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
+
+/**
+ * The cursor at JSON `path` of the last piece of `text` (cut per `split`; the whole text without
+ * one): one value, or a sentence saying what was expected. Never throws.
+ */
+export function cursorOf(text: string, split: SplitProfile | undefined, path: string): { cursor: string } | string {
+  const pieces = splitBody(text, split);
+  const last = typeof pieces === 'string' ? text : pieces[pieces.length - 1] ?? '';
+  let v: unknown;
+  try {
+    v = JSON.parse(last);
+  } catch {
+    return `a JSON body with the next cursor at ${path} (got ${preview(last)})`;
+  }
+  const got = pickJson(v, path);
+  if (typeof got === 'string' || got.length !== 1) return `the next cursor at ${path} (got ${preview(last)})`;
+  return { cursor: got[0] };
+}

@@ -15,7 +15,11 @@ export type SplitProfile = { delimiter: string } | { multipart: true };
 
 /** How a poll (or SSE reconnect) tells the server what it has already seen. */
 export type CursorProfile =
-  /** `?<param>=<value>` where value comes from the last answer: `json:<path>` or `header:<name>` */
+  /**
+   * `?<param>=<value>` where value comes from the last answer: `json:<path>` or `header:<name>`.
+   * WebSocket: appended to the URL of each reconnect, value `json:<path>` of the last message
+   * received (the last piece of a split frame), so the server can replay what the cut lost.
+   */
   | { style: 'query'; param: string; from: string }
   /** `ETag` → `If-None-Match` and `Last-Modified` → `If-Modified-Since` (whichever the server sends) */
   | { style: 'caching' }
@@ -124,7 +128,7 @@ function checkCursor(v: unknown, path: string, transport: TransportName, problem
   }
   if (style === 'last-event-id' && transport !== 'sse') problems.push(`${path}.style: "last-event-id" is SSE's resume; ${transport} cannot use it`);
   if ((style === 'query' || style === 'caching') && transport === 'sse') problems.push(`${path}.style: SSE resumes with "last-event-id" (or "none"), not "${style}"`);
-  if (style !== 'none' && transport === 'ws') problems.push(`${path}.style: a WebSocket subscription has no cursor here; use "none"`);
+  if (style === 'caching' && transport === 'ws') problems.push(`${path}.style: a WebSocket resumes with "query" (the last message's cursor in the reconnect URL) or "none", not "caching"`);
   if (style === 'query') {
     checkKeys(v, path, ['style', 'param', 'from'], problems);
     if (typeof v.param !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(v.param)) problems.push(`${path}.param: must name the query parameter, e.g. "since"`);
@@ -133,6 +137,8 @@ function checkCursor(v: unknown, path: string, transport: TransportName, problem
       problems.push(`${path}.from: must say where the next cursor is found: "json:<path>" or "header:<name>" (got ${JSON.stringify(from)})`);
     } else if (from.startsWith('json:')) {
       checkJsonPath(from.slice(5), `${path}.from`, problems);
+    } else if (transport === 'ws') {
+      problems.push(`${path}.from: a WebSocket message has no headers; take the cursor from the message with "json:<path>" (got ${JSON.stringify(from)})`);
     } else if (!HEADER_NAME_RE.test(from.slice(7))) {
       problems.push(`${path}.from: "${from.slice(7)}" is not a valid header name`);
     }
@@ -222,7 +228,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, unknown>> = Object.freeze
     name: 'reference',
     publish: { method: 'POST', url: '/publish?topic={topic}', headers: { 'content-type': 'application/json' }, body: '{"data":"{payload}"}' },
     transports: {
-      ws: { url: '/ws?topic={topic}', json: 'data' },
+      ws: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } },
       sse: { url: '/sse?topic={topic}', headers: { accept: 'text/event-stream' }, json: 'data', cursor: { style: 'last-event-id' } },
       'long-poll': { url: '/long-poll?topic={topic}&timeout={timeoutMs}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
       'short-poll': { url: '/poll?topic={topic}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },

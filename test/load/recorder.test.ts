@@ -24,6 +24,27 @@ describe('Recorder', () => {
     expect(p.p50).toBeLessThanOrEqual(2002);
   });
 
+  it('accounts messages that name their source per source (profile chat: each sender numbers its own)', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
+    const ev = r.forClient(0, 0);
+    const from = (source: string, seq: number, ts: number): WireMessage => ({ ...msg(seq, ts), source });
+    // two senders interleaved, each from its own seq 1: neither duplicates nor gaps
+    ev.message(from('3', 1, 1 * S), 1 * S);
+    ev.message(from('8', 1, 1.5 * S), 1.5 * S);
+    ev.message(from('3', 2, 2 * S), 2 * S);
+    ev.message(from('8', 2, 2.5 * S), 2.5 * S);
+    // sender 3 skips its seq 3: one lost; its seq 4 again: one duplicate; sender 8 unaffected
+    ev.message(from('3', 4, 4 * S), 4 * S);
+    ev.message(from('8', 3, 4.5 * S), 4.5 * S);
+    ev.message(from('3', 4, 4 * S), 4.6 * S);
+    const c = r.finish(1000 * S).counters;
+    expect(c.lost).toBe(1);
+    expect(c.duplicates).toBe(1);
+    expect(c.outOfOrder).toBe(0);
+    expect(c.delivered).toBe(6);
+    expect(c.expected).toBe(7);
+  });
+
   it('counts gaps as lost, late arrivals as out of order, repeats as duplicates', () => {
     const r = new Recorder({ fromUs: 0, toUs: 100 * S, topicRatePerS: 0 });
     const ev = r.forClient(0, 0);

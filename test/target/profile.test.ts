@@ -58,6 +58,17 @@ describe('profile validation', () => {
     expect(problems).toHaveLength(expected.length);
   });
 
+  it('WebSocket: resumes with a query cursor taken from the message (json:), nothing else', () => {
+    const ws = (cursor: unknown) => validateProfile({ publish: { method: 'POST', url: '/p', body: '{payload}' }, transports: { ws: { url: '/w', cursor } } }).problems;
+    expect(ws({ style: 'query', param: 'since', from: 'json:id' })).toEqual([]);
+    expect(ws({ style: 'none' })).toEqual([]);
+    expect(ws({ style: 'query', param: 'since', from: 'header:X-Next' })).toEqual([
+      '$.transports.ws.cursor.from: a WebSocket message has no headers; take the cursor from the message with "json:<path>" (got "header:X-Next")',
+    ]);
+    expect(ws({ style: 'caching' })[0]).toMatch(/^\$\.transports\.ws\.cursor\.style: a WebSocket resumes with "query" .* or "none", not "caching"$/);
+    expect(ws({ style: 'last-event-id' })[0]).toMatch(/"last-event-id" is SSE's resume; ws cannot use it/);
+  });
+
   it('accepts the built-in reference profile and every example profile', () => {
     for (const name of Object.keys(BUILTIN_PROFILES)) expect(loadProfile(`builtin:${name}`).problems).toEqual([]);
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
@@ -86,6 +97,10 @@ describe('token and extraction', () => {
     expect(tok(7)).toHaveLength(40);
     expect(decodeToken(`{"msg":"${tok(7)}","extra":1}`, 'e')).toEqual({ seq: 7, ts: 1_000_007, topic: 't0', epoch: 'e', data: tok(7) });
     expect(decodeToken('nothing here', 'e')).toBeUndefined();
+    // a chat token names its sender, whose own seq it carries
+    const chat = encodeToken(5, 2_000_000, 'room-1', 40, 17);
+    expect(chat).toBe(`pb|5|2000000|room-1|17|${'x'.repeat(40 - 'pb|5|2000000|room-1|17|'.length)}`);
+    expect(decodeToken(`{"text":"${chat}"}`, 'e')).toEqual({ seq: 5, ts: 2_000_000, topic: 'room-1', epoch: 'e', data: chat, source: '17' });
   });
 
   it('splits by delimiter, then takes a JSON field', () => {
@@ -125,9 +140,8 @@ describe('pushbench run --profile (validation)', () => {
     expect(r.stderr).toContain(`--profile ${file}: $.publish.method: must be one of POST, PUT, PATCH`);
     expect(r.stderr).toContain('$.transports.carrier: unknown transport');
     expect(r.stderr).toContain('give its address with --target URL');
-    expect(r.stderr).toContain('--workload chat is not supported with --profile');
     const listed = r.stderr.split('\n').filter((l) => l.startsWith('  - ')).length;
-    expect(listed).toBe(validateProfile(BAD).problems.length + 2);
+    expect(listed).toBe(validateProfile(BAD).problems.length + 1);
   });
 
   it('refuses a profile that does not describe the transport asked for', async () => {

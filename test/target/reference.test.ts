@@ -1,6 +1,7 @@
 /**
  * The built-in reference profile drives the reference servers to the same results as the native
- * path: same server, same workload, one run each way, compared within this test.
+ * path: same server, same workload, one run each way, compared within this test; and its
+ * WebSocket resumes after a cut through the profile's query cursor.
  */
 import { describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../../servers/wire.ts';
@@ -34,5 +35,26 @@ describe('--profile builtin:reference against the native path', () => {
     // The reference server reports its own figures on both paths.
     expect(profiled.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
     expect(profiled.server?.httpRequests).toBeGreaterThan(0);
+  }, 40_000);
+});
+
+describe('--profile builtin:reference resumes a cut WebSocket', () => {
+  it('every connection cut mid-run: clients reconnect with ?since=<seq of the last message>; nothing lost but the cut publishes, 0 duplicates', async () => {
+    const r = await runOnce(runSettings('ws', ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '6s', '--warmup', '2s',
+      '--profile', 'builtin:reference', '--fault', 'cut-connections@3s:100%'], 'ws-profile-cut'));
+    const [f] = r.faults!;
+    expect(f.injected).toMatch(/cut \d+ connections/);
+    expect(f.disconnects).toBe(CLIENTS);
+    // the messages published while the clients were away (~100 ms backoff at 10 msg/s) came back on resume
+    expect(f.recovered).toBeGreaterThan(0);
+    expect(r.summary.duplicates).toBe(0);
+    // The fault cuts every connection of the server, the generator publisher's keep-alive ones
+    // too: a publish in flight then fails, its token seq is spent, and each of the topic's
+    // CLIENTS/2 subscribers counts it lost (the run says so: the publisher failed). The resume
+    // itself loses nothing, so any loss is bounded by those failures.
+    const failed = r.publisher!.failed;
+    expect(r.summary.lost).toBeLessThanOrEqual(failed * (CLIENTS / 2));
+    if (failed === 0) expect(r.invalidReasons.join('; ')).toBe('');
+    else expect(r.invalidReasons.join('; ')).toMatch(/the publisher failed to publish/);
   }, 40_000);
 });

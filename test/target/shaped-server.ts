@@ -8,7 +8,7 @@
  * | `GET /topics/T/updates` | short poll: newline-delimited `{"id","text"}`; `ETag: "<last id>"`; `If-None-Match` with nothing newer → 304 |
  * | `GET /topics/T/wait?ms=MS` | long poll: as above but held until a newer note or MS; the notes as a `multipart/mixed` body of text/plain parts |
  * | `GET /topics/T/stream` (needs `Accept: text/event-stream`, else 406) | SSE: `event: note`, `id: <own id>`, `data: {"note":{"text":"…"}}`; resumes from `Last-Event-ID` |
- * | `GET /topics/T/socket` (WebSocket) | one frame per note: `{"text":"…"}` |
+ * | `GET /topics/T/socket?since=ID` (WebSocket) | one frame per note: `{"id":<own id>,"text":"…"}`; `since` (optional) replays the notes after ID first |
  *
  * No subscription without a cursor replays anything: it starts from "now".
  */
@@ -36,6 +36,8 @@ export interface ShapedServer {
   url: string;
   /** notes published so far, over every topic */
   published(): number;
+  /** Destroys every WebSocket connection at once (no close frame: a cut, as a network fault would) */
+  cutSockets(): number;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
         t.notes.push(note);
         if (t.notes.length > KEEP) t.notes.shift();
         for (const s of t.streams) s.write(`event: note\nid: ${note.id}\ndata: ${JSON.stringify({ note: { text } })}\n\n`);
-        for (const ws of t.sockets) ws.send(JSON.stringify({ text }));
+        for (const ws of t.sockets) ws.send(JSON.stringify({ id: note.id, text }));
         for (const wake of [...t.waiters]) wake();
         res.writeHead(201, { 'content-type': 'application/json' }).end(`{"id":${note.id}}`);
       });
@@ -138,13 +140,17 @@ export async function startShapedServer(): Promise<ShapedServer> {
 
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    const m = /^\/topics\/([^/]+)\/socket$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/topics\/([^/]+)\/socket$/.exec(url.pathname);
     if (!m) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const t = topic(decodeURIComponent(m[1]));
+      // Replay and subscribe in one tick, so no note falls between them.
+      const since = url.searchParams.get('since');
+      if (since !== null && /^\d+$/.test(since)) for (const n of after(t, Number(since))) ws.send(JSON.stringify({ id: n.id, text: n.text }));
       t.sockets.add(ws);
       ws.on('close', () => t.sockets.delete(ws));
     });
@@ -161,6 +167,11 @@ export async function startShapedServer(): Promise<ShapedServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     published: () => published,
+    cutSockets: () => {
+      const n = wss.clients.size;
+      for (const ws of wss.clients) ws.terminate();
+      return n;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const t of topics.values()) for (const wake of [...t.waiters]) wake();

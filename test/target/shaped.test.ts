@@ -4,7 +4,7 @@
  * through examples/profiles/shaped-server.json on all four transports; and targets that answer in
  * a shape the profile does not describe, refused before any load with a sentence that says where.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,75 @@ describe('a differently-shaped server through its profile', () => {
     expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
     expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
     expect(r.publisher).toMatchObject({ published: 2 * RATE * 5, failed: 0 });
+  }, 40_000);
+});
+
+describe('chat through the profile: every client publishes by the profile\'s PUT', () => {
+  it.each(['ws', 'short-poll'] as const)('%s: valid, 0 lost, 0 duplicates, each room\'s messages to all its members', async (transport) => {
+    const s = runSettings(transport, ['--load-cpus', '0-1', '--workload', 'chat',
+      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
+      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s', '--poll-interval', '100ms',
+    ]);
+    const before = server.published();
+    const r = await runOnce(s);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.config.workload).toBe('chat');
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    expect(r.counters.outOfOrder).toBe(0);
+    // Each room carries 10 msg/s from its 10 members in turn, and every member receives all of
+    // them: 3 measured seconds × 10 msg/s to 20 clients, ± one message per client at each edge.
+    expect(r.summary.delivered).toBeGreaterThanOrEqual(3 * RATE * CLIENTS - 2 * CLIENTS);
+    expect(r.summary.delivered).toBeLessThanOrEqual(3 * RATE * CLIENTS + 2 * CLIENTS);
+    // The clients published (no generator publisher): about 2 rooms × 10 msg/s over the ~5 s
+    // run, less what the staggered starts skip; the probe adds at most 50.
+    expect(r.publisher).toBeUndefined();
+    expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * 3);
+    expect(server.published() - before).toBeLessThanOrEqual(2 * RATE * 6 + 50);
+    expect(Object.keys(r.counters.errors)).toEqual([]);
+  }, 40_000);
+});
+
+describe('WebSocket resume through the profile\'s query cursor', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-wsresume-'));
+  /** A ws run of the shaped server with every socket cut at 2.5 s and 4 s (inside the 2–6 s window). */
+  const cutRun = async (profile: string) => {
+    const s = runSettings('ws', ['--load-cpus', '0-1',
+      '--target', server.url, '--profile', profile, '--clients', String(CLIENTS), '--topics', '2',
+      '--rate', String(RATE), '--duration', '6s', '--warmup', '2s',
+    ]);
+    const cuts: number[] = [];
+    const timers = [2500, 4000].map((ms) => setTimeout(() => cuts.push(server.cutSockets()), ms));
+    try {
+      return { r: await runOnce(s), cuts };
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
+  };
+
+  it('a client cut mid-run reconnects with ?since=<last id>: 0 lost, 0 duplicates', async () => {
+    const { r, cuts } = await cutRun(PROFILE);
+    // both cuts hit every client (the probe's socket is long closed by then)
+    expect(cuts).toEqual([CLIENTS, CLIENTS]);
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.counters.reconnects).toBeGreaterThanOrEqual(2 * CLIENTS);
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    // 4 measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge
+    expect(r.summary.delivered).toBeGreaterThanOrEqual(4 * RATE * CLIENTS - 2 * CLIENTS);
+    expect(r.summary.delivered).toBeLessThanOrEqual(4 * RATE * CLIENTS + 2 * CLIENTS);
+  }, 40_000);
+
+  it('the same cuts without the cursor lose what was published while the clients were away', async () => {
+    // The control: proves the cuts above did cost messages that only the resume brought back.
+    const p = JSON.parse(readFileSync(PROFILE, 'utf8'));
+    delete p.transports.ws.cursor;
+    const file = join(dir, 'no-cursor.json');
+    writeFileSync(file, JSON.stringify(p));
+    const { r, cuts } = await cutRun(file);
+    expect(cuts).toEqual([CLIENTS, CLIENTS]);
+    expect(r.counters.reconnects).toBeGreaterThanOrEqual(2 * CLIENTS);
+    expect(r.summary.lost).toBeGreaterThan(0);
   }, 40_000);
 });
 
