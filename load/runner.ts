@@ -772,7 +772,18 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         if ((worst >= 2 && !closedLoop) || worstDelay > STALLED_LOOP_DELAY_MS) {
           const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
           const share = cpuShareWhileBusy(behind);
-          if (share !== null && share < STARVED_CPU_SHARE) invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy — other processes on the load CPUs (${s.loadCpus ?? 'not pinned'}) took the rest; measure on a quieter machine or give the generator CPUs of its own`);
+          if (share !== null && share < STARVED_CPU_SHARE) {
+            // Who took the rest: this process's own other threads (the main thread's sampling and
+            // IPC, GC helpers, other workers) when the process itself filled its load CPUs, or
+            // other processes when it did not.
+            const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
+            const ownPct = behindSecs.length ? behindSecs.reduce((a, [sec]) => a + (buckets.get(sec + 1)?.generatorCpuPct ?? 0), 0) / behindSecs.length : 0;
+            const cpus = s.loadCpus ? countCpus(s.loadCpus) : cpuCount();
+            const who = ownPct >= 85 * cpus
+              ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${cpus} load CPU${cpus === 1 ? '' : 's'} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
+              : `other processes on the load CPUs (${s.loadCpus ?? 'not pinned'}) took the rest (this process used ${ownPct.toFixed(0)} % then) — measure on a quieter machine or give the generator CPUs of its own`;
+            invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy; ${who}`);
+          }
         }
       }
       invalidReasons.push(...extraReasons);
