@@ -60,15 +60,19 @@ class Shape {
   }
 
   /** Decode `text` (one SSE data or ws frame) into messages; false after reporting a problem. */
-  emit(text: string, events: ClientEvents, recvUs: number): boolean {
-    const got = extractMessages(text, this.t.split, this.t.json, this.opts.epoch);
+  /**
+   * Decode `text` (one SSE data or ws frame) into messages; false after reporting a problem. With
+   * `cursorPath` the last piece's cursor comes back too (from the same JSON parse), else null.
+   */
+  emit(text: string, events: ClientEvents, recvUs: number, cursorPath?: string): string | null | false {
+    const got = extractMessages(text, this.t.split, this.t.json, this.opts.epoch, undefined, cursorPath);
     if ('problem' in got) {
       this.problem(got.problem);
       events.error(BAD_MESSAGE);
       return false;
     }
     for (const m of got.messages) events.message(m, recvUs);
-    return true;
+    return got.cursor ?? null;
   }
 }
 
@@ -87,7 +91,7 @@ class ProfileSseClient extends SseClient {
   }
   protected override onEvent(type: string, data: string, lastEventId: string): void {
     if (this.closed || type !== (this.shape.t.event ?? 'message')) return;
-    if (this.shape.emit(data, this.events, this.recvUs)) this.lastId = lastEventId;
+    if (this.shape.emit(data, this.events, this.recvUs) !== false) this.lastId = lastEventId;
   }
 }
 
@@ -110,14 +114,10 @@ class ProfileWsClient extends WsClient {
     return this.shape.t.headers;
   }
   protected override onFrame(text: string, recvUs: number): void {
-    if (!this.shape.emit(text, this.events, recvUs)) return;
     const c = this.shape.t.cursor;
-    if (c.style !== 'query') return;
-    const got = cursorOf(text, this.shape.t.split, c.from.slice(5));
-    if (typeof got === 'string') {
-      this.shape.problem(got);
-      this.events.error(BAD_MESSAGE);
-    } else this.cursorValue = got.cursor;
+    // one JSON parse per piece gives both the messages and the cursor
+    const cursor = this.shape.emit(text, this.events, recvUs, c.style === 'query' ? c.from.slice(5) : undefined);
+    if (typeof cursor === 'string') this.cursorValue = cursor;
   }
 }
 

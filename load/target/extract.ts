@@ -11,7 +11,7 @@ import type { SplitProfile } from './profile.ts';
 import { decodeToken } from './token.ts';
 
 /** What came out of one body: the messages found, or what was expected and not found. */
-export type Extracted = { messages: WireMessage[] } | { problem: string };
+export type Extracted = { messages: WireMessage[]; cursor?: string } | { problem: string };
 
 /** The multipart boundary of a `Content-Type` header value, or undefined. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
@@ -57,11 +57,15 @@ export function pickJson(v: unknown, path: string): string[] | string {
   return level.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
 }
 
-/** Cuts `body` per `split`, takes `json` of each piece, decodes each token. */
-export function extractMessages(body: string, split: SplitProfile | undefined, json: string | undefined, epoch: string, contentType?: string): Extracted {
+/**
+ * Cuts `body` per `split`, takes `json` of each piece, decodes each token. With `cursorPath`, also
+ * the cursor at that JSON path of the last piece (a ws query cursor), from the same parse.
+ */
+export function extractMessages(body: string, split: SplitProfile | undefined, json: string | undefined, epoch: string, contentType?: string, cursorPath?: string): Extracted {
   const pieces = splitBody(body, split, contentType);
   if (typeof pieces === 'string') return { problem: pieces };
   const messages: WireMessage[] = [];
+  let lastParsed: unknown;
   for (const piece of pieces) {
     let texts: string[] | string = [piece];
     if (json !== undefined) {
@@ -71,6 +75,7 @@ export function extractMessages(body: string, split: SplitProfile | undefined, j
       } catch {
         return { problem: `JSON with the field ${json} (got ${preview(piece)})` };
       }
+      lastParsed = v;
       texts = pickJson(v, json);
       if (typeof texts === 'string') return { problem: `${texts} (got ${preview(piece)})` };
     }
@@ -80,7 +85,29 @@ export function extractMessages(body: string, split: SplitProfile | undefined, j
       messages.push(msg);
     }
   }
-  return { messages };
+  if (cursorPath === undefined) return { messages };
+  const last = pieces[pieces.length - 1] ?? '';
+  const cursor = json !== undefined && pieces.length > 0 ? cursorIn(lastParsed, cursorPath, last) : cursorOfPiece(last, cursorPath);
+  return typeof cursor === 'string' ? { problem: cursor } : { messages, cursor: cursor.cursor };
+}
+
+
+/** The cursor at `path` of an already parsed piece (`text`, for the sentence). */
+function cursorIn(v: unknown, path: string, text: string): { cursor: string } | string {
+  const got = pickJson(v, path);
+  if (typeof got === 'string' || got.length !== 1) return `the next cursor at ${path} (got ${preview(text)})`;
+  return { cursor: got[0] };
+}
+
+/** The cursor at `path` of one unparsed piece. */
+function cursorOfPiece(text: string, path: string): { cursor: string } | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return `a JSON body with the next cursor at ${path} (got ${preview(text)})`;
+  }
+  return cursorIn(v, path, text);
 }
 
 /** The first characters of `text`, quoted, for an error sentence. */
@@ -95,13 +122,5 @@ export function preview(text: string, max = 120): string {
 export function cursorOf(text: string, split: SplitProfile | undefined, path: string): { cursor: string } | string {
   const pieces = splitBody(text, split);
   const last = typeof pieces === 'string' ? text : pieces[pieces.length - 1] ?? '';
-  let v: unknown;
-  try {
-    v = JSON.parse(last);
-  } catch {
-    return `a JSON body with the next cursor at ${path} (got ${preview(last)})`;
-  }
-  const got = pickJson(v, path);
-  if (typeof got === 'string' || got.length !== 1) return `the next cursor at ${path} (got ${preview(last)})`;
-  return { cursor: got[0] };
+  return cursorOfPiece(last, path);
 }
