@@ -7,7 +7,7 @@
  * Protocol: the thread gets a {@link BareTask} as workerData and posts one {@link BareResult}.
  * Threading: everything runs on this thread's event loop; the parent only waits for the result.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client as UndiciClient, type Dispatcher } from 'undici';
 import WebSocket from 'ws';
@@ -49,6 +49,10 @@ export interface BareResult {
   elu: number;
   /** the worst second's event-loop utilization (0..1) */
   eluMax: number;
+  /** each second's event-loop utilization (0..1) and event-loop delay p99 (ms), measured as a
+   * pushbench worker measures its own, so the bench can hold both to one rule (load/starvation.ts) */
+  eluPerSecond: number[];
+  loopDelayP99MsPerSecond: number[];
   /** ms from the first connect to the last connection open */
   connectMs: number;
   /** CPU of this whole process (every thread) over the window, µs; null when /proc is unreadable */
@@ -177,6 +181,11 @@ async function run(task: BareTask): Promise<BareResult> {
   const total = () => conns.reduce((n, c) => n + c.count, 0);
   const endedBefore = conns.filter((c) => c.ended).length;
   const perSecond: number[] = [];
+  const eluPerSecond: number[] = [];
+  const loopDelayP99MsPerSecond: number[] = [];
+  // The same monitor, at the same resolution, as a pushbench worker (load/worker.ts).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const selfFrom = sampleProcess(process.pid);
@@ -192,9 +201,14 @@ async function run(task: BareTask): Promise<BareResult> {
     perSecond.push(now - last);
     last = now;
     const e = performance.eventLoopUtilization();
-    eluMax = Math.max(eluMax, performance.eventLoopUtilization(e, eluPrev).utilization);
+    const u = performance.eventLoopUtilization(e, eluPrev).utilization;
+    eluPerSecond.push(u);
+    eluMax = Math.max(eluMax, u);
     eluPrev = e;
+    loopDelayP99MsPerSecond.push(loopDelay.percentile(99) / 1e6);
+    loopDelay.reset();
   }
+  loopDelay.disable();
   const measuredS = (performance.now() - t0) / 1000;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const generatorCpuUs = cpuDelta(selfFrom, sampleProcess(process.pid));
@@ -202,7 +216,7 @@ async function run(task: BareTask): Promise<BareResult> {
   const dropped = conns.filter((c) => c.ended).length - endedBefore;
   for (const c of conns) c.close();
   return {
-    opened, failed, dropped, count: last - first, measuredS, perSecond, elu, eluMax, connectMs, generatorCpuUs, serverCpuUs,
+    opened, failed, dropped, count: last - first, measuredS, perSecond, elu, eluMax, eluPerSecond, loopDelayP99MsPerSecond, connectMs, generatorCpuUs, serverCpuUs,
   };
 }
 

@@ -25,7 +25,8 @@ import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { formatProgress } from '../load/progress.ts';
 import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../load/run-options.ts';
 import { cpuModel, openFilesLimit } from '../load/resources.ts';
-import { SATURATED_ELU, runOnce, sourceAddresses, type Progress, type RunSettings } from '../load/runner.ts';
+import { runOnce, sourceAddresses, type Progress, type RunSettings } from '../load/runner.ts';
+import { SATURATED_ELU, judgeLoop } from '../load/starvation.ts';
 import { pinSelf, spawnTs, type Spawned } from '../load/spawn.ts';
 import { repoPath } from '../load/tsx.ts';
 import { formatBytes, formatUs } from '../load/units.ts';
@@ -47,7 +48,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'held-window', kind: 'durationMs', arg: 'TIME', help: 'measured hold after the ramp and warm-up (part 1; --quick: 8s)', default: 30_000, min: 1000 },
   { name: 'ladder-clients', kind: 'int', arg: 'N', help: 'subscribers on the one topic of each ladder step (part 2; --quick: 200)', default: 1000, min: 1 },
   { name: 'ladder-start', kind: 'number', arg: 'MSG/S', help: 'first rate of the search on the topic (part 2; --quick: 50)', default: 50, min: 1, max: 100_000 },
-  { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 2, min: 0, max: 6 },
+  { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 4, min: 0, max: 6 },
   { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
   { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (part 3; --quick: 20)', default: 100, min: 1 },
   { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of part 3 (--quick: 4s)', default: 10_000, min: 1000 },
@@ -255,7 +256,13 @@ interface Step {
   ratePerS: number;
   offeredPerS: number;
   achievedPerS: number;
+  /**
+   * Delivered ≥ KEEP_UP of the offer, lost and dropped nothing, and the generator thread passed
+   * the keep-up rule of load/starvation.ts (pushbench: its run is valid). The headline figure.
+   */
   keepsUp: boolean;
+  /** Only the throughput part: ≥ KEEP_UP of the offer with nothing lost or dropped, the loop possibly full. */
+  keepsPace: boolean;
   /** generator process and server process CPU over the window, % of one core */
   genCpuPct: number | null;
   serverPct: number | null;
@@ -312,20 +319,27 @@ async function bareStep(cfg: Config, s: RunSettings): Promise<Step> {
       // A bare client that never reports (its thread starved) did not keep up; say so, go on.
       log(`  bare ${s.transport}: ${(err as Error).message}`);
       return {
-        side: 'bare', ratePerS: s.ratePerS, offeredPerS: s.clients * s.ratePerS, achievedPerS: 0, keepsUp: false,
-        genCpuPct: null, serverPct: null, elu: 1, eluMean: 1, lost: 0, dropped: s.clients, p99Us: null, valid: true,
+        side: 'bare', ratePerS: s.ratePerS, offeredPerS: s.clients * s.ratePerS, achievedPerS: 0, keepsUp: false, keepsPace: false,
+        genCpuPct: null, serverPct: null, elu: 1, eluMean: 1, lost: 0, dropped: s.clients, p99Us: null, valid: false,
         invalidReasons: [`bare client gave no result (${(err as Error).message})`],
       };
     }
     const offeredPerS = s.clients * s.ratePerS;
     const achievedPerS = r.count / r.measuredS;
-    log(`  bare ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, ELU ${(r.elu * 100).toFixed(0)} %, ${r.dropped} dropped, ${r.failed} failed`);
+    // The bare client is held to pushbench's own keep-up rule, judged from the same per-second
+    // measures (event-loop utilization and delay p99 at 10 ms resolution) of its one thread.
+    const loop = judgeLoop(r.eluPerSecond, r.loopDelayP99MsPerSecond);
+    const invalidReasons: string[] = [];
+    if (loop.saturated) invalidReasons.push(`event-loop utilization above ${SATURATED_ELU * 100} % for ${loop.saturatedSecs} s`);
+    if (loop.stalled) invalidReasons.push(`event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms`);
+    const keepsPace = achievedPerS >= KEEP_UP * offeredPerS && r.failed === 0 && r.dropped === 0;
+    log(`  bare ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, ELU ${(r.elu * 100).toFixed(0)} % (max ${(r.eluMax * 100).toFixed(0)} %), loop delay p99 ≤ ${loop.worstDelayMs.toFixed(0)} ms, ${r.dropped} dropped, ${r.failed} failed`);
     return {
       side: 'bare', ratePerS: s.ratePerS, offeredPerS, achievedPerS,
-      keepsUp: achievedPerS >= KEEP_UP * offeredPerS && r.failed === 0 && r.dropped === 0,
+      keepsUp: keepsPace && invalidReasons.length === 0, keepsPace,
       genCpuPct: r.generatorCpuUs === null ? null : (100 * r.generatorCpuUs) / 1e6 / r.measuredS,
       serverPct: r.serverCpuUs === null ? null : (100 * r.serverCpuUs) / 1e6 / r.measuredS,
-      elu: r.eluMax, eluMean: r.elu, lost: 0, dropped: r.dropped + r.failed, p99Us: null, valid: true, invalidReasons: [],
+      elu: r.eluMax, eluMean: r.elu, lost: 0, dropped: r.dropped + r.failed, p99Us: null, valid: invalidReasons.length === 0, invalidReasons,
     };
   } finally {
     await server.stop();
@@ -337,9 +351,10 @@ async function pushbenchStep(cfg: Config, s: RunSettings): Promise<Step> {
   const offeredPerS = s.clients * s.ratePerS;
   const achievedPerS = record.summary.deliveriesPerS;
   log(`  pushbench ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, valid ${record.valid}, lost ${record.summary.lost}, ELU max ${(record.generator.eluMax * 100).toFixed(0)} %`);
+  const keepsPace = record.complete && record.summary.lost === 0 && achievedPerS >= KEEP_UP * offeredPerS;
   return {
     side: 'pushbench', ratePerS: s.ratePerS, offeredPerS, achievedPerS,
-    keepsUp: record.valid && record.complete && record.summary.lost === 0 && achievedPerS >= KEEP_UP * offeredPerS,
+    keepsUp: keepsPace && record.valid, keepsPace,
     genCpuPct: generatorCpuPct(record), serverPct: serverCpuPct(record), elu: record.generator.eluMax, eluMean: eluMean(record),
     lost: record.summary.lost, dropped: record.counters.reconnects, p99Us: record.summary.latencyUs.p99,
     valid: record.valid, invalidReasons: record.invalidReasons,
@@ -347,47 +362,64 @@ async function pushbenchStep(cfg: Config, s: RunSettings): Promise<Step> {
 }
 
 /**
- * The highest rate at which `measure` keeps up: from `startRate`, double while it keeps up (halve
+ * The highest rate at which `measure` passes `ok`: from `startRate`, double while it passes (halve
  * while it does not), then bisect (geometrically) `refine` times between the best passing and the
- * lowest failing rate. Every measurement is returned, in the order taken.
+ * lowest failing rate. `measure` is memoized by the caller, so a rate is run once however many
+ * searches ask for it. Returns the rates asked for, in order.
  */
-async function search(startRate: number, maxRate: number, refine: number, measure: (ratePerS: number) => Promise<Step>): Promise<Step[]> {
-  const steps: Step[] = [];
+async function search(startRate: number, maxRate: number, refine: number, measure: (ratePerS: number) => Promise<Step>, ok: (x: Step) => boolean): Promise<void> {
   const round = (r: number) => Math.max(1, Math.round(r));
   let pass: number | undefined;
   let fail: number | undefined;
   let rate = round(startRate);
   for (;;) {
     const st = await measure(rate);
-    steps.push(st);
-    if (st.keepsUp) pass = Math.max(pass ?? 0, rate);
+    if (ok(st)) pass = Math.max(pass ?? 0, rate);
     else fail = Math.min(fail ?? Infinity, rate);
     if (pass !== undefined && fail !== undefined) break;
-    if (st.keepsUp && rate >= maxRate) return steps;
-    if (!st.keepsUp && rate <= 1) return steps;
-    rate = st.keepsUp ? Math.min(maxRate, rate * 2) : round(rate / 2);
+    if (ok(st) && rate >= maxRate) return;
+    if (!ok(st) && rate <= 1) return;
+    rate = ok(st) ? Math.min(maxRate, rate * 2) : round(rate / 2);
   }
   for (let i = 0; i < refine; i++) {
     const mid = round(Math.sqrt(pass! * fail!));
     if (mid <= pass! || mid >= fail!) break;
-    const st = await measure(mid);
-    steps.push(st);
-    if (st.keepsUp) pass = mid;
+    if (ok(await measure(mid))) pass = mid;
     else fail = mid;
   }
-  return steps;
+}
+
+/** `measure` run at most once per rate; every step taken is appended to `steps`. */
+function memo(steps: Step[], measure: (ratePerS: number) => Promise<Step>): (ratePerS: number) => Promise<Step> {
+  const seen = new Map<number, Step>();
+  return async (rate) => {
+    let st = seen.get(rate);
+    if (!st) {
+      st = await measure(rate);
+      seen.set(rate, st);
+      steps.push(st);
+    }
+    return st;
+  };
 }
 
 async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]> {
   const results: Absorbed[] = [];
   for (const t of templates) {
     const transport = t.transport as BareTransport;
-    const pb = await search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, (r) => pushbenchStep(cfg, atRate(t, r)));
-    // The bare client starts where pushbench stopped keeping up: it is expected to go further.
-    const pbFail = pb.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
+    const steps: Step[] = [];
+    const keepsUp = (x: Step) => x.keepsUp;
+    await search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, memo(steps, (r) => pushbenchStep(cfg, atRate(t, r))), keepsUp);
+    // The bare client starts where pushbench stopped keeping up: it is expected to go at least as far.
+    const pbFail = steps.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
     const bareStart = pbFail.length ? Math.min(...pbFail) : cfg.ladderStartRate;
-    const bare = await search(bareStart, MAX_RATE, cfg.ladderRefine, (r) => bareStep(cfg, atRate(t, r)));
-    results.push({ transport, steps: [...pb, ...bare] });
+    const bare = memo(steps, (r) => bareStep(cfg, atRate(t, r)));
+    // Headline: held to the keep-up rule. Context: throughput alone, its loop allowed to run full
+    // (continues from the steps the first search took; a rate already measured is not re-run).
+    await search(bareStart, MAX_RATE, cfg.ladderRefine, bare, keepsUp);
+    const bareRule = steps.filter((x) => x.side === 'bare' && !x.keepsUp).map((x) => x.ratePerS);
+    await search(bareRule.length ? Math.min(...bareRule) : bareStart, MAX_RATE, cfg.ladderRefine, bare, (x) => x.keepsPace);
+    results.push({ transport, steps });
   }
   return results;
 }
@@ -395,11 +427,11 @@ async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]
 /** Highest rate the server's publisher is asked for (the `--rate` limit of pushbench run). */
 const MAX_RATE = 100_000;
 
-/** The best keep-up figure of a side; `failedAt` is the lowest offered rate it failed at, if any. */
-function best(steps: Step[], side: Side): { perS: number; failedAt: Step | undefined } {
+/** The best figure of a side under `ok`; `failedAt` is the lowest offered rate it failed at, if any. */
+function best(steps: Step[], side: Side, ok: (x: Step) => boolean = (x) => x.keepsUp): { perS: number; failedAt: Step | undefined } {
   const mine = steps.filter((x) => x.side === side);
-  const perS = Math.max(0, ...mine.filter((x) => x.keepsUp).map((x) => x.achievedPerS));
-  const failed = mine.filter((x) => !x.keepsUp).sort((a, b) => a.offeredPerS - b.offeredPerS);
+  const perS = Math.max(0, ...mine.filter(ok).map((x) => x.achievedPerS));
+  const failed = mine.filter((x) => !ok(x)).sort((a, b) => a.offeredPerS - b.offeredPerS);
   return { perS, failedAt: failed[0] };
 }
 
@@ -408,37 +440,39 @@ const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.ser
 
 const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
 
-function printAbsorb(cfg: Config, results: Absorbed[]): { transport: string; pb: number; bare: number; bareBar: number; note: string }[] {
+interface AbsorbSummary { transport: string; pb: number; bare: number; bareFull: number; note: string }
+
+function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
   out(`### 2. Deliveries per second one generator core absorbs`);
   out();
-  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times. **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`) must stay valid, lose nothing and deliver ≥ ${KEEP_UP * 100} % of the offer. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams) must deliver ≥ ${KEEP_UP * 100} % with no connection lost. Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
-  const summary: { transport: string; pb: number; bare: number; bareBar: number; note: string }[] = [];
+  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times. **Keeping up** is one rule for both sides: deliver ≥ ${KEEP_UP * 100} % of the offer, lose and drop nothing, and the generator thread passes pushbench's validity rule (load/starvation.ts: event-loop utilization not above ${SATURATED_ELU * 100} % for 2 s in a row, event-loop delay p99 ≤ 100 ms in every second — past that, what a client timestamps includes its own queueing). **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`), judged by its run's validity. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams), judged by the same per-second measures of its thread. For context the bare client's rate is then pushed on with the rule dropped (throughput alone, its loop allowed to run full: "keeps pace"). Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
+  const summary: AbsorbSummary[] = [];
   for (const { transport, steps } of results) {
     out();
     out(`**${transport}**`);
     out();
-    out('| generator | offered/s | delivered/s | keeps up | valid | lost | reconnects | p99 | ELU mean / max | gen CPU | CPU/delivery | server CPU |');
+    out('| generator | offered/s | delivered/s | keeps up | keeps pace | lost | reconnects | p99 | ELU mean / max | gen CPU | CPU/delivery | server CPU |');
     out('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
     const sorted = [...steps].sort((a, b) => (a.side === b.side ? a.offeredPerS - b.offeredPerS : a.side === 'pushbench' ? -1 : 1));
     for (const x of sorted) {
-      out(`| ${x.side} | ${int(x.offeredPerS)} | ${int(x.achievedPerS)} | ${x.keepsUp ? 'yes' : `no (${limitOf(x)})`} | ${x.side === 'bare' ? '–' : x.valid ? 'yes' : 'NO'} | ${x.side === 'bare' ? '–' : x.lost} | ${x.dropped} | ${x.p99Us === null ? '–' : formatUs(x.p99Us)} | ${(x.eluMean * 100).toFixed(0)} % / ${(x.elu * 100).toFixed(0)} % | ${pct(x.genCpuPct)} | ${usPer(x.genCpuPct, x.achievedPerS)} | ${pct(x.serverPct)} |`);
+      out(`| ${x.side} | ${int(x.offeredPerS)} | ${int(x.achievedPerS)} | ${x.keepsUp ? 'yes' : `no (${x.valid ? limitOf(x) : 'rule'})`} | ${x.keepsPace ? 'yes' : 'no'} | ${x.side === 'bare' ? '–' : x.lost} | ${x.dropped} | ${x.p99Us === null ? '–' : formatUs(x.p99Us)} | ${(x.eluMean * 100).toFixed(0)} % / ${(x.elu * 100).toFixed(0)} % | ${pct(x.genCpuPct)} | ${usPer(x.genCpuPct, x.achievedPerS)} | ${pct(x.serverPct)} |`);
     }
     out();
     for (const x of sorted) for (const r of x.invalidReasons) out(`- ${x.side} at ${int(x.offeredPerS)}/s: ${r}`);
     const pb = best(steps, 'pushbench');
     const bare = best(steps, 'bare');
+    const bareFull = best(steps, 'bare', (x) => x.keepsPace);
     const notes: string[] = [];
     for (const [name, b] of [['pushbench', pb], ['the bare client', bare]] as const) {
       if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(MAX_RATE)} msg/s limit): its figure is a lower bound`);
       else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
     }
-    out(`${transport}: pushbench absorbs **${int(pb.perS)}** deliveries/s on one core, the bare client **${int(bare.perS)}**: ratio **${ratio(pb.perS, bare.perS)}** (goal ≥ 0.85).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
-    // Context, not the goal: the bare client may run its loop full, pushbench may not. Its best
-    // step with a mean ELU at or under pushbench's bar shows how much of the gap that rule is
-    // (mean, not pushbench's stricter "2 s above", so this figure leans in the bare client's favour).
-    const bareBar = Math.max(0, ...steps.filter((x) => x.side === 'bare' && x.keepsUp && x.eluMean <= SATURATED_ELU).map((x) => x.achievedPerS));
-    out(`${transport}, for context: the bare client's best step with its mean event-loop utilization ≤ ${SATURATED_ELU * 100} % (pushbench's validity bar) delivered **${int(bareBar)}**/s: pushbench / that = **${ratio(pb.perS, bareBar)}**.`);
-    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareBar, note: notes.join('; ') });
+    out(`${transport}: pushbench absorbs **${int(pb.perS)}** deliveries/s on one core, the bare client **${int(bare.perS)}**, both keeping up under the same rule: ratio **${ratio(pb.perS, bare.perS)}** (goal ≥ 0.85).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
+    // Context, not the goal: with its loop full, several frames wait in each socket and one read
+    // takes them together, so the bare client's cost per delivery falls — and so does the meaning
+    // of any timestamp it would take. pushbench refuses to publish numbers from that state.
+    out(`${transport}, for context: the bare client with the rule dropped (throughput alone, loop allowed to run full) kept pace up to **${int(bareFull.perS)}**/s: pushbench / that = **${ratio(pb.perS, bareFull.perS)}**.`);
+    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareFull: bareFull.perS, note: notes.join('; ') });
   }
   out();
   return summary;
@@ -580,8 +614,8 @@ async function main(argv: string[]): Promise<number> {
     out('| comparison | pushbench | peer | ratio | goal |');
     out('|---|---:|---:|---:|---:|');
     for (const a of abs) {
-      out(`| ${a.transport} deliveries/s on one core vs bare client | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
-      out(`| (context) ${a.transport} vs bare client held to ELU ≤ ${SATURATED_ELU * 100} % | ${int(a.pb)} | ${int(a.bareBar)} | ${ratio(a.pb, a.bareBar)} | – |`);
+      out(`| ${a.transport} deliveries/s one core absorbs while keeping up, vs bare client under the same rule | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
+      out(`| (context) ${a.transport} vs bare client, rule dropped (throughput alone, loop full) | ${int(a.pb)} | ${int(a.bareFull)} | ${ratio(a.pb, a.bareFull)} | – |`);
     }
     if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
     out();

@@ -24,7 +24,7 @@ import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
 import { PUSHBENCH_VERSION } from './version.ts';
-import { STARVED_CPU_SHARE, cpuShareWhileBusy } from './starvation.ts';
+import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
 import { formatProxyFigures, judgeProxy } from './proxy-validity.ts';
 import type { LatencyProxyStats } from './proxy.ts';
@@ -203,8 +203,7 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-export const SATURATED_ELU = 0.9;
-const STALLED_LOOP_DELAY_MS = 100;
+export { SATURATED_ELU } from './starvation.ts';
 
 /** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
 export function defaultCpuSplit(cores = cpuCount()): { serverCpus: string | null; loadCpus: string | null } {
@@ -758,18 +757,13 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const notes: string[] = [];
       for (let w = 0; w < workers; w++) {
         const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
-        let run = 0;
-        let worst = 0;
-        for (const e of elus) {
-          run = e > SATURATED_ELU ? run + 1 : 0;
-          worst = Math.max(worst, run);
-        }
-        if (worst >= 2 && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
-        else if (worst >= 2) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
         const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
-        const worstDelay = Math.max(0, ...delays);
-        if (worstDelay > STALLED_LOOP_DELAY_MS) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${worstDelay.toFixed(0)} ms; deliveries were timestamped late`);
-        if ((worst >= 2 && !closedLoop) || worstDelay > STALLED_LOOP_DELAY_MS) {
+        const loop = judgeLoop(elus, delays);
+        const worst = loop.saturatedSecs;
+        if (loop.saturated && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
+        else if (loop.saturated) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
+        if (loop.stalled) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms; deliveries were timestamped late`);
+        if ((loop.saturated && !closedLoop) || loop.stalled) {
           const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
           const share = cpuShareWhileBusy(behind);
           if (share !== null && share < STARVED_CPU_SHARE) {

@@ -1,10 +1,46 @@
 /**
+ * Whether a generator thread kept up, and if not, whether it was starved of CPU or saturated by
+ * its own load.
+ *
+ * The rule (one place, used by `pushbench run` and by bench:generator for its bare peer client):
+ * a thread whose event-loop utilization stayed above {@link SATURATED_ELU} for 2 seconds in a
+ * row, or whose event-loop delay p99 in any second exceeded {@link STALLED_LOOP_DELAY_MS}, did not
+ * keep up — what it timestamped includes its own queueing.
+ *
  * Telling a generator thread that was starved of CPU from one saturated by its own load. Event-loop
  * utilization counts wall time the loop was not idle, whether or not the thread was on a CPU then;
  * so on a machine whose load CPUs other processes share, a thread can look "saturated" while it
  * ran a fraction of that time. Its own CPU time over the busy wall time says which it was.
  */
 import type { WorkerTick } from './worker.ts';
+
+/** Event-loop utilization above which a second counts as saturated. */
+export const SATURATED_ELU = 0.9;
+/** Saturated seconds in a row that make a thread saturated. */
+export const SATURATED_SECONDS = 2;
+/** An event-loop delay p99 above this in any second means deliveries were timestamped late. */
+export const STALLED_LOOP_DELAY_MS = 100;
+
+export interface LoopVerdict {
+  /** longest run of consecutive seconds above SATURATED_ELU */
+  saturatedSecs: number;
+  /** worst per-second event-loop delay p99, ms */
+  worstDelayMs: number;
+  saturated: boolean;
+  stalled: boolean;
+}
+
+/** Judge one thread from its per-second event-loop utilization (0..1) and delay p99 (ms). */
+export function judgeLoop(elus: readonly number[], delayP99Ms: readonly number[]): LoopVerdict {
+  let run = 0;
+  let saturatedSecs = 0;
+  for (const e of elus) {
+    run = e > SATURATED_ELU ? run + 1 : 0;
+    saturatedSecs = Math.max(saturatedSecs, run);
+  }
+  const worstDelayMs = Math.max(0, ...delayP99Ms);
+  return { saturatedSecs, worstDelayMs, saturated: saturatedSecs >= SATURATED_SECONDS, stalled: worstDelayMs > STALLED_LOOP_DELAY_MS };
+}
 
 /** Below this share of its busy time on a CPU, a thread was starved by other work. */
 export const STARVED_CPU_SHARE = 0.6;

@@ -2,19 +2,24 @@
  * The resume cursor of one client (servers/wire.ts cursor rules) and the decoding of what the
  * server pushes: messages, gap notices and poll answers, turned into {@link ClientEvents} calls.
  *
- * Hot path: one JSON.parse per message (or per poll answer); no other allocation; never throws —
- * anything not understood is counted as error `BAD_MESSAGE`.
+ * Hot path: a WebSocket frame or SSE data line in the contract's exact form is read from its bytes
+ * without JSON.parse (fast-decode.ts); anything else costs one JSON.parse per message (or per
+ * poll answer). Never throws — anything
+ * not understood is counted as error `BAD_MESSAGE`.
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
+import { decodeContractBytes, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
 export const BAD_MESSAGE = 'BAD_MESSAGE';
 
-export class Cursor {
+export class Cursor implements KnownStrings {
   /** Epoch of the last message or answer seen; undefined before the first. */
   epoch: string | undefined;
+  /** Topic of the last message decoded (reused by the fast decoder); undefined before the first. */
+  topic: string | undefined;
   /** Highest seq seen in {@link epoch} (what `since=` resumes from); undefined before the first. */
   seq: number | undefined;
 
@@ -52,13 +57,29 @@ export class Cursor {
 
   /** One pushed text that is a message (WebSocket frame or SSE `message` data). */
   message(text: string, recvUs: number): void {
-    const msg = decodeMessage(text);
+    this.deliver(decodeMessage(text), recvUs);
+  }
+
+  private deliver(msg: WireMessage | undefined, recvUs: number): void {
     if (msg === undefined) {
       this.events.error(BAD_MESSAGE);
       return;
     }
+    this.topic = msg.topic;
     this.advance(msg.epoch, msg.seq);
     this.events.message(msg, recvUs);
+  }
+
+  /** A message in `buf[start, end)` (UTF-8): the data of one SSE `message` event read as bytes. */
+  messageBytes(buf: Buffer, start: number, end: number, recvUs: number): void {
+    this.deliver(decodeContractBytes(buf, this, start, end) ?? decodeMessage(buf.toString('utf8', start, end)), recvUs);
+  }
+
+  /** The bytes of one WebSocket text frame: a message or a {@link GapNotice}. */
+  frameBytes(bytes: Buffer, recvUs: number): void {
+    const msg = decodeContractBytes(bytes, this);
+    if (msg !== null) this.deliver(msg, recvUs);
+    else this.frame(bytes.toString(), recvUs);
   }
 
   /** One pushed text that is a message or a {@link GapNotice} (a WebSocket text frame). */

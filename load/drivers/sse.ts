@@ -39,7 +39,11 @@ export class SseClient extends HttpClientBase {
     // No body timeout: a stream may be quiet between heartbeats for as long as the server likes.
     super(spec, events, { headersTimeoutMs: 30_000, bodyTimeoutMs: 0 });
     this.path = `/sse?topic=${encodeURIComponent(spec.topic)}`;
-    this.parser = new SseParser((type, data, id) => this.onEvent(type, data, id), (retryMs) => this.reconnector.backoff.setMinMs(retryMs));
+    this.parser = new SseParser(
+      (type, data, id) => this.onEvent(type, data, id),
+      (retryMs) => this.reconnector.backoff.setMinMs(retryMs),
+      (buf, start, end) => this.onMessageBytes(buf, start, end),
+    );
     this.throttle = spec.readBytesPerS === undefined ? undefined : new ReadThrottle(spec.readBytesPerS);
     this.handler = {
       onConnect: (abort) => {
@@ -121,6 +125,19 @@ export class SseClient extends HttpClientBase {
     this.status = 0;
     this.abortStream = undefined;
     this.fail(code);
+  }
+
+  /** The last event id the stream set (what a profile's `last-event-id` cursor resumes from). */
+  protected get lastEventId(): string {
+    return this.parser.lastEventId;
+  }
+
+  /**
+   * A `message` event whose data is one line, as bytes of the chunk read at {@link recvUs} (the
+   * parser's byte path); a target profile decodes its own text instead.
+   */
+  protected onMessageBytes(buf: Buffer, start: number, end: number): void {
+    if (!this.closed) this.cursor.messageBytes(buf, start, end, this.recvUs);
   }
 
   /** One dispatched event, read at {@link recvUs} (a target profile decodes its own). */

@@ -109,9 +109,9 @@ export class WsClient extends BaseClient {
     return undefined;
   }
 
-  /** One text frame, read at `recvUs`. */
-  protected onFrame(text: string, recvUs: number): void {
-    this.cursor.frame(text, recvUs);
+  /** One text frame's bytes, read at `recvUs` (the buffer is this frame's own; a subclass may keep it). */
+  protected onFrame(bytes: Buffer, recvUs: number): void {
+    this.cursor.frameBytes(bytes, recvUs);
   }
 
   private readonly onOpen = (): void => {
@@ -122,7 +122,8 @@ export class WsClient extends BaseClient {
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     const recvUs = nowUs();
     if (this.closed || isBinary) return;
-    this.onFrame(data.toString(), recvUs);
+    // binaryType is ws's default 'nodebuffer': a text frame arrives as one Buffer
+    this.onFrame(data as Buffer, recvUs);
   };
 
   private readonly onUnexpectedResponse = (_req: unknown, res: IncomingMessage): void => {

@@ -89,6 +89,9 @@ class ProfileSseClient extends SseClient {
     if (this.shape.t.cursor.style === 'last-event-id' && this.lastId !== '') headers['last-event-id'] = this.lastId;
     return headers;
   }
+  protected override onMessageBytes(buf: Buffer, start: number, end: number): void {
+    this.onEvent('message', buf.toString('utf8', start, end), this.lastEventId);
+  }
   protected override onEvent(type: string, data: string, lastEventId: string): void {
     if (this.closed || type !== (this.shape.t.event ?? 'message')) return;
     if (this.shape.emit(data, this.events, this.recvUs) !== false) this.lastId = lastEventId;
@@ -113,7 +116,8 @@ class ProfileWsClient extends WsClient {
   protected override handshakeHeaders(): Record<string, string> {
     return this.shape.t.headers;
   }
-  protected override onFrame(text: string, recvUs: number): void {
+  protected override onFrame(bytes: Buffer, recvUs: number): void {
+    const text = bytes.toString();
     const c = this.shape.t.cursor;
     // one JSON parse per piece gives both the messages and the cursor
     const cursor = this.shape.emit(text, this.events, recvUs, c.style === 'query' ? c.from.slice(5) : undefined);

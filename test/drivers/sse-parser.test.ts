@@ -8,15 +8,26 @@ interface Ev {
   id: string;
 }
 
-function parse(chunks: (string | Buffer)[]): { events: Ev[]; retries: number[] } {
+/**
+ * Parse `chunks`; with `bytes`, on the byte path (an onMessageBytes handler), whose byte-range
+ * messages are turned back into events here so both paths can be compared.
+ */
+function parse(chunks: (string | Buffer)[], bytes = false): { events: Ev[]; retries: number[]; byteMessages: number } {
   const events: Ev[] = [];
   const retries: number[] = [];
-  const p = new SseParser(
+  let byteMessages = 0;
+  const p: SseParser = new SseParser(
     (type, data, id) => events.push({ type, data, id }),
     (ms) => retries.push(ms),
+    bytes
+      ? (buf, start, end) => {
+          byteMessages++;
+          events.push({ type: 'message', data: buf.toString('utf8', start, end), id: p.lastEventId });
+        }
+      : undefined,
   );
   for (const c of chunks) p.push(c);
-  return { events, retries };
+  return { events, retries, byteMessages };
 }
 
 describe('SseParser: spec examples', () => {
@@ -146,11 +157,17 @@ describe('SseParser: any chunking of any valid stream gives the same events', ()
             chunks.push(bytes.subarray(from, c));
             from = c;
           }
-          const whole = parse([bytes]);
-          const chunked = parse(chunks);
-          expect(whole.events).toEqual(expected);
-          expect(chunked.events).toEqual(expected);
-          expect(chunked.retries).toEqual(expectedRetries);
+          for (const onBytes of [false, true]) {
+            const whole = parse([bytes], onBytes);
+            const chunked = parse(chunks, onBytes);
+            expect(whole.events).toEqual(expected);
+            expect(chunked.events).toEqual(expected);
+            expect(chunked.retries).toEqual(expectedRetries);
+            // LF streams stay on the byte path: their one-line messages never become strings there.
+            const oneLine = expected.filter((e, k) => e.type === 'message' && events[k]!.dataLines.length === 1).length;
+            if (onBytes && eol === '\n') expect(chunked.byteMessages).toBe(oneLine);
+            if (eol !== '\n') expect(chunked.byteMessages).toBe(0);
+          }
         },
       ),
       { numRuns: 500 },

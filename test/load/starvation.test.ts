@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STARVED_CPU_SHARE, cpuShareWhileBusy } from '../../load/starvation.ts';
+import { STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from '../../load/starvation.ts';
 import type { WorkerTick } from '../../load/worker.ts';
 
 const tick = (elu: number, cpuUs: number, wallUs = 1e6): WorkerTick => ({
@@ -20,5 +20,16 @@ describe('cpuShareWhileBusy', () => {
   it('is null without busy time', () => {
     expect(cpuShareWhileBusy([])).toBeNull();
     expect(cpuShareWhileBusy([tick(0, 0)])).toBeNull();
+  });
+});
+
+describe('judgeLoop: the one keep-up rule for generator threads (pushbench and the bare bench peer)', () => {
+  it('saturated only after two seconds in a row above the bar; stalled on one bad second of delay', () => {
+    expect(judgeLoop([0.95, 0.5, 0.95, 0.5], [5, 5, 5, 5])).toEqual({ saturatedSecs: 1, worstDelayMs: 5, saturated: false, stalled: false });
+    expect(judgeLoop([0.5, 0.95, 0.91, 0.2], [5, 5, 5, 5])).toMatchObject({ saturatedSecs: 2, saturated: true, stalled: false });
+    // exactly at the bar is not above it
+    expect(judgeLoop([0.9, 0.9, 0.9], [100, 100, 100])).toMatchObject({ saturated: false, stalled: false });
+    expect(judgeLoop([0.1, 0.1], [3, 101])).toMatchObject({ worstDelayMs: 101, saturated: false, stalled: true });
+    expect(judgeLoop([], [])).toEqual({ saturatedSecs: 0, worstDelayMs: 0, saturated: false, stalled: false });
   });
 });
