@@ -48,7 +48,18 @@ const DIGITS_RE = /^[0-9]+$/;
 
 export class SseParser {
   /** The last event ID string (persists across events and across `reset()`, as in EventSource). */
-  lastEventId = '';
+  get lastEventId(): string {
+    if (this.lastIdBytes !== null) {
+      this.lastIdText = this.lastIdBytes.toString('utf8', this.lastIdStart, this.lastIdEnd);
+      this.lastIdBytes = null;
+    }
+    return this.lastIdText;
+  }
+  private lastIdText = '';
+  /** byte path: the last event id as a range of a chunk, made a string only when asked for */
+  private lastIdBytes: Buffer | null = null;
+  private lastIdStart = 0;
+  private lastIdEnd = 0;
   /** The reconnection time the stream asked for with `retry:`, in ms, if any. */
   retryMs: number | undefined;
 
@@ -62,6 +73,10 @@ export class SseParser {
   private hasData = false;
   private eventType = '';
   private idBuffer = '';
+  /** byte path: the id buffer as a range of a chunk (idBuffer is then stale); kept across events like idBuffer */
+  private idBytes: Buffer | null = null;
+  private idStart = 0;
+  private idEnd = 0;
   /** byte path: this stream has not left it (no CR seen, no text pushed) */
   private bytePath: boolean;
   /** byte path: the start of a line not yet terminated */
@@ -148,6 +163,7 @@ export class SseParser {
     this.hasData = false;
     this.eventType = '';
     this.idBuffer = this.lastEventId;
+    this.idBytes = null;
   }
 
   /** Byte path: every complete line of `chunk` (with the carried-over start of the first). */
@@ -202,8 +218,10 @@ export class SseParser {
     if (c0 === I && len >= 2 && b[s + 1] === D && (len === 2 || b[s + 2] === COLON)) {
       let v = len === 2 ? e : s + 3;
       if (v < e && b[v] === SPACE) v++;
-      const nul = b.indexOf(NUL, v);
-      if (nul === -1 || nul >= e) this.idBuffer = b.toString('utf8', v, e);
+      for (let k = v; k < e; k++) if (b[k] === NUL) return; // an id with NUL is ignored
+      this.idBytes = b;
+      this.idStart = v;
+      this.idEnd = e;
       return;
     }
     this.processLine(b.toString('utf8', s, e));
@@ -259,7 +277,10 @@ export class SseParser {
         this.eventType = value;
         break;
       case 'id':
-        if (value.indexOf('\0') === -1) this.idBuffer = value;
+        if (value.indexOf('\0') === -1) {
+          this.idBuffer = value;
+          this.idBytes = null;
+        }
         break;
       case 'retry':
         if (DIGITS_RE.test(value)) {
@@ -273,7 +294,14 @@ export class SseParser {
   }
 
   private dispatch(): void {
-    this.lastEventId = this.idBuffer;
+    if (this.idBytes !== null) {
+      this.lastIdBytes = this.idBytes;
+      this.lastIdStart = this.idStart;
+      this.lastIdEnd = this.idEnd;
+    } else {
+      this.lastIdBytes = null;
+      this.lastIdText = this.idBuffer;
+    }
     if (!this.hasData) {
       this.eventType = '';
       return;

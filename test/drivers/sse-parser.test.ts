@@ -12,7 +12,7 @@ interface Ev {
  * Parse `chunks`; with `bytes`, on the byte path (an onMessageBytes handler), whose byte-range
  * messages are turned back into events here so both paths can be compared.
  */
-function parse(chunks: (string | Buffer)[], bytes = false): { events: Ev[]; retries: number[]; byteMessages: number } {
+function parseChunks(chunks: (string | Buffer)[], bytes = false): { events: Ev[]; retries: number[]; byteMessages: number } {
   const events: Ev[] = [];
   const retries: number[] = [];
   let byteMessages = 0;
@@ -30,7 +30,13 @@ function parse(chunks: (string | Buffer)[], bytes = false): { events: Ev[]; retr
   return { events, retries, byteMessages };
 }
 
-describe('SseParser: spec examples', () => {
+describe.each([
+  ['text path', false],
+  ['byte path', true],
+])('SseParser: spec examples (%s)', (_path, bytes) => {
+  // On the byte path every chunk is given as bytes, as undici hands them over.
+  const parse = (chunks: (string | Buffer)[]) => parseChunks(chunks.map((c) => (bytes && typeof c === 'string' ? Buffer.from(c) : c)), bytes);
+
   it('joins multi-line data with LF and defaults the type to message', () => {
     // The spec's stock-ticker style example: two data lines make one event.
     const { events } = parse(['data: YHOO\ndata: +2\ndata: 10\n\n']);
@@ -100,10 +106,15 @@ describe('SseParser: spec examples', () => {
 
   it('forgets the partial event on reset() and keeps the last event id', () => {
     const events: Ev[] = [];
-    const p = new SseParser((type, data, id) => events.push({ type, data, id }));
-    p.push('id: e:3\ndata: one\n\ndata: cut');
+    const p: SseParser = new SseParser(
+      (type, data, id) => events.push({ type, data, id }),
+      undefined,
+      bytes ? (buf, start, end) => events.push({ type: 'message', data: buf.toString('utf8', start, end), id: p.lastEventId }) : undefined,
+    );
+    const chunk = (t: string) => (bytes ? Buffer.from(t) : t);
+    p.push(chunk('id: e:3\ndata: one\n\ndata: cut'));
     p.reset();
-    p.push('\ufeffdata: two\n\n');
+    p.push(chunk('\ufeffdata: two\n\n'));
     expect(events).toEqual([
       { type: 'message', data: 'one', id: 'e:3' },
       { type: 'message', data: 'two', id: 'e:3' },
@@ -158,8 +169,8 @@ describe('SseParser: any chunking of any valid stream gives the same events', ()
             from = c;
           }
           for (const onBytes of [false, true]) {
-            const whole = parse([bytes], onBytes);
-            const chunked = parse(chunks, onBytes);
+            const whole = parseChunks([bytes], onBytes);
+            const chunked = parseChunks(chunks, onBytes);
             expect(whole.events).toEqual(expected);
             expect(chunked.events).toEqual(expected);
             expect(chunked.retries).toEqual(expectedRetries);
