@@ -18,7 +18,7 @@ import { nowUs } from '../servers/wire.ts';
 import { PushbenchError, type ErrorCode } from './errors.ts';
 import { runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
 import type { Spawned } from './spawn.ts';
-import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
+import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from './tsx.ts';
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
 /** Time every child gets to load (tsx, worker threads) before the shared schedule begins. */
@@ -44,7 +44,7 @@ function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log:
     });
   }
   const child = fork(repoPath('load/multi.ts'), [], {
-    execArgv: [...TSX_EXEC_ARGV],
+    execArgv: [...GENERATOR_V8_FLAGS, ...TSX_EXEC_ARGV],
     env: { ...process.env, [CHILD_ENV]: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',

@@ -20,7 +20,7 @@ import {
 import { PushbenchError, codeOf } from './errors.ts';
 import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
-import { TSX_EXEC_ARGV, repoPath } from './tsx.ts';
+import { TSX_EXEC_ARGV, generatorGcMode, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
 import { PUSHBENCH_VERSION } from './version.ts';
@@ -243,6 +243,7 @@ export function environment(s: RunSettings): Environment {
     loadCpus: s.loadCpus,
     network: s.network,
     pushbenchVersion: PUSHBENCH_VERSION,
+    generatorGc: generatorGcMode(),
   };
 }
 
@@ -426,6 +427,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       maxThreads: workers,
       idleTimeout: 60_000,
       atomics: 'disabled',
+      ...(process.env.PB_YOUNG ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.PB_YOUNG) } } : {}),
     });
 
     // 1. The server: the reference server as a pinned child, or the user's target.

@@ -15,6 +15,22 @@ export const TSX_LOADER_URL = pathToFileURL(join(dirname(require.resolve('tsx/pa
 /** execArgv for a thread or process that must load .ts files. */
 export const TSX_EXEC_ARGV: readonly string[] = ['--import', TSX_LOADER_URL];
 
+/**
+ * V8 flag every load-generating process runs with: garbage collection on the thread whose heap it
+ * is, no helper threads. A generator's CPUs belong to its worker threads; V8's concurrent-marking
+ * and parallel-scavenge helpers competed with them for the same (pinned) core and stalled a
+ * worker's event loop for 130–340 ms during each mark-compact (10,000 long-poll clients on one
+ * core: invalid 3 runs of 3 with the default GC, valid 2 of 2 with this flag, ELU 37–39 % vs 42–44 %;
+ * ws and SSE at 120–130k deliveries/s unchanged). A process-wide V8 flag: it must be on the node
+ * command line (a worker's execArgv may not carry it; setting it at run time crashed V8).
+ */
+export const GENERATOR_V8_FLAGS: readonly string[] = ['--single-threaded-gc'];
+
+/** Whether this process runs with {@link GENERATOR_V8_FLAGS} (recorded in each result's environment). */
+export function generatorGcMode(): 'single-threaded' | 'default' {
+  return GENERATOR_V8_FLAGS.every((f) => process.execArgv.includes(f)) ? 'single-threaded' : 'default';
+}
+
 /** Absolute path of a file in this repository, from a path relative to its root. */
 export function repoPath(relative: string): string {
   return join(dirname(dirname(fileURLToPath(import.meta.url))), relative);

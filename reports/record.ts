@@ -46,6 +46,12 @@ export interface Environment {
   loadCpus: string | null;
   network: string;
   pushbenchVersion: string;
+  /**
+   * Garbage collection of the generator process: 'single-threaded' (`--single-threaded-gc`, as
+   * the pushbench command and npm scripts run it) or 'default' (V8's helper threads, which compete
+   * with the generator's workers for its CPUs). Absent in records older than this field.
+   */
+  generatorGc?: 'single-threaded' | 'default';
 }
 
 /** Counters of one run; every field sums under merge. */

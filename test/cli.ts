@@ -6,6 +6,7 @@
  * onTaskUpdate"), which fails the suite even when every test passed.
  */
 import { spawn } from 'node:child_process';
+import { GENERATOR_V8_FLAGS } from '../load/tsx.ts';
 
 export const BIN = new URL('../bin/pushbench.js', import.meta.url).pathname;
 
@@ -20,7 +21,8 @@ export interface CliResult {
 /** `pushbench ...args`; killed with SIGKILL after `timeoutMs`. */
 export function pushbench(args: string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // as `npm start` and the bin's shebang run it (load/tsx.ts GENERATOR_V8_FLAGS)
+    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

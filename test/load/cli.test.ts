@@ -53,6 +53,8 @@ describe('pushbench CLI', () => {
     const r = await pushbench(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`pushbench ${pkg.version}`);
+    // every script that generates load runs it with the generator's GC flag
+    for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak']) expect(pkg.scripts[name], name).toMatch(/^node --single-threaded-gc /);
   });
 
   it('documents run\'s options in --help', async () => {
@@ -81,7 +83,8 @@ describe('pushbench CLI', () => {
 
   it('Ctrl-C writes a partial result marked incomplete and leaves no process behind', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-int-'));
-    const child = spawn(process.execPath, [BIN, 'run', '--transport', 'ws', '--clients', '50', '--duration', '30s', '--warmup', '1s', '--rate', '5', '--out', out, '--name', 'interrupted', '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Started as a user starts it: the executable itself, through its shebang.
+    const child = spawn(BIN, ['run', '--transport', 'ws', '--clients', '50', '--duration', '30s', '--warmup', '1s', '--rate', '5', '--out', out, '--name', 'interrupted', '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     let serverPid = 0;
@@ -107,6 +110,8 @@ describe('pushbench CLI', () => {
     expect(record.valid).toBe(false);
     expect(record.invalidReasons.join(' ')).toMatch(/interrupted/);
     expect(record.summary.delivered).toBeGreaterThan(0);
+    // the shebang's `--single-threaded-gc` reached the generator (load/tsx.ts GENERATOR_V8_FLAGS)
+    expect(record.environment.generatorGc).toBe('single-threaded');
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(processAlive(serverPid)).toBe(false);
   }, 60_000);
