@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { sampleProcess } from '../load/resources.ts';
 import { spawnTs } from '../load/spawn.ts';
-import { repoPath } from '../load/tsx.ts';
+import { GENERATOR_V8_FLAGS, repoPath } from '../load/tsx.ts';
 
 export interface AutocannonFigures {
   connections: number;
@@ -45,6 +45,8 @@ export async function runAutocannon(
     ready: /^AUTOCANNON (\{.*\})$/,
     timeoutMs: (seconds + warmupS + 30) * 1000,
     what: 'autocannon',
+    // the node flags pushbench's generator runs with: same runtime, same pinning
+    nodeFlags: GENERATOR_V8_FLAGS,
   });
   await child.stop();
   return JSON.parse(child.url) as AutocannonFigures;

@@ -59,10 +59,10 @@ export function pinSelf(cpus: string): boolean {
 export async function spawnTs(
   script: string,
   args: string[],
-  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean },
+  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean; nodeFlags?: readonly string[] },
 ): Promise<Spawned> {
   installExitHook();
-  const nodeArgs = [...TSX_EXEC_ARGV, script, ...args];
+  const nodeArgs = [...(opts.nodeFlags ?? []), ...TSX_EXEC_ARGV, script, ...args];
   const pinned = opts.cpus && hasTaskset();
   const cmd = pinned ? 'taskset' : process.execPath;
   const argv = pinned ? ['-c', opts.cpus!, process.execPath, ...nodeArgs] : nodeArgs;
