@@ -98,6 +98,15 @@ describe.each([
     expect(events).toEqual([{ type: 'message', data: 'a\nb', id: '' }]);
   });
 
+  it('joins a long line that arrives in many chunks', () => {
+    const line = '€x'.repeat(50_000);
+    const bytes = Buffer.from(`id: 1\ndata: ${line}\n\n`);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 999) chunks.push(bytes.subarray(at, at + 999));
+    const { events } = parse(chunks);
+    expect(events).toEqual([{ type: 'message', data: line, id: '1' }]);
+  });
+
   it('decodes a multi-byte character split across chunks', () => {
     const bytes = Buffer.from('data: é€😀\n\n');
     const { events } = parse([...bytes].map((b) => Buffer.from([b])));
