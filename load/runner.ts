@@ -427,7 +427,6 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       maxThreads: workers,
       idleTimeout: 60_000,
       atomics: 'disabled',
-      ...(process.env.PB_YOUNG ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.PB_YOUNG) } } : {}),
     });
 
     // 1. The server: the reference server as a pinned child, or the user's target.
