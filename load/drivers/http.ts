@@ -116,6 +116,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.inFlight = false;
     this.abortFn = undefined;
     this.done(err, this.status, body);
+    // header() is valid inside the callback only: let the header Buffers (views of a socket read)
+    // go now rather than hold them for a poll interval until the next answer replaces them.
+    this.rawHeaders = null;
   }
 }
 
