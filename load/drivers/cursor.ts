@@ -4,8 +4,7 @@
  *
  * Hot path: a WebSocket frame or SSE data line in the contract's exact form is read from its bytes
  * without JSON.parse (fast-decode.ts); anything else costs one JSON.parse per message (or per
- * poll answer). Never throws — anything
- * not understood is counted as error `BAD_MESSAGE`.
+ * poll answer). Never throws — anything not understood is counted as error `BAD_MESSAGE`.
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
