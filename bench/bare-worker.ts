@@ -47,8 +47,6 @@ export interface BareResult {
   perSecond: number[];
   /** this thread's event-loop utilization over the window (0..1) */
   elu: number;
-  /** the worst second's event-loop utilization (0..1) */
-  eluMax: number;
   /** each second's event-loop utilization (0..1) and event-loop delay p99 (ms), measured as a
    * pushbench worker measures its own, so the bench can hold both to one rule (load/starvation.ts) */
   eluPerSecond: number[];
@@ -193,7 +191,6 @@ async function run(task: BareTask): Promise<BareResult> {
   const first = total();
   let last = first;
   const seconds = Math.max(1, Math.round(task.measureMs / 1000));
-  let eluMax = 0;
   let eluPrev = elu0;
   for (let s = 1; s <= seconds; s++) {
     await sleep(Math.max(0, t0 + s * 1000 - performance.now()));
@@ -203,7 +200,6 @@ async function run(task: BareTask): Promise<BareResult> {
     const e = performance.eventLoopUtilization();
     const u = performance.eventLoopUtilization(e, eluPrev).utilization;
     eluPerSecond.push(u);
-    eluMax = Math.max(eluMax, u);
     eluPrev = e;
     loopDelayP99MsPerSecond.push(loopDelay.percentile(99) / 1e6);
     loopDelay.reset();
@@ -216,7 +212,7 @@ async function run(task: BareTask): Promise<BareResult> {
   const dropped = conns.filter((c) => c.ended).length - endedBefore;
   for (const c of conns) c.close();
   return {
-    opened, failed, dropped, count: last - first, measuredS, perSecond, elu, eluMax, eluPerSecond, loopDelayP99MsPerSecond, connectMs, generatorCpuUs, serverCpuUs,
+    opened, failed, dropped, count: last - first, measuredS, perSecond, elu, eluPerSecond, loopDelayP99MsPerSecond, connectMs, generatorCpuUs, serverCpuUs,
   };
 }
 

@@ -329,17 +329,18 @@ async function bareStep(cfg: Config, s: RunSettings): Promise<Step> {
     // The bare client is held to pushbench's own keep-up rule, judged from the same per-second
     // measures (event-loop utilization and delay p99 at 10 ms resolution) of its one thread.
     const loop = judgeLoop(r.eluPerSecond, r.loopDelayP99MsPerSecond);
+    const eluMax = Math.max(0, ...r.eluPerSecond);
     const invalidReasons: string[] = [];
     if (loop.saturated) invalidReasons.push(`event-loop utilization above ${SATURATED_ELU * 100} % for ${loop.saturatedSecs} s`);
     if (loop.stalled) invalidReasons.push(`event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms`);
     const keepsPace = achievedPerS >= KEEP_UP * offeredPerS && r.failed === 0 && r.dropped === 0;
-    log(`  bare ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, ELU ${(r.elu * 100).toFixed(0)} % (max ${(r.eluMax * 100).toFixed(0)} %), loop delay p99 ≤ ${loop.worstDelayMs.toFixed(0)} ms, ${r.dropped} dropped, ${r.failed} failed`);
+    log(`  bare ${s.transport}: ${int(achievedPerS)} deliveries/s of ${int(offeredPerS)} offered, ELU ${(r.elu * 100).toFixed(0)} % (max ${(eluMax * 100).toFixed(0)} %), loop delay p99 ≤ ${loop.worstDelayMs.toFixed(0)} ms, ${r.dropped} dropped, ${r.failed} failed`);
     return {
       side: 'bare', ratePerS: s.ratePerS, offeredPerS, achievedPerS,
       keepsUp: keepsPace && invalidReasons.length === 0, keepsPace,
       genCpuPct: r.generatorCpuUs === null ? null : (100 * r.generatorCpuUs) / 1e6 / r.measuredS,
       serverPct: r.serverCpuUs === null ? null : (100 * r.serverCpuUs) / 1e6 / r.measuredS,
-      elu: r.eluMax, eluMean: r.elu, lost: 0, dropped: r.dropped + r.failed, p99Us: null, valid: invalidReasons.length === 0, invalidReasons,
+      elu: eluMax, eluMean: r.elu, lost: 0, dropped: r.dropped + r.failed, p99Us: null, valid: invalidReasons.length === 0, invalidReasons,
     };
   } finally {
     await server.stop();
@@ -364,8 +365,8 @@ async function pushbenchStep(cfg: Config, s: RunSettings): Promise<Step> {
 /**
  * The highest rate at which `measure` passes `ok`: from `startRate`, double while it passes (halve
  * while it does not), then bisect (geometrically) `refine` times between the best passing and the
- * lowest failing rate. `measure` is memoized by the caller, so a rate is run once however many
- * searches ask for it. Returns the rates asked for, in order.
+ * lowest failing rate. `measure` is memoized by the caller ({@link memo}), which also keeps every
+ * step taken, so a rate is run once however many searches ask for it.
  */
 async function search(startRate: number, maxRate: number, refine: number, measure: (ratePerS: number) => Promise<Step>, ok: (x: Step) => boolean): Promise<void> {
   const round = (r: number) => Math.max(1, Math.round(r));

@@ -203,7 +203,6 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-export { SATURATED_ELU } from './starvation.ts';
 
 /** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
 export function defaultCpuSplit(cores = cpuCount()): { serverCpus: string | null; loadCpus: string | null } {
