@@ -19,11 +19,11 @@ export const TSX_EXEC_ARGV: readonly string[] = ['--import', TSX_LOADER_URL];
  * V8 flag every load-generating process runs with: garbage collection on the thread whose heap it
  * is, no helper threads. A generator's CPUs belong to its worker threads; V8's concurrent-marking
  * and parallel-scavenge helpers competed with them for the same (pinned) core and stalled a
- * worker's event loop for 240–340 ms during a mark-compact (10,000 long-poll clients on one core,
- * 2026-11-23: default GC invalid in 2 runs of 3; single-threaded valid in 4 of 5, the fifth at
- * 111 ms against the 100 ms bar; ELU 37–45 % vs 42–44 %;
- * ws and SSE at 120–130k deliveries/s unchanged). A process-wide V8 flag: it must be on the node
- * command line (a worker's execArgv may not carry it; setting it at run time crashed V8).
+ * worker's event loop for 240–340 ms during a mark-compact. Single `pushbench run`s by hand,
+ * 10,000 long-poll clients on one core, 2026-11-23: default GC invalid in 2 runs of 3,
+ * single-threaded valid in 4 of 5 (the fifth at 111 ms against the 100 ms bar); ws and SSE at
+ * 120–130k deliveries/s unchanged. A process-wide V8 flag: it must be on the node command line
+ * (a worker's execArgv may not carry it; setting it at run time crashed V8).
  */
 export const GENERATOR_V8_FLAGS: readonly string[] = ['--single-threaded-gc'];
 

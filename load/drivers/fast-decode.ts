@@ -8,13 +8,14 @@
  * decodes the text with `decodeMessage` (JSON.parse), so the result is always what `JSON.parse`
  * would have given.
  *
- * Why: in a worker CPU profile of `pushbench run --transport ws` at 1,000 clients × 120 msg/s,
- * `toString` + `JSON.parse` were about an eighth of the worker's busy time. Measured on one 130-byte
- * message (throwaway micro-benchmark, 2026-11-23): `JSON.parse(buf.toString())` 420–450 ns, this
- * reader 225–240 ns. Over a JS string the same reader was no faster than JSON.parse (365 vs 353 ns:
- * V8's JSON parser beats a charCodeAt loop), which is why it reads bytes and why the SSE parser
- * hands it byte ranges (load/drivers/sse-parser.ts). test/drivers/fast-decode.test.ts checks it
- * against `decodeMessage` on generated and mutated input.
+ * Why: in a worker CPU profile (PUSHBENCH_WORKER_CPU_PROF, read by hand) of `pushbench run
+ * --transport ws` at 1,000 clients × 120 msg/s, `toString` + `JSON.parse` were about an eighth of
+ * the worker's busy time. `npm run bench:decode` prints what this reader saves against
+ * `JSON.parse(buf.toString())` in the same run (README: 533 → 357 ns a frame). A reader of the same
+ * shape over a JS string was tried for SSE and dropped: in a throwaway measurement it was no
+ * faster than JSON.parse (V8's JSON parser beats a charCodeAt loop), which is why this reads bytes
+ * and why the SSE parser hands it byte ranges (load/drivers/sse-parser.ts).
+ * test/drivers/fast-decode.test.ts checks it against `decodeMessage` on generated and mutated input.
  *
  * The strings it returns reuse `known.topic` / `known.epoch` when the bytes match them (a client
  * sees one topic and, but for resets, one epoch), so the usual message allocates only its

@@ -54,7 +54,7 @@ describe('pushbench CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`pushbench ${pkg.version}`);
     // every script that generates load runs it with the generator's GC flag
-    for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak']) expect(pkg.scripts[name], name).toMatch(/^node --single-threaded-gc /);
+    for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak', 'bench:decode']) expect(pkg.scripts[name], name).toMatch(/^node --single-threaded-gc /);
   });
 
   it('documents run\'s options in --help', async () => {
