@@ -3,28 +3,21 @@
  * publishes, every share's clients receive, and the merged record keeps the publisher's figures
  * whichever record carries them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runMulti } from '../../load/multi.ts';
 import { mergeRecords } from '../../reports/record.ts';
 import { runSettings } from '../load/settings.ts';
-import { startShapedServer, type ShapedServer } from './shaped-server.ts';
+import { SHAPED_CLIENTS, SHAPED_PROFILE, SHAPED_RATE, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
 
-const PROFILE = new URL('../../examples/profiles/shaped-server.json', import.meta.url).pathname;
-const CLIENTS = 20;
-const RATE = 10;
-
-let server: ShapedServer;
-beforeAll(async () => {
-  server = await startShapedServer();
-});
-afterAll(() => server?.close());
+const PROFILE = SHAPED_PROFILE;
+const CLIENTS = SHAPED_CLIENTS;
+const RATE = SHAPED_RATE;
+const shaped = shapedServerPerFile();
 
 describe('a profile target over 2 generator processes', () => {
   it('one publisher for the run: valid, 0 lost, every client fed, publisher kept in the merged record', async () => {
-    const s = runSettings('ws', ['--load-cpus', '0-1', '--workers', '1',
-      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
-      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s',
-    ]);
+    const server = shaped();
+    const s = runSettings('ws', shapedRunArgs(server.url, { extra: ['--workers', '1'] }));
     const before = server.published();
     const r = await runMulti(s, 2);
     expect(r.invalidReasons.join('; ')).toBe('');

@@ -14,6 +14,7 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 interface Note {
@@ -39,6 +40,36 @@ export interface ShapedServer {
   /** Destroys every WebSocket connection at once (no close frame: a cut, as a network fault would) */
   cutSockets(): number;
   close(): Promise<void>;
+}
+
+/** The profile that describes this server. */
+export const SHAPED_PROFILE = new URL('../../examples/profiles/shaped-server.json', import.meta.url).pathname;
+/** Clients and per-topic rate of the tests' profile runs (2 topics). */
+export const SHAPED_CLIENTS = 20;
+export const SHAPED_RATE = 10;
+
+/**
+ * `pushbench run` options of a profile run against `url`: SHAPED_CLIENTS clients on 2 topics at
+ * SHAPED_RATE msg/s, `durationS` (2 s of it warm-up), the load on both cores — the server lives
+ * in the test process, which the run pins to its load CPUs — plus `extra`.
+ */
+export function shapedRunArgs(url: string, opts: { profile?: string; durationS?: number; extra?: string[] } = {}): string[] {
+  return ['--load-cpus', '0-1', '--target', url, '--profile', opts.profile ?? SHAPED_PROFILE,
+    '--clients', String(SHAPED_CLIENTS), '--topics', '2', '--rate', String(SHAPED_RATE),
+    '--duration', `${opts.durationS ?? 5}s`, '--warmup', '2s', ...(opts.extra ?? [])];
+}
+
+/** One shaped server for the calling test file: started before its tests, closed after them. */
+export function shapedServerPerFile(): () => ShapedServer {
+  let server: ShapedServer | undefined;
+  beforeAll(async () => {
+    server = await startShapedServer();
+  });
+  afterAll(() => server?.close());
+  return () => {
+    if (!server) throw new Error('the shaped server is not started (use it inside a test)');
+    return server;
+  };
 }
 
 export async function startShapedServer(): Promise<ShapedServer> {

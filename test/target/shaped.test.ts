@@ -7,32 +7,23 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../../servers/wire.ts';
 import { runOnce } from '../../load/runner.ts';
 import { PushbenchError } from '../../load/errors.ts';
 import { runSettings } from '../load/settings.ts';
 import { pushbench } from '../cli.ts';
-import { startShapedServer, type ShapedServer } from './shaped-server.ts';
+import { SHAPED_CLIENTS, SHAPED_PROFILE, SHAPED_RATE, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
 
-const PROFILE = new URL('../../examples/profiles/shaped-server.json', import.meta.url).pathname;
-const CLIENTS = 20;
-const RATE = 10;
-
-let server: ShapedServer;
-beforeAll(async () => {
-  server = await startShapedServer();
-});
-afterAll(() => server?.close());
+const PROFILE = SHAPED_PROFILE;
+const CLIENTS = SHAPED_CLIENTS;
+const RATE = SHAPED_RATE;
+const shaped = shapedServerPerFile();
 
 describe('a differently-shaped server through its profile', () => {
   it.each(TRANSPORTS)('%s: valid, 0 lost, 0 duplicates, server figures unknown, bytes from the generator', async (transport) => {
-    // The test server lives in this process, which the run pins to its load CPUs: give it both
-    // cores rather than squeezing server, generator and publisher onto one.
-    const s = runSettings(transport, ['--load-cpus', '0-1',
-      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
-      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s', '--poll-interval', '100ms', '--long-poll-timeout', '2s',
-    ]);
+    const server = shaped();
+    const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--poll-interval', '100ms', '--long-poll-timeout', '2s'] }));
     const before = server.published();
     const r = await runOnce(s);
     expect(r.invalidReasons.join('; ')).toBe('');
@@ -55,10 +46,8 @@ describe('a differently-shaped server through its profile', () => {
 
 describe('chat through the profile: every client publishes by the profile\'s PUT', () => {
   it.each(['ws', 'short-poll'] as const)('%s: valid, 0 lost, 0 duplicates, each room\'s messages to all its members', async (transport) => {
-    const s = runSettings(transport, ['--load-cpus', '0-1', '--workload', 'chat',
-      '--target', server.url, '--profile', PROFILE, '--clients', String(CLIENTS), '--topics', '2',
-      '--rate', String(RATE), '--duration', '5s', '--warmup', '2s', '--poll-interval', '100ms',
-    ]);
+    const server = shaped();
+    const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--workload', 'chat', '--poll-interval', '100ms'] }));
     const before = server.published();
     const r = await runOnce(s);
     expect(r.invalidReasons.join('; ')).toBe('');
@@ -83,10 +72,8 @@ describe('WebSocket resume through the profile\'s query cursor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-wsresume-'));
   /** A ws run of the shaped server with every socket cut at 2.5 s and 4 s (inside the 2–6 s window). */
   const cutRun = async (profile: string) => {
-    const s = runSettings('ws', ['--load-cpus', '0-1',
-      '--target', server.url, '--profile', profile, '--clients', String(CLIENTS), '--topics', '2',
-      '--rate', String(RATE), '--duration', '6s', '--warmup', '2s',
-    ]);
+    const server = shaped();
+    const s = runSettings('ws', shapedRunArgs(server.url, { profile, durationS: 6 }));
     const cuts: number[] = [];
     const timers = [2500, 4000].map((ms) => setTimeout(() => cuts.push(server.cutSockets()), ms));
     try {
@@ -134,6 +121,7 @@ describe('a target that answers in an unexpected shape', () => {
 
   it('names the transport, the URL and what was expected (wrong JSON field, in-process)', async () => {
     const file = variant('field', (p) => (p.transports.sse.json = 'message.text'));
+    const server = shaped();
     const s = runSettings('sse', ['--target', server.url, '--profile', file, '--clients', '2', '--duration', '4s', '--warmup', '1s']);
     const err = await runOnce(s).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(PushbenchError);
@@ -143,6 +131,7 @@ describe('a target that answers in an unexpected shape', () => {
 
   it('exits 2 from the command line when the subscription is refused (wrong header)', async () => {
     const file = variant('accept', (p) => (p.transports.sse.headers = { accept: 'application/json' }));
+    const server = shaped();
     const r = await pushbench(['run', '--transport', 'sse', '--target', server.url, '--profile', file, '--clients', '2', '--duration', '4s', '--out', dir, '--no-report'], 30_000);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`sse at ${server.url}/topics/pushbench-probe/stream: expected the messages published by PUT /topics/pushbench-probe to arrive within 5 s; none did \\(the subscription failed with HTTP_406`));
