@@ -47,9 +47,11 @@ export interface Environment {
   network: string;
   pushbenchVersion: string;
   /**
-   * Garbage collection of the generator process: 'single-threaded' (`--single-threaded-gc`, as
-   * the pushbench command and npm scripts run it) or 'default' (V8's helper threads, which compete
-   * with the generator's workers for its CPUs). Absent in records older than this field.
+   * Garbage collection of the generator process: 'single-threaded' (the generator's V8 flags, as
+   * the pushbench command and npm scripts run it: load/tsx.ts GENERATOR_V8_FLAGS:
+   * `--single-threaded-gc`, later also `--heap-growing-percent=100`) or 'default' (V8's helper
+   * threads, which compete with the generator's workers for its CPUs, and its own heap growth).
+   * Absent in records older than this field.
    */
   generatorGc?: 'single-threaded' | 'default';
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, pushbench as cli } from '../cli.ts';
+import { GENERATOR_V8_FLAGS } from '../../load/tsx.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,8 +54,10 @@ describe('pushbench CLI', () => {
     const r = await pushbench(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`pushbench ${pkg.version}`);
-    // every script that generates load runs it with the generator's GC flag
-    for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak', 'bench:decode']) expect(pkg.scripts[name], name).toMatch(/^node --single-threaded-gc /);
+    // every script that generates load runs it with the generator's V8 flags, as does the bin
+    const flags = `node ${GENERATOR_V8_FLAGS.join(' ')} `;
+    for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak', 'bench:decode']) expect(pkg.scripts[name].startsWith(flags), `${name}: ${pkg.scripts[name]}`).toBe(true);
+    expect(readFileSync(new URL('../../bin/pushbench.js', import.meta.url), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${flags.trim()}`);
   });
 
   it('documents run\'s options in --help', async () => {
@@ -110,7 +113,7 @@ describe('pushbench CLI', () => {
     expect(record.valid).toBe(false);
     expect(record.invalidReasons.join(' ')).toMatch(/interrupted/);
     expect(record.summary.delivered).toBeGreaterThan(0);
-    // the shebang's `--single-threaded-gc` reached the generator (load/tsx.ts GENERATOR_V8_FLAGS)
+    // the shebang's V8 flags reached the generator (load/tsx.ts GENERATOR_V8_FLAGS)
     expect(record.environment.generatorGc).toBe('single-threaded');
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(processAlive(serverPid)).toBe(false);
