@@ -3,8 +3,9 @@
  * server pushes: messages, gap notices and poll answers, turned into {@link ClientEvents} calls.
  *
  * Hot path: a WebSocket frame or SSE data line in the contract's exact form is read from its bytes
- * without JSON.parse (fast-decode.ts); anything else costs one JSON.parse per message (or per
- * poll answer). Never throws — anything not understood is counted as error `BAD_MESSAGE`.
+ * without JSON.parse (fast-decode.ts), and so is an empty poll answer; anything else costs one
+ * JSON.parse per message (or per poll answer). Never throws — anything not understood is counted
+ * as error `BAD_MESSAGE`.
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
@@ -13,6 +14,9 @@ import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
 export const BAD_MESSAGE = 'BAD_MESSAGE';
+
+/** How an empty poll answer ends after its `next` (servers/transports/poll-body.ts field order). */
+const EMPTY_ANSWER_SUFFIX = Buffer.from(',"gap":false,"messages":[]}');
 
 export class Cursor implements KnownStrings {
   /** Epoch of the last message or answer seen; undefined before the first. */
@@ -24,6 +28,8 @@ export class Cursor implements KnownStrings {
 
   /** {@link epoch} URL-encoded, kept so a poll's query costs no encoding. */
   private epochParam = '';
+  /** `{"epoch":<epoch>,"next":` as bytes: how an empty poll answer in {@link epoch} starts. */
+  private emptyAnswerPrefix: Buffer | null = null;
 
   constructor(private readonly events: ClientEvents) {}
 
@@ -52,6 +58,7 @@ export class Cursor implements KnownStrings {
   private setEpoch(epoch: string): void {
     this.epoch = epoch;
     this.epochParam = encodeURIComponent(epoch);
+    this.emptyAnswerPrefix = null;
   }
 
   /** One pushed text that is a message (WebSocket frame or SSE `message` data). */
@@ -100,6 +107,40 @@ export class Cursor implements KnownStrings {
     }
     if (typeof notice.epoch === 'string' && typeof notice.to === 'number') this.advance(notice.epoch, notice.to);
     this.events.gap();
+  }
+
+  /**
+   * {@link answer} from the body's bytes. An empty answer in the cursor's epoch, serialized exactly
+   * as the reference server writes it (`{"epoch":E,"next":N,"gap":false,"messages":[]}`, N a
+   * plain non-negative integer), is read without a string or JSON.parse — most answers of a short
+   * poll are that; anything else goes through {@link answer}.
+   */
+  answerBytes(body: Buffer, recvUs: number): boolean | undefined {
+    const next = this.emptyAnswerNext(body);
+    if (next === -1) return this.answer(body.toString(), recvUs);
+    this.seq = next;
+    return true;
+  }
+
+  /** `next` of `body` when it is an empty answer in {@link epoch} in the exact form, else -1. */
+  private emptyAnswerNext(body: Buffer): number {
+    if (this.epoch === undefined) return -1;
+    const prefix = (this.emptyAnswerPrefix ??= Buffer.from(`{"epoch":${JSON.stringify(this.epoch)},"next":`));
+    const p = prefix.length;
+    const end = body.length - EMPTY_ANSWER_SUFFIX.length;
+    if (end <= p || body.compare(prefix, 0, p, 0, p) !== 0) return -1;
+    // the digits of `next`: no sign, no leading zero, at most 15 (a safe integer)
+    let k = p;
+    let next = 0;
+    for (; k < end; k++) {
+      const d = body[k] - 0x30;
+      if (d < 0 || d > 9) break;
+      next = next * 10 + d;
+    }
+    const digits = k - p;
+    if (digits === 0 || digits > 15 || (digits > 1 && body[p] === 0x30)) return -1;
+    if (k !== end || body.compare(EMPTY_ANSWER_SUFFIX, 0, EMPTY_ANSWER_SUFFIX.length, k) !== 0) return -1;
+    return next;
   }
 
   /**

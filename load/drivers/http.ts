@@ -5,7 +5,8 @@
  *
  * The request handlers use undici's raw dispatch handler interface (onConnect/onHeaders/onData/
  * onComplete/onError): it is what undici's Client runs natively, so a response costs no header
- * object and no body stream — the hot path of a poll is one Buffer per chunk and one JSON.parse.
+ * object and no body stream — the hot path of a poll is one Buffer per chunk, read as bytes
+ * (Cursor.answerBytes).
  */
 import { Client as UndiciClient } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -43,8 +44,13 @@ export function openHttpConnection(spec: ClientSpec, sockets: SocketCounter, opt
   });
 }
 
-/** Result of one exchange: a transport error, or the status and the whole body as text. */
-export type ExchangeCallback = (err: Error | null, status: number, body: string) => void;
+/**
+ * Result of one exchange: a transport error, or the status and the whole body — the bytes as read
+ * (a view of the socket's read when it came in one; valid to keep, but copy a slice you keep long).
+ */
+export type ExchangeCallback = (err: Error | null, status: number, body: Buffer) => void;
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 /**
  * One request at a time on one connection, its body collected into a string. Reused for every
@@ -102,17 +108,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     const chunks = this.chunks;
-    const body = chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString();
+    const body = chunks.length === 1 ? chunks[0] : chunks.length === 0 ? EMPTY_BODY : Buffer.concat(chunks);
     chunks.length = 0;
     this.finish(null, body);
   }
 
   onError(err: Error): void {
     this.chunks.length = 0;
-    this.finish(err, '');
+    this.finish(err, EMPTY_BODY);
   }
 
-  private finish(err: Error | null, body: string): void {
+  private finish(err: Error | null, body: Buffer): void {
     this.inFlight = false;
     this.abortFn = undefined;
     this.done(err, this.status, body);
@@ -176,7 +182,7 @@ export abstract class HttpClientBase extends BaseClient {
    * true (the caller sends the next poll); otherwise count the code, schedule a reconnect, and
    * return false. Returns false without a sound once closed.
    */
-  protected pollAnswered(err: Error | null, status: number, body: string, plannedUs: number, sentUs: number): boolean {
+  protected pollAnswered(err: Error | null, status: number, body: Buffer, plannedUs: number, sentUs: number): boolean {
     if (this.closed) return false;
     const doneUs = nowUs();
     let code: string | undefined;
@@ -199,9 +205,9 @@ export abstract class HttpClientBase extends BaseClient {
    * whether it was empty, or the error code to count (`HTTP_<status>`, BAD_MESSAGE). The reference
    * servers' contract: a 200 {@link PollAnswer}; a target profile reads its own shape.
    */
-  protected readAnswer(status: number, body: string, doneUs: number): boolean | string {
+  protected readAnswer(status: number, body: Buffer, doneUs: number): boolean | string {
     if (status !== 200) return httpStatusCode(status);
-    const empty = this.cursor.answer(body, doneUs);
+    const empty = this.cursor.answerBytes(body, doneUs);
     return empty === undefined ? BAD_MESSAGE : empty;
   }
 

@@ -47,7 +47,7 @@ export class LongPollClient extends HttpClientBase {
     this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
   }
 
-  private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
+  private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
     if (this.pollAnswered(err, status, body, this.sentUs, this.sentUs)) this.poll();
   };
 

@@ -68,7 +68,7 @@ export class ShortPollClient extends HttpClientBase {
     this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
   };
 
-  private readonly onAnswer = (err: Error | null, status: number, body: string): void => {
+  private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
     if (!this.pollAnswered(err, status, body, this.plannedUs, this.sentUs)) return;
     this.plannedUs += this.intervalUs;
     this.schedule();

@@ -214,8 +214,8 @@ function profilePoll(Base: typeof ShortPollClient | typeof LongPollClient) {
     protected override requestHeaders(): Record<string, string> {
       return this.resume.headers();
     }
-    protected override readAnswer(status: number, body: string, doneUs: number): boolean | string {
-      return this.resume.read(status, body, doneUs, this.exchange);
+    protected override readAnswer(status: number, body: Buffer, doneUs: number): boolean | string {
+      return this.resume.read(status, body.toString(), doneUs, this.exchange);
     }
   };
 }
