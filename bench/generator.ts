@@ -20,6 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic, type ResultRecord } from '../reports/record.ts';
 import { decodeHistogram, percentiles } from '../reports/histogram.ts';
+import { Cursor } from '../load/drivers/cursor.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { formatProgress } from '../load/progress.ts';
@@ -483,10 +484,26 @@ function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
 
 interface PollFigures { record: ResultRecord; ac: AutocannonFigures; pbPerS: number }
 
+/**
+ * The URL a pushbench short-poll client on topic t0 polls once it holds the server's first answer,
+ * built by the client's own Cursor: `/poll?topic=t0&since=N&epoch=E`. With no messages published
+ * it never moves, so autocannon given this URL asks exactly what pushbench asks.
+ */
+async function pollUrl(base: string): Promise<string> {
+  const res = await fetch(`${base}/poll?topic=t0`);
+  const body = await res.text();
+  const ignore = () => {};
+  const cursor = new Cursor({ connected: ignore, message: ignore, request: ignore, gap: ignore, error: ignore, reconnecting: ignore });
+  if (res.status !== 200 || cursor.answer(body, 0) === undefined) throw new Error(`GET ${base}/poll?topic=t0 answered ${res.status} ${body.slice(0, 200)}`);
+  return `${base}/poll?topic=t0${cursor.query()}`;
+}
+
 function pollPlan(cfg: Config): RunSettings {
   const warmupMs = 4000;
   return runSettings(cfg, 'short-poll', `poll0-${cfg.pollConnections}c`, {
-    clients: String(cfg.pollConnections), workload: 'broadcast', topics: '1', rate: '1', payload: '64',
+    // No messages: every answer is empty and pushbench's cursor stays on the server's first answer,
+    // so both generators poll one URL and the server does the same work for each (pollUrl).
+    clients: String(cfg.pollConnections), workload: 'broadcast', topics: '1', rate: '0', payload: '64',
     'poll-interval': '0', 'arrival-rate': '1000/s', warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.pollWindowMs}ms`,
   });
 }
@@ -498,8 +515,9 @@ async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures> {
   const server = await startPeerServer(s);
   try {
     pinning.server.add(cpusAllowed(server.pid));
-    log(`· autocannon: ${cfg.pollConnections} connections on ${server.url}/poll?topic=t0, pinned to CPU ${cfg.loadCpus}`);
-    const ac = await runAutocannon(`${server.url}/poll?topic=t0`, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
+    const url = await pollUrl(server.url);
+    log(`· autocannon: ${cfg.pollConnections} connections on ${url}, pinned to CPU ${cfg.loadCpus}`);
+    const ac = await runAutocannon(url, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
     pinning.autocannon.add(ac.cpusAllowed);
     log(`  autocannon: ${int(ac.requestsPerS)} requests/s`);
     return { record, ac, pbPerS };
@@ -519,7 +537,7 @@ function printPoll(cfg: Config, f: PollFigures): void {
   const perReq = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${((cpuPct / 100) * 1e6 / perS).toFixed(1)} µs`);
   out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
   out();
-  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), \`GET /poll?topic=t0\` (pushbench adds its resume cursor \`&since=…&epoch=…\`), server publishing 1 msg/s; measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.`);
+  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.`);
   out();
   out('| generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
