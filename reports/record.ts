@@ -324,7 +324,9 @@ export function finishRecord(r: Omit<ResultRecord, 'summary'>): ResultRecord {
 
 /**
  * Merge records of the same configuration taken in parallel (processes or machines sharing one
- * run): histograms add, counters sum, server figures sum, timelines add point by point.
+ * run): histograms add, counters sum, server, publisher and proxy figures add (percentiles kept
+ * without histograms: the worst), timelines add point by point, notes and invalid reasons of
+ * every record are kept.
  */
 export function mergeRecords(records: ResultRecord[]): ResultRecord {
   if (records.length === 0) throw new PushbenchError('PB_RESULT_FILE', 'nothing to merge');
@@ -375,8 +377,25 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
     failed: a.failed + b.failed,
     lateUs: { p50: Math.max(a.lateUs.p50, b.lateUs.p50), p99: Math.max(a.lateUs.p99, b.lateUs.p99), max: Math.max(a.lateUs.max, b.lateUs.max) },
   }));
+  // Notes say something about the run each record was part of: all of them, each once. Each
+  // record of an emulated network ran its own latency proxy: CPU and releases add, lateness
+  // percentiles without histograms keep the worst (a bound), as for the publisher.
+  const notes = [...new Set(records.flatMap((r) => r.notes ?? []))];
+  const proxies = records.map((r) => r.proxy).filter((p): p is ProxyFigures => p !== undefined);
+  const worst = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+  const proxy = proxies.length === 0 ? undefined : proxies.reduce((a, b) => ({
+    cpuPct: a.cpuPct === null || b.cpuPct === null ? null : a.cpuPct + b.cpuPct,
+    releases: a.releases + b.releases,
+    latenessMs: a.latenessMs === null ? b.latenessMs : b.latenessMs === null ? a.latenessMs
+      : { p50: Math.max(a.latenessMs.p50, b.latenessMs.p50), p99: Math.max(a.latenessMs.p99, b.latenessMs.p99), max: Math.max(a.latenessMs.max, b.latenessMs.max) },
+    latenessP99LimitMs: Math.min(a.latenessP99LimitMs, b.latenessP99LimitMs),
+    maxLatenessWholeRunMs: worst(a.maxLatenessWholeRunMs, b.maxLatenessWholeRunMs),
+  }));
+  const { notes: _firstNotes, proxy: _firstProxy, ...rest } = first;
   const merged: Omit<ResultRecord, 'summary'> = {
-    ...first,
+    ...rest,
+    ...(notes.length > 0 ? { notes } : {}),
+    ...(proxy ? { proxy } : {}),
     config: { ...first.config, clients: records.reduce((s, r) => s + r.config.clients, 0) },
     complete: records.every((r) => r.complete),
     startedAt: records.map((r) => r.startedAt).sort()[0],
