@@ -20,7 +20,7 @@ import {
 import { PushbenchError, codeOf } from './errors.ts';
 import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
-import { TSX_EXEC_ARGV, generatorGcMode, repoPath } from './tsx.ts';
+import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
 import { PUSHBENCH_VERSION } from './version.ts';
@@ -405,6 +405,9 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
 }
 
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
+/** Said (logged and noted in the record) when the generator runs without GENERATOR_V8_FLAGS. */
+export const DEFAULT_GC_NOTE = `the generator ran with V8's default GC (node without ${GENERATOR_V8_FLAGS.join(' ')}): GC helper threads compete with the workers for the load CPUs and mark-compact pauses are longer — run through the pushbench command or npm scripts, or add the flags to node`;
+
 export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
   const log = hooks.log ?? (() => {});
   const startedAt = new Date().toISOString();
@@ -415,6 +418,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
   if (misuse.length) throw new Error(`runOnce: ${misuse.join('; ')}`);
   try {
     if (s.loadCpus) pinSelf(s.loadCpus);
+    if (generatorGcMode() === 'default') log(DEFAULT_GC_NOTE);
 
     // Worker threads load (tsx, drivers) while the server and proxy start.
     const ownClients = shareClients(s.clients, s.share);
@@ -780,6 +784,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           }
         }
       }
+      if (generatorGcMode() === 'default') notes.push(DEFAULT_GC_NOTE);
       invalidReasons.push(...extraReasons);
       if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
       const startedByFrom = parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0);
@@ -812,7 +817,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
         },
         timeline,
-        ...(closedLoop ? { closedLoop, notes } : {}),
+        ...(closedLoop ? { closedLoop } : {}),
+        ...(closedLoop || notes.length > 0 ? { notes } : {}),
         valid: invalidReasons.length === 0,
         invalidReasons,
       };

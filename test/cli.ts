@@ -18,11 +18,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `pushbench ...args`; killed with SIGKILL after `timeoutMs`. */
-export function pushbench(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/**
+ * `pushbench ...args`; killed with SIGKILL after `timeoutMs`. Node runs with `nodeFlags`: by
+ * default the generator's, as `npm start` and the bin's shebang run it (load/tsx.ts).
+ */
+export function pushbench(args: string[], timeoutMs = 60_000, nodeFlags: readonly string[] = GENERATOR_V8_FLAGS): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // as `npm start` and the bin's shebang run it (load/tsx.ts GENERATOR_V8_FLAGS)
-    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

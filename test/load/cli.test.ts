@@ -5,14 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, pushbench as cli } from '../cli.ts';
-import { GENERATOR_V8_FLAGS } from '../../load/tsx.ts';
+import { GENERATOR_V8_FLAGS, generatorGcMode } from '../../load/tsx.ts';
+import { DEFAULT_GC_NOTE } from '../../load/runner.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-async function pushbench(args: string[], timeoutMs = 30_000) {
-  const r = await cli(args, timeoutMs);
+async function pushbench(args: string[], timeoutMs = 30_000, nodeFlags?: readonly string[]) {
+  const r = await cli(args, timeoutMs, nodeFlags);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -58,6 +59,19 @@ describe('pushbench CLI', () => {
     const flags = `node ${GENERATOR_V8_FLAGS.join(' ')} `;
     for (const name of ['start', 'bench:generator', 'bench:capacity', 'bench:servers', 'bench:soak', 'bench:decode']) expect(pkg.scripts[name].startsWith(flags), `${name}: ${pkg.scripts[name]}`).toBe(true);
     expect(readFileSync(new URL('../../bin/pushbench.js', import.meta.url), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${flags.trim()}`);
+  });
+
+  it('says so, in its log and the result, when node runs without the generator\'s V8 flags', async () => {
+    // the test files themselves run with them (vitest.config.ts), as the generator does
+    expect(generatorGcMode()).toBe('single-threaded');
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-gc-'));
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '5', '--out', out, '--name', 'plain-node', '--no-report'], 30_000, []);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(DEFAULT_GC_NOTE);
+    const record = JSON.parse(readFileSync(join(out, 'plain-node.json'), 'utf8'));
+    expect(record.environment.generatorGc).toBe('default');
+    expect(record.notes).toEqual([DEFAULT_GC_NOTE]);
+    expect(record.valid).toBe(true);
   });
 
   it('documents run\'s options in --help', async () => {
