@@ -28,6 +28,13 @@ export class Cursor implements KnownStrings {
 
   /** {@link epoch} URL-encoded, kept so a poll's query costs no encoding. */
   private epochParam = '';
+  /** the last {@link query} and {@link path} built, and what they were built from */
+  private queryText = '';
+  private querySeq: number | undefined;
+  private queryEpoch: string | undefined;
+  private pathText = '';
+  private pathQuery = '';
+  private pathPrefix = '';
   /** `{"epoch":<epoch>,"next":` as bytes: how an empty poll answer in {@link epoch} starts. */
   private emptyAnswerPrefix: Buffer | null = null;
 
@@ -36,7 +43,26 @@ export class Cursor implements KnownStrings {
   /** `&since=S&epoch=E` to append to a query, or `''` before anything was seen ("from now on"). */
   query(): string {
     if (this.seq === undefined || this.epoch === undefined) return '';
-    return `&since=${this.seq}&epoch=${this.epochParam}`;
+    if (this.seq !== this.querySeq || this.epoch !== this.queryEpoch) {
+      this.queryText = `&since=${this.seq}&epoch=${this.epochParam}`;
+      this.querySeq = this.seq;
+      this.queryEpoch = this.epoch;
+    }
+    return this.queryText;
+  }
+
+  /**
+   * `prefix` + {@link query}: a poll's path. Kept while the cursor stands still, so a poll that
+   * finds nothing new builds no string for the next.
+   */
+  path(prefix: string): string {
+    const q = this.query();
+    if (q !== this.pathQuery || prefix !== this.pathPrefix) {
+      this.pathText = prefix + q;
+      this.pathQuery = q;
+      this.pathPrefix = prefix;
+    }
+    return this.pathText;
   }
 
   /** The SSE `Last-Event-ID` to resume with (`<epoch>:<seq>`), or undefined before the first message. */

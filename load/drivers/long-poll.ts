@@ -53,7 +53,7 @@ export class LongPollClient extends HttpClientBase {
 
   /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
   protected requestPath(): string {
-    return this.pathPrefix + this.cursor.query();
+    return this.cursor.path(this.pathPrefix);
   }
 
   /** Headers of the next poll (none for the reference server). */

@@ -70,13 +70,17 @@ export class ShortPollClient extends HttpClientBase {
 
   private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
     if (!this.pollAnswered(err, status, body, this.plannedUs, this.sentUs)) return;
+    if (this.intervalUs === 0) {
+      this.send(); // closed loop: the next poll is due now
+      return;
+    }
     this.plannedUs += this.intervalUs;
     this.schedule();
   };
 
   /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
   protected requestPath(): string {
-    return this.pathPrefix + this.cursor.query();
+    return this.cursor.path(this.pathPrefix);
   }
 
   /** Headers of the next poll (none for the reference server). */

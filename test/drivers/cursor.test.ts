@@ -139,3 +139,22 @@ describe('Cursor.answerBytes (poll answers read from bytes)', () => {
     }
   });
 });
+
+describe('Cursor.path (a poll\'s path)', () => {
+  it('follows the cursor, and is the same string while it stands still', () => {
+    const { events } = sink();
+    const c = new Cursor(events);
+    expect(c.path('/poll?topic=t')).toBe('/poll?topic=t');
+    c.answer('{"epoch":"a b","next":3,"gap":false,"messages":[]}', 0);
+    const p = c.path('/poll?topic=t');
+    expect(p).toBe('/poll?topic=t&since=3&epoch=a%20b');
+    c.answerBytes(Buffer.from('{"epoch":"a b","next":3,"gap":false,"messages":[]}'), 1);
+    expect(c.path('/poll?topic=t')).toBe(p);
+    c.answerBytes(Buffer.from('{"epoch":"a b","next":4,"gap":false,"messages":[]}'), 2);
+    expect(c.path('/poll?topic=t')).toBe('/poll?topic=t&since=4&epoch=a%20b');
+    expect(c.path('/long-poll?topic=t')).toBe('/long-poll?topic=t&since=4&epoch=a%20b');
+    c.advance('e2', 4);
+    expect(c.path('/poll?topic=t')).toBe('/poll?topic=t&since=4&epoch=e2');
+    expect(c.query()).toBe('&since=4&epoch=e2');
+  });
+});
