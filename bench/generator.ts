@@ -405,22 +405,38 @@ function memo(steps: Step[], measure: (ratePerS: number) => Promise<Step>): (rat
   };
 }
 
+/**
+ * Runs the tasks it is given one at a time, in the order they were given. Two searches sharing one
+ * then take turns step by step: on a machine whose speed drifts over minutes (a VM's neighbours),
+ * the drift falls on both sides of a ratio alike instead of on whichever side ran second.
+ */
+function oneAtATime(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>) => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
 async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]> {
   const results: Absorbed[] = [];
   for (const t of templates) {
     const transport = t.transport as BareTransport;
     const steps: Step[] = [];
     const keepsUp = (x: Step) => x.keepsUp;
-    await search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, memo(steps, (r) => pushbenchStep(cfg, atRate(t, r))), keepsUp);
-    // The bare client starts where pushbench stopped keeping up: it is expected to go at least as far.
-    const pbFail = steps.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
-    const bareStart = pbFail.length ? Math.min(...pbFail) : cfg.ladderStartRate;
-    const bare = memo(steps, (r) => bareStep(cfg, atRate(t, r)));
-    // Headline: held to the keep-up rule. Context: throughput alone, its loop allowed to run full
-    // (continues from the steps the first search took; a rate already measured is not re-run).
-    await search(bareStart, MAX_RATE, cfg.ladderRefine, bare, keepsUp);
+    const turn = oneAtATime();
+    const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r))));
+    const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r))));
+    // Headline: both held to the keep-up rule, their searches interleaved (pushbench, bare,
+    // pushbench, …). Context: the bare client's throughput alone, its loop allowed to run full
+    // (continues from the steps its first search took; a rate already measured is not re-run).
+    await Promise.all([
+      search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, pushbenchAt, keepsUp),
+      search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, keepsUp),
+    ]);
     const bareRule = steps.filter((x) => x.side === 'bare' && !x.keepsUp).map((x) => x.ratePerS);
-    await search(bareRule.length ? Math.min(...bareRule) : bareStart, MAX_RATE, cfg.ladderRefine, bare, (x) => x.keepsPace);
+    await search(bareRule.length ? Math.min(...bareRule) : cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, (x) => x.keepsPace);
     results.push({ transport, steps });
   }
   return results;
@@ -447,7 +463,7 @@ interface AbsorbSummary { transport: string; pb: number; bare: number; bareFull:
 function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
   out(`### 2. Deliveries per second one generator core absorbs`);
   out();
-  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times. **Keeping up** is one rule for both sides: deliver ≥ ${KEEP_UP * 100} % of the offer, lose and drop nothing, and the generator thread passes pushbench's validity rule (load/starvation.ts: event-loop utilization not above ${SATURATED_ELU * 100} % for 2 s in a row, event-loop delay p99 ≤ 100 ms in every second — past that, what a client timestamps includes its own queueing). **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`), judged by its run's validity. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams), judged by the same per-second measures of its thread. For context the bare client's rate is then pushed on with the rule dropped (throughput alone, its loop allowed to run full: "keeps pace"). Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
+  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times; the two searches take turns step by step (pushbench, bare, pushbench, …), so a drift in the machine's speed falls on both. **Keeping up** is one rule for both sides: deliver ≥ ${KEEP_UP * 100} % of the offer, lose and drop nothing, and the generator thread passes pushbench's validity rule (load/starvation.ts: event-loop utilization not above ${SATURATED_ELU * 100} % for 2 s in a row, event-loop delay p99 ≤ 100 ms in every second — past that, what a client timestamps includes its own queueing). **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`), judged by its run's validity. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams), judged by the same per-second measures of its thread. For context the bare client's rate is then pushed on with the rule dropped (throughput alone, its loop allowed to run full: "keeps pace"). Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
   const summary: AbsorbSummary[] = [];
   for (const { transport, steps } of results) {
     out();
