@@ -404,10 +404,10 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
   });
 }
 
-/** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 /** Said (logged and noted in the record) when the generator runs without GENERATOR_V8_FLAGS. */
 export const DEFAULT_GC_NOTE = `the generator ran with V8's default GC (node without ${GENERATOR_V8_FLAGS.join(' ')}): GC helper threads compete with the workers for the load CPUs and mark-compact pauses are longer — run through the pushbench command or npm scripts, or add the flags to node`;
 
+/** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
   const log = hooks.log ?? (() => {});
   const startedAt = new Date().toISOString();

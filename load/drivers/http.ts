@@ -53,7 +53,7 @@ export type ExchangeCallback = (err: Error | null, status: number, body: Buffer)
 const EMPTY_BODY = Buffer.alloc(0);
 
 /**
- * One request at a time on one connection, its body collected into a string. Reused for every
+ * One request at a time on one connection, its body collected into one Buffer. Reused for every
  * request of a poll loop (no per-request handler object). Never call `send` while one is in flight.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
