@@ -9,7 +9,7 @@
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
-import { decodeContractBytes, type KnownStrings } from './fast-decode.ts';
+import { decodeContractBytes, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
@@ -155,17 +155,9 @@ export class Cursor implements KnownStrings {
     const p = prefix.length;
     const end = body.length - EMPTY_ANSWER_SUFFIX.length;
     if (end <= p || body.compare(prefix, 0, p, 0, p) !== 0) return -1;
-    // the digits of `next`: no sign, no leading zero, at most 15 (a safe integer)
-    let k = p;
-    let next = 0;
-    for (; k < end; k++) {
-      const d = body[k] - 0x30;
-      if (d < 0 || d > 9) break;
-      next = next * 10 + d;
-    }
-    const digits = k - p;
-    if (digits === 0 || digits > 15 || (digits > 1 && body[p] === 0x30)) return -1;
-    if (k !== end || body.compare(EMPTY_ANSWER_SUFFIX, 0, EMPTY_ANSWER_SUFFIX.length, k) !== 0) return -1;
+    // `next`, read as the message decoder reads seq; then exactly the suffix, to the end
+    const next = readPlainUint(body, p, end);
+    if (next < 0 || uintRead.end !== end || body.compare(EMPTY_ANSWER_SUFFIX, 0, EMPTY_ANSWER_SUFFIX.length, end) !== 0) return -1;
     return next;
   }
 

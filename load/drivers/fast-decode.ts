@@ -58,15 +58,13 @@ const DATA_B = CODES(DATA);
 export function decodeContractBytes(buf: Buffer, known: KnownStrings, from = 0, to = buf.length): WireMessage | null {
   if (!startsWithBytes(buf, from, to, SEQ_B)) return null;
   let i = from + SEQ_B.length;
-  let seq = 0;
-  let d = i;
-  for (let c = buf[i]; i < to && c >= ZERO && c <= NINE; c = buf[++i]) seq = seq * 10 + (c - ZERO);
-  if (i === d || i - d > MAX_DIGITS || (buf[d] === ZERO && i - d > 1) || !startsWithBytes(buf, i, to, TS_B)) return null;
+  const seq = readPlainUint(buf, i, to);
+  i = uintRead.end;
+  if (seq < 0 || !startsWithBytes(buf, i, to, TS_B)) return null;
   i += TS_B.length;
-  let ts = 0;
-  d = i;
-  for (let c = buf[i]; i < to && c >= ZERO && c <= NINE; c = buf[++i]) ts = ts * 10 + (c - ZERO);
-  if (i === d || i - d > MAX_DIGITS || (buf[d] === ZERO && i - d > 1) || !startsWithBytes(buf, i, to, TOPIC_B)) return null;
+  const ts = readPlainUint(buf, i, to);
+  i = uintRead.end;
+  if (ts < 0 || !startsWithBytes(buf, i, to, TOPIC_B)) return null;
   i += TOPIC_B.length;
   const topicEnd = plainBytesEnd(buf, i, to);
   if (topicEnd < 0 || !startsWithBytes(buf, topicEnd, to, EPOCH_B)) return null;
@@ -79,6 +77,22 @@ export function decodeContractBytes(buf: Buffer, known: KnownStrings, from = 0, 
   const dataEnd = plainBytesEnd(buf, i, to);
   if (dataEnd < 0 || dataEnd + 2 !== to || buf[dataEnd + 1] !== CLOSE) return null;
   return { seq, ts, topic, epoch, data: latin1(buf, i, dataEnd) };
+}
+
+/** Where the last {@link readPlainUint} stopped reading (one reader per thread, so one slot). */
+export const uintRead = { end: 0 };
+
+/**
+ * The JSON non-negative integer at `buf[i]` as this reader accepts it — digits, no leading zero,
+ * at most {@link MAX_DIGITS} (exact as a double) — or -1 when there is none there; the index
+ * after its digits goes to {@link uintRead}.end either way.
+ */
+export function readPlainUint(buf: Buffer, i: number, to: number): number {
+  const d = i;
+  let v = 0;
+  for (let c = buf[i]; i < to && c >= ZERO && c <= NINE; c = buf[++i]) v = v * 10 + (c - ZERO);
+  uintRead.end = i;
+  return i === d || i - d > MAX_DIGITS || (buf[d] === ZERO && i - d > 1) ? -1 : v;
 }
 
 function startsWithBytes(buf: Buffer, at: number, to: number, codes: readonly number[]): boolean {
