@@ -32,8 +32,9 @@ export const TSX_EXEC_ARGV: readonly string[] = ['--import', TSX_LOADER_URL];
  * ArrayBuffer per request when a client waits ~1 s between requests; bare undici does the same),
  * so 10,000 short-poll clients at Δ = 1 s piled up ~180,000 dead ArrayBuffers between
  * mark-compacts 18 s apart: pauses of 97–103 ms, 72–77 ms of them in that sweep. Doubling: every
- * ~6 s, pauses of 22–50 ms (short poll and long poll, 10,000 clients, --trace-gc-nvp, 2026-11-23),
- * generator CPU within run-to-run noise.
+ * ~6 s, pauses of 22–50 ms (single `pushbench run`s by hand, short poll and long poll, 10,000
+ * clients, --trace-gc-nvp, 2026-11-23); generator CPU in those single runs 47 → 53 % (short poll)
+ * and 44 → 43 % (long poll); bench:generator's held part then gave short poll 51–52 % (50 % before).
  *
  * Process-wide: they must be on the node command line (a worker's execArgv may not carry them;
  * setting them at run time crashed V8).
