@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Client as UndiciClient, type Dispatcher } from 'undici';
 import WebSocket from 'ws';
 import { sampleProcess } from '../load/resources.ts';
+import { startWorkerProfile } from '../load/worker-profile.ts';
 
 export type BareTransport = 'ws' | 'sse';
 
@@ -217,6 +218,9 @@ async function run(task: BareTask): Promise<BareResult> {
 }
 
 if (parentPort) {
+  // PUSHBENCH_WORKER_CPU_PROF profiles this thread as it does a pushbench worker (one file, index 0).
+  const stopProfile = startWorkerProfile(0);
   const result = await run(workerData as BareTask);
+  await stopProfile();
   parentPort.postMessage(result);
 }

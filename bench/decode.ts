@@ -4,7 +4,7 @@
  * against the path it replaced, measured in the same run:
  *
  * 1. decoding one WebSocket text frame: `decodeMessage(buf.toString())` (JSON.parse) vs
- *    `decodeContractBytes(buf)`;
+ *    `readContract(buf)` in place, with the topic and epoch known (as a client's cursor knows them);
  * 2. one SSE event chunk (`id: …\ndata: {…}\n\n`): the text path (StringDecoder, line slices,
  *    JSON.parse) vs the byte path (Buffer.indexOf, byte-range decode);
  * 3. a whole delivery as a driver does it after the socket read: decode + cursor + recorder
@@ -20,7 +20,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Cursor } from '../load/drivers/cursor.ts';
-import { decodeContractBytes } from '../load/drivers/fast-decode.ts';
+import { contractMiddle, contractView, readContract } from '../load/drivers/fast-decode.ts';
 import { SseParser } from '../load/drivers/sse-parser.ts';
 import { Recorder } from '../load/recorder.ts';
 import { pinSelf } from '../load/spawn.ts';
@@ -83,17 +83,18 @@ function client(): Cursor {
 
 const frame = (i: number, seq: number) => stamp(frames[i]!, SEQ_AT, seq);
 const event = (i: number, seq: number) => stamp(events[i]!, eventSeqAt, seq);
-const known = { topic: 't0', epoch: EPOCH };
+/** what a client's cursor holds once it has seen the topic and epoch */
+const known = { topic: 't0', epoch: EPOCH, middle: contractMiddle('t0', EPOCH) };
 const rows: [string, number, number][] = [];
 
 rows.push([
   'decode one ws frame',
   measure(frame, (i) => void (sink += decodeMessage(frames[i]!.toString())!.seq)),
-  measure(frame, (i) => void (sink += decodeContractBytes(frames[i]!, known)!.seq)),
+  measure(frame, (i) => void (sink += readContract(frames[i]!, known) ? contractView.seq : -1)),
 ]);
 
 const textParser = new SseParser((_type, data) => void (sink += decodeMessage(data)!.seq));
-const byteParser = new SseParser(() => {}, undefined, (buf, s, e) => void (sink += decodeContractBytes(buf, known, s, e)!.seq));
+const byteParser = new SseParser(() => {}, undefined, (buf, s, e) => void (sink += readContract(buf, known, s, e) ? contractView.seq : -1));
 rows.push(['parse + decode one SSE event', measure(event, (i) => textParser.push(events[i]!)), measure(event, (i) => byteParser.push(events[i]!))]);
 
 const wsOld = client();

@@ -34,6 +34,9 @@ function countingEvents(counter: { n: number }, opened: () => void): ClientEvent
     message: () => {
       counter.n++;
     },
+    messageView: () => {
+      counter.n++;
+    },
     request: () => {},
     gap: () => {},
     error: () => {},

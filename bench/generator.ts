@@ -509,7 +509,7 @@ async function pollUrl(base: string): Promise<string> {
   const res = await fetch(`${base}/poll?topic=t0`);
   const body = await res.text();
   const ignore = () => {};
-  const cursor = new Cursor({ connected: ignore, message: ignore, request: ignore, gap: ignore, error: ignore, reconnecting: ignore });
+  const cursor = new Cursor({ connected: ignore, message: ignore, messageView: ignore, request: ignore, gap: ignore, error: ignore, reconnecting: ignore });
   if (res.status !== 200 || cursor.answer(body, 0) === undefined) throw new Error(`GET ${base}/poll?topic=t0 answered ${res.status} ${body.slice(0, 200)}`);
   return `${base}/poll?topic=t0${cursor.query()}`;
 }

@@ -73,6 +73,7 @@ const status = { delivered: 0, errors: 0, reconnects: 0, churned: 0 };
 const events: ClientEvents = {
   connected: () => {},
   message: () => void status.delivered++,
+  messageView: () => void status.delivered++,
   request: () => {},
   gap: () => {},
   error: () => void status.errors++,

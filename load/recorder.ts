@@ -9,7 +9,7 @@
  *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
-import type { ClientEvents } from './drivers/types.ts';
+import type { ClientEvents, MessageView } from './drivers/types.ts';
 import { nowUs, type WireMessage } from '../servers/wire.ts';
 import { createHistogram, encodeHistogram } from '../reports/histogram.ts';
 import { emptyCounters, type Counters, type Histograms } from '../reports/record.ts';
@@ -145,49 +145,53 @@ export class Recorder {
     return tsUs >= this.opts.fromUs && tsUs < this.opts.toUs;
   }
 
-  /** The sequence of `msg.source` as `state`'s client sees it; a new source starts at `msg` (as a new epoch does). */
-  private sourceState(state: ClientState, msg: WireMessage): SeqState {
+  /** The sequence of `source` as `state`'s client sees it; a new source starts at `seq` (as a new epoch does). */
+  private sourceState(state: ClientState, source: string, seq: number): SeqState {
     state.sources ??= new Map();
-    let seqs = state.sources.get(msg.source!);
-    if (seqs === undefined) state.sources.set(msg.source!, (seqs = { lastSeq: msg.seq - 1, lastTs: 0, missing: null }));
+    let seqs = state.sources.get(source);
+    if (seqs === undefined) state.sources.set(source, (seqs = { lastSeq: seq - 1, lastTs: 0, missing: null }));
     return seqs;
   }
 
-  private recordMessage(state: ClientState, msg: WireMessage, recvUs: number): void {
+  /**
+   * One delivery, as its fields (a {@link WireMessage} and a {@link MessageView} both come here):
+   * `dataLength` is the length of its data as a string.
+   */
+  private recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
     const c = this.counters;
-    const measured = this.inWindow(msg.ts);
+    const measured = this.inWindow(ts);
     const fault = this.faults.length ? this.faultAt(recvUs) : undefined;
-    if (state.epoch !== msg.epoch) {
+    if (state.epoch !== epoch) {
       if (state.epoch !== '') {
         c.resets++;
         if (fault) {
           fault.resets++;
           fault.resetFromTs.push(state.lastTs);
-          fault.newEpochMissed += Math.max(0, msg.seq - 1);
+          fault.newEpochMissed += Math.max(0, seq - 1);
         }
       }
-      state.epoch = msg.epoch;
-      state.lastSeq = msg.seq - 1;
+      state.epoch = epoch;
+      state.lastSeq = seq - 1;
       state.missing = null;
       state.sources = null;
     }
-    const seqs = msg.source === undefined ? state : this.sourceState(state, msg);
+    const seqs = source === undefined ? state : this.sourceState(state, source, seq);
     const expectedSeq = seqs.lastSeq + 1;
-    if (msg.seq > expectedSeq) {
-      // A gap: seqs expectedSeq … msg.seq-1 never came. Charged to the window when the gap
+    if (seq > expectedSeq) {
+      // A gap: seqs expectedSeq … seq-1 never came. Charged to the window when the gap
       // ends inside it (its first missing message was scheduled before this one).
-      const n = msg.seq - expectedSeq;
-      if (measured || (msg.ts >= this.opts.toUs && seqs.lastTs < this.opts.toUs && seqs.lastTs >= this.opts.fromUs)) {
+      const n = seq - expectedSeq;
+      if (measured || (ts >= this.opts.toUs && seqs.lastTs < this.opts.toUs && seqs.lastTs >= this.opts.fromUs)) {
         c.lost += n;
         c.expected += n;
         if (fault) fault.lost += n;
         if (n <= MAX_MISSING_TRACKED) {
           seqs.missing ??= new Set();
-          if (seqs.missing.size + n <= MAX_MISSING_TRACKED) for (let s = expectedSeq; s < msg.seq; s++) seqs.missing.add(s);
+          if (seqs.missing.size + n <= MAX_MISSING_TRACKED) for (let s = expectedSeq; s < seq; s++) seqs.missing.add(s);
         }
       }
-    } else if (msg.seq < expectedSeq) {
-      if (seqs.missing?.delete(msg.seq)) {
+    } else if (seq < expectedSeq) {
+      if (seqs.missing?.delete(seq)) {
         c.outOfOrder++;
         c.lost--;
         c.expected--;
@@ -198,17 +202,17 @@ export class Recorder {
         return;
       }
     }
-    if (msg.seq >= expectedSeq) {
-      seqs.lastSeq = msg.seq;
-      seqs.lastTs = msg.ts;
-      if (seqs !== state && msg.ts > state.lastTs) state.lastTs = msg.ts;
+    if (seq >= expectedSeq) {
+      seqs.lastSeq = seq;
+      seqs.lastTs = ts;
+      if (seqs !== state && ts > state.lastTs) state.lastTs = ts;
     }
-    if (fault && state.backAtUs !== 0 && msg.ts < state.backAtUs && msg.ts >= fault.atUs) fault.recovered++;
+    if (fault && state.backAtUs !== 0 && ts < state.backAtUs && ts >= fault.atUs) fault.recovered++;
     if (!measured) return;
     c.expected++;
     c.delivered++;
-    c.payloadBytesDelivered += msg.data.length;
-    const latencyUs = Math.max(1, Math.round(recvUs - msg.ts));
+    c.payloadBytesDelivered += dataLength;
+    const latencyUs = Math.max(1, Math.round(recvUs - ts));
     // Recorded once, into the current second; the second is added to the run's histogram when
     // it is handed out (takeInterval) or the books close (histograms).
     this.interval.recordValue(latencyUs);
@@ -226,7 +230,8 @@ export class Recorder {
         c.connectionsOpened++;
         this.connect.recordValue(Math.max(1, Math.round(connectUs)));
       },
-      message: (msg, recvUs) => this.recordMessage(state, msg, recvUs),
+      message: (msg, recvUs) => this.recordMessage(state, msg.epoch, msg.seq, msg.ts, msg.source, msg.data.length, recvUs),
+      messageView: (v, recvUs) => this.recordMessage(state, v.epoch, v.seq, v.ts, undefined, v.dataEnd - v.dataStart, recvUs),
       request: (plannedUs, sentUs, doneUs, empty) => {
         if (!this.inWindow(sentUs)) return;
         c.requests++;

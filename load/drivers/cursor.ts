@@ -9,7 +9,7 @@
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
-import { decodeContractBytes, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
+import { contractMiddle, contractView, readContract, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
@@ -37,6 +37,8 @@ export class Cursor implements KnownStrings {
   private pathPrefix = '';
   /** `{"epoch":<epoch>,"next":` as bytes: how an empty poll answer in {@link epoch} starts. */
   private emptyAnswerPrefix: Buffer | null = null;
+  /** how a message of {@link topic} in {@link epoch} goes on after its ts (fast-decode.ts), built on first use */
+  middle: Uint8Array | null = null;
 
   constructor(private readonly events: ClientEvents) {}
 
@@ -85,6 +87,7 @@ export class Cursor implements KnownStrings {
     this.epoch = epoch;
     this.epochParam = encodeURIComponent(epoch);
     this.emptyAnswerPrefix = null;
+    this.middle = null;
   }
 
   /** One pushed text that is a message (WebSocket frame or SSE `message` data). */
@@ -97,20 +100,35 @@ export class Cursor implements KnownStrings {
       this.events.error(BAD_MESSAGE);
       return;
     }
-    this.topic = msg.topic;
+    this.setTopic(msg.topic);
     this.advance(msg.epoch, msg.seq);
     this.events.message(msg, recvUs);
   }
 
+  private setTopic(topic: string): void {
+    if (topic === this.topic) return;
+    this.topic = topic;
+    this.middle = null;
+  }
+
+  /** The message {@link readContract} just read into {@link contractView}. */
+  private deliverView(recvUs: number): void {
+    const v = contractView;
+    this.setTopic(v.topic);
+    this.advance(v.epoch, v.seq);
+    this.middle ??= contractMiddle(v.topic, v.epoch);
+    this.events.messageView(v, recvUs);
+  }
+
   /** A message in `buf[start, end)` (UTF-8): the data of one SSE `message` event read as bytes. */
   messageBytes(buf: Buffer, start: number, end: number, recvUs: number): void {
-    this.deliver(decodeContractBytes(buf, this, start, end) ?? decodeMessage(buf.toString('utf8', start, end)), recvUs);
+    if (readContract(buf, this, start, end)) this.deliverView(recvUs);
+    else this.deliver(decodeMessage(buf.toString('utf8', start, end)), recvUs);
   }
 
   /** The bytes of one WebSocket text frame: a message or a {@link GapNotice}. */
   frameBytes(bytes: Buffer, recvUs: number): void {
-    const msg = decodeContractBytes(bytes, this);
-    if (msg !== null) this.deliver(msg, recvUs);
+    if (readContract(bytes, this)) this.deliverView(recvUs);
     else this.frame(bytes.toString(), recvUs);
   }
 

@@ -40,6 +40,12 @@ export interface ClientEvents {
   /** A message arrived (already parsed). `recvUs` is when its bytes were read. */
   message(msg: WireMessage, recvUs: number): void;
   /**
+   * The same for a message read in place (the hot path: a contract message without `source`,
+   * read from its bytes by load/drivers/fast-decode.ts). `view` and its bytes are valid only during
+   * the call: copy what you keep.
+   */
+  messageView(view: MessageView, recvUs: number): void;
+  /**
    * An HTTP request completed (polls, long polls, POST /publish). `plannedUs` is when it should have
    * been sent (the fixed schedule for short polls; equal to sentUs otherwise).
    */
@@ -50,6 +56,21 @@ export interface ClientEvents {
   error(code: string): void;
   /** The client is reconnecting after losing its connection (counted once per attempt). */
   reconnecting(): void;
+}
+
+/**
+ * A contract message as read from its bytes, without a `source` field: its data is
+ * `buf[dataStart, dataEnd)`, plain printable ASCII (no escapes), so its length in bytes is the
+ * length of `data` as a string. One view is reused for every message of a thread.
+ */
+export interface MessageView {
+  seq: number;
+  ts: number;
+  topic: string;
+  epoch: string;
+  buf: Buffer;
+  dataStart: number;
+  dataEnd: number;
 }
 
 /** One simulated client. */

@@ -34,6 +34,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
   const events: ClientEvents = {
     connected: () => (connected = true),
     message: () => received++,
+    messageView: () => received++,
     request: () => (connected = true),
     gap: () => {},
     error: (code) => errors.set(code, (errors.get(code) ?? 0) + 1),

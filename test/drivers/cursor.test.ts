@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAD_MESSAGE, Cursor } from '../../load/drivers/cursor.ts';
+import { messageOf } from '../../load/drivers/fast-decode.ts';
 import { encodeMessage, type WireMessage } from '../../servers/wire.ts';
 import type { ClientEvents } from '../../load/drivers/types.ts';
 import type { HubMessage } from '../../servers/hub.ts';
@@ -11,6 +12,7 @@ function sink() {
   const events: ClientEvents = {
     connected: () => {},
     message: (msg, recvUs) => got.messages.push([msg, recvUs]),
+    messageView: (v, recvUs) => got.messages.push([messageOf(v), recvUs]),
     request: () => {},
     gap: () => got.gaps++,
     error: (code) => got.errors.push(code),

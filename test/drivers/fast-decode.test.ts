@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeContractBytes } from '../../load/drivers/fast-decode.ts';
+import { contractMiddle, contractView, decodeContractBytes, messageOf, readContract } from '../../load/drivers/fast-decode.ts';
 import { Cursor } from '../../load/drivers/cursor.ts';
 import type { ClientEvents } from '../../load/drivers/types.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../servers/wire.ts';
@@ -69,6 +69,59 @@ describe('fast contract decoder', () => {
     expect(declined).toBeGreaterThan(0);
   });
 
+  it("with the client's known topic and epoch as one run of bytes: the same answers, the client's own strings, any topic", () => {
+    const r = rng(3);
+    // Topics and epochs a server may send escaped or raw: the known middle is built with
+    // JSON.stringify, so whatever matches it decodes to exactly the known strings.
+    const odd = 'ab"\\/\u00e9\u2028\u007f\u0001 -';
+    const str = (alphabet: string, max: number) => Array.from({ length: 1 + Math.floor(r() * max) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
+    const alphabet = '{}[]",:.-+eE0123456789\\ \tabcxyz\u00e9\u2028';
+    let viaMiddle = 0;
+    let declined = 0;
+    for (let k = 0; k < 20_000; k++) {
+      const msg = randomMessage(r);
+      if (r() < 0.5) msg.topic = str(odd, 6);
+      if (r() < 0.3) msg.epoch = str(odd, 6);
+      const known = { topic: msg.topic, epoch: msg.epoch, middle: contractMiddle(msg.topic, msg.epoch) };
+      let text = encodeMessage(msg);
+      const mutate = k % 2 === 1;
+      if (mutate) {
+        const at = Math.floor(r() * (text.length + 1));
+        const ch = alphabet[Math.floor(r() * alphabet.length)];
+        text = r() < 0.5 ? text.slice(0, at) + ch + text.slice(at) : text.slice(0, at) + ch + text.slice(at + 1);
+      }
+      const { fast: got, slow } = both(text, known);
+      if (got === null) {
+        declined++;
+        // unmutated, only escaped data is declined
+        if (!mutate) expect(text.slice(text.indexOf('"data":')), text).toMatch(/\\/);
+        continue;
+      }
+      expect(got, text).toEqual(slow);
+      if (got.topic === known.topic && got.epoch === known.epoch) viaMiddle++;
+    }
+    expect(viaMiddle).toBeGreaterThan(10_000);
+    expect(declined).toBeGreaterThan(0);
+  });
+
+  it('reads in place: the view holds the fields and the data as a range, nothing else changes on a decline', () => {
+    const msg = { seq: 12, ts: 345, topic: 'news', epoch: 'e1', data: 'payload' };
+    const chunk = Buffer.from(`id: e1:12\ndata: ${encodeMessage(msg)}\n\n`);
+    const start = chunk.indexOf('{');
+    const end = chunk.indexOf('\n', start);
+    const known = { topic: 'news', epoch: 'e1', middle: contractMiddle('news', 'e1') };
+    expect(readContract(chunk, known, start, end)).toBe(true);
+    const v = contractView;
+    expect([v.seq, v.ts, v.buf, chunk.toString('latin1', v.dataStart, v.dataEnd)]).toEqual([12, 345, chunk, 'payload']);
+    expect(v.topic).toBe(known.topic);
+    expect(messageOf(v)).toEqual(msg);
+    // The middle of another topic is no shortcut: the fields are read one by one.
+    expect(readContract(Buffer.from(encodeMessage({ ...msg, topic: 'other' })), known)).toBe(true);
+    expect(contractView.topic).toBe('other');
+    expect(readContract(Buffer.from('{"seq":1}'), known)).toBe(false);
+    expect(contractView.topic).toBe('other');
+  });
+
   it('declines what is valid JSON but not the exact contract form, and the cursor still delivers it', () => {
     const base = { seq: 7, ts: 1234, topic: 't1', epoch: 'ab', data: 'hello' };
     const variants = [
@@ -89,6 +142,7 @@ describe('fast contract decoder', () => {
     const events: ClientEvents = {
       connected: () => {}, request: () => {}, gap: () => {}, error: () => {}, reconnecting: () => {},
       message: (m) => got.push(m),
+      messageView: (v) => got.push(messageOf(v)),
     };
     const c = new Cursor(events);
     for (const text of variants) c.frameBytes(Buffer.from(text), 0);

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from '../../servers/server.ts';
 import type { WireMessage } from '../../servers/wire.ts';
-import type { ClientEvents } from '../../load/drivers/types.ts';
+import type { ClientEvents, MessageView } from '../../load/drivers/types.ts';
+import { messageOf } from '../../load/drivers/fast-decode.ts';
 
 export interface RequestEvent {
   plannedUs: number;
@@ -30,6 +31,9 @@ export class EventLog implements ClientEvents {
   }
   message(msg: WireMessage, recvUs: number): void {
     this.messages.push({ msg, recvUs });
+  }
+  messageView(view: MessageView, recvUs: number): void {
+    this.messages.push({ msg: messageOf(view), recvUs });
   }
   request(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void {
     this.requests.push({ plannedUs, sentUs, doneUs, empty });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Recorder } from '../../load/recorder.ts';
 import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
-import type { WireMessage } from '../../servers/wire.ts';
+import { encodeMessage, type WireMessage } from '../../servers/wire.ts';
+import { contractView, readContract } from '../../load/drivers/fast-decode.ts';
 
 const S = 1e6;
 const msg = (seq: number, ts: number, epoch = 'e1'): WireMessage => ({ seq, ts, topic: 't0', epoch, data: 'xxxx' });
@@ -22,6 +23,28 @@ describe('Recorder', () => {
     expect(p.count).toBe(10);
     expect(p.p50).toBeGreaterThanOrEqual(1999);
     expect(p.p50).toBeLessThanOrEqual(2002);
+  });
+
+  it('books a message read in place (messageView) exactly as the same message parsed', () => {
+    const books = (inPlace: boolean) => {
+      const r = new Recorder({ fromUs: 10 * S, toUs: 20 * S, topicRatePerS: 0 });
+      const ev = r.forClient(0, 0);
+      // in window, a gap (seq 5 missing), a duplicate, a reset to a new epoch, one after the window
+      const seqs: [number, number, string][] = [[1, 9], [2, 11], [3, 12], [4, 13], [6, 15], [6, 15], [1, 16], [2, 17], [3, 21]].map(([q, t], i) => [q!, t!, i < 6 ? 'e1' : 'e2']);
+      for (const [seq, tsS, epoch] of seqs) {
+        const m = { ...msg(seq, tsS * S, epoch), data: 'x'.repeat(seq) };
+        if (!inPlace) ev.message(m, tsS * S + 700);
+        else {
+          expect(readContract(Buffer.from(encodeMessage(m)), {})).toBe(true);
+          ev.messageView(contractView, tsS * S + 700);
+        }
+      }
+      const { counters, histograms } = r.finish(2 * S);
+      return { counters, delivery: percentiles(decodeHistogram(histograms.deliveryUs)) };
+    };
+    const parsed = books(false);
+    expect(parsed.counters).toMatchObject({ delivered: 6, lost: 1, duplicates: 1, resets: 1 });
+    expect(books(true)).toEqual(parsed);
   });
 
   it('accounts messages that name their source per source (profile chat: each sender numbers its own)', () => {
