@@ -458,7 +458,25 @@ const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.ser
 
 const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
 
-interface AbsorbSummary { transport: string; pb: number; bare: number; bareFull: number; note: string }
+/**
+ * At each offered rate both sides ran and kept up at: the bare client's generator CPU per delivery
+ * over pushbench's (1.0: pushbench spends what the bare client does). The max-rate ratio moves
+ * with the machine's speed during each search step; these pairs are measured back to back.
+ */
+function costRatios(steps: Step[]): { offeredPerS: number; ratio: number }[] {
+  const perDelivery = (x: Step | undefined) => (x && x.keepsUp && x.genCpuPct !== null && x.achievedPerS > 0 ? x.genCpuPct / x.achievedPerS : null);
+  const at = (side: Side, offered: number) => steps.find((x) => x.side === side && x.offeredPerS === offered);
+  const offers = [...new Set(steps.map((x) => x.offeredPerS))].sort((a, b) => a - b);
+  const pairs: { offeredPerS: number; ratio: number }[] = [];
+  for (const offered of offers) {
+    const pb = perDelivery(at('pushbench', offered));
+    const bare = perDelivery(at('bare', offered));
+    if (pb !== null && bare !== null) pairs.push({ offeredPerS: offered, ratio: bare / pb });
+  }
+  return pairs;
+}
+
+interface AbsorbSummary { transport: string; pb: number; bare: number; bareFull: number; note: string; costMedian: number | null }
 
 function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
   out(`### 2. Deliveries per second one generator core absorbs`);
@@ -490,7 +508,12 @@ function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
     // takes them together, so the bare client's cost per delivery falls — and so does the meaning
     // of any timestamp it would take. pushbench refuses to publish numbers from that state.
     out(`${transport}, for context: the bare client with the rule dropped (throughput alone, loop allowed to run full) kept pace up to **${int(bareFull.perS)}**/s: pushbench / that = **${ratio(pb.perS, bareFull.perS)}**.`);
-    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareFull: bareFull.perS, note: notes.join('; ') });
+    const cost = costRatios(steps);
+    const median = cost.length ? [...cost].sort((a, b) => a.ratio - b.ratio)[Math.floor((cost.length - 1) / 2)]!.ratio : null;
+    if (median !== null) {
+      out(`${transport}, work per delivery at the same offer where both kept up (steps run back to back, so the machine's drift mostly cancels): bare CPU/delivery ÷ pushbench CPU/delivery = ${cost.map((c) => `${c.ratio.toFixed(2)} at ${int(c.offeredPerS)}/s`).join(', ')}; median **${median.toFixed(2)}**.`);
+    }
+    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareFull: bareFull.perS, note: notes.join('; '), costMedian: median });
   }
   out();
   return summary;
@@ -650,6 +673,7 @@ async function main(argv: string[]): Promise<number> {
     out('|---|---:|---:|---:|---:|');
     for (const a of abs) {
       out(`| ${a.transport} deliveries/s one core absorbs while keeping up, vs bare client under the same rule | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
+      if (a.costMedian !== null) out(`| (context) ${a.transport} work per delivery, bare ÷ pushbench, median over the offers both kept up at | – | – | ${a.costMedian.toFixed(2)} | – |`);
       out(`| (context) ${a.transport} vs bare client, rule dropped (throughput alone, loop full) | ${int(a.pb)} | ${int(a.bareFull)} | ${ratio(a.pb, a.bareFull)} | – |`);
     }
     if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
