@@ -98,7 +98,7 @@ export class Recorder {
   /** the current second's latencies on their way into {@link interval} (flushed when it is read) */
   private readonly intervalFeed = new HistogramFeed();
   private intervalDeliveries = 0;
-  private readonly clients = new Map<number, ClientState>();
+  private readonly clients = new Map<number, ClientBooks>();
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
   private opts: RecorderOptions;
   private readonly faults: FaultState[];
@@ -159,7 +159,8 @@ export class Recorder {
    * One delivery, as its fields (a {@link WireMessage} and a {@link MessageView} both come here):
    * `dataLength` is the length of its data as a string.
    */
-  private recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
+  /** (for {@link ClientBooks}) */
+  recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
     const c = this.counters;
     const measured = this.inWindow(ts);
     const fault = this.faults.length ? this.faultAt(recvUs) : undefined;
@@ -223,36 +224,33 @@ export class Recorder {
 
   /** The event sink for one client (created once per client, kept across its reconnects). */
   forClient(id: number, startedUs: number): ClientEvents {
-    const state: ClientState = { epoch: '', lastSeq: 0, lastTs: 0, startedUs, missing: null, sources: null, downSinceUs: 0, backAtUs: 0, detectedFault: -1 };
-    this.clients.set(id, state);
+    const books = new ClientBooks(this, startedUs);
+    this.clients.set(id, books);
+    return books;
+  }
+
+  /** A client's new connection is usable (for {@link ClientBooks}). */
+  connected(state: ClientState, connectUs: number): void {
+    this.cameBack(state);
+    this.counters.connectionsOpened++;
+    this.connect.recordValue(Math.max(1, Math.round(connectUs)));
+  }
+
+  /** An HTTP request completed (for {@link ClientBooks}). */
+  requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void {
+    if (!this.inWindow(sentUs)) return;
     const c = this.counters;
-    return {
-      connected: (connectUs) => {
-        this.cameBack(state);
-        c.connectionsOpened++;
-        this.connect.recordValue(Math.max(1, Math.round(connectUs)));
-      },
-      message: (msg, recvUs) => this.recordMessage(state, msg.epoch, msg.seq, msg.ts, msg.source, msg.data.length, recvUs),
-      messageView: (v, recvUs) => this.recordMessage(state, v.epoch, v.seq, v.ts, undefined, v.dataEnd - v.dataStart, recvUs),
-      request: (plannedUs, sentUs, doneUs, empty) => {
-        if (!this.inWindow(sentUs)) return;
-        c.requests++;
-        if (empty) c.emptyResponses++;
-        this.request.recordValue(Math.max(1, Math.round(doneUs - plannedUs)));
-        this.requestRaw.recordValue(Math.max(1, Math.round(doneUs - sentUs)));
-      },
-      gap: () => {
-        c.errors.GAP = (c.errors.GAP ?? 0) + 1;
-      },
-      error: (code) => {
-        c.errors[code] = (c.errors[code] ?? 0) + 1;
-      },
-      reconnecting: () => {
-        // Drivers call this once per lost connection (errors alone may be a failed publish).
-        c.reconnects++;
-        this.wentDown(state);
-      },
-    };
+    c.requests++;
+    if (empty) c.emptyResponses++;
+    this.request.recordValue(Math.max(1, Math.round(doneUs - plannedUs)));
+    this.requestRaw.recordValue(Math.max(1, Math.round(doneUs - sentUs)));
+  }
+
+  /** A client lost its connection and is reconnecting (for {@link ClientBooks}). */
+  reconnecting(state: ClientState): void {
+    // Drivers call this once per lost connection (errors alone may be a failed publish).
+    this.counters.reconnects++;
+    this.wentDown(state);
   }
 
   /**
@@ -369,5 +367,56 @@ export class Recorder {
   /** Clients this recorder has seen started. */
   get clientCount(): number {
     return this.clients.size;
+  }
+}
+
+/**
+ * One client's books and its event sink in one object: a delivery touches this object and the
+ * shared recorder, not a closure, its context and a separate state object (1,000+ clients' state
+ * is cold in the cache on every delivery; each object touched costs).
+ */
+class ClientBooks implements ClientEvents, ClientState {
+  epoch = '';
+  lastSeq = 0;
+  lastTs = 0;
+  missing: Set<number> | null = null;
+  sources: Map<string, SeqState> | null = null;
+  downSinceUs = 0;
+  backAtUs = 0;
+  detectedFault = -1;
+
+  constructor(
+    private readonly recorder: Recorder,
+    readonly startedUs: number,
+  ) {}
+
+  connected(connectUs: number): void {
+    this.recorder.connected(this, connectUs);
+  }
+
+  message(msg: WireMessage, recvUs: number): void {
+    this.recorder.recordMessage(this, msg.epoch, msg.seq, msg.ts, msg.source, msg.data.length, recvUs);
+  }
+
+  messageView(v: MessageView, recvUs: number): void {
+    this.recorder.recordMessage(this, v.epoch, v.seq, v.ts, undefined, v.dataEnd - v.dataStart, recvUs);
+  }
+
+  request(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void {
+    this.recorder.requested(plannedUs, sentUs, doneUs, empty);
+  }
+
+  gap(): void {
+    const errors = this.recorder.counters.errors;
+    errors.GAP = (errors.GAP ?? 0) + 1;
+  }
+
+  error(code: string): void {
+    const errors = this.recorder.counters.errors;
+    errors[code] = (errors[code] ?? 0) + 1;
+  }
+
+  reconnecting(): void {
+    this.recorder.reconnecting(this);
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
-import { contractMiddle, contractView, readContract, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
+import { contractView, knownPair, readContract, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
@@ -111,12 +111,22 @@ export class Cursor implements KnownStrings {
     this.middle = null;
   }
 
-  /** The message {@link readContract} just read into {@link contractView}. */
+  /**
+   * The message {@link readContract} just read into {@link contractView}. A topic or epoch not
+   * read through {@link middle} is swapped for the thread's shared copy ({@link knownPair}).
+   */
   private deliverView(recvUs: number): void {
     const v = contractView;
-    this.setTopic(v.topic);
-    this.advance(v.epoch, v.seq);
-    this.middle ??= contractMiddle(v.topic, v.epoch);
+    if (v.topic !== this.topic || v.epoch !== this.epoch || this.middle === null) {
+      const pair = knownPair(v.topic, v.epoch);
+      v.topic = pair.topic;
+      v.epoch = pair.epoch;
+      this.setTopic(pair.topic);
+      this.advance(pair.epoch, v.seq);
+      this.middle = pair.middle;
+    } else {
+      this.advance(v.epoch, v.seq);
+    }
     this.events.messageView(v, recvUs);
   }
 

@@ -70,6 +70,33 @@ export function contractMiddle(topic: string, epoch: string): Uint8Array {
   return Buffer.from(`,"topic":${JSON.stringify(topic)},"epoch":${JSON.stringify(epoch)},"data":"`);
 }
 
+/** A topic and epoch with their {@link contractMiddle}, shared by every client of a thread that knows them. */
+export interface KnownPair {
+  readonly topic: string;
+  readonly epoch: string;
+  readonly middle: Uint8Array;
+}
+
+const knownPairs = new Map<string, KnownPair>();
+/** distinct pairs kept per thread (topics × epochs seen); past this the cache starts afresh */
+const KNOWN_PAIRS_MAX = 100_000;
+
+/**
+ * The thread's one {@link KnownPair} for (topic, epoch). Clients that keep its strings and bytes
+ * share them: a thousand clients of one topic then read one middle and compare one epoch string,
+ * which stay in the cache, instead of a thousand copies that do not.
+ */
+export function knownPair(topic: string, epoch: string): KnownPair {
+  const key = JSON.stringify([topic, epoch]);
+  let pair = knownPairs.get(key);
+  if (pair === undefined) {
+    if (knownPairs.size >= KNOWN_PAIRS_MAX) knownPairs.clear();
+    pair = { topic, epoch, middle: contractMiddle(topic, epoch) };
+    knownPairs.set(key, pair);
+  }
+  return pair;
+}
+
 /**
  * What the last successful {@link readContract} read (one reader per thread, so one view): valid
  * until the next call. Its `buf` is the caller's, not a copy.

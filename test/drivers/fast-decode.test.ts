@@ -122,6 +122,31 @@ describe('fast contract decoder', () => {
     expect(contractView.topic).toBe('other');
   });
 
+  it("clients of one thread share one copy of a topic and epoch, and a new epoch gets its own", () => {
+    const seen: { topic: string; epoch: string }[] = [];
+    const events: ClientEvents = {
+      connected: () => {}, request: () => {}, gap: () => {}, error: () => {}, reconnecting: () => {},
+      message: () => {},
+      messageView: (v) => seen.push({ topic: v.topic, epoch: v.epoch }),
+    };
+    const a = new Cursor(events);
+    const b = new Cursor(events);
+    // each cursor reads its own bytes (fresh strings from each buffer)
+    a.frameBytes(Buffer.from(encodeMessage({ seq: 1, ts: 1, topic: 'room-7', epoch: 'ep1', data: 'x' })), 0);
+    b.frameBytes(Buffer.from(encodeMessage({ seq: 1, ts: 1, topic: 'room-7', epoch: 'ep1', data: 'y' })), 0);
+    expect(a.epoch).toBe('ep1');
+    expect(a.middle).not.toBeNull();
+    // the very same bytes (JS cannot tell two equal strings apart; the pair's object it can)
+    expect(a.middle).toBe(b.middle);
+    expect(seen.map((s) => s.epoch)).toEqual(['ep1', 'ep1']);
+    // the next message of the same pair is read through the middle; a new epoch moves the cursor on
+    a.frameBytes(Buffer.from(encodeMessage({ seq: 2, ts: 2, topic: 'room-7', epoch: 'ep1', data: 'x' })), 0);
+    a.frameBytes(Buffer.from(encodeMessage({ seq: 1, ts: 3, topic: 'room-7', epoch: 'ep2', data: 'x' })), 0);
+    expect([a.epoch, a.seq, seen.length]).toEqual(['ep2', 1, 4]);
+    expect(a.middle).not.toBe(b.middle);
+    expect(Buffer.from(a.middle!).toString()).toBe(',"topic":"room-7","epoch":"ep2","data":"');
+  });
+
   it('declines what is valid JSON but not the exact contract form, and the cursor still delivers it', () => {
     const base = { seq: 7, ts: 1234, topic: 't1', epoch: 'ab', data: 'hello' };
     const variants = [
