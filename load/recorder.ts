@@ -157,9 +157,8 @@ export class Recorder {
 
   /**
    * One delivery, as its fields (a {@link WireMessage} and a {@link MessageView} both come here):
-   * `dataLength` is the length of its data as a string.
+   * `dataLength` is the length of its data as a string. Called by {@link ClientBooks}.
    */
-  /** (for {@link ClientBooks}) */
   recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
     const c = this.counters;
     const measured = this.inWindow(ts);

@@ -37,7 +37,7 @@ export class Cursor implements KnownStrings {
   private pathPrefix = '';
   /** `{"epoch":<epoch>,"next":` as bytes: how an empty poll answer in {@link epoch} starts. */
   private emptyAnswerPrefix: Buffer | null = null;
-  /** how a message of {@link topic} in {@link epoch} goes on after its ts (fast-decode.ts), built on first use */
+  /** how a message of {@link topic} in {@link epoch} goes on after its ts: the thread's shared {@link knownPair} bytes, set on the first message read */
   middle: Uint8Array | null = null;
 
   constructor(private readonly events: ClientEvents) {}

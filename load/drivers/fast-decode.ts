@@ -53,10 +53,10 @@ const MAX_DIGITS = 15;
 const TOPIC = ',"topic":"';
 const EPOCH = '","epoch":"';
 const DATA = '","data":"';
-const CODES = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
-const TOPIC_B = CODES(TOPIC);
-const EPOCH_B = CODES(EPOCH);
-const DATA_B = CODES(DATA);
+const BYTES = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const TOPIC_B = BYTES(TOPIC);
+const EPOCH_B = BYTES(EPOCH);
+const DATA_B = BYTES(DATA);
 /** 1 for a byte a plain string may hold as is: printable ASCII but `"` and `\` (one load a byte) */
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c <= 0x7e; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
@@ -128,14 +128,14 @@ export function readContract(buf: Buffer, known: KnownStrings, from = 0, to = bu
     v.epoch = known.epoch!;
     i += middle.length;
   } else {
-    if (!startsWithBytes(buf, i, to, TOPIC_B)) return false;
+    if (!matchesAt(buf, i, to, TOPIC_B)) return false;
     i += TOPIC_B.length;
     const topicEnd = plainBytesEnd(buf, i, to);
-    if (topicEnd < 0 || !startsWithBytes(buf, topicEnd, to, EPOCH_B)) return false;
+    if (topicEnd < 0 || !matchesAt(buf, topicEnd, to, EPOCH_B)) return false;
     const topic = reuseBytes(buf, i, topicEnd, known.topic);
     i = topicEnd + EPOCH_B.length;
     const epochEnd = plainBytesEnd(buf, i, to);
-    if (epochEnd < 0 || !startsWithBytes(buf, epochEnd, to, DATA_B)) return false;
+    if (epochEnd < 0 || !matchesAt(buf, epochEnd, to, DATA_B)) return false;
     v.topic = topic;
     v.epoch = reuseBytes(buf, i, epochEnd, known.epoch);
     i = epochEnd + DATA_B.length;
@@ -185,12 +185,6 @@ function matchesAt(buf: Buffer, at: number, to: number, bytes: Uint8Array): bool
   const n = bytes.length;
   if (at + n > to) return false;
   for (let k = 0; k < n; k++) if (buf[at + k] !== bytes[k]) return false;
-  return true;
-}
-
-function startsWithBytes(buf: Buffer, at: number, to: number, codes: readonly number[]): boolean {
-  if (at + codes.length > to) return false;
-  for (let k = 0; k < codes.length; k++) if (buf[at + k] !== codes[k]) return false;
   return true;
 }
 
