@@ -699,14 +699,17 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const hist = (k: keyof Histograms) => addEncoded(parts.map((r) => r.histograms[k]));
       const measuredToUs = Math.min(win.toUs, endedUs);
       const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > win.fromUs && sec * 1e6 + t0Us <= measuredToUs);
+      // The measured window's seconds, like every other figure of the record; a worker's own
+      // whole-run figures only when none of its seconds fell in the window (a run cut early).
       const workerFigures: WorkerFigures[] = parts.map((r, w) => {
-        if (r.figures) return r.figures;
         const ticks = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)).filter((k) => k !== undefined);
+        if (ticks.length === 0 && r.figures) return r.figures;
         const elus = ticks.map((k) => k.elu);
         return {
           cpuUs: ticks.reduce((n, k) => n + k.cpuUs, 0),
           eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
           eluMax: elus.length ? Math.max(...elus) : 0,
+          loopDelayP99MaxMs: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
           clients: r.clients,
         };
       });
@@ -751,6 +754,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
             serverRssBytes: samp?.serverRssBytes ?? b.serverRssBytes,
             generatorCpuPct: samp?.generatorCpuPct ?? b.generatorCpuPct,
             generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
+            generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
           };
         });
 
@@ -815,6 +819,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           workers: workerFigures,
           cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
           eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
+          loopDelayP99MaxMs: Math.max(0, ...workerFigures.map((w) => w.loopDelayP99MaxMs ?? 0)),
         },
         timeline,
         ...(closedLoop ? { closedLoop } : {}),

@@ -105,6 +105,8 @@ export interface WorkerFigures {
   cpuUs: number;
   eluMean: number;
   eluMax: number;
+  /** worst per-second event-loop delay p99, ms (the validity rule's stall figure); absent in older records */
+  loopDelayP99MaxMs?: number;
   clients: number;
 }
 
@@ -119,6 +121,8 @@ export interface TimelinePoint {
   serverRssBytes: number | null;
   generatorCpuPct: number;
   generatorElu: number;
+  /** the second's worst event-loop delay p99 over the generator's workers, ms; absent in older records */
+  generatorLoopDelayP99Ms?: number;
   /**
    * the second's delivery latencies (encoded HDR histogram, µs): what the .hlog's per-second
    * intervals and an exact merge of p50/p99 are made from; absent in older records
@@ -223,7 +227,7 @@ export interface ResultRecord {
   histograms: Histograms;
   counters: Counters;
   server: ServerFigures | null;
-  generator: { workers: WorkerFigures[]; cpuUs: number; eluMax: number };
+  generator: { workers: WorkerFigures[]; cpuUs: number; eluMax: number; loopDelayP99MaxMs?: number };
   timeline: TimelinePoint[];
   /** present when faults were injected */
   faults?: FaultResult[];
@@ -365,6 +369,7 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       }
       q.generatorCpuPct += p.generatorCpuPct;
       q.generatorElu = Math.max(q.generatorElu, p.generatorElu);
+      if (p.generatorLoopDelayP99Ms !== undefined) q.generatorLoopDelayP99Ms = Math.max(q.generatorLoopDelayP99Ms ?? 0, p.generatorLoopDelayP99Ms);
     }
   }
   timeline.sort((a, b) => a.tS - b.tS);
@@ -407,6 +412,8 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       workers: records.flatMap((r) => r.generator.workers),
       cpuUs: records.reduce((s, r) => s + r.generator.cpuUs, 0),
       eluMax: Math.max(...records.map((r) => r.generator.eluMax)),
+      ...(records.some((r) => r.generator.loopDelayP99MaxMs !== undefined)
+        ? { loopDelayP99MaxMs: Math.max(...records.map((r) => r.generator.loopDelayP99MaxMs ?? 0)) } : {}),
     },
     timeline,
     ...(publisher ? { publisher } : {}),

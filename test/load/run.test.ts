@@ -31,6 +31,14 @@ describe('pushbench run (end to end)', () => {
     expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
     expect(r.timeline.length).toBeGreaterThanOrEqual(8);
     expect(r.timeline.some((p) => p.openConnections >= 1000)).toBe(true);
+    // The generator's figures cover the measured window, with the stall figure the validity rule
+    // judges (a valid run's worst second stayed under 100 ms) in the record and every second.
+    const [worker] = r.generator.workers;
+    expect(worker.cpuUs).toBeGreaterThan(0);
+    expect(worker.loopDelayP99MaxMs).toBeGreaterThan(0);
+    expect(worker.loopDelayP99MaxMs).toBeLessThanOrEqual(100);
+    expect(r.generator.loopDelayP99MaxMs).toBe(worker.loopDelayP99MaxMs);
+    expect(Math.max(...r.timeline.map((p) => p.generatorLoopDelayP99Ms ?? -1))).toBeGreaterThanOrEqual(worker.loopDelayP99MaxMs!);
   }, 60_000);
 
   it('short polling at Δ = 250 ms delivers with median staleness near Δ/2', async () => {
