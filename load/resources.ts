@@ -36,6 +36,47 @@ export function sampleProcess(pid: number): ProcSample | null {
   }
 }
 
+/** Time a set of CPUs spent, from /proc/stat, µs (10 ms resolution), summed over the CPUs. */
+export interface CpuTimes {
+  /** running anything: user, nice, system, irq, softirq (guest time is inside user) */
+  busyUs: number;
+  /** taken by the hypervisor while this VM wanted to run (0 on bare metal) */
+  stealUs: number;
+}
+
+/** The numbers in a CPU list such as `1`, `0-3` or `0,2-3`. */
+export function cpuListNumbers(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * {@link CpuTimes} of the CPUs in `list` (all CPUs when null) since boot; null when /proc/stat is
+ * unreadable. What a process's own CPU time cannot tell: how busy its CPUs were with everything
+ * else, and how much of them the hypervisor took.
+ */
+export function sampleCpus(list: string | null): CpuTimes | null {
+  try {
+    const want = list === null ? null : new Set(cpuListNumbers(list));
+    const t: CpuTimes = { busyUs: 0, stealUs: 0 };
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const m = /^cpu(\d+) (.*)$/.exec(line);
+      if (!m || (want !== null && !want.has(Number(m[1])))) continue;
+      // user nice system idle iowait irq softirq steal …
+      const f = m[2].trim().split(/\s+/).map(Number);
+      t.busyUs += (f[0] + f[1] + f[2] + f[5] + f[6]) * CLK_TCK_US;
+      t.stealUs += (f[7] ?? 0) * CLK_TCK_US;
+    }
+    return t;
+  } catch {
+    return null;
+  }
+}
+
 /** Direct children of `pid` (from /proc/PID/task/TID/children); empty when unreadable. */
 function childrenOf(pid: number): number[] {
   try {

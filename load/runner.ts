@@ -18,7 +18,7 @@ import {
   type Counters, type Environment, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
 } from '../reports/record.ts';
 import { PushbenchError, codeOf } from './errors.ts';
-import { cpuCount, cpuModel, sampleProcess, sampleProcessTree } from './resources.ts';
+import { cpuCount, cpuListNumbers, cpuModel, sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from './tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
@@ -214,13 +214,7 @@ export function defaultCpuSplit(cores = cpuCount()): { serverCpus: string | null
 
 /** Number of CPUs in a taskset list like `0-1,3`. */
 export function countCpus(list: string | null): number {
-  if (!list) return cpuCount();
-  let n = 0;
-  for (const part of list.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    n += b === undefined ? 1 : b - a + 1;
-  }
-  return n;
+  return list ? cpuListNumbers(list).length : cpuCount();
 }
 
 /** Source addresses to spread clients over so one target is not capped by the ephemeral ports. */
@@ -298,6 +292,9 @@ interface SecondBucket {
   serverCpuPct: number | null;
   serverRssBytes: number | null;
   generatorCpuPct: number;
+  /** the load CPUs: busy with anything, and taken by the hypervisor (% of one CPU, summed); null unknown */
+  loadCpusBusyPct: number | null;
+  loadCpusStealPct: number | null;
 }
 
 /** The slow consumers' figures, merged over the workers. */
@@ -497,7 +494,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const buckets = new Map<number, SecondBucket>();
     const bucket = (sec: number): SecondBucket => {
       let b = buckets.get(sec);
-      if (!b) buckets.set(sec, (b = { ticks: [], serverCpuPct: null, serverRssBytes: null, generatorCpuPct: 0 }));
+      if (!b) buckets.set(sec, (b = { ticks: [], serverCpuPct: null, serverRssBytes: null, generatorCpuPct: 0, loadCpusBusyPct: null, loadCpusStealPct: null }));
       return b;
     };
     const secOf = (tUs: number) => Math.round((tUs - t0Us) / 1e6);
@@ -572,6 +569,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     let prevServer = serverPid ? sampleProcessTree(serverPid) : null;
     const rssBaseline = prevServer?.rssBytes ?? 0;
     let prevSelf = sampleProcess(process.pid);
+    let prevCpus = sampleCpus(s.loadCpus);
     let prevT = nowUs();
     const proxyStart = proxyPid ? sampleProcess(proxyPid) : null;
     // What each window's figures are taken from; written from timers.
@@ -598,6 +596,12 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       const self = sampleProcess(process.pid);
       if (self && prevSelf) b.generatorCpuPct = (100 * (self.cpuUs - prevSelf.cpuUs)) / dtUs;
       prevSelf = self;
+      const cpus = sampleCpus(s.loadCpus);
+      if (cpus && prevCpus) {
+        b.loadCpusBusyPct = (100 * (cpus.busyUs - prevCpus.busyUs)) / dtUs;
+        b.loadCpusStealPct = (100 * (cpus.stealUs - prevCpus.stealUs)) / dtUs;
+      }
+      prevCpus = cpus;
       prevT = t;
       const last = buckets.get(sec - 1);
       const ticks = last?.ticks ?? [];
@@ -753,6 +757,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
             serverCpuPct: samp?.serverCpuPct ?? b.serverCpuPct,
             serverRssBytes: samp?.serverRssBytes ?? b.serverRssBytes,
             generatorCpuPct: samp?.generatorCpuPct ?? b.generatorCpuPct,
+            loadCpusBusyPct: samp?.loadCpusBusyPct ?? b.loadCpusBusyPct,
+            loadCpusStealPct: samp?.loadCpusStealPct ?? b.loadCpusStealPct,
             generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
             generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
           };
@@ -772,19 +778,33 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         else if (loop.saturated) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
         if (loop.stalled) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms; deliveries were timestamped late`);
         if ((loop.saturated && !closedLoop) || loop.stalled) {
-          const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
+          const isBehind = (k: WorkerTick) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS);
+          const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter(isBehind));
           const share = cpuShareWhileBusy(behind);
+          // What the load CPUs did in those seconds (the sampler's reading of a second lands in
+          // the next second's bucket): this process, everything else, and the hypervisor's share.
+          const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([sec]) => buckets.get(sec + 1));
+          const mean = (f: (b: SecondBucket) => number | null) => {
+            const xs = behindSecs.map((b) => (b ? f(b) : null)).filter((x) => x !== null);
+            return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
+          };
+          const ownPct = mean((b) => b.generatorCpuPct) ?? 0;
+          const busyPct = mean((b) => b.loadCpusBusyPct);
+          const stealPct = mean((b) => b.loadCpusStealPct);
+          const cpus = countCpus(s.loadCpus);
+          const on = `${cpus} load CPU${cpus === 1 ? '' : 's'} (${s.loadCpus ?? 'not pinned'})`;
           if (share !== null && share < STARVED_CPU_SHARE) {
-            // Who took the rest: this process's own other threads (the main thread's sampling and
-            // IPC, GC helpers, other workers) when the process itself filled its load CPUs, or
-            // other processes when it did not.
-            const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some((k) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS)));
-            const ownPct = behindSecs.length ? behindSecs.reduce((a, [sec]) => a + (buckets.get(sec + 1)?.generatorCpuPct ?? 0), 0) / behindSecs.length : 0;
-            const cpus = s.loadCpus ? countCpus(s.loadCpus) : cpuCount();
-            const who = ownPct >= 85 * cpus
-              ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${cpus} load CPU${cpus === 1 ? '' : 's'} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
-              : `other processes on the load CPUs (${s.loadCpus ?? 'not pinned'}) took the rest (this process used ${ownPct.toFixed(0)} % then) — measure on a quieter machine or give the generator CPUs of its own`;
+            // Who took the rest: the hypervisor (steal), this process's own other threads (the
+            // main thread's sampling and IPC, GC helpers, other workers) when the process itself
+            // filled its load CPUs, or other processes when it did not.
+            const who = stealPct !== null && stealPct >= 10 * cpus
+              ? `the hypervisor took ${stealPct.toFixed(0)} % of its ${on} then (steal: this VM waited for real CPUs) — measure on a quieter host or a dedicated machine`
+              : ownPct >= 85 * cpus
+                ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
+                : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — measure on a quieter machine or give the generator CPUs of its own`;
             invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy; ${who}`);
+          } else if (busyPct !== null && stealPct !== null) {
+            notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy`);
           }
         }
       }

@@ -121,6 +121,13 @@ export interface TimelinePoint {
   serverRssBytes: number | null;
   generatorCpuPct: number;
   generatorElu: number;
+  /**
+   * the generator's CPUs (`--load-cpus`, all when not pinned) from /proc/stat, % of one CPU summed
+   * over them: busy with anything (this process, other processes, interrupts), and stolen by the
+   * hypervisor; null when unknown, absent in older records
+   */
+  loadCpusBusyPct?: number | null;
+  loadCpusStealPct?: number | null;
   /** the second's worst event-loop delay p99 over the generator's workers, ms; absent in older records */
   generatorLoopDelayP99Ms?: number;
   /**
@@ -369,6 +376,9 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       }
       q.generatorCpuPct += p.generatorCpuPct;
       q.generatorElu = Math.max(q.generatorElu, p.generatorElu);
+      // generator processes of one run share the load CPUs: each saw the same CPU times
+      if (p.loadCpusBusyPct != null) q.loadCpusBusyPct = Math.max(q.loadCpusBusyPct ?? 0, p.loadCpusBusyPct);
+      if (p.loadCpusStealPct != null) q.loadCpusStealPct = Math.max(q.loadCpusStealPct ?? 0, p.loadCpusStealPct);
       if (p.generatorLoopDelayP99Ms !== undefined) q.generatorLoopDelayP99Ms = Math.max(q.generatorLoopDelayP99Ms ?? 0, p.generatorLoopDelayP99Ms);
     }
   }

@@ -39,6 +39,11 @@ describe('pushbench run (end to end)', () => {
     expect(worker.loopDelayP99MaxMs).toBeLessThanOrEqual(100);
     expect(r.generator.loopDelayP99MaxMs).toBe(worker.loopDelayP99MaxMs);
     expect(Math.max(...r.timeline.map((p) => p.generatorLoopDelayP99Ms ?? -1))).toBeGreaterThanOrEqual(worker.loopDelayP99MaxMs!);
+    // and what its CPUs did: at least what this process used of them (10 ms ticks apart)
+    const busy = r.timeline.map((p) => p.loadCpusBusyPct ?? -1);
+    expect(Math.max(...busy)).toBeGreaterThan(0);
+    expect(busy.reduce((a, x) => a + x, 0)).toBeGreaterThanOrEqual(0.9 * r.timeline.reduce((a, p) => a + p.generatorCpuPct, 0) - 2 * r.timeline.length);
+    expect(r.timeline.every((p) => (p.loadCpusStealPct ?? 0) >= 0)).toBe(true);
   }, 60_000);
 
   it('short polling at Δ = 250 ms delivers with median staleness near Δ/2', async () => {
