@@ -3,20 +3,23 @@
  * server pushes: messages, gap notices and poll answers, turned into {@link ClientEvents} calls.
  *
  * Hot path: a WebSocket frame or SSE data line in the contract's exact form is read from its bytes
- * without JSON.parse (fast-decode.ts), and so is an empty poll answer; anything else costs one
+ * without JSON.parse (fast-decode.ts), and so is a poll answer in that form; anything else costs one
  * JSON.parse per message (or per poll answer). Never throws — anything not understood is counted
  * as error `BAD_MESSAGE`.
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
-import { contractView, knownPair, readContract, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
+import { contractView, knownPair, readContract, readContractFrom, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
 export const BAD_MESSAGE = 'BAD_MESSAGE';
 
-/** How an empty poll answer ends after its `next` (servers/transports/poll-body.ts field order). */
-const EMPTY_ANSWER_SUFFIX = Buffer.from(',"gap":false,"messages":[]}');
+/** What follows `next` in a poll answer without a gap (servers/transports/poll-body.ts field order). */
+const MESSAGES_KEY = Buffer.from(',"gap":false,"messages":[');
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
 
 export class Cursor implements KnownStrings {
   /** Epoch of the last message or answer seen; undefined before the first. */
@@ -35,7 +38,7 @@ export class Cursor implements KnownStrings {
   private pathText = '';
   private pathQuery = '';
   private pathPrefix = '';
-  /** `{"epoch":<epoch>,"next":` as bytes: how an empty poll answer in {@link epoch} starts. */
+  /** `{"epoch":<epoch>,"next":` as bytes: how a poll answer in {@link epoch} starts. */
   private emptyAnswerPrefix: Buffer | null = null;
   /** how a message of {@link topic} in {@link epoch} goes on after its ts: the thread's shared {@link knownPair} bytes, set on the first message read */
   middle: Uint8Array | null = null;
@@ -164,29 +167,83 @@ export class Cursor implements KnownStrings {
   }
 
   /**
-   * {@link answer} from the body's bytes. An empty answer in the cursor's epoch, serialized exactly
-   * as the reference server writes it (`{"epoch":E,"next":N,"gap":false,"messages":[]}`, N a
-   * plain non-negative integer), is read without a string or JSON.parse — most answers of a short
-   * poll are that; anything else goes through {@link answer}.
+   * {@link answer} from the body's bytes. An answer in the cursor's epoch, serialized exactly as
+   * the reference server writes it (`{"epoch":E,"next":N,"gap":false,"messages":[M,…]}`, N a plain
+   * non-negative integer, each M a message in the contract's exact form — fast-decode.ts), is read
+   * without a string or JSON.parse: the empty answers of a short poll and the one-message answers
+   * of a long poll. Anything else (a gap, an epoch change, other spacing or escapes) goes through
+   * {@link answer}, before any of its messages was reported.
    */
   answerBytes(body: Buffer, recvUs: number): boolean | undefined {
-    const next = this.emptyAnswerNext(body);
-    if (next === -1) return this.answer(body.toString(), recvUs);
-    this.seq = next;
-    return true;
+    const n = this.readAnswerBytes(body);
+    if (n < 0) return this.answer(body.toString(), recvUs);
+    // the one message is still in the view; more were only checked, and are read again to report
+    if (n === 1) this.reportView(recvUs);
+    else if (n > 1) {
+      let i = this.messagesStart;
+      for (let k = 0; k < n; k++) {
+        i = readContractFrom(body, this, i, body.length) + 1;
+        this.reportView(recvUs);
+      }
+    }
+    this.seq = this.answerNext;
+    return n === 0;
   }
 
-  /** `next` of `body` when it is an empty answer in {@link epoch} in the exact form, else -1. */
-  private emptyAnswerNext(body: Buffer): number {
+  /** `next` of the last answer {@link readAnswerBytes} accepted, and where its first message starts */
+  private answerNext = 0;
+  private messagesStart = 0;
+
+  /**
+   * How many messages `body` holds when it is an answer in {@link epoch} in the exact form, else
+   * -1; the last one is left in {@link contractView}.
+   */
+  private readAnswerBytes(body: Buffer): number {
     if (this.epoch === undefined) return -1;
     const prefix = (this.emptyAnswerPrefix ??= Buffer.from(`{"epoch":${JSON.stringify(this.epoch)},"next":`));
     const p = prefix.length;
-    const end = body.length - EMPTY_ANSWER_SUFFIX.length;
-    if (end <= p || body.compare(prefix, 0, p, 0, p) !== 0) return -1;
-    // `next`, read as the message decoder reads seq; then exactly the suffix, to the end
-    const next = readPlainUint(body, p, end);
-    if (next < 0 || uintRead.end !== end || body.compare(EMPTY_ANSWER_SUFFIX, 0, EMPTY_ANSWER_SUFFIX.length, end) !== 0) return -1;
-    return next;
+    const to = body.length;
+    if (to <= p + MESSAGES_KEY.length + 2 || body.compare(prefix, 0, p, 0, p) !== 0) return -1;
+    // `next`, read as the message decoder reads seq; then the gap flag and the messages' key
+    const next = readPlainUint(body, p, to);
+    let i = uintRead.end;
+    if (next < 0 || i + MESSAGES_KEY.length > to || body.compare(MESSAGES_KEY, 0, MESSAGES_KEY.length, i, i + MESSAGES_KEY.length) !== 0) return -1;
+    i += MESSAGES_KEY.length;
+    this.answerNext = next;
+    this.messagesStart = i;
+    // messages, separated by commas, then exactly `]}` to the end
+    let n = 0;
+    if (body[i] !== CLOSE_BRACKET) {
+      for (;;) {
+        i = readContractFrom(body, this, i, to);
+        if (i < 0) return -1;
+        n++;
+        if (body[i] !== COMMA) break;
+        i++;
+      }
+    }
+    return i + 2 === to && body[i] === CLOSE_BRACKET && body[i + 1] === CLOSE_BRACE ? n : -1;
+  }
+
+  /**
+   * Reports the message in {@link contractView} read from a poll answer. Like {@link deliverView},
+   * its topic and epoch become the thread's shared copies; unlike it, the cursor moves by the
+   * answer's `next`, not by the message's seq.
+   */
+  private reportView(recvUs: number): void {
+    const v = contractView;
+    if (v.topic !== this.topic || v.epoch !== this.epoch || this.middle === null) {
+      const pair = knownPair(v.topic, v.epoch);
+      v.topic = pair.topic;
+      v.epoch = pair.epoch;
+      if (pair.epoch === this.epoch) {
+        // the same epoch: keep the shared string, and read this topic through its middle from now on
+        this.epoch = pair.epoch;
+        this.setTopic(pair.topic);
+        this.middle = pair.middle;
+      }
+    }
+    this.events.messageView(v, recvUs);
   }
 
   /**

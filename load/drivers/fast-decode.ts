@@ -111,16 +111,25 @@ export const contractView: MessageView = { seq: 0, ts: 0, topic: '', epoch: '', 
  * its length in bytes is its length as a string).
  */
 export function readContract(buf: Buffer, known: KnownStrings, from = 0, to = buf.length): boolean {
+  return readContractFrom(buf, known, from, to) === to;
+}
+
+/**
+ * {@link readContract} of the message that starts at `buf[from]` and ends anywhere up to `to` (one
+ * element of a poll answer's `messages` array): the index after its closing `}`, or -1 when no
+ * message in the exact contract form starts there. {@link contractView} holds it until the next read.
+ */
+export function readContractFrom(buf: Buffer, known: KnownStrings, from: number, to: number): number {
   let i = from;
   // `{"seq":`
-  if (to - i < 7 || buf[i] !== 0x7b || buf[i + 1] !== QUOTE || buf[i + 2] !== 0x73 || buf[i + 3] !== 0x65 || buf[i + 4] !== 0x71 || buf[i + 5] !== QUOTE || buf[i + 6] !== 0x3a) return false;
+  if (to - i < 7 || buf[i] !== 0x7b || buf[i + 1] !== QUOTE || buf[i + 2] !== 0x73 || buf[i + 3] !== 0x65 || buf[i + 4] !== 0x71 || buf[i + 5] !== QUOTE || buf[i + 6] !== 0x3a) return -1;
   const seq = readPlainUint(buf, i + 7, to);
   i = uintRead.end;
   // `,"ts":`
-  if (seq < 0 || to - i < 6 || buf[i] !== 0x2c || buf[i + 1] !== QUOTE || buf[i + 2] !== 0x74 || buf[i + 3] !== 0x73 || buf[i + 4] !== QUOTE || buf[i + 5] !== 0x3a) return false;
+  if (seq < 0 || to - i < 6 || buf[i] !== 0x2c || buf[i + 1] !== QUOTE || buf[i + 2] !== 0x74 || buf[i + 3] !== 0x73 || buf[i + 4] !== QUOTE || buf[i + 5] !== 0x3a) return -1;
   const ts = readPlainUint(buf, i + 6, to);
   i = uintRead.end;
-  if (ts < 0) return false;
+  if (ts < 0) return -1;
   const v = contractView;
   const middle = known.middle;
   if (middle != null && matchesAt(buf, i, to, middle)) {
@@ -128,28 +137,28 @@ export function readContract(buf: Buffer, known: KnownStrings, from = 0, to = bu
     v.epoch = known.epoch!;
     i += middle.length;
   } else {
-    if (!matchesAt(buf, i, to, TOPIC_B)) return false;
+    if (!matchesAt(buf, i, to, TOPIC_B)) return -1;
     i += TOPIC_B.length;
     const topicEnd = plainBytesEnd(buf, i, to);
-    if (topicEnd < 0 || !matchesAt(buf, topicEnd, to, EPOCH_B)) return false;
+    if (topicEnd < 0 || !matchesAt(buf, topicEnd, to, EPOCH_B)) return -1;
     const topic = reuseBytes(buf, i, topicEnd, known.topic);
     i = topicEnd + EPOCH_B.length;
     const epochEnd = plainBytesEnd(buf, i, to);
-    if (epochEnd < 0 || !matchesAt(buf, epochEnd, to, DATA_B)) return false;
+    if (epochEnd < 0 || !matchesAt(buf, epochEnd, to, DATA_B)) return -1;
     v.topic = topic;
     v.epoch = reuseBytes(buf, i, epochEnd, known.epoch);
     i = epochEnd + DATA_B.length;
   }
-  // the data, then exactly `"}` to the end
-  const dataEnd = to - 2;
-  if (dataEnd < i || buf[dataEnd] !== QUOTE || buf[dataEnd + 1] !== CLOSE) return false;
-  for (let k = i; k < dataEnd; k++) if (PLAIN[buf[k]!] === 0) return false;
+  // the data: plain bytes up to its closing quote (a plain string holds none), then `}`
+  let dataEnd = i;
+  while (dataEnd < to && PLAIN[buf[dataEnd]!] !== 0) dataEnd++;
+  if (dataEnd + 1 >= to || buf[dataEnd] !== QUOTE || buf[dataEnd + 1] !== CLOSE) return -1;
   v.seq = seq;
   v.ts = ts;
   v.buf = buf;
   v.dataStart = i;
   v.dataEnd = dataEnd;
-  return true;
+  return dataEnd + 2;
 }
 
 /**
