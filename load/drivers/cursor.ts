@@ -9,8 +9,8 @@
  */
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
-import { contractView, knownPair, readContract, readContractFrom, readPlainUint, uintRead, type KnownStrings } from './fast-decode.ts';
-import type { ClientEvents } from './types.ts';
+import { contractView, knownPair, readContract, readContractFrom, readPlainUint, uintRead, type KnownPair, type KnownStrings } from './fast-decode.ts';
+import type { ClientEvents, MessageView } from './types.ts';
 
 /** Error code counted for a frame, event or answer that is not contract JSON. */
 export const BAD_MESSAGE = 'BAD_MESSAGE';
@@ -120,10 +120,8 @@ export class Cursor implements KnownStrings {
    */
   private deliverView(recvUs: number): void {
     const v = contractView;
-    if (v.topic !== this.topic || v.epoch !== this.epoch || this.middle === null) {
-      const pair = knownPair(v.topic, v.epoch);
-      v.topic = pair.topic;
-      v.epoch = pair.epoch;
+    const pair = this.sharedPair(v);
+    if (pair !== null) {
       this.setTopic(pair.topic);
       this.advance(pair.epoch, v.seq);
       this.middle = pair.middle;
@@ -131,6 +129,18 @@ export class Cursor implements KnownStrings {
       this.advance(v.epoch, v.seq);
     }
     this.events.messageView(v, recvUs);
+  }
+
+  /**
+   * Unless `v` was read through {@link middle} (its topic and epoch already the shared ones), swaps
+   * its strings for the thread's {@link knownPair} and returns that pair; else null.
+   */
+  private sharedPair(v: MessageView): KnownPair | null {
+    if (v.topic === this.topic && v.epoch === this.epoch && this.middle !== null) return null;
+    const pair = knownPair(v.topic, v.epoch);
+    v.topic = pair.topic;
+    v.epoch = pair.epoch;
+    return pair;
   }
 
   /** A message in `buf[start, end)` (UTF-8): the data of one SSE `message` event read as bytes. */
@@ -232,16 +242,12 @@ export class Cursor implements KnownStrings {
    */
   private reportView(recvUs: number): void {
     const v = contractView;
-    if (v.topic !== this.topic || v.epoch !== this.epoch || this.middle === null) {
-      const pair = knownPair(v.topic, v.epoch);
-      v.topic = pair.topic;
-      v.epoch = pair.epoch;
-      if (pair.epoch === this.epoch) {
-        // the same epoch: keep the shared string, and read this topic through its middle from now on
-        this.epoch = pair.epoch;
-        this.setTopic(pair.topic);
-        this.middle = pair.middle;
-      }
+    const pair = this.sharedPair(v);
+    if (pair !== null && pair.epoch === this.epoch) {
+      // the cursor's epoch: keep the shared string, and read this topic through its middle from now on
+      this.epoch = pair.epoch;
+      this.setTopic(pair.topic);
+      this.middle = pair.middle;
     }
     this.events.messageView(v, recvUs);
   }
