@@ -125,8 +125,8 @@ async function startPair(cfg: Config, label: string, script: string, args: strin
 }
 
 async function sample(p: Pair, tMin: number, measuring: boolean): Promise<void> {
-  const s = sampleProcessTree(p.server.pid);
-  const g = sampleProcess(p.generator.pid);
+  const s = sampleProcessTree(p.server.pid, { fds: true });
+  const g = sampleProcess(p.generator.pid, { fds: true });
   const status = lastStatus(p.generator);
   p.last = status ?? p.last;
   if (measuring && status) p.eluMax = Math.max(p.eluMax, status.elu);

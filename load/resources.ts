@@ -12,12 +12,20 @@ export interface ProcSample {
   /** user + system CPU time since the process started, µs (10 ms resolution) */
   cpuUs: number;
   rssBytes: number;
-  /** open file descriptors */
+  /** open file descriptors; null when not asked for ({@link SampleOptions.fds}) or unreadable */
   fds: number | null;
 }
 
+export interface SampleOptions {
+  /**
+   * count open file descriptors too: a listing of /proc/PID/fd, one entry per socket — thousands
+   * for a server or generator under load, so the per-second sampling of a run does without
+   */
+  fds?: boolean;
+}
+
 /** One reading of /proc/PID; null when the process is gone or /proc is unavailable. */
-export function sampleProcess(pid: number): ProcSample | null {
+export function sampleProcess(pid: number, opts: SampleOptions = {}): ProcSample | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -25,10 +33,12 @@ export function sampleProcess(pid: number): ProcSample | null {
     const cpuUs = (Number(f[11]) + Number(f[12])) * CLK_TCK_US;
     const rssBytes = Number(f[21]) * PAGE_BYTES;
     let fds: number | null = null;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`).length;
-    } catch {
-      fds = null;
+    if (opts.fds) {
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`).length;
+      } catch {
+        fds = null;
+      }
     }
     return { cpuUs, rssBytes, fds };
   } catch {
@@ -91,13 +101,13 @@ function childrenOf(pid: number): number[] {
  * {@link sampleProcess} summed over `pid` and every process below it: a server that forks workers
  * (serve --server-procs) is measured whole. Null when `pid` itself is gone.
  */
-export function sampleProcessTree(pid: number): ProcSample | null {
-  const root = sampleProcess(pid);
+export function sampleProcessTree(pid: number, opts: SampleOptions = {}): ProcSample | null {
+  const root = sampleProcess(pid, opts);
   if (!root) return null;
   const total = { ...root };
   const queue = childrenOf(pid);
   for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-    const s = sampleProcess(p);
+    const s = sampleProcess(p, opts);
     if (!s) continue;
     total.cpuUs += s.cpuUs;
     total.rssBytes += s.rssBytes;
