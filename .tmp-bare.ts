@@ -1,0 +1,11 @@
+import { spawn } from 'node:child_process';
+import { runBareClients } from './bench/bare-clients.ts';
+import { sourceAddresses } from './load/runner.ts';
+const [transport, rate] = [process.argv[2] as 'ws' | 'sse', Number(process.argv[3])];
+const srv = spawn('taskset', ['-c', '0', process.execPath, '--single-threaded-gc', '--import', 'tsx', 'servers/serve.ts', '--port', '0', '--host', '127.0.0.1', '--rate', String(rate), '--payload', '64', '--topics', '1', '--ring', String(2 * rate), '--max-connections', '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((res) => srv.stdout!.on('data', (d) => { const m = /listening on (http:\/\/\S+)/.exec(String(d)); if (m) res(m[1]); }));
+const r = await runBareClients({ transport, baseUrl: url, clients: 1000, topics: 1, localAddresses: sourceAddresses('127.0.0.1', 1000), connectConcurrency: 200, warmupMs: 4000, measureMs: 12000, serverPid: srv.pid! });
+srv.kill();
+const perS = r.count / r.measuredS;
+console.log(`bare ${transport} ${rate}/s: ${Math.round(perS)} deliveries/s, CPU ${(100 * r.generatorCpuUs! / 1e6 / r.measuredS).toFixed(1)} %, ${(r.generatorCpuUs! / r.count).toFixed(2)} us/delivery, elu ${(r.elu * 100).toFixed(0)} %`);
+process.exit(0);

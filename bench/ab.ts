@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:ab -- --base REV [--pairs N] [--out DIR] -- <pushbench run options>`: the same
+ * `pushbench run` from two checkouts — REV (in a temporary git worktree) and this one — taken in
+ * turns, A B B A A B …, so a drift in the machine's speed falls on both sides; prints each run's
+ * generator CPU per delivery (and per request), the medians and their ratio.
+ *
+ * Why: on a shared VM a single run moves by ±10 % from one minute to the next, more than most
+ * changes to the generator's hot path are worth; a claim like "−6 % CPU per delivery" needs
+ * interleaved pairs, and this is the script behind such claims in the README and commit messages.
+ * Each run is a fresh `node bin/pushbench.js run` child (the flags of the `pushbench` command),
+ * server pinned to `--server-cpus` and generator to `--load-cpus` (default 0 and 1).
+ *
+ * The base runs with this checkout's node_modules (said when package-lock.json differs). A run
+ * the harness marked invalid is shown and left out of the medians. Ctrl-C stops the run in
+ * progress and removes the worktree.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { ResultRecord } from '../reports/record.ts';
+import { PushbenchError, validationError } from '../load/errors.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
+import { RUN_OPTION_SPECS, loadSettings } from '../load/run-options.ts';
+import { cpuModel } from '../load/resources.ts';
+import { GENERATOR_V8_FLAGS, repoPath } from '../load/tsx.ts';
+import type { TransportName } from '../servers/wire.ts';
+
+const SPECS: OptionSpec[] = [
+  { name: 'base', kind: 'string', arg: 'REV', help: 'the git revision to compare this checkout against (required)' },
+  { name: 'pairs', kind: 'int', arg: 'N', help: 'runs of each side, taken in turns (A B B A …)', default: 3, min: 1, max: 20 },
+  { name: 'out', kind: 'string', arg: 'DIR', help: 'where the runs\' records go', default: 'results/ab' },
+  { name: 'help', kind: 'bool', short: 'h', help: 'show this help' },
+];
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+export interface RunFigures {
+  side: 'base' | 'head';
+  valid: boolean;
+  invalidReasons: string[];
+  deliveriesPerS: number;
+  requestsPerS: number;
+  /** generator process CPU over the measured window, % of one CPU */
+  generatorCpuPct: number;
+  /** generator CPU per delivery / per request, µs (null without any) */
+  cpuPerDeliveryUs: number | null;
+  cpuPerRequestUs: number | null;
+  p50Us: number;
+  p99Us: number;
+  loopDelayP99MaxMs: number | null;
+}
+
+/** The figures bench:ab compares, from one run's record (measured window only). */
+export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
+  const fromS = r.config.warmupMs / 1000;
+  const toS = r.config.durationMs / 1000;
+  const w = r.timeline.filter((p) => p.tS > fromS && p.tS <= toS);
+  const seconds = Math.max(1, w.length);
+  const cpuPct = w.reduce((a, p) => a + p.generatorCpuPct, 0) / seconds;
+  const deliveriesPerS = w.reduce((a, p) => a + p.deliveriesPerS, 0) / seconds;
+  const requestsPerS = r.counters.requests / Math.max(1, (r.config.durationMs - r.config.warmupMs) / 1000);
+  const per = (perS: number) => (perS > 0 ? (cpuPct / 100) * 1e6 / perS : null);
+  return {
+    side, valid: r.valid, invalidReasons: r.invalidReasons, deliveriesPerS, requestsPerS, generatorCpuPct: cpuPct,
+    cpuPerDeliveryUs: per(deliveriesPerS), cpuPerRequestUs: per(requestsPerS),
+    p50Us: r.summary.latencyUs.p50, p99Us: r.summary.latencyUs.p99, loopDelayP99MaxMs: r.generator.loopDelayP99MaxMs ?? null,
+  };
+}
+
+export function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Sides in turns: A B, B A, A B … — each side first in half the pairs. */
+export function abOrder(pairs: number): ('base' | 'head')[] {
+  return Array.from({ length: pairs }, (_, i) => (i % 2 === 0 ? ['base', 'head'] as const : ['head', 'base'] as const)).flat();
+}
+
+function git(args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('git', args, { cwd: repoPath('.'), encoding: 'utf8' });
+  return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
+}
+
+let child: ChildProcess | undefined;
+
+function runOne(tree: string, argv: string[], outDir: string): Promise<ResultRecord> {
+  mkdirSync(outDir, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...GENERATOR_V8_FLAGS, join(tree, 'bin/pushbench.js'), 'run', ...argv, '--out', outDir, '--no-report'], {
+      cwd: tree, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = c;
+    let stderr = '';
+    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    c.once('exit', (code, sig) => {
+      child = undefined;
+      const file = existsSync(outDir) ? readdirSync(outDir).find((f) => f.endsWith('.json')) : undefined;
+      if (file === undefined) reject(new Error(`pushbench run in ${tree} wrote no record (${sig ?? `exit ${code}`}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}`));
+      else resolve(JSON.parse(readFileSync(join(outDir, file), 'utf8')) as ResultRecord);
+    });
+  });
+}
+
+const us = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)} µs`);
+const ms = (x: number) => `${(x / 1000).toFixed(x < 10_000 ? 2 : 1)} ms`;
+
+export async function main(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const own = split < 0 ? argv : argv.slice(0, split);
+  const runArgv = split < 0 ? [] : argv.slice(split + 1);
+  const parsed = parseOptions(own, SPECS);
+  if (parsed.help) {
+    process.stdout.write(formatHelp('npm run bench:ab -- --base REV [options] -- <pushbench run options>', 'One `pushbench run`, from REV and from this checkout in turns: generator CPU per delivery, medians and their ratio.', SPECS));
+    return 0;
+  }
+  const problems = [...parsed.problems];
+  const base = parsed.values.base as string | undefined;
+  let baseCommit = '';
+  if (!base) problems.push('--base REV is required (a commit, branch or tag to compare against)');
+  else {
+    const r = git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
+    if (r.ok) baseCommit = r.out;
+    else problems.push(`--base: "${base}" is not a commit in this repository`);
+  }
+  if (runArgv.length === 0) problems.push('give the run after "--", e.g. -- --transport ws --clients 1000 --rate 80 --topics 1 --duration 17s --warmup 5s');
+  // The run's options, validated as `pushbench run` validates them (before anything starts).
+  const withPins = [...runArgv];
+  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', '0');
+  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', '1');
+  for (const a of ['--out', '--name']) if (runArgv.some((x) => x === a || x.startsWith(`${a}=`))) problems.push(`${a} is set by bench:ab for each run; leave it out of the run's options`);
+  const runParsed = parseOptions(withPins, RUN_OPTION_SPECS);
+  problems.push(...runParsed.problems.map((p) => `run options: ${p}`));
+  const transport = runParsed.values.transport as TransportName | undefined;
+  if (runArgv.length > 0 && transport === undefined) problems.push('run options: --transport is required');
+  if (transport !== undefined && runParsed.problems.length === 0) {
+    const runProblems: string[] = [];
+    loadSettings(runParsed.values, transport, runProblems);
+    problems.push(...runProblems.map((p) => `run options: ${p}`));
+  }
+  if (problems.length) {
+    process.stderr.write(`${validationError(problems, 'bench:ab: invalid options').message}\n`);
+    return 2;
+  }
+  const pairs = parsed.values.pairs as number;
+  const outRoot = join(parsed.values.out as string, `ab-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}`);
+  const head = git(['describe', '--always', '--dirty']).out;
+  const tree = mkdtempSync(join(os.tmpdir(), 'pushbench-ab-'));
+  rmSync(tree, { recursive: true });
+  const added = git(['worktree', 'add', '--detach', tree, baseCommit]);
+  if (!added.ok) throw new Error(`bench:ab: git worktree add failed: ${added.err}`);
+  const cleanup = () => {
+    git(['worktree', 'remove', '--force', tree]);
+  };
+  const onSignal = () => {
+    // the run in progress stops as on Ctrl-C (its partial record written, its server stopped)
+    // before its checkout goes
+    log('bench:ab: interrupted; stopping the run in progress and removing the worktree');
+    const finish = () => {
+      cleanup();
+      process.exit(130);
+    };
+    const c = child;
+    if (c === undefined) return finish();
+    c.once('exit', finish);
+    c.kill('SIGINT');
+    setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    symlinkSync(repoPath('node_modules'), join(tree, 'node_modules'));
+    const lockDiffers = git(['diff', '--quiet', baseCommit, '--', 'package-lock.json']).ok === false;
+    if (lockDiffers) log('bench:ab: note: package-lock.json differs between the base and this checkout; the base runs with this checkout\'s node_modules');
+    log(`bench:ab: base ${base} (${baseCommit.slice(0, 7)}) in ${tree}, head ${head}; ${pairs} runs each, in turns; pushbench run ${withPins.join(' ')}`);
+    const runs: RunFigures[] = [];
+    const order = abOrder(pairs);
+    for (let i = 0; i < order.length; i++) {
+      const side = order[i];
+      const started = Date.now();
+      const record = await runOne(side === 'base' ? tree : repoPath('.'), withPins, join(outRoot, `${String(i + 1).padStart(2, '0')}-${side}`));
+      const f = runFigures(side, record);
+      runs.push(f);
+      log(`  ${i + 1}/${order.length} ${side}: ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} deliveries/s, generator CPU ${f.generatorCpuPct.toFixed(1)} %, ${us(f.cpuPerDeliveryUs)}/delivery, valid ${f.valid} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    out(`## bench:ab — ${transport}, base ${base} (${baseCommit.slice(0, 7)}) vs head ${head}`);
+    out();
+    out(`\`pushbench run ${withPins.join(' ')}\`, ${pairs} runs per side in turns (A B B A …); generator CPU is the pushbench process over each run's measured window. ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${new Date().toISOString()}.`);
+    out();
+    out('| # | side | valid | deliveries/s | requests/s | gen CPU | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s |');
+    out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${ms(f.p50Us)} | ${ms(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
+    out();
+    for (const [i, f] of runs.entries()) if (!f.valid) out(`- run ${i + 1} (${f.side}) invalid, left out of the medians: ${f.invalidReasons.join('; ')}`);
+    const med = (side: 'base' | 'head', k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs') =>
+      median(runs.filter((f) => f.side === side && f.valid && f[k] !== null).map((f) => f[k]!));
+    for (const [k, what] of [['cpuPerDeliveryUs', 'delivery'], ['cpuPerRequestUs', 'request']] as const) {
+      const b = med('base', k);
+      const h = med('head', k);
+      if (b === null || h === null) continue;
+      out(`- generator CPU per ${what}, median of the valid runs: base ${us(b)}, head ${us(h)}: head ÷ base = **${(h / b).toFixed(3)}** (${h < b ? '−' : '+'}${Math.abs(100 * (h / b - 1)).toFixed(1)} %)`);
+    }
+    out(`- records: ${outRoot}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+  }
+}
+
+if (process.argv[1] && /bench[\\/]ab\.ts$/.test(process.argv[1])) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof PushbenchError ? '' : 'bench:ab: '}${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

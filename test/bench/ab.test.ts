@@ -1,0 +1,80 @@
+/**
+ * bench:ab — the A/B script behind the README's interleaved figures: its order, its arithmetic on a
+ * record, its validation, and one real pair of runs (this checkout against its own HEAD).
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
+import { abOrder, main, median, runFigures } from '../../bench/ab.ts';
+import { buildRecord } from '../fixtures/records.ts';
+
+const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout;
+
+describe('bench:ab', () => {
+  it('takes the sides in turns, each first in half the pairs', () => {
+    expect(abOrder(1)).toEqual(['base', 'head']);
+    expect(abOrder(3)).toEqual(['base', 'head', 'head', 'base', 'base', 'head']);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNull();
+  });
+
+  it('reads CPU per delivery from the measured window of a record', () => {
+    const r = buildRecord({ transport: 'ws', clients: 1000, durationS: 20, warmupS: 5 });
+    const f = runFigures('head', r);
+    const w = r.timeline.filter((p) => p.tS > 5 && p.tS <= 20);
+    const cpu = w.reduce((a, p) => a + p.generatorCpuPct, 0) / w.length;
+    const perS = w.reduce((a, p) => a + p.deliveriesPerS, 0) / w.length;
+    expect(f.generatorCpuPct).toBeCloseTo(cpu, 9);
+    expect(f.cpuPerDeliveryUs).toBeCloseTo((cpu / 100) * 1e6 / perS, 9);
+    expect(f.valid).toBe(r.valid);
+  });
+
+  it('lists every problem at once, exits 2 and leaves no worktree behind', async () => {
+    const before = worktrees();
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(['--base', 'no-such-rev-xyz', '--pairs', '0', '--', '--transport', 'carrier-pigeon', '--clients', '-3', '--out', 'x']);
+      expect(code).toBe(2);
+      const text = err.mock.calls.map((c) => String(c[0])).join('');
+      expect(text).toMatch(/no-such-rev-xyz/);
+      expect(text).toMatch(/--pairs/);
+      expect(text).toMatch(/carrier-pigeon/);
+      expect(text).toMatch(/--out is set by bench:ab/);
+    } finally {
+      err.mockRestore();
+    }
+    expect(worktrees()).toBe(before);
+  });
+
+  it('runs both sides in turns and removes its worktree', async () => {
+    const before = worktrees();
+    const outDir = mkdtempSync(join(os.tmpdir(), 'ab-test-'));
+    const lines: string[] = [];
+    const so = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (lines.push(String(c)), true));
+    const se = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await main(['--base', 'HEAD', '--pairs', '1', '--out', outDir, '--', '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '4s', '--warmup', '1s']);
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+    }
+    expect(code).toBe(0);
+    const [runDir] = readdirSync(outDir);
+    const sides = readdirSync(join(outDir, runDir)).sort();
+    expect(sides).toEqual(['01-base', '02-head']);
+    for (const side of sides) {
+      const file = readdirSync(join(outDir, runDir, side)).find((f) => f.endsWith('.json'))!;
+      const r = JSON.parse(readFileSync(join(outDir, runDir, side, file), 'utf8'));
+      expect(r.summary.delivered).toBeGreaterThan(0);
+    }
+    const text = lines.join('');
+    expect(text).toMatch(/\| 1 \| base \|/);
+    expect(text).toMatch(/\| 2 \| head \|/);
+    expect(text).toMatch(/head ÷ base = \*\*\d+\.\d{3}\*\*/);
+    expect(worktrees()).toBe(before);
+  }, 60_000);
+});
