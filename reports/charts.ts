@@ -8,6 +8,7 @@ import type { ResultRecord } from './record.ts';
 import { spansClientCounts, type ReportRun } from './runs.ts';
 import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor } from './chart-style.ts';
 import { spectrumPoints } from './spectrum.ts';
+import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../load/starvation.ts';
 
 /** One chart of the report. */
 export interface ChartDef {
@@ -93,25 +94,40 @@ export function latencyOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Two stacked line panels over time sharing the x axis, one per series name. */
-function twoPanelTimeline(title: string, rows: TimelineRow[], panels: [string, string][]): TopLevelSpec {
+/**
+ * Two stacked line panels over time sharing the x axis, one per series name; a panel given a
+ * `limit` draws it as a dashed line (a validity threshold).
+ */
+function twoPanelTimeline(title: string, rows: TimelineRow[], panels: [string, string, number?][]): TopLevelSpec {
   return {
     ...base(title, rows),
-    vconcat: panels.map(([series, axisTitle]) => ({
-      width: PLOT_WIDTH,
-      height: Math.round(PLOT_HEIGHT / 2),
-      transform: [{ filter: { field: 'series', equal: series } }],
-      mark: { type: 'line' },
-      encoding: {
-        x: timeAxis,
-        y: { field: 'value', type: 'quantitative', title: axisTitle },
-        color: transportColor(),
-        detail: runDetail,
-        tooltip: [{ field: 'run', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }],
-      },
-    })),
+    vconcat: panels.map(([series, axisTitle, limit]) => {
+      const line = {
+        mark: { type: 'line' },
+        encoding: {
+          x: timeAxis,
+          y: { field: 'value', type: 'quantitative', title: axisTitle },
+          color: transportColor(),
+          detail: runDetail,
+          tooltip: [{ field: 'run', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }],
+        },
+      };
+      const panel = { width: PLOT_WIDTH, height: Math.round(PLOT_HEIGHT / 2), transform: [{ filter: { field: 'series', equal: series } }] };
+      if (limit === undefined) return { ...panel, ...line };
+      return {
+        ...panel,
+        layer: [line, {
+          data: { values: [{ limit }] },
+          mark: { type: 'rule', strokeDash: [6, 4], color: LIMIT_COLOR },
+          encoding: { y: { field: 'limit', type: 'quantitative' }, tooltip: [{ field: 'limit', type: 'quantitative', title: `validity limit: ${axisTitle}` }] },
+        }],
+      };
+    }),
   } as TopLevelSpec;
 }
+
+/** a validity limit: dark grey, apart from every transport's colour */
+const LIMIT_COLOR = '#3b3b3b';
 
 /** Deliveries per second and open connections over time, per run. */
 export function throughputOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
@@ -126,6 +142,19 @@ export function serverResourcesOverTimeChart(runs: readonly ReportRun[]): TopLev
     rss: p.serverRssBytes === null ? null : p.serverRssBytes / 1024 ** 2,
   }));
   return twoPanelTimeline('Server CPU and memory over time', rows, [['cpu', 'server CPU % (100 = 1 core)'], ['rss', 'server RSS (MiB)']]);
+}
+
+/**
+ * The generator's own health per second: its busiest worker's event-loop utilization and its worst
+ * event-loop delay p99, against the validity limits (load/starvation.ts); seconds a record does
+ * not carry (older records: no loop delay) are left out.
+ */
+export function generatorOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
+  const rows = timelineRows(runs, (p) => ({ elu: p.generatorElu * 100, delay: p.generatorLoopDelayP99Ms ?? null }));
+  return twoPanelTimeline('Generator event loop over time', rows, [
+    ['elu', 'generator event-loop utilization %', SATURATED_ELU * 100],
+    ['delay', 'event-loop delay p99 (ms)', STALLED_LOOP_DELAY_MS],
+  ]);
 }
 
 export interface CostRow {
@@ -266,6 +295,8 @@ export function buildCharts(runs: readonly ReportRun[]): ChartDef[] {
       caption: 'Messages delivered per second, and connections open, as clients arrive, hold and leave.' },
     { id: 'server-over-time', title: 'Server CPU and memory over time', wide: false, spec: serverResourcesOverTimeChart(runs),
       caption: 'Server process CPU (100 % is one core) and resident memory. Runs without server figures are not drawn.' },
+    { id: 'generator-over-time', title: 'Generator event loop over time', wide: false, spec: generatorOverTimeChart(runs),
+      caption: 'The load generator\'s own margin: its busiest worker thread\'s event-loop utilization and its worst event-loop delay p99 each second. Dashed: the validity limits — above 90 % for 2 s in a row, or past 100 ms in any measured second, the run is marked invalid (its timestamps include the generator\'s own queueing).' },
     { id: 'cost-per-message', title: 'Cost per delivered message', wide: true, spec: costPerMessageChart(runs),
       caption: 'Server CPU, bytes on the wire (payload dark, protocol overhead light) and HTTP requests for each delivered message. "unknown" means the run did not measure it.' },
   ];

@@ -50,7 +50,7 @@ describe('report.html in headless Chromium', () => {
       marks: el.querySelectorAll('svg g[class*="mark-"] path, svg g[class*="mark-"] line').length,
       text: el.textContent ?? '',
     })));
-    expect(charts.map((c) => c.id)).toEqual(['chart-latency-spectrum', 'chart-latency-over-time', 'chart-throughput-over-time', 'chart-server-over-time', 'chart-cost-per-message', 'chart-capacity']);
+    expect(charts.map((c) => c.id)).toEqual(['chart-latency-spectrum', 'chart-latency-over-time', 'chart-throughput-over-time', 'chart-server-over-time', 'chart-generator-over-time', 'chart-cost-per-message', 'chart-capacity']);
     for (const c of charts) {
       expect(c.rendered, c.id).toBe('true');
       expect(c.marks, c.id).toBeGreaterThan(records.length);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from 'vega-lite';
 import {
-  buildCharts, capacityChart, costPerMessageChart, costRows, latencyOverTimeChart, percentileSpectrumChart,
+  buildCharts, capacityChart, costPerMessageChart, costRows, generatorOverTimeChart, latencyOverTimeChart, percentileSpectrumChart,
   serverResourcesOverTimeChart, throughputOverTimeChart,
 } from '../../reports/charts.ts';
 import { spectrumPoints, SPECTRUM_STEPS } from '../../reports/spectrum.ts';
@@ -9,6 +9,7 @@ import { decodeHistogram } from '../../reports/histogram.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { TRANSPORTS } from '../../servers/wire.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
+import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../../load/starvation.ts';
 
 const runs = reportRuns([
   ...buildRecords({ clientCounts: [500, 2000], samples: 2000 }),
@@ -19,7 +20,7 @@ const values = (spec: object) => (spec as { data: { values: Record<string, unkno
 describe('chart specs', () => {
   it('every chart compiles with vega-lite without a warning', () => {
     const charts = buildCharts(runs);
-    expect(charts.map((c) => c.id)).toEqual(['latency-spectrum', 'latency-over-time', 'throughput-over-time', 'server-over-time', 'cost-per-message', 'capacity']);
+    expect(charts.map((c) => c.id)).toEqual(['latency-spectrum', 'latency-over-time', 'throughput-over-time', 'server-over-time', 'generator-over-time', 'cost-per-message', 'capacity']);
     for (const c of charts) {
       const warnings: unknown[] = [];
       const logger = { level: () => logger, error: (...a: unknown[]) => { warnings.push(a); return logger; }, warn: (...a: unknown[]) => { warnings.push(a); return logger; }, info: () => logger, debug: () => logger };
@@ -44,6 +45,19 @@ describe('chart specs', () => {
       expect(points.at(-1)!.latencyMs).toBeGreaterThanOrEqual(h.maxValue / 1000);
       expect(rows.filter((r) => r.run === run.label)).toEqual(points);
     }
+  });
+
+  it('the generator chart carries each second\'s ELU and loop delay, and draws the validity limits', () => {
+    const spec = generatorOverTimeChart(runs);
+    const first = runs[0].record.timeline[3];
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'elu', value: first.generatorElu * 100 });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'delay', value: first.generatorLoopDelayP99Ms });
+    const limits = JSON.stringify(spec).match(/"values":\[\{"limit":(\d+)\}\]/g);
+    expect(limits).toEqual([`"values":[{"limit":${SATURATED_ELU * 100}}]`, `"values":[{"limit":${STALLED_LOOP_DELAY_MS}}]`]);
+    // an older record without the loop delay leaves those seconds out rather than drawing zeros
+    const old = reportRuns([buildRecord({ transport: 'ws', samples: 100 })]);
+    for (const p of old[0].record.timeline) delete p.generatorLoopDelayP99Ms;
+    expect(values(generatorOverTimeChart(old)).filter((r) => r.series === 'delay').every((r) => r.value === null)).toBe(true);
   });
 
   it('timeline charts carry every second of every run', () => {

@@ -15,7 +15,7 @@ describe('SVG rendering in Node', () => {
       buildRecord({ transport: 'ws', clients: 1000, name: XSS, samples: 1000 }),
     ]);
     const charts = buildCharts(runs);
-    expect(charts).toHaveLength(6);
+    expect(charts).toHaveLength(7);
     for (const chart of charts) {
       const svg = await renderSvg(chart.spec);
       expect(svg.startsWith('<svg'), chart.id).toBe(true);
@@ -28,6 +28,9 @@ describe('SVG rendering in Node', () => {
       }
       expect(svg).not.toContain('<script');
     }
+    // the generator chart draws its validity limits as dashed rules in their own colour
+    const generator = await renderSvg(charts.find((c) => c.id === 'generator-over-time')!.spec);
+    expect((generator.match(/stroke="#3b3b3b" stroke-dasharray="6,4"/g) ?? []).length).toBe(2);
     const cost = await renderSvg(charts.find((c) => c.id === 'cost-per-message')!.spec);
     expect(cost).toContain('&lt;/script&gt;&lt;script&gt;alert(1)');
   });
