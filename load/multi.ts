@@ -103,6 +103,7 @@ export async function runMulti(s: RunSettings, processes: number, hooks: RunHook
         deliveriesPerS: all.reduce((n, x) => n + x.deliveriesPerS, 0),
         p99Us: Math.max(...all.map((x) => x.p99Us)),
         generatorElu: Math.max(...all.map((x) => x.generatorElu)),
+        generatorLoopDelayP99Ms: Math.max(...all.map((x) => x.generatorLoopDelayP99Ms)),
       });
     };
     const runs = Array.from({ length: processes }, (_, index) => {

@@ -35,7 +35,7 @@ export interface ProgressPrinter {
 export function formatProgress(p: Progress): string {
   const t = `${Math.max(0, Math.floor(p.elapsedS)).toString().padStart(3)}s/${Math.ceil(p.totalS)}s`;
   const srv = p.serverCpuPct === null ? '' : ` srv cpu ${p.serverCpuPct.toFixed(0)}%`;
-  return `[${t}] ${p.name} ${p.phase.padEnd(7)} clients ${p.started}/${p.clients} open ${p.open}  ${Math.round(p.deliveriesPerS).toLocaleString('en-US')} msg/s  p50 ${formatUs(p.p50Us)} p99 ${formatUs(p.p99Us)}  gen elu ${(p.generatorElu * 100).toFixed(0)}%${srv}`;
+  return `[${t}] ${p.name} ${p.phase.padEnd(7)} clients ${p.started}/${p.clients} open ${p.open}  ${Math.round(p.deliveriesPerS).toLocaleString('en-US')} msg/s  p50 ${formatUs(p.p50Us)} p99 ${formatUs(p.p99Us)}  gen elu ${(p.generatorElu * 100).toFixed(0)}% loop ${p.generatorLoopDelayP99Ms.toFixed(0)}ms${srv}`;
 }
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, everyS = 5): ProgressPrinter {

@@ -187,6 +187,8 @@ export interface Progress {
   p50Us: number;
   p99Us: number;
   generatorElu: number;
+  /** the second's worst event-loop delay p99 over the workers, ms (what the stall rule judges) */
+  generatorLoopDelayP99Ms: number;
   serverCpuPct: number | null;
 }
 
@@ -620,7 +622,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           phase: t < cw.startUs + rampUs ? 'ramp' : t < cw.fromUs ? 'warmup' : t < cw.toUs ? 'measure' : 'drain',
           started: ticks.reduce((n, k) => n + k.started, 0), clients: cw.clients, open,
           deliveriesPerS: ticks.reduce((n, k) => n + k.deliveries, 0), p50Us: p.p50, p99Us: p.p99,
-          generatorElu: Math.max(0, ...ticks.map((k) => k.elu)), serverCpuPct: last?.serverCpuPct ?? null,
+          generatorElu: Math.max(0, ...ticks.map((k) => k.elu)), generatorLoopDelayP99Ms: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
+          serverCpuPct: last?.serverCpuPct ?? null,
         });
       }
     }, 1000);
