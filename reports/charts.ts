@@ -95,18 +95,20 @@ export function latencyOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
 }
 
 /**
- * Two stacked line panels over time sharing the x axis, one per series name; a panel given a
- * `limit` draws it as a dashed line (a validity threshold).
+ * Stacked line panels over time sharing the x axis, one per series name; a panel given a `limit`
+ * draws it as a dashed line (a validity threshold) and its y axis reaches at least that far (or
+ * `atLeast`), so a quiet run reads as far below the line rather than filling the panel.
  */
-function twoPanelTimeline(title: string, rows: TimelineRow[], panels: [string, string, number?][]): TopLevelSpec {
+function panelTimeline(title: string, rows: TimelineRow[], panels: [string, string, number?, number?][]): TopLevelSpec {
   return {
     ...base(title, rows),
-    vconcat: panels.map(([series, axisTitle, limit]) => {
+    vconcat: panels.map(([series, axisTitle, limit, atLeast]) => {
+      const floor = Math.max(limit ?? 0, atLeast ?? 0);
       const line = {
         mark: { type: 'line' },
         encoding: {
           x: timeAxis,
-          y: { field: 'value', type: 'quantitative', title: axisTitle },
+          y: { field: 'value', type: 'quantitative', title: axisTitle, ...(floor > 0 ? { scale: { domain: { unionWith: [0, floor] } } } : {}) },
           color: transportColor(),
           detail: runDetail,
           tooltip: [{ field: 'run', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }],
@@ -132,7 +134,7 @@ const LIMIT_COLOR = '#3b3b3b';
 /** Deliveries per second and open connections over time, per run. */
 export function throughputOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
   const rows = timelineRows(runs, (p) => ({ deliveries: p.deliveriesPerS, connections: p.openConnections }));
-  return twoPanelTimeline('Deliveries and open connections over time', rows, [['deliveries', 'deliveries/s'], ['connections', 'open connections']]);
+  return panelTimeline('Deliveries and open connections over time', rows, [['deliveries', 'deliveries/s'], ['connections', 'open connections']]);
 }
 
 /** Server CPU % (100 = one core) and RSS (MiB) over time, per run; unknown seconds are left out. */
@@ -141,19 +143,24 @@ export function serverResourcesOverTimeChart(runs: readonly ReportRun[]): TopLev
     cpu: p.serverCpuPct,
     rss: p.serverRssBytes === null ? null : p.serverRssBytes / 1024 ** 2,
   }));
-  return twoPanelTimeline('Server CPU and memory over time', rows, [['cpu', 'server CPU % (100 = 1 core)'], ['rss', 'server RSS (MiB)']]);
+  return panelTimeline('Server CPU and memory over time', rows, [['cpu', 'server CPU % (100 = 1 core)'], ['rss', 'server RSS (MiB)']]);
 }
 
 /**
  * The generator's own health per second: its busiest worker's event-loop utilization and its worst
- * event-loop delay p99, against the validity limits (load/starvation.ts); seconds a record does
- * not carry (older records: no loop delay) are left out.
+ * event-loop delay p99, against the validity limits (load/starvation.ts), and what the hypervisor
+ * took of its CPUs (steal); seconds a record does not carry (older records) are left out.
  */
 export function generatorOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
-  const rows = timelineRows(runs, (p) => ({ elu: p.generatorElu * 100, delay: p.generatorLoopDelayP99Ms ?? null }));
-  return twoPanelTimeline('Generator event loop over time', rows, [
-    ['elu', 'generator event-loop utilization %', SATURATED_ELU * 100],
-    ['delay', 'event-loop delay p99 (ms)', STALLED_LOOP_DELAY_MS],
+  const rows = timelineRows(runs, (p) => ({
+    elu: p.generatorElu * 100,
+    delay: p.generatorLoopDelayP99Ms ?? null,
+    steal: p.loadCpusStealPct ?? null,
+  }));
+  return panelTimeline('Generator event loop over time', rows, [
+    ['elu', 'loop utilization %', SATURATED_ELU * 100],
+    ['delay', 'loop delay p99 (ms)', STALLED_LOOP_DELAY_MS],
+    ['steal', 'CPU steal %', undefined, 10],
   ]);
 }
 
@@ -296,7 +303,7 @@ export function buildCharts(runs: readonly ReportRun[]): ChartDef[] {
     { id: 'server-over-time', title: 'Server CPU and memory over time', wide: false, spec: serverResourcesOverTimeChart(runs),
       caption: 'Server process CPU (100 % is one core) and resident memory. Runs without server figures are not drawn.' },
     { id: 'generator-over-time', title: 'Generator event loop over time', wide: false, spec: generatorOverTimeChart(runs),
-      caption: 'The load generator\'s own margin: its busiest worker thread\'s event-loop utilization and its worst event-loop delay p99 each second. Dashed: the validity limits — above 90 % for 2 s in a row, or past 100 ms in any measured second, the run is marked invalid (its timestamps include the generator\'s own queueing).' },
+      caption: 'The load generator\'s own margin: its busiest worker thread\'s event-loop utilization and its worst event-loop delay p99 each second. Dashed: the validity limits — above 90 % for 2 s in a row, or past 100 ms in any measured second, the run is marked invalid (its timestamps include the generator\'s own queueing). Below: the share of the generator\'s CPUs the hypervisor took (steal; 0 on bare metal), a cause of stalls the generator cannot see from inside.' },
     { id: 'cost-per-message', title: 'Cost per delivered message', wide: true, spec: costPerMessageChart(runs),
       caption: 'Server CPU, bytes on the wire (payload dark, protocol overhead light) and HTTP requests for each delivered message. "unknown" means the run did not measure it.' },
   ];

@@ -52,12 +52,16 @@ describe('chart specs', () => {
     const first = runs[0].record.timeline[3];
     expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'elu', value: first.generatorElu * 100 });
     expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'delay', value: first.generatorLoopDelayP99Ms });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'steal', value: first.loadCpusStealPct });
     const limits = JSON.stringify(spec).match(/"values":\[\{"limit":(\d+)\}\]/g);
     expect(limits).toEqual([`"values":[{"limit":${SATURATED_ELU * 100}}]`, `"values":[{"limit":${STALLED_LOOP_DELAY_MS}}]`]);
     // an older record without the loop delay leaves those seconds out rather than drawing zeros
     const old = reportRuns([buildRecord({ transport: 'ws', samples: 100 })]);
-    for (const p of old[0].record.timeline) delete p.generatorLoopDelayP99Ms;
-    expect(values(generatorOverTimeChart(old)).filter((r) => r.series === 'delay').every((r) => r.value === null)).toBe(true);
+    for (const p of old[0].record.timeline) {
+      delete p.generatorLoopDelayP99Ms;
+      delete p.loadCpusStealPct;
+    }
+    expect(values(generatorOverTimeChart(old)).filter((r) => r.series !== 'elu').every((r) => r.value === null)).toBe(true);
   });
 
   it('timeline charts carry every second of every run', () => {
