@@ -18,7 +18,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { ResultRecord } from '../reports/record.ts';
+import { measuredTimeline, type ResultRecord } from '../reports/record.ts';
+import { quantileSorted } from '../reports/stats.ts';
+import { formatUs } from '../load/units.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { RUN_OPTION_SPECS, loadSettings } from '../load/run-options.ts';
@@ -44,6 +46,8 @@ export interface RunFigures {
   requestsPerS: number;
   /** generator process CPU over the measured window, % of one CPU */
   generatorCpuPct: number;
+  /** of that, what was not the worker threads' own: the main thread (sampling, ticks, progress), GC and helpers */
+  otherThreadsCpuPct: number;
   /** generator CPU per delivery / per request, µs (null without any) */
   cpuPerDeliveryUs: number | null;
   cpuPerRequestUs: number | null;
@@ -54,26 +58,23 @@ export interface RunFigures {
 
 /** The figures bench:ab compares, from one run's record (measured window only). */
 export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
-  const fromS = r.config.warmupMs / 1000;
-  const toS = r.config.durationMs / 1000;
-  const w = r.timeline.filter((p) => p.tS > fromS && p.tS <= toS);
+  const w = measuredTimeline(r);
   const seconds = Math.max(1, w.length);
   const cpuPct = w.reduce((a, p) => a + p.generatorCpuPct, 0) / seconds;
   const deliveriesPerS = w.reduce((a, p) => a + p.deliveriesPerS, 0) / seconds;
   const requestsPerS = r.counters.requests / Math.max(1, (r.config.durationMs - r.config.warmupMs) / 1000);
   const per = (perS: number) => (perS > 0 ? (cpuPct / 100) * 1e6 / perS : null);
+  const workersCpuPct = (100 * r.generator.workers.reduce((a, x) => a + x.cpuUs, 0)) / 1e6 / seconds;
   return {
     side, valid: r.valid, invalidReasons: r.invalidReasons, deliveriesPerS, requestsPerS, generatorCpuPct: cpuPct,
+    otherThreadsCpuPct: cpuPct - workersCpuPct,
     cpuPerDeliveryUs: per(deliveriesPerS), cpuPerRequestUs: per(requestsPerS),
     p50Us: r.summary.latencyUs.p50, p99Us: r.summary.latencyUs.p99, loopDelayP99MaxMs: r.generator.loopDelayP99MaxMs ?? null,
   };
 }
 
 export function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return xs.length === 0 ? null : quantileSorted([...xs].sort((a, b) => a - b), 0.5);
 }
 
 /** Sides in turns: A B, B A, A B … — each side first in half the pairs. */
@@ -107,7 +108,6 @@ function runOne(tree: string, argv: string[], outDir: string): Promise<ResultRec
 }
 
 const us = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)} µs`);
-const ms = (x: number) => `${(x / 1000).toFixed(x < 10_000 ? 2 : 1)} ms`;
 
 export async function main(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
@@ -191,9 +191,9 @@ export async function main(argv: string[]): Promise<number> {
     out();
     out(`\`pushbench run ${withPins.join(' ')}\`, ${pairs} runs per side in turns (A B B A …); generator CPU is the pushbench process over each run's measured window. ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${new Date().toISOString()}.`);
     out();
-    out('| # | side | valid | deliveries/s | requests/s | gen CPU | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s |');
-    out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${ms(f.p50Us)} | ${ms(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
+    out('| # | side | valid | deliveries/s | requests/s | gen CPU | of which not the workers | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s |');
+    out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${f.otherThreadsCpuPct.toFixed(1)} % | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${formatUs(f.p50Us)} | ${formatUs(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
     out();
     for (const [i, f] of runs.entries()) if (!f.valid) out(`- run ${i + 1} (${f.side}) invalid, left out of the medians: ${f.invalidReasons.join('; ')}`);
     const med = (side: 'base' | 'head', k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs') =>

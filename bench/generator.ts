@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { writeJsonAtomic, type ResultRecord } from '../reports/record.ts';
+import { measuredTimeline, writeJsonAtomic, type ResultRecord } from '../reports/record.ts';
 import { decodeHistogram, percentiles } from '../reports/histogram.ts';
 import { Cursor } from '../load/drivers/cursor.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
@@ -197,9 +197,7 @@ const measuredS = (r: ResultRecord) => (r.config.durationMs - r.config.warmupMs)
 const serverCpuPct = (r: ResultRecord) => (r.server ? (100 * r.server.cpuUs) / 1e6 / measuredS(r) : null);
 /** Mean CPU of the generator process over the measured seconds, % of one core (timeline). */
 function generatorCpuPct(r: ResultRecord): number | null {
-  const from = r.config.warmupMs / 1000;
-  const to = r.config.durationMs / 1000;
-  const pts = r.timeline.filter((p) => p.tS > from && p.tS <= to);
+  const pts = measuredTimeline(r);
   return pts.length ? pts.reduce((a, p) => a + p.generatorCpuPct, 0) / pts.length : null;
 }
 const eluMean = (r: ResultRecord) => r.generator.workers.reduce((a, w) => a + w.eluMean, 0) / Math.max(1, r.generator.workers.length);

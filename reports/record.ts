@@ -333,6 +333,13 @@ export function finishRecord(r: Omit<ResultRecord, 'summary'>): ResultRecord {
   return { ...r, summary: summarize(r) };
 }
 
+/** The timeline's seconds inside the measured window (after the warm-up, up to the run's end). */
+export function measuredTimeline(r: ResultRecord): TimelinePoint[] {
+  const fromS = r.config.warmupMs / 1000;
+  const toS = r.config.durationMs / 1000;
+  return r.timeline.filter((p) => p.tS > fromS && p.tS <= toS);
+}
+
 /**
  * Merge records of the same configuration taken in parallel (processes or machines sharing one
  * run): histograms add, counters sum, server, publisher and proxy figures add (percentiles kept

@@ -29,6 +29,8 @@ describe('bench:ab', () => {
     const perS = w.reduce((a, p) => a + p.deliveriesPerS, 0) / w.length;
     expect(f.generatorCpuPct).toBeCloseTo(cpu, 9);
     expect(f.cpuPerDeliveryUs).toBeCloseTo((cpu / 100) * 1e6 / perS, 9);
+    const workersPct = (100 * r.generator.workers.reduce((a, x) => a + x.cpuUs, 0)) / 1e6 / w.length;
+    expect(f.otherThreadsCpuPct).toBeCloseTo(cpu - workersPct, 9);
     expect(f.valid).toBe(r.valid);
   });
 
@@ -70,6 +72,8 @@ describe('bench:ab', () => {
       const file = readdirSync(join(outDir, runDir, side)).find((f) => f.endsWith('.json'))!;
       const r = JSON.parse(readFileSync(join(outDir, runDir, side, file), 'utf8'));
       expect(r.summary.delivered).toBeGreaterThan(0);
+      // the process's CPU holds its worker's (both sampled at 10 ms ticks over the same seconds)
+      expect(runFigures('head', r).otherThreadsCpuPct).toBeGreaterThan(-5);
     }
     const text = lines.join('');
     expect(text).toMatch(/\| 1 \| base \|/);

@@ -3,6 +3,7 @@
  * against a real busy child pinned with taskset, not against numbers typed in.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cpuCount, cpuListNumbers, sampleCpus, sampleProcess } from '../../load/resources.ts';
 
@@ -26,9 +27,19 @@ describe('resources from /proc', () => {
     // the spin ran on that CPU for its wall time (10 ms ticks, the child's start-up on top), less
     // what the hypervisor took meanwhile
     expect(after!.busyUs - before!.busyUs + after!.stealUs - before!.stealUs).toBeGreaterThanOrEqual((spinMs - 100) * 1000);
-    // every CPU together saw at least as much, and steal is a count, never negative
+    // every CPU together saw at least as much
     expect(all1!.busyUs - all0!.busyUs).toBeGreaterThanOrEqual(after!.busyUs - before!.busyUs);
-    expect(after!.stealUs).toBeGreaterThanOrEqual(before!.stealUs);
+  });
+
+  it('sums the per-CPU lines to what the kernel\'s own total line says, field by field', () => {
+    // /proc/stat's first line is the kernel's sum over every CPU: user nice system idle iowait irq softirq steal
+    const total = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const all = sampleCpus(null)!;
+    const tickUs = 10_000;
+    // the two reads are a moment apart: allow a few ticks per CPU
+    const slack = 5 * cpuCount() * tickUs;
+    expect(Math.abs(all.busyUs - (total[0] + total[1] + total[2] + total[5] + total[6]) * tickUs)).toBeLessThanOrEqual(slack);
+    expect(Math.abs(all.stealUs - total[7] * tickUs)).toBeLessThanOrEqual(slack);
   });
 
   it('reads this process', () => {

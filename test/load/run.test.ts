@@ -43,7 +43,11 @@ describe('pushbench run (end to end)', () => {
     const busy = r.timeline.map((p) => p.loadCpusBusyPct ?? -1);
     expect(Math.max(...busy)).toBeGreaterThan(0);
     expect(busy.reduce((a, x) => a + x, 0)).toBeGreaterThanOrEqual(0.9 * r.timeline.reduce((a, p) => a + p.generatorCpuPct, 0) - 2 * r.timeline.length);
-    expect(r.timeline.every((p) => (p.loadCpusStealPct ?? 0) >= 0)).toBe(true);
+    // every second but the sampler's edges carries the steal share, and it is a share
+    const steal = r.timeline.map((p) => p.loadCpusStealPct).filter((x) => typeof x === 'number');
+    expect(steal.length).toBeGreaterThanOrEqual(r.timeline.length - 2);
+    for (const x of steal) expect(x).toBeGreaterThanOrEqual(0);
+    for (const x of steal) expect(x).toBeLessThanOrEqual(101);
   }, 60_000);
 
   it('short polling at Δ = 250 ms delivers with median staleness near Δ/2', async () => {
