@@ -1,0 +1,67 @@
+/**
+ * profile:summary on real V8 profiles of this process (inspector), not hand-made ones: the busy
+ * function must come out as the top site of a CPU profile, and the allocating one of a heap profile.
+ */
+import { Session } from 'node:inspector';
+import { describe, expect, it } from 'vitest';
+import { formatSummary, summarizeCpuProfile, summarizeHeapProfile } from '../../bench/profile-summary.ts';
+
+function post<T>(session: Session, method: string, params: object = {}): Promise<T> {
+  return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
+}
+
+function spinForProfileTest(ms: number): number {
+  let x = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) | 0;
+  return x;
+}
+
+function allocateForProfileTest(n: number): number {
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += new Array(64).fill(i).length;
+  return kept;
+}
+
+describe('profile:summary', () => {
+  it('puts the busy function first in a CPU profile, as a share of busy time', async () => {
+    const session = new Session();
+    session.connect();
+    try {
+      await post(session, 'Profiler.enable');
+      await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
+      await post(session, 'Profiler.start');
+      spinForProfileTest(300);
+      const { profile } = await post<{ profile: Parameters<typeof summarizeCpuProfile>[0] }>(session, 'Profiler.stop');
+      const s = summarizeCpuProfile(profile);
+      expect(s.sites[0].site).toMatch(/^spinForProfileTest .*profile-summary\.test\.ts:\d+$/);
+      expect(s.sites[0].share).toBeGreaterThan(0.5);
+      // the busy time holds the spin (sampled, so within a margin), and the shares add up to it
+      expect(s.total).toBeGreaterThan(250_000);
+      expect(s.sites.reduce((a, x) => a + x.share, 0)).toBeCloseTo(1, 6);
+      expect(formatSummary('t', s, 3).split('\n')).toHaveLength(2 + 2 + 3);
+    } finally {
+      session.disconnect();
+    }
+  });
+
+  it('puts the allocating function first in a heap profile, with its caller', async () => {
+    const session = new Session();
+    session.connect();
+    try {
+      await post(session, 'HeapProfiler.enable');
+      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      allocateForProfileTest(200_000);
+      const { profile } = await post<{ profile: Parameters<typeof summarizeHeapProfile>[0] }>(session, 'HeapProfiler.stopSampling');
+      const s = summarizeHeapProfile(profile);
+      const top = s.sites.find((x) => x.site.startsWith('allocateForProfileTest'));
+      expect(top).toBeDefined();
+      // 200,000 arrays of 64 elements: well over 50 MB; the sampled total sees most of it
+      expect(top!.amount).toBeGreaterThan(50e6);
+      expect(top!.share).toBeGreaterThan(0.5);
+      expect(top!.from).toMatch(/ \d+ %$/);
+    } finally {
+      session.disconnect();
+    }
+  });
+});
