@@ -46,8 +46,12 @@ export interface RunFigures {
   requestsPerS: number;
   /** generator process CPU over the measured window, % of one CPU */
   generatorCpuPct: number;
-  /** of that, what was not the worker threads' own: the main thread (sampling, ticks, progress), GC and helpers */
-  otherThreadsCpuPct: number;
+  /**
+   * of that, what was not the worker threads' own: the main thread (sampling, ticks, progress), GC
+   * and helpers; null for records older than 2026-12-03, whose worker CPU covered the whole run
+   * (they carry no loop delay, which came with window-only worker figures)
+   */
+  otherThreadsCpuPct: number | null;
   /** generator CPU per delivery / per request, µs (null without any) */
   cpuPerDeliveryUs: number | null;
   cpuPerRequestUs: number | null;
@@ -67,7 +71,7 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
   const workersCpuPct = (100 * r.generator.workers.reduce((a, x) => a + x.cpuUs, 0)) / 1e6 / seconds;
   return {
     side, valid: r.valid, invalidReasons: r.invalidReasons, deliveriesPerS, requestsPerS, generatorCpuPct: cpuPct,
-    otherThreadsCpuPct: cpuPct - workersCpuPct,
+    otherThreadsCpuPct: r.generator.loopDelayP99MaxMs === undefined ? null : cpuPct - workersCpuPct,
     cpuPerDeliveryUs: per(deliveriesPerS), cpuPerRequestUs: per(requestsPerS),
     p50Us: r.summary.latencyUs.p50, p99Us: r.summary.latencyUs.p99, loopDelayP99MaxMs: r.generator.loopDelayP99MaxMs ?? null,
   };
@@ -193,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
     out();
     out('| # | side | valid | deliveries/s | requests/s | gen CPU | of which not the workers | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s |');
     out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${f.otherThreadsCpuPct.toFixed(1)} % | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${formatUs(f.p50Us)} | ${formatUs(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
+    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${f.otherThreadsCpuPct === null ? '–' : `${f.otherThreadsCpuPct.toFixed(1)} %`} | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${formatUs(f.p50Us)} | ${formatUs(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
     out();
     for (const [i, f] of runs.entries()) if (!f.valid) out(`- run ${i + 1} (${f.side}) invalid, left out of the medians: ${f.invalidReasons.join('; ')}`);
     const med = (side: 'base' | 'head', k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs') =>
