@@ -23,6 +23,7 @@ import { Cursor } from '../load/drivers/cursor.ts';
 import { contractMiddle, contractView, readContract } from '../load/drivers/fast-decode.ts';
 import { SseParser } from '../load/drivers/sse-parser.ts';
 import { Recorder } from '../load/recorder.ts';
+import { HistogramFeed, createHistogram } from '../reports/histogram.ts';
 import { pinSelf } from '../load/spawn.ts';
 import { cpuModel } from '../load/resources.ts';
 import { decodeMessage, encodeMessage, nowUs, sseEventId } from '../servers/wire.ts';
@@ -107,12 +108,39 @@ const sseNewCursor = client();
 const sseNew = new SseParser(() => {}, undefined, (buf, s, e) => sseNewCursor.messageBytes(buf, s, e, t0));
 rows.push(['SSE delivery: parse + decode + cursor + recorder', measure(event, (i) => sseOld.push(events[i]!)), measure(event, (i) => sseNew.push(events[i]!))]);
 
+// Recording one delivery latency: hdr-histogram-js's recordValue against the recorder's
+// HistogramFeed, which is flushed into the histogram once a second (here every 100,000 values,
+// a second at 100,000 deliveries/s; the flush is inside the timing). Latencies log-uniform over
+// 100 µs … 500 ms, as a run's spread.
+const latencies = Float64Array.from({ length: DISTINCT }, (_, i) => Math.round(100 * Math.pow(5000, ((i * 7919) % DISTINCT) / DISTINCT)));
+const direct = createHistogram();
+const fed = createHistogram();
+const feed = new HistogramFeed();
+let sinceFlush = 0;
+const noPrepare = () => {};
+const recordRow: [string, number, number] = [
+  'record one delivery latency',
+  measure(noPrepare, (i) => direct.recordValue(latencies[i]!)),
+  measure(noPrepare, (i) => {
+    feed.record(latencies[i]!);
+    if (++sinceFlush === 100_000) {
+      feed.flushInto(fed);
+      sinceFlush = 0;
+    }
+  }),
+];
+feed.flushInto(fed);
+
 const out = (line = '') => process.stdout.write(`${line}\n`);
 out('## Delivery hot path without sockets (`npm run bench:decode`)');
 out();
 out('| per message | text path (JSON.parse) | byte path | text ÷ byte |');
 out('|---|---:|---:|---:|');
 for (const [name, text, bytes] of rows) out(`| ${name} | ${text.toFixed(0)} ns | ${bytes.toFixed(0)} ns | ${(text / bytes).toFixed(2)} |`);
+out();
+out('| per latency | hdr-histogram-js recordValue | HistogramFeed + flush | direct ÷ feed |');
+out('|---|---:|---:|---:|');
+out(`| ${recordRow[0]} | ${recordRow[1].toFixed(1)} ns | ${recordRow[2].toFixed(1)} ns | ${(recordRow[1] / recordRow[2]).toFixed(2)} |`);
 out();
 out(`- ${DISTINCT.toLocaleString('en-US')} reference messages (64 B payload) cycled, each stamped with the next seq before use (included in every row); median of ${ROUNDS} rounds × ${ROUND.toLocaleString('en-US')} after ${WARMUP} warm-up rounds`);
 const perRow = (WARMUP + ROUNDS) * ROUND;
@@ -121,3 +149,6 @@ const clean = books.every((c) => c.delivered === perRow && c.lost === 0 && c.dup
 out(`- delivery rows' recorders: ${books.map((c) => `${c.delivered.toLocaleString('en-US')} delivered / ${c.lost} lost / ${c.duplicates} dup`).join('; ')} — ${clean ? 'every message recorded in order' : 'NOT every message recorded in order: the figures are not comparable'}`);
 out(`- ${new Date().toISOString()}; Node ${process.version}; ${cpuModel()}; ${pinned ? `pinned to CPU ${cpu}` : 'not pinned'}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (sink === 0) out('(no message decoded: the benchmark is broken)');
+// both histograms got every value: the same counts and the same percentiles
+const same = direct.totalCount === fed.totalCount && [50, 99, 99.9].every((q) => direct.getValueAtPercentile(q) === fed.getValueAtPercentile(q));
+out(`- latency rows: ${direct.totalCount.toLocaleString('en-US')} values each; ${same ? 'the feed\'s histogram has the same count and p50/p99/p99.9 as the direct one' : 'THE TWO HISTOGRAMS DIFFER: the row is not comparable'}`);
