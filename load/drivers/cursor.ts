@@ -39,7 +39,7 @@ export class Cursor implements KnownStrings {
   private pathQuery = '';
   private pathPrefix = '';
   /** `{"epoch":<epoch>,"next":` as bytes: how a poll answer in {@link epoch} starts. */
-  private emptyAnswerPrefix: Buffer | null = null;
+  private answerPrefix: Buffer | null = null;
   /** how a message of {@link topic} in {@link epoch} goes on after its ts: the thread's shared {@link knownPair} bytes, set on the first message read */
   middle: Uint8Array | null = null;
 
@@ -89,7 +89,7 @@ export class Cursor implements KnownStrings {
   private setEpoch(epoch: string): void {
     this.epoch = epoch;
     this.epochParam = encodeURIComponent(epoch);
-    this.emptyAnswerPrefix = null;
+    this.answerPrefix = null;
     this.middle = null;
   }
 
@@ -210,7 +210,7 @@ export class Cursor implements KnownStrings {
    */
   private readAnswerBytes(body: Buffer): number {
     if (this.epoch === undefined) return -1;
-    const prefix = (this.emptyAnswerPrefix ??= Buffer.from(`{"epoch":${JSON.stringify(this.epoch)},"next":`));
+    const prefix = (this.answerPrefix ??= Buffer.from(`{"epoch":${JSON.stringify(this.epoch)},"next":`));
     const p = prefix.length;
     const to = body.length;
     if (to <= p + MESSAGES_KEY.length + 2 || body.compare(prefix, 0, p, 0, p) !== 0) return -1;
