@@ -17,7 +17,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { measuredTimeline, type ResultRecord } from '../reports/record.ts';
 import { quantileSorted } from '../reports/stats.ts';
 import { formatUs } from '../load/units.ts';
@@ -151,7 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const pairs = parsed.values.pairs as number;
-  const outRoot = join(parsed.values.out as string, `ab-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}`);
+  // absolute: the base side's run has the worktree as its working directory
+  const outRoot = join(resolve(parsed.values.out as string), `ab-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}`);
   const head = git(['describe', '--always', '--dirty']).out;
   const tree = mkdtempSync(join(os.tmpdir(), 'pushbench-ab-'));
   rmSync(tree, { recursive: true });

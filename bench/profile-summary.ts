@@ -103,7 +103,7 @@ if (process.argv[1] && /bench[\\/]profile-summary\.ts$/.test(process.argv[1])) {
   const args = process.argv.slice(2);
   const topAt = args.indexOf('--top');
   const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
-  const files = args.filter((a, i) => a !== '--top' && i !== topAt + 1);
+  const files = args.filter((a, i) => a !== '--top' && (topAt < 0 || i !== topAt + 1));
   const problems = [
     ...(files.length === 0 ? ['give one or more .cpuprofile / .heapprofile files'] : []),
     ...(!(Number.isInteger(top) && top > 0) ? [`--top must be a whole number above 0 (got "${args[topAt + 1]}")`] : []),

@@ -2,8 +2,7 @@
  * bench:ab — the A/B script behind the README's interleaved figures: its order, its arithmetic on a
  * record, its validation, and one real pair of runs (this checkout against its own HEAD).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
@@ -56,7 +55,9 @@ describe('bench:ab', () => {
 
   it('runs both sides in turns and removes its worktree', async () => {
     const before = worktrees();
-    const outDir = mkdtempSync(join(os.tmpdir(), 'ab-test-'));
+    // relative, as the default is (the base side runs in its worktree; the records must land here)
+    mkdirSync('.tmp', { recursive: true });
+    const outDir = mkdtempSync(join('.tmp', 'ab-test-'));
     const lines: string[] = [];
     const so = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (lines.push(String(c)), true));
     const se = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -83,5 +84,6 @@ describe('bench:ab', () => {
     expect(text).toMatch(/\| 2 \| head \|/);
     expect(text).toMatch(/head ÷ base = \*\*\d+\.\d{3}\*\*/);
     expect(worktrees()).toBe(before);
+    rmSync(outDir, { recursive: true, force: true });
   }, 60_000);
 });
