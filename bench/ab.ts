@@ -81,6 +81,26 @@ export function median(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : quantileSorted([...xs].sort((a, b) => a - b), 0.5);
 }
 
+/**
+ * head ÷ base of `k` within each pair of runs that ran back to back (runs 2i and 2i+1 of
+ * {@link abOrder}), for the pairs whose two runs are both valid. A pair's two runs are minutes
+ * apart at most, so a drift in the machine's speed over a longer time cancels in its ratio where it
+ * would not in the two sides' medians.
+ */
+export function pairedRatios(runs: readonly RunFigures[], k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs'): number[] {
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const [a, b] = [runs[i]!, runs[i + 1]!];
+    const head = a.side === 'head' ? a : b;
+    const base = a.side === 'head' ? b : a;
+    if (head.side !== 'head' || base.side !== 'base' || !head.valid || !base.valid) continue;
+    const h = head[k];
+    const bv = base[k];
+    if (h !== null && bv !== null && bv > 0) ratios.push(h / bv);
+  }
+  return ratios;
+}
+
 /** Sides in turns: A B, B A, A B … — each side first in half the pairs. */
 export function abOrder(pairs: number): ('base' | 'head')[] {
   return Array.from({ length: pairs }, (_, i) => (i % 2 === 0 ? ['base', 'head'] as const : ['head', 'base'] as const)).flat();
@@ -208,6 +228,11 @@ export async function main(argv: string[]): Promise<number> {
       const h = med('head', k);
       if (b === null || h === null) continue;
       out(`- generator CPU per ${what}, median of the valid runs: base ${us(b)}, head ${us(h)}: head ÷ base = **${(h / b).toFixed(3)}** (${h < b ? '−' : '+'}${Math.abs(100 * (h / b - 1)).toFixed(1)} %)`);
+      const paired = pairedRatios(runs, k);
+      if (paired.length > 0) {
+        const m = median(paired)!;
+        out(`- the same within each back-to-back pair with both runs valid (${paired.length} of ${pairs}; drift over minutes cancels): ${paired.map((x) => x.toFixed(3)).join(', ')}; median head ÷ base = **${m.toFixed(3)}** (${m < 1 ? '−' : '+'}${Math.abs(100 * (m - 1)).toFixed(1)} %)`);
+      }
     }
     out(`- records: ${outRoot}`);
     return 0;

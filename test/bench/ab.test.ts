@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
-import { abOrder, main, median, runFigures } from '../../bench/ab.ts';
+import { abOrder, main, median, pairedRatios, runFigures } from '../../bench/ab.ts';
 import { buildRecord } from '../fixtures/records.ts';
 
 const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout;
@@ -18,6 +18,17 @@ describe('bench:ab', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNull();
+  });
+
+  it('pairs runs that ran back to back, both valid, head over base', () => {
+    const run = (side: 'base' | 'head', us: number, valid = true) => ({
+      side, valid, invalidReasons: [], deliveriesPerS: 1, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null,
+      cpuPerDeliveryUs: us, cpuPerRequestUs: null, p50Us: 0, p99Us: 0, loopDelayP99MaxMs: null,
+    });
+    // a machine that slows by half between the pairs: the sides' medians would mix the speeds
+    const runs = [run('base', 10), run('head', 9), run('head', 18), run('base', 20), run('base', 20, false), run('head', 1)];
+    expect(pairedRatios(runs, 'cpuPerDeliveryUs')).toEqual([0.9, 0.9]);
+    expect(pairedRatios(runs, 'cpuPerRequestUs')).toEqual([]);
   });
 
   it('reads CPU per delivery from the measured window of a record', () => {
