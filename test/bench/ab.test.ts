@@ -20,13 +20,14 @@ describe('bench:ab', () => {
     expect(median([])).toBeNull();
   });
 
-  it('pairs runs that ran back to back, both valid, head over base', () => {
-    const run = (side: 'base' | 'head', us: number, valid = true) => ({
-      side, valid, invalidReasons: [], deliveriesPerS: 1, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null,
+  it('pairs runs that ran back to back and did the same work, head over base', () => {
+    const run = (side: 'base' | 'head', us: number, deliveriesPerS = 1000, valid = true) => ({
+      side, valid, invalidReasons: [], deliveriesPerS, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null,
       cpuPerDeliveryUs: us, cpuPerRequestUs: null, p50Us: 0, p99Us: 0, loopDelayP99MaxMs: null,
     });
-    // a machine that slows by half between the pairs: the sides' medians would mix the speeds
-    const runs = [run('base', 10), run('head', 9), run('head', 18), run('base', 20), run('base', 20, false), run('head', 1)];
+    // a machine that slows by half between the pairs: the sides' medians would mix the speeds;
+    // a saturated run that kept up counts, one that fell behind (less work) does not
+    const runs = [run('base', 10), run('head', 9), run('head', 18), run('base', 20, 1015, false), run('base', 20, 900), run('head', 1)];
     expect(pairedRatios(runs, 'cpuPerDeliveryUs')).toEqual([0.9, 0.9]);
     expect(pairedRatios(runs, 'cpuPerRequestUs')).toEqual([]);
   });
