@@ -8,8 +8,9 @@
  * 2. one SSE event chunk (`id: …\ndata: {…}\n\n`): the text path (StringDecoder, line slices,
  *    JSON.parse) vs the byte path (Buffer.indexOf, byte-range decode);
  * 3. a whole delivery as a driver does it after the socket read: decode + cursor + recorder
- *    (ws: Cursor.frameBytes; SSE: byte-path parser → Cursor.messageBytes), and the same with the
- *    old text decoding.
+ *    (ws: Cursor.frameBytes; SSE: byte-path parser → Cursor.messageBytes, and the parser's one
+ *    pass, which the SSE driver runs, with the cursor reading each event's data in place), and the
+ *    same with the old text decoding.
  *
  * 1,000 reference messages (64 B payload, as the reference server sends them) are cycled, each
  * stamped with the next seq before use (9 fixed-width digits written into its bytes; the write is
@@ -107,6 +108,16 @@ const sseOld = new SseParser((_type, data) => sseOldCursor.message(data, t0));
 const sseNewCursor = client();
 const sseNew = new SseParser(() => {}, undefined, (buf, s, e) => sseNewCursor.messageBytes(buf, s, e, t0));
 rows.push(['SSE delivery: parse + decode + cursor + recorder', measure(event, (i) => sseOld.push(events[i]!)), measure(event, (i) => sseNew.push(events[i]!))]);
+
+// What the SSE driver runs: the byte path with the cursor reading each event's data in place.
+const sseOnePassOldCursor = client();
+const sseOnePassOld = new SseParser((_type, data) => sseOnePassOldCursor.message(data, t0));
+const sseOnePassCursor = client();
+const sseOnePass = new SseParser(() => {}, undefined, (buf, s, e) => sseOnePassCursor.messageBytes(buf, s, e, t0), {
+  readInPlace: (buf, from, to) => sseOnePassCursor.readMessageAt(buf, from, to),
+  deliverInPlace: () => sseOnePassCursor.deliverRead(t0),
+});
+rows.push(['SSE delivery, one pass (data read in place)', measure(event, (i) => sseOnePassOld.push(events[i]!)), measure(event, (i) => sseOnePass.push(events[i]!))]);
 
 // Recording one delivery latency: hdr-histogram-js's recordValue against the recorder's
 // HistogramFeed, which is flushed into the histogram once a second (here every 100,000 values,

@@ -375,6 +375,9 @@ export class Recorder {
  * is cold in the cache on every delivery; each object touched costs).
  */
 class ClientBooks implements ClientEvents, ClientState {
+  // `recorder` and the seq state first: what every delivery reads, in the object's first cache
+  // line (in-object properties are laid out in declaration order)
+  private readonly recorder: Recorder;
   epoch = '';
   lastSeq = 0;
   lastTs = 0;
@@ -384,10 +387,12 @@ class ClientBooks implements ClientEvents, ClientState {
   backAtUs = 0;
   detectedFault = -1;
 
-  constructor(
-    private readonly recorder: Recorder,
-    readonly startedUs: number,
-  ) {}
+  readonly startedUs: number;
+
+  constructor(recorder: Recorder, startedUs: number) {
+    this.recorder = recorder;
+    this.startedUs = startedUs;
+  }
 
   connected(connectUs: number): void {
     this.recorder.connected(this, connectUs);

@@ -28,6 +28,11 @@ export class Cursor implements KnownStrings {
   topic: string | undefined;
   /** Highest seq seen in {@link epoch} (what `since=` resumes from); undefined before the first. */
   seq: number | undefined;
+  /** how a message of {@link topic} in {@link epoch} goes on after its ts: the thread's shared {@link knownPair} bytes, set on the first message read */
+  middle: Uint8Array | null = null;
+  // (the fields above and `events` are what every delivery reads: declared first, they share the
+  // object's first cache line or two — in-object properties are laid out in declaration order)
+  private readonly events: ClientEvents;
 
   /** {@link epoch} URL-encoded, kept so a poll's query costs no encoding. */
   private epochParam = '';
@@ -40,10 +45,10 @@ export class Cursor implements KnownStrings {
   private pathPrefix = '';
   /** `{"epoch":<epoch>,"next":` as bytes: how a poll answer in {@link epoch} starts. */
   private answerPrefix: Buffer | null = null;
-  /** how a message of {@link topic} in {@link epoch} goes on after its ts: the thread's shared {@link knownPair} bytes, set on the first message read */
-  middle: Uint8Array | null = null;
 
-  constructor(private readonly events: ClientEvents) {}
+  constructor(events: ClientEvents) {
+    this.events = events;
+  }
 
   /** `&since=S&epoch=E` to append to a query, or `''` before anything was seen ("from now on"). */
   query(): string {
@@ -141,6 +146,19 @@ export class Cursor implements KnownStrings {
     v.topic = pair.topic;
     v.epoch = pair.epoch;
     return pair;
+  }
+
+  /**
+   * Reads a message in the contract's exact form starting at `buf[from]` (ending anywhere up to
+   * `to`) without reporting it: the index after it, or -1 (an SSE parser's in-place reader).
+   */
+  readMessageAt(buf: Buffer, from: number, to: number): number {
+    return readContractFrom(buf, this, from, to);
+  }
+
+  /** Reports the message the last successful {@link readMessageAt} read, received at `recvUs`. */
+  deliverRead(recvUs: number): void {
+    this.deliverView(recvUs);
   }
 
   /** A message in `buf[start, end)` (UTF-8): the data of one SSE `message` event read as bytes. */

@@ -13,14 +13,15 @@ import type { Dispatcher } from 'undici';
 import { codeOf } from '../errors.ts';
 import { nowUs } from '../../servers/wire.ts';
 import { HttpClientBase, httpStatusCode } from './http.ts';
-import { SseParser } from './sse-parser.ts';
+import { SseParser, type SseDataReader } from './sse-parser.ts';
 import { ReadThrottle } from './throttle.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 
 /** Error code counted when the server ends an event stream. */
 export const SSE_EOF = 'SSE_EOF';
 
-export class SseClient extends HttpClientBase {
+
+export class SseClient extends HttpClientBase implements SseDataReader {
   private readonly parser: SseParser;
   private readonly path: string;
   private readonly handler: Dispatcher.DispatchHandler;
@@ -43,6 +44,8 @@ export class SseClient extends HttpClientBase {
       (type, data, id) => this.onEvent(type, data, id),
       (retryMs) => this.reconnector.backoff.setMinMs(retryMs),
       (buf, start, end) => this.onMessageBytes(buf, start, end),
+      // the client itself, not closures: one object fewer to touch per event
+      this.readsInPlace ? this : undefined,
     );
     this.throttle = spec.readBytesPerS === undefined ? undefined : new ReadThrottle(spec.readBytesPerS);
     this.handler = {
@@ -138,6 +141,24 @@ export class SseClient extends HttpClientBase {
    */
   protected onMessageBytes(buf: Buffer, start: number, end: number): void {
     if (!this.closed) this.cursor.messageBytes(buf, start, end, this.recvUs);
+  }
+
+  /**
+   * Whether a `message` event's data may be read in place by the cursor as the contract's exact
+   * form (the parser's one pass, {@link SseDataReader}); a target profile decodes its own text.
+   */
+  protected get readsInPlace(): boolean {
+    return true;
+  }
+
+  /** {@link SseDataReader}: a message in the contract's exact form, read by the cursor. */
+  readInPlace(buf: Buffer, from: number, to: number): number {
+    return this.cursor.readMessageAt(buf, from, to);
+  }
+
+  /** {@link SseDataReader}: the message read in place was a whole event, read at {@link recvUs}. */
+  deliverInPlace(): void {
+    if (!this.closed) this.cursor.deliverRead(this.recvUs);
   }
 
   /** One dispatched event, read at {@link recvUs} (a target profile decodes its own). */

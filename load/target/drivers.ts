@@ -89,6 +89,9 @@ class ProfileSseClient extends SseClient {
     if (this.shape.t.cursor.style === 'last-event-id' && this.lastId !== '') headers['last-event-id'] = this.lastId;
     return headers;
   }
+  protected override get readsInPlace(): boolean {
+    return false;
+  }
   protected override onMessageBytes(buf: Buffer, start: number, end: number): void {
     this.onEvent('message', buf.toString('utf8', start, end), this.lastEventId);
   }

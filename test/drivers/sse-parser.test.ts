@@ -8,34 +8,57 @@ interface Ev {
   id: string;
 }
 
+/** `text`: strings and the text path; `bytes`: the byte path; `one pass`: the byte path with an in-place reader. */
+type Path = 'text' | 'bytes' | 'one pass';
+
 /**
- * Parse `chunks`; with `bytes`, on the byte path (an onMessageBytes handler), whose byte-range
- * messages are turned back into events here so both paths can be compared.
+ * Parse `chunks` on `path`; the byte path's byte-range messages and the reader's in-place ones are
+ * turned back into events here so the paths can be compared. The reader accepts a value of
+ * printable ASCII (what a contract message is made of), up to the first other byte.
  */
-function parseChunks(chunks: (string | Buffer)[], bytes = false): { events: Ev[]; retries: number[]; byteMessages: number } {
+function parseChunks(chunks: (string | Buffer)[], path: Path | boolean = 'text'): { events: Ev[]; retries: number[]; byteMessages: number; inPlace: number } {
+  const mode: Path = path === true ? 'bytes' : path === false ? 'text' : path;
   const events: Ev[] = [];
   const retries: number[] = [];
   let byteMessages = 0;
+  let inPlace = 0;
+  let read = '';
   const p: SseParser = new SseParser(
     (type, data, id) => events.push({ type, data, id }),
     (ms) => retries.push(ms),
-    bytes
+    mode !== 'text'
       ? (buf, start, end) => {
           byteMessages++;
           events.push({ type: 'message', data: buf.toString('utf8', start, end), id: p.lastEventId });
         }
       : undefined,
+    mode === 'one pass'
+      ? {
+          readInPlace: (buf, from, to) => {
+            let i = from;
+            while (i < to && buf[i]! >= 0x20 && buf[i]! <= 0x7e) i++;
+            read = buf.toString('latin1', from, i);
+            return i;
+          },
+          deliverInPlace: () => {
+            inPlace++;
+            events.push({ type: 'message', data: read, id: p.lastEventId });
+          },
+        }
+      : undefined,
   );
   for (const c of chunks) p.push(c);
-  return { events, retries, byteMessages };
+  return { events, retries, byteMessages, inPlace };
 }
 
-describe.each([
-  ['text path', false],
-  ['byte path', true],
-])('SseParser: spec examples (%s)', (_path, bytes) => {
-  // On the byte path every chunk is given as bytes, as undici hands them over.
-  const parse = (chunks: (string | Buffer)[]) => parseChunks(chunks.map((c) => (bytes && typeof c === 'string' ? Buffer.from(c) : c)), bytes);
+describe.each<[string, Path]>([
+  ['text path', 'text'],
+  ['byte path', 'bytes'],
+  ['one pass', 'one pass'],
+])('SseParser: spec examples (%s)', (_name, path) => {
+  const bytes = path !== 'text';
+  // On the byte paths every chunk is given as bytes, as undici hands them over.
+  const parse = (chunks: (string | Buffer)[]) => parseChunks(chunks.map((c) => (bytes && typeof c === 'string' ? Buffer.from(c) : c)), path);
 
   it('joins multi-line data with LF and defaults the type to message', () => {
     // The spec's stock-ticker style example: two data lines make one event.
@@ -131,6 +154,37 @@ describe.each([
   });
 });
 
+describe('SseParser: one pass', () => {
+  it('reads [id] + one data line events in place and hands the rest to the line path, in order', () => {
+    const chunks = [
+      'retry: 5\n\n', // the stream's first chunk goes the line path (a BOM may start it)
+      'id: e:1\ndata: {"a":1}\n\nid: e:2\ndata:x\n\n', // two in place
+      'data: \u00e9\n\n', // not the reader's: the byte path
+      'id: e:3\ndata: y\n\n: c\n\ndata: z\n\n', // in place, then a comment stops the pass
+      'id: e:4\nevent: add\ndata: w\n\n', // another field: the line path
+      'data: v\n\nid: e:5\ndata: u\n', // in place, then a cut event waits for its blank line
+      '\nid\ndata: t\n\n', // its end; then an empty id (no colon)
+      'id: a\u0000b\ndata: s\n\n', // an id with NUL is ignored, not read in place
+    ].map((c) => Buffer.from(c));
+    const r = parseChunks(chunks, 'one pass');
+    expect(r.events).toEqual([
+      { type: 'message', data: '{"a":1}', id: 'e:1' },
+      { type: 'message', data: 'x', id: 'e:2' },
+      { type: 'message', data: '\u00e9', id: 'e:2' },
+      { type: 'message', data: 'y', id: 'e:3' },
+      { type: 'message', data: 'z', id: 'e:3' },
+      { type: 'add', data: 'w', id: 'e:4' },
+      { type: 'message', data: 'v', id: 'e:4' },
+      { type: 'message', data: 'u', id: 'e:5' },
+      { type: 'message', data: 't', id: '' },
+      { type: 'message', data: 's', id: '' },
+    ]);
+    expect(r.events).toEqual(parseChunks(chunks, 'bytes').events);
+    expect(r.inPlace).toBe(4);
+    expect(r.retries).toEqual([5]);
+  });
+});
+
 // Values that survive a round trip: no line breaks (data lines split on them), no NUL in ids.
 const fieldText = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ':', 'é', '€', '😀', '{', '"', '1'), maxLength: 12 });
 const eventArb = fc.record({
@@ -177,16 +231,17 @@ describe('SseParser: any chunking of any valid stream gives the same events', ()
             chunks.push(bytes.subarray(from, c));
             from = c;
           }
-          for (const onBytes of [false, true]) {
-            const whole = parseChunks([bytes], onBytes);
-            const chunked = parseChunks(chunks, onBytes);
+          for (const path of ['text', 'bytes', 'one pass'] as const) {
+            const whole = parseChunks([bytes], path);
+            const chunked = parseChunks(chunks, path);
             expect(whole.events).toEqual(expected);
             expect(chunked.events).toEqual(expected);
             expect(chunked.retries).toEqual(expectedRetries);
             // LF streams stay on the byte path: their one-line messages never become strings there.
             const oneLine = expected.filter((e, k) => e.type === 'message' && events[k]!.dataLines.length === 1).length;
-            if (onBytes && eol === '\n') expect(chunked.byteMessages).toBe(oneLine);
-            if (eol !== '\n') expect(chunked.byteMessages).toBe(0);
+            if (path !== 'text' && eol === '\n') expect(chunked.byteMessages + chunked.inPlace).toBe(oneLine);
+            if (eol !== '\n') expect(chunked.byteMessages + chunked.inPlace).toBe(0);
+            if (path !== 'one pass') expect(chunked.inPlace).toBe(0);
           }
         },
       ),
