@@ -99,8 +99,8 @@ export function formatSummary(name: string, s: Summary, top: number): string {
   return lines.join('\n');
 }
 
-if (process.argv[1] && /bench[\\/]profile-summary\.ts$/.test(process.argv[1])) {
-  const args = process.argv.slice(2);
+/** The command line `FILE… [--top N]`: the files, N (25 unless given) and every problem found. */
+export function parseArgs(args: readonly string[]): { files: string[]; top: number; problems: string[] } {
   const topAt = args.indexOf('--top');
   const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
   const files = args.filter((a, i) => a !== '--top' && (topAt < 0 || i !== topAt + 1));
@@ -109,6 +109,11 @@ if (process.argv[1] && /bench[\\/]profile-summary\.ts$/.test(process.argv[1])) {
     ...(!(Number.isInteger(top) && top > 0) ? [`--top must be a whole number above 0 (got "${args[topAt + 1]}")`] : []),
     ...files.filter((f) => !/\.(cpuprofile|heapprofile)$/.test(f)).map((f) => `${f}: not a .cpuprofile or .heapprofile`),
   ];
+  return { files, top, problems };
+}
+
+if (process.argv[1] && /bench[\\/]profile-summary\.ts$/.test(process.argv[1])) {
+  const { files, top, problems } = parseArgs(process.argv.slice(2));
   if (problems.length) {
     process.stderr.write(`profile:summary: invalid arguments:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exitCode = 2;

@@ -4,7 +4,7 @@
  */
 import { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, summarizeCpuProfile, summarizeHeapProfile } from '../../bench/profile-summary.ts';
+import { formatSummary, parseArgs, summarizeCpuProfile, summarizeHeapProfile } from '../../bench/profile-summary.ts';
 
 function post<T>(session: Session, method: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
@@ -24,6 +24,13 @@ function allocateForProfileTest(n: number): number {
 }
 
 describe('profile:summary', () => {
+  it('reads its command line: one file alone, --top anywhere, every problem at once', () => {
+    expect(parseArgs(['a.cpuprofile'])).toEqual({ files: ['a.cpuprofile'], top: 25, problems: [] });
+    expect(parseArgs(['a.cpuprofile', '--top', '5', 'b.heapprofile'])).toEqual({ files: ['a.cpuprofile', 'b.heapprofile'], top: 5, problems: [] });
+    expect(parseArgs(['--top', '0', 'x.json']).problems).toEqual(['--top must be a whole number above 0 (got "0")', 'x.json: not a .cpuprofile or .heapprofile']);
+    expect(parseArgs([]).problems).toEqual(['give one or more .cpuprofile / .heapprofile files']);
+  });
+
   it('puts the busy function first in a CPU profile, as a share of busy time', async () => {
     const session = new Session();
     session.connect();
