@@ -34,6 +34,7 @@ import type { Profile } from './target/profile.ts';
 import { probeTarget } from './target/probe.ts';
 import { publisherProblems } from './target/publisher.ts';
 import { PublisherThread } from './target/publisher-thread.ts';
+import { everySecond } from './seconds.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -77,6 +78,8 @@ export interface LiveStep {
 
 /** Between a step's figures and the next step's first arrival: time for onStep to end the growth first. */
 const JUDGE_MARGIN_MS = 500;
+/** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
+const SAMPLER_LAG_US = 50_000;
 
 /** A measured window of a run, µs on the shared clock: the run's only one, or one step of a staircase. */
 interface MeasureWindow {
@@ -579,7 +582,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       procFrom: prevServer, procTo: prevServer, proxyFrom: proxyStart, proxyTo: proxyStart,
       statsFrom: null, statsTo: null, fetches: [], rssMax: prevServer?.rssBytes ?? 0, openMax: 0,
     }));
-    const sampler = setInterval(() => {
+    // On the workers' tick grid (load/seconds.ts), 50 ms after it: the CPU of second k is filed
+    // with the workers' ticks of second k.
+    const sampler = everySecond(t0Us, SAMPLER_LAG_US, () => {
       const t = nowUs();
       const dtUs = t - prevT;
       const sec = secOf(t);
@@ -626,7 +631,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           serverCpuPct: last?.serverCpuPct ?? null,
         });
       }
-    }, 1000);
+    });
     const at = (tUs: number, fn: () => void) => setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
     const statsTimers = windows.flatMap((w, i) => {
       const m = meters[i];
@@ -749,7 +754,6 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
         .map(([sec, b]) => {
           const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
           const p = percentiles(decodeHistogram(deliveryUs));
-          const samp = buckets.get(sec + 1);
           return {
             tS: sec - firstSec,
             deliveryUs,
@@ -757,11 +761,11 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
             deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
             p50Us: p.p50,
             p99Us: p.p99,
-            serverCpuPct: samp?.serverCpuPct ?? b.serverCpuPct,
-            serverRssBytes: samp?.serverRssBytes ?? b.serverRssBytes,
-            generatorCpuPct: samp?.generatorCpuPct ?? b.generatorCpuPct,
-            loadCpusBusyPct: samp?.loadCpusBusyPct ?? b.loadCpusBusyPct,
-            loadCpusStealPct: samp?.loadCpusStealPct ?? b.loadCpusStealPct,
+            serverCpuPct: b.serverCpuPct,
+            serverRssBytes: b.serverRssBytes,
+            generatorCpuPct: b.generatorCpuPct,
+            loadCpusBusyPct: b.loadCpusBusyPct,
+            loadCpusStealPct: b.loadCpusStealPct,
             generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
             generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
           };
@@ -784,9 +788,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           const isBehind = (k: WorkerTick) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS);
           const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter(isBehind));
           const share = cpuShareWhileBusy(behind);
-          // What the load CPUs did in those seconds (the sampler's reading of a second lands in
-          // the next second's bucket): this process, everything else, and the hypervisor's share.
-          const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([sec]) => buckets.get(sec + 1));
+          // What the load CPUs did in those seconds (the sampler files its reading of a second with
+          // the workers' ticks of that second: load/seconds.ts): this process, everything else,
+          // and the hypervisor's share.
+          const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([, b]) => b);
           const mean = (f: (b: SecondBucket) => number | null) => {
             const xs = behindSecs.map((b) => (b ? f(b) : null)).filter((x) => x !== null);
             return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
@@ -892,7 +897,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
       }
     } finally {
       for (const c of children) expectedExits.add(c);
-      clearInterval(sampler);
+      sampler.stop();
       for (const t of statsTimers) clearTimeout(t);
       for (const t of faultTimers) clearTimeout(t);
       hooks.signal?.removeEventListener('abort', stop);

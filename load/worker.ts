@@ -15,6 +15,7 @@ import { driverFor } from './drivers/index.ts';
 import type { Client } from './drivers/types.ts';
 import { Recorder, type FaultTally } from './recorder.ts';
 import { topicOf, chatSchedule } from './workload.ts';
+import { everySecond } from './seconds.ts';
 import { startWorkerProfile } from './worker-profile.ts';
 import { profileDriver } from './target/drivers.ts';
 import type { Profile } from './target/profile.ts';
@@ -257,8 +258,9 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     }
   };
 
-  // Progress: one tick a second on the shared clock's second boundaries relative to t0.
-  const tickTimer = setInterval(() => {
+  // Progress: one tick a second on the shared clock's second boundaries relative to t0 (the
+  // runner samples /proc on the same grid, just after: load/seconds.ts).
+  const tickTimer = everySecond(task.t0Us, 0, () => {
     const elu = performance.eventLoopUtilization(eluPrev);
     eluPrev = performance.eventLoopUtilization();
     eluSamples.push(elu.utilization);
@@ -286,7 +288,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     lastTickUs = tUs;
     loopDelay.reset();
     task.port.postMessage(tick);
-  }, 1000);
+  });
 
   // Arrival: clients start on an open schedule (id / arrival rate), however slow connecting is.
   // Bytes on the clients' sockets are read at each window's edges (one window unless a staircase).
@@ -364,7 +366,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   closeDueSteps(windows.length - 1);
   if (signal.stopped && open < windows.length && nowUs() < windows[open].toUs) bytesAtTo[open] = sumBytes();
 
-  clearInterval(tickTimer);
+  tickTimer.stop();
   for (const t of timers) clearTimeout(t);
   timers.clear();
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

@@ -1,0 +1,52 @@
+/**
+ * One call a second on the boundaries of a shared clock. The generator's worker threads (their
+ * per-second tick) and the runner (its per-second /proc sampler) both run on {@link everySecond}
+ * from the run's `t0Us`, so "second k" of a worker and "second k" of the sampler are the same
+ * wall-clock second. With `setInterval` each started at its own moment, the two were up to a
+ * second apart, and filing each by its rounded end time put the same work under neighbouring
+ * seconds: the record's per-second ELU and loop delay trailed its CPU by one second (2026-12-03,
+ * a long-poll run's timeline), and a stall's diagnosis read the load CPUs' busy and steal shares of
+ * the wrong second.
+ *
+ * Threading: the callback runs on the caller's event loop; `stop()` is idempotent.
+ */
+import { nowUs } from '../servers/wire.ts';
+
+export interface SecondTimer {
+  stop(): void;
+}
+
+/**
+ * Calls `fn` at `originUs + offsetUs + k·1 s` (the {@link nowUs} clock) for each k from the first
+ * such time after now. A call that comes late (a busy event loop) keeps the grid: the next is on
+ * the next boundary, and boundaries already passed are skipped, not made up.
+ */
+export function everySecond(originUs: number, offsetUs: number, fn: () => void): SecondTimer {
+  const base = originUs + offsetUs;
+  const boundaryAfter = (tUs: number) => base + (Math.floor((tUs - base) / 1e6) + 1) * 1e6;
+  let nextUs = boundaryAfter(nowUs());
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    // ceil: a timer never fires before its boundary (setTimeout counts whole milliseconds)
+    timer = setTimeout(run, Math.max(0, Math.ceil((nextUs - nowUs()) / 1000)));
+  };
+  const run = () => {
+    if (stopped) return;
+    const now = nowUs();
+    if (now < nextUs) {
+      arm();
+      return;
+    }
+    fn();
+    nextUs = boundaryAfter(nowUs());
+    if (!stopped) arm();
+  };
+  arm();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
