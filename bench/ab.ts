@@ -65,8 +65,12 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
   const w = measuredTimeline(r);
   const seconds = Math.max(1, w.length);
   const cpuPct = w.reduce((a, p) => a + p.generatorCpuPct, 0) / seconds;
-  const deliveriesPerS = w.reduce((a, p) => a + p.deliveriesPerS, 0) / seconds;
-  const requestsPerS = r.counters.requests / Math.max(1, (r.config.durationMs - r.config.warmupMs) / 1000);
+  // Deliveries and requests from the window's counters, not the timeline's seconds: before the
+  // per-second grid (load/seconds.ts, 2026-12-03) a record's first and last window seconds could be
+  // partial ones, ~3 % low over an 8 s window, and a base from then would pair with nothing.
+  const windowS = Math.max(1, (r.config.durationMs - r.config.warmupMs) / 1000);
+  const deliveriesPerS = r.counters.delivered / windowS;
+  const requestsPerS = r.counters.requests / windowS;
   const per = (perS: number) => (perS > 0 ? (cpuPct / 100) * 1e6 / perS : null);
   const workersCpuPct = (100 * r.generator.workers.reduce((a, x) => a + x.cpuUs, 0)) / 1e6 / seconds;
   return {
