@@ -793,7 +793,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           // and the hypervisor's share.
           const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([, b]) => b);
           const mean = (f: (b: SecondBucket) => number | null) => {
-            const xs = behindSecs.map((b) => (b ? f(b) : null)).filter((x) => x !== null);
+            const xs = behindSecs.map(f).filter((x) => x !== null);
             return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
           };
           const ownPct = mean((b) => b.generatorCpuPct) ?? 0;
@@ -802,6 +802,10 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           const cpus = countCpus(s.loadCpus);
           const on = `${cpus} load CPU${cpus === 1 ? '' : 's'} (${s.loadCpus ?? 'not pinned'})`;
           if (share !== null && share < STARVED_CPU_SHARE) {
+            const siblings = (s.share?.of ?? 1) - 1;
+            const othersAdvice = siblings > 0
+              ? `among them this run's ${siblings} other generator process${siblings > 1 ? 'es' : ''}, on the same load CPUs and bursting on the same schedule: give the generator more --load-cpus or use fewer clients`
+              : 'measure on a quieter machine or give the generator CPUs of its own';
             // Who took the rest: the hypervisor (steal), this process's own other threads (the
             // main thread's sampling and IPC, GC helpers, other workers) when the process itself
             // filled its load CPUs, or other processes when it did not.
@@ -809,11 +813,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
               ? `the hypervisor took ${stealPct.toFixed(0)} % of its ${on} then (steal: this VM waited for real CPUs) — measure on a quieter host or a dedicated machine`
               : ownPct >= 85 * cpus
                 ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
-                : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — ${
-                  (s.share?.of ?? 1) > 1
-                    ? `among them this run's ${s.share!.of - 1} other generator process${s.share!.of > 2 ? 'es' : ''}, on the same load CPUs and bursting on the same schedule: give the generator more --load-cpus or use fewer clients`
-                    : 'measure on a quieter machine or give the generator CPUs of its own'
-                }`;
+                : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — ${othersAdvice}`;
             invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy; ${who}`);
           } else if (busyPct !== null && stealPct !== null) {
             notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy`);

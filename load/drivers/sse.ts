@@ -20,7 +20,6 @@ import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 /** Error code counted when the server ends an event stream. */
 export const SSE_EOF = 'SSE_EOF';
 
-
 export class SseClient extends HttpClientBase implements SseDataReader {
   private readonly parser: SseParser;
   private readonly path: string;
