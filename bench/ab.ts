@@ -24,7 +24,7 @@ import { formatUs } from '../load/units.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { RUN_OPTION_SPECS, loadSettings } from '../load/run-options.ts';
-import { cpuModel } from '../load/resources.ts';
+import { cpuListNumbers, cpuModel } from '../load/resources.ts';
 import { GENERATOR_V8_FLAGS, repoPath } from '../load/tsx.ts';
 import type { TransportName } from '../servers/wire.ts';
 
@@ -52,6 +52,11 @@ export interface RunFigures {
    * (they carry no loop delay, which came with window-only worker figures)
    */
   otherThreadsCpuPct: number | null;
+  /**
+   * the generator process filled its load CPUs (CPU ≥ {@link FULL_CPU_PCT} % of each): its CPU per
+   * delivery then says how much CPU there was, not what the work cost
+   */
+  cpuFull: boolean;
   /** generator CPU per delivery / per request, µs (null without any) */
   cpuPerDeliveryUs: number | null;
   cpuPerRequestUs: number | null;
@@ -76,6 +81,7 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
   return {
     side, valid: r.valid, invalidReasons: r.invalidReasons, deliveriesPerS, requestsPerS, generatorCpuPct: cpuPct,
     otherThreadsCpuPct: r.generator.loopDelayP99MaxMs === undefined ? null : cpuPct - workersCpuPct,
+    cpuFull: cpuPct >= FULL_CPU_PCT * (r.environment.loadCpus ? cpuListNumbers(r.environment.loadCpus).length : os.cpus().length),
     cpuPerDeliveryUs: per(deliveriesPerS), cpuPerRequestUs: per(requestsPerS),
     p50Us: r.summary.latencyUs.p50, p99Us: r.summary.latencyUs.p99, loopDelayP99MaxMs: r.generator.loopDelayP99MaxMs ?? null,
   };
@@ -85,15 +91,19 @@ export function median(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : quantileSorted([...xs].sort((a, b) => a - b), 0.5);
 }
 
+/** A generator at this share of each of its load CPUs counts as having filled them. */
+export const FULL_CPU_PCT = 95;
+
 /** Two runs did the same work when their deliveries (and requests) per second are this close. */
 const SAME_WORK = 0.02;
 
 /**
  * head ÷ base of `k` within each pair of runs that ran back to back (runs 2i and 2i+1 of
  * {@link abOrder}), for the pairs whose two runs did the same work (deliveries and requests per
- * second within {@link SAME_WORK} of each other) — valid or not: a generator marked saturated
- * still spent its CPU on the work it did, and on a slow stretch of this VM most runs near the
- * limit are. A pair's two runs are seconds apart, so a drift in the machine's speed over minutes
+ * second within {@link SAME_WORK} of each other) and neither filled its load CPUs — valid or
+ * not otherwise: a generator marked saturated still spent its CPU on the work it did, and on a slow
+ * stretch of this VM most runs near the limit are; one whose CPUs were full (2026-12-03 10:12:
+ * sixteen runs at 99 % of the core, 12.4 µs per delivery each side) only measured the core. A pair's two runs are seconds apart, so a drift in the machine's speed over minutes
  * cancels in its ratio where it would not in the two sides' medians.
  */
 export function pairedRatios(runs: readonly RunFigures[], k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs'): number[] {
@@ -105,6 +115,7 @@ export function pairedRatios(runs: readonly RunFigures[], k: 'cpuPerDeliveryUs' 
     if (head.side !== 'head' || base.side !== 'base') continue;
     const near = (x: number, y: number) => Math.abs(x - y) <= SAME_WORK * Math.max(x, y);
     if (!near(head.deliveriesPerS, base.deliveriesPerS) || !near(head.requestsPerS, base.requestsPerS)) continue;
+    if (head.cpuFull || base.cpuFull) continue;
     const h = head[k];
     const bv = base[k];
     if (h !== null && bv !== null && bv > 0) ratios.push(h / bv);
@@ -242,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
       const paired = pairedRatios(runs, k);
       if (paired.length > 0) {
         const m = median(paired)!;
-        out(`- the same within each back-to-back pair that did the same work, valid or not (${paired.length} of ${pairs}; drift over minutes cancels): ${paired.map((x) => x.toFixed(3)).join(', ')}; median head ÷ base = **${m.toFixed(3)}** (${m < 1 ? '−' : '+'}${Math.abs(100 * (m - 1)).toFixed(1)} %)`);
+        out(`- the same within each back-to-back pair that did the same work without filling its load CPUs, valid or not (${paired.length} of ${pairs}; drift over minutes cancels): ${paired.map((x) => x.toFixed(3)).join(', ')}; median head ÷ base = **${m.toFixed(3)}** (${m < 1 ? '−' : '+'}${Math.abs(100 * (m - 1)).toFixed(1)} %)`);
       }
     }
     out(`- records: ${outRoot}`);

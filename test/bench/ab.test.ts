@@ -3,6 +3,7 @@
  * record, its validation, and one real pair of runs (this checkout against its own HEAD).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
@@ -21,13 +22,17 @@ describe('bench:ab', () => {
   });
 
   it('pairs runs that ran back to back and did the same work, head over base', () => {
-    const run = (side: 'base' | 'head', us: number, deliveriesPerS = 1000, valid = true) => ({
-      side, valid, invalidReasons: [], deliveriesPerS, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null,
+    const run = (side: 'base' | 'head', us: number, deliveriesPerS = 1000, valid = true, cpuFull = false) => ({
+      side, valid, invalidReasons: [], deliveriesPerS, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null, cpuFull,
       cpuPerDeliveryUs: us, cpuPerRequestUs: null, p50Us: 0, p99Us: 0, loopDelayP99MaxMs: null,
     });
     // a machine that slows by half between the pairs: the sides' medians would mix the speeds;
-    // a saturated run that kept up counts, one that fell behind (less work) does not
-    const runs = [run('base', 10), run('head', 9), run('head', 18), run('base', 20, 1015, false), run('base', 20, 900), run('head', 1)];
+    // a saturated run that kept up counts, one that fell behind (less work) does not, nor a pair
+    // with a side whose CPU was full
+    const runs = [
+      run('base', 10), run('head', 9), run('head', 18), run('base', 20, 1015, false), run('base', 20, 900), run('head', 1),
+      run('base', 12), run('head', 12, 1000, false, true),
+    ];
     expect(pairedRatios(runs, 'cpuPerDeliveryUs')).toEqual([0.9, 0.9]);
     expect(pairedRatios(runs, 'cpuPerRequestUs')).toEqual([]);
   });
@@ -46,6 +51,11 @@ describe('bench:ab', () => {
     const older = { ...r, generator: { ...r.generator, loopDelayP99MaxMs: undefined } };
     expect(runFigures('base', older).otherThreadsCpuPct).toBeNull();
     expect(f.valid).toBe(r.valid);
+    // full: at FULL_CPU_PCT of each load CPU the record names
+    const cpus = r.environment.loadCpus ? r.environment.loadCpus.split(',').length : os.cpus().length;
+    expect(f.cpuFull).toBe(cpu >= 95 * cpus);
+    const fullTimeline = r.timeline.map((p) => ({ ...p, generatorCpuPct: 99 * cpus }));
+    expect(runFigures('head', { ...r, timeline: fullTimeline }).cpuFull).toBe(true);
   });
 
   it('lists every problem at once, exits 2 and leaves no worktree behind', async () => {
