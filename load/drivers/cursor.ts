@@ -7,6 +7,7 @@
  * JSON.parse per message (or per poll answer). Never throws — anything not understood is counted
  * as error `BAD_MESSAGE`.
  */
+import { isUtf8 } from 'node:buffer';
 import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
 import { decodeMessage, sseEventId } from '../../servers/wire.ts';
 import { contractView, knownPair, readContract, readContractFrom, readPlainUint, uintRead, type KnownPair, type KnownStrings } from './fast-decode.ts';
@@ -167,10 +168,17 @@ export class Cursor implements KnownStrings {
     else this.deliver(decodeMessage(buf.toString('utf8', start, end)), recvUs);
   }
 
-  /** The bytes of one WebSocket text frame: a message or a {@link GapNotice}. */
-  frameBytes(bytes: Buffer, recvUs: number): void {
+  /**
+   * The bytes of one WebSocket text frame: a message or a {@link GapNotice}. Returns false, having
+   * reported nothing, when the frame is not valid UTF-8 (RFC 6455 §8.1: the connection must then
+   * fail with 1007) — the check the WebSocket library would otherwise make on every frame, made
+   * here only where the contract reader did not already prove the frame plain ASCII.
+   */
+  frameBytes(bytes: Buffer, recvUs: number): boolean {
     if (readContract(bytes, this)) this.deliverView(recvUs);
-    else this.frame(bytes.toString(), recvUs);
+    else if (isUtf8(bytes)) this.frame(bytes.toString(), recvUs);
+    else return false;
+    return true;
   }
 
   /** One pushed text that is a message or a {@link GapNotice} (a WebSocket text frame). */

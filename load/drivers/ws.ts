@@ -20,6 +20,8 @@ import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 
 /** Error code counted for a publish while no connection is open (the message is dropped). */
 export const WS_NOT_OPEN = 'WS_NOT_OPEN';
+/** Error code of a connection failed for a text frame that is not UTF-8 (the code `ws` itself gives). */
+export const WS_INVALID_UTF8 = 'WS_ERR_INVALID_UTF8';
 /** How long `close()` waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -90,6 +92,9 @@ export class WsClient extends BaseClient {
       localAddress: this.spec.localAddress,
       createConnection: this.createConnection as unknown as typeof net.createConnection,
       handshakeTimeout: 30_000,
+      // Text frames are checked for UTF-8 by onFrame instead: a frame the contract reader accepts is
+      // plain ASCII already, so only the others need the check (ws would scan every frame).
+      skipUTF8Validation: true,
     });
     this.ws = ws;
     ws.on('open', this.onOpen);
@@ -109,9 +114,21 @@ export class WsClient extends BaseClient {
     return undefined;
   }
 
-  /** One text frame's bytes, read at `recvUs` (the buffer is this frame's own; a subclass may keep it). */
+  /**
+   * One text frame's bytes, read at `recvUs` (the buffer is this frame's own; a subclass may keep
+   * it). The frame's UTF-8 is not checked yet: an override must check it (see {@link failInvalidUtf8}).
+   */
   protected onFrame(bytes: Buffer, recvUs: number): void {
-    this.cursor.frameBytes(bytes, recvUs);
+    if (!this.cursor.frameBytes(bytes, recvUs)) this.failInvalidUtf8();
+  }
+
+  /**
+   * Fails the connection for a text frame that is not UTF-8, as `ws` does when it checks (RFC 6455
+   * §8.1: close code 1007), counting {@link WS_INVALID_UTF8}; frames after it are ignored.
+   */
+  protected failInvalidUtf8(): void {
+    this.attemptError ??= WS_INVALID_UTF8;
+    this.ws?.close(1007);
   }
 
   private readonly onOpen = (): void => {
@@ -121,7 +138,7 @@ export class WsClient extends BaseClient {
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     const recvUs = nowUs();
-    if (this.closed || isBinary) return;
+    if (this.closed || isBinary || this.attemptError !== undefined) return;
     // binaryType is ws's default 'nodebuffer': a text frame arrives as one Buffer
     this.onFrame(data as Buffer, recvUs);
   };

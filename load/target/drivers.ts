@@ -8,6 +8,7 @@
  * with `onProblem`, is described in a sentence naming the transport, the URL and what was expected
  * (the pre-run probe uses it; load runs only count).
  */
+import { isUtf8 } from 'node:buffer';
 import type { TransportName } from '../../servers/wire.ts';
 import { BAD_MESSAGE } from '../drivers/cursor.ts';
 import { httpStatusCode, type Exchange } from '../drivers/http.ts';
@@ -120,6 +121,7 @@ class ProfileWsClient extends WsClient {
     return this.shape.t.headers;
   }
   protected override onFrame(bytes: Buffer, recvUs: number): void {
+    if (!isUtf8(bytes)) return this.failInvalidUtf8();
     const text = bytes.toString();
     const c = this.shape.t.cursor;
     // one JSON parse per piece gives both the messages and the cursor

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVERS } from '../../load/drivers/index.ts';
 import type { ClientSpec, Driver } from '../../load/drivers/types.ts';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { encodeMessage, nowUs } from '../../servers/wire.ts';
+import { WebSocketServer } from 'ws';
 import { activeResources, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
 
 const STABLE_CODE = /^[A-Z][A-Z0-9_]+$/;
@@ -134,5 +135,41 @@ describe.each(Object.values(DRIVERS))('driver $transport under failure', (driver
       for (const code of log.errors) expect(code).toMatch(STABLE_CODE);
       await client.close();
     });
+  });
+});
+
+describe('ws driver: a text frame that is not UTF-8', () => {
+  // ws checks no frame for this client (skipUTF8Validation): the driver checks what its contract
+  // reader did not prove ASCII. A server of our own sends raw text frames, one connection at a time.
+  let wss: WebSocketServer;
+  let url: string;
+  const connections: number[] = [];
+  beforeAll(async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    url = `http://127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
+    wss.on('connection', (socket) => {
+      connections.push(connections.length);
+      const msg = (seq: number, data: string) => Buffer.from(encodeMessage({ seq, ts: nowUs(), topic: 't0', epoch: 'e1', data }));
+      const frames = connections.length === 1
+        ? [msg(1, 'plain'), msg(2, 'h\u00e9llo \u2713'), Buffer.concat([msg(3, 'x').subarray(0, 40), Buffer.from([0xc3, 0x28]), msg(3, 'x').subarray(40)]), msg(4, 'after')]
+        : [msg(5, 'again')];
+      for (const f of frames) socket.send(f, { binary: false });
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+
+  it('fails the connection with 1007, counts WS_ERR_INVALID_UTF8, keeps the valid UTF-8 before it, and reconnects', async () => {
+    const log = new EventLog();
+    const client = DRIVERS.ws.create(spec(url), log);
+    client.start();
+    await waitFor(() => log.seqs().includes(5), 'the message of the second connection');
+    await client.close();
+    // 1 read in place, 2 (non-ASCII, valid UTF-8) through the text path; 3 refused; 4 ignored after it
+    expect(log.seqs()).toEqual([1, 2, 5]);
+    expect(log.messages[1]!.msg.data).toBe('h\u00e9llo \u2713');
+    expect(log.errors).toEqual(['WS_ERR_INVALID_UTF8']);
+    expect(log.reconnects).toBe(1);
+    expect(connections.length).toBe(2);
   });
 });
