@@ -5,7 +5,9 @@
  * 1. held clients: N clients of every transport held for the measured window (broadcast, 1 msg/s;
  *    short polls every Δ = 1 s): valid, lost, latency, generator ELU, server CPU, RSS/connection;
  * 2. deliveries/s one generator core absorbs (WebSocket, SSE) while the run stays valid and keeps
- *    up, against a bare client (bench/bare-worker.ts) on the same server configuration;
+ *    up, against a bare client (bench/bare-worker.ts) on the same server configuration — the two
+ *    searches interleaved, repeated in `--ladder-repeat` rounds, the median ratio the headline
+ *    (bench/ladder.ts);
  * 3. short-poll requests/s at `--poll-interval 0` against autocannon (bench/autocannon.ts) on the
  *    same `/poll?topic=t0` URL with the same connection count.
  *
@@ -35,6 +37,7 @@ import { publisherTopics } from '../load/workload.ts';
 import type { TransportName } from '../servers/wire.ts';
 import { runAutocannon, type AutocannonFigures } from './autocannon.ts';
 import { runBareClients, type BareResult, type BareTransport } from './bare-clients.ts';
+import { best, costRatios, memo, oneAtATime, overRounds, search, type Measured, type Spread } from './ladder.ts';
 
 const PARTS = ['held', 'absorb', 'poll'] as const;
 type Part = (typeof PARTS)[number];
@@ -50,6 +53,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ladder-clients', kind: 'int', arg: 'N', help: 'subscribers on the one topic of each ladder step (part 2; --quick: 200)', default: 1000, min: 1 },
   { name: 'ladder-start', kind: 'number', arg: 'MSG/S', help: 'first rate of the search on the topic (part 2; --quick: 50)', default: 50, min: 1, max: 100_000 },
   { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 4, min: 0, max: 6 },
+  { name: 'ladder-repeat', kind: 'int', arg: 'N', help: 'rounds of the two interleaved searches per transport, each from scratch; the headline ratio is their median, printed with its range (part 2; --quick: 1)', default: 3, min: 1, max: 9 },
   { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
   { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (part 3; --quick: 20)', default: 100, min: 1 },
   { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of part 3 (--quick: 4s)', default: 10_000, min: 1000 },
@@ -73,6 +77,7 @@ interface Config {
   ladderClients: number;
   ladderStartRate: number;
   ladderRefine: number;
+  ladderRepeat: number;
   ladderWindowMs: number;
   pollConnections: number;
   pollWindowMs: number;
@@ -100,6 +105,7 @@ function parseConfig(argv: string[]): Config | 'help' {
     ladderClients: pick('ladder-clients', v.ladderClients as number, 200),
     ladderStartRate: pick('ladder-start', v.ladderStart as number, 50),
     ladderRefine: pick('ladder-refine', v.ladderRefine as number, 0),
+    ladderRepeat: pick('ladder-repeat', v.ladderRepeat as number, 1),
     ladderWindowMs: pick('ladder-window', v.ladderWindow as number, 4000),
     pollConnections: pick('poll-connections', v.pollConnections as number, 20),
     pollWindowMs: pick('poll-window', v.pollWindow as number, 4000),
@@ -247,14 +253,8 @@ function printHeld(cfg: Config, rows: HeldRow[]): void {
 
 // ─────────────────────── 2. deliveries/s one core absorbs ───────────────────────
 
-type Side = 'pushbench' | 'bare';
-
 /** One measurement of one side at one offered rate. */
-interface Step {
-  side: Side;
-  ratePerS: number;
-  offeredPerS: number;
-  achievedPerS: number;
+interface Step extends Measured {
   /**
    * Delivered ≥ KEEP_UP of the offer, lost and dropped nothing, and the generator thread passed
    * the keep-up rule of load/starvation.ts (pushbench: its run is valid). The headline figure.
@@ -275,7 +275,8 @@ interface Step {
   invalidReasons: string[];
 }
 
-interface Absorbed { transport: BareTransport; steps: Step[] }
+/** One transport's searches: the rounds of the headline, and the bare client's steps with the rule dropped. */
+interface Absorbed { transport: BareTransport; rounds: Step[][]; context: Step[] }
 
 /**
  * The settings every step of one transport shares (validated once, before this process pins
@@ -361,81 +362,33 @@ async function pushbenchStep(cfg: Config, s: RunSettings): Promise<Step> {
   };
 }
 
-/**
- * The highest rate at which `measure` passes `ok`: from `startRate`, double while it passes (halve
- * while it does not), then bisect (geometrically) `refine` times between the best passing and the
- * lowest failing rate. `measure` is memoized by the caller ({@link memo}), which also keeps every
- * step taken, so a rate is run once however many searches ask for it.
- */
-async function search(startRate: number, maxRate: number, refine: number, measure: (ratePerS: number) => Promise<Step>, ok: (x: Step) => boolean): Promise<void> {
-  const round = (r: number) => Math.max(1, Math.round(r));
-  let pass: number | undefined;
-  let fail: number | undefined;
-  let rate = round(startRate);
-  for (;;) {
-    const st = await measure(rate);
-    if (ok(st)) pass = Math.max(pass ?? 0, rate);
-    else fail = Math.min(fail ?? Infinity, rate);
-    if (pass !== undefined && fail !== undefined) break;
-    if (ok(st) && rate >= maxRate) return;
-    if (!ok(st) && rate <= 1) return;
-    rate = ok(st) ? Math.min(maxRate, rate * 2) : round(rate / 2);
-  }
-  for (let i = 0; i < refine; i++) {
-    const mid = round(Math.sqrt(pass! * fail!));
-    if (mid <= pass! || mid >= fail!) break;
-    if (ok(await measure(mid))) pass = mid;
-    else fail = mid;
-  }
-}
-
-/** `measure` run at most once per rate; every step taken is appended to `steps`. */
-function memo(steps: Step[], measure: (ratePerS: number) => Promise<Step>): (ratePerS: number) => Promise<Step> {
-  const seen = new Map<number, Step>();
-  return async (rate) => {
-    let st = seen.get(rate);
-    if (!st) {
-      st = await measure(rate);
-      seen.set(rate, st);
-      steps.push(st);
-    }
-    return st;
-  };
-}
-
-/**
- * Runs the tasks it is given one at a time, in the order they were given. Two searches sharing one
- * then take turns step by step: on a machine whose speed drifts over minutes (a VM's neighbours),
- * the drift falls on both sides of a ratio alike instead of on whichever side ran second.
- */
-function oneAtATime(): <T>(task: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(task: () => Promise<T>) => {
-    const run = tail.then(task, task);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]> {
   const results: Absorbed[] = [];
   for (const t of templates) {
     const transport = t.transport as BareTransport;
-    const steps: Step[] = [];
+    const rounds: Step[][] = [];
     const keepsUp = (x: Step) => x.keepsUp;
-    const turn = oneAtATime();
-    const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r))));
-    const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r))));
-    // Headline: both held to the keep-up rule, their searches interleaved (pushbench, bare,
-    // pushbench, …). Context: the bare client's throughput alone, its loop allowed to run full
-    // (continues from the steps its first search took; a rate already measured is not re-run).
-    await Promise.all([
-      search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, pushbenchAt, keepsUp),
-      search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, keepsUp),
-    ]);
-    const bareRule = steps.filter((x) => x.side === 'bare' && !x.keepsUp).map((x) => x.ratePerS);
-    await search(bareRule.length ? Math.min(...bareRule) : cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, (x) => x.keepsPace);
-    results.push({ transport, steps });
+    for (let round = 1; round <= cfg.ladderRepeat; round++) {
+      if (cfg.ladderRepeat > 1) log(`${transport}: round ${round} of ${cfg.ladderRepeat}`);
+      // Headline: both held to the keep-up rule, their searches interleaved (pushbench, bare,
+      // pushbench, …); each round starts afresh, so the rounds are independent measurements.
+      const steps: Step[] = [];
+      const turn = oneAtATime();
+      const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r))));
+      const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r))));
+      await Promise.all([
+        search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, pushbenchAt, keepsUp),
+        search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, keepsUp),
+      ]);
+      rounds.push(steps);
+    }
+    // Context, once: the bare client's throughput alone, its loop allowed to run full, continuing
+    // from the first round's bare steps (a rate already measured there is not run again).
+    const context = rounds[0]!.filter((x) => x.side === 'bare');
+    const bareRule = context.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
+    const bareAt = memo(context, (r) => bareStep(cfg, atRate(t, r)));
+    await search(bareRule.length ? Math.min(...bareRule) : cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bareAt, (x) => x.keepsPace);
+    results.push({ transport, rounds, context });
   }
   return results;
 }
@@ -443,75 +396,86 @@ async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]
 /** Highest rate the server's publisher is asked for (the `--rate` limit of pushbench run). */
 const MAX_RATE = 100_000;
 
-/** The best figure of a side under `ok`; `failedAt` is the lowest offered rate it failed at, if any. */
-function best(steps: Step[], side: Side, ok: (x: Step) => boolean = (x) => x.keepsUp): { perS: number; failedAt: Step | undefined } {
-  const mine = steps.filter((x) => x.side === side);
-  const perS = Math.max(0, ...mine.filter(ok).map((x) => x.achievedPerS));
-  const failed = mine.filter((x) => !ok(x)).sort((a, b) => a.offeredPerS - b.offeredPerS);
-  return { perS, failedAt: failed[0] };
-}
-
 /** Why a side failed to keep up at a step: the server's core was full, or the client fell behind. */
 const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.serverPct >= SERVER_BOUND_PCT ? 'server' : 'client');
 
 const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
 
-/**
- * At each offered rate both sides ran and kept up at: the bare client's generator CPU per delivery
- * over pushbench's (1.0: pushbench spends what the bare client does). The max-rate ratio moves
- * with the machine's speed during each search step; these pairs are measured back to back.
- */
-function costRatios(steps: Step[]): { offeredPerS: number; ratio: number }[] {
-  const perDelivery = (x: Step | undefined) => (x && x.keepsUp && x.genCpuPct !== null && x.achievedPerS > 0 ? x.genCpuPct / x.achievedPerS : null);
-  const at = (side: Side, offered: number) => steps.find((x) => x.side === side && x.offeredPerS === offered);
-  const offers = [...new Set(steps.map((x) => x.offeredPerS))].sort((a, b) => a - b);
-  const pairs: { offeredPerS: number; ratio: number }[] = [];
-  for (const offered of offers) {
-    const pb = perDelivery(at('pushbench', offered));
-    const bare = perDelivery(at('bare', offered));
-    if (pb !== null && bare !== null) pairs.push({ offeredPerS: offered, ratio: bare / pb });
-  }
-  return pairs;
+interface AbsorbSummary {
+  transport: string;
+  /** medians over the rounds */
+  pb: number;
+  bare: number;
+  ratio: Spread;
+  bareFull: number;
+  note: string;
+  cost: Spread;
 }
 
-interface AbsorbSummary { transport: string; pb: number; bare: number; bareFull: number; note: string; costMedian: number | null }
+const rangeText = (x: Spread, digits = 2) => (x.n > 1 ? ` (${x.min!.toFixed(digits)}–${x.max!.toFixed(digits)}, ${x.n} rounds)` : '');
+
+function printSteps(steps: Step[]): void {
+  out('| generator | offered/s | delivered/s | keeps up | keeps pace | lost | reconnects | p99 | ELU mean / max | gen CPU | CPU/delivery | server CPU |');
+  out('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const sorted = [...steps].sort((a, b) => (a.side === b.side ? a.offeredPerS - b.offeredPerS : a.side === 'pushbench' ? -1 : 1));
+  for (const x of sorted) {
+    out(`| ${x.side} | ${int(x.offeredPerS)} | ${int(x.achievedPerS)} | ${x.keepsUp ? 'yes' : `no (${x.valid ? limitOf(x) : 'rule'})`} | ${x.keepsPace ? 'yes' : 'no'} | ${x.side === 'bare' ? '–' : x.lost} | ${x.dropped} | ${x.p99Us === null ? '–' : formatUs(x.p99Us)} | ${(x.eluMean * 100).toFixed(0)} % / ${(x.elu * 100).toFixed(0)} % | ${pct(x.genCpuPct)} | ${usPer(x.genCpuPct, x.achievedPerS)} | ${pct(x.serverPct)} |`);
+  }
+  out();
+  for (const x of sorted) for (const r of x.invalidReasons) out(`- ${x.side} at ${int(x.offeredPerS)}/s: ${r}`);
+}
+
+/** Why a side's figure in a round is a lower bound, if it is (it never failed, or the server failed it). */
+function boundNotes(steps: Step[]): string[] {
+  const notes: string[] = [];
+  for (const [name, side] of [['pushbench', 'pushbench'], ['the bare client', 'bare']] as const) {
+    const b = best(steps, side);
+    if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(MAX_RATE)} msg/s limit): its figure is a lower bound`);
+    else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
+  }
+  return notes;
+}
 
 function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
   out(`### 2. Deliveries per second one generator core absorbs`);
   out();
-  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times; the two searches take turns step by step (pushbench, bare, pushbench, …), so a drift in the machine's speed falls on both. **Keeping up** is one rule for both sides: deliver ≥ ${KEEP_UP * 100} % of the offer, lose and drop nothing, and the generator thread passes pushbench's validity rule (load/starvation.ts: event-loop utilization not above ${SATURATED_ELU * 100} % for 2 s in a row, event-loop delay p99 ≤ 100 ms in every second — past that, what a client timestamps includes its own queueing). **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`), judged by its run's validity. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams), judged by the same per-second measures of its thread. For context the bare client's rate is then pushed on with the rule dropped (throughput alone, its loop allowed to run full: "keeps pace"). Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
+  out(`${int(cfg.ladderClients)} subscribers of one topic, 64 B payload; a step offers subscribers × rate deliveries/s. Each side's rate is doubled until it stops keeping up, then bisected ${cfg.ladderRefine} times; the two searches take turns step by step (pushbench, bare, pushbench, …), so a drift in the machine's speed falls on both. ${cfg.ladderRepeat > 1 ? `The pair of searches is run ${cfg.ladderRepeat} times from scratch (rounds); the headline is the median of the rounds' ratios, with their range — one round's ratio moves with the machine's speed near the rule's threshold.` : 'One round (--ladder-repeat 1): the ratio of a single pair of searches, which moves with the machine\'s speed near the rule\'s threshold.'} **Keeping up** is one rule for both sides: deliver ≥ ${KEEP_UP * 100} % of the offer, lose and drop nothing, and the generator thread passes pushbench's validity rule (load/starvation.ts: event-loop utilization not above ${SATURATED_ELU * 100} % for 2 s in a row, event-loop delay p99 ≤ 100 ms in every second — past that, what a client timestamps includes its own queueing). **pushbench**: one worker thread (runOnce, the code path of \`pushbench run\`), judged by its run's validity. **bare**: one worker thread that only counts (ws: frames of \`ws\` clients; SSE: \`\\n\\n\` boundaries on raw undici streams), judged by the same per-second measures of its thread. For context the bare client's rate is then pushed on with the rule dropped (throughput alone, its loop allowed to run full: "keeps pace"). Each step: a fresh server, ${(cfg.ladderWindowMs / 1000).toFixed(0)} s measured after the warm-up. gen CPU is the generator process (all threads), server CPU the server process, over the window; "CPU/delivery" = gen CPU ÷ deliveries/s.`);
   const summary: AbsorbSummary[] = [];
-  for (const { transport, steps } of results) {
-    out();
-    out(`**${transport}**`);
-    out();
-    out('| generator | offered/s | delivered/s | keeps up | keeps pace | lost | reconnects | p99 | ELU mean / max | gen CPU | CPU/delivery | server CPU |');
-    out('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
-    const sorted = [...steps].sort((a, b) => (a.side === b.side ? a.offeredPerS - b.offeredPerS : a.side === 'pushbench' ? -1 : 1));
-    for (const x of sorted) {
-      out(`| ${x.side} | ${int(x.offeredPerS)} | ${int(x.achievedPerS)} | ${x.keepsUp ? 'yes' : `no (${x.valid ? limitOf(x) : 'rule'})`} | ${x.keepsPace ? 'yes' : 'no'} | ${x.side === 'bare' ? '–' : x.lost} | ${x.dropped} | ${x.p99Us === null ? '–' : formatUs(x.p99Us)} | ${(x.eluMean * 100).toFixed(0)} % / ${(x.elu * 100).toFixed(0)} % | ${pct(x.genCpuPct)} | ${usPer(x.genCpuPct, x.achievedPerS)} | ${pct(x.serverPct)} |`);
+  for (const { transport, rounds, context } of results) {
+    const o = overRounds(rounds);
+    const notes = new Set<string>();
+    rounds.forEach((steps, i) => {
+      out();
+      out(`**${transport}${rounds.length > 1 ? `, round ${i + 1} of ${rounds.length}` : ''}**`);
+      out();
+      printSteps(steps);
+      const f = o.figures[i]!;
+      const roundNotes = boundNotes(steps);
+      for (const n of roundNotes) notes.add(n);
+      out(`${transport}${rounds.length > 1 ? ` round ${i + 1}` : ''}: pushbench **${int(f.pb)}**, bare **${int(f.bare)}** deliveries/s keeping up: ratio **${f.ratio === null ? 'n/a' : f.ratio.toFixed(2)}**.${roundNotes.length ? ` Note: ${roundNotes.join('; ')}.` : ''}`);
+      const cost = costRatios(steps);
+      if (cost.length) out(`Work per delivery where both kept up (bare CPU/delivery ÷ pushbench CPU/delivery, steps back to back): ${cost.map((c) => `${c.ratio.toFixed(2)} at ${int(c.offeredPerS)}/s`).join(', ')}.`);
+    });
+    const added = context.filter((x) => !rounds[0]!.includes(x));
+    if (added.length) {
+      out();
+      out(`**${transport}, the bare client with the rule dropped** (context; continues round 1's bare steps)`);
+      out();
+      printSteps(added);
     }
+    const bareFull = best(context, 'bare', (x) => x.keepsPace).perS;
+    const pb = o.pb.median ?? 0;
+    const bare = o.bare.median ?? 0;
     out();
-    for (const x of sorted) for (const r of x.invalidReasons) out(`- ${x.side} at ${int(x.offeredPerS)}/s: ${r}`);
-    const pb = best(steps, 'pushbench');
-    const bare = best(steps, 'bare');
-    const bareFull = best(steps, 'bare', (x) => x.keepsPace);
-    const notes: string[] = [];
-    for (const [name, b] of [['pushbench', pb], ['the bare client', bare]] as const) {
-      if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(MAX_RATE)} msg/s limit): its figure is a lower bound`);
-      else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
-    }
-    out(`${transport}: pushbench absorbs **${int(pb.perS)}** deliveries/s on one core, the bare client **${int(bare.perS)}**, both keeping up under the same rule: ratio **${ratio(pb.perS, bare.perS)}** (goal ≥ 0.85).${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
+    out(`${transport}: pushbench absorbs **${int(pb)}** deliveries/s on one core, the bare client **${int(bare)}**, both keeping up under the same rule${rounds.length > 1 ? ' (medians over the rounds)' : ''}: ratio **${o.ratio.median === null ? 'n/a' : o.ratio.median.toFixed(2)}**${rangeText(o.ratio)}${rounds.length > 1 ? ', the median of the rounds\' ratios' : ''} (goal ≥ 0.85).${notes.size ? ` Note: ${[...notes].join('; ')}.` : ''}`);
     // Context, not the goal: with its loop full, several frames wait in each socket and one read
     // takes them together, so the bare client's cost per delivery falls — and so does the meaning
     // of any timestamp it would take. pushbench refuses to publish numbers from that state.
-    out(`${transport}, for context: the bare client with the rule dropped (throughput alone, loop allowed to run full) kept pace up to **${int(bareFull.perS)}**/s: pushbench / that = **${ratio(pb.perS, bareFull.perS)}**.`);
-    const cost = costRatios(steps);
-    const median = cost.length ? [...cost].sort((a, b) => a.ratio - b.ratio)[Math.floor((cost.length - 1) / 2)]!.ratio : null;
-    if (median !== null) {
-      out(`${transport}, work per delivery at the same offer where both kept up (steps run back to back, so the machine's drift mostly cancels): bare CPU/delivery ÷ pushbench CPU/delivery = ${cost.map((c) => `${c.ratio.toFixed(2)} at ${int(c.offeredPerS)}/s`).join(', ')}; median **${median.toFixed(2)}**.`);
+    out(`${transport}, for context: the bare client with the rule dropped (throughput alone, loop allowed to run full) kept pace up to **${int(bareFull)}**/s: pushbench / that = **${ratio(pb, bareFull)}**.`);
+    if (o.cost.median !== null) {
+      out(`${transport}, work per delivery at the same offer where both kept up (steps run back to back, so the machine's drift mostly cancels), over all rounds: bare ÷ pushbench median **${o.cost.median.toFixed(2)}** (${o.cost.min!.toFixed(2)}–${o.cost.max!.toFixed(2)}, ${o.cost.n} offers).`);
     }
-    summary.push({ transport, pb: pb.perS, bare: bare.perS, bareFull: bareFull.perS, note: notes.join('; '), costMedian: median });
+    summary.push({ transport, pb, bare, ratio: o.ratio, bareFull, note: [...notes].join('; '), cost: o.cost });
   }
   out();
   return summary;
@@ -670,8 +634,8 @@ async function main(argv: string[]): Promise<number> {
     out('| comparison | pushbench | peer | ratio | goal |');
     out('|---|---:|---:|---:|---:|');
     for (const a of abs) {
-      out(`| ${a.transport} deliveries/s one core absorbs while keeping up, vs bare client under the same rule | ${int(a.pb)} | ${int(a.bare)} | ${ratio(a.pb, a.bare)} | ≥ 0.85 |`);
-      if (a.costMedian !== null) out(`| (context) ${a.transport} work per delivery, bare ÷ pushbench, median over the offers both kept up at | – | – | ${a.costMedian.toFixed(2)} | – |`);
+      out(`| ${a.transport} deliveries/s one core absorbs while keeping up, vs bare client under the same rule${a.ratio.n > 1 ? ' (median of rounds)' : ''} | ${int(a.pb)} | ${int(a.bare)} | ${a.ratio.median === null ? 'n/a' : a.ratio.median.toFixed(2)}${rangeText(a.ratio)} | ≥ 0.85 |`);
+      if (a.cost.median !== null) out(`| (context) ${a.transport} work per delivery, bare ÷ pushbench, median over the offers both kept up at | – | – | ${a.cost.median.toFixed(2)} (${a.cost.min!.toFixed(2)}–${a.cost.max!.toFixed(2)}) | – |`);
       out(`| (context) ${a.transport} vs bare client, rule dropped (throughput alone, loop full) | ${int(a.pb)} | ${int(a.bareFull)} | ${ratio(a.pb, a.bareFull)} | – |`);
     }
     if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
