@@ -238,11 +238,11 @@ function printHeld(cfg: Config, rows: HeldRow[]): void {
   const perTopic = Math.round(cfg.heldClients / cfg.heldTopics);
   out(`broadcast over ${cfg.heldTopics} topic${cfg.heldTopics > 1 ? 's' : ''} (${int(perTopic)} clients each), 1 msg/s per topic, 64 B payload: ${int(cfg.heldClients)} deliveries/s${cfg.heldTopics > 1 ? ', published in ' + cfg.heldTopics + ' staggered bursts of ' + int(perTopic) + ' rather than one burst of ' + int(cfg.heldClients) : ' in one burst a second'}; short poll Δ = 1 s; clients arrive at 2,000/s; the ramp and 8 s after it are warm-up, not measured; one generator worker thread on one core.`);
   out();
-  out('| transport | valid | open (max) | delivered | lost | dup | p50 | p99 | gen ELU mean / max | gen loop delay p99, worst second | gen CPU | server CPU | server RSS/conn | errors |');
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out('| transport | valid | open (max) | delivered | lost | dup | p50 | p99 | gen ELU mean / max | gen loop delay p99, worst second | gen longest GC pause | gen CPU | server CPU | server RSS/conn | errors |');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const { transport, record: r } of rows) {
     const s = r.summary;
-    out(`| ${transport} | ${s.valid ? 'yes' : 'NO'} | ${int(r.server?.openConnectionsMax ?? 0)} | ${int(s.delivered)} | ${s.lost} | ${s.duplicates} | ${formatUs(s.latencyUs.p50)} | ${formatUs(s.latencyUs.p99)} | ${(eluMean(r) * 100).toFixed(0)} % / ${(r.generator.eluMax * 100).toFixed(0)} % | ${r.generator.loopDelayP99MaxMs === undefined ? 'unknown' : `${r.generator.loopDelayP99MaxMs.toFixed(0)} ms`} | ${pct(generatorCpuPct(r))} | ${pct(serverCpuPct(r))} | ${s.serverRssBytesPerConnection === null ? 'unknown' : formatBytes(s.serverRssBytesPerConnection)} | ${errorsText(r)} |`);
+    out(`| ${transport} | ${s.valid ? 'yes' : 'NO'} | ${int(r.server?.openConnectionsMax ?? 0)} | ${int(s.delivered)} | ${s.lost} | ${s.duplicates} | ${formatUs(s.latencyUs.p50)} | ${formatUs(s.latencyUs.p99)} | ${(eluMean(r) * 100).toFixed(0)} % / ${(r.generator.eluMax * 100).toFixed(0)} % | ${r.generator.loopDelayP99MaxMs === undefined ? 'unknown' : `${r.generator.loopDelayP99MaxMs.toFixed(0)} ms`} | ${r.generator.gcMaxMs === undefined ? 'unknown' : `${r.generator.gcMaxMs.toFixed(1)} ms`} | ${pct(generatorCpuPct(r))} | ${pct(serverCpuPct(r))} | ${s.serverRssBytesPerConnection === null ? 'unknown' : formatBytes(s.serverRssBytesPerConnection)} | ${errorsText(r)} |`);
   }
   for (const { record: r } of rows) for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
   const ok = rows.every(({ record: r }) => r.valid && r.summary.lost === 0 && r.summary.delivered > 0);

@@ -722,6 +722,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
           eluMax: elus.length ? Math.max(...elus) : 0,
           loopDelayP99MaxMs: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
+          gcMs: ticks.reduce((n, k) => n + k.gcMs, 0),
+          gcMaxMs: Math.max(0, ...ticks.map((k) => k.gcMaxMs)),
           clients: r.clients,
         };
       });
@@ -768,6 +770,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
             loadCpusStealPct: b.loadCpusStealPct,
             generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
             generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
+            generatorGcMaxMs: Math.max(...b.ticks.map((k) => k.gcMaxMs)),
           };
         });
 
@@ -788,6 +791,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           const isBehind = (k: WorkerTick) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS);
           const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter(isBehind));
           const share = cpuShareWhileBusy(behind);
+          // How much of it was the worker's own garbage collector (load/gc-meter.ts).
+          const gcMs = behind.reduce((n, k) => n + k.gcMs, 0);
+          const gcText = `; its GC paused it ${gcMs.toFixed(0)} ms in those ${behind.length} s (longest pause ${Math.max(0, ...behind.map((k) => k.gcMaxMs)).toFixed(0)} ms)`;
           // What the load CPUs did in those seconds (the sampler files its reading of a second with
           // the workers' ticks of that second: load/seconds.ts): this process, everything else,
           // and the hypervisor's share.
@@ -814,9 +820,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
               : ownPct >= 85 * cpus
                 ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
                 : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — ${othersAdvice}`;
-            invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy; ${who}`);
+            invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy${gcText}; ${who}`);
           } else if (busyPct !== null && stealPct !== null) {
-            notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy`);
+            notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy${gcText}`);
           }
         }
       }
@@ -852,6 +858,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
           cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
           eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
           loopDelayP99MaxMs: Math.max(0, ...workerFigures.map((w) => w.loopDelayP99MaxMs ?? 0)),
+          gcMaxMs: Math.max(0, ...workerFigures.map((w) => w.gcMaxMs ?? 0)),
         },
         timeline,
         ...(closedLoop ? { closedLoop } : {}),

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { gcMeter } from './gc-meter.ts';
 import type { MessagePort } from 'node:worker_threads';
 import { nowUs, type TransportName } from '../servers/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../reports/record.ts';
@@ -120,6 +121,9 @@ export interface WorkerTick {
   elu: number;
   loopDelayP99Ms: number;
   cpuUs: number;
+  /** the thread's GC pauses in the second (load/gc-meter.ts): their sum and the longest, ms */
+  gcMs: number;
+  gcMaxMs: number;
 }
 
 export interface WorkerResult {
@@ -209,6 +213,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const eluSamples: number[] = [];
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const gc = gcMeter();
 
   const startClient = (id: number) => {
     const startedUs = nowUs();
@@ -266,6 +271,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     eluSamples.push(elu.utilization);
     const cpu = threadCpuUs();
     const { encoded, deliveries, p50Us, p99Us } = recorder.takeInterval();
+    const { gcMs, gcMaxMs } = gc.take();
     let open = 0;
     for (const c of clients) if (c.open) open++;
     const tUs = nowUs();
@@ -283,6 +289,8 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
       elu: elu.utilization,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       cpuUs: cpu - lastCpuUs,
+      gcMs,
+      gcMaxMs,
     };
     lastCpuUs = cpu;
     lastTickUs = tUs;
@@ -371,6 +379,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   timers.clear();
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   loopDelay.disable();
+  gc.stop();
   task.port.close();
   await stopProfile();
 

@@ -148,18 +148,21 @@ export function serverResourcesOverTimeChart(runs: readonly ReportRun[]): TopLev
 
 /**
  * The generator's own health per second: its busiest worker's event-loop utilization and its worst
- * event-loop delay p99, against the validity limits (load/starvation.ts), and what the hypervisor
- * took of its CPUs (steal); seconds a record does not carry (older records) are left out.
+ * event-loop delay p99, against the validity limits (load/starvation.ts), its workers' longest GC
+ * pause (how much of a delay was its own collector), and what the hypervisor took of its CPUs
+ * (steal); seconds a record does not carry (older records) are left out.
  */
 export function generatorOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
   const rows = timelineRows(runs, (p) => ({
     elu: p.generatorElu * 100,
     delay: p.generatorLoopDelayP99Ms ?? null,
+    gc: p.generatorGcMaxMs ?? null,
     steal: p.loadCpusStealPct ?? null,
   }));
   return panelTimeline('Generator event loop over time', rows, [
     ['elu', 'loop utilization %', SATURATED_ELU * 100],
     ['delay', 'loop delay p99 (ms)', STALLED_LOOP_DELAY_MS],
+    ['gc', 'longest GC pause (ms)'],
     ['steal', 'CPU steal %', undefined, 10],
   ]);
 }

@@ -107,6 +107,9 @@ export interface WorkerFigures {
   eluMax: number;
   /** worst per-second event-loop delay p99, ms (the validity rule's stall figure); absent in older records */
   loopDelayP99MaxMs?: number;
+  /** the thread's GC pauses over the measured seconds: their sum and the longest, ms; absent in older records */
+  gcMs?: number;
+  gcMaxMs?: number;
   clients: number;
 }
 
@@ -130,6 +133,8 @@ export interface TimelinePoint {
   loadCpusStealPct?: number | null;
   /** the second's worst event-loop delay p99 over the generator's workers, ms; absent in older records */
   generatorLoopDelayP99Ms?: number;
+  /** the second's longest GC pause in any generator worker, ms; absent in older records */
+  generatorGcMaxMs?: number;
   /**
    * the second's delivery latencies (encoded HDR histogram, µs): what the .hlog's per-second
    * intervals and an exact merge of p50/p99 are made from; absent in older records
@@ -234,7 +239,14 @@ export interface ResultRecord {
   histograms: Histograms;
   counters: Counters;
   server: ServerFigures | null;
-  generator: { workers: WorkerFigures[]; cpuUs: number; eluMax: number; loopDelayP99MaxMs?: number };
+  generator: {
+    workers: WorkerFigures[];
+    cpuUs: number;
+    eluMax: number;
+    loopDelayP99MaxMs?: number;
+    /** the longest GC pause of any worker in the measured window, ms; absent in older records */
+    gcMaxMs?: number;
+  };
   timeline: TimelinePoint[];
   /** present when faults were injected */
   faults?: FaultResult[];
@@ -387,6 +399,7 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       if (p.loadCpusBusyPct != null) q.loadCpusBusyPct = Math.max(q.loadCpusBusyPct ?? 0, p.loadCpusBusyPct);
       if (p.loadCpusStealPct != null) q.loadCpusStealPct = Math.max(q.loadCpusStealPct ?? 0, p.loadCpusStealPct);
       if (p.generatorLoopDelayP99Ms !== undefined) q.generatorLoopDelayP99Ms = Math.max(q.generatorLoopDelayP99Ms ?? 0, p.generatorLoopDelayP99Ms);
+      if (p.generatorGcMaxMs !== undefined) q.generatorGcMaxMs = Math.max(q.generatorGcMaxMs ?? 0, p.generatorGcMaxMs);
     }
   }
   timeline.sort((a, b) => a.tS - b.tS);
@@ -431,6 +444,8 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
       eluMax: Math.max(...records.map((r) => r.generator.eluMax)),
       ...(records.some((r) => r.generator.loopDelayP99MaxMs !== undefined)
         ? { loopDelayP99MaxMs: Math.max(...records.map((r) => r.generator.loopDelayP99MaxMs ?? 0)) } : {}),
+      ...(records.some((r) => r.generator.gcMaxMs !== undefined)
+        ? { gcMaxMs: Math.max(...records.map((r) => r.generator.gcMaxMs ?? 0)) } : {}),
     },
     timeline,
     ...(publisher ? { publisher } : {}),

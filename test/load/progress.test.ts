@@ -3,7 +3,7 @@ import { formatProgress, progressPercentiles } from '../../load/progress.ts';
 import type { WorkerTick } from '../../load/worker.ts';
 
 const tick = (workerIndex: number, deliveries: number, p50Us: number, p99Us: number): WorkerTick => ({
-  type: 'tick', workerIndex, tUs: 0, interval: '', deliveries, p50Us, p99Us, wallUs: 1e6, started: 0, open: 0, elu: 0, loopDelayP99Ms: 0, cpuUs: 0,
+  type: 'tick', workerIndex, tUs: 0, interval: '', deliveries, p50Us, p99Us, wallUs: 1e6, started: 0, open: 0, elu: 0, loopDelayP99Ms: 0, cpuUs: 0, gcMs: 0, gcMaxMs: 0,
 });
 
 describe('progressPercentiles (the live line, from the workers’ own percentiles)', () => {

@@ -39,6 +39,13 @@ describe('pushbench run (end to end)', () => {
     expect(worker.loopDelayP99MaxMs).toBeLessThanOrEqual(100);
     expect(r.generator.loopDelayP99MaxMs).toBe(worker.loopDelayP99MaxMs);
     expect(Math.max(...r.timeline.map((p) => p.generatorLoopDelayP99Ms ?? -1))).toBeGreaterThanOrEqual(worker.loopDelayP99MaxMs!);
+    // its own GC: a thousand clients' connections make garbage; the longest pause is one of the
+    // pauses summed, and the seconds carry it too
+    expect(worker.gcMs).toBeGreaterThan(0);
+    expect(worker.gcMaxMs).toBeGreaterThan(0);
+    expect(worker.gcMaxMs).toBeLessThanOrEqual(worker.gcMs!);
+    expect(r.generator.gcMaxMs).toBe(worker.gcMaxMs);
+    expect(Math.max(...r.timeline.map((p) => p.generatorGcMaxMs ?? -1))).toBeGreaterThanOrEqual(worker.gcMaxMs!);
     // and what its CPUs did: at least what this process used of them (10 ms ticks apart)
     const busy = r.timeline.map((p) => p.loadCpusBusyPct ?? -1);
     expect(Math.max(...busy)).toBeGreaterThan(0);

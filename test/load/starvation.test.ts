@@ -3,7 +3,7 @@ import { STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from '../../load/star
 import type { WorkerTick } from '../../load/worker.ts';
 
 const tick = (elu: number, cpuUs: number, wallUs = 1e6): WorkerTick => ({
-  type: 'tick', workerIndex: 0, tUs: 0, interval: '', deliveries: 0, p50Us: 0, p99Us: 0, wallUs, started: 0, open: 0, elu, loopDelayP99Ms: 0, cpuUs,
+  type: 'tick', workerIndex: 0, tUs: 0, interval: '', deliveries: 0, p50Us: 0, p99Us: 0, wallUs, started: 0, open: 0, elu, loopDelayP99Ms: 0, cpuUs, gcMs: 0, gcMaxMs: 0,
 });
 
 describe('cpuShareWhileBusy', () => {

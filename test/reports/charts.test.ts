@@ -53,6 +53,8 @@ describe('chart specs', () => {
     expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'elu', value: first.generatorElu * 100 });
     expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'delay', value: first.generatorLoopDelayP99Ms });
     expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'steal', value: first.loadCpusStealPct });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'gc', value: first.generatorGcMaxMs });
+    expect(first.generatorGcMaxMs).toBeGreaterThan(0);
     const limits = JSON.stringify(spec).match(/"values":\[\{"limit":(\d+)\}\]/g);
     expect(limits).toEqual([`"values":[{"limit":${SATURATED_ELU * 100}}]`, `"values":[{"limit":${STALLED_LOOP_DELAY_MS}}]`]);
     // an older record without the loop delay leaves those seconds out rather than drawing zeros
@@ -60,6 +62,7 @@ describe('chart specs', () => {
     for (const p of old[0].record.timeline) {
       delete p.generatorLoopDelayP99Ms;
       delete p.loadCpusStealPct;
+      delete p.generatorGcMaxMs;
     }
     expect(values(generatorOverTimeChart(old)).filter((r) => r.series !== 'elu').every((r) => r.value === null)).toBe(true);
   });
