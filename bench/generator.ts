@@ -9,7 +9,8 @@
  *    searches interleaved, repeated in `--ladder-repeat` rounds, the median ratio the headline
  *    (bench/ladder.ts);
  * 3. short-poll requests/s at `--poll-interval 0` against autocannon (bench/autocannon.ts) on the
- *    same `/poll?topic=t0` URL with the same connection count.
+ *    same `/poll?topic=t0` URL with the same connection count, in `--poll-repeat` rounds taken in
+ *    turns, the median ratio the headline.
  *
  * Tables go to stdout as Markdown, progress to stderr. Every figure is measured, none is assumed:
  * when the server, not the generator, is what stops a ladder, the output says so.
@@ -37,7 +38,7 @@ import { publisherTopics } from '../load/workload.ts';
 import type { TransportName } from '../servers/wire.ts';
 import { runAutocannon, type AutocannonFigures } from './autocannon.ts';
 import { runBareClients, type BareResult, type BareTransport } from './bare-clients.ts';
-import { best, costRatios, memo, oneAtATime, overRounds, search, type Measured, type Spread } from './ladder.ts';
+import { best, costRatios, memo, oneAtATime, overRounds, search, spread, type Measured, type Spread } from './ladder.ts';
 
 const PARTS = ['held', 'absorb', 'poll'] as const;
 type Part = (typeof PARTS)[number];
@@ -56,6 +57,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ladder-repeat', kind: 'int', arg: 'N', help: 'rounds of the two interleaved searches per transport, each from scratch; the headline ratio is their median, printed with its range (part 2; --quick: 1)', default: 3, min: 1, max: 9 },
   { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
   { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (part 3; --quick: 20)', default: 100, min: 1 },
+  { name: 'poll-repeat', kind: 'int', arg: 'N', help: 'rounds of one pushbench and one autocannon run, the first in turn; the headline ratio is their median (part 3; --quick: 1)', default: 3, min: 1, max: 9 },
   { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of part 3 (--quick: 4s)', default: 10_000, min: 1000 },
   { name: 'no-progress', kind: 'bool', help: 'diagnostic: run pushbench without a progress hook (the runner then skips its per-second percentiles); not how `pushbench run` runs' },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the pushbench result records of the bench are kept', default: '.tmp/bench-generator' },
@@ -81,6 +83,7 @@ interface Config {
   ladderWindowMs: number;
   pollConnections: number;
   pollWindowMs: number;
+  pollRepeat: number;
   out: string;
   progress: boolean;
 }
@@ -109,6 +112,7 @@ function parseConfig(argv: string[]): Config | 'help' {
     ladderWindowMs: pick('ladder-window', v.ladderWindow as number, 4000),
     pollConnections: pick('poll-connections', v.pollConnections as number, 20),
     pollWindowMs: pick('poll-window', v.pollWindow as number, 4000),
+    pollRepeat: pick('poll-repeat', v.pollRepeat as number, 1),
     out: v.out as string,
     progress: !v.noProgress,
   };
@@ -509,10 +513,16 @@ function pollPlan(cfg: Config): RunSettings {
   });
 }
 
-async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures> {
-  const record = await pushbench(cfg, s);
+/** One pushbench run at Δ = 0 on its own server (its record named for the round). */
+async function pollPushbench(cfg: Config, s: RunSettings, round: number): Promise<{ record: ResultRecord; pbPerS: number }> {
+  const record = await pushbench(cfg, cfg.pollRepeat > 1 ? { ...s, name: `${s.name}-r${round}` } : s);
   const pbPerS = record.counters.requests / measuredS(record);
   log(`  pushbench short-poll Δ=0: ${int(pbPerS)} requests/s`);
+  return { record, pbPerS };
+}
+
+/** autocannon on the URL pushbench polls, against a fresh server with the same arguments. */
+async function pollAutocannon(cfg: Config, s: RunSettings): Promise<AutocannonFigures> {
   const server = await startPeerServer(s);
   try {
     pinning.server.add(cpusAllowed(server.pid));
@@ -521,37 +531,63 @@ async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures> {
     const ac = await runAutocannon(url, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
     pinning.autocannon.add(ac.cpusAllowed);
     log(`  autocannon: ${int(ac.requestsPerS)} requests/s`);
-    return { record, ac, pbPerS };
+    return ac;
   } finally {
     await server.stop();
   }
 }
 
-function printPoll(cfg: Config, f: PollFigures): void {
-  const r = f.record;
-  const req = percentiles(decodeHistogram(r.histograms.requestRawUs));
-  const pbServer = serverCpuPct(r);
-  const acS = f.ac.durationS;
-  const acServer = f.ac.serverCpuUs === null ? null : (100 * f.ac.serverCpuUs) / 1e6 / acS;
-  const acGen = f.ac.generatorCpuUs === null ? null : (100 * f.ac.generatorCpuUs) / 1e6 / acS;
-  const pbGen = generatorCpuPct(r);
+/**
+ * `--poll-repeat` rounds of one pushbench run and one autocannon run, back to back, the first in
+ * turn (A B, B A, A B, …): each round's ratio is paired, and a drift of the machine's speed falls
+ * on both generators alike over the rounds.
+ */
+async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures[]> {
+  const rounds: PollFigures[] = [];
+  for (let round = 1; round <= cfg.pollRepeat; round++) {
+    if (cfg.pollRepeat > 1) log(`short poll: round ${round} of ${cfg.pollRepeat}`);
+    if (round % 2 === 1) {
+      const pb = await pollPushbench(cfg, s, round);
+      rounds.push({ ...pb, ac: await pollAutocannon(cfg, s) });
+    } else {
+      const ac = await pollAutocannon(cfg, s);
+      rounds.push({ ...(await pollPushbench(cfg, s, round)), ac });
+    }
+  }
+  return rounds;
+}
+
+function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
   const perReq = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${((cpuPct / 100) * 1e6 / perS).toFixed(1)} µs`);
   out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
   out();
-  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.`);
+  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.${rounds.length > 1 ? ` ${rounds.length} rounds of one run each, back to back, the first in turn (pushbench first in odd rounds); the headline is the median of the rounds' ratios.` : ''}`);
   out();
-  out('| generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
-  out('|---|---:|---:|---:|---:|---:|---:|---:|');
-  out(`| pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
-  out(`| autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${perReq(acGen, f.ac.requestsPerS)} | ${pct(acServer)} |`);
+  out('| round | generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
+  out('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  const notes: string[] = [];
+  rounds.forEach((f, i) => {
+    const r = f.record;
+    const req = percentiles(decodeHistogram(r.histograms.requestRawUs));
+    const pbServer = serverCpuPct(r);
+    const acS = f.ac.durationS;
+    const acServer = f.ac.serverCpuUs === null ? null : (100 * f.ac.serverCpuUs) / 1e6 / acS;
+    const acGen = f.ac.generatorCpuUs === null ? null : (100 * f.ac.generatorCpuUs) / 1e6 / acS;
+    const pbGen = generatorCpuPct(r);
+    out(`| ${i + 1} | pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
+    out(`| ${i + 1} | autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${perReq(acGen, f.ac.requestsPerS)} | ${pct(acServer)} |`);
+    for (const reason of r.invalidReasons) notes.push(`INVALID ${r.name}: ${reason}`);
+    for (const note of r.notes ?? []) notes.push(`NOTE ${r.name}: ${note}`);
+    if ((pbServer ?? 0) >= SERVER_BOUND_PCT && (acServer ?? 0) >= SERVER_BOUND_PCT) notes.push(`round ${i + 1}: the server's core was saturated in both runs (${pct(pbServer)}, ${pct(acServer)}), so its ratio compares the server's answers to two clients, not the generators' peaks; the CPU each generator spends per request is the generator figure`);
+  });
   out();
   out('(autocannon reports latency in whole milliseconds.)');
-  for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
-  for (const note of r.notes ?? []) out(`\nNOTE ${r.name}: ${note}`);
-  const serverBound = (pbServer ?? 0) >= SERVER_BOUND_PCT && (acServer ?? 0) >= SERVER_BOUND_PCT;
+  for (const n of notes) out(`\n${n}`);
+  const ratios = spread(rounds.map((f) => (f.ac.requestsPerS > 0 ? f.pbPerS / f.ac.requestsPerS : NaN)));
   out();
-  out(`short poll: pushbench / autocannon = **${ratio(f.pbPerS, f.ac.requestsPerS)}** (goal ≥ 1.0).${serverBound ? ` Note: the server's core was saturated in both runs (${pct(pbServer)}, ${pct(acServer)}), so this ratio compares the server's answers to two clients, not the generators' peaks; the CPU each generator spends per request is the generator figure.` : ''}`);
+  out(`short poll: pushbench / autocannon = **${ratios.median === null ? 'n/a' : ratios.median.toFixed(2)}**${rangeText(ratios)} (goal ≥ 1.0).`);
   out();
+  return ratios;
 }
 
 // ───────────────────────────── conditions and main ─────────────────────────────
@@ -627,7 +663,7 @@ async function main(argv: string[]): Promise<number> {
   out();
   if (held) printHeld(cfg, held);
   const abs = absorbed ? printAbsorb(cfg, absorbed) : [];
-  if (poll) printPoll(cfg, poll);
+  const pollRatio = poll ? printPoll(cfg, poll) : undefined;
   if (abs.length || poll) {
     out('### Ratios (same run, same pinning)');
     out();
@@ -638,7 +674,10 @@ async function main(argv: string[]): Promise<number> {
       if (a.cost.median !== null) out(`| (context) ${a.transport} work per delivery, bare ÷ pushbench, median over the offers both kept up at | – | – | ${a.cost.median.toFixed(2)} (${a.cost.min!.toFixed(2)}–${a.cost.max!.toFixed(2)}) | – |`);
       out(`| (context) ${a.transport} vs bare client, rule dropped (throughput alone, loop full) | ${int(a.pb)} | ${int(a.bareFull)} | ${ratio(a.pb, a.bareFull)} | – |`);
     }
-    if (poll) out(`| short-poll requests/s (Δ = 0) vs autocannon | ${int(poll.pbPerS)} | ${int(poll.ac.requestsPerS)} | ${ratio(poll.pbPerS, poll.ac.requestsPerS)} | ≥ 1.0 |`);
+    if (poll && pollRatio) {
+      const med = (xs: number[]) => spread(xs).median ?? 0;
+      out(`| short-poll requests/s (Δ = 0) vs autocannon${poll.length > 1 ? ' (medians of rounds)' : ''} | ${int(med(poll.map((f) => f.pbPerS)))} | ${int(med(poll.map((f) => f.ac.requestsPerS)))} | ${pollRatio.median === null ? 'n/a' : pollRatio.median.toFixed(2)}${rangeText(pollRatio)} | ≥ 1.0 |`);
+    }
     out();
   }
   out('### Conditions');
