@@ -295,9 +295,11 @@ function absorbTemplate(cfg: Config, transport: BareTransport): RunSettings {
   });
 }
 
-function atRate(t: RunSettings, ratePerS: number): RunSettings {
+/** `t` at `ratePerS`; `round` (from 1) names the record of a round after the first, so none is overwritten. */
+function atRate(t: RunSettings, ratePerS: number, round = 1): RunSettings {
   // A ring holding two seconds of the topic, so a resume after a hiccup can catch up.
-  return { ...t, name: `${t.name}-${t.clients}x${ratePerS}`, ratePerS, ringSize: Math.max(t.ringSize, Math.ceil(2 * ratePerS)) };
+  const name = `${t.name}-${t.clients}x${ratePerS}${round > 1 ? `-r${round}` : ''}`;
+  return { ...t, name, ratePerS, ringSize: Math.max(t.ringSize, Math.ceil(2 * ratePerS)) };
 }
 
 async function bareStep(cfg: Config, s: RunSettings): Promise<Step> {
@@ -378,8 +380,8 @@ async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]
       // pushbench, …); each round starts afresh, so the rounds are independent measurements.
       const steps: Step[] = [];
       const turn = oneAtATime();
-      const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r))));
-      const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r))));
+      const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r, round))));
+      const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r, round))));
       await Promise.all([
         search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, pushbenchAt, keepsUp),
         search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, keepsUp),
