@@ -22,6 +22,11 @@ describe.skipIf(cpuCount() < 2)('a generator starved of its CPU', () => {
       expect(r.valid).toBe(false);
       const starved = r.invalidReasons.find((x) => x.startsWith('generator starved'));
       expect(starved, r.invalidReasons.join('\n')).toBeDefined();
+      // and how much of the lost time was its own collector, from the same seconds' ticks
+      const gc = /its GC paused it (\d+) ms in those (\d+) s \(longest pause (\d+) ms\)/.exec(starved!);
+      expect(gc, starved).not.toBeNull();
+      expect(Number(gc![3])).toBeLessThanOrEqual(Number(gc![1]) + 1);
+      expect(Number(gc![1])).toBeLessThan(1000 * Number(gc![2]));
       // The load CPU was full, mostly with something other than this process.
       const w = r.timeline.filter((p) => p.tS > 3 && p.tS <= 8);
       const mean = (f: (p: (typeof w)[number]) => number) => w.reduce((a, p) => a + f(p), 0) / w.length;
