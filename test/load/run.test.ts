@@ -39,10 +39,11 @@ describe('pushbench run (end to end)', () => {
     expect(worker.loopDelayP99MaxMs).toBeLessThanOrEqual(100);
     expect(r.generator.loopDelayP99MaxMs).toBe(worker.loopDelayP99MaxMs);
     expect(Math.max(...r.timeline.map((p) => p.generatorLoopDelayP99Ms ?? -1))).toBeGreaterThanOrEqual(worker.loopDelayP99MaxMs!);
-    // its own GC: a thousand clients' connections make garbage; the longest pause is one of the
-    // pauses summed, and the seconds carry it too
-    expect(worker.gcMs).toBeGreaterThan(0);
-    expect(worker.gcMaxMs).toBeGreaterThan(0);
+    // its own GC: opening a thousand connections makes garbage, so the run's seconds show pauses
+    // (the measured window at 1 msg/s may have none); the longest is one of those summed
+    expect(Math.max(...r.timeline.map((p) => p.generatorGcMaxMs ?? -1))).toBeGreaterThan(0);
+    expect(worker.gcMs).toBeGreaterThanOrEqual(0);
+    expect(worker.gcMaxMs).toBeGreaterThanOrEqual(0);
     expect(worker.gcMaxMs).toBeLessThanOrEqual(worker.gcMs!);
     expect(r.generator.gcMaxMs).toBe(worker.gcMaxMs);
     expect(Math.max(...r.timeline.map((p) => p.generatorGcMaxMs ?? -1))).toBeGreaterThanOrEqual(worker.gcMaxMs!);
