@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { measuredTimeline, type ResultRecord } from '../reports/record.ts';
-import { quantileSorted } from '../reports/stats.ts';
+import { spread } from './ladder.ts';
 import { formatUs } from '../load/units.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
@@ -87,8 +87,9 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
   };
 }
 
+/** The median of `xs`, null when empty (bench/ladder.ts {@link spread}). */
 export function median(xs: readonly number[]): number | null {
-  return xs.length === 0 ? null : quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+  return spread(xs).median;
 }
 
 /** A generator at this share of each of its load CPUs counts as having filled them. */

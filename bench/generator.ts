@@ -414,7 +414,6 @@ interface AbsorbSummary {
   bare: number;
   ratio: Spread;
   bareFull: number;
-  note: string;
   cost: Spread;
 }
 
@@ -481,7 +480,7 @@ function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
     if (o.cost.median !== null) {
       out(`${transport}, work per delivery at the same offer where both kept up (steps run back to back, so the machine's drift mostly cancels), over all rounds: bare ÷ pushbench median **${o.cost.median.toFixed(2)}** (${o.cost.min!.toFixed(2)}–${o.cost.max!.toFixed(2)}, ${o.cost.n} offers).`);
     }
-    summary.push({ transport, pb, bare, ratio: o.ratio, bareFull, note: [...notes].join('; '), cost: o.cost });
+    summary.push({ transport, pb, bare, ratio: o.ratio, bareFull, cost: o.cost });
   }
   out();
   return summary;
