@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../../servers/wire.ts';
 import { runOnce } from '../../load/runner.ts';
 import { runSettings } from '../load/settings.ts';
+import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
 
 const CLIENTS = 20;
 const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '4s', '--warmup', '1500ms', '--poll-interval', '100ms', '--long-poll-timeout', '2s'];
@@ -28,8 +29,20 @@ describe('--profile builtin:reference against the native path', () => {
     expect(profiled.summary.delivered).toBeGreaterThanOrEqual(2.5 * 10 * CLIENTS - 2 * CLIENTS);
     // Same server and sockets; the profile path adds one loopback POST per message and a regex.
     // Either median may be at most twice the other plus 5 ms of scheduling noise (2 shared cores).
-    const a = native.summary.latencyUs.p50;
-    const b = profiled.summary.latencyUs.p50;
+    // A short poll's delivery latency is staleness: each of the 20 clients keeps one phase against
+    // the 10 msg/s publish grid for the whole run, so its median is the median of 20 random phases
+    // in [0, 100 ms) and two runs differ by chance (CI saw 28 ms and 62 ms). There both medians are
+    // bounded by the interval, and the comparison is of what the paths share: the request time.
+    const medianOf = (r: typeof native, h: 'deliveryUs' | 'requestUs') =>
+      h === 'deliveryUs' ? r.summary.latencyUs.p50 : percentiles(decodeHistogram(r.histograms.requestUs)).p50;
+    const compared = transport === 'short-poll' ? 'requestUs' : 'deliveryUs';
+    if (transport === 'short-poll') {
+      for (const r of [native, profiled]) expect(r.summary.latencyUs.p50).toBeLessThanOrEqual(100_000 + 5000);
+    }
+    const a = medianOf(native, compared);
+    const b = medianOf(profiled, compared);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
     expect(b).toBeLessThanOrEqual(2 * a + 5000);
     expect(a).toBeLessThanOrEqual(2 * b + 5000);
     // The reference server reports its own figures on both paths.
