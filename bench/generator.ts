@@ -405,7 +405,8 @@ const MAX_RATE = 100_000;
 /** Why a side failed to keep up at a step: the server's core was full, or the client fell behind. */
 const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.serverPct >= SERVER_BOUND_PCT ? 'server' : 'client');
 
-const usPer = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(2)} µs`);
+/** CPU µs per delivery or request: a CPU share (% of one core) over a rate (per second). */
+const usPer = (cpuPct: number | null, perS: number, digits = 2) => (cpuPct === null || perS <= 0 ? 'unknown' : `${(((cpuPct / 100) * 1e6) / perS).toFixed(digits)} µs`);
 
 interface AbsorbSummary {
   transport: string;
@@ -516,7 +517,7 @@ function pollPlan(cfg: Config): RunSettings {
 
 /** One pushbench run at Δ = 0 on its own server (its record named for the round). */
 async function pollPushbench(cfg: Config, s: RunSettings, round: number): Promise<{ record: ResultRecord; pbPerS: number }> {
-  const record = await pushbench(cfg, cfg.pollRepeat > 1 ? { ...s, name: `${s.name}-r${round}` } : s);
+  const record = await pushbench(cfg, round > 1 ? { ...s, name: `${s.name}-r${round}` } : s);
   const pbPerS = record.counters.requests / measuredS(record);
   log(`  pushbench short-poll Δ=0: ${int(pbPerS)} requests/s`);
   return { record, pbPerS };
@@ -559,7 +560,6 @@ async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures[]> {
 }
 
 function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
-  const perReq = (cpuPct: number | null, perS: number) => (cpuPct === null || perS <= 0 ? 'unknown' : `${((cpuPct / 100) * 1e6 / perS).toFixed(1)} µs`);
   out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
   out();
   out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.${rounds.length > 1 ? ` ${rounds.length} rounds of one run each, back to back, the first in turn (pushbench first in odd rounds); the headline is the median of the rounds' ratios.` : ''}`);
@@ -575,8 +575,8 @@ function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
     const acServer = f.ac.serverCpuUs === null ? null : (100 * f.ac.serverCpuUs) / 1e6 / acS;
     const acGen = f.ac.generatorCpuUs === null ? null : (100 * f.ac.generatorCpuUs) / 1e6 / acS;
     const pbGen = generatorCpuPct(r);
-    out(`| ${i + 1} | pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${perReq(pbGen, f.pbPerS)} | ${pct(pbServer)} |`);
-    out(`| ${i + 1} | autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${perReq(acGen, f.ac.requestsPerS)} | ${pct(acServer)} |`);
+    out(`| ${i + 1} | pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${usPer(pbGen, f.pbPerS, 1)} | ${pct(pbServer)} |`);
+    out(`| ${i + 1} | autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${usPer(acGen, f.ac.requestsPerS, 1)} | ${pct(acServer)} |`);
     for (const reason of r.invalidReasons) notes.push(`INVALID ${r.name}: ${reason}`);
     for (const note of r.notes ?? []) notes.push(`NOTE ${r.name}: ${note}`);
     if ((pbServer ?? 0) >= SERVER_BOUND_PCT && (acServer ?? 0) >= SERVER_BOUND_PCT) notes.push(`round ${i + 1}: the server's core was saturated in both runs (${pct(pbServer)}, ${pct(acServer)}), so its ratio compares the server's answers to two clients, not the generators' peaks; the CPU each generator spends per request is the generator figure`);
