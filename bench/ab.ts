@@ -63,6 +63,12 @@ export interface RunFigures {
   p50Us: number;
   p99Us: number;
   loopDelayP99MaxMs: number | null;
+  /**
+   * the worker threads' GC pauses over the window, ms per second summed over the workers, and the
+   * longest one; null for records from before the GC meter (2026-12-03)
+   */
+  gcMsPerS: number | null;
+  gcMaxMs: number | null;
 }
 
 /** The figures bench:ab compares, from one run's record (measured window only). */
@@ -84,6 +90,8 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
     cpuFull: cpuPct >= FULL_CPU_PCT * (r.environment.loadCpus ? cpuListNumbers(r.environment.loadCpus).length : os.cpus().length),
     cpuPerDeliveryUs: per(deliveriesPerS), cpuPerRequestUs: per(requestsPerS),
     p50Us: r.summary.latencyUs.p50, p99Us: r.summary.latencyUs.p99, loopDelayP99MaxMs: r.generator.loopDelayP99MaxMs ?? null,
+    gcMsPerS: r.generator.gcMaxMs === undefined ? null : r.generator.workers.reduce((a, x) => a + (x.gcMs ?? 0), 0) / seconds,
+    gcMaxMs: r.generator.gcMaxMs ?? null,
   };
 }
 
@@ -239,9 +247,9 @@ export async function main(argv: string[]): Promise<number> {
     out();
     out(`\`pushbench run ${withPins.join(' ')}\`, ${pairs} runs per side in turns (A B B A …); generator CPU is the pushbench process over each run's measured window. ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${new Date().toISOString()}.`);
     out();
-    out('| # | side | valid | deliveries/s | requests/s | gen CPU | of which not the workers | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s |');
-    out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${f.otherThreadsCpuPct === null ? '–' : `${f.otherThreadsCpuPct.toFixed(1)} %`} | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${formatUs(f.p50Us)} | ${formatUs(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} |`));
+    out('| # | side | valid | deliveries/s | requests/s | gen CPU | of which not the workers | CPU/delivery | CPU/request | p50 | p99 | loop delay p99, worst s | GC of the workers, ms/s (longest) |');
+    out('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    runs.forEach((f, i) => out(`| ${i + 1} | ${f.side} | ${f.valid ? 'yes' : 'NO'} | ${Math.round(f.deliveriesPerS).toLocaleString('en-US')} | ${Math.round(f.requestsPerS).toLocaleString('en-US')} | ${f.generatorCpuPct.toFixed(1)} % | ${f.otherThreadsCpuPct === null ? '–' : `${f.otherThreadsCpuPct.toFixed(1)} %`} | ${us(f.cpuPerDeliveryUs)} | ${us(f.cpuPerRequestUs)} | ${formatUs(f.p50Us)} | ${formatUs(f.p99Us)} | ${f.loopDelayP99MaxMs === null ? '–' : `${f.loopDelayP99MaxMs.toFixed(0)} ms`} | ${f.gcMsPerS === null ? '–' : `${f.gcMsPerS.toFixed(1)} (${f.gcMaxMs!.toFixed(0)} ms)`} |`));
     out();
     for (const [i, f] of runs.entries()) if (!f.valid) out(`- run ${i + 1} (${f.side}) invalid, left out of the medians: ${f.invalidReasons.join('; ')}`);
     const med = (side: 'base' | 'head', k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs') =>

@@ -24,7 +24,7 @@ describe('bench:ab', () => {
   it('pairs runs that ran back to back and did the same work, head over base', () => {
     const run = (side: 'base' | 'head', us: number, deliveriesPerS = 1000, valid = true, cpuFull = false) => ({
       side, valid, invalidReasons: [], deliveriesPerS, requestsPerS: 0, generatorCpuPct: 1, otherThreadsCpuPct: null, cpuFull,
-      cpuPerDeliveryUs: us, cpuPerRequestUs: null, p50Us: 0, p99Us: 0, loopDelayP99MaxMs: null,
+      cpuPerDeliveryUs: us, cpuPerRequestUs: null, p50Us: 0, p99Us: 0, loopDelayP99MaxMs: null, gcMsPerS: null, gcMaxMs: null,
     });
     // a machine that slows by half between the pairs: the sides' medians would mix the speeds;
     // a saturated run that kept up counts, one that fell behind (less work) does not, nor a pair
@@ -50,6 +50,13 @@ describe('bench:ab', () => {
     // an older record's worker CPU covered the whole run: no figure rather than a wrong one
     const older = { ...r, generator: { ...r.generator, loopDelayP99MaxMs: undefined } };
     expect(runFigures('base', older).otherThreadsCpuPct).toBeNull();
+    // the workers' GC over the window's seconds, and the longest pause; none in a record without the meter
+    const gcMs = r.generator.workers.reduce((a, x) => a + x.gcMs!, 0);
+    expect(gcMs).toBeGreaterThan(0);
+    expect(f.gcMsPerS).toBeCloseTo(gcMs / w.length, 9);
+    expect(f.gcMaxMs).toBe(r.generator.gcMaxMs);
+    const noMeter = { ...r, generator: { ...r.generator, gcMaxMs: undefined } };
+    expect(runFigures('base', noMeter).gcMsPerS).toBeNull();
     expect(f.valid).toBe(r.valid);
     // full: at FULL_CPU_PCT of each load CPU the record names
     const cpus = r.environment.loadCpus ? r.environment.loadCpus.split(',').length : os.cpus().length;
