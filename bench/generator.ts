@@ -25,7 +25,7 @@ import { measuredTimeline, writeJsonAtomic, type ResultRecord } from '../reports
 import { decodeHistogram, percentiles } from '../reports/histogram.ts';
 import { Cursor } from '../load/drivers/cursor.ts';
 import { PushbenchError, validationError } from '../load/errors.ts';
-import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
+import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../load/options.ts';
 import { formatProgress } from '../load/progress.ts';
 import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../load/run-options.ts';
 import { cpuModel, openFilesLimit } from '../load/resources.ts';
@@ -618,20 +618,9 @@ function conditions(cfg: Config, startedAt: Date, endedAt: Date, loadAtStart: st
 }
 
 async function main(argv: string[]): Promise<number> {
-  let cfg: Config | 'help';
-  try {
-    cfg = parseConfig(argv);
-  } catch (err) {
-    if (err instanceof PushbenchError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (cfg === 'help') {
-    process.stdout.write(formatHelp('npm run bench:generator -- [options]', 'The generator\'s acceptance figures (issue 3), each against a peer in the same run and pinning.', SPECS));
-    return 0;
-  }
+  const parsed = settingsOrExit(() => parseConfig(argv), () => formatHelp('npm run bench:generator -- [options]', 'The generator\'s acceptance figures (issue 3), each against a peer in the same run and pinning.', SPECS));
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const cfg = parsed.settings;
   mkdirSync(cfg.out, { recursive: true });
   // Every run's settings are built and validated before anything runs (and before this process
   // pins itself, which narrows what load/resources.ts cpuCount() sees to the load CPUs).

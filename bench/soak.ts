@@ -19,8 +19,8 @@
  *
  * Usage: `npm run bench:soak [-- --duration 10m] [--warmup 2m] [--sample 5s] …` (--help).
  */
-import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
-import { PushbenchError, validationError } from '../load/errors.ts';
+import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../load/options.ts';
+import { validationError } from '../load/errors.ts';
 import { cpuModel, sampleProcess, sampleProcessTree } from '../load/resources.ts';
 import { spawnTs, type Spawned } from '../load/spawn.ts';
 import { repoPath } from '../load/tsx.ts';
@@ -155,20 +155,9 @@ function fit(p: Pair, who: 'server' | 'generator', m: Metric, fromMin: number): 
 const fmt = (m: Metric, v: number) => (m === 'fds' ? v.toFixed(2) : `${v < 0 ? '-' : ''}${formatBytes(Math.abs(v))}`);
 
 export async function main(argv: string[]): Promise<number> {
-  let cfg: Config | 'help';
-  try {
-    cfg = parseConfig(argv);
-  } catch (err) {
-    if (err instanceof PushbenchError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (cfg === 'help') {
-    process.stdout.write(formatHelp('npm run bench:soak -- [options]', 'A long steady mixed load with churn; fits the growth of RSS, heap and open files and judges leak / no leak, beside a bare peer server.', SPECS));
-    return 0;
-  }
+  const parsed = settingsOrExit(() => parseConfig(argv), () => formatHelp('npm run bench:soak -- [options]', 'A long steady mixed load with churn; fits the growth of RSS, heap and open files and judges leak / no leak, beside a bare peer server.', SPECS));
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const cfg = parsed.settings;
   const serverArgs = ['--rate', String(cfg.ratePerS), '--topics', String(cfg.topics), '--payload', String(cfg.payloadBytes)];
   const pairs: Pair[] = [];
   const interrupted = new AbortController();

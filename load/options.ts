@@ -3,6 +3,7 @@
  * problem (unknown option, bad value, missing value) so the CLI can list them all at once and
  * exit 2, and it generates `--help` from the same table, so help and validation never disagree.
  */
+import { PushbenchError } from './errors.ts';
 import { parseBytes, parseDurationMs, parseFraction, parseRatePerS } from './units.ts';
 
 export type OptionKind = 'int' | 'number' | 'durationMs' | 'bytes' | 'ratePerS' | 'fraction' | 'string' | 'bool' | 'list';
@@ -166,4 +167,25 @@ export function formatHelp(usage: string, description: string, specs: readonly O
   const w = Math.min(34, Math.max(...rows.map((r) => r[0].length)) + 2);
   const lines = rows.map(([f, h]) => (f.length + 2 > w ? `  ${f}\n  ${' '.repeat(w)}${h}` : `  ${f.padEnd(w)}${h}`));
   return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n  -h, --help${' '.repeat(Math.max(2, w - 10))}show this help\n`;
+}
+
+/**
+ * A script's or command's settings from `parse`, or the exit code it ends with having printed why:
+ * 0 after its help (`parse` returned 'help'), 2 after a {@link PushbenchError} (every problem, one
+ * message). Any other error is thrown on.
+ */
+export function settingsOrExit<T>(parse: () => T | 'help', help: () => string): { settings: T } | { exitCode: number } {
+  let v: T | 'help';
+  try {
+    v = parse();
+  } catch (err) {
+    if (!(err instanceof PushbenchError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return { exitCode: 2 };
+  }
+  if (v === 'help') {
+    process.stdout.write(help());
+    return { exitCode: 0 };
+  }
+  return { settings: v };
 }

@@ -9,7 +9,8 @@
  * Also runnable directly: `node --import tsx servers/serve.ts --port 0 …`.
  */
 import { pathToFileURL } from 'node:url';
-import { PushbenchError, validationError } from '../load/errors.ts';
+import { validationError } from '../load/errors.ts';
+import { settingsOrExit } from '../load/options.ts';
 import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../load/units.ts';
 import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
 import { startCluster } from './cluster.ts';
@@ -116,20 +117,9 @@ const FORCE_EXIT_MS = 2000;
 
 /** Run `pushbench serve` with `argv`; resolves with the exit code once the server has stopped. */
 export async function serveCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(serveHelp());
-    return 0;
-  }
-  let opts: ServerOptions;
-  try {
-    opts = parseServeArgs(argv);
-  } catch (err) {
-    if (err instanceof PushbenchError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const parsed = settingsOrExit(() => (argv.includes('--help') || argv.includes('-h') ? 'help' : parseServeArgs(argv)), serveHelp);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const opts = parsed.settings;
   let server;
   try {
     server = opts.processes > 1 ? await startCluster(opts) : await startServer(opts);

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { formatHelp, parseOptions, type OptionSpec } from '../../load/options.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { validationError } from '../../load/errors.ts';
+import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../../load/options.ts';
 
 const specs: OptionSpec[] = [
   { name: 'clients', kind: 'int', help: 'clients', default: 100, min: 1 },
@@ -32,5 +33,29 @@ describe('parseOptions', () => {
     expect(h).toMatch(/--duration .*\(default 30s\)/);
     expect(h).toMatch(/--poll-interval .*\(default 250ms\)/);
     expect(h).toMatch(/\[ws\|sse\]/);
+  });
+});
+
+describe('settingsOrExit', () => {
+  it('gives the settings, or prints the help (0) or every problem (2); any other error is thrown on', () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(settingsOrExit(() => ({ clients: 3 }), () => 'HELP')).toEqual({ settings: { clients: 3 } });
+      expect(out).not.toHaveBeenCalled();
+      expect(settingsOrExit(() => 'help' as const, () => 'usage: x\n')).toEqual({ exitCode: 0 });
+      expect(out).toHaveBeenCalledWith('usage: x\n');
+      const bad = () => {
+        throw validationError(['--clients must be at least 1', '--duration is not a duration'], 'x: invalid options');
+      };
+      expect(settingsOrExit(bad, () => 'HELP')).toEqual({ exitCode: 2 });
+      const printed = err.mock.calls.map((c) => String(c[0])).join('');
+      expect(printed).toMatch(/--clients must be at least 1/);
+      expect(printed).toMatch(/--duration is not a duration/);
+      expect(() => settingsOrExit(() => { throw new TypeError('a bug'); }, () => 'HELP')).toThrow(TypeError);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
   });
 });
