@@ -11,15 +11,22 @@
  */
 import { nowUs } from '../../servers/wire.ts';
 import { Exchange, HttpClientBase } from './http.ts';
+import { pollScheduler, type Waiting } from './poll-scheduler.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 
-export class ShortPollClient extends HttpClientBase {
+/**
+ * A poll waits for its planned time in the thread's {@link pollScheduler} (one timer for all the
+ * thread's clients), not in a timer of its own: see poll-scheduler.ts for why.
+ */
+export class ShortPollClient extends HttpClientBase implements Waiting {
   protected readonly exchange: Exchange;
   private readonly pathPrefix: string;
   private readonly intervalUs: number;
   private plannedUs = 0;
   private sentUs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  /** {@link Waiting}: owned by the scheduler */
+  dueUs = 0;
+  heapIndex = -1;
 
   constructor(spec: ClientSpec, events: ClientEvents) {
     super(spec, events, {
@@ -48,20 +55,22 @@ export class ShortPollClient extends HttpClientBase {
   }
 
   protected stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    pollScheduler.cancel(this);
     this.exchange.abort();
   }
 
-  /** Send the poll planned for `plannedUs`: now if that time has come, else by timer. */
+  /** Send the poll planned for `plannedUs`: now if that time has come, else when it comes. */
   private schedule(): void {
-    const waitUs = this.plannedUs - nowUs();
-    if (waitUs <= 0) this.send();
-    else this.timer = setTimeout(this.send, Math.ceil(waitUs / 1000));
+    if (this.plannedUs <= nowUs()) this.send();
+    else pollScheduler.at(this, this.plannedUs);
+  }
+
+  /** {@link Waiting}: the planned time has come. */
+  due(): void {
+    this.send();
   }
 
   private readonly send = (): void => {
-    this.timer = undefined;
     if (this.closed) return;
     this.sentUs = nowUs();
     if (this.intervalUs === 0) this.plannedUs = this.sentUs;
