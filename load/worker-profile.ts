@@ -6,6 +6,8 @@
  * `PUSHBENCH_WORKER_HEAP_PROF=<dir>` does the same with V8's sampling heap profiler, counting what
  * was allocated where — garbage included, which is what drives the GC pauses a run's stall rule
  * sees — into `<dir>/worker-<index>-<pid>.heapprofile` (open it in Chrome DevTools' Memory tab).
+ * With `PUSHBENCH_WORKER_HEAP_PROF_OLD=1` too it leaves out what a scavenge collected: what remains
+ * was promoted to the old generation (or is still live), the garbage that makes mark-compacts.
  * Unset (the normal case), this costs nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ export function startWorkerProfile(workerIndex: number): () => Promise<void> {
   const started = Promise.all([
     cpuDir ? post('Profiler.enable').then(() => post('Profiler.setSamplingInterval', { interval: 200 })).then(() => post('Profiler.start')) : null,
     heapDir ? post('HeapProfiler.enable').then(() => post('HeapProfiler.startSampling', {
-      samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+      samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.PUSHBENCH_WORKER_HEAP_PROF_OLD !== '1',
     })) : null,
   ]);
   return async () => {
