@@ -70,12 +70,12 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
     this.send();
   }
 
-  private readonly send = (): void => {
+  private send(): void {
     if (this.closed) return;
     this.sentUs = nowUs();
     if (this.intervalUs === 0) this.plannedUs = this.sentUs;
     this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
-  };
+  }
 
   private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
     if (!this.pollAnswered(err, status, body, this.plannedUs, this.sentUs)) return;
