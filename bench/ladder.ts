@@ -5,7 +5,7 @@
  * the figures read from the steps — per round, and the median over rounds.
  *
  * Why rounds: one search per side gives a max-rate ratio that moved by ±0.15 between runs on this
- * project's VM (README, "How steady those ratios are"): the keep-up rule is a threshold, and near
+ * project's VM (docs/generator-bench.md, "How steady one search is"): the keep-up rule is a threshold, and near
  * it a step's verdict turns on a few percent of the machine's speed, which drifts by up to 25 %
  * over minutes. Independent rounds, each interleaving the two sides, give a ratio per round
  * (drift within a round falls on both sides) and the median over rounds is the headline, printed

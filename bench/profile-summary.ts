@@ -2,7 +2,7 @@
  * `npm run profile:summary -- FILE [--top N]`: the top sites of a worker profile written under
  * `PUSHBENCH_WORKER_CPU_PROF` (`.cpuprofile`: self time, as a share of the thread's busy time —
  * idle left out) or `PUSHBENCH_WORKER_HEAP_PROF` (`.heapprofile`: bytes allocated, garbage
- * included, with the caller that allocated most of each). The figures the README quotes from
+ * included, with the caller that allocated most of each). The figures README.md and docs/generator-bench.md quote from
  * profiles are what this prints; DevTools shows the same files as trees.
  */
 import { readFileSync } from 'node:fs';

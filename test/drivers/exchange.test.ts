@@ -2,7 +2,7 @@
  * The Exchange (load/drivers/http.ts) against a real reference server: a response's headers are
  * readable inside its callback, and afterwards the header list undici handed over is left empty —
  * an old array that becomes garbage would otherwise keep the response's header Buffers alive
- * through every scavenge until a mark-compact (the short- and long-poll generators' GC, README).
+ * through every scavenge until a mark-compact (the short- and long-poll generators' GC, docs/generator-bench.md).
  */
 import { Client as UndiciClient } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
