@@ -144,11 +144,21 @@ function git(args: string[]): { ok: boolean; out: string; err: string } {
 
 let child: ChildProcess | undefined;
 
-function runOne(tree: string, argv: string[], outDir: string): Promise<ResultRecord> {
+/** The `pushbench run` child in progress, if any (for a Ctrl-C handler to stop first). */
+export function runInProgress(): ChildProcess | undefined {
+  return child;
+}
+
+/**
+ * One `pushbench run` of the checkout at `tree` (as the `pushbench` command runs it, with the
+ * generator's V8 flags), its record written to `outDir` and returned; `env` is added to this
+ * process's environment for the run.
+ */
+export function runOne(tree: string, argv: string[], outDir: string, env: Record<string, string> = {}): Promise<ResultRecord> {
   mkdirSync(outDir, { recursive: true });
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [...GENERATOR_V8_FLAGS, join(tree, 'bin/pushbench.js'), 'run', ...argv, '--out', outDir, '--no-report'], {
-      cwd: tree, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: tree, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env },
     });
     child = c;
     let stderr = '';
@@ -162,12 +172,39 @@ function runOne(tree: string, argv: string[], outDir: string): Promise<ResultRec
   });
 }
 
+/** A script's own options, and the `pushbench run` options after `--` (none without one). */
+export function splitRunArgv(argv: string[]): { own: string[]; runArgv: string[] } {
+  const split = argv.indexOf('--');
+  return { own: split < 0 ? argv : argv.slice(0, split), runArgv: split < 0 ? [] : argv.slice(split + 1) };
+}
+
+/**
+ * The `pushbench run` options given after `--`, validated as `pushbench run` validates them (before
+ * anything starts; problems appended to `problems`), with the default pinning added (server CPU 0,
+ * load CPU 1) unless given. `--out` and `--name` belong to the script (`script` names it).
+ */
+export function checkRunArgv(runArgv: string[], script: string, problems: string[]): { withPins: string[]; transport: TransportName | undefined } {
+  if (runArgv.length === 0) problems.push('give the run after "--", e.g. -- --transport ws --clients 1000 --rate 80 --topics 1 --duration 17s --warmup 5s');
+  const withPins = [...runArgv];
+  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', '0');
+  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', '1');
+  for (const a of ['--out', '--name']) if (runArgv.some((x) => x === a || x.startsWith(`${a}=`))) problems.push(`${a} is set by ${script} for each run; leave it out of the run's options`);
+  const runParsed = parseOptions(withPins, RUN_OPTION_SPECS);
+  problems.push(...runParsed.problems.map((p) => `run options: ${p}`));
+  const transport = runParsed.values.transport as TransportName | undefined;
+  if (runArgv.length > 0 && transport === undefined) problems.push('run options: --transport is required');
+  if (transport !== undefined && runParsed.problems.length === 0) {
+    const runProblems: string[] = [];
+    loadSettings(runParsed.values, transport, runProblems);
+    problems.push(...runProblems.map((p) => `run options: ${p}`));
+  }
+  return { withPins, transport };
+}
+
 const us = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)} µs`);
 
 export async function main(argv: string[]): Promise<number> {
-  const split = argv.indexOf('--');
-  const own = split < 0 ? argv : argv.slice(0, split);
-  const runArgv = split < 0 ? [] : argv.slice(split + 1);
+  const { own, runArgv } = splitRunArgv(argv);
   const parsed = parseOptions(own, SPECS);
   if (parsed.help) {
     process.stdout.write(formatHelp('npm run bench:ab -- --base REV [options] -- <pushbench run options>', 'One `pushbench run`, from REV and from this checkout in turns: generator CPU per delivery, medians and their ratio.', SPECS));
@@ -182,21 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     if (r.ok) baseCommit = r.out;
     else problems.push(`--base: "${base}" is not a commit in this repository`);
   }
-  if (runArgv.length === 0) problems.push('give the run after "--", e.g. -- --transport ws --clients 1000 --rate 80 --topics 1 --duration 17s --warmup 5s');
-  // The run's options, validated as `pushbench run` validates them (before anything starts).
-  const withPins = [...runArgv];
-  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', '0');
-  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', '1');
-  for (const a of ['--out', '--name']) if (runArgv.some((x) => x === a || x.startsWith(`${a}=`))) problems.push(`${a} is set by bench:ab for each run; leave it out of the run's options`);
-  const runParsed = parseOptions(withPins, RUN_OPTION_SPECS);
-  problems.push(...runParsed.problems.map((p) => `run options: ${p}`));
-  const transport = runParsed.values.transport as TransportName | undefined;
-  if (runArgv.length > 0 && transport === undefined) problems.push('run options: --transport is required');
-  if (transport !== undefined && runParsed.problems.length === 0) {
-    const runProblems: string[] = [];
-    loadSettings(runParsed.values, transport, runProblems);
-    problems.push(...runProblems.map((p) => `run options: ${p}`));
-  }
+  const { withPins, transport } = checkRunArgv(runArgv, 'bench:ab', problems);
   if (problems.length) {
     process.stderr.write(`${validationError(problems, 'bench:ab: invalid options').message}\n`);
     return 2;

@@ -18,6 +18,7 @@ import { Recorder, type FaultTally } from './recorder.ts';
 import { topicOf, chatSchedule } from './workload.ts';
 import { everySecond } from './seconds.ts';
 import { startWorkerProfile } from './worker-profile.ts';
+import { startInPlace } from './in-place.ts';
 import { profileDriver } from './target/drivers.ts';
 import type { Profile } from './target/profile.ts';
 
@@ -174,6 +175,7 @@ function sleepUntil(tUs: number, signal: { stopped: boolean }): Promise<void> {
 }
 
 export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
+  startInPlace(); // diagnostic (npm run bench:in-place); nothing unless its variable is set
   const stopProfile = startWorkerProfile(task.workerIndex);
   // One epoch for the run: the generator is the profile target's only publisher.
   const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, epoch: 'target' }) : driverFor(task.transport);
