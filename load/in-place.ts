@@ -24,18 +24,43 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { readContract } from './drivers/fast-decode.ts';
-import type { Cursor } from './drivers/cursor.ts';
+import { Cursor } from './drivers/cursor.ts';
+import { Recorder } from './recorder.ts';
 import { WsClient } from './drivers/ws.ts';
 import { nowUs } from '../servers/wire.ts';
 
+/**
+ * A shadow of each client's cursor and books for `second-delivery`: a recorder of its own whose
+ * window is empty, so a frame it sees takes the cursor and the books' seq and epoch logic but adds
+ * to no count and no histogram (a shadow fed only in B slots sees gaps; outside the window they
+ * are not tracked, so they cost the B side nothing the real books would not).
+ */
+let shadowRecorder: Recorder | undefined;
+const shadows = new WeakMap<WsClient, Cursor>();
+let shadowIds = 0;
+function shadowOf(client: WsClient): Cursor {
+  let c = shadows.get(client);
+  if (c === undefined) {
+    shadowRecorder ??= new Recorder({ fromUs: 0, toUs: 0, topicRatePerS: 0 });
+    shadows.set(client, (c = new Cursor(shadowRecorder.forClient(shadowIds++, 0))));
+  }
+  return c;
+}
+
 /** What a B slot adds to each frame, after the full delivery path has run. */
-export const VARIANTS: Record<string, (cursor: Cursor, bytes: Buffer) => number> = {
+export const VARIANTS: Record<string, (client: WsClient, cursor: Cursor, bytes: Buffer, recvUs: number) => number> = {
   /** nothing: the calibration (B ÷ A should come out 1 within its error) */
   aa: () => 0,
   /** the frame read a second time, as the cursor reads it (its known topic and epoch) */
-  'second-read': (cursor, bytes) => (readContract(bytes, cursor) ? 1 : 0),
+  'second-read': (_client, cursor, bytes) => (readContract(bytes, cursor) ? 1 : 0),
   /** the receive clock taken a second time */
   'second-clock': () => nowUs(),
+  /**
+   * the frame delivered a second time to the client's shadow cursor and books (read, cursor, seq
+   * and epoch books; not the counters or the latency histogram — see {@link shadowRecorder}),
+   * plus a WeakMap lookup to find the shadow
+   */
+  'second-delivery': (client, _cursor, bytes, recvUs) => (shadowOf(client).frameBytes(bytes, recvUs) ? 1 : 0),
 };
 
 /** What the worker writes to PUSHBENCH_IN_PLACE_OUT. */
@@ -75,7 +100,7 @@ export function startInPlace(): void {
     original.call(this, bytes, recvUs);
     if (inB) {
       framesB++;
-      sink += extra((this as unknown as { cursor: Cursor }).cursor, bytes);
+      sink += extra(this, (this as unknown as { cursor: Cursor }).cursor, bytes, recvUs);
     } else {
       framesA++;
     }

@@ -47,7 +47,7 @@ describe('bench:in-place', () => {
       const code = await main(['--variant', 'third-read', '--', '--transport', 'sse', '--clients', '-3', '--name', 'x']);
       expect(code).toBe(2);
       const text = err.mock.calls.map((c) => String(c[0])).join('');
-      expect(text).toMatch(/--variant must be one of aa, second-read, second-clock/);
+      expect(text).toMatch(/--variant must be one of aa, second-read, second-clock, second-delivery/);
       expect(text).toMatch(/--clients/);
       expect(text).toMatch(/use --transport ws/);
       expect(text).toMatch(/--name is set by bench:in-place/);
