@@ -3,14 +3,15 @@
  * `PUSHBENCH_IN_PLACE_VARIANT` set, {@link startInPlace} wraps the WebSocket driver's frame handler
  * so that, in slots of {@link SLOT_MS}, every frame also runs a variant's extra work ("B") or only
  * the handler itself ("A"), the slots in pairs of one A and one B in a random order; each pair's
- * two event-loop utilizations are kept. Both sides run through the same wrapper, so the wrapper's own call is in both.
- * Unset (the normal case), nothing is wrapped and this costs nothing.
+ * two event-loop utilizations are kept. Both sides run through the same wrapper, so the wrapper's
+ * own call is in both. Unset (the normal case), nothing is wrapped and this costs nothing.
  *
  * Why in place: a loop does not say what a piece costs among `ws`, the streams and the kernel's
  * socket reads (which share its caches and branch predictors), and two runs minutes apart differ
- * by more than the piece (this VM's speed drifts by 25 % and more). Alternating inside one run puts A and B under the same drift, and pairing adjacent slots
- * cancels what drift is left; the random order keeps anything periodic (the per-second tick, GC)
- * from falling on one side.
+ * by more than the piece (this VM's speed drifts by 25 % and more). Alternating inside one run
+ * puts A and B under the same drift, and pairing adjacent slots cancels what drift is left; the
+ * random order keeps anything periodic (the per-second tick, GC) from falling on one side.
+ * Target-profile drivers that override the frame handler without calling it are not wrapped.
  *
  * Variants add work, never skip it: a variant that skipped the books would leave seq gaps that the
  * next A slot pays for (the recorder's missing-seq set), biasing the result.
