@@ -147,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   out(`| ${variant} | ${c ? c.n : slots ? slots.a.length : '–'} | ${slots ? `${slots.framesA.toLocaleString('en-US')} / ${slots.framesB.toLocaleString('en-US')}` : '–'} | ${c ? pct(c.meanA) : '–'} | ${c ? pct(c.meanB) : '–'} | ${c ? `**${c.ratio.toFixed(3)}** ± ${c.se.toFixed(3)}` : 'too few slots'} | ${record.valid ? 'yes' : 'NO'} | ${s.delivered.toLocaleString('en-US')} |`);
   out();
-  if (!record.valid) out(`- the run was invalid (${record.invalidReasons.join('; ')}): a saturated worker's utilization sits near 100 % on both sides and hides a difference`);
+  if (!record.valid) out(`- the run was invalid (${record.invalidReasons.join('; ')}); where its worker was saturated, the utilization sat near 100 % on both sides and hides a difference`);
   if (!c) {
     log('bench:in-place: too few slots on a side to compare (a longer --duration, or a shorter --skip)');
     return 1;
