@@ -1,12 +1,12 @@
 /**
  * `npm run bench:in-place -- --variant NAME [--skip 8s] [--out DIR] -- <pushbench run options>`:
  * what one piece of the WebSocket delivery path costs inside a real run. One `pushbench run
- * --transport ws …` whose workers alternate, in random 500 ms slots, between the delivery path
- * as it is (A) and the same path plus the variant's extra work on every frame (B)
- * (load/in-place.ts, switched on in the workers by PUSHBENCH_IN_PLACE_VARIANT); prints each side's mean
- * event-loop utilization over its slots and B ÷ A with its standard error (from the pairs'
- * differences). B ÷ A − 1 is what the
- * variant's work costs per frame, as a share of the worker's busy time, in the run.
+ * --transport ws …` whose workers alternate, in pairs of 500 ms slots in a random order, between
+ * the delivery path as it is (A) and the same path plus the variant's extra work on every frame
+ * (B) (load/in-place.ts, switched on in the workers by PUSHBENCH_IN_PLACE_VARIANT); prints each
+ * side's mean event-loop utilization and B ÷ A with its standard error (from the pairs'
+ * differences). B ÷ A − 1 is what the variant's work costs per frame, as a share of the worker's
+ * busy time, in the run.
  *
  * Why: a loop does not say what a piece costs among `ws`, the streams and the kernel's reads, and
  * two runs minutes apart differ by more than the piece (this VM drifts by 25 % and more), so
