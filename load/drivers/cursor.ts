@@ -181,6 +181,17 @@ export class Cursor implements KnownStrings {
     return true;
   }
 
+  /** {@link frameBytes} of the frame in `buf[from, to)` (a frame read from the socket's chunk in place). */
+  frameRange(buf: Buffer, from: number, to: number, recvUs: number): boolean {
+    if (readContract(buf, this, from, to)) this.deliverView(recvUs);
+    else {
+      const bytes = buf.subarray(from, to);
+      if (!isUtf8(bytes)) return false;
+      this.frame(bytes.toString(), recvUs);
+    }
+    return true;
+  }
+
   /** One pushed text that is a message or a {@link GapNotice} (a WebSocket text frame). */
   frame(text: string, recvUs: number): void {
     // Contract messages start with `{"seq":` (field order is fixed) and never contain `"type":`:

@@ -4,7 +4,9 @@
  * `{"topic","data","ts"}` upstream on the same socket.
  *
  * Reports: `connected(openUs - startUs)` (TCP connect + handshake) on open; each frame as a message
- * received when its frame was read. A lost connection counts the error that caused it (`ECONNREFUSED`,
+ * received when its frame was read. `ws` makes the connection and keeps the protocol (handshake,
+ * pings, close, errors); the server's plain text frames are read off the socket by
+ * {@link FrameReader} (load/drivers/ws-frames.ts), which costs a fraction of `ws`'s receive path. A lost connection counts the error that caused it (`ECONNREFUSED`,
  * `HTTP_<status>` for a refused upgrade, …) or else `WS_<close code>` (`WS_1006` for an abnormal
  * close), and reconnects after backoff from the last seq seen.
  */
@@ -16,6 +18,7 @@ import { nowUs } from '../../servers/wire.ts';
 import { BaseClient } from './client-base.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';
+import { FrameReader } from './ws-frames.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 
 /** Error code counted for a publish while no connection is open (the message is dropped). */
@@ -133,7 +136,21 @@ export class WsClient extends BaseClient {
 
   private readonly onOpen = (): void => {
     this.reconnector.backoff.reset();
+    // Plain text frames are read off the socket here (load/drivers/ws-frames.ts); a throttled
+    // slow consumer pauses its socket between reads and keeps ws's own reader.
+    if (this.spec.readBytesPerS === undefined && this.ws !== undefined) this.frames = FrameReader.attach(this.ws, this.onFrameRange);
     if (!this.closed) this.events.connected(nowUs() - this.startUs);
+  };
+
+  /** the connection's own frame reader, when it could attach (null: ws reads every frame) */
+  private frames: FrameReader | null = null;
+
+  /** A text frame read by {@link FrameReader}: `buf[from, to)`. */
+  private readonly onFrameRange = (buf: Buffer, from: number, to: number, recvUs: number): void => {
+    if (this.closed || this.attemptError !== undefined) return;
+    // A subclass (a target profile) or a measuring wrapper sees the frame as its own Buffer.
+    if (this.onFrame !== baseOnFrame) this.onFrame(buf.subarray(from, to), recvUs);
+    else if (!this.cursor.frameRange(buf, from, to, recvUs)) this.failInvalidUtf8();
   };
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -171,6 +188,9 @@ export class WsClient extends BaseClient {
     clearTimeout(grace);
   }
 }
+
+/** WsClient's own frame handler, as the class defined it (see {@link WsClient.onFrameRange}). */
+const baseOnFrame = WsClient.prototype['onFrame'];
 
 export const wsDriver: Driver = {
   transport: 'ws',
