@@ -5,6 +5,9 @@
  * the handler itself ("A"), the slots in pairs of one A and one B in a random order; each pair's
  * two event-loop utilizations are kept. Both sides run through the same wrapper, so the wrapper's
  * own call is in both. Unset (the normal case), nothing is wrapped and this costs nothing.
+ * With a wrapper in place the frame reader (drivers/ws-frames.ts) hands each frame over as a Buffer
+ * of its own (a subarray of the chunk) instead of a byte range: one allocation a frame the normal
+ * path does not make, in A and B alike.
  *
  * Why in place: a loop does not say what a piece costs among `ws`, the streams and the kernel's
  * socket reads (which share its caches and branch predictors), and two runs minutes apart differ
