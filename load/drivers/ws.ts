@@ -138,12 +138,9 @@ export class WsClient extends BaseClient {
     this.reconnector.backoff.reset();
     // Plain text frames are read off the socket here (load/drivers/ws-frames.ts); a throttled
     // slow consumer pauses its socket between reads and keeps ws's own reader.
-    if (this.spec.readBytesPerS === undefined && this.ws !== undefined) this.frames = FrameReader.attach(this.ws, this.onFrameRange);
+    if (this.spec.readBytesPerS === undefined && this.ws !== undefined) FrameReader.attach(this.ws, this.onFrameRange);
     if (!this.closed) this.events.connected(nowUs() - this.startUs);
   };
-
-  /** the connection's own frame reader, when it could attach (null: ws reads every frame) */
-  private frames: FrameReader | null = null;
 
   /** A text frame read by {@link FrameReader}: `buf[from, to)`. */
   private readonly onFrameRange = (buf: Buffer, from: number, to: number, recvUs: number): void => {
