@@ -175,17 +175,14 @@ export class Cursor implements KnownStrings {
    * here only where the contract reader did not already prove the frame plain ASCII.
    */
   frameBytes(bytes: Buffer, recvUs: number): boolean {
-    if (readContract(bytes, this)) this.deliverView(recvUs);
-    else if (isUtf8(bytes)) this.frame(bytes.toString(), recvUs);
-    else return false;
-    return true;
+    return this.frameRange(bytes, 0, bytes.length, recvUs);
   }
 
-  /** {@link frameBytes} of the frame in `buf[from, to)` (a frame read from the socket's chunk in place). */
+  /** {@link frameBytes} of the frame in `buf[from, to)` (read in place from the socket's chunk). */
   frameRange(buf: Buffer, from: number, to: number, recvUs: number): boolean {
     if (readContract(buf, this, from, to)) this.deliverView(recvUs);
     else {
-      const bytes = buf.subarray(from, to);
+      const bytes = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
       if (!isUtf8(bytes)) return false;
       this.frame(bytes.toString(), recvUs);
     }

@@ -4,11 +4,13 @@
  * `{"topic","data","ts"}` upstream on the same socket.
  *
  * Reports: `connected(openUs - startUs)` (TCP connect + handshake) on open; each frame as a message
- * received when its frame was read. `ws` makes the connection and keeps the protocol (handshake,
- * pings, close, errors); the server's plain text frames are read off the socket by
- * {@link FrameReader} (load/drivers/ws-frames.ts), which costs a fraction of `ws`'s receive path. A lost connection counts the error that caused it (`ECONNREFUSED`,
- * `HTTP_<status>` for a refused upgrade, …) or else `WS_<close code>` (`WS_1006` for an abnormal
- * close), and reconnects after backoff from the last seq seen.
+ * received when its frame was read. A lost connection counts the error that caused it
+ * (`ECONNREFUSED`, `HTTP_<status>` for a refused upgrade, …) or else `WS_<close code>` (`WS_1006`
+ * for an abnormal close), and reconnects after backoff from the last seq seen.
+ *
+ * `ws` makes the connection and keeps the protocol (handshake, pings, close, errors); the server's
+ * plain text frames are read off the socket by {@link FrameReader} (load/drivers/ws-frames.ts),
+ * at a fraction of the cost of `ws`'s receive path.
  */
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
