@@ -249,10 +249,28 @@ async function fetchStats(url: string): Promise<StatsSnapshot | null> {
   try {
     const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) return null;
-    return (await res.json()) as StatsSnapshot;
+    const body: unknown = await res.json();
+    return isStatsSnapshot(body) ? body : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether a /stats answer has the counters a run reads. A --target that is not a pushbench server
+ * may answer /stats with anything (an SPA's index page, its own JSON, a catch-all handler): such a
+ * server is measured without /stats, from /proc alone, as one without the path.
+ */
+export function isStatsSnapshot(x: unknown): x is StatsSnapshot {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const cpu = s.cpuUs as Record<string, unknown> | null | undefined;
+  return (
+    typeof cpu === 'object' && cpu !== null && num(cpu.user) && num(cpu.system) &&
+    typeof s.open === 'object' && s.open !== null && Object.values(s.open).every(num) &&
+    ['bytesWritten', 'bytesRead', 'tcpAccepted', 'httpRequests', 'deliveredTotal', 'slowConsumerDrops'].every((k) => num(s[k]))
+  );
 }
 
 /** Fail within `timeoutMs` with a sentence when nothing answers at `url`. */
