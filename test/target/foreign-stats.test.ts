@@ -34,7 +34,7 @@ afterAll(() => new Promise<void>((resolve) => foreign.close(() => resolve())));
 describe('isStatsSnapshot', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ port: 0, rate: 0 });
+    server = await startServer({ port: 0, ratePerS: 0 });
   });
   afterAll(() => server.close());
 
