@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Recorder } from '../../load/recorder.ts';
-import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
+import { createHistogram, decodeHistogram, encodeHistogram, percentiles } from '../../reports/histogram.ts';
 import { encodeMessage, type WireMessage } from '../../servers/wire.ts';
 import { contractView, readContract } from '../../load/drivers/fast-decode.ts';
 
@@ -117,6 +117,39 @@ describe('Recorder', () => {
     expect(counters.emptyResponses).toBe(1);
     expect(percentiles(decodeHistogram(histograms.requestUs)).max).toBeGreaterThan(500_000);
     expect(percentiles(decodeHistogram(histograms.requestRawUs)).max).toBeLessThan(1100);
+  });
+
+  it('request histograms come out as recording every latency directly, across seconds and windows', () => {
+    const r = new Recorder({ fromUs: 0, toUs: 10_000 * S, topicRatePerS: 0 }); // every send in the window
+    const ev = r.forClient(0, 0);
+    const direct = createHistogram();
+    const directRaw = createHistogram();
+    let x = 12345;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let second = 0; second < 3; second++) {
+      for (let k = 0; k < 5000; k++) {
+        const planned = second * S + k * 100;
+        // raw 0.2 µs (clamped to 1) … 40 s; corrected up to 2^31 µs late (past the feed's range)
+        const raw = k === 0 ? 0.2 : 10 ** (next() * 7.6);
+        const late = k % 1000 === 1 ? 2 ** 31 : next() * 3000;
+        ev.request(planned, planned + late, planned + late + raw, k % 2 === 0);
+        direct.recordValue(Math.max(1, Math.round(late + raw)));
+        directRaw.recordValue(Math.max(1, Math.round(raw)));
+      }
+      r.takeInterval(); // the worker's per-second hand-out flushes the feeds
+    }
+    ev.request(3 * S, 3 * S + 5, 3 * S + 7, false); // still in the feed when the window closes
+    direct.recordValue(7);
+    directRaw.recordValue(2);
+    const { histograms, counters } = r.nextWindow(S, { fromUs: 10_000 * S, toUs: 20_000 * S });
+    expect(counters.requests).toBe(15_001);
+    expect(histograms.requestUs).toBe(encodeHistogram(direct));
+    expect(histograms.requestRawUs).toBe(encodeHistogram(directRaw));
+    // the next window starts empty
+    ev.request(15_000 * S, 15_000 * S, 15_000 * S + 42, true);
+    const after = r.finish(S).histograms;
+    expect(percentiles(decodeHistogram(after.requestRawUs)).count).toBe(1);
+    expect(percentiles(decodeHistogram(after.requestRawUs)).max).toBe(42);
   });
 
   it('hands out per-second intervals and starts a new one each time', () => {
