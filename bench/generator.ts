@@ -10,7 +10,9 @@
  *    (bench/ladder.ts);
  * 3. short-poll requests/s at `--poll-interval 0` against autocannon (bench/autocannon.ts) on the
  *    same `/poll?topic=t0` URL with the same connection count, in `--poll-repeat` rounds taken in
- *    turns, the median ratio the headline.
+ *    turns, the median ratio the headline (`--parts poll`); and the same against a replay server
+ *    (bench/replay-server.ts) serving the reference server's answer to that URL byte for byte, so
+ *    the generators, not the server's core, set the pace (`--parts poll-replay`).
  *
  * Tables go to stdout as Markdown, progress to stderr. Every figure is measured, none is assumed:
  * when the server, not the generator, is what stops a ladder, the output says so.
@@ -18,7 +20,7 @@
  * Usage: `npm run bench:generator [-- --quick] [--parts held,absorb,poll] [--out DIR] …` (--help).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { measuredTimeline, writeJsonAtomic, type ResultRecord } from '../reports/record.ts';
@@ -38,9 +40,10 @@ import { publisherTopics } from '../load/workload.ts';
 import type { TransportName } from '../servers/wire.ts';
 import { runAutocannon, type AutocannonFigures } from './autocannon.ts';
 import { runBareClients, type BareResult, type BareTransport } from './bare-clients.ts';
+import { captureAnswer } from './replay-server.ts';
 import { best, costRatios, memo, oneAtATime, overRounds, search, spread, type Measured, type Spread } from './ladder.ts';
 
-const PARTS = ['held', 'absorb', 'poll'] as const;
+const PARTS = ['held', 'absorb', 'poll', 'poll-replay'] as const;
 type Part = (typeof PARTS)[number];
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
@@ -489,6 +492,15 @@ function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
 
 // ─────────────────────── 3. short-poll requests/s vs autocannon ───────────────────────
 
+/**
+ * Where the polls go: `reference` — a fresh reference server per run (the acceptance setting, which
+ * the server's core limits: it spends per `/poll` about what a client does); `replay` — a fresh
+ * replay server per run (bench/replay-server.ts) answering every request with the reference
+ * server's answer to the same URL, byte for byte, at a fraction of the cost: the generators' own
+ * cost per request sets the pace.
+ */
+type PollServer = 'reference' | 'replay';
+
 interface PollFigures { record: ResultRecord; ac: AutocannonFigures; pbPerS: number }
 
 /**
@@ -505,34 +517,81 @@ async function pollUrl(base: string): Promise<string> {
   return `${base}/poll?topic=t0${cursor.query()}`;
 }
 
-function pollPlan(cfg: Config): RunSettings {
+interface PollPlan {
+  /** pushbench against its own reference server (runOnce starts it) */
+  reference: RunSettings;
+  /** the same run against a --target (the replay server's URL and PID are filled in per run) */
+  replay: RunSettings;
+}
+
+function pollPlan(cfg: Config): PollPlan {
   const warmupMs = 4000;
-  return runSettings(cfg, 'short-poll', `poll0-${cfg.pollConnections}c`, {
+  const flags = {
     // No messages: every answer is empty and pushbench's cursor stays on the server's first answer,
     // so both generators poll one URL and the server does the same work for each (pollUrl).
     clients: String(cfg.pollConnections), workload: 'broadcast', topics: '1', rate: '0', payload: '64',
     'poll-interval': '0', 'arrival-rate': '1000/s', warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.pollWindowMs}ms`,
+  };
+  return {
+    reference: runSettings(cfg, 'short-poll', `poll0-${cfg.pollConnections}c`, flags),
+    // validated now with a stand-in target; each run gets the replay server's own
+    replay: runSettings(cfg, 'short-poll', `poll0-replay-${cfg.pollConnections}c`, { ...flags, target: 'http://127.0.0.1:1', 'server-pid': '1' }),
+  };
+}
+
+/** The raw answer a fresh reference server gives the polled URL, kept in a file for the replay servers. */
+async function captureReplayAnswer(cfg: Config, s: RunSettings): Promise<string> {
+  const server = await startPeerServer(s);
+  try {
+    const url = new URL(await pollUrl(server.url));
+    const answer = await captureAnswer(server.url, url.pathname + url.search);
+    const file = join(cfg.out, 'replay-answer.http');
+    writeFileSync(file, answer);
+    log(`· replay: the reference server's answer to ${url.pathname}${url.search} (${answer.length} bytes) kept in ${file}`);
+    return file;
+  } finally {
+    await server.stop();
+  }
+}
+
+function startReplayServer(s: RunSettings, answerFile: string): Promise<Spawned> {
+  return spawnTs(repoPath('bench/replay-server.ts'), [answerFile], {
+    cpus: s.serverCpus ?? undefined,
+    ready: /^replay listening on (http:\/\/\S+)/,
+    what: 'the replay server',
   });
 }
 
-/** One pushbench run at Δ = 0 on its own server (its record named for the round). */
-async function pollPushbench(cfg: Config, s: RunSettings, round: number): Promise<{ record: ResultRecord; pbPerS: number }> {
-  const record = await pushbench(cfg, round > 1 ? { ...s, name: `${s.name}-r${round}` } : s);
+/** One pushbench run at Δ = 0, on its own server of `kind` (its record named for the round). */
+async function pollPushbench(cfg: Config, plan: PollPlan, kind: PollServer, answerFile: string | null, round: number): Promise<{ record: ResultRecord; pbPerS: number }> {
+  const base = kind === 'reference' ? plan.reference : plan.replay;
+  const name = round > 1 ? `${base.name}-r${round}` : base.name;
+  let record: ResultRecord;
+  if (kind === 'reference') record = await pushbench(cfg, { ...base, name });
+  else {
+    const server = await startReplayServer(plan.reference, answerFile!);
+    try {
+      pinning.server.add(cpusAllowed(server.pid));
+      record = await pushbench(cfg, { ...base, name, target: server.url, serverPid: server.pid });
+    } finally {
+      await server.stop();
+    }
+  }
   const pbPerS = record.counters.requests / measuredS(record);
-  log(`  pushbench short-poll Δ=0: ${int(pbPerS)} requests/s`);
+  log(`  pushbench short-poll Δ=0 (${kind}): ${int(pbPerS)} requests/s`);
   return { record, pbPerS };
 }
 
-/** autocannon on the URL pushbench polls, against a fresh server with the same arguments. */
-async function pollAutocannon(cfg: Config, s: RunSettings): Promise<AutocannonFigures> {
-  const server = await startPeerServer(s);
+/** autocannon on the URL pushbench polls, against a fresh server of `kind` with the same arguments. */
+async function pollAutocannon(cfg: Config, plan: PollPlan, kind: PollServer, answerFile: string | null): Promise<AutocannonFigures> {
+  const server = kind === 'reference' ? await startPeerServer(plan.reference) : await startReplayServer(plan.reference, answerFile!);
   try {
     pinning.server.add(cpusAllowed(server.pid));
     const url = await pollUrl(server.url);
-    log(`· autocannon: ${cfg.pollConnections} connections on ${url}, pinned to CPU ${cfg.loadCpus}`);
+    log(`· autocannon (${kind}): ${cfg.pollConnections} connections on ${url}, pinned to CPU ${cfg.loadCpus}`);
     const ac = await runAutocannon(url, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
     pinning.autocannon.add(ac.cpusAllowed);
-    log(`  autocannon: ${int(ac.requestsPerS)} requests/s`);
+    log(`  autocannon (${kind}): ${int(ac.requestsPerS)} requests/s`);
     return ac;
   } finally {
     await server.stop();
@@ -540,33 +599,44 @@ async function pollAutocannon(cfg: Config, s: RunSettings): Promise<AutocannonFi
 }
 
 /**
- * `--poll-repeat` rounds of one pushbench run and one autocannon run, back to back, the first in
- * turn (A B, B A, A B, …): each round's ratio is paired, and a drift of the machine's speed falls
- * on both generators alike over the rounds.
+ * `--poll-repeat` rounds of one pushbench run and one autocannon run on servers of `kind`, back to
+ * back, the first in turn (A B, B A, A B, …): each round's ratio is paired, and a drift of the
+ * machine's speed falls on both generators alike over the rounds.
  */
-async function pollPeak(cfg: Config, s: RunSettings): Promise<PollFigures[]> {
+async function pollPeak(cfg: Config, plan: PollPlan, kind: PollServer): Promise<PollFigures[]> {
+  const answerFile = kind === 'replay' ? await captureReplayAnswer(cfg, plan.reference) : null;
   const rounds: PollFigures[] = [];
   for (let round = 1; round <= cfg.pollRepeat; round++) {
-    if (cfg.pollRepeat > 1) log(`short poll: round ${round} of ${cfg.pollRepeat}`);
+    if (cfg.pollRepeat > 1) log(`short poll (${kind}): round ${round} of ${cfg.pollRepeat}`);
     if (round % 2 === 1) {
-      const pb = await pollPushbench(cfg, s, round);
-      rounds.push({ ...pb, ac: await pollAutocannon(cfg, s) });
+      const pb = await pollPushbench(cfg, plan, kind, answerFile, round);
+      rounds.push({ ...pb, ac: await pollAutocannon(cfg, plan, kind, answerFile) });
     } else {
-      const ac = await pollAutocannon(cfg, s);
-      rounds.push({ ...(await pollPushbench(cfg, s, round)), ac });
+      const ac = await pollAutocannon(cfg, plan, kind, answerFile);
+      rounds.push({ ...(await pollPushbench(cfg, plan, kind, answerFile, round)), ac });
     }
   }
   return rounds;
 }
 
-function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
-  out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
-  out();
-  out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}.${rounds.length > 1 ? ` ${rounds.length} rounds of one run each, back to back, the first in turn (pushbench first in odd rounds); the headline is the median of the rounds' ratios.` : ''}`);
+/** Median, range and count of the rounds' ratios of requests/s and of generator CPU per request (autocannon ÷ pushbench). */
+interface PollRatios { rate: Spread; cpu: Spread }
+
+function printPoll(cfg: Config, rounds: PollFigures[], kind: PollServer): PollRatios {
+  if (kind === 'reference') {
+    out(`### 3. Short-poll requests per second at --poll-interval 0 vs autocannon`);
+    out();
+    out(`${cfg.pollConnections} keep-alive connections, closed loop (pipelining 1), one URL for both: \`GET /poll?topic=t0&since=N&epoch=E\`, where pushbench's resume cursor stands after the server's first answer (autocannon is given it; no messages are published in this part, so it never moves and every answer is the same empty one); measured ${(cfg.pollWindowMs / 1000).toFixed(0)} s each after a warm-up; both generators pinned to CPU ${cfg.loadCpus}, each run on a fresh reference server.${rounds.length > 1 ? ` ${rounds.length} rounds of one run each, back to back, the first in turn (pushbench first in odd rounds); the headline is the median of the rounds' ratios.` : ''}`);
+  } else {
+    out(`### 3b. The same, generator-bound: the reference server's answer replayed`);
+    out();
+    out(`As part 3, but each run on a fresh replay server (bench/replay-server.ts, pinned like the reference server) that answers every request with the bytes the reference server sent for that URL — status line, headers and body — and does nothing else. The reference server spends per \`/poll\` about what a client spends, so in part 3 its core fills first and both generators get what it gives; here the server has CPU to spare and the generators' own cost per request sets the pace.${rounds.length > 1 ? ` ${rounds.length} rounds, the first in turn.` : ''}`);
+  }
   out();
   out('| round | generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
   out('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   const notes: string[] = [];
+  const cpuRatios: number[] = [];
   rounds.forEach((f, i) => {
     const r = f.record;
     const req = percentiles(decodeHistogram(r.histograms.requestRawUs));
@@ -575,6 +645,7 @@ function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
     const acServer = f.ac.serverCpuUs === null ? null : (100 * f.ac.serverCpuUs) / 1e6 / acS;
     const acGen = f.ac.generatorCpuUs === null ? null : (100 * f.ac.generatorCpuUs) / 1e6 / acS;
     const pbGen = generatorCpuPct(r);
+    if (pbGen !== null && acGen !== null && f.pbPerS > 0 && f.ac.requestsPerS > 0) cpuRatios.push((acGen / f.ac.requestsPerS) / (pbGen / f.pbPerS));
     out(`| ${i + 1} | pushbench (valid: ${r.valid ? 'yes' : 'NO'}${r.closedLoop ? ', closed loop' : ''}) | ${int(f.pbPerS)} | ${formatUs(req.p50)} | ${formatUs(req.p99)} | ${errorsText(r)} | ${pct(pbGen)} | ${usPer(pbGen, f.pbPerS, 1)} | ${pct(pbServer)} |`);
     out(`| ${i + 1} | autocannon 9 | ${int(f.ac.requestsPerS)} | ${f.ac.latencyP50Ms} ms | ${f.ac.latencyP99Ms} ms | ${f.ac.errors} / ${f.ac.non2xx} | ${pct(acGen)} | ${usPer(acGen, f.ac.requestsPerS, 1)} | ${pct(acServer)} |`);
     for (const reason of r.invalidReasons) notes.push(`INVALID ${r.name}: ${reason}`);
@@ -584,9 +655,13 @@ function printPoll(cfg: Config, rounds: PollFigures[]): Spread {
   out();
   out('(autocannon reports latency in whole milliseconds.)');
   for (const n of notes) out(`\n${n}`);
-  const ratios = spread(rounds.map((f) => (f.ac.requestsPerS > 0 ? f.pbPerS / f.ac.requestsPerS : NaN)));
+  const ratios: PollRatios = {
+    rate: spread(rounds.map((f) => (f.ac.requestsPerS > 0 ? f.pbPerS / f.ac.requestsPerS : NaN))),
+    cpu: spread(cpuRatios),
+  };
+  const what = kind === 'reference' ? 'short poll' : 'short poll, generator-bound (replay)';
   out();
-  out(`short poll: pushbench / autocannon = **${ratios.median === null ? 'n/a' : ratios.median.toFixed(2)}**${rangeText(ratios)} (goal ≥ 1.0).`);
+  out(`${what}: pushbench / autocannon = **${ratios.rate.median === null ? 'n/a' : ratios.rate.median.toFixed(2)}**${rangeText(ratios.rate)} (goal ≥ 1.0); generator CPU per request, autocannon ÷ pushbench: ${ratios.cpu.median === null ? 'n/a' : ratios.cpu.median.toFixed(2)}${rangeText(ratios.cpu)}.`);
   out();
   return ratios;
 }
@@ -613,7 +688,7 @@ function conditions(cfg: Config, startedAt: Date, endedAt: Date, loadAtStart: st
     `- machine load average (1/5/15 min) before the bench: ${loadAtStart}; after: ${loadAverage()}`,
     `- Node ${process.version}; ws, undici, autocannon as locked in package-lock.json; pushbench ${git}`,
     ...(cfg.progress ? [] : ['- **--no-progress (diagnostic)**: pushbench ran without its live progress hook, unlike `pushbench run`']),
-    `- loopback only (127.0.0.1, sources spread over 127.0.0.x); every server a fresh \`pushbench serve\` child with the same arguments for pushbench and its peer`,
+    `- loopback only (127.0.0.1, sources spread over 127.0.0.x); every server a fresh \`pushbench serve\` child with the same arguments for pushbench and its peer${cfg.parts.includes('poll-replay') ? ' (part 3b: a fresh replay server, bench/replay-server.ts, pinned as the reference server)' : ''}`,
   ];
 }
 
@@ -624,12 +699,12 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(cfg.out, { recursive: true });
   // Every run's settings are built and validated before anything runs (and before this process
   // pins itself, which narrows what load/resources.ts cpuCount() sees to the load CPUs).
-  let plans: { held?: RunSettings[]; absorb?: RunSettings[]; poll?: RunSettings };
+  let plans: { held?: RunSettings[]; absorb?: RunSettings[]; poll?: PollPlan };
   try {
     plans = {
       held: cfg.parts.includes('held') ? heldPlan(cfg) : undefined,
       absorb: cfg.parts.includes('absorb') ? (['ws', 'sse'] as const).map((t) => absorbTemplate(cfg, t)) : undefined,
-      poll: cfg.parts.includes('poll') ? pollPlan(cfg) : undefined,
+      poll: cfg.parts.includes('poll') || cfg.parts.includes('poll-replay') ? pollPlan(cfg) : undefined,
     };
   } catch (err) {
     if (err instanceof PushbenchError) {
@@ -645,7 +720,8 @@ async function main(argv: string[]): Promise<number> {
 
   const held = plans.held ? await heldClients(cfg, plans.held) : undefined;
   const absorbed = plans.absorb ? await absorb(cfg, plans.absorb) : undefined;
-  const poll = plans.poll ? await pollPeak(cfg, plans.poll) : undefined;
+  const poll = plans.poll && cfg.parts.includes('poll') ? await pollPeak(cfg, plans.poll, 'reference') : undefined;
+  const replay = plans.poll && cfg.parts.includes('poll-replay') ? await pollPeak(cfg, plans.poll, 'replay') : undefined;
   const endedAt = new Date();
 
   out();
@@ -653,8 +729,9 @@ async function main(argv: string[]): Promise<number> {
   out();
   if (held) printHeld(cfg, held);
   const abs = absorbed ? printAbsorb(cfg, absorbed) : [];
-  const pollRatio = poll ? printPoll(cfg, poll) : undefined;
-  if (abs.length || poll) {
+  const pollRatio = poll ? printPoll(cfg, poll, 'reference') : undefined;
+  const replayRatio = replay ? printPoll(cfg, replay, 'replay') : undefined;
+  if (abs.length || poll || replay) {
     out('### Ratios (same run, same pinning)');
     out();
     out('| comparison | pushbench | peer | ratio | goal |');
@@ -664,10 +741,13 @@ async function main(argv: string[]): Promise<number> {
       if (a.cost.median !== null) out(`| (context) ${a.transport} work per delivery, bare ÷ pushbench, median over the offers both kept up at | – | – | ${a.cost.median.toFixed(2)} (${a.cost.min!.toFixed(2)}–${a.cost.max!.toFixed(2)}) | – |`);
       out(`| (context) ${a.transport} vs bare client, rule dropped (throughput alone, loop full) | ${int(a.pb)} | ${int(a.bareFull)} | ${ratio(a.pb, a.bareFull)} | – |`);
     }
-    if (poll && pollRatio) {
-      const med = (xs: number[]) => spread(xs).median ?? 0;
-      out(`| short-poll requests/s (Δ = 0) vs autocannon${poll.length > 1 ? ' (medians of rounds)' : ''} | ${int(med(poll.map((f) => f.pbPerS)))} | ${int(med(poll.map((f) => f.ac.requestsPerS)))} | ${pollRatio.median === null ? 'n/a' : pollRatio.median.toFixed(2)}${rangeText(pollRatio)} | ≥ 1.0 |`);
-    }
+    const med = (xs: number[]) => spread(xs).median ?? 0;
+    const pollRows = (rounds: PollFigures[], r: PollRatios, what: string) => {
+      out(`| ${what}${rounds.length > 1 ? ' (medians of rounds)' : ''} | ${int(med(rounds.map((f) => f.pbPerS)))} | ${int(med(rounds.map((f) => f.ac.requestsPerS)))} | ${r.rate.median === null ? 'n/a' : r.rate.median.toFixed(2)}${rangeText(r.rate)} | ≥ 1.0 |`);
+      if (r.cpu.median !== null) out(`| (context) ${what.replace(/requests\/s/, 'CPU per request')}, autocannon ÷ pushbench | – | – | ${r.cpu.median.toFixed(2)}${rangeText(r.cpu)} | – |`);
+    };
+    if (poll && pollRatio) pollRows(poll, pollRatio, 'short-poll requests/s (Δ = 0) vs autocannon, reference server');
+    if (replay && replayRatio) pollRows(replay, replayRatio, 'short-poll requests/s (Δ = 0) vs autocannon, replayed answer (generator-bound)');
     out();
   }
   out('### Conditions');
