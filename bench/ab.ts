@@ -144,9 +144,30 @@ function git(args: string[]): { ok: boolean; out: string; err: string } {
 
 let child: ChildProcess | undefined;
 
-/** The `pushbench run` child in progress, if any (for a Ctrl-C handler to stop first). */
-export function runInProgress(): ChildProcess | undefined {
-  return child;
+/**
+ * Until the returned function is called: on SIGINT or SIGTERM the `pushbench run` in progress, if
+ * any, stops as on Ctrl-C (its partial record written, its server stopped; SIGKILL after 15 s),
+ * then `cleanup` runs and this process exits 130. For bench:ab and bench:in-place alike.
+ */
+export function stopRunOnSignal(script: string, cleanup: () => void = () => {}): () => void {
+  const onSignal = () => {
+    log(`${script}: interrupted; stopping the run in progress`);
+    const finish = () => {
+      cleanup();
+      process.exit(130);
+    };
+    const c = child;
+    if (c === undefined) return finish();
+    c.once('exit', finish);
+    c.kill('SIGINT');
+    setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /**
@@ -235,22 +256,8 @@ export async function main(argv: string[]): Promise<number> {
   const cleanup = () => {
     git(['worktree', 'remove', '--force', tree]);
   };
-  const onSignal = () => {
-    // the run in progress stops as on Ctrl-C (its partial record written, its server stopped)
-    // before its checkout goes
-    log('bench:ab: interrupted; stopping the run in progress and removing the worktree');
-    const finish = () => {
-      cleanup();
-      process.exit(130);
-    };
-    const c = child;
-    if (c === undefined) return finish();
-    c.once('exit', finish);
-    c.kill('SIGINT');
-    setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // the run in progress stops before its checkout goes
+  const offSignals = stopRunOnSignal('bench:ab', cleanup);
   try {
     symlinkSync(repoPath('node_modules'), join(tree, 'node_modules'));
     const lockDiffers = git(['diff', '--quiet', baseCommit, '--', 'package-lock.json']).ok === false;
@@ -291,8 +298,7 @@ export async function main(argv: string[]): Promise<number> {
     out(`- records: ${outRoot}`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
     cleanup();
   }
 }

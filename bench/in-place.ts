@@ -25,7 +25,7 @@ import type { ResultRecord } from '../reports/record.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
 import { cpuModel } from '../load/resources.ts';
 import { repoPath } from '../load/tsx.ts';
-import { checkRunArgv, runInProgress, runOne, splitRunArgv } from './ab.ts';
+import { checkRunArgv, runOne, splitRunArgv, stopRunOnSignal } from './ab.ts';
 import { VARIANTS, type InPlaceSlots } from '../load/in-place.ts';
 
 const VARIANT_NAMES = Object.keys(VARIANTS);
@@ -112,17 +112,7 @@ export async function main(argv: string[]): Promise<number> {
   const slotsDir = join(dir, 'slots');
   mkdirSync(slotsDir, { recursive: true });
   const slotsBase = 'worker';
-  const onSignal = () => {
-    // the run stops as on Ctrl-C (its partial record written, its server stopped); then exit
-    log('bench:in-place: interrupted; stopping the run');
-    const c = runInProgress();
-    if (c === undefined) process.exit(130);
-    c.once('exit', () => process.exit(130));
-    c.kill('SIGINT');
-    setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const offSignals = stopRunOnSignal('bench:in-place');
   log(`bench:in-place: variant ${variant}; pushbench run ${withPins.join(' ')}`);
   let record: ResultRecord;
   try {
@@ -132,8 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       PUSHBENCH_IN_PLACE_SKIP_MS: String(parsed.values.skip as number),
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
   }
   const slots = readSlots(slotsDir, slotsBase);
   const c = slots && compareSlots(slots.a, slots.b);

@@ -2,10 +2,10 @@
  * bench:ab — the A/B script behind the README's interleaved figures: its order, its arithmetic on a
  * record, its validation, and one real pair of runs (this checkout against its own HEAD).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { abOrder, main, median, pairedRatios, runFigures } from '../../bench/ab.ts';
 import { buildRecord } from '../fixtures/records.ts';
@@ -114,5 +114,38 @@ describe('bench:ab', () => {
     expect(text).toMatch(/head ÷ base = \*\*\d+\.\d{3}\*\*/);
     expect(worktrees()).toBe(before);
     rmSync(outDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('Ctrl-C: the run in progress writes its partial record, nothing is left running, the worktree goes, exit 130', async () => {
+    const before = worktrees();
+    mkdirSync('.tmp', { recursive: true });
+    const outDir = mkdtempSync(join('.tmp', 'ab-int-test-'));
+    const bench = spawn(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '--base', 'HEAD', '--pairs', '1', '--out', outDir, '--',
+      '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '60s', '--warmup', '1s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    bench.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+    try {
+      // the base side's run is under way once its directory exists and its run has had time to start
+      const deadline = Date.now() + 30_000;
+      const runDir = () => readdirSync(outDir).map((d) => join(outDir, d, '01-base')).find((d) => existsSync(d));
+      while (runDir() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(runDir(), stderr).toBeDefined();
+      expect(worktrees()).not.toBe(before);
+      await new Promise((r) => setTimeout(r, 5000));
+      bench.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
+      expect(code, stderr).toBe(130);
+      expect(stderr).toMatch(/bench:ab: interrupted; stopping the run in progress/);
+      const file = readdirSync(runDir()!).find((f) => f.endsWith('.json'));
+      expect(file, 'the partial record').toBeDefined();
+      expect(JSON.parse(readFileSync(join(runDir()!, file!), 'utf8')).complete).toBe(false);
+      expect(worktrees()).toBe(before);
+      // no pushbench run of this test left (its argv holds the out dir; its server it stops itself, test/reliability)
+      expect(spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim()).toBe('');
+    } finally {
+      bench.kill('SIGKILL');
+      rmSync(outDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
