@@ -59,9 +59,9 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 4, min: 0, max: 6 },
   { name: 'ladder-repeat', kind: 'int', arg: 'N', help: 'rounds of the two interleaved searches per transport, each from scratch; the headline ratio is their median, printed with its range (part 2; --quick: 1)', default: 3, min: 1, max: 9 },
   { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
-  { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (part 3; --quick: 20)', default: 100, min: 1 },
-  { name: 'poll-repeat', kind: 'int', arg: 'N', help: 'rounds of one pushbench and one autocannon run, the first in turn; the headline ratio is their median (part 3; --quick: 1)', default: 3, min: 1, max: 9 },
-  { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of part 3 (--quick: 4s)', default: 10_000, min: 1000 },
+  { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (parts poll and poll-replay; --quick: 20)', default: 100, min: 1 },
+  { name: 'poll-repeat', kind: 'int', arg: 'N', help: 'rounds of one pushbench and one autocannon run, the first in turn; the headline ratio is their median (parts poll and poll-replay, each; --quick: 1)', default: 3, min: 1, max: 9 },
+  { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each short-poll run (parts poll and poll-replay; --quick: 4s)', default: 10_000, min: 1000 },
   { name: 'no-progress', kind: 'bool', help: 'diagnostic: run pushbench without a progress hook (the runner then skips its per-second percentiles); not how `pushbench run` runs' },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the pushbench result records of the bench are kept', default: '.tmp/bench-generator' },
 ]);
