@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { GENERATOR_V8_FLAGS } from './load/tsx.ts';
+import { GENERATOR_V8_FLAGS } from './core/tsx.ts';
 
 export default defineConfig({
   test: {

@@ -18,15 +18,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { measuredTimeline, type ResultRecord } from '../reports/record.ts';
+import { measuredTimeline, type ResultRecord } from '../core/record.ts';
 import { spread } from './ladder.ts';
-import { formatUs } from '../load/units.ts';
-import { PushbenchError, validationError } from '../load/errors.ts';
-import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
-import { RUN_OPTION_SPECS, loadSettings } from '../load/run-options.ts';
+import { formatUs } from '../core/units.ts';
+import { PushbenchError, validationError } from '../core/errors.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
+import { RUN_OPTION_SPECS, loadSettings } from '../cli/run-options.ts';
 import { cpuListNumbers, cpuModel } from '../load/resources.ts';
-import { GENERATOR_V8_FLAGS, repoPath } from '../load/tsx.ts';
-import type { TransportName } from '../servers/wire.ts';
+import { GENERATOR_V8_FLAGS, repoPath } from '../core/tsx.ts';
+import type { TransportName } from '../core/wire.ts';
 
 const SPECS: OptionSpec[] = [
   { name: 'base', kind: 'string', arg: 'REV', help: 'the git revision to compare this checkout against (required)' },

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { sampleProcess } from '../load/resources.ts';
-import { spawnTs } from '../load/spawn.ts';
-import { GENERATOR_V8_FLAGS, repoPath } from '../load/tsx.ts';
+import { spawnTs } from '../core/spawn.ts';
+import { GENERATOR_V8_FLAGS, repoPath } from '../core/tsx.ts';
 
 export interface AutocannonFigures {
   connections: number;

@@ -4,7 +4,7 @@
  * Resolves with the thread's counts; the thread is terminated afterwards, whatever happened.
  */
 import { Worker } from 'node:worker_threads';
-import { TSX_EXEC_ARGV } from '../load/tsx.ts';
+import { TSX_EXEC_ARGV } from '../core/tsx.ts';
 import type { BareResult, BareTask } from './bare-worker.ts';
 
 export type { BareResult, BareTask, BareTransport } from './bare-worker.ts';

@@ -12,12 +12,12 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { capacityCommand } from '../load/capacity-command.ts';
-import { PushbenchError, validationError } from '../load/errors.ts';
-import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
+import { capacityCommand } from '../cli/capacity-command.ts';
+import { PushbenchError, validationError } from '../core/errors.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import { cpuModel, openFilesLimit } from '../load/resources.ts';
-import { readResultFile } from '../reports/record.ts';
-import { formatBytes, formatUs } from '../load/units.ts';
+import { readResultFile } from '../core/record.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'quick', kind: 'bool', help: 'smoke check: 200 → 800 clients, 5 s steps (not the acceptance figures)' },

@@ -24,10 +24,10 @@ import { Cursor } from '../load/drivers/cursor.ts';
 import { contractMiddle, contractView, readContract } from '../load/drivers/fast-decode.ts';
 import { SseParser } from '../load/drivers/sse-parser.ts';
 import { Recorder } from '../load/recorder.ts';
-import { HistogramFeed, createHistogram } from '../reports/histogram.ts';
-import { pinSelf } from '../load/spawn.ts';
+import { HistogramFeed, createHistogram } from '../core/histogram.ts';
+import { pinSelf } from '../core/spawn.ts';
 import { cpuModel } from '../load/resources.ts';
-import { decodeMessage, encodeMessage, nowUs, sseEventId } from '../servers/wire.ts';
+import { decodeMessage, encodeMessage, nowUs, sseEventId } from '../core/wire.ts';
 import { makePayload } from '../servers/publisher.ts';
 
 const cpuArg = process.argv.indexOf('--cpu');

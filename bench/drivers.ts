@@ -16,9 +16,9 @@ import WebSocket from 'ws';
 import { driverFor } from '../load/drivers/index.ts';
 import { SseParser } from '../load/drivers/sse-parser.ts';
 import type { ClientEvents } from '../load/drivers/types.ts';
-import { pinSelf, spawnTs } from '../load/spawn.ts';
-import { repoPath } from '../load/tsx.ts';
-import { decodeMessage } from '../servers/wire.ts';
+import { pinSelf, spawnTs } from '../core/spawn.ts';
+import { repoPath } from '../core/tsx.ts';
+import { decodeMessage } from '../core/wire.ts';
 
 const [clients = 100, ratePerS = 200, seconds = 5] = process.argv.slice(2).map(Number);
 

@@ -20,11 +20,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { validationError } from '../load/errors.ts';
-import type { ResultRecord } from '../reports/record.ts';
-import { formatHelp, parseOptions, type OptionSpec } from '../load/options.ts';
+import { validationError } from '../core/errors.ts';
+import type { ResultRecord } from '../core/record.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import { cpuModel } from '../load/resources.ts';
-import { repoPath } from '../load/tsx.ts';
+import { repoPath } from '../core/tsx.ts';
 import { checkRunArgv, runOne, splitRunArgv, stopRunOnSignal } from './ab.ts';
 import { VARIANTS, type InPlaceSlots } from '../load/in-place.ts';
 

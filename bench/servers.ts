@@ -15,9 +15,9 @@
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { spawnTs, hasTaskset, type Spawned } from '../load/spawn.ts';
+import { spawnTs, hasTaskset, type Spawned } from '../core/spawn.ts';
 import { cpuModel } from '../load/resources.ts';
-import type { StatsSnapshot, TransportName } from '../servers/wire.ts';
+import type { StatsSnapshot, TransportName } from '../core/wire.ts';
 
 const SERVE = fileURLToPath(new URL('../servers/serve.ts', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);

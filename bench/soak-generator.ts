@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TRANSPORTS, type TransportName } from '../servers/wire.ts';
+import { TRANSPORTS, type TransportName } from '../core/wire.ts';
 import { driverFor } from '../load/drivers/index.ts';
 import type { Client, ClientEvents } from '../load/drivers/types.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The peer of `npm run bench:soak`: the smallest server that speaks the wire contract
- * (servers/wire.ts) on bare `node:http` and `ws`, so the same generator and the same churn can run
+ * (core/wire.ts) on bare `node:http` and `ws`, so the same generator and the same churn can run
  * against it. Whatever memory or file-descriptor drift it shows under the soak is the platform's
  * (Node, V8, ws, the kernel's socket buffers); the reference server's drift is judged beside it.
  *
@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { encodeMessage, nowUs, sseEventId, type WireMessage } from '../servers/wire.ts';
+import { encodeMessage, nowUs, sseEventId, type WireMessage } from '../core/wire.ts';
 
 const KEEP = 64;
 

@@ -19,12 +19,12 @@
  *
  * Usage: `npm run bench:soak [-- --duration 10m] [--warmup 2m] [--sample 5s] …` (--help).
  */
-import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../load/options.ts';
-import { validationError } from '../load/errors.ts';
+import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../core/options.ts';
+import { validationError } from '../core/errors.ts';
 import { cpuModel, sampleProcess, sampleProcessTree } from '../load/resources.ts';
-import { spawnTs, type Spawned } from '../load/spawn.ts';
-import { repoPath } from '../load/tsx.ts';
-import { formatBytes } from '../load/units.ts';
+import { spawnTs, type Spawned } from '../core/spawn.ts';
+import { repoPath } from '../core/tsx.ts';
+import { formatBytes } from '../core/units.ts';
 import { slopeCi, type SlopeEstimate } from '../reports/stats.ts';
 import type { GeneratorStatus } from './soak-generator.ts';
 

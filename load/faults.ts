@@ -10,7 +10,7 @@
  *
  * Times count from the first client's arrival, like --duration.
  */
-import { parseDurationMs, parseFraction } from './units.ts';
+import { parseDurationMs, parseFraction } from '../core/units.ts';
 
 export const FAULT_KINDS = ['restart-server', 'cut-connections', 'stall-server', 'blackhole'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -31,7 +31,7 @@ import { readContract } from './drivers/fast-decode.ts';
 import { Cursor } from './drivers/cursor.ts';
 import { Recorder } from './recorder.ts';
 import { WsClient } from './drivers/ws.ts';
-import { nowUs } from '../servers/wire.ts';
+import { nowUs } from '../core/wire.ts';
 
 /**
  * A shadow of each client's cursor and books for `second-delivery`: a recorder of its own whose

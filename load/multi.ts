@@ -13,12 +13,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { mergeRecords, type ResultRecord } from '../reports/record.ts';
-import { nowUs } from '../servers/wire.ts';
-import { PushbenchError, type ErrorCode } from './errors.ts';
+import { mergeRecords, type ResultRecord } from '../core/record.ts';
+import { nowUs } from '../core/wire.ts';
+import { PushbenchError, type ErrorCode } from '../core/errors.ts';
 import { runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
-import type { Spawned } from './spawn.ts';
-import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from './tsx.ts';
+import type { Spawned } from '../core/spawn.ts';
+import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
 /** Time every child gets to load (tsx, worker threads) before the shared schedule begins. */

@@ -10,9 +10,9 @@
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
 import type { ClientEvents, MessageView } from './drivers/types.ts';
-import { nowUs, type WireMessage } from '../servers/wire.ts';
-import { HistogramFeed, createHistogram, encodeHistogram } from '../reports/histogram.ts';
-import { emptyCounters, type Counters, type Histograms } from '../reports/record.ts';
+import { nowUs, type WireMessage } from '../core/wire.ts';
+import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogram.ts';
+import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 
 export interface RecorderOptions {
   fromUs: number;

@@ -11,23 +11,23 @@
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { nowUs, type StatsSnapshot, type TransportName } from '../servers/wire.ts';
-import { addEncoded, decodeHistogram, percentiles } from '../reports/histogram.ts';
+import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
+import { addEncoded, decodeHistogram, percentiles } from '../core/histogram.ts';
 import {
   SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
   type Counters, type Environment, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
-} from '../reports/record.ts';
-import { PushbenchError, codeOf } from './errors.ts';
+} from '../core/record.ts';
+import { PushbenchError, codeOf } from '../core/errors.ts';
 import { cpuCount, cpuListNumbers, cpuModel, sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
-import { pinSelf, spawnTs, type Spawned } from './spawn.ts';
-import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from './tsx.ts';
+import { pinSelf, spawnTs, type Spawned } from '../core/spawn.ts';
+import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from '../core/tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
-import { progressPercentiles } from './progress.ts';
-import { PUSHBENCH_VERSION } from './version.ts';
+import { progressPercentiles } from '../cli/progress.ts';
+import { PUSHBENCH_VERSION } from '../core/version.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
-import { formatProxyFigures, judgeProxy } from './proxy-validity.ts';
-import type { LatencyProxyStats } from './proxy.ts';
+import { formatProxyFigures, judgeProxy } from '../netem/proxy-validity.ts';
+import type { LatencyProxyStats } from '../netem/proxy.ts';
 import type { ProcSample } from './resources.ts';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker.ts';
 import type { Profile } from './target/profile.ts';
@@ -481,7 +481,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     let proxyChild: Spawned | null = null;
     if (s.proxy) {
       const target = new URL(serverUrl);
-      const proxy = await spawnTs(repoPath('load/proxy-main.ts'), [
+      const proxy = await spawnTs(repoPath('netem/proxy-main.ts'), [
         '--target', `${target.hostname}:${target.port}`,
         '--delay', `${s.proxy.delayMs}ms`,
         '--jitter', `${s.proxy.jitterMs}ms`,

@@ -10,7 +10,7 @@
  *
  * Threading: the callback runs on the caller's event loop; `stop()` is idempotent.
  */
-import { nowUs } from '../servers/wire.ts';
+import { nowUs } from '../core/wire.ts';
 
 export interface SecondTimer {
   stop(): void;

@@ -4,7 +4,7 @@
  * across workloads: broadcast and fanout topics are fed by the server's publisher, chat rooms by
  * their members taking turns.
  */
-import type { WorkloadName } from '../reports/record.ts';
+import type { WorkloadName } from '../core/record.ts';
 
 export const WORKLOADS: readonly WorkloadName[] = ['broadcast', 'fanout', 'chat'];
 

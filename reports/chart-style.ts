@@ -2,7 +2,7 @@
  * The look every chart shares: one colour per transport (a fixed scale domain, so a transport has
  * the same colour in every chart and every report), fonts, axes, legend placement.
  */
-import { TRANSPORTS, type TransportName } from '../servers/wire.ts';
+import { TRANSPORTS, type TransportName } from '../core/wire.ts';
 
 /** Colour per transport (Tableau 10, colour-blind friendly in this order). */
 export const TRANSPORT_COLORS: Record<TransportName, string> = {

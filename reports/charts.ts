@@ -4,7 +4,7 @@
  * the HTML page, as an SVG in Node, in the vega editor. Latencies are shown in ms, sizes in bytes.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { ResultRecord } from './record.ts';
+import type { ResultRecord } from '../core/record.ts';
 import { spansClientCounts, type ReportRun } from './runs.ts';
 import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor } from './chart-style.ts';
 import { spectrumPoints } from './spectrum.ts';

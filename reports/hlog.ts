@@ -7,8 +7,8 @@
  * for HdrHistogram's interval tools and plots. Values are µs; the interval max column is in ms.
  */
 import { HistogramLogWriter } from 'hdr-histogram-js';
-import { decodeHistogram } from './histogram.ts';
-import type { Histograms } from './record.ts';
+import { decodeHistogram } from '../core/histogram.ts';
+import type { Histograms } from '../core/record.ts';
 import type { ReportRun } from './runs.ts';
 
 /** Interval tag per histogram of the record. */

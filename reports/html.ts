@@ -12,11 +12,11 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ChartDef } from './charts.ts';
 import { TRANSPORT_COLORS } from './chart-style.ts';
 import type { Bundle } from './bundles.ts';
-import type { ResultRecord } from './record.ts';
+import type { ResultRecord } from '../core/record.ts';
 import { isFlagged, runStatus, slugify, type ReportRun } from './runs.ts';
 import { SUMMARY_COLUMNS, summaryRows } from './table.ts';
-import { formatBytes } from '../load/units.ts';
-import type { TransportName } from '../servers/wire.ts';
+import { formatBytes } from '../core/units.ts';
+import type { TransportName } from '../core/wire.ts';
 
 /** Escape text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {

@@ -26,10 +26,10 @@
  *
  * Invalid runs (generator or proxy saturated, …) are excluded and counted per transport.
  */
-import { validationError } from '../load/errors.ts';
-import { formatBytes, formatUs } from '../load/units.ts';
-import type { ResultRecord, RunSummary } from './record.ts';
-import { CLAIMED_ORDER, type TransportName } from '../servers/wire.ts';
+import { validationError } from '../core/errors.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
+import type { ResultRecord, RunSummary } from '../core/record.ts';
+import { CLAIMED_ORDER, type TransportName } from '../core/wire.ts';
 import { meanCi } from './stats.ts';
 
 export { formatRankingHtml, formatRankingMarkdown, formatRankingText } from './ranking-format.ts';

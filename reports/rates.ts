@@ -2,7 +2,7 @@
  * The rates `compare` and `--assert` judge, defined once. Each is a fraction (0.001 = 0.1 %) of a
  * stated denominator, or null when the denominator is 0 (nothing was attempted). Pure.
  */
-import type { ResultRecord } from './record.ts';
+import type { ResultRecord } from '../core/record.ts';
 
 type Counted = Pick<ResultRecord, 'summary' | 'counters'>;
 

@@ -4,8 +4,8 @@
  * all call. Files are written atomically; the folder is created when missing.
  */
 import { join } from 'node:path';
-import type { ResultRecord } from './record.ts';
-import { writeTextAtomic } from './record.ts';
+import type { ResultRecord } from '../core/record.ts';
+import { writeTextAtomic } from '../core/record.ts';
 import { buildCharts } from './charts.ts';
 import { vegaBundles } from './bundles.ts';
 import { reportHtml } from './html.ts';
@@ -15,7 +15,7 @@ import { runHlog } from './hlog.ts';
 import { renderSvg } from './svg.ts';
 import { reportRuns } from './runs.ts';
 import { resilienceSection } from './resilience.ts';
-import { PushbenchError } from '../load/errors.ts';
+import { PushbenchError } from '../core/errors.ts';
 
 /** An extra block of the report (rank, compare, capacity verdicts), shown above the charts. */
 export interface ReportSection {

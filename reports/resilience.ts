@@ -1,15 +1,15 @@
 /**
  * The report's resilience block: one row per injected fault (time to detect, reconnect time,
  * lost / duplicated / recovered / unrecoverable messages, time until the delivery rate is back)
- * and one line per run with slow consumers. The console (load/summary.ts), summary.md and
+ * and one line per run with slow consumers. The console (cli/summary.ts), summary.md and
  * report.html all show the same cells, built here once. Pure.
  */
-import type { FaultResult, SlowClientsResult } from './record.ts';
+import type { FaultResult, SlowClientsResult } from '../core/record.ts';
 import type { ReportRun } from './runs.ts';
 import type { ReportSection } from './report.ts';
 import { escapeHtml } from './html.ts';
 import { escapeMarkdownCell } from './markdown.ts';
-import { formatBytes, formatUs } from '../load/units.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
 
 export const FAULT_COLUMNS = ['fault', 'disconnects', 'detect p50', 'reconnect p50', 'reconnect p99', 'lost', 'dup', 'resets', 'unrecovered', 'recovered', 'rate back after', 'what happened'] as const;
 

@@ -2,8 +2,8 @@
  * The runs a report shows: each result record with a unique label (for legends and tables) and a
  * unique file-name slug (for per-run files), in a stable order (transport order, then clients).
  */
-import type { ResultRecord } from './record.ts';
-import { TRANSPORTS } from '../servers/wire.ts';
+import type { ResultRecord } from '../core/record.ts';
+import { TRANSPORTS } from '../core/wire.ts';
 
 export interface ReportRun {
   /** the record's name, made unique within the report (user text: escape before output) */

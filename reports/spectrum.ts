@@ -3,7 +3,7 @@
  * a log axis of 1/(1−p), from p0 to p99.999, computed in one pass over the histogram's counts.
  */
 import type { JsHistogram } from 'hdr-histogram-js';
-import { decodeHistogram, type Histogram } from './histogram.ts';
+import { decodeHistogram, type Histogram } from '../core/histogram.ts';
 import type { ReportRun } from './runs.ts';
 
 /** The percentiles the spectrum plots, as 1/(1−p): 10 steps per decade from p0 (1) to p99.999 (1e5). */

@@ -3,7 +3,7 @@
  * same figures. Latencies via formatUs, sizes via formatBytes; a figure the run did not measure
  * (null) reads "unknown", never 0.
  */
-import { formatBytes, formatUs } from '../load/units.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
 import { runStatus, type ReportRun } from './runs.ts';
 
 export interface SummaryColumn {

@@ -21,13 +21,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PushbenchError, validationError } from '../load/errors.ts';
-import { TSX_EXEC_ARGV } from '../load/tsx.ts';
+import { PushbenchError, validationError } from '../core/errors.ts';
+import { TSX_EXEC_ARGV } from '../core/tsx.ts';
 import { Hub } from './hub.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { startServer, type AdminAction, type RunningServer } from './server.ts';
-import { nowUs, TRANSPORTS, type StatsSnapshot } from './wire.ts';
+import { nowUs, TRANSPORTS, type StatsSnapshot } from '../core/wire.ts';
 
 /** One sequenced message: [topic, seq, ts, data]. */
 type Sequenced = [string, number, number, string];

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TOPIC_RE } from './wire.ts';
+import { TOPIC_RE } from '../core/wire.ts';
 
 /** A request the server refuses; the router turns it into `status` with a JSON error body. */
 export class HttpError extends Error {
@@ -85,7 +85,7 @@ function parseSeq(text: string, what: string): number {
   return Number(text);
 }
 
-/** A resume cursor (servers/wire.ts cursor rules): seq seen so far, and the epoch it belongs to. */
+/** A resume cursor (core/wire.ts cursor rules): seq seen so far, and the epoch it belongs to. */
 export interface Cursor {
   since: number | undefined;
   epoch: string | undefined;

@@ -7,7 +7,7 @@
  * `publish` (or from the delay timer when `delayMs > 0`) and must not throw.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, nowUs, type WireMessage } from './wire.ts';
+import { encodeMessage, nowUs, type WireMessage } from '../core/wire.ts';
 
 /**
  * A published message plus its serializations. `json` is built once; transports cache their own
@@ -20,7 +20,7 @@ export class HubMessage implements WireMessage {
   readonly topic: string;
   readonly epoch: string;
   readonly data: string;
-  /** the contract JSON text (servers/wire.ts encodeMessage) */
+  /** the contract JSON text (core/wire.ts encodeMessage) */
   readonly json: string;
   private readonly frames = new Map<symbol, unknown>();
 
@@ -229,7 +229,7 @@ export class Hub {
   }
 
   /**
-   * Resume cursor (servers/wire.ts cursor rules): the retained messages with seq > `since`, at
+   * Resume cursor (core/wire.ts cursor rules): the retained messages with seq > `since`, at
    * most `max` of them, oldest first. `since` undefined means "from now" (no messages). A
    * `clientEpoch` other than ours means a reset: the answer starts at the ring's oldest message
    * and reports no gap (the client sees the new epoch). A `since` older than the ring reports the

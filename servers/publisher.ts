@@ -9,7 +9,7 @@
  * timer, not 5,000.
  */
 import type { Hub } from './hub.ts';
-import { nowUs } from './wire.ts';
+import { nowUs } from '../core/wire.ts';
 
 export interface PublisherOptions {
   /** messages per second per topic; 0 publishes nothing */

@@ -9,12 +9,12 @@
  * Also runnable directly: `node --import tsx servers/serve.ts --port 0 …`.
  */
 import { pathToFileURL } from 'node:url';
-import { validationError } from '../load/errors.ts';
-import { settingsOrExit } from '../load/options.ts';
-import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../load/units.ts';
+import { validationError } from '../core/errors.ts';
+import { settingsOrExit } from '../core/options.ts';
+import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../core/units.ts';
 import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
 import { startCluster } from './cluster.ts';
-import { exitWithParent } from './parent-watch.ts';
+import { exitWithParent } from '../core/parent-watch.ts';
 
 type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool';
 

@@ -15,7 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { PushbenchError, validationError } from '../load/errors.ts';
+import { PushbenchError, validationError } from '../core/errors.ts';
 import { Hub } from './hub.ts';
 import { HttpError, rejectSocket, sendError, sendJson, splitTarget, type RequestContext } from './http.ts';
 import { ConnectionCap, readBody, SendBudget } from './limits.ts';
@@ -24,7 +24,7 @@ import { Publisher } from './publisher.ts';
 import { ServerStats } from './stats.ts';
 import { TRANSPORT_FACTORIES, type TransportHandler } from './transports/index.ts';
 import { parsePublishRequest } from './upstream.ts';
-import { nowUs, TRANSPORTS, type StatsSnapshot } from './wire.ts';
+import { nowUs, TRANSPORTS, type StatsSnapshot } from '../core/wire.ts';
 
 export { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 

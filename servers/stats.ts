@@ -1,5 +1,5 @@
 /**
- * Server-side counters behind `GET /stats` (servers/wire.ts StatsSnapshot). Transports only
+ * Server-side counters behind `GET /stats` (core/wire.ts StatsSnapshot). Transports only
  * increment; the snapshot reads socket byte counters, CPU, RSS and event-loop utilization.
  *
  * Semantics:
@@ -13,7 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { nowUs, TRANSPORTS, type StatsSnapshot, type TransportName } from './wire.ts';
+import { nowUs, TRANSPORTS, type StatsSnapshot, type TransportName } from '../core/wire.ts';
 
 const TAG = Symbol('pushbench.transport');
 type Tagged = Socket & { [TAG]?: TransportName };

@@ -1,9 +1,9 @@
 /**
  * Upstream publishes (chat workload, external publishers): the PublishRequest JSON of
- * `POST /publish` bodies and WebSocket publish frames (servers/wire.ts).
+ * `POST /publish` bodies and WebSocket publish frames (core/wire.ts).
  */
 import { HttpError } from './http.ts';
-import { nowUs, TOPIC_RE } from './wire.ts';
+import { nowUs, TOPIC_RE } from '../core/wire.ts';
 
 export interface ParsedPublish {
   topic: string;

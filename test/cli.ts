@@ -6,7 +6,7 @@
  * onTaskUpdate"), which fails the suite even when every test passed.
  */
 import { spawn } from 'node:child_process';
-import { GENERATOR_V8_FLAGS } from '../load/tsx.ts';
+import { GENERATOR_V8_FLAGS } from '../core/tsx.ts';
 
 export const BIN = new URL('../bin/pushbench.js', import.meta.url).pathname;
 
@@ -20,7 +20,7 @@ export interface CliResult {
 
 /**
  * `pushbench ...args`; killed with SIGKILL after `timeoutMs`. Node runs with `nodeFlags`: by
- * default the generator's, as `npm start` and the bin's shebang run it (load/tsx.ts).
+ * default the generator's, as `npm start` and the bin's shebang run it (core/tsx.ts).
  */
 export function pushbench(args: string[], timeoutMs = 60_000, nodeFlags: readonly string[] = GENERATOR_V8_FLAGS): Promise<CliResult> {
   return new Promise((resolve, reject) => {

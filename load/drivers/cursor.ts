@@ -1,5 +1,5 @@
 /**
- * The resume cursor of one client (servers/wire.ts cursor rules) and the decoding of what the
+ * The resume cursor of one client (core/wire.ts cursor rules) and the decoding of what the
  * server pushes: messages, gap notices and poll answers, turned into {@link ClientEvents} calls.
  *
  * Hot path: a WebSocket frame or SSE data line in the contract's exact form is read from its bytes
@@ -8,8 +8,8 @@
  * as error `BAD_MESSAGE`.
  */
 import { isUtf8 } from 'node:buffer';
-import type { GapNotice, PollAnswer, WireMessage } from '../../servers/wire.ts';
-import { decodeMessage, sseEventId } from '../../servers/wire.ts';
+import type { GapNotice, PollAnswer, WireMessage } from '../../core/wire.ts';
+import { decodeMessage, sseEventId } from '../../core/wire.ts';
 import { contractView, knownPair, readContract, readContractFrom, readPlainUint, uintRead, type KnownPair, type KnownStrings } from './fast-decode.ts';
 import type { ClientEvents, MessageView } from './types.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The delivery hot path's decoder: a message in the contract's exact serialization
- * (servers/wire.ts `encodeMessage`: `{"seq":N,"ts":N,"topic":"…","epoch":"…","data":"…"}`, fields in
+ * (core/wire.ts `encodeMessage`: `{"seq":N,"ts":N,"topic":"…","epoch":"…","data":"…"}`, fields in
  * that order, plain ASCII strings with no escapes — topic and epoch may be anything when they are
  * byte for byte the client's known ones) is read from its bytes — a WebSocket text frame,
  * or the range of an SSE chunk that holds one `data` line — field by field, without a
@@ -27,7 +27,7 @@
  * JSON.parse in the same run; with 1,000 SSE clients at 70,000 deliveries/s the generator's CPU per
  * delivery fell ~3 % (four interleaved pairs of single `pushbench run`s, within this VM's drift).
  */
-import type { WireMessage } from '../../servers/wire.ts';
+import type { WireMessage } from '../../core/wire.ts';
 import type { MessageView } from './types.ts';
 
 /**

@@ -10,8 +10,8 @@
  */
 import { Client as UndiciClient } from 'undici';
 import type { Dispatcher } from 'undici';
-import { codeOf } from '../errors.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { codeOf } from '../../core/errors.ts';
+import { nowUs } from '../../core/wire.ts';
 import { BaseClient } from './client-base.ts';
 import { BAD_MESSAGE } from './cursor.ts';
 import { SocketCounter, countingConnector } from './sockets.ts';

@@ -2,7 +2,7 @@
  * The driver registry: the one place a transport name becomes a client implementation.
  * A new transport is one file exporting a {@link Driver} and one line here.
  */
-import type { TransportName } from '../../servers/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
 import { longPollDriver } from './long-poll.ts';
 import { shortPollDriver } from './short-poll.ts';
 import { sseDriver } from './sse.ts';

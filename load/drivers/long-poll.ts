@@ -6,7 +6,7 @@
  * says so, then `request(sent, sent, done, empty)`; a transport error or non-200 answer counts its
  * code and retries after backoff from the same cursor.
  */
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 import { Exchange, HttpClientBase } from './http.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';
 

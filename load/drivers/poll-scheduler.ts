@@ -17,7 +17,7 @@
  * earliest first. Threading: one scheduler per
  * thread ({@link pollScheduler}); clients on a thread share it.
  */
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 
 /** Something the scheduler can hold: where it sits in the heap (-1: not waiting) and what to run. */
 export interface Waiting {

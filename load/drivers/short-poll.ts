@@ -9,7 +9,7 @@
  * Reports: `connected(tcpConnectUs)` per new socket; per answer each message, `gap()` if the answer
  * says so, then `request(planned, sent, done, empty)`.
  */
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 import { Exchange, HttpClientBase } from './http.ts';
 import { pollScheduler, type Waiting } from './poll-scheduler.ts';
 import type { ClientEvents, ClientSpec, Driver } from './types.ts';

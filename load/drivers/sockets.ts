@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { buildConnector } from 'undici';
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 
 /** Cumulative socket byte counts. */
 export interface ByteCounts {

@@ -10,8 +10,8 @@
  * `retry:` when it sent one (capped at `reconnectMaxMs`), doubling from there.
  */
 import type { Dispatcher } from 'undici';
-import { codeOf } from '../errors.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { codeOf } from '../../core/errors.ts';
+import { nowUs } from '../../core/wire.ts';
 import { HttpClientBase, httpStatusCode } from './http.ts';
 import { SseParser, type SseDataReader } from './sse-parser.ts';
 import { ReadThrottle } from './throttle.ts';

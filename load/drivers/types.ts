@@ -6,7 +6,7 @@
  * Threading: a client lives on one worker thread's event loop; every event is called from that
  * loop, never concurrently, and must not block.
  */
-import type { TransportName, WireMessage } from '../../servers/wire.ts';
+import type { TransportName, WireMessage } from '../../core/wire.ts';
 
 export interface ClientSpec {
   /** index of this client across the whole run (0 … clients-1) */
@@ -33,7 +33,7 @@ export interface ClientSpec {
   readBytesPerS?: number;
 }
 
-/** What a client tells its recorder. All times are µs on the shared clock (servers/wire.ts nowUs). */
+/** What a client tells its recorder. All times are µs on the shared clock (core/wire.ts nowUs). */
 export interface ClientEvents {
   /** A new connection is usable: TCP connect for HTTP, handshake done for ws, response headers for sse. */
   connected(connectUs: number): void;

@@ -30,7 +30,7 @@
  */
 import type net from 'node:net';
 import WebSocket from 'ws';
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 
 /** One text frame's payload: `buf[from, to)`, read at `recvUs` (the chunk's arrival). */
 export type FrameSink = (buf: Buffer, from: number, to: number, recvUs: number) => void;

@@ -15,8 +15,8 @@
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import WebSocket from 'ws';
-import { codeOf } from '../errors.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { codeOf } from '../../core/errors.ts';
+import { nowUs } from '../../core/wire.ts';
 import { BaseClient } from './client-base.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';

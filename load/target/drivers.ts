@@ -9,7 +9,7 @@
  * (the pre-run probe uses it; load runs only count).
  */
 import { isUtf8 } from 'node:buffer';
-import type { TransportName } from '../../servers/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
 import { BAD_MESSAGE } from '../drivers/cursor.ts';
 import { httpStatusCode, type Exchange } from '../drivers/http.ts';
 import { LongPollClient } from '../drivers/long-poll.ts';

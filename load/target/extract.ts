@@ -6,7 +6,7 @@
  * Hot path: never throws; a text that does not have the expected shape comes back as a sentence
  * saying what was expected (the drivers count it as BAD_MESSAGE and the probe reports it).
  */
-import type { WireMessage } from '../../servers/wire.ts';
+import type { WireMessage } from '../../core/wire.ts';
 import type { SplitProfile } from './profile.ts';
 import { decodeToken } from './token.ts';
 

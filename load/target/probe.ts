@@ -4,8 +4,8 @@
  * throws PB_TARGET_SHAPE with a sentence naming the transport, the URL and what was expected —
  * so a wrong profile fails in seconds instead of producing a run of errors.
  */
-import { nowUs, type TransportName } from '../../servers/wire.ts';
-import { PushbenchError } from '../errors.ts';
+import { nowUs, type TransportName } from '../../core/wire.ts';
+import { PushbenchError } from '../../core/errors.ts';
 import type { ClientEvents } from '../drivers/types.ts';
 import { profileDriver } from './drivers.ts';
 import { expand, type Profile } from './profile.ts';

@@ -8,7 +8,7 @@
  * measured from the token's send time and loss from gaps in the token's per-topic sequence.
  */
 import { readFileSync } from 'node:fs';
-import { TRANSPORTS, type TransportName } from '../../servers/wire.ts';
+import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
 
 /** How a response body (or WebSocket frame) holding several messages is cut into one per message. */
 export type SplitProfile = { delimiter: string } | { multipart: true };

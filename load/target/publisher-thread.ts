@@ -4,7 +4,7 @@
  * share the process's CLOCK_MONOTONIC, so its timestamps compare with the drivers'.
  */
 import { Worker } from 'node:worker_threads';
-import { TSX_EXEC_ARGV } from '../tsx.ts';
+import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
 import type { PublisherOptions, PublisherStats } from './publisher.ts';
 
 export class PublisherThread {

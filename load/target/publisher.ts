@@ -12,12 +12,12 @@
  * Threading: runs on the runner's main thread; nothing here blocks.
  */
 import { Pool } from 'undici';
-import { nowUs } from '../../servers/wire.ts';
-import { codeOf } from '../errors.ts';
+import { nowUs } from '../../core/wire.ts';
+import { codeOf } from '../../core/errors.ts';
 import { httpStatusCode } from '../drivers/http.ts';
 import { expand, type PublishProfile } from './profile.ts';
 import { encodeToken } from './token.ts';
-import { createHistogram, percentiles } from '../../reports/histogram.ts';
+import { createHistogram, percentiles } from '../../core/histogram.ts';
 
 export interface PublisherOptions {
   /** origin of the target: `http://127.0.0.1:PORT` */

@@ -3,7 +3,7 @@
  * in what the server pushes: `pb|<seq>|<tsUs>|<topic>|` padded with `x` to the payload size.
  * Plain ASCII with no quote, backslash or space, so it survives unchanged inside a JSON string,
  * a form field, a raw body or an SSE `data:` line, and can be found by one regex wherever the
- * server wrapped it. `tsUs` is the scheduled send time on servers/wire.ts nowUs's clock.
+ * server wrapped it. `tsUs` is the scheduled send time on core/wire.ts nowUs's clock.
  *
  * Sequences: the generator's publisher (broadcast, fanout) is each topic's only publisher, so
  * `seq` rises by 1 per topic. In chat every member of a room publishes to it, and no publisher
@@ -13,7 +13,7 @@
  * keeps loss, duplicate and order accounting per (receiver, source) for such messages, so a gap
  * in one sender's sequence is a loss exactly as a gap in a topic's is.
  */
-import type { WireMessage } from '../../servers/wire.ts';
+import type { WireMessage } from '../../core/wire.ts';
 
 const TOKEN_RE = /pb\|(\d+)\|(\d+)\|([A-Za-z0-9._~-]{1,64})\|(?:(\d+)\|)?x*/;
 

@@ -11,8 +11,8 @@
  * Hot path: never throws.
  */
 import type { Client as UndiciClient } from 'undici';
-import { nowUs } from '../../servers/wire.ts';
-import { codeOf } from '../errors.ts';
+import { nowUs } from '../../core/wire.ts';
+import { codeOf } from '../../core/errors.ts';
 import { Exchange, httpStatusCode, openHttpConnection } from '../drivers/http.ts';
 import { SocketCounter, type ByteCounts } from '../drivers/sockets.ts';
 import type { ClientEvents, ClientSpec } from '../drivers/types.ts';

@@ -2,7 +2,7 @@
  * The transport registry: wire name → server-side handler factory. Adding a transport is one file
  * and one line here.
  */
-import type { TransportName } from '../wire.ts';
+import type { TransportName } from '../../core/wire.ts';
 import { createLongPoll } from './long-poll.ts';
 import { createShortPoll } from './short-poll.ts';
 import { createSse } from './sse.ts';

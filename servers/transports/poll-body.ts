@@ -1,5 +1,5 @@
 /**
- * The PollAnswer body (servers/wire.ts) shared by short and long polling, built by joining the
+ * The PollAnswer body (core/wire.ts) shared by short and long polling, built by joining the
  * messages' cached JSON texts (no per-request re-serialization of messages).
  */
 import type { SinceResult } from '../hub.ts';

@@ -11,8 +11,8 @@
 import type { Socket } from 'node:net';
 import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, topicParam } from '../http.ts';
-import type { GapNotice } from '../wire.ts';
-import { sseEventId } from '../wire.ts';
+import type { GapNotice } from '../../core/wire.ts';
+import { sseEventId } from '../../core/wire.ts';
 import type { TransportFactory } from './types.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 

@@ -10,7 +10,7 @@ import type { RequestContext } from '../http.ts';
 import type { SendBudget } from '../limits.ts';
 import type { ServerOptions } from '../options.ts';
 import type { ServerStats } from '../stats.ts';
-import type { TransportName } from '../wire.ts';
+import type { TransportName } from '../../core/wire.ts';
 
 export interface TransportDeps {
   hub: Hub;

@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, HttpError, topicParam, type Cursor } from '../http.ts';
 import { parsePublishRequest } from '../upstream.ts';
-import type { GapNotice } from '../wire.ts';
+import type { GapNotice } from '../../core/wire.ts';
 import type { TransportFactory } from './types.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 

@@ -10,7 +10,7 @@ import { Client } from 'undici';
 import { RequestEnds, captureAnswer, replayServer } from '../../bench/replay-server.ts';
 import { startServer, type RunningServer } from '../../servers/server.ts';
 import { Cursor } from '../../load/drivers/cursor.ts';
-import { EventLog } from '../drivers/helpers.ts';
+import { EventLog } from '../load/drivers/helpers.ts';
 
 const REQUEST = 'GET /poll?topic=t0 HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\n\r\n';
 

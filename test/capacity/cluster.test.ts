@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startCluster, type RunningCluster } from '../../servers/cluster.ts';
-import type { StatsSnapshot, WireMessage } from '../../servers/wire.ts';
+import type { StatsSnapshot, WireMessage } from '../../core/wire.ts';
 import { openSub, sleep, until, type TestSub } from '../servers/helpers.ts';
 import { alive } from '../reliability/leftovers.ts';
 

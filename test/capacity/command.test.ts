@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capacityCommand, parseCapacityArgs } from '../../load/capacity-command.ts';
+import { capacityCommand, parseCapacityArgs } from '../../cli/capacity-command.ts';
 import { runMulti } from '../../load/multi.ts';
-import { readResultFile } from '../../reports/record.ts';
-import { PushbenchError } from '../../load/errors.ts';
+import { readResultFile } from '../../core/record.ts';
+import { PushbenchError } from '../../core/errors.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-capacity-'));
 
@@ -56,7 +56,7 @@ describe('pushbench capacity (end to end)', () => {
   it('one step over 2 server and 2 generator processes: every client measured once, records merged', async () => {
     const plan = parseCapacityArgs(['--transport', 'sse', '--start', '60', '--max', '60', '--step-duration', '3s', '--server-procs', '2', '--out', out]);
     if (plan === 'help') throw new Error('help');
-    const { stepSettings } = await import('../../load/capacity-command.ts');
+    const { stepSettings } = await import('../../cli/capacity-command.ts');
     const s = stepSettings(plan, plan.base.get('sse')!, 60, 2);
     const r = await runMulti(s, 2);
     expect(r.invalidReasons.join('; ')).toBe('');

@@ -12,11 +12,11 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOnce } from '../../load/runner.ts';
-import { capacityCommand, liveCounts, liveSettings, parseCapacityArgs } from '../../load/capacity-command.ts';
-import type { MachineFacts } from '../../load/capacity.ts';
-import { readResultFile, type ResultRecord } from '../../reports/record.ts';
+import { capacityCommand, liveCounts, liveSettings, parseCapacityArgs } from '../../cli/capacity-command.ts';
+import type { MachineFacts } from '../../capacity/search.ts';
+import { readResultFile, type ResultRecord } from '../../core/record.ts';
 import { startServer } from '../../servers/server.ts';
-import type { StatsSnapshot, TransportName } from '../../servers/wire.ts';
+import type { StatsSnapshot, TransportName } from '../../core/wire.ts';
 import { runSettings } from '../load/settings.ts';
 
 /** GET /stats on a connection of its own (counted once in tcpAccepted). */

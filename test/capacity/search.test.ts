@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   judgeRecord, machineLimitFor, parseSlo, processesFor, searchCapacity, serversFor, sloBreaks,
   type MachineFacts, type MachineLimit, type StepFigures, type StepVerdict,
-} from '../../load/capacity.ts';
+} from '../../capacity/search.ts';
 import { buildRecord } from '../fixtures/records.ts';
 
 const { slo } = parseSlo('p99<250ms,lost=0,errors<0.1%');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Recorder } from '../../load/recorder.ts';
-import { createHistogram, decodeHistogram, encodeHistogram, percentiles } from '../../reports/histogram.ts';
-import { encodeMessage, type WireMessage } from '../../servers/wire.ts';
+import { createHistogram, decodeHistogram, encodeHistogram, percentiles } from '../../core/histogram.ts';
+import { encodeMessage, type WireMessage } from '../../core/wire.ts';
 import { contractView, readContract } from '../../load/drivers/fast-decode.ts';
 
 const S = 1e6;

@@ -3,10 +3,10 @@
  * threads, real sockets. Small scale for CI; the full figures live in `npm run bench:generator`.
  */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS, type TransportName } from '../../servers/wire.ts';
+import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
 import { runOnce, type RunSettings } from '../../load/runner.ts';
 import { runSettings } from './settings.ts';
-import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
+import { decodeHistogram, percentiles } from '../../core/histogram.ts';
 
 
 function settings(transport: TransportName, argv: string[]): RunSettings {

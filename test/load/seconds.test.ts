@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { everySecond } from '../../load/seconds.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 
 /** Where in its second (µs after the grid's boundary) a call at `tUs` fell. */
 const phase = (tUs: number, baseUs: number) => (((tUs - baseUs) % 1e6) + 1e6) % 1e6;

@@ -6,9 +6,9 @@ import { expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TransportName } from '../../servers/wire.ts';
-import { parseOptions } from '../../load/options.ts';
-import { RUN_OPTION_SPECS, loadSettings } from '../../load/run-options.ts';
+import type { TransportName } from '../../core/wire.ts';
+import { parseOptions } from '../../core/options.ts';
+import { RUN_OPTION_SPECS, loadSettings } from '../../cli/run-options.ts';
 import { parseFaults } from '../../load/faults.ts';
 import type { RunSettings } from '../../load/runner.ts';
 

@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readResultFile } from '../../reports/record.ts';
-import { PushbenchError } from '../../load/errors.ts';
-import { parseOptions } from '../../load/options.ts';
-import { RUN_OPTION_SPECS, loadSettings } from '../../load/run-options.ts';
+import { readResultFile } from '../../core/record.ts';
+import { PushbenchError } from '../../core/errors.ts';
+import { parseOptions } from '../../core/options.ts';
+import { RUN_OPTION_SPECS, loadSettings } from '../../cli/run-options.ts';
 import { parseFaults } from '../../load/faults.ts';
 import { buildRecord } from '../fixtures/records.ts';
 

@@ -12,8 +12,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOnce } from '../../load/runner.ts';
-import { PushbenchError } from '../../load/errors.ts';
-import type { ResultRecord } from '../../reports/record.ts';
+import { PushbenchError } from '../../core/errors.ts';
+import type { ResultRecord } from '../../core/record.ts';
 import { runSettings } from '../load/settings.ts';
 import { alive, canBind, eventually, leftAfter, threadCount, watchedPushbench } from './leftovers.ts';
 

@@ -3,10 +3,10 @@
  * clients, real sockets; each fault is reported with detection, reconnection, loss and recovery.
  */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS, type TransportName } from '../../servers/wire.ts';
+import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
 import { runOnce, type RunSettings } from '../../load/runner.ts';
 import { runSettings } from '../load/settings.ts';
-import { decodeHistogram, percentiles } from '../../reports/histogram.ts';
+import { decodeHistogram, percentiles } from '../../core/histogram.ts';
 
 
 function settings(transport: TransportName, argv: string[]): RunSettings {

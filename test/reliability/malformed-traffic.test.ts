@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { decodeMessage, type WireMessage } from '../../servers/wire.ts';
+import { decodeMessage, type WireMessage } from '../../core/wire.ts';
 
 let server: RunningServer;
 let watcher: WebSocket;

@@ -17,8 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseOptions } from '../../load/options.ts';
-import { RUN_OPTION_SPECS, loadSettings, parseSlowClients } from '../../load/run-options.ts';
+import { parseOptions } from '../../core/options.ts';
+import { RUN_OPTION_SPECS, loadSettings, parseSlowClients } from '../../cli/run-options.ts';
 import { runOnce, type RunSettings } from '../../load/runner.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-slow-'));

@@ -5,9 +5,9 @@ import {
   serverResourcesOverTimeChart, throughputOverTimeChart,
 } from '../../reports/charts.ts';
 import { spectrumPoints, SPECTRUM_STEPS } from '../../reports/spectrum.ts';
-import { decodeHistogram } from '../../reports/histogram.ts';
+import { decodeHistogram } from '../../core/histogram.ts';
 import { reportRuns } from '../../reports/runs.ts';
-import { TRANSPORTS } from '../../servers/wire.ts';
+import { TRANSPORTS } from '../../core/wire.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../../load/starvation.ts';
 

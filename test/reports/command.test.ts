@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseReportArgs, reportCommand, type CommandIo } from '../../reports/command.ts';
-import { writeJsonAtomic } from '../../reports/record.ts';
+import { parseReportArgs, reportCommand, type CommandIo } from '../../cli/report-command.ts';
+import { writeJsonAtomic } from '../../core/record.ts';
 import { buildRecord } from '../fixtures/records.ts';
 
 function capture(): CommandIo & { outText: () => string; errText: () => string } {

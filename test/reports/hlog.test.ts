@@ -1,8 +1,8 @@
 import { HistogramLogReader, listTags } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { HLOG_PER_SECOND_TAG, HLOG_TAGS, runHlog } from '../../reports/hlog.ts';
-import { createHistogram, decodeHistogram, encodeHistogram } from '../../reports/histogram.ts';
-import { mergeRecords } from '../../reports/record.ts';
+import { createHistogram, decodeHistogram, encodeHistogram } from '../../core/histogram.ts';
+import { mergeRecords } from '../../core/record.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { buildRecord } from '../fixtures/records.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeMarkdownCell, summaryMarkdown } from '../../reports/markdown.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { SUMMARY_COLUMNS } from '../../reports/table.ts';
-import { formatBytes, formatUs } from '../../load/units.ts';
+import { formatBytes, formatUs } from '../../core/units.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 /** The table rows of a GFM document as cells (unescaping `\|`). */

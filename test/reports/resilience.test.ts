@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FaultResult } from '../../reports/record.ts';
+import type { FaultResult } from '../../core/record.ts';
 import { writeReport } from '../../reports/report.ts';
 import { resilienceSection } from '../../reports/resilience.ts';
 import { reportRuns } from '../../reports/runs.ts';

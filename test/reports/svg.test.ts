@@ -3,7 +3,7 @@ import { buildCharts } from '../../reports/charts.ts';
 import { TRANSPORT_COLORS } from '../../reports/chart-style.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { renderSvg } from '../../reports/svg.ts';
-import { TRANSPORTS } from '../../servers/wire.ts';
+import { TRANSPORTS } from '../../core/wire.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 const XSS = '</script><script>alert(1)</script>';

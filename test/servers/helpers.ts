@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
-import { decodeMessage, sseEventId, type GapNotice, type PollAnswer, type TransportName, type WireMessage } from '../../servers/wire.ts';
+import { decodeMessage, sseEventId, type GapNotice, type PollAnswer, type TransportName, type WireMessage } from '../../core/wire.ts';
 
 export interface TestSub {
   readonly messages: WireMessage[];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Hub, type HubMessage } from '../../servers/hub.ts';
 import { EARLY_US, makePayload, Publisher } from '../../servers/publisher.ts';
-import { nowUs } from '../../servers/wire.ts';
+import { nowUs } from '../../core/wire.ts';
 import { sleep } from './helpers.ts';
 
 const closers: (() => void)[] = [];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import type { PollAnswer } from '../../servers/wire.ts';
+import type { PollAnswer } from '../../core/wire.ts';
 import { sleep } from './helpers.ts';
 
 let server: RunningServer | undefined;

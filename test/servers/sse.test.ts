@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { EventSource, type FetchLike } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { decodeMessage, type GapNotice } from '../../servers/wire.ts';
+import { decodeMessage, type GapNotice } from '../../core/wire.ts';
 import { parseSse, sleep, until } from './helpers.ts';
 
 let server: RunningServer | undefined;

@@ -3,7 +3,7 @@ import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import type { StatsSnapshot } from '../../servers/wire.ts';
+import type { StatsSnapshot } from '../../core/wire.ts';
 import { parseSse, until } from './helpers.ts';
 
 let server: RunningServer | undefined;

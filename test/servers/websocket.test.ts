@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { decodeMessage, type WireMessage } from '../../servers/wire.ts';
+import { decodeMessage, type WireMessage } from '../../core/wire.ts';
 import { until } from './helpers.ts';
 
 let server: RunningServer | undefined;

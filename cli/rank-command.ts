@@ -1,0 +1,147 @@
+/**
+ * `pushbench rank`: the main job. Runs every transport on the identical workload, repeated, on
+ * each network profile, in a balanced order; re-runs an invalid run once; then ranks the
+ * transports per metric with 95 % confidence intervals and gives a verdict on the claimed order
+ * (WebSocket > SSE > long polling > short polling), and writes the report.
+ */
+import { join } from 'node:path';
+import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
+import { rankTransports, formatRankingText, formatRankingMarkdown, formatRankingHtml, type RankingResult } from '../reports/ranking.ts';
+import { validationError } from '../core/errors.ts';
+import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
+import { progressPrinter } from './progress.ts';
+import { rankPlan } from '../load/rank-plan.ts';
+import { parseNetworks } from '../netem/network.ts';
+import { LOAD_OPTION_SPECS, fileSafe, loadSettings } from './run-options.ts';
+import { runOnce, type RunSettings } from '../load/runner.ts';
+import { formatSummaryTable } from './summary.ts';
+import { interruptible } from './interrupt.ts';
+import { ASSERT_OPTION_SPEC, assertionsOption, checkAssertions } from '../gate/assert.ts';
+
+/** `rank`'s defaults: about 4 minutes on a 2-core machine for loopback + wan, 3 repeats. */
+const RANK_DEFAULTS: Record<string, OptionSpec['default']> = {
+  duration: 6000,
+  rate: 5,
+};
+
+/**
+ * Clients when --clients is not given. Through the latency proxy fewer: a broadcast hands the proxy
+ * one chunk per client at once and it writes them one by one (~20 µs each here, on the CPU it shares
+ * with the generator), so 500 clients cost ~10 ms per message — close to its lateness limit (half
+ * the wan delay) before any other process takes the CPU; 250 leave room for that.
+ */
+const RANK_CLIENTS = { loopback: 500, proxied: 250 };
+
+export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank', default: [...TRANSPORTS], choices: TRANSPORTS },
+  { name: 'repeats', kind: 'int', arg: 'N', help: 'runs per transport and network (confidence intervals need 2 or more)', default: 3, min: 1, max: 100 },
+  ...LOAD_OPTION_SPECS.map((s) => {
+    if (s.name === 'network') return { ...s, arg: 'LIST', help: 'network profiles to rank on, comma-separated: loopback, lan, wan, mobile, or a custom delay=40ms,jitter=5ms,bw=1MB', default: 'loopback,wan' };
+    if (s.name === 'clients') return { ...s, default: undefined, help: `simulated clients (default ${RANK_CLIENTS.loopback} on loopback, ${RANK_CLIENTS.proxied} through the latency proxy)` };
+    return s.name in RANK_DEFAULTS ? { ...s, default: RANK_DEFAULTS[s.name] } : s;
+  }),
+  { name: 'name', kind: 'string', arg: 'NAME', help: 'name of this rank (default rank-<time>)' },
+  ASSERT_OPTION_SPEC,
+]);
+
+const RANK_USAGE = 'pushbench rank [--clients N] [--repeats N] [--network loopback,wan] [--workload broadcast] [options]';
+const RANK_DESCRIPTION = `Reproduces the transport ranking: every transport on the identical workload, repeated, on each
+network profile, in an order that spreads machine drift evenly. Prints, per metric, the ranking with
+95 % confidence intervals (a tie where they overlap) and a verdict on the claim
+"WebSocket > SSE > long polling > short polling". Writes every run's result and one report.`;
+
+export async function rankCommand(argv: string[]): Promise<number> {
+  const parsed = parseOptions(argv, RANK_OPTION_SPECS);
+  if (parsed.help) {
+    process.stdout.write(formatHelp(RANK_USAGE, RANK_DESCRIPTION, RANK_OPTION_SPECS));
+    return 0;
+  }
+  const problems = [...parsed.problems];
+  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
+  const v = parsed.values;
+  const transports = v.transports as TransportName[];
+  const parsedNetworks = parseNetworks(v.network as string);
+  problems.push(...parsedNetworks.problems.map((p) => `--network: ${p}`));
+  const networks = parsedNetworks.profiles.map((p) => p.name);
+  const repeats = v.repeats as number;
+  const assertions = assertionsOption(v.assert, problems);
+  // Validate every (transport, network) combination up front, reporting each problem once.
+  const settingsFor = new Map<string, RunSettings>();
+  const seen = new Set<string>();
+  for (const profile of parsedNetworks.profiles) {
+    const network = profile.name;
+    const clients = (v.clients as number | undefined) ?? (profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback);
+    for (const t of transports) {
+      const local: string[] = [];
+      settingsFor.set(`${network}|${t}`, loadSettings({ ...v, network, clients }, t, local));
+      for (const p of local) if (!seen.has(p)) { seen.add(p); problems.push(p); }
+    }
+  }
+  if (problems.length) throw validationError(problems);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const rankName = (v.name as string | undefined) ?? `rank-${stamp}`;
+  const outDir = join(v.out as string, fileSafe(rankName));
+
+  const plan = rankPlan(transports, repeats, networks);
+  const out = progressPrinter();
+  const first = settingsFor.values().next().value as RunSettings;
+  out.log(`pushbench rank ${rankName}: ${transports.join(', ')} × ${repeats} repeats × ${networks.join(', ')} = ${plan.length} runs; ${first.workload}, ${networks.map((n) => `${settingsFor.get(`${n}|${transports[0]}`)!.clients} clients on ${n}`).join(', ')}, ${first.durationMs / 1000} s each (warm-up ${first.warmupMs / 1000} s), ${first.ratePerS} msg/s, ${first.payloadBytes} B`);
+  out.log(`pinning: server CPU ${first.serverCpus ?? 'any'}, generator${networks.some((n) => n !== 'loopback') ? ' and proxy' : ''} CPU ${first.loadCpus ?? 'any'}`);
+
+  const records: ResultRecord[] = [];
+  let interrupted = false;
+  let signalled = false;
+  await interruptible(async (signal) => {
+    for (const [i, step] of plan.entries()) {
+      if (signal.aborted) break;
+      const base = settingsFor.get(`${step.network}|${step.item}`)!;
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const name = `${step.item}-${step.network}-r${step.repeat + 1}${attempt > 1 ? '-retry' : ''}`;
+        const s: RunSettings = { ...base, name };
+        out.log(`[${i + 1}/${plan.length}] ${name}`);
+        const r = await runOnce(s, { signal, onProgress: (p) => out.update({ ...p, name: `[${i + 1}/${plan.length}] ${name}` }) });
+        out.done();
+        writeJsonAtomic(join(outDir, `${fileSafe(name)}.json`), r);
+        if (!r.complete) { interrupted = true; signalled = signal.aborted; records.push(r); break; }
+        if (r.valid || attempt === 2) { records.push(r); break; }
+        out.log(`  invalid (${r.invalidReasons.join('; ')}): running it once more`);
+      }
+      if (interrupted) break;
+    }
+  });
+  out.done();
+
+  process.stdout.write(`\n${formatSummaryTable(records)}\n`);
+  const sections = [];
+  const rankings: RankingResult[] = [];
+  for (const network of networks) {
+    const subset = records.filter((r) => r.config.network === network);
+    if (subset.length === 0) continue;
+    const ranking = rankTransports(subset);
+    rankings.push(ranking);
+    process.stdout.write(`\nRanking on ${network} (${first.workload}, ${settingsFor.get(`${network}|${transports[0]}`)!.clients} clients, ${repeats} repeats; mean [95 % CI]):\n${formatRankingText(ranking)}\n`);
+    sections.push({ id: `ranking-${fileSafe(network)}`, title: `Ranking — ${network}`, markdown: formatRankingMarkdown(ranking), html: formatRankingHtml(ranking) });
+  }
+  if (rankings.length > 0) writeJsonAtomic(join(outDir, 'ranking.json'), { name: rankName, rankings });
+  if (records.length > 0 && v.noReport) {
+    process.stdout.write(`\nwrote ${records.length} result files and ranking.json to ${outDir} (--no-report: no report)\n`);
+  } else if (records.length > 0) {
+    const { writeReport } = await import('../reports/report.ts');
+    const { files } = await writeReport(records, outDir, { title: `pushbench rank: ${rankName}`, sections });
+    process.stdout.write(`\nwrote ${records.length} result files and the report: ${files[0]}\n`);
+  }
+  if (interrupted) {
+    const last = records.at(-1)!;
+    if (!signalled) {
+      // Not a signal: the run could not go on (its server died); the rank stops there.
+      process.stderr.write(`rank ended early (${last.invalidReasons[0] ?? 'unknown reason'}): the runs so far are written; the last one is marked complete: false\n`);
+      return 1;
+    }
+    process.stderr.write('rank interrupted: the runs so far are written; the last one is marked complete: false\n');
+    return 130;
+  }
+  const gate = checkAssertions(assertions, records);
+  for (const line of gate.lines) (gate.passed ? process.stdout : process.stderr).write(`${line}\n`);
+  return gate.passed ? 0 : 1;
+}

@@ -1,0 +1,186 @@
+/**
+ * The options of `pushbench run` (and the shared part of rank and capacity): one frozen table of
+ * specs with their defaults, and one validator that turns parsed values into RunSettings or into
+ * the list of every problem found.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import type { WorkloadName } from '../core/record.ts';
+import type { OptionSpec, OptionValues } from '../core/options.ts';
+import { parseBytes, parseFraction } from '../core/units.ts';
+import { countCpus, defaultCpuSplit, type ProxySpec, type RunSettings } from '../load/runner.ts';
+import { openFilesLimit, cpuCount } from '../load/resources.ts';
+import { WORKLOADS } from '../load/workload.ts';
+import { resolveNetwork } from '../netem/network-profile.ts';
+import { ASSERT_OPTION_SPEC } from '../gate/assert.ts';
+import { BUILTIN_PREFIX, loadProfile, type Profile } from '../load/target/profile.ts';
+
+/** Options every load command shares (workload, scale, pinning, target). */
+export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'clients', kind: 'int', arg: 'N', help: 'simulated clients', default: 100, min: 1, max: 1_000_000 },
+  { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'run length from the first client\'s arrival, warm-up included', default: 30_000, min: 1000 },
+  { name: 'warmup', kind: 'durationMs', arg: 'TIME', help: 'first part of the run not recorded (default: ramp time + 2s, at most half the run)' },
+  { name: 'workload', kind: 'string', arg: 'NAME', help: 'broadcast: topics fed by the server; fanout: a topic per client; chat: clients publish upstream', default: 'broadcast', choices: WORKLOADS },
+  { name: 'rate', kind: 'number', arg: 'MSG/S', help: 'messages per second on each topic', default: 1, min: 0, max: 100_000 },
+  { name: 'payload', kind: 'bytes', arg: 'BYTES', help: 'payload size of each message', default: 64, min: 0, max: 1024 * 1024 },
+  { name: 'topics', kind: 'int', arg: 'N', help: 'topics (broadcast) or rooms (chat); fanout uses one per client', default: 1, min: 1, max: 1_000_000 },
+  { name: 'poll-interval', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'short-poll period Δ on a fixed schedule; 0 polls back to back', default: 250, min: 0 },
+  { name: 'long-poll-timeout', kind: 'durationMs', arg: 'TIME', help: 'timeout each long poll asks the server for', default: 30_000, min: 100 },
+  { name: 'arrival-rate', kind: 'ratePerS', arg: 'N/s', help: 'clients started per second (open model)', default: 1000 },
+  { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
+  { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
+  { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see README), or builtin:reference' },
+  { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
+  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
+  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
+  { name: 'workers', kind: 'int', arg: 'N', help: 'generator worker threads (default: one per load CPU)', min: 1, max: 256 },
+  { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'reference server holds every delivery this long (accuracy checks)', default: 0, min: 0 },
+  { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
+  { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for result files and the report', default: 'results' },
+  { name: 'no-report', kind: 'bool', help: 'write the result file only, no report' },
+]);
+
+export const RUN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'transport', kind: 'string', arg: 'NAME', help: 'transport to measure (required)', choices: TRANSPORTS },
+  ...LOAD_OPTION_SPECS,
+  { name: 'name', kind: 'string', arg: 'NAME', help: 'run name (default: transport-workload-clients-time)' },
+  { name: 'slow-clients', kind: 'string', arg: 'SHARE:RATE', help: 'slow consumers: a share of the clients reads at most RATE, recorded apart, e.g. 5%:10KB/s' },
+  { name: 'fault', kind: 'string', arg: 'KIND@TIME[:V]', repeat: true, help: 'inject a fault (repeatable): restart-server@10s, cut-connections@15s:25%, stall-server@20s:2s, blackhole@25s:5s' },
+  ASSERT_OPTION_SPEC,
+]);
+
+const CPU_LIST_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+/** Open files each process keeps for itself beyond one per connection. */
+const FD_MARGIN = 200;
+
+function checkCpuList(name: string, list: string | undefined, problems: string[]): void {
+  if (list === undefined) return;
+  if (!CPU_LIST_RE.test(list)) {
+    problems.push(`--${name} must be a CPU list like 0, 1-3 or 0,2 (got "${list}")`);
+    return;
+  }
+  const max = Math.max(...list.split(/[,-]/).map(Number));
+  if (max >= cpuCount()) problems.push(`--${name} names CPU ${max}, but this machine has CPUs 0-${cpuCount() - 1}`);
+}
+
+/** A file-system-safe form of a run name (the record keeps the name as typed). */
+export function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120) || 'run';
+}
+
+/**
+ * Check the shared load options and build the settings for one transport; `problems` collects
+ * every problem (none means the settings are usable). Checks machine limits before any work.
+ */
+export function loadSettings(v: OptionValues, transport: TransportName, problems: string[]): RunSettings {
+  const clients = v.clients as number;
+  const durationMs = v.duration as number;
+  const arrivalRatePerS = v.arrivalRate as number;
+  if (!(arrivalRatePerS > 0)) problems.push('--arrival-rate must be more than 0/s');
+  const rampMs = arrivalRatePerS > 0 ? (clients / arrivalRatePerS) * 1000 : 0;
+  const warmupMs = (v.warmup as number | undefined) ?? Math.min(Math.ceil((rampMs + 2000) / 1000) * 1000, Math.floor(durationMs / 2));
+  if (warmupMs >= durationMs) problems.push(`--warmup (${warmupMs} ms) must be shorter than --duration (${durationMs} ms): nothing would be measured`);
+  if (v.warmup === undefined && rampMs + 1000 > durationMs / 2) {
+    problems.push(`ramping ${clients} clients at ${arrivalRatePerS}/s takes ${(rampMs / 1000).toFixed(1)} s, more than half of --duration; raise --duration or --arrival-rate`);
+  }
+  const workload = v.workload as WorkloadName;
+  const ratePerS = v.rate as number;
+  if (workload === 'chat' && ratePerS <= 0) problems.push('--workload chat needs --rate above 0 (messages per second in each room)');
+  const topics = v.topics as number;
+  if (workload !== 'fanout' && topics > clients) problems.push(`--topics ${topics} is more than --clients ${clients}: some topics would have no subscriber`);
+  const pollIntervalMs = v.pollInterval as number;
+  checkCpuList('server-cpus', v.serverCpus as string | undefined, problems);
+  checkCpuList('load-cpus', v.loadCpus as string | undefined, problems);
+  const split = defaultCpuSplit();
+  const serverCpus = (v.serverCpus as string | undefined) ?? split.serverCpus;
+  const loadCpus = (v.loadCpus as string | undefined) ?? split.loadCpus;
+  let target: string | null = null;
+  if (v.target !== undefined) {
+    try {
+      const u = new URL(v.target as string);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`--target must be an http:// or https:// URL (got "${v.target}")`);
+      else target = u.origin;
+    } catch {
+      problems.push(`--target is not a URL (got "${v.target}")`);
+    }
+  }
+  const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
+  if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
+  const net = resolveNetwork(v.network as string);
+  const network = net.name;
+  if (net.problems.length) problems.push(...net.problems.map((p) => `--network: ${p}`));
+  const proxy: ProxySpec | null = net.proxy;
+
+  // Machine limits, before any work: one file per connection in each process.
+  const limit = openFilesLimit();
+  // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
+  const perClient = workload === 'chat' && (transport !== 'ws' || profile !== null) ? 2 : 1;
+  if (limit && clients * perClient + FD_MARGIN > limit.hard) {
+    problems.push(`${clients} clients need about ${clients * perClient + FD_MARGIN} open files in the generator, above this machine's hard limit of ${limit.hard} per process`);
+  }
+  if (limit && target === null && clients + FD_MARGIN > limit.hard) {
+    problems.push(`${clients} connections need about ${clients + FD_MARGIN} open files in the reference server, above the hard limit of ${limit.hard} per process (capacity runs split the server over processes)`);
+  }
+  const out = v.out as string;
+  try {
+    mkdirSync(out, { recursive: true });
+    accessSync(out, constants.W_OK);
+  } catch (err) {
+    problems.push(`--out ${out} is not a writable folder (${(err as Error).message})`);
+  }
+  const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
+  return {
+    name: '',
+    transport,
+    workload,
+    clients,
+    durationMs,
+    warmupMs,
+    ratePerS,
+    payloadBytes: v.payload as number,
+    topics: workload === 'fanout' ? clients : topics,
+    pollIntervalMs: transport === 'short-poll' ? pollIntervalMs : 0,
+    longPollTimeoutMs: v.longPollTimeout as number,
+    arrivalRatePerS,
+    network,
+    target,
+    serverDelayMs: v.delay as number,
+    workers,
+    serverCpus: target ? null : serverCpus,
+    loadCpus,
+    serverPid: (v.serverPid as number | undefined) ?? null,
+    ringSize: v.ring as number,
+    proxy,
+    targetProfile: profile,
+  };
+}
+
+/** `--profile`: loaded and validated (every problem, with its JSON path), and fit for this run. */
+function checkProfile(ref: string | undefined, transport: TransportName, workload: WorkloadName, target: string | null, problems: string[]): Profile | null {
+  if (ref === undefined) return null;
+  const loaded = loadProfile(ref);
+  problems.push(...loaded.problems);
+  if (target === null && !ref.startsWith(BUILTIN_PREFIX)) problems.push(`--profile ${ref} describes a server of yours: give its address with --target URL`);
+  if (loaded.problems.length > 0) return null;
+  if (loaded.profile.transports[transport] === undefined) {
+    problems.push(`--profile ${ref}: describes no ${transport} subscription ($.transports.${transport}); it has ${Object.keys(loaded.profile.transports).join(', ')}`);
+    return null;
+  }
+  return loaded.profile;
+}
+
+export function defaultRunName(s: RunSettings, when = new Date()): string {
+  const stamp = when.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${s.transport}-${s.workload}-${s.clients}c-${stamp}`;
+}
+
+/** `5%:10KB/s` → the slow share and its read rate; a sentence when it is not that. */
+export function parseSlowClients(text: string): { share: number; readBytesPerS: number } | string {
+  const m = /^\s*([^:]+):\s*([^/]+)\/s\s*$/.exec(text);
+  const share = m ? parseFraction(m[1]) : undefined;
+  const rate = m ? parseBytes(m[2]) : undefined;
+  if (!m || share === undefined || rate === undefined) return `--slow-clients must look like 5%:10KB/s (got "${text}")`;
+  if (!(share > 0 && share < 1)) return `--slow-clients: the share must be between 0 % and 100 % (got ${m[1]})`;
+  if (!(rate >= 100)) return `--slow-clients: the read rate must be at least 100 B/s (got ${m[2]}/s)`;
+  return { share, readBytesPerS: rate };
+}

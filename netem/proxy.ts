@@ -1,0 +1,357 @@
+/**
+ * The user-space latency proxy: a TCP relay between clients and the target that delays every
+ * chunk in each direction by a one-way delay ± jitter, optionally caps bandwidth, and preserves
+ * byte order. It stands in for netem, which this kernel lacks.
+ *
+ * Model, per connection and per direction (client→target "up", target→client "down"):
+ * - a chunk that arrives at `a` is serialised onto a virtual link of `bandwidthBytesPerS` (when
+ *   set): its transmission starts at max(a, link free) and ends `bytes / bandwidth` later;
+ * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
+ *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
+ * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0.
+ *
+ * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
+ * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
+ * hands the proxy a chunk per connection at once costs an array push per chunk, not a timer.
+ * Each chunk leaves within about ±0.5 ms of its due time on a quiet machine, never more than 1 ms
+ * early. Node's shortest timer is 1 ms, so a delay under about 1 ms (the `lan` profile's 0.5 ms)
+ * comes out at about 1.0–1.3 ms.
+ *
+ * Lateness (release time − due time) is the proxy's own error: it is what its event loop adds
+ * when it has more to do than the time between due chunks. Releases due inside the run's
+ * measured window (`measureWindow`) go into an HDR histogram; `stats().lateness` gives its
+ * p50/p99/max, which the runner judges (with the proxy's CPU) to decide whether the emulated
+ * network was the configured one.
+ *
+ * Backpressure: when a direction's queued bytes plus the destination's unsent bytes exceed
+ * `maxQueuedBytes` the source socket is paused; it resumes below half of that. Memory per
+ * connection is therefore bounded by about 2 × maxQueuedBytes plus the socket buffers.
+ *
+ * Half-close and reset: a FIN travels like data (after the bytes before it, with the same delay);
+ * an error or close without FIN on one side resets the other side at once (RST, queued bytes are
+ * dropped — what a reset does to a real connection).
+ *
+ * Ports: the proxy connects to the target from the default source address, so one target
+ * address and port accepts at most ~28,000 proxied connections at a time (the ephemeral range
+ * 32768–60999); above that connecting fails with EADDRNOTAVAIL, counted in `stats().connectErrors`.
+ * Each relayed connection also holds two file descriptors, so under this machine's limit of 20,000
+ * open files per process one proxy process relays at most about 9,900 connections; run several
+ * proxies (each its own process and port) for more.
+ *
+ * Cost: nearly all of a relayed chunk's CPU is its socket read and write (the write ~20 µs here,
+ * the kernel's loopback path included); the schedule adds an array push and a histogram record.
+ * Measured here in `npm start`'s wan runs (250 connections, 5 broadcast messages/s): 3 % of a core
+ * for WebSocket and SSE, 11–12 % for short polling at Δ = 250 ms.
+ *
+ * Threading: everything runs on the caller's event loop. For honest CPU accounting run it in
+ * its own process (netem/proxy-main.ts).
+ */
+import net from 'node:net';
+import { nowUs } from '../core/wire.ts';
+import { createHistogram } from '../core/histogram.ts';
+import { ReleaseSchedule } from './release-schedule.ts';
+
+export interface LatencyProxyOptions {
+  targetHost: string;
+  targetPort: number;
+  /** address to listen on; 127.0.0.1 by default */
+  host?: string;
+  /** port to listen on; 0 (any free port) by default */
+  port?: number;
+  /** one-way delay added to each direction, ms */
+  delayMs: number;
+  /** jitter, ms: each chunk's delay is drawn uniformly from delayMs ± jitterMs (clipped at 0) */
+  jitterMs?: number;
+  /** per direction per connection; unlimited when absent */
+  bandwidthBytesPerS?: number;
+  /** backpressure bound per direction per connection, bytes; 1 MiB by default */
+  maxQueuedBytes?: number;
+  /** uniform [0, 1) source for jitter; Math.random by default (inject for reproducible tests) */
+  random?: () => number;
+}
+
+export interface LatencyProxyStats {
+  /** connections accepted since start */
+  connections: number;
+  /** connections currently relayed */
+  open: number;
+  /** bytes released towards the target / towards the clients */
+  bytesUp: number;
+  bytesDown: number;
+  /** bytes held in the proxy's delay queues now, and at most so far (all connections) */
+  queuedBytes: number;
+  maxQueuedBytes: number;
+  /** connections to the target that failed (refused, EADDRNOTAVAIL when out of ports, …) */
+  connectErrors: number;
+  /** longest time any chunk spent inside the proxy, ms (delay + jitter + serialisation + lateness) */
+  maxQueueDelayMs?: number;
+  /**
+   * largest lateness of a release against its scheduled time, ms: a few ms means the proxy kept up;
+   * tens of ms mean its event loop was saturated and the run's latencies are inflated by it.
+   */
+  maxLatenessMs?: number;
+  /**
+   * Lateness of the releases due inside the window set by `measureWindow` (the whole life of the
+   * proxy when none was set), ms: how far the proxy's own work pushed chunks past their due time.
+   * Absent when nothing was released in the window.
+   */
+  lateness?: ProxyLateness;
+}
+
+/** The distribution of release lateness (release time − due time, clipped at 0), ms. */
+export interface ProxyLateness {
+  releases: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface LatencyProxy {
+  /** `http://HOST:PORT` of the listener */
+  url: string;
+  port: number;
+  /** Closes the listener and every relayed connection. Async, idempotent. */
+  close(): Promise<void>;
+  /** Stop every byte, both ways, for `ms` (connections stay open); returns when it ends (µs). */
+  blackhole(ms: number): number;
+  /**
+   * Judge lateness only for releases due in [fromUs, toUs] (µs on the nowUs clock): the run's
+   * measured window, not the connection burst of its warm-up. Resets the lateness histogram.
+   */
+  measureWindow(fromUs: number, toUs: number): void;
+  stats(): LatencyProxyStats;
+}
+
+const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+
+/** One delayed chunk (null: the FIN) of one direction, waiting in the proxy's release schedule. */
+interface Pending {
+  dir: DelayedDirection;
+  chunk: Buffer | null;
+  arrivalUs: number;
+  releaseUs: number;
+}
+
+interface DirectionContext {
+  delayUs: number;
+  jitterUs: number;
+  bytesPerUs: number | undefined;
+  maxQueuedBytes: number;
+  random: () => number;
+  up: boolean;
+  schedule: ReleaseSchedule<Pending>;
+  /** bytes entered (+) or left (−) this direction's queue */
+  onQueued(deltaBytes: number): void;
+  /** blackhole: nothing is released before this time (µs), shared by every direction */
+  hold: { untilUs: number };
+}
+
+/**
+ * One direction of one connection: assigns each chunk its release time and hands it to the
+ * proxy's one release schedule; pauses its source when too much is queued.
+ */
+class DelayedDirection {
+  queuedBytes = 0;
+  private lastReleaseUs = 0;
+  private linkFreeUs = 0;
+  private paused = false;
+  stopped = false;
+
+  constructor(
+    private readonly from: net.Socket,
+    readonly to: net.Socket,
+    readonly ctx: DirectionContext,
+  ) {
+    from.on('data', (chunk: Buffer) => this.enqueue(chunk));
+    from.on('end', () => this.enqueue(null));
+    to.on('drain', () => this.checkFlow());
+  }
+
+  private enqueue(chunk: Buffer | null): void {
+    if (this.stopped) return;
+    const { ctx } = this;
+    const arrivalUs = nowUs();
+    let sentUs = arrivalUs;
+    if (chunk && ctx.bytesPerUs !== undefined) {
+      const startUs = Math.max(arrivalUs, this.linkFreeUs);
+      this.linkFreeUs = startUs + chunk.length / ctx.bytesPerUs;
+      sentUs = this.linkFreeUs;
+    }
+    const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
+    // the max with the previous release is the FIFO rule: jitter never reorders bytes
+    const releaseUs = Math.max(sentUs + Math.max(0, ctx.delayUs + jitter), this.lastReleaseUs, ctx.hold.untilUs);
+    this.lastReleaseUs = releaseUs;
+    if (chunk) {
+      this.queuedBytes += chunk.length;
+      ctx.onQueued(chunk.length);
+      this.checkFlow();
+    }
+    ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs);
+  }
+
+  /** The schedule released `p` (one of this direction's chunks). */
+  write(p: Pending): void {
+    if (p.chunk) {
+      this.queuedBytes -= p.chunk.length;
+      this.ctx.onQueued(-p.chunk.length);
+      if (!this.to.destroyed) this.to.write(p.chunk);
+      this.checkFlow();
+    } else if (!this.to.destroyed) {
+      this.to.end();
+    }
+  }
+
+  private checkFlow(): void {
+    if (this.stopped) return;
+    const pending = this.queuedBytes + this.to.writableLength;
+    if (!this.paused && pending > this.ctx.maxQueuedBytes) {
+      this.paused = true;
+      this.from.pause();
+    } else if (this.paused && pending <= this.ctx.maxQueuedBytes / 2) {
+      this.paused = false;
+      this.from.resume();
+    }
+  }
+
+  /** Drop what is queued (the schedule skips a stopped direction's chunks): the connection is gone. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ctx.onQueued(-this.queuedBytes);
+    this.queuedBytes = 0;
+  }
+}
+
+/** Start a latency proxy listening on `host:port` that relays to `targetHost:targetPort`. */
+export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyProxy> {
+  const host = opts.host ?? '127.0.0.1';
+  const counters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1 };
+  const sockets = new Set<net.Socket>();
+  const hold = { untilUs: 0 };
+  // Lateness inside the measured window only: the connection burst before it is not the run's.
+  const window = { fromUs: -Infinity, toUs: Infinity };
+  const lateness = createHistogram();
+  const release = (p: Pending, now: number) => {
+    const { dir } = p;
+    if (dir.stopped) return;
+    const bytes = p.chunk ? p.chunk.length : 0;
+    if (dir.ctx.up) counters.bytesUp += bytes;
+    else counters.bytesDown += bytes;
+    const dueUs = Math.max(p.releaseUs, hold.untilUs);
+    const lateUs = now - dueUs;
+    if (now - p.arrivalUs > counters.maxQueueDelayUs) counters.maxQueueDelayUs = now - p.arrivalUs;
+    if (lateUs > counters.maxLatenessUs) counters.maxLatenessUs = lateUs;
+    if (dueUs >= window.fromUs && dueUs <= window.toUs) lateness.recordValue(lateUs > 0 ? Math.round(lateUs) : 0);
+    dir.write(p);
+  };
+  const schedule = new ReleaseSchedule<Pending>(release, hold);
+  const onQueued = (delta: number) => {
+    counters.queuedBytes += delta;
+    if (counters.queuedBytes > counters.maxQueuedBytes) counters.maxQueuedBytes = counters.queuedBytes;
+  };
+  const base = {
+    delayUs: opts.delayMs * 1000,
+    jitterUs: (opts.jitterMs ?? 0) * 1000,
+    bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
+    maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    random: opts.random ?? Math.random,
+    schedule,
+    onQueued,
+    hold,
+  };
+  const upCtx: DirectionContext = { ...base, up: true };
+  const downCtx: DirectionContext = { ...base, up: false };
+
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    counters.connections++;
+    counters.open++;
+    let closedSides = 0;
+    const target = net.connect({ host: opts.targetHost, port: opts.targetPort, allowHalfOpen: true, noDelay: true });
+    sockets.add(client);
+    sockets.add(target);
+    const up = new DelayedDirection(client, target, upCtx);
+    const down = new DelayedDirection(target, client, downCtx);
+    let connected = false;
+    target.once('connect', () => { connected = true; });
+    const watch = (self: net.Socket, other: net.Socket) => {
+      let sawEnd = false;
+      self.once('end', () => { sawEnd = true; });
+      self.on('error', () => { /* handled on close */ });
+      self.once('close', (hadError) => {
+        sockets.delete(self);
+        if (++closedSides === 2) counters.open--;
+        if (self === target && !connected) counters.connectErrors++;
+        if (hadError || !sawEnd) {
+          // an abnormal end on one side resets the other (RST), dropping what is queued
+          up.stop();
+          down.stop();
+          if (!other.destroyed) {
+            if (typeof other.resetAndDestroy === 'function' && other.readyState !== 'opening') other.resetAndDestroy();
+            else other.destroy();
+          }
+        }
+      });
+    };
+    watch(client, target);
+    watch(target, client);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // a ramp of thousands of clients overflows Node's default backlog of 511 (the kernel caps it at somaxconn)
+    server.listen({ port: opts.port ?? 0, host, backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    blackhole(ms: number) {
+      hold.untilUs = Math.max(hold.untilUs, nowUs() + ms * 1000);
+      schedule.rearm();
+      return hold.untilUs;
+    },
+    measureWindow(fromUs: number, toUs: number) {
+      window.fromUs = fromUs;
+      window.toUs = toUs;
+      lateness.reset();
+    },
+    close() {
+      closing ??= (async () => {
+        schedule.close();
+        const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const socketsClosed = [...sockets].map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
+        for (const s of sockets) s.destroy();
+        await Promise.all([listenerClosed, ...socketsClosed]);
+      })();
+      return closing;
+    },
+    stats() {
+      const s: LatencyProxyStats = {
+        connections: counters.connections,
+        open: counters.open,
+        bytesUp: counters.bytesUp,
+        bytesDown: counters.bytesDown,
+        queuedBytes: counters.queuedBytes,
+        maxQueuedBytes: counters.maxQueuedBytes,
+        connectErrors: counters.connectErrors,
+      };
+      if (counters.maxQueueDelayUs >= 0) s.maxQueueDelayMs = counters.maxQueueDelayUs / 1000;
+      if (counters.maxLatenessUs >= 0) s.maxLatenessMs = Math.max(0, counters.maxLatenessUs) / 1000;
+      if (lateness.totalCount > 0) {
+        const ms = (us: number) => us / 1000;
+        s.lateness = {
+          releases: lateness.totalCount,
+          p50Ms: ms(lateness.getValueAtPercentile(50)),
+          p99Ms: ms(lateness.getValueAtPercentile(99)),
+          maxMs: ms(lateness.maxValue),
+        };
+      }
+      return s;
+    },
+  };
+}

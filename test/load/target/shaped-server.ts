@@ -1,0 +1,217 @@
+/**
+ * A push server shaped nothing like pushbench's reference servers, written for the target-profile
+ * tests (examples/profiles/shaped-server.json describes it):
+ *
+ * | request | behaviour |
+ * |---|---|
+ * | `PUT /topics/T` with `{"envelope":{"body":"…"}}` (application/json) | stores a note with this server's own id; 201 |
+ * | `GET /topics/T/updates` | short poll: newline-delimited `{"id","text"}`; `ETag: "<last id>"`; `If-None-Match` with nothing newer → 304 |
+ * | `GET /topics/T/wait?ms=MS` | long poll: as above but held until a newer note or MS; the notes as a `multipart/mixed` body of text/plain parts |
+ * | `GET /topics/T/stream` (needs `Accept: text/event-stream`, else 406) | SSE: `event: note`, `id: <own id>`, `data: {"note":{"text":"…"}}`; resumes from `Last-Event-ID` |
+ * | `GET /topics/T/socket?since=ID` (WebSocket) | one frame per note: `{"id":<own id>,"text":"…"}`; `since` (optional) replays the notes after ID first |
+ *
+ * No subscription without a cursor replays anything: it starts from "now".
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+interface Note {
+  id: number;
+  text: string;
+}
+
+interface Topic {
+  notes: Note[];
+  lastId: number;
+  streams: Set<http.ServerResponse>;
+  sockets: Set<WebSocket>;
+  waiters: Set<() => void>;
+}
+
+const KEEP = 2000;
+const BOUNDARY = 'shaped-boundary-42';
+
+export interface ShapedServer {
+  url: string;
+  /** notes published so far, over every topic */
+  published(): number;
+  /** Destroys every WebSocket connection at once (no close frame: a cut, as a network fault would) */
+  cutSockets(): number;
+  close(): Promise<void>;
+}
+
+/** The profile that describes this server. */
+export const SHAPED_PROFILE = new URL('../../../examples/profiles/shaped-server.json', import.meta.url).pathname;
+/** Clients and per-topic rate of the tests' profile runs (2 topics). */
+export const SHAPED_CLIENTS = 20;
+export const SHAPED_RATE = 10;
+
+/**
+ * `pushbench run` options of a profile run against `url`: SHAPED_CLIENTS clients on 2 topics at
+ * SHAPED_RATE msg/s, `durationS` (2 s of it warm-up), the load on both cores — the server lives
+ * in the test process, which the run pins to its load CPUs — plus `extra`.
+ */
+export function shapedRunArgs(url: string, opts: { profile?: string; durationS?: number; extra?: string[] } = {}): string[] {
+  return ['--load-cpus', '0-1', '--target', url, '--profile', opts.profile ?? SHAPED_PROFILE,
+    '--clients', String(SHAPED_CLIENTS), '--topics', '2', '--rate', String(SHAPED_RATE),
+    '--duration', `${opts.durationS ?? 5}s`, '--warmup', '2s', ...(opts.extra ?? [])];
+}
+
+/** One shaped server for the calling test file: started before its tests, closed after them. */
+export function shapedServerPerFile(): () => ShapedServer {
+  let server: ShapedServer | undefined;
+  beforeAll(async () => {
+    server = await startShapedServer();
+  });
+  afterAll(() => server?.close());
+  return () => {
+    if (!server) throw new Error('the shaped server is not started (use it inside a test)');
+    return server;
+  };
+}
+
+export async function startShapedServer(): Promise<ShapedServer> {
+  const topics = new Map<string, Topic>();
+  const topic = (name: string): Topic => {
+    let t = topics.get(name);
+    if (!t) topics.set(name, (t = { notes: [], lastId: 0, streams: new Set(), sockets: new Set(), waiters: new Set() }));
+    return t;
+  };
+  let published = 0;
+  const after = (t: Topic, id: number) => t.notes.filter((n) => n.id > id);
+  const etagId = (h: string | undefined) => (h === undefined ? undefined : Number(/^"(\d+)"$/.exec(h)?.[1] ?? NaN));
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/topics\/([^/]+)(?:\/(updates|wait|stream))?$/.exec(url.pathname);
+    if (!m) {
+      res.writeHead(404).end('no such resource\n');
+      return;
+    }
+    const t = topic(decodeURIComponent(m[1]));
+    const kind = m[2];
+    if (kind === undefined && req.method === 'PUT') {
+      if (req.headers['content-type'] !== 'application/json') {
+        res.writeHead(415).end('json only\n');
+        return;
+      }
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        let text: unknown;
+        try {
+          text = (JSON.parse(body) as { envelope?: { body?: unknown } }).envelope?.body;
+        } catch {
+          text = undefined;
+        }
+        if (typeof text !== 'string') {
+          res.writeHead(400).end('expected {"envelope":{"body":"…"}}\n');
+          return;
+        }
+        const note = { id: ++t.lastId, text };
+        published++;
+        t.notes.push(note);
+        if (t.notes.length > KEEP) t.notes.shift();
+        for (const s of t.streams) s.write(`event: note\nid: ${note.id}\ndata: ${JSON.stringify({ note: { text } })}\n\n`);
+        for (const ws of t.sockets) ws.send(JSON.stringify({ id: note.id, text }));
+        for (const wake of [...t.waiters]) wake();
+        res.writeHead(201, { 'content-type': 'application/json' }).end(`{"id":${note.id}}`);
+      });
+      return;
+    }
+    if (req.method !== 'GET' || kind === undefined) {
+      res.writeHead(405).end();
+      return;
+    }
+    if (kind === 'stream') {
+      if (req.headers.accept !== 'text/event-stream') {
+        res.writeHead(406).end('Accept: text/event-stream, please\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write(': hello\n\n');
+      const from = Number(req.headers['last-event-id']);
+      if (Number.isInteger(from)) for (const n of after(t, from)) res.write(`event: note\nid: ${n.id}\ndata: ${JSON.stringify({ note: { text: n.text } })}\n\n`);
+      t.streams.add(res);
+      res.on('close', () => t.streams.delete(res));
+      return;
+    }
+    const seen = etagId(req.headers['if-none-match']);
+    const answer = () => {
+      const notes = seen === undefined || Number.isNaN(seen) ? [] : after(t, seen);
+      const headers = { etag: `"${t.lastId}"` };
+      if (seen !== undefined && notes.length === 0) {
+        res.writeHead(304, headers).end();
+      } else if (kind === 'updates') {
+        res.writeHead(200, { ...headers, 'content-type': 'application/x-ndjson' }).end(notes.map((n) => `${JSON.stringify(n)}\n`).join(''));
+      } else {
+        const parts = notes.map((n) => `--${BOUNDARY}\r\ncontent-type: text/plain\r\nx-note-id: ${n.id}\r\n\r\n${n.text}\r\n`).join('');
+        res.writeHead(200, { ...headers, 'content-type': `multipart/mixed; boundary=${BOUNDARY}` }).end(`${parts}--${BOUNDARY}--\r\n`);
+      }
+    };
+    if (kind === 'updates' || seen === undefined || after(t, seen).length > 0) {
+      answer();
+      return;
+    }
+    // Long poll with nothing new: hold until a note arrives or the wait is over.
+    const waitMs = Math.min(60_000, Number(url.searchParams.get('ms')) || 20_000);
+    const done = () => {
+      clearTimeout(timer);
+      t.waiters.delete(done);
+      if (!res.writableEnded && !res.destroyed) answer();
+    };
+    const timer = setTimeout(done, waitMs);
+    t.waiters.add(done);
+    res.on('close', () => {
+      clearTimeout(timer);
+      t.waiters.delete(done);
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/topics\/([^/]+)\/socket$/.exec(url.pathname);
+    if (!m) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const t = topic(decodeURIComponent(m[1]));
+      // Replay and subscribe in one tick, so no note falls between them.
+      const since = url.searchParams.get('since');
+      if (since !== null && /^\d+$/.test(since)) for (const n of after(t, Number(since))) ws.send(JSON.stringify({ id: n.id, text: n.text }));
+      t.sockets.add(ws);
+      ws.on('close', () => t.sockets.delete(ws));
+    });
+  });
+
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    published: () => published,
+    cutSockets: () => {
+      const n = wss.clients.size;
+      for (const ws of wss.clients) ws.terminate();
+      return n;
+    },
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        for (const t of topics.values()) for (const wake of [...t.waiters]) wake();
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { NETWORK_PROFILES, parseBandwidthBytesPerS, parseNetworks } from '../../netem/network.ts';
+
+describe('network profiles', () => {
+  it('has frozen built-in profiles with loopback unproxied', () => {
+    expect(Object.isFrozen(NETWORK_PROFILES)).toBe(true);
+    expect(Object.isFrozen(NETWORK_PROFILES.wan)).toBe(true);
+    expect(NETWORK_PROFILES.loopback.proxied).toBe(false);
+    expect(NETWORK_PROFILES.wan).toMatchObject({ delayMs: 25, jitterMs: 2, bandwidthBytesPerS: null });
+    expect(NETWORK_PROFILES.mobile.bandwidthBytesPerS).toBe(1.5e6 / 8);
+  });
+
+  it('parses a list of named profiles in order', () => {
+    const r = parseNetworks('loopback,wan');
+    expect(r.problems).toEqual([]);
+    expect(r.profiles.map((p) => p.name)).toEqual(['loopback', 'wan']);
+  });
+
+  it('parses custom profiles among named ones, with a canonical name that parses back', () => {
+    const r = parseNetworks('loopback,delay=40ms,jitter=5ms,bw=1MB,mobile,delay=2');
+    expect(r.problems).toEqual([]);
+    expect(r.profiles.map((p) => p.name)).toEqual(['loopback', 'delay=40ms,jitter=5ms,bw=1048576B/s', 'mobile', 'delay=2ms']);
+    expect(r.profiles[1]).toMatchObject({ proxied: true, delayMs: 40, jitterMs: 5, bandwidthBytesPerS: 1_048_576 });
+    expect(parseNetworks(r.profiles[1].name).profiles[0]).toEqual(r.profiles[1]);
+  });
+
+  it('reads bandwidth in bytes or bits', () => {
+    expect(parseBandwidthBytesPerS('1.5Mbit')).toBe(187_500);
+    expect(parseBandwidthBytesPerS('64KB/s')).toBe(65_536);
+    expect(parseBandwidthBytesPerS('0')).toBeUndefined();
+    expect(parseBandwidthBytesPerS('fast')).toBeUndefined();
+  });
+
+  it('reports every problem at once', () => {
+    const r = parseNetworks('lan,moon,delay=abc,jitter=5ms,colour=red,,wan,wan,jitter=9ms,delay=3ms');
+    expect(r.profiles).toEqual([]);
+    expect(r.problems).toEqual([
+      'unknown network "moon" (use loopback, lan, wan, mobile, or delay=40ms,jitter=5ms,bw=1MB)',
+      'delay=abc: not a duration (write e.g. delay=25ms)',
+      'colour=red: unknown network setting "colour" (use delay, jitter, bw)',
+      'empty network name in "lan,moon,delay=abc,jitter=5ms,colour=red,,wan,wan,jitter=9ms,delay=3ms"',
+      'jitter 9ms exceeds delay 3ms; jitter must not exceed the delay',
+      'network "wan" is listed twice',
+    ]);
+    expect(parseNetworks('jitter=1ms').problems).toEqual(['a custom network needs delay=… (e.g. delay=40ms)']);
+  });
+});

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { parseProxyArgs } from '../../netem/proxy-main.ts';
+
+describe('proxy-main', () => {
+  it('prints its listening line, relays, answers stats over IPC and exits 0 on SIGTERM', async () => {
+    const target = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const targetPort = (target.address() as net.AddressInfo).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'netem/proxy-main.ts', '--target', `127.0.0.1:${targetPort}`, '--delay', '5', '--jitter', '1ms', '--bandwidth', '1MB'], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const first = (await lines.next()).value as string;
+      const m = /^pushbench proxy listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(first);
+      expect(m).not.toBeNull();
+      const c = net.connect({ host: '127.0.0.1', port: Number(m![1]) });
+      c.end('ping');
+      const [echo] = await once(c, 'data');
+      expect(String(echo)).toBe('ping');
+      child.send({ type: 'stats' });
+      const [reply] = (await once(child, 'message')) as [{ type: string; stats: { connections: number; bytesUp: number } }];
+      expect(reply.type).toBe('stats');
+      expect(reply.stats).toMatchObject({ connections: 1, bytesUp: 4 });
+      child.kill('SIGTERM');
+      const last = JSON.parse((await lines.next()).value as string);
+      expect(last).toMatchObject({ type: 'stats', stats: { connections: 1, open: 0 } });
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise<void>((r) => target.close(() => r()));
+    }
+  });
+
+  it('lists every bad option', () => {
+    expect(parseProxyArgs(['--target', 'nowhere', '--delay', 'soon', '--bandwidth', '0', '--port', '70000'])).toEqual({
+      problems: [
+        '--target must be HOST:PORT (got "nowhere")',
+        '--delay must be a duration such as 25 or 25ms (got "soon")',
+        '--bandwidth must be a positive size such as 187500 or 1MB (got "0")',
+        '--port must be 0…65535 (got "70000")',
+      ],
+    });
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--delay', '25', '--jitter', '500us'])).toEqual({
+      options: { targetHost: '127.0.0.1', targetPort: 8080, host: '127.0.0.1', port: 0, delayMs: 25, jitterMs: 0.5, bandwidthBytesPerS: undefined, maxQueuedBytes: undefined },
+    });
+  });
+});
