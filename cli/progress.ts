@@ -3,27 +3,7 @@
  * elsewhere (CI logs), so a user always sees that a run is alive and how it is doing.
  */
 import { formatUs } from '../core/units.ts';
-import type { Progress } from '../load/runner.ts';
-import type { WorkerTick } from '../load/worker.ts';
-
-/**
- * The live line's p50/p99 for one second from the workers' own percentiles, so the main thread
- * decodes no histogram while a run goes on. Exact with one worker; with several, p50 is the
- * delivery-weighted mean of theirs and p99 the largest (an upper bound). The record's timeline
- * is exact: it merges the encoded histograms once the run has ended.
- */
-export function progressPercentiles(ticks: readonly WorkerTick[]): { p50: number; p99: number } {
-  let n = 0;
-  let p50 = 0;
-  let p99 = 0;
-  for (const k of ticks) {
-    if (k.deliveries === 0) continue;
-    n += k.deliveries;
-    p50 += k.p50Us * k.deliveries;
-    p99 = Math.max(p99, k.p99Us);
-  }
-  return { p50: n > 0 ? p50 / n : 0, p99 };
-}
+import type { Progress } from '../load/progress.ts';
 
 export interface ProgressPrinter {
   update(p: Progress): void;

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { TRANSPORTS, type TransportName } from '../core/wire.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
-import { rankTransports, formatRankingText, formatRankingMarkdown, formatRankingHtml, type RankingResult } from '../reports/ranking.ts';
+import { rankTransports, type RankingResult } from '../reports/ranking.ts';
+import { formatRankingText, formatRankingMarkdown, formatRankingHtml } from '../reports/ranking-format.ts';
 import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import { progressPrinter } from './progress.ts';

@@ -22,7 +22,11 @@ import { cpuCount, cpuListNumbers, cpuModel, sampleCpus, sampleProcess, samplePr
 import { pinSelf, spawnTs, type Spawned } from '../core/spawn.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from '../core/tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
-import { progressPercentiles } from '../cli/progress.ts';
+import { progressPercentiles, type Progress } from './progress.ts';
+import type { ProxySpec } from '../netem/network.ts';
+
+export type { Progress } from './progress.ts';
+export type { ProxySpec } from '../netem/network.ts';
 import { PUSHBENCH_VERSION } from '../core/version.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
@@ -169,31 +173,7 @@ export function shareClients(clients: number, share: GeneratorShare | undefined)
   return share.index < clients ? Math.floor((clients - 1 - share.index) / share.of) + 1 : 0;
 }
 
-/** One-way delay each direction, jitter and optional per-connection bandwidth cap of the proxy. */
-export interface ProxySpec {
-  delayMs: number;
-  jitterMs: number;
-  bandwidthBytesPerS: number | null;
-}
 
-/** What the live progress line shows; emitted once a second. */
-export interface Progress {
-  name: string;
-  transport: TransportName;
-  elapsedS: number;
-  totalS: number;
-  phase: 'ramp' | 'warmup' | 'measure' | 'drain';
-  started: number;
-  clients: number;
-  open: number;
-  deliveriesPerS: number;
-  p50Us: number;
-  p99Us: number;
-  generatorElu: number;
-  /** the second's worst event-loop delay p99 over the workers, ms (what the stall rule judges) */
-  generatorLoopDelayP99Ms: number;
-  serverCpuPct: number | null;
-}
 
 export interface RunHooks {
   onProgress?(p: Progress): void;

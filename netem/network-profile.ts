@@ -3,7 +3,7 @@
  * loopback. The profiles themselves and their parsing live in netem/network.ts.
  */
 import { parseNetworks } from './network.ts';
-import type { ProxySpec } from '../load/runner.ts';
+import type { ProxySpec } from './network.ts';
 
 export function resolveNetwork(text: string): { name: string; proxy: ProxySpec | null; problems: string[] } {
   const { profiles, problems } = parseNetworks(text);

@@ -120,3 +120,10 @@ export function parseNetworks(text: string): { profiles: NetworkProfile[]; probl
   }
   return problems.length > 0 ? { profiles: [], problems } : { profiles, problems };
 }
+
+/** One-way delay each direction, jitter and optional per-connection bandwidth cap of the proxy. */
+export interface ProxySpec {
+  delayMs: number;
+  jitterMs: number;
+  bandwidthBytesPerS: number | null;
+}

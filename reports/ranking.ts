@@ -32,7 +32,6 @@ import type { ResultRecord, RunSummary } from '../core/record.ts';
 import { CLAIMED_ORDER, type TransportName } from '../core/wire.ts';
 import { meanCi } from './stats.ts';
 
-export { formatRankingHtml, formatRankingMarkdown, formatRankingText } from './ranking-format.ts';
 
 export type RankMetricKey =
   | 'latencyP50Us' | 'latencyP99Us' | 'serverCpuUsPerMessage' | 'bytesPerMessage'

@@ -15,16 +15,10 @@ import { runHlog } from './hlog.ts';
 import { renderSvg } from './svg.ts';
 import { reportRuns } from './runs.ts';
 import { resilienceSection } from './resilience.ts';
-import { PushbenchError } from '../core/errors.ts';
+import type { ReportSection } from './section.ts';
 
-/** An extra block of the report (rank, compare, capacity verdicts), shown above the charts. */
-export interface ReportSection {
-  id: string;
-  title: string;
-  markdown: string;
-  /** already-safe HTML (the caller escapes user text) */
-  html: string;
-}
+export type { ReportSection } from './section.ts';
+import { PushbenchError } from '../core/errors.ts';
 
 export interface ReportOptions {
   /** the page and document title (default "pushbench report") */

@@ -6,7 +6,7 @@
  */
 import type { FaultResult, SlowClientsResult } from '../core/record.ts';
 import type { ReportRun } from './runs.ts';
-import type { ReportSection } from './report.ts';
+import type { ReportSection } from './section.ts';
 import { escapeHtml } from './html.ts';
 import { escapeMarkdownCell } from './markdown.ts';
 import { formatBytes, formatUs } from '../core/units.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatProgress, progressPercentiles } from '../../cli/progress.ts';
+import { formatProgress } from '../../cli/progress.ts';
+import { progressPercentiles } from '../../load/progress.ts';
 import type { WorkerTick } from '../../load/worker.ts';
 
 const tick = (workerIndex: number, deliveries: number, p50Us: number, p99Us: number): WorkerTick => ({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyCounters, SCHEMA, SCHEMA_VERSION, type ResultRecord, type RunSummary } from '../../core/record.ts';
-import { comparePair, formatRankingHtml, formatRankingMarkdown, formatRankingText, rankTransports, type MetricRanking, type RankingResult } from '../../reports/ranking.ts';
+import { comparePair, rankTransports, type MetricRanking, type RankingResult } from '../../reports/ranking.ts';
+import { formatRankingHtml, formatRankingMarkdown, formatRankingText } from '../../reports/ranking-format.ts';
 import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
 
 /** Per-run figures a test sets; everything else is a plausible constant. */
