@@ -15,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import type { TransportName } from '../core/wire.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { driverFor } from '../load/drivers/index.ts';
 import type { Client, ClientEvents } from '../load/drivers/types.ts';
 

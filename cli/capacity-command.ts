@@ -13,7 +13,8 @@
  * line, writes every step's record and a report with the capacity curve and the table.
  */
 import { join } from 'node:path';
-import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import type { TransportName } from '../core/wire.ts';
+import { TRANSPORTS, socketsPerClient } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import {
   judgeRecord, machineLimitFor, parseSlo, processesFor, searchCapacity, FD_RESERVE,
@@ -142,7 +143,7 @@ function machineFacts(plan: CapacityPlan, base: RunSettings): MachineFacts {
     serverProcs: plan.serverProcs,
     generatorProcs: plan.generatorProcs,
     maxAutoProcs: MAX_AUTO_PROCS,
-    socketsPerClient: base.workload === 'chat' && base.transport !== 'ws' ? 2 : 1,
+    socketsPerClient: socketsPerClient(base.transport, base.workload, base.targetProfile != null),
     ephemeralPorts: ephemeralPortCount(),
     sourceAddresses: (clients) => sourceAddresses(host, clients).length,
     memAvailableBytes: memAvailableBytes(),

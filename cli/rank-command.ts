@@ -5,7 +5,8 @@
  * (WebSocket > SSE > long polling > short polling), and writes the report.
  */
 import { join } from 'node:path';
-import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import type { TransportName } from '../core/wire.ts';
+import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { rankTransports, type RankingResult } from '../reports/ranking.ts';
 import { formatRankingText, formatRankingMarkdown, formatRankingHtml } from '../reports/ranking-format.ts';
@@ -35,7 +36,7 @@ const RANK_DEFAULTS: Record<string, OptionSpec['default']> = {
 const RANK_CLIENTS = { loopback: 500, proxied: 250 };
 
 export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
-  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank', default: [...TRANSPORTS], choices: TRANSPORTS },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank (default: the four the claim orders)', default: [...CLAIMED_ORDER], choices: TRANSPORTS },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs per transport and network (confidence intervals need 2 or more)', default: 3, min: 1, max: 100 },
   ...LOAD_OPTION_SPECS.map((s) => {
     if (s.name === 'network') return { ...s, arg: 'LIST', help: 'network profiles to rank on, comma-separated: loopback, lan, wan, mobile, or a custom delay=40ms,jitter=5ms,bw=1MB', default: 'loopback,wan' };

@@ -4,7 +4,8 @@
  * the list of every problem found.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { TRANSPORTS, type TransportName } from '../core/wire.ts';
+import type { TransportName } from '../core/wire.ts';
+import { TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
 import type { WorkloadName } from '../core/record.ts';
 import type { OptionSpec, OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
@@ -114,7 +115,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   // Machine limits, before any work: one file per connection in each process.
   const limit = openFilesLimit();
   // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
-  const perClient = workload === 'chat' && (transport !== 'ws' || profile !== null) ? 2 : 1;
+  const perClient = socketsPerClient(transport, workload, profile !== null);
   if (limit && clients * perClient + FD_MARGIN > limit.hard) {
     problems.push(`${clients} clients need about ${clients * perClient + FD_MARGIN} open files in the generator, above this machine's hard limit of ${limit.hard} per process`);
   }
@@ -139,7 +140,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ratePerS,
     payloadBytes: v.payload as number,
     topics: workload === 'fanout' ? clients : topics,
-    pollIntervalMs: transport === 'short-poll' ? pollIntervalMs : 0,
+    pollIntervalMs: traitsOf(transport).pollInterval ? pollIntervalMs : 0,
     longPollTimeoutMs: v.longPollTimeout as number,
     arrivalRatePerS,
     network,

@@ -19,12 +19,12 @@ export interface WireMessage {
   source?: string;
 }
 
-/** The transports pushbench knows, by their wire names. */
-export const TRANSPORTS = ['ws', 'sse', 'long-poll', 'short-poll'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
-
-/** The claimed ranking, best first: WebSocket > SSE > long polling > short polling. */
-export const CLAIMED_ORDER: readonly TransportName[] = ['ws', 'sse', 'long-poll', 'short-poll'];
+/**
+ * A transport's wire name (`ws`, `sse`, …). The transports themselves are registered once per
+ * side: load/drivers/index.ts (clients, and everything else pushbench asks about a transport) and
+ * servers/transports/index.ts (the reference server's handlers).
+ */
+export type TransportName = string;
 
 /**
  * Microseconds on CLOCK_MONOTONIC, which every process on one host shares (a worker thread, the

@@ -26,6 +26,8 @@
  *   measure the metric.
  */
 import type { TransportName } from '../core/wire.ts';
+import { DRIVERS } from '../load/drivers/index.ts';
+import type { TransportTraits } from '../load/drivers/types.ts';
 import { formatBytes, formatUs, parseFraction } from '../core/units.ts';
 import type { Environment, ResultRecord, RunConfig } from '../core/record.ts';
 import { errorRate, lossRate } from '../reports/rates.ts';
@@ -124,10 +126,12 @@ interface Field<T> {
   label: string;
   format?: (v: unknown) => string;
   /** compared only for these transports (default all) */
-  appliesTo?: readonly TransportName[];
+  appliesTo?: (transport: TransportName) => boolean;
 }
 
 const ms = (v: unknown) => `${v} ms`;
+/** A field that applies only to transports with `trait` (and to a name this version does not know). */
+const having = (trait: keyof TransportTraits) => (t: TransportName) => DRIVERS[t]?.traits[trait] ?? true;
 
 /** Configuration that makes runs incomparable: a difference refuses the comparison (unless forced). */
 const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
@@ -137,8 +141,8 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'ratePerS', label: 'rate (msg/s per topic)' },
   { key: 'payloadBytes', label: 'payload', format: (v) => `${v} B` },
   { key: 'topics', label: 'topics' },
-  { key: 'pollIntervalMs', label: 'poll interval', format: ms, appliesTo: ['short-poll'] },
-  { key: 'longPollTimeoutMs', label: 'long-poll timeout', format: ms, appliesTo: ['long-poll'] },
+  { key: 'pollIntervalMs', label: 'poll interval', format: ms, appliesTo: having('pollInterval') },
+  { key: 'longPollTimeoutMs', label: 'long-poll timeout', format: ms, appliesTo: having('longPollTimeout') },
   { key: 'arrivalRatePerS', label: 'arrival rate (clients/s)' },
 ];
 
@@ -219,7 +223,7 @@ export function planComparison(baseline: readonly ResultRecord[], current: reado
     if (bValid.length === 0 || cValid.length === 0) continue;
     const { transport, workload, network } = bValid[0].config;
     for (const f of CONFIG_FIELDS) {
-      if (f.appliesTo && !f.appliesTo.includes(transport)) continue;
+      if (f.appliesTo && !f.appliesTo(transport)) continue;
       const d = difference(f, bValid.map((r) => r.config), cValid.map((r) => r.config));
       if (d === null) continue;
       if (opts.force) warnings.push(`${label}: the configurations differ (${d}); compared anyway (--force)`);

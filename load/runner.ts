@@ -39,6 +39,7 @@ import { probeTarget } from './target/probe.ts';
 import { publisherProblems } from './target/publisher.ts';
 import { PublisherThread } from './target/publisher-thread.ts';
 import { everySecond } from './seconds.ts';
+import { traitsOf } from './drivers/index.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -695,7 +696,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 
     // Closed-loop short polls (--poll-interval 0) keep the loop busy by design: a full loop is the
     // expected state, so it is noted rather than judged invalid.
-    const closedLoop = s.transport === 'short-poll' && s.pollIntervalMs === 0;
+    const closedLoop = traitsOf(s.transport).pollInterval && s.pollIntervalMs === 0;
 
     /**
      * The record of window `i` from the workers' figures for it, before its summary (the caller

@@ -2,15 +2,7 @@
  * The look every chart shares: one colour per transport (a fixed scale domain, so a transport has
  * the same colour in every chart and every report), fonts, axes, legend placement.
  */
-import { TRANSPORTS, type TransportName } from '../core/wire.ts';
-
-/** Colour per transport (Tableau 10, colour-blind friendly in this order). */
-export const TRANSPORT_COLORS: Record<TransportName, string> = {
-  ws: '#4c78a8',
-  sse: '#f58518',
-  'long-poll': '#54a24b',
-  'short-poll': '#e45756',
-};
+import { TRANSPORTS, colourOf } from '../load/drivers/index.ts';
 
 export const FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Helvetica, Arial, sans-serif';
 
@@ -24,7 +16,7 @@ export function transportColor(field = 'transport') {
     field,
     type: 'nominal' as const,
     title: 'transport',
-    scale: { domain: [...TRANSPORTS], range: TRANSPORTS.map((t) => TRANSPORT_COLORS[t]) },
+    scale: { domain: [...TRANSPORTS], range: TRANSPORTS.map(colourOf) },
     legend: { orient: 'bottom' as const, direction: 'horizontal' as const },
   };
 }

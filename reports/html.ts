@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ChartDef } from './charts.ts';
-import { TRANSPORT_COLORS } from './chart-style.ts';
+import { colourOf } from '../load/drivers/index.ts';
 import type { Bundle } from './bundles.ts';
 import type { ResultRecord } from '../core/record.ts';
 import { isFlagged, runStatus, slugify, type ReportRun } from './runs.ts';
@@ -173,7 +173,7 @@ function flagsPanel(runs: readonly ReportRun[]): string {
 }
 
 function swatch(transport: TransportName): string {
-  return `<span class="swatch" style="background:${TRANSPORT_COLORS[transport] ?? '#999'}"></span>`;
+  return `<span class="swatch" style="background:${colourOf(transport)}"></span>`;
 }
 
 /** The summary table (same cells as summary.md). */

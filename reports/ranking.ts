@@ -29,7 +29,8 @@
 import { validationError } from '../core/errors.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
 import type { ResultRecord, RunSummary } from '../core/record.ts';
-import { CLAIMED_ORDER, type TransportName } from '../core/wire.ts';
+import type { TransportName } from '../core/wire.ts';
+import { CLAIMED_ORDER } from '../load/drivers/index.ts';
 import { meanCi } from './stats.ts';
 
 

@@ -3,7 +3,7 @@
  * unique file-name slug (for per-run files), in a stable order (transport order, then clients).
  */
 import type { ResultRecord } from '../core/record.ts';
-import { TRANSPORTS } from '../core/wire.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
 
 export interface ReportRun {
   /** the record's name, made unique within the report (user text: escape before output) */

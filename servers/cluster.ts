@@ -27,7 +27,8 @@ import { Hub } from './hub.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { startServer, type AdminAction, type RunningServer } from './server.ts';
-import { nowUs, TRANSPORTS, type StatsSnapshot } from '../core/wire.ts';
+import { nowUs, type StatsSnapshot } from '../core/wire.ts';
+import { SERVER_TRANSPORTS } from './transports/index.ts';
 
 /** One sequenced message: [topic, seq, ts, data]. */
 type Sequenced = [string, number, number, string];
@@ -121,7 +122,7 @@ class WorkerHub extends Hub {
 export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number }): StatsSnapshot {
   const sum = (f: (s: StatsSnapshot) => number) => workers.reduce((n, s) => n + f(s), 0);
   const perTransport = (f: (s: StatsSnapshot) => Record<string, number>) =>
-    Object.fromEntries(TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
+    Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
   return {
     epoch: primary.epoch,
     pid: process.pid,

@@ -22,9 +22,9 @@ import { ConnectionCap, readBody, SendBudget } from './limits.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { ServerStats } from './stats.ts';
-import { TRANSPORT_FACTORIES, type TransportHandler } from './transports/index.ts';
+import { SERVER_TRANSPORTS, TRANSPORT_FACTORIES, type TransportHandler } from './transports/index.ts';
 import { parsePublishRequest } from './upstream.ts';
-import { nowUs, TRANSPORTS, type StatsSnapshot } from '../core/wire.ts';
+import { nowUs, type StatsSnapshot } from '../core/wire.ts';
 
 export { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 
@@ -79,10 +79,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   if (problems.length > 0) throw validationError(problems, 'invalid server options');
 
   const hub = parts.hub ?? new Hub({ ringSize: options.ringSize, delayMs: options.delayMs });
-  const stats = new ServerStats();
+  const stats = new ServerStats(SERVER_TRANSPORTS);
   const cap = new ConnectionCap(options.maxConnections, stats);
   const budget = new SendBudget(options.sendBufferBytes, stats);
-  const transports: TransportHandler[] = TRANSPORTS.map((name) => TRANSPORT_FACTORIES[name]({ hub, stats, budget, options }));
+  const transports: TransportHandler[] = SERVER_TRANSPORTS.map((name) => TRANSPORT_FACTORIES[name]({ hub, stats, budget, options }));
   const publisher = new Publisher(hub, options);
   const snapshot = () => stats.snapshot(hub.epoch, hub.topicCount, hub.published);
 

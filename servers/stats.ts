@@ -13,13 +13,13 @@
  */
 import type { Socket } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { nowUs, TRANSPORTS, type StatsSnapshot, type TransportName } from '../core/wire.ts';
+import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
 
 const TAG = Symbol('pushbench.transport');
 type Tagged = Socket & { [TAG]?: TransportName };
 
-function perTransport(): Record<TransportName, number> {
-  return Object.fromEntries(TRANSPORTS.map((t) => [t, 0])) as Record<TransportName, number>;
+function perTransport(names: readonly TransportName[]): Record<TransportName, number> {
+  return Object.fromEntries(names.map((t) => [t, 0])) as Record<TransportName, number>;
 }
 
 export class ServerStats {
@@ -27,13 +27,19 @@ export class ServerStats {
   tcpAccepted = 0;
   httpRequests = 0;
   slowConsumerDrops = 0;
-  readonly delivered = perTransport();
+  readonly delivered: Record<TransportName, number>;
   readonly rejected = { connectionCap: 0, badRequest: 0, tooLarge: 0 };
-  private readonly open = perTransport();
+  private readonly open: Record<TransportName, number>;
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly startedUs = nowUs();
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  /** `transports`: the names counted apart in `open` and `delivered` (the server's registry) */
+  constructor(private readonly transports: readonly TransportName[]) {
+    this.delivered = perTransport(transports);
+    this.open = perTransport(transports);
+  }
 
   /** Count a new TCP connection and follow it until it closes. */
   track(socket: Socket): void {
@@ -69,7 +75,7 @@ export class ServerStats {
     const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
     this.elu = eluNow;
     const cpu = process.cpuUsage();
-    const deliveredTotal = TRANSPORTS.reduce((a, t) => a + this.delivered[t], 0);
+    const deliveredTotal = this.transports.reduce((a, t) => a + this.delivered[t], 0);
     const now = nowUs();
     return {
       epoch,

@@ -64,5 +64,9 @@ export class LongPollClient extends HttpClientBase {
 
 export const longPollDriver: Driver = {
   transport: 'long-poll',
+  title: 'long polling',
+  claimRank: 3,
+  colour: '#54a24b',
+  traits: { pollInterval: false, longPollTimeout: true, publishesInBand: false },
   create: (spec, events) => new LongPollClient(spec, events),
 };

@@ -100,5 +100,9 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
 
 export const shortPollDriver: Driver = {
   transport: 'short-poll',
+  title: 'short polling',
+  claimRank: 4,
+  colour: '#e45756',
+  traits: { pollInterval: true, longPollTimeout: false, publishesInBand: false },
   create: (spec, events) => new ShortPollClient(spec, events),
 };

@@ -170,5 +170,9 @@ export class SseClient extends HttpClientBase implements SseDataReader {
 
 export const sseDriver: Driver = {
   transport: 'sse',
+  title: 'Server-Sent Events',
+  claimRank: 2,
+  colour: '#f58518',
+  traits: { pollInterval: false, longPollTimeout: false, publishesInBand: false },
   create: (spec, events) => new SseClient(spec, events),
 };

@@ -90,7 +90,32 @@ export interface Client {
   readonly open: boolean;
 }
 
+/** What the rest of pushbench asks about a transport's behaviour (option checks, sockets, validity). */
+export interface TransportTraits {
+  /** polls on a fixed schedule: reads `--poll-interval` (Δ); Δ = 0 is a closed loop */
+  pollInterval: boolean;
+  /** holds each request open until a message comes: reads `--long-poll-timeout` */
+  longPollTimeout: boolean;
+  /** chat publishes on the subscription's own connection (otherwise a second socket per client) */
+  publishesInBand: boolean;
+}
+
+/**
+ * A transport's client-side descriptor: one per transport file under load/drivers/, registered
+ * in load/drivers/index.ts. Everything outside the transport's own files (option choices, the
+ * claimed order, chart colours, sockets per client, profile rules) is derived from these.
+ */
 export interface Driver {
   readonly transport: TransportName;
+  /** how people name it, e.g. "Server-Sent Events" */
+  readonly title: string;
+  /**
+   * Its place in the claimed order WebSocket > SSE > long polling > short polling (1 = claimed
+   * best); absent for a transport the claim does not name.
+   */
+  readonly claimRank?: number;
+  /** its colour in every chart (a fixed scale, so it is the same in every report) */
+  readonly colour: string;
+  readonly traits: TransportTraits;
   create(spec: ClientSpec, events: ClientEvents): Client;
 }

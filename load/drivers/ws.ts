@@ -193,5 +193,9 @@ const baseOnFrame = WsClient.prototype['onFrame'];
 
 export const wsDriver: Driver = {
   transport: 'ws',
+  title: 'WebSocket',
+  claimRank: 1,
+  colour: '#4c78a8',
+  traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true },
   create: (spec, events) => new WsClient(spec, events),
 };

@@ -16,6 +16,7 @@ import { LongPollClient } from '../drivers/long-poll.ts';
 import { ShortPollClient } from '../drivers/short-poll.ts';
 import { SseClient } from '../drivers/sse.ts';
 import type { ClientEvents, ClientSpec, Driver } from '../drivers/types.ts';
+import { driverFor } from '../drivers/index.ts';
 import { WsClient } from '../drivers/ws.ts';
 import { cursorOf, extractMessages } from './extract.ts';
 import { expand, type Profile, type PublishProfile, type TransportProfile } from './profile.ts';
@@ -265,5 +266,5 @@ export function profileDriver(transport: TransportName, opts: ProfileDriverOptio
   const t = opts.profile.transports[transport];
   if (t === undefined) throw new Error(`profile ${opts.profile.name} does not describe ${transport}`);
   const Client = CLIENTS[transport] as unknown as new (spec: ClientSpec, events: ClientEvents, shape: Shape) => ReturnType<Driver['create']>;
-  return { transport, create: (spec, events) => new Client(spec, events, new Shape(transport, t, spec, opts)) };
+  return { ...driverFor(transport), create: (spec, events) => new Client(spec, events, new Shape(transport, t, spec, opts)) };
 }

@@ -8,7 +8,8 @@
  * measured from the token's send time and loss from gaps in the token's per-topic sequence.
  */
 import { readFileSync } from 'node:fs';
-import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
+import { TRANSPORTS, isTransport } from '../drivers/index.ts';
 
 /** How a response body (or WebSocket frame) holding several messages is cut into one per message. */
 export type SplitProfile = { delimiter: string } | { multipart: true };
@@ -211,7 +212,7 @@ export function validateProfile(value: unknown): { profile: Profile; problems: s
   if (!isObject(ts) || Object.keys(ts).length === 0) problems.push(`$.transports: must be an object describing at least one of ${TRANSPORTS.join(', ')}`);
   else {
     for (const [name, t] of Object.entries(ts)) {
-      if (!TRANSPORTS.includes(name as TransportName)) {
+      if (!isTransport(name)) {
         problems.push(`$.transports.${name}: unknown transport (known: ${TRANSPORTS.join(', ')})`);
         continue;
       }

@@ -17,3 +17,6 @@ export const TRANSPORT_FACTORIES: Readonly<Record<TransportName, TransportFactor
   'long-poll': createLongPoll,
   'short-poll': createShortPoll,
 });
+
+/** The transports the reference server serves, in registry order. */
+export const SERVER_TRANSPORTS: readonly TransportName[] = Object.freeze(Object.keys(TRANSPORT_FACTORIES));

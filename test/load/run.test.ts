@@ -3,7 +3,8 @@
  * threads, real sockets. Small scale for CI; the full figures live in `npm run bench:generator`.
  */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { runOnce, type RunSettings } from '../../load/runner.ts';
 import { runSettings } from './settings.ts';
 import { decodeHistogram, percentiles } from '../../core/histogram.ts';

@@ -3,7 +3,8 @@
  * clients, real sockets; each fault is reported with detection, reconnection, loss and recovery.
  */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { runOnce, type RunSettings } from '../../load/runner.ts';
 import { runSettings } from '../load/settings.ts';
 import { decodeHistogram, percentiles } from '../../core/histogram.ts';

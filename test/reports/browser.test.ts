@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../reports/report.ts';
-import { TRANSPORTS } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 const XSS = '</script><script>alert(1)</script>';

@@ -7,7 +7,7 @@ import {
 import { spectrumPoints, SPECTRUM_STEPS } from '../../reports/spectrum.ts';
 import { decodeHistogram } from '../../core/histogram.ts';
 import { reportRuns } from '../../reports/runs.ts';
-import { TRANSPORTS } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../../load/starvation.ts';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounters, SCHEMA, SCHEMA_VERSION, type ResultRecord, type RunSummary } from '../../core/record.ts';
 import { comparePair, rankTransports, type MetricRanking, type RankingResult } from '../../reports/ranking.ts';
 import { formatRankingHtml, formatRankingMarkdown, formatRankingText } from '../../reports/ranking-format.ts';
-import { TRANSPORTS, type TransportName } from '../../core/wire.ts';
+import type { TransportName } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 
 /** Per-run figures a test sets; everything else is a plausible constant. */
 interface Figures {

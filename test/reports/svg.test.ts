@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildCharts } from '../../reports/charts.ts';
-import { TRANSPORT_COLORS } from '../../reports/chart-style.ts';
+import { colourOf } from '../../load/drivers/index.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { renderSvg } from '../../reports/svg.ts';
-import { TRANSPORTS } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 const XSS = '</script><script>alert(1)</script>';
@@ -23,7 +23,7 @@ describe('SVG rendering in Node', () => {
       expect((svg.match(/<path /g) ?? []).length, chart.id).toBeGreaterThan(runs.length);
       for (const t of TRANSPORTS) {
         // a mark (line stroke or bar fill) drawn in the transport's colour, and its legend entry
-        expect(svg, `${chart.id} ${t}`).toMatch(new RegExp(`(stroke|fill)="${TRANSPORT_COLORS[t]}"`));
+        expect(svg, `${chart.id} ${t}`).toMatch(new RegExp(`(stroke|fill)="${colourOf(t)}"`));
         expect(svg, `${chart.id} ${t}`).toContain(`>${t}</text>`);
       }
       expect(svg).not.toContain('<script');

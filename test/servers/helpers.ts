@@ -202,5 +202,7 @@ export function openSub(transport: TransportName, baseUrl: string, topic: string
       return sseSub(baseUrl, topic, cursor);
     case 'ws':
       return wsSub(baseUrl, topic, cursor);
+    default:
+      throw new Error(`openSub: no test subscriber for ${transport}`);
   }
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EARLY_US } from '../../servers/publisher.ts';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { TRANSPORTS } from '../../core/wire.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { openSub, type TestSub } from './helpers.ts';
 
 describe.each(TRANSPORTS)('%s transport', (transport) => {

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DRIVERS, driverFor } from '../../../load/drivers/index.ts';
 import type { Client, ClientSpec, Driver } from '../../../load/drivers/types.ts';
-import { nowUs, TRANSPORTS } from '../../../core/wire.ts';
+import { nowUs } from '../../../core/wire.ts';
+import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { activeResources, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
 
 const RATE_PER_S = 20;

@@ -4,7 +4,7 @@
  * WebSocket resumes after a cut through the profile's query cursor.
  */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS } from '../../../core/wire.ts';
+import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { runOnce } from '../../../load/runner.ts';
 import { runSettings } from '../settings.ts';
 import { decodeHistogram, percentiles } from '../../../core/histogram.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS } from '../../../core/wire.ts';
+import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { runOnce } from '../../../load/runner.ts';
 import { PushbenchError } from '../../../core/errors.ts';
 import { runSettings } from '../settings.ts';
