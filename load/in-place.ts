@@ -1,20 +1,19 @@
 /**
  * Diagnostic, the worker side of `npm run bench:in-place` (bench/in-place.ts). With
- * `PUSHBENCH_IN_PLACE_VARIANT` set, {@link startInPlace} wraps the WebSocket driver's frame handler
- * so that, in slots of {@link SLOT_MS}, every frame also runs a variant's extra work ("B") or only
- * the handler itself ("A"), the slots in pairs of one A and one B in a random order; each pair's
- * two event-loop utilizations are kept. Both sides run through the same wrapper, so the wrapper's
- * own call is in both. Unset (the normal case), nothing is wrapped and this costs nothing.
- * With a wrapper in place the frame reader (drivers/ws-frames.ts) hands each frame over as a Buffer
- * of its own (a subarray of the chunk) instead of a byte range: one allocation a frame the normal
- * path does not make, in A and B alike.
+ * `PUSHBENCH_IN_PLACE_VARIANT` set, {@link startInPlace} wraps the contract codec's frame handler
+ * (`ContractCodec.text`, what the WebSocket driver calls for every text frame) so that, in slots of
+ * {@link SLOT_MS}, every frame also runs a variant's extra work ("B") or only the handler itself
+ * ("A"), the slots in pairs of one A and one B in a random order; each pair's two event-loop
+ * utilizations are kept. Both sides run through the same wrapper, so the wrapper's own call is in
+ * both; a B slot also pays for the frame's own Buffer (a subarray) the variants read. Unset (the
+ * normal case), nothing is wrapped and this costs nothing.
  *
  * Why in place: a loop does not say what a piece costs among `ws`, the streams and the kernel's
  * socket reads (which share its caches and branch predictors), and two runs minutes apart differ
  * by more than the piece (this VM's speed drifts by 25 % and more). Alternating inside one run
  * puts A and B under the same drift, and pairing adjacent slots cancels what drift is left; the
  * random order keeps anything periodic (the per-second tick, GC) from falling on one side.
- * Target-profile drivers that override the frame handler without calling it are not wrapped.
+ * Target-profile clients (their own codec) are not wrapped.
  *
  * Variants add work, never skip it: a variant that skipped the books would leave seq gaps that the
  * next A slot pays for (the recorder's missing-seq set), biasing the result.
@@ -30,7 +29,7 @@ import { threadId } from 'node:worker_threads';
 import { readContract } from './drivers/fast-decode.ts';
 import { Cursor } from './drivers/cursor.ts';
 import { Recorder } from './recorder.ts';
-import { WsClient } from './drivers/ws.ts';
+import { ContractCodec } from './drivers/codec.ts';
 import { nowUs } from '../core/wire.ts';
 
 /**
@@ -40,9 +39,9 @@ import { nowUs } from '../core/wire.ts';
  * are not tracked, so they cost the B side nothing the real books would not).
  */
 let shadowRecorder: Recorder | undefined;
-const shadows = new WeakMap<WsClient, Cursor>();
+const shadows = new WeakMap<ContractCodec, Cursor>();
 let shadowIds = 0;
-function shadowOf(client: WsClient): Cursor {
+function shadowOf(client: ContractCodec): Cursor {
   let c = shadows.get(client);
   if (c === undefined) {
     shadowRecorder ??= new Recorder({ fromUs: 0, toUs: 0, topicRatePerS: 0 });
@@ -52,7 +51,7 @@ function shadowOf(client: WsClient): Cursor {
 }
 
 /** What a B slot adds to each frame, after the full delivery path has run. */
-export const VARIANTS: Record<string, (client: WsClient, cursor: Cursor, bytes: Buffer, recvUs: number) => number> = {
+export const VARIANTS: Record<string, (client: ContractCodec, cursor: Cursor, bytes: Buffer, recvUs: number) => number> = {
   /** nothing: the calibration (B ÷ A should come out 1 within its error) */
   aa: () => 0,
   /** the frame read a second time, as the cursor reads it (its known topic and epoch) */
@@ -93,21 +92,22 @@ export function startInPlace(): void {
   const extra = VARIANTS[variantName];
   if (extra === undefined || !outFile) throw new Error(`load/in-place.ts: PUSHBENCH_IN_PLACE_VARIANT must be one of ${Object.keys(VARIANTS).join(', ')} and PUSHBENCH_IN_PLACE_OUT must be set`);
 
-  type FrameHandler = (this: WsClient, bytes: Buffer, recvUs: number) => void;
-  const proto = WsClient.prototype as unknown as { onFrame: FrameHandler };
-  const original = proto.onFrame;
+  type FrameHandler = (this: ContractCodec, buf: Buffer, from: number, to: number, recvUs: number) => boolean;
+  const proto = ContractCodec.prototype as unknown as { text: FrameHandler };
+  const original = proto.text;
   let inB = false;
   let sink = 0;
   let framesA = 0;
   let framesB = 0;
-  proto.onFrame = function onFrameInPlace(this: WsClient, bytes: Buffer, recvUs: number): void {
-    original.call(this, bytes, recvUs);
+  proto.text = function textInPlace(this: ContractCodec, buf: Buffer, from: number, to: number, recvUs: number): boolean {
+    const ok = original.call(this, buf, from, to, recvUs);
     if (inB) {
       framesB++;
-      sink += extra(this, (this as unknown as { cursor: Cursor }).cursor, bytes, recvUs);
+      sink += extra(this, (this as unknown as { cursor: Cursor }).cursor, buf.subarray(from, to), recvUs);
     } else {
       framesA++;
     }
+    return ok;
   };
 
   const slots: InPlaceSlots = { variant: variantName, slotMs: SLOT_MS, a: [], b: [], framesA: 0, framesB: 0 };

@@ -22,7 +22,7 @@ import { ConnectionCap, readBody, SendBudget } from './limits.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { ServerStats } from './stats.ts';
-import { SERVER_TRANSPORTS, TRANSPORT_FACTORIES, type TransportHandler } from './transports/index.ts';
+import { SERVER_TRANSPORT_LIST, SERVER_TRANSPORTS } from './transports/index.ts';
 import { parsePublishRequest } from './upstream.ts';
 import { nowUs, type StatsSnapshot } from '../core/wire.ts';
 
@@ -82,12 +82,12 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   const stats = new ServerStats(SERVER_TRANSPORTS);
   const cap = new ConnectionCap(options.maxConnections, stats);
   const budget = new SendBudget(options.sendBufferBytes, stats);
-  const transports: TransportHandler[] = SERVER_TRANSPORTS.map((name) => TRANSPORT_FACTORIES[name]({ hub, stats, budget, options }));
+  const transports = SERVER_TRANSPORT_LIST.map((t) => ({ path: t.path, handler: t.create({ hub, stats, budget, options }) }));
   const publisher = new Publisher(hub, options);
   const snapshot = () => stats.snapshot(hub.epoch, hub.topicCount, hub.published);
 
   const routes = new Map<string, Route>();
-  for (const t of transports) routes.set(t.path, { method: 'GET', handle: (ctx) => t.handle(ctx) });
+  for (const t of transports) routes.set(t.path, { method: 'GET', handle: (ctx) => t.handler.handle(ctx) });
   routes.set('/publish', {
     method: 'POST',
     async handle({ req, res, query }) {
@@ -145,7 +145,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
       },
     });
   }
-  const upgrades = new Map(transports.filter((t) => t.upgrade).map((t) => [t.path, t]));
+  const upgrades = new Map(transports.filter((t) => t.handler.upgrade).map((t) => [t.path, t.handler]));
 
   /** Answer a refusal and count it; never throws. */
   function refuse(res: ServerResponse, err: unknown): void {
@@ -247,7 +247,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
     publisher.stop();
     hub.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.all(transports.map((t) => t.close()));
+    await Promise.all(transports.map((t) => t.handler.close()));
     server.closeIdleConnections();
     const force = setTimeout(() => {
       server.closeAllConnections();

@@ -1,26 +1,22 @@
 /**
- * undici plumbing shared by the HTTP transports (SSE, long poll, short poll): one keep-alive
- * connection per client (pipelining 1) with counted sockets, a reusable body-collecting request,
- * and `POST /publish` on a second, lazily opened connection.
+ * undici plumbing shared by the HTTP transports (SSE, HTTP streaming, long poll, short poll): one
+ * keep-alive connection per client (pipelining 1) with counted sockets, and a reusable
+ * body-collecting request.
  *
  * The request handlers use undici's raw dispatch handler interface (onConnect/onHeaders/onData/
  * onComplete/onError): it is what undici's Client runs natively, so a response costs no header
  * object and no body stream — the hot path of a poll is one Buffer per chunk, read as bytes
- * (Cursor.answerBytes).
+ * by the client's codec.
  */
 import { Client as UndiciClient } from 'undici';
 import type { Dispatcher } from 'undici';
 import { codeOf } from '../../core/errors.ts';
 import { nowUs } from '../../core/wire.ts';
 import { BaseClient } from './client-base.ts';
-import { BAD_MESSAGE } from './cursor.ts';
-import { SocketCounter, countingConnector } from './sockets.ts';
-import type { ClientEvents, ClientSpec } from './types.ts';
+import { countingConnector, type SocketCounter } from './sockets.ts';
+import type { ClientEvents, ClientSpec, Codec, ResponseHeaders, Upstream } from './types.ts';
 
-/** Error code for a non-2xx HTTP status. */
-export function httpStatusCode(status: number): string {
-  return `HTTP_${status}`;
-}
+export { httpStatusCode } from './codec.ts';
 
 /** Options of one keep-alive connection; times in ms, 0 disables a timeout. */
 export interface HttpConnectionOptions {
@@ -56,7 +52,7 @@ const EMPTY_BODY = Buffer.alloc(0);
  * One request at a time on one connection, its body collected into one Buffer. Reused for every
  * request of a poll loop (no per-request handler object). Never call `send` while one is in flight.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, ResponseHeaders {
   private status = 0;
   /** the last response's raw headers (name, value, name, value …), kept by reference, not parsed */
   private rawHeaders: Buffer[] | string[] | null = null;
@@ -138,19 +134,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 }
 
 /**
- * Base of the HTTP transports: the main connection (`http`), `POST /publish` on a second
- * connection opened at the first publish, bytes over both, and a shutdown that destroys both.
+ * Base of the HTTP transports: the main connection (`http`), whose sockets are the client's, and a
+ * shutdown that destroys it.
  */
 export abstract class HttpClientBase extends BaseClient {
   protected readonly http: UndiciClient;
-  private readonly publishSockets = new SocketCounter();
-  private publishHttp: UndiciClient | undefined;
-  private readonly publishPath: string;
 
-  constructor(spec: ClientSpec, events: ClientEvents, opts: HttpConnectionOptions) {
-    super(spec, events);
+  constructor(spec: ClientSpec, events: ClientEvents, opts: HttpConnectionOptions, codec: Codec, upstream: Upstream | undefined) {
+    super(spec, events, codec, upstream);
     this.http = openHttpConnection(spec, this.sockets, opts);
-    this.publishPath = `/publish?topic=${encodeURIComponent(spec.topic)}`;
   }
 
   /** True while the main connection has an open socket. */
@@ -159,45 +151,18 @@ export abstract class HttpClientBase extends BaseClient {
   }
 
   /**
-   * `POST /publish?topic=T` with `{"data","ts"}`; reported as `request(planned = min(ts, sent),
-   * sent, done, false)` on success, `error(HTTP_<status> | code)` otherwise. Never throws.
+   * Handle the outcome of one poll: on an answer the codec reads (messages, gap, cursor) emit
+   * `request(plannedUs, sentUs, done, empty)`, reset the backoff and return true (the caller sends
+   * the next poll); otherwise count the code, schedule a reconnect, and return false. Returns
+   * false without a sound once closed.
    */
-  publish(data: string, ts: number): void {
-    if (this.closed) return;
-    this.publishHttp ??= openHttpConnection(this.spec, this.publishSockets, {
-      headersTimeoutMs: 30_000,
-      bodyTimeoutMs: 30_000,
-      onConnected: (connectUs) => this.events.connected(connectUs),
-    });
-    const sentUs = nowUs();
-    const plannedUs = ts < sentUs ? ts : sentUs;
-    const body = `{"data":${JSON.stringify(data)},"ts":${Math.round(ts)}}`;
-    const handler = new Exchange(this.publishHttp, (err, status) => {
-      if (this.closed) return;
-      if (err !== null) this.events.error(codeOf(err));
-      else if (status < 200 || status > 299) this.events.error(httpStatusCode(status));
-      else this.events.request(plannedUs, sentUs, nowUs(), false);
-    });
-    handler.send('POST', this.publishPath, body, { 'content-type': 'application/json' });
-  }
-
-  override bytes(): { read: number; written: number } {
-    return this.publishSockets.addBytesTo(super.bytes());
-  }
-
-  /**
-   * Handle the outcome of one poll (`/poll`, `/long-poll`): on a 200 contract answer emit its
-   * messages, `gap()` and `request(plannedUs, sentUs, done, empty)`, reset the backoff and return
-   * true (the caller sends the next poll); otherwise count the code, schedule a reconnect, and
-   * return false. Returns false without a sound once closed.
-   */
-  protected pollAnswered(err: Error | null, status: number, body: Buffer, plannedUs: number, sentUs: number): boolean {
+  protected pollAnswered(err: Error | null, status: number, body: Buffer, exchange: Exchange, plannedUs: number, sentUs: number): boolean {
     if (this.closed) return false;
     const doneUs = nowUs();
     let code: string | undefined;
     if (err !== null) code = codeOf(err);
     else {
-      const empty = this.readAnswer(status, body, doneUs);
+      const empty = this.codec.answer(status, body, doneUs, exchange);
       if (typeof empty === 'string') code = empty;
       else this.events.request(plannedUs, sentUs, doneUs, empty);
     }
@@ -209,26 +174,11 @@ export abstract class HttpClientBase extends BaseClient {
     return true;
   }
 
-  /**
-   * Emit the messages of one poll answer (status and whole body) received at `doneUs`; returns
-   * whether it was empty, or the error code to count (`HTTP_<status>`, BAD_MESSAGE). The reference
-   * servers' contract: a 200 {@link PollAnswer}; a target profile reads its own shape.
-   */
-  protected readAnswer(status: number, body: Buffer, doneUs: number): boolean | string {
-    if (status !== 200) return httpStatusCode(status);
-    const empty = this.cursor.answerBytes(body, doneUs);
-    return empty === undefined ? BAD_MESSAGE : empty;
-  }
-
-  /** Stop the transport's own work (timers, in-flight requests) before the connections go. */
+  /** Stop the transport's own work (timers, in-flight requests) before the connection goes. */
   protected abstract stop(): void;
 
   protected async shutdown(): Promise<void> {
     this.stop();
-    try {
-      await Promise.all([this.http.destroy(), this.publishHttp?.destroy()]);
-    } finally {
-      this.publishSockets.destroyAll();
-    }
+    await this.http.destroy();
   }
 }

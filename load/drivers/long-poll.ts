@@ -7,25 +7,29 @@
  * code and retries after backoff from the same cursor.
  */
 import { nowUs } from '../../core/wire.ts';
+import { ContractCodec } from './codec.ts';
+import { Cursor } from './cursor.ts';
 import { Exchange, HttpClientBase } from './http.ts';
-import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+import { ContractUpstream } from './publish.ts';
+import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /** Slack over the poll's own timeout before the client gives up on an answer. */
 const ANSWER_SLACK_MS = 10_000;
 
 export class LongPollClient extends HttpClientBase {
-  protected readonly exchange: Exchange;
-  private readonly pathPrefix: string;
+  private readonly exchange: Exchange;
   private sentUs = 0;
 
-  constructor(spec: ClientSpec, events: ClientEvents) {
+  constructor(spec: ClientSpec, events: ClientEvents, dialect?: Dialect) {
     const answerTimeoutMs = spec.longPollTimeoutMs + ANSWER_SLACK_MS;
+    const contractPath = `/long-poll?topic=${encodeURIComponent(spec.topic)}&timeout=${spec.longPollTimeoutMs}`;
     super(spec, events, {
       headersTimeoutMs: answerTimeoutMs,
       bodyTimeoutMs: answerTimeoutMs,
       onConnected: (connectUs) => events.connected(connectUs),
-    });
-    this.pathPrefix = `/long-poll?topic=${encodeURIComponent(spec.topic)}&timeout=${spec.longPollTimeoutMs}`;
+    },
+    dialect?.codec(spec, events) ?? new ContractCodec(new Cursor(events), contractPath, 'query'),
+    dialect?.upstream(spec, events) ?? new ContractUpstream(spec, events));
     this.exchange = new Exchange(this.http, this.onAnswer);
   }
 
@@ -44,22 +48,12 @@ export class LongPollClient extends HttpClientBase {
   private poll(): void {
     if (this.closed) return;
     this.sentUs = nowUs();
-    this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
+    this.exchange.send('GET', this.codec.path(), undefined, this.codec.headers());
   }
 
   private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
-    if (this.pollAnswered(err, status, body, this.sentUs, this.sentUs)) this.poll();
+    if (this.pollAnswered(err, status, body, this.exchange, this.sentUs, this.sentUs)) this.poll();
   };
-
-  /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
-  protected requestPath(): string {
-    return this.cursor.path(this.pathPrefix);
-  }
-
-  /** Headers of the next poll (none for the reference server). */
-  protected requestHeaders(): Record<string, string> | undefined {
-    return undefined;
-  }
 }
 
 export const longPollDriver: Driver = {
@@ -68,5 +62,5 @@ export const longPollDriver: Driver = {
   claimRank: 3,
   colour: '#54a24b',
   traits: { pollInterval: false, longPollTimeout: true, publishesInBand: false },
-  create: (spec, events) => new LongPollClient(spec, events),
+  create: (spec, events, dialect) => new LongPollClient(spec, events, dialect),
 };

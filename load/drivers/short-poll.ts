@@ -10,17 +10,19 @@
  * says so, then `request(planned, sent, done, empty)`.
  */
 import { nowUs } from '../../core/wire.ts';
+import { ContractCodec } from './codec.ts';
+import { Cursor } from './cursor.ts';
 import { Exchange, HttpClientBase } from './http.ts';
+import { ContractUpstream } from './publish.ts';
 import { pollScheduler, type Waiting } from './poll-scheduler.ts';
-import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /**
  * A poll waits for its planned time in the thread's {@link pollScheduler} (one timer for all the
  * thread's clients), not in a timer of its own: see poll-scheduler.ts for why.
  */
 export class ShortPollClient extends HttpClientBase implements Waiting {
-  protected readonly exchange: Exchange;
-  private readonly pathPrefix: string;
+  private readonly exchange: Exchange;
   private readonly intervalUs: number;
   private plannedUs = 0;
   private sentUs = 0;
@@ -28,16 +30,17 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
   dueUs = 0;
   heapIndex = -1;
 
-  constructor(spec: ClientSpec, events: ClientEvents) {
+  constructor(spec: ClientSpec, events: ClientEvents, dialect?: Dialect) {
     super(spec, events, {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       // Keep the socket across the gap between polls even when Δ is long.
       keepAliveTimeoutMs: Math.max(10_000, 2 * spec.pollIntervalMs),
       onConnected: (connectUs) => events.connected(connectUs),
-    });
+    },
+    dialect?.codec(spec, events) ?? new ContractCodec(new Cursor(events), `/poll?topic=${encodeURIComponent(spec.topic)}`, 'query'),
+    dialect?.upstream(spec, events) ?? new ContractUpstream(spec, events));
     this.intervalUs = spec.pollIntervalMs * 1000;
-    this.pathPrefix = `/poll?topic=${encodeURIComponent(spec.topic)}`;
     this.exchange = new Exchange(this.http, this.onAnswer);
   }
 
@@ -74,11 +77,11 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
     if (this.closed) return;
     this.sentUs = nowUs();
     if (this.intervalUs === 0) this.plannedUs = this.sentUs;
-    this.exchange.send('GET', this.requestPath(), undefined, this.requestHeaders());
+    this.exchange.send('GET', this.codec.path(), undefined, this.codec.headers());
   }
 
   private readonly onAnswer = (err: Error | null, status: number, body: Buffer): void => {
-    if (!this.pollAnswered(err, status, body, this.plannedUs, this.sentUs)) return;
+    if (!this.pollAnswered(err, status, body, this.exchange, this.plannedUs, this.sentUs)) return;
     if (this.intervalUs === 0) {
       this.send(); // closed loop: the next poll is due now
       return;
@@ -86,16 +89,6 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
     this.plannedUs += this.intervalUs;
     this.schedule();
   };
-
-  /** Path of the next poll, resuming from the cursor (a target profile supplies its own). */
-  protected requestPath(): string {
-    return this.cursor.path(this.pathPrefix);
-  }
-
-  /** Headers of the next poll (none for the reference server). */
-  protected requestHeaders(): Record<string, string> | undefined {
-    return undefined;
-  }
 }
 
 export const shortPollDriver: Driver = {
@@ -104,5 +97,5 @@ export const shortPollDriver: Driver = {
   claimRank: 4,
   colour: '#e45756',
   traits: { pollInterval: true, longPollTimeout: false, publishesInBand: false },
-  create: (spec, events) => new ShortPollClient(spec, events),
+  create: (spec, events, dialect) => new ShortPollClient(spec, events, dialect),
 };

@@ -12,39 +12,49 @@
 import type { Dispatcher } from 'undici';
 import { codeOf } from '../../core/errors.ts';
 import { nowUs } from '../../core/wire.ts';
-import { HttpClientBase, httpStatusCode } from './http.ts';
+import { ContractCodec, httpStatusCode } from './codec.ts';
+import { Cursor } from './cursor.ts';
+import { HttpClientBase } from './http.ts';
+import { ContractUpstream } from './publish.ts';
 import { SseParser, type SseDataReader } from './sse-parser.ts';
 import { ReadThrottle } from './throttle.ts';
-import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /** Error code counted when the server ends an event stream. */
 export const SSE_EOF = 'SSE_EOF';
 
+/** What an event-stream request asks for (the contract's; a profile states its own headers). */
+const ACCEPT: Readonly<Record<string, string>> = Object.freeze({ accept: 'text/event-stream' });
+
 export class SseClient extends HttpClientBase implements SseDataReader {
   private readonly parser: SseParser;
-  private readonly path: string;
   private readonly handler: Dispatcher.DispatchHandler;
   private abortStream: ((err?: Error) => void) | undefined;
   private requestStartUs = 0;
   /** status of the response in progress (0 before headers) */
   private status = 0;
   /** when the chunk being parsed was read */
-  protected recvUs = 0;
+  private recvUs = 0;
   /** slow consumers only: the read budget, undici's resume for the paused stream, its timer */
   private readonly throttle: ReadThrottle | undefined;
   private resumeStream: (() => void) | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
 
-  constructor(spec: ClientSpec, events: ClientEvents) {
+  constructor(spec: ClientSpec, events: ClientEvents, dialect?: Dialect) {
     // No body timeout: a stream may be quiet between heartbeats for as long as the server likes.
-    super(spec, events, { headersTimeoutMs: 30_000, bodyTimeoutMs: 0 });
-    this.path = `/sse?topic=${encodeURIComponent(spec.topic)}`;
+    super(spec, events, { headersTimeoutMs: 30_000, bodyTimeoutMs: 0 },
+      dialect?.codec(spec, events) ?? new ContractCodec(new Cursor(events), `/sse?topic=${encodeURIComponent(spec.topic)}`, 'last-event-id', ACCEPT),
+      dialect?.upstream(spec, events) ?? new ContractUpstream(spec, events));
     this.parser = new SseParser(
-      (type, data, id) => this.onEvent(type, data, id),
+      (type, data, id) => {
+        if (!this.closed) this.codec.event(type, data, id, this.recvUs);
+      },
       (retryMs) => this.reconnector.backoff.setMinMs(retryMs),
-      (buf, start, end) => this.onMessageBytes(buf, start, end),
+      (buf, start, end) => {
+        if (!this.closed) this.codec.messageBytes(buf, start, end, this.parser.lastEventId, this.recvUs);
+      },
       // the client itself, not closures: one object fewer to touch per event
-      this.readsInPlace ? this : undefined,
+      this.codec.readsInPlace ? this : undefined,
     );
     this.throttle = spec.readBytesPerS === undefined ? undefined : new ReadThrottle(spec.readBytesPerS);
     this.handler = {
@@ -105,20 +115,7 @@ export class SseClient extends HttpClientBase implements SseDataReader {
     this.parser.reset();
     this.status = 0;
     this.requestStartUs = nowUs();
-    this.http.dispatch({ method: 'GET', path: this.requestPath(), headers: this.requestHeaders() }, this.handler);
-  }
-
-  /** Path of the next stream request (a target profile supplies its own). */
-  protected requestPath(): string {
-    return this.path;
-  }
-
-  /** Headers of the next stream request: `Accept`, and `Last-Event-ID` when resuming. */
-  protected requestHeaders(): Record<string, string> {
-    const lastEventId = this.cursor.lastEventId();
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-    return headers;
+    this.http.dispatch({ method: 'GET', path: this.codec.path(), headers: this.codec.headers() }, this.handler);
   }
 
   private ended(code: string): void {
@@ -129,42 +126,14 @@ export class SseClient extends HttpClientBase implements SseDataReader {
     this.fail(code);
   }
 
-  /** The last event id the stream set (what a profile's `last-event-id` cursor resumes from). */
-  protected get lastEventId(): string {
-    return this.parser.lastEventId;
-  }
-
-  /**
-   * A `message` event whose data is one line, as bytes of the chunk read at {@link recvUs} (the
-   * parser's byte path); a target profile decodes its own text instead.
-   */
-  protected onMessageBytes(buf: Buffer, start: number, end: number): void {
-    if (!this.closed) this.cursor.messageBytes(buf, start, end, this.recvUs);
-  }
-
-  /**
-   * Whether a `message` event's data may be read in place by the cursor as the contract's exact
-   * form (the parser's one pass, {@link SseDataReader}); a target profile decodes its own text.
-   */
-  protected get readsInPlace(): boolean {
-    return true;
-  }
-
-  /** {@link SseDataReader}: a message in the contract's exact form, read by the cursor. */
+  /** {@link SseDataReader}: a message in the contract's exact form, read by the codec in place. */
   readInPlace(buf: Buffer, from: number, to: number): number {
-    return this.cursor.readMessageAt(buf, from, to);
+    return this.codec.readInPlace(buf, from, to);
   }
 
   /** {@link SseDataReader}: the message read in place was a whole event, read at {@link recvUs}. */
   deliverInPlace(): void {
-    if (!this.closed) this.cursor.deliverRead(this.recvUs);
-  }
-
-  /** One dispatched event, read at {@link recvUs} (a target profile decodes its own). */
-  protected onEvent(type: string, data: string, _lastEventId: string): void {
-    if (this.closed) return;
-    if (type === 'message') this.cursor.message(data, this.recvUs);
-    else if (type === 'gap') this.cursor.gap(data);
+    if (!this.closed) this.codec.deliverInPlace(this.recvUs);
   }
 }
 
@@ -174,5 +143,5 @@ export const sseDriver: Driver = {
   claimRank: 2,
   colour: '#f58518',
   traits: { pollInterval: false, longPollTimeout: false, publishesInBand: false },
-  create: (spec, events) => new SseClient(spec, events),
+  create: (spec, events, dialect) => new SseClient(spec, events, dialect),
 };

@@ -7,6 +7,7 @@
  * loop, never concurrently, and must not block.
  */
 import type { TransportName, WireMessage } from '../../core/wire.ts';
+import type { ByteCounts } from './sockets.ts';
 
 export interface ClientSpec {
   /** index of this client across the whole run (0 … clients-1) */
@@ -117,5 +118,56 @@ export interface Driver {
   /** its colour in every chart (a fixed scale, so it is the same in every report) */
   readonly colour: string;
   readonly traits: TransportTraits;
-  create(spec: ClientSpec, events: ClientEvents): Client;
+  /** one client; `dialect` replaces the reference contract (a target profile's, load/target/) */
+  create(spec: ClientSpec, events: ClientEvents, dialect?: Dialect): Client;
+}
+
+/*
+ * How one client speaks to its server beyond the connection itself: what it asks for (the path and
+ * headers of its next request, from its resume state) and how it reads what comes back. One driver
+ * per transport runs either dialect: the reference servers' contract (codec.ts, the cursor's byte
+ * paths) or a target profile's description (load/target/profile-codec.ts). One codec per client,
+ * on its event loop; no method throws on the hot path (what is not understood is counted as an
+ * error code through the client's events).
+ */
+/** The headers of the answer being read (valid during the call). */
+export interface ResponseHeaders {
+  /** value of header `name` (lower case), or undefined */
+  header(name: string): string | undefined;
+}
+
+export interface Codec {
+  /** path (from `/`, query included) of the next request or WebSocket connection, resume state in it */
+  path(): string;
+  /** headers of the next request or WebSocket handshake; undefined for none */
+  headers(): Record<string, string> | undefined;
+  /** a poll's answer (status and whole body), read at `doneUs`: whether it was empty, or the code to count */
+  answer(status: number, body: Buffer, doneUs: number, response: ResponseHeaders): boolean | string;
+  /** one pushed text `buf[from, to)` (a WebSocket text frame, a line of a stream); false when it is not UTF-8 */
+  text(buf: Buffer, from: number, to: number, recvUs: number): boolean;
+  /** an SSE event as the parser dispatched it (not read in place) */
+  event(type: string, data: string, lastEventId: string, recvUs: number): void;
+  /** an SSE `message` event whose data is one line, as bytes `buf[start, end)` */
+  messageBytes(buf: Buffer, start: number, end: number, lastEventId: string, recvUs: number): void;
+  /** whether SSE message data may be read in place (the contract's exact form): then the two below are used */
+  readonly readsInPlace: boolean;
+  /** reads a message in place starting at `buf[from]`: the index after it, or -1 (see SseDataReader) */
+  readInPlace(buf: Buffer, from: number, to: number): number;
+  /** reports the message the last successful {@link readInPlace} read, received at `recvUs` */
+  deliverInPlace(recvUs: number): void;
+}
+
+/** A client's chat publishes sent as requests of their own (every transport but an in-band one). */
+export interface Upstream {
+  /** publish `data`, scheduled at `ts` (µs); reports through the client's events; never throws */
+  send(data: string, ts: number): void;
+  addBytesTo(into: ByteCounts): ByteCounts;
+  /** drop its connection (publishes in flight are abandoned); idempotent */
+  close(): Promise<void>;
+}
+
+/** A dialect other than the contract: a target profile's codec and publishes for one client. */
+export interface Dialect {
+  codec(spec: ClientSpec, events: ClientEvents): Codec;
+  upstream(spec: ClientSpec, events: ClientEvents): Upstream;
 }

@@ -18,10 +18,12 @@ import WebSocket from 'ws';
 import { codeOf } from '../../core/errors.ts';
 import { nowUs } from '../../core/wire.ts';
 import { BaseClient } from './client-base.ts';
+import { ContractCodec } from './codec.ts';
+import { Cursor } from './cursor.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';
 import { FrameReader } from './ws-frames.ts';
-import type { ClientEvents, ClientSpec, Driver } from './types.ts';
+import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /** Error code counted for a publish while no connection is open (the message is dropped). */
 export const WS_NOT_OPEN = 'WS_NOT_OPEN';
@@ -32,16 +34,20 @@ const CLOSE_GRACE_MS = 1000;
 
 export class WsClient extends BaseClient {
   private ws: WebSocket | undefined;
-  private readonly url: string;
+  /** `ws://host:port` of the server (the codec gives the path) */
+  private readonly origin: string;
   private readonly topicJson: string;
   private readonly createConnection: (options: net.NetConnectOpts) => net.Socket;
   private startUs = 0;
   /** the error that ended the current attempt, reported instead of its close code */
   private attemptError: string | undefined;
 
-  constructor(spec: ClientSpec, events: ClientEvents) {
-    super(spec, events);
-    this.url = `${spec.baseUrl.replace(/^http/, 'ws')}/ws?topic=${encodeURIComponent(spec.topic)}`;
+  constructor(spec: ClientSpec, events: ClientEvents, dialect?: Dialect) {
+    // The contract publishes in band (a frame on the same socket); a profile describes its own request.
+    super(spec, events,
+      dialect?.codec(spec, events) ?? new ContractCodec(new Cursor(events), `/ws?topic=${encodeURIComponent(spec.topic)}`, 'query'),
+      dialect?.upstream(spec, events));
+    this.origin = spec.baseUrl.replace(/^http/, 'ws');
     this.topicJson = JSON.stringify(spec.topic);
     const counting = countingNetConnect(this.sockets);
     const rate = spec.readBytesPerS;
@@ -78,7 +84,7 @@ export class WsClient extends BaseClient {
   }
 
   /** Sends one publish frame; counts {@link WS_NOT_OPEN} and drops it while disconnected. */
-  publish(data: string, ts: number): void {
+  protected override publishInBand(data: string, ts: number): void {
     const ws = this.ws;
     if (this.closed || ws === undefined || ws.readyState !== WebSocket.OPEN) {
       if (!this.closed) this.events.error(WS_NOT_OPEN);
@@ -91,13 +97,13 @@ export class WsClient extends BaseClient {
     if (this.closed) return;
     this.attemptError = undefined;
     this.startUs = nowUs();
-    const ws = new WebSocket(this.connectUrl(), {
+    const ws = new WebSocket(this.origin + this.codec.path(), {
       perMessageDeflate: false,
-      headers: this.handshakeHeaders(),
+      headers: this.codec.headers(),
       localAddress: this.spec.localAddress,
       createConnection: this.createConnection as unknown as typeof net.createConnection,
       handshakeTimeout: 30_000,
-      // Text frames are checked for UTF-8 by onFrame instead: a frame the contract reader accepts is
+      // Text frames are checked for UTF-8 by the codec instead: a frame the contract reader accepts is
       // plain ASCII already, so only the others need the check (ws would scan every frame).
       skipUTF8Validation: true,
     });
@@ -109,29 +115,11 @@ export class WsClient extends BaseClient {
     ws.on('close', this.onClose);
   }
 
-  /** URL of the next connection, resuming from the cursor (a target profile supplies its own). */
-  protected connectUrl(): string {
-    return this.url + this.cursor.query();
-  }
-
-  /** Extra handshake headers (none for the reference server). */
-  protected handshakeHeaders(): Record<string, string> | undefined {
-    return undefined;
-  }
-
-  /**
-   * One text frame's bytes, read at `recvUs` (the buffer is this frame's own; a subclass may keep
-   * it). The frame's UTF-8 is not checked yet: an override must check it (see {@link failInvalidUtf8}).
-   */
-  protected onFrame(bytes: Buffer, recvUs: number): void {
-    if (!this.cursor.frameBytes(bytes, recvUs)) this.failInvalidUtf8();
-  }
-
   /**
    * Fails the connection for a text frame that is not UTF-8, as `ws` does when it checks (RFC 6455
    * §8.1: close code 1007), counting {@link WS_INVALID_UTF8}; frames after it are ignored.
    */
-  protected failInvalidUtf8(): void {
+  private failInvalidUtf8(): void {
     this.attemptError ??= WS_INVALID_UTF8;
     this.ws?.close(1007);
   }
@@ -147,16 +135,15 @@ export class WsClient extends BaseClient {
   /** A text frame read by {@link FrameReader}: `buf[from, to)`. */
   private readonly onFrameRange = (buf: Buffer, from: number, to: number, recvUs: number): void => {
     if (this.closed || this.attemptError !== undefined) return;
-    // A subclass (a target profile) or a measuring wrapper sees the frame as its own Buffer.
-    if (this.onFrame !== baseOnFrame) this.onFrame(buf.subarray(from, to), recvUs);
-    else if (!this.cursor.frameRange(buf, from, to, recvUs)) this.failInvalidUtf8();
+    if (!this.codec.text(buf, from, to, recvUs)) this.failInvalidUtf8();
   };
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     const recvUs = nowUs();
     if (this.closed || isBinary || this.attemptError !== undefined) return;
     // binaryType is ws's default 'nodebuffer': a text frame arrives as one Buffer
-    this.onFrame(data as Buffer, recvUs);
+    const bytes = data as Buffer;
+    if (!this.codec.text(bytes, 0, bytes.length, recvUs)) this.failInvalidUtf8();
   };
 
   private readonly onUnexpectedResponse = (_req: unknown, res: IncomingMessage): void => {
@@ -188,14 +175,11 @@ export class WsClient extends BaseClient {
   }
 }
 
-/** WsClient's own frame handler, as the class defined it (see {@link WsClient.onFrameRange}). */
-const baseOnFrame = WsClient.prototype['onFrame'];
-
 export const wsDriver: Driver = {
   transport: 'ws',
   title: 'WebSocket',
   claimRank: 1,
   colour: '#4c78a8',
   traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true },
-  create: (spec, events) => new WsClient(spec, events),
+  create: (spec, events, dialect) => new WsClient(spec, events, dialect),
 };

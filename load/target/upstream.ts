@@ -15,11 +15,11 @@ import { nowUs } from '../../core/wire.ts';
 import { codeOf } from '../../core/errors.ts';
 import { Exchange, httpStatusCode, openHttpConnection } from '../drivers/http.ts';
 import { SocketCounter, type ByteCounts } from '../drivers/sockets.ts';
-import type { ClientEvents, ClientSpec } from '../drivers/types.ts';
+import type { ClientEvents, ClientSpec, Upstream } from '../drivers/types.ts';
 import { expand, type PublishProfile } from './profile.ts';
 import { encodeToken } from './token.ts';
 
-export class ProfileUpstream {
+export class ProfileUpstream implements Upstream {
   private readonly sockets = new SocketCounter();
   private http: UndiciClient | undefined;
   private readonly path: string;
@@ -34,13 +34,13 @@ export class ProfileUpstream {
     this.path = expand(publish.url, { topic: spec.topic }, true);
   }
 
-  /** Publish the next message of this client, scheduled at `ts`, padded to `payloadBytes`. */
-  send(payloadBytes: number, ts: number): void {
+  /** Publish the next message of this client, scheduled at `ts`: a token padded to the length of `data`. */
+  send(data: string, ts: number): void {
     if (this.closed) return;
     this.http ??= openHttpConnection(this.spec, this.sockets, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
     const sentUs = nowUs();
     const plannedUs = ts < sentUs ? ts : sentUs;
-    const token = encodeToken(++this.seq, ts, this.spec.topic, payloadBytes, this.spec.id);
+    const token = encodeToken(++this.seq, ts, this.spec.topic, data.length, this.spec.id);
     const body = expand(this.publish.body, { payload: token, topic: this.spec.topic });
     const exchange = new Exchange(this.http, (err, status) => {
       if (this.closed) return;

@@ -1,22 +1,23 @@
 /**
- * The transport registry: wire name → server-side handler factory. Adding a transport is one file
- * and one line here.
+ * The transport registry (server side): the transports the reference server serves. Adding a
+ * transport is one file exporting a {@link ServerTransport} and one line here (and its client side
+ * in load/drivers/index.ts).
  */
 import type { TransportName } from '../../core/wire.ts';
-import { createLongPoll } from './long-poll.ts';
-import { createShortPoll } from './short-poll.ts';
-import { createSse } from './sse.ts';
-import type { TransportFactory } from './types.ts';
-import { createWebSocket } from './websocket.ts';
+import { longPollTransport } from './long-poll.ts';
+import { shortPollTransport } from './short-poll.ts';
+import { sseTransport } from './sse.ts';
+import type { ServerTransport } from './types.ts';
+import { webSocketTransport } from './websocket.ts';
 
-export type { TransportDeps, TransportFactory, TransportHandler } from './types.ts';
+export type { ServerTransport, TransportDeps, TransportFactory, TransportHandler } from './types.ts';
 
-export const TRANSPORT_FACTORIES: Readonly<Record<TransportName, TransportFactory>> = Object.freeze({
-  ws: createWebSocket,
-  sse: createSse,
-  'long-poll': createLongPoll,
-  'short-poll': createShortPoll,
-});
+export const SERVER_TRANSPORT_LIST: readonly ServerTransport[] = Object.freeze([
+  webSocketTransport,
+  sseTransport,
+  longPollTransport,
+  shortPollTransport,
+]);
 
 /** The transports the reference server serves, in registry order. */
-export const SERVER_TRANSPORTS: readonly TransportName[] = Object.freeze(Object.keys(TRANSPORT_FACTORIES));
+export const SERVER_TRANSPORTS: readonly TransportName[] = Object.freeze(SERVER_TRANSPORT_LIST.map((t) => t.name));

@@ -7,12 +7,12 @@ import type { ServerResponse } from 'node:http';
 import type { HubMessage, SinceResult, Subscriber } from '../hub.ts';
 import { cursorParam, HttpError, sendJson, topicParam } from '../http.ts';
 import { pollBody } from './poll-body.ts';
-import type { TransportFactory } from './types.ts';
+import type { ServerTransport, TransportFactory } from './types.ts';
 
 /** Cached per message: the answer to a poll whose cursor is the message's predecessor. */
 const SINGLE_BODY = Symbol('long-poll.single');
 
-export const createLongPoll: TransportFactory = ({ hub, stats, options }) => {
+const createLongPoll: TransportFactory = ({ hub, stats, options }) => {
   const held = new Set<HeldPoll>();
 
   class HeldPoll implements Subscriber {
@@ -66,8 +66,6 @@ export const createLongPoll: TransportFactory = ({ hub, stats, options }) => {
   }
 
   return {
-    name: 'long-poll',
-    path: '/long-poll',
     handle({ req, res, query }) {
       const topic = topicParam(query);
       const cursor = cursorParam(query);
@@ -92,3 +90,6 @@ export const createLongPoll: TransportFactory = ({ hub, stats, options }) => {
     },
   };
 };
+
+/** Long polling on the reference server (registered in servers/transports/index.ts). */
+export const longPollTransport: ServerTransport = { name: 'long-poll', path: '/long-poll', create: createLongPoll };

@@ -4,11 +4,9 @@
  */
 import { cursorParam, sendJson, topicParam } from '../http.ts';
 import { pollBody } from './poll-body.ts';
-import type { TransportFactory } from './types.ts';
+import type { ServerTransport, TransportFactory } from './types.ts';
 
-export const createShortPoll: TransportFactory = ({ hub, stats, options }) => ({
-  name: 'short-poll',
-  path: '/poll',
+const createShortPoll: TransportFactory = ({ hub, stats, options }) => ({
   handle({ req, res, query }) {
     const topic = topicParam(query);
     const cursor = cursorParam(query);
@@ -19,3 +17,6 @@ export const createShortPoll: TransportFactory = ({ hub, stats, options }) => ({
   },
   async close() {},
 });
+
+/** Short polling on the reference server (registered in servers/transports/index.ts). */
+export const shortPollTransport: ServerTransport = { name: 'short-poll', path: '/poll', create: createShortPoll };

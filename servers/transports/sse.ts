@@ -13,13 +13,13 @@ import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, topicParam } from '../http.ts';
 import type { GapNotice } from '../../core/wire.ts';
 import { sseEventId } from '../../core/wire.ts';
-import type { TransportFactory } from './types.ts';
+import type { ServerTransport, TransportFactory } from './types.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 
 const FRAME = Symbol('sse.frame');
 const HEARTBEAT = Buffer.from(':hb\n\n');
 
-export const createSse: TransportFactory = ({ hub, stats, budget, options }) => {
+const createSse: TransportFactory = ({ hub, stats, budget, options }) => {
   const streams = new Set<SseStream>();
   const frameOf = (m: HubMessage) => Buffer.from(`id: ${sseEventId(m.epoch, m.seq)}\ndata: ${m.json}\n\n`);
 
@@ -59,8 +59,6 @@ export const createSse: TransportFactory = ({ hub, stats, budget, options }) => 
   const heartbeat: SpreadHeartbeat<SseStream> = new SpreadHeartbeat(options.heartbeatMs, (s) => s.write(HEARTBEAT));
 
   return {
-    name: 'sse',
-    path: '/sse',
     handle({ req, res, query }) {
       const topic = topicParam(query);
       const lastEventId = req.headers['last-event-id'];
@@ -90,3 +88,6 @@ export const createSse: TransportFactory = ({ hub, stats, budget, options }) => 
     },
   };
 };
+
+/** Server-Sent Events on the reference server (registered in servers/transports/index.ts). */
+export const sseTransport: ServerTransport = { name: 'sse', path: '/sse', create: createSse };

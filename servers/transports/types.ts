@@ -1,7 +1,7 @@
 /**
  * The server-side transport contract. Each transport is one file exporting a
- * {@link TransportFactory}; servers/transports/index.ts maps wire names to factories and the
- * router dispatches by path, so core code never branches on a transport name.
+ * {@link ServerTransport} descriptor; servers/transports/index.ts registers them and the router
+ * dispatches by path, so no other server code names a transport.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,9 +20,6 @@ export interface TransportDeps {
 }
 
 export interface TransportHandler {
-  readonly name: TransportName;
-  /** request path it serves, e.g. `/sse` */
-  readonly path: string;
   /**
    * Serve one GET request. May throw an HttpError before writing anything (the router answers
    * it); must not throw after.
@@ -35,3 +32,11 @@ export interface TransportHandler {
 }
 
 export type TransportFactory = (deps: TransportDeps) => TransportHandler;
+
+/** A transport of the reference server: its wire name, the path it serves, its handler's factory. */
+export interface ServerTransport {
+  readonly name: TransportName;
+  /** request path it serves, e.g. `/sse` (resume and topic parameters follow core/wire.ts) */
+  readonly path: string;
+  readonly create: TransportFactory;
+}

@@ -15,7 +15,7 @@ import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, HttpError, topicParam, type Cursor } from '../http.ts';
 import { parsePublishRequest } from '../upstream.ts';
 import type { GapNotice } from '../../core/wire.ts';
-import type { TransportFactory } from './types.ts';
+import type { ServerTransport, TransportFactory } from './types.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 
 const FRAME = Symbol('ws.frame');
@@ -32,7 +32,7 @@ function frameOf(m: HubMessage): Buffer {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
-export const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
+const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -104,8 +104,6 @@ export const createWebSocket: TransportFactory = ({ hub, stats, budget, options 
   });
 
   return {
-    name: 'ws',
-    path: '/ws',
     handle() {
       throw new HttpError(426, 'upgrade_required', 'GET /ws needs a WebSocket upgrade');
     },
@@ -141,3 +139,6 @@ export const createWebSocket: TransportFactory = ({ hub, stats, budget, options 
     },
   };
 };
+
+/** WebSocket on the reference server (registered in servers/transports/index.ts). */
+export const webSocketTransport: ServerTransport = { name: 'ws', path: '/ws', create: createWebSocket };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { compareSlots, main } from '../../bench/in-place.ts';
 import { startInPlace } from '../../load/in-place.ts';
-import { WsClient } from '../../load/drivers/ws.ts';
+import { ContractCodec } from '../../load/drivers/codec.ts';
 
 describe('bench:in-place', () => {
   it('compares the sides pair by pair: B ÷ A with the standard error of the pairs\' differences', () => {
@@ -29,8 +29,8 @@ describe('bench:in-place', () => {
   });
 
   it('leaves the frame handler alone unless its variable is set', () => {
-    const proto = WsClient.prototype as unknown as { onFrame: () => void };
-    const before = proto.onFrame;
+    const proto = ContractCodec.prototype as unknown as { text: () => boolean };
+    const before = proto.text;
     const saved = process.env.PUSHBENCH_IN_PLACE_VARIANT;
     delete process.env.PUSHBENCH_IN_PLACE_VARIANT;
     try {
@@ -38,7 +38,7 @@ describe('bench:in-place', () => {
     } finally {
       if (saved !== undefined) process.env.PUSHBENCH_IN_PLACE_VARIANT = saved;
     }
-    expect(proto.onFrame).toBe(before);
+    expect(proto.text).toBe(before);
   });
 
   it('lists every problem at once and exits 2', async () => {
