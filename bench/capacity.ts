@@ -9,6 +9,7 @@
  *
  * Usage: `npm run bench:capacity [-- --max 40000] [--start 5000] [--step-duration 20s] [--quick]`.
  */
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { formatBytes, formatUs } from '../core/units.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'quick', kind: 'bool', help: 'smoke check: 200 → 800 clients, 5 s steps (not the acceptance figures)' },
-  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: ['sse', 'ws'], choices: ['ws', 'sse', 'long-poll', 'short-poll'] },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: ['sse', 'ws'], choices: TRANSPORTS },
   { name: 'start', kind: 'int', arg: 'N', help: 'clients of the first step', default: 5000, min: 1 },
   { name: 'max', kind: 'int', arg: 'N', help: 'most clients (the acceptance asks for 20,000)', default: 20_000, min: 1 },
   { name: 'step-duration', kind: 'durationMs', arg: 'TIME', help: 'measured hold of each step', default: 20_000, min: 1000 },

@@ -19,6 +19,7 @@
  *
  * Usage: `npm run bench:generator [-- --quick] [--parts held,absorb,poll] [--out DIR] …` (--help).
  */
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -225,7 +226,7 @@ function heldPlan(cfg: Config): RunSettings[] {
   const rampMs = (cfg.heldClients / arrival) * 1000;
   // Connecting thousands of clients is the generator's heaviest moment: give it time to settle.
   const warmupMs = Math.ceil((rampMs + 8000) / 1000) * 1000;
-  return (['ws', 'sse', 'long-poll', 'short-poll'] as const).map((transport) =>
+  return TRANSPORTS.map((transport) =>
     runSettings(cfg, transport, `held-${transport}-${cfg.heldClients}`, {
       clients: String(cfg.heldClients), workload: 'broadcast', topics: String(cfg.heldTopics), rate: '1', payload: '64',
       'poll-interval': '1000ms', 'arrival-rate': `${arrival}/s`,

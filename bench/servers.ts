@@ -6,18 +6,19 @@
  * topic published at R msg/s. After a warm-up, two `/stats` snapshots a window apart give the
  * server's CPU (user + system) and the messages it delivered; the table prints their ratio.
  *
- * The clients are deliberately bare (raw sockets for HTTP, `ws` for WebSocket, no parsing beyond
- * the poll cursor) so the client core is never the limit.
+ * The clients are pushbench's own drivers of each registered transport (load/drivers/index.ts),
+ * whose events do nothing: on their own pinned core at this rate they are never the limit.
+ * Every registered transport is a case; one that polls on a schedule gets a case per `--poll-ms`.
  *
  * Options: --clients-per-case N (1000), --rate R (10), --payload BYTES (64), --warmup S (3),
- * --measure S (10), --poll-ms list for short polling (100,1000).
+ * --measure S (10), --poll-ms list for transports that poll on a schedule (100,1000).
  */
-import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { spawnTs, hasTaskset, type Spawned } from '../core/spawn.ts';
 import { cpuModel } from '../load/resources.ts';
 import type { StatsSnapshot, TransportName } from '../core/wire.ts';
+import { TRANSPORTS, driverFor } from '../load/drivers/index.ts';
+import type { Client, ClientEvents } from '../load/drivers/types.ts';
 
 const SERVE = fileURLToPath(new URL('../servers/serve.ts', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -25,95 +26,29 @@ const TOPIC = 't0';
 
 // ---------------------------------------------------------------- client mode (child process)
 
-/** One bare subscriber; `close` ends it. */
-type Bare = { close(): void };
-
-function wsClient(url: string, ready: () => void): Bare {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?topic=${TOPIC}`, { perMessageDeflate: false });
-  ws.on('open', ready);
-  ws.on('error', () => {});
-  return { close: () => ws.terminate() };
-}
-
-function sseClient(port: number, ready: () => void): Bare {
-  const s = connect(port, '127.0.0.1');
-  s.on('connect', () => s.write(`GET /sse?topic=${TOPIC} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
-  s.once('data', ready);
-  s.on('data', () => {});
-  s.on('error', () => {});
-  return { close: () => s.destroy() };
-}
-
-/**
- * A keep-alive poller on one socket. `intervalMs` 0 is a long poll (next request as soon as the
- * answer arrives); otherwise a short poll on a fixed schedule from a jittered start.
- */
-function pollClient(port: number, intervalMs: number, ready: () => void): Bare {
-  const s: Socket = connect(port, '127.0.0.1');
-  let since = -1;
-  let buf = '';
-  let closed = false;
-  let first = true;
-  let nextAtMs = performance.now() + Math.random() * intervalMs;
-  let timer: NodeJS.Timeout | undefined;
-  const send = () => {
-    const cursor = since < 0 ? '' : `&since=${since}`;
-    const path = intervalMs === 0 ? `/long-poll?topic=${TOPIC}${cursor}&timeout=30000` : `/poll?topic=${TOPIC}${cursor}`;
-    s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  };
-  const schedule = () => {
-    if (closed) return;
-    if (intervalMs === 0) return send();
-    nextAtMs += intervalMs;
-    timer = setTimeout(send, Math.max(0, nextAtMs - performance.now()));
-  };
-  s.setEncoding('latin1');
-  s.on('data', (d: string) => {
-    buf += d;
-    const headEnd = buf.indexOf('\r\n\r\n');
-    if (headEnd < 0) return;
-    const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, headEnd))?.[1] ?? 0);
-    if (buf.length < headEnd + 4 + len) return;
-    const body = buf.slice(headEnd + 4, headEnd + 4 + len);
-    buf = buf.slice(headEnd + 4 + len);
-    since = Number(/"next":(\d+)/.exec(body)?.[1] ?? since);
-    if (first) {
-      first = false;
-      ready();
-    }
-    schedule();
-  });
-  s.on('connect', () => (intervalMs === 0 ? send() : (timer = setTimeout(send, Math.max(0, nextAtMs - performance.now())))));
-  s.on('error', () => {});
-  return {
-    close: () => {
-      closed = true;
-      clearTimeout(timer);
-      s.destroy();
-    },
-  };
-}
-
 async function clientMode(transport: TransportName, url: string, n: number, pollMs: number): Promise<void> {
-  const port = Number(new URL(url).port);
   let readyCount = 0;
-  const ready = () => {
-    if (++readyCount === n) process.stdout.write(`clients ready ${url}\n`);
-  };
-  const clients: Bare[] = [];
+  const counted = new Set<number>();
+  const clients: Client[] = [];
   for (let i = 0; i < n; i++) {
-    clients.push(
-      transport === 'ws'
-        ? wsClient(url, ready)
-        : transport === 'sse'
-          ? sseClient(port, ready)
-          : pollClient(port, transport === 'long-poll' ? 0 : pollMs, ready),
-    );
+    // ready at its first connection (a stream) or first answer (a poll)
+    const ready = () => {
+      if (counted.has(i)) return;
+      counted.add(i);
+      if (++readyCount === n) process.stdout.write(`clients ready ${url}\n`);
+    };
+    const events: ClientEvents = { connected: ready, request: ready, message: () => {}, messageView: () => {}, gap: () => {}, error: () => {}, reconnecting: () => {} };
+    const client = driverFor(transport).create({
+      id: i, baseUrl: url, topic: TOPIC, pollIntervalMs: pollMs, pollOffsetMs: Math.random() * pollMs,
+      longPollTimeoutMs: 30_000, reconnectMinMs: 100, reconnectMaxMs: 5000,
+    }, events);
+    client.start();
+    clients.push(client);
     // open in batches so the server's accept queue is never overrun
     if (i % 100 === 99) await new Promise((r) => setTimeout(r, 20));
   }
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  for (const c of clients) c.close();
+  await Promise.all(clients.map((c) => c.close()));
 }
 
 // ---------------------------------------------------------------- benchmark (parent)
@@ -211,12 +146,10 @@ async function main(): Promise<void> {
   const warmupS = Number(arg('--warmup', '3'));
   const measureS = Number(arg('--measure', '10'));
   const pollMs = arg('--poll-ms', '100,1000').split(',').map(Number);
-  const cases: Case[] = [
-    { transport: 'ws', label: 'ws', pollMs: 0 },
-    { transport: 'sse', label: 'sse', pollMs: 0 },
-    { transport: 'long-poll', label: 'long-poll', pollMs: 0 },
-    ...pollMs.map((ms) => ({ transport: 'short-poll' as const, label: `short-poll Δ${ms}ms`, pollMs: ms })),
-  ];
+  const cases: Case[] = TRANSPORTS.flatMap((transport) =>
+    driverFor(transport).traits.pollInterval
+      ? pollMs.map((ms) => ({ transport, label: `${transport} Δ${ms}ms`, pollMs: ms }))
+      : [{ transport, label: transport, pollMs: 0 }]);
   const rows: Row[] = [];
   for (const c of cases) {
     process.stderr.write(`bench:servers: ${c.label} …\n`);

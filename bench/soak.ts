@@ -19,6 +19,7 @@
  *
  * Usage: `npm run bench:soak [-- --duration 10m] [--warmup 2m] [--sample 5s] …` (--help).
  */
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../core/options.ts';
 import { validationError } from '../core/errors.ts';
 import { cpuModel, sampleProcess, sampleProcessTree } from '../load/resources.ts';
@@ -74,7 +75,7 @@ function parseConfig(argv: string[]): Config | 'help' {
   const durationMs = v.duration as number;
   const warmupMs = (v.warmup as number | undefined) ?? Math.min(120_000, durationMs / 5);
   if (durationMs - warmupMs < 10 * (v.sample as number)) problems.push(`--duration minus --warmup must hold at least 10 samples of --sample (${(v.sample as number) / 1000} s)`);
-  const known = ['ws', 'sse', 'long-poll', 'short-poll'];
+  const known = TRANSPORTS;
   for (const part of String(v.mix).split(',')) {
     const m = /^([a-z-]+)=(\d+)$/.exec(part.trim());
     if (!m || !known.includes(m[1])) problems.push(`--mix: "${part}" is not TRANSPORT=N with TRANSPORT one of ${known.join(', ')}`);

@@ -49,7 +49,7 @@ export const CAPACITY_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'name', kind: 'string', arg: 'NAME', help: 'name of this capacity search (default capacity-<time>)' },
 ]);
 
-const CAPACITY_USAGE = 'pushbench capacity --transport ws|sse|long-poll|short-poll|all --slo "p99<250ms,lost=0,errors<0.1%" [--start 500] [--max 40000] [--step-duration 20s] [--precision 5%] [options]';
+const CAPACITY_USAGE = `pushbench capacity --transport ${[...TRANSPORTS, 'all'].join('|')} --slo "p99<250ms,lost=0,errors<0.1%" [--start 500] [--max 40000] [--step-duration 20s] [--precision 5%] [options]`;
 const CAPACITY_DESCRIPTION = `Finds how many concurrent clients each transport holds under an SLO: doubles the clients from
 --start until the SLO breaks, then bisects between the last pass and the first failure to
 --precision. While doubling, one live run grows: the clients of a step stay connected and the next

@@ -3,6 +3,7 @@
  * everything first (exit 2 with every problem), shows live progress, prints the summary table,
  * writes the result atomically (partial and marked incomplete on Ctrl-C) and the report.
  */
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
@@ -16,7 +17,7 @@ import { parseFaults } from '../load/faults.ts';
 import { interruptible } from './interrupt.ts';
 import { assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
 
-export const RUN_USAGE = 'pushbench run --transport ws|sse|long-poll|short-poll [options]';
+export const RUN_USAGE = `pushbench run --transport ${TRANSPORTS.join('|')} [options]`;
 const RUN_DESCRIPTION = `Runs one transport under a workload with many simulated clients on worker threads and
 records delivery latency (HDR, from each message's scheduled time), connect and request latency
 (corrected and raw), loss, duplicates, server and generator CPU, memory and bytes on the wire.
@@ -29,8 +30,8 @@ export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport:
   const problems = [...parsed.problems];
   if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
   const transport = parsed.values.transport as TransportName | undefined;
-  if (transport === undefined && !problems.some((p) => p.startsWith('--transport'))) problems.push('--transport is required (ws, sse, long-poll or short-poll)');
-  const settings = loadSettings(parsed.values, transport ?? 'ws', problems);
+  if (transport === undefined && !problems.some((p) => p.startsWith('--transport'))) problems.push(`--transport is required (one of ${TRANSPORTS.join(', ')})`);
+  const settings = loadSettings(parsed.values, transport ?? TRANSPORTS[0], problems);
   if (parsed.values.slowClients !== undefined) {
     const slow = parseSlowClients(parsed.values.slowClients as string);
     if (typeof slow === 'string') problems.push(slow);

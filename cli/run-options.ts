@@ -30,7 +30,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'arrival-rate', kind: 'ratePerS', arg: 'N/s', help: 'clients started per second (open model)', default: 1000 },
   { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
-  { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see README), or builtin:reference' },
+  { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },

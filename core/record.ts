@@ -1,7 +1,7 @@
 /**
  * The result record: what one run writes, what every report, rank, capacity and compare read.
  * Schema-versioned JSON, mergeable (histograms add, counters sum), so results from worker threads,
- * processes or machines combine into one. Documented in README.md ("The result file").
+ * processes or machines combine into one. Documented in docs/result-schema.md.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The wire contract shared by the reference servers and the load generator (../shared/DESIGN.md).
+ * The wire contract shared by the reference servers and the load generator (docs/wire-contract.md).
  *
  * A message is one JSON text, byte-identical on every transport, so parsing cost is fair:
  * `{"seq":<int>,"ts":<µs>,"topic":"<name>","epoch":"<server run id>","data":"<payload>"}`
@@ -29,7 +29,7 @@ export type TransportName = string;
 /**
  * Microseconds on CLOCK_MONOTONIC, which every process on one host shares (a worker thread, the
  * generator and a child server read the same clock), never jumps with NTP, and needs no BigInt.
- * Not comparable across hosts: there the generator estimates an offset against `GET /time`.
+ * Not comparable across hosts (the reference server's `GET /time` answers this clock).
  */
 export function nowUs(): number {
   const t = process.hrtime();

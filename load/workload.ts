@@ -1,5 +1,5 @@
 /**
- * Workloads (../shared/DESIGN.md): which topic each client subscribes to and, for chat, when it
+ * Workloads (docs/running.md): which topic each client subscribes to and, for chat, when it
  * publishes. `ratePerS` is always the message rate of one topic, so deliveries are comparable
  * across workloads: broadcast and fanout topics are fed by the server's publisher, chat rooms by
  * their members taking turns.

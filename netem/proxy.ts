@@ -40,8 +40,7 @@
  *
  * Cost: nearly all of a relayed chunk's CPU is its socket read and write (the write ~20 µs here,
  * the kernel's loopback path included); the schedule adds an array push and a histogram record.
- * Measured here in `npm start`'s wan runs (250 connections, 5 broadcast messages/s): 3 % of a core
- * for WebSocket and SSE, 11–12 % for short polling at Δ = 250 ms.
+ * Every run records the proxy's CPU (`proxy.cpuPct`); docs/networks.md gives `npm start`'s figures.
  *
  * Threading: everything runs on the caller's event loop. For honest CPU accounting run it in
  * its own process (netem/proxy-main.ts).

@@ -14,7 +14,7 @@
  * the worker's busy time. A reader of the same shape over a JS string was tried for SSE and
  * dropped: in a throwaway measurement it was no faster than JSON.parse (V8's JSON parser beats a
  * charCodeAt loop), which is why this reads bytes and why the SSE parser hands it byte ranges
- * (load/drivers/sse-parser.ts). test/drivers/fast-decode.test.ts checks it against `decodeMessage`
+ * (load/drivers/sse-parser.ts). test/load/drivers/fast-decode.test.ts checks it against `decodeMessage`
  * on generated and mutated input.
  *
  * The hot path ({@link readContract}) allocates nothing: the fields go to one reused

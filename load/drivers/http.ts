@@ -126,7 +126,7 @@ export class Exchange implements Dispatcher.DispatchHandler, ResponseHeaders {
     // left for a mark-compact: ~45 % of a 10,000-client short-poll worker's old-generation garbage.
     // bench:ab of the held 10,000-client runs, 3 pairs each (2026-12-03): the worker's GC 66–73 →
     // 34–38 ms a second for short polls, 73–76 → 41–49 for long polls. Undici does not read the
-    // array after handing it over (test/drivers/exchange.test.ts).
+    // array after handing it over (test/load/drivers/exchange.test.ts).
     const h = this.rawHeaders;
     if (h !== null) h.length = 0;
     this.rawHeaders = null;

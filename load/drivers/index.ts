@@ -6,6 +6,7 @@
  */
 import type { TransportName } from '../../core/wire.ts';
 import type { WorkloadName } from '../../core/record.ts';
+import { httpStreamDriver } from './http-stream.ts';
 import { longPollDriver } from './long-poll.ts';
 import { shortPollDriver } from './short-poll.ts';
 import { sseDriver } from './sse.ts';
@@ -17,6 +18,7 @@ const REGISTERED: readonly Driver[] = [
   sseDriver,
   longPollDriver,
   shortPollDriver,
+  httpStreamDriver,
 ];
 
 export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries(REGISTERED.map((d) => [d.transport, d])));

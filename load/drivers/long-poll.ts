@@ -62,5 +62,14 @@ export const longPollDriver: Driver = {
   claimRank: 3,
   colour: '#54a24b',
   traits: { pollInterval: false, longPollTimeout: true, publishesInBand: false },
+  profile: {
+    placeholders: ['topic', 'timeoutMs'],
+    cursors: ['none', 'query', 'caching'],
+    cursorFromHeader: true,
+    split: true,
+    events: false,
+    emptyAnswers: true,
+    reference: { url: '/long-poll?topic={topic}&timeout={timeoutMs}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
+  },
   create: (spec, events, dialect) => new LongPollClient(spec, events, dialect),
 };

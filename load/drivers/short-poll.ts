@@ -97,5 +97,14 @@ export const shortPollDriver: Driver = {
   claimRank: 4,
   colour: '#e45756',
   traits: { pollInterval: true, longPollTimeout: false, publishesInBand: false },
+  profile: {
+    placeholders: ['topic'],
+    cursors: ['none', 'query', 'caching'],
+    cursorFromHeader: true,
+    split: true,
+    events: false,
+    emptyAnswers: true,
+    reference: { url: '/poll?topic={topic}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
+  },
   create: (spec, events, dialect) => new ShortPollClient(spec, events, dialect),
 };

@@ -8,7 +8,7 @@
  * built when the stream ends is never dispatched. Chunk boundaries may fall anywhere, including
  * inside a CRLF pair or a multi-byte character.
  *
- * Two paths, one behaviour (test/drivers/sse-parser.test.ts checks them against each other on
+ * Two paths, one behaviour (test/load/drivers/sse-parser.test.ts checks them against each other on
  * any stream and any chunking):
  * - text: each chunk is decoded to a string and split into line slices; events go to `onEvent`.
  * - bytes: given an `onMessageBytes` handler and Buffer chunks, lines are found with

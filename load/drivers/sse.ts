@@ -143,5 +143,14 @@ export const sseDriver: Driver = {
   claimRank: 2,
   colour: '#f58518',
   traits: { pollInterval: false, longPollTimeout: false, publishesInBand: false },
+  profile: {
+    placeholders: ['topic'],
+    cursors: ['last-event-id', 'none'],
+    cursorFromHeader: false,
+    split: false,
+    events: true,
+    emptyAnswers: false,
+    reference: { url: '/sse?topic={topic}', headers: { accept: 'text/event-stream' }, json: 'data', cursor: { style: 'last-event-id' } },
+  },
   create: (spec, events, dialect) => new SseClient(spec, events, dialect),
 };

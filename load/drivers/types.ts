@@ -101,6 +101,27 @@ export interface TransportTraits {
   publishesInBand: boolean;
 }
 
+/** How a client tells the server what it has seen (a target profile's `cursor.style`, load/target/profile.ts). */
+export type CursorStyle = 'query' | 'caching' | 'last-event-id' | 'none';
+
+/** What a target profile may say about a transport (load/target/profile.ts checks profiles against it). */
+export interface ProfileRules {
+  /** the placeholders its `url` may use */
+  placeholders: readonly string[];
+  /** the resume styles it can use; the first is the default when a profile names none */
+  cursors: readonly CursorStyle[];
+  /** a query cursor may come from a response header (polls), not only from the message's JSON */
+  cursorFromHeader: boolean;
+  /** an answer or frame may hold several messages (`split`); SSE cuts by its own events instead */
+  split: boolean;
+  /** messages come as typed events (`event`: SSE) */
+  events: boolean;
+  /** answers may be empty (`emptyStatus`: polls) */
+  emptyAnswers: boolean;
+  /** this transport on the reference server, as a profile describes it (`builtin:reference`) */
+  reference: Readonly<Record<string, unknown>>;
+}
+
 /**
  * A transport's client-side descriptor: one per transport file under load/drivers/, registered
  * in load/drivers/index.ts. Everything outside the transport's own files (option choices, the
@@ -118,6 +139,7 @@ export interface Driver {
   /** its colour in every chart (a fixed scale, so it is the same in every report) */
   readonly colour: string;
   readonly traits: TransportTraits;
+  readonly profile: ProfileRules;
   /** one client; `dialect` replaces the reference contract (a target profile's, load/target/) */
   create(spec: ClientSpec, events: ClientEvents, dialect?: Dialect): Client;
 }

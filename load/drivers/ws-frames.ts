@@ -24,7 +24,7 @@
  * `WebSocket#_socket`, `WebSocket#_receiver` and the socket's `data` listener named
  * `socketOnData`, plus the receiver's `_state`, `_bufferedBytes` and `_fragmented` to see it idle.
  * If any is missing the reader does not attach and `ws` reads every frame, as before
- * (test/drivers/ws-frames.test.ts says so when that happens).
+ * (test/load/drivers/ws-frames.test.ts says so when that happens).
  *
  * Threading: one reader per connection, on the client's event loop.
  */

@@ -181,5 +181,14 @@ export const wsDriver: Driver = {
   claimRank: 1,
   colour: '#4c78a8',
   traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true },
+  profile: {
+    placeholders: ['topic'],
+    cursors: ['none', 'query'],
+    cursorFromHeader: false,
+    split: true,
+    events: false,
+    emptyAnswers: false,
+    reference: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } },
+  },
   create: (spec, events, dialect) => new WsClient(spec, events, dialect),
 };

@@ -1,6 +1,6 @@
 /**
  * Target profiles: how to publish to, subscribe to and resume on a push server pushbench does not
- * know (README "Target profiles"). A profile is JSON; {@link validateProfile} returns every
+ * know (docs/target-profiles.md). A profile is JSON; {@link validateProfile} returns every
  * problem at once, each prefixed with the JSON path it concerns (`$.transports.sse.url: …`).
  *
  * pushbench puts its own token into each published body (`{payload}`, see token.ts) and finds it
@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TransportName } from '../../core/wire.ts';
-import { TRANSPORTS, isTransport } from '../drivers/index.ts';
+import { DRIVERS, TRANSPORTS, isTransport } from '../drivers/index.ts';
+import type { CursorStyle, Driver } from '../drivers/types.ts';
 
 /** How a response body (or WebSocket frame) holding several messages is cut into one per message. */
 export type SplitProfile = { delimiter: string } | { multipart: true };
@@ -64,7 +65,7 @@ export interface Profile {
 export const BUILTIN_PREFIX = 'builtin:';
 
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
-const CURSOR_STYLES = ['query', 'caching', 'last-event-id', 'none'] as const;
+const CURSOR_STYLES: readonly CursorStyle[] = ['query', 'caching', 'last-event-id', 'none'];
 const JSON_PATH_RE = /^[A-Za-z0-9_$-]+(\[\])?(\.[A-Za-z0-9_$-]+(\[\])?)*$/;
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const PLACEHOLDER_RE = /\{([A-Za-z]+)\}/g;
@@ -116,20 +117,21 @@ function checkJsonPath(v: unknown, path: string, problems: string[]): string | u
   return v;
 }
 
-function checkCursor(v: unknown, path: string, transport: TransportName, problems: string[]): CursorProfile {
-  if (v === undefined) return { style: transport === 'sse' ? 'last-event-id' : 'none' };
+function checkCursor(v: unknown, path: string, d: Driver, problems: string[]): CursorProfile {
+  const rules = d.profile;
+  if (v === undefined) return { style: rules.cursors[0] } as CursorProfile;
   if (!isObject(v)) {
     problems.push(`${path}: must be an object with a "style" (${CURSOR_STYLES.join(', ')})`);
     return { style: 'none' };
   }
   const style = v.style;
-  if (!CURSOR_STYLES.includes(style as (typeof CURSOR_STYLES)[number])) {
+  if (!CURSOR_STYLES.includes(style as CursorStyle)) {
     problems.push(`${path}.style: must be one of ${CURSOR_STYLES.join(', ')} (got ${JSON.stringify(style)})`);
     return { style: 'none' };
   }
-  if (style === 'last-event-id' && transport !== 'sse') problems.push(`${path}.style: "last-event-id" is SSE's resume; ${transport} cannot use it`);
-  if ((style === 'query' || style === 'caching') && transport === 'sse') problems.push(`${path}.style: SSE resumes with "last-event-id" (or "none"), not "${style}"`);
-  if (style === 'caching' && transport === 'ws') problems.push(`${path}.style: a WebSocket resumes with "query" (the last message's cursor in the reconnect URL) or "none", not "caching"`);
+  if (!rules.cursors.includes(style as CursorStyle)) {
+    problems.push(`${path}.style: ${d.title} resumes with ${rules.cursors.map((c) => `"${c}"`).join(' or ')}, not "${style}"`);
+  }
   if (style === 'query') {
     checkKeys(v, path, ['style', 'param', 'from'], problems);
     if (typeof v.param !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(v.param)) problems.push(`${path}.param: must name the query parameter, e.g. "since"`);
@@ -138,8 +140,8 @@ function checkCursor(v: unknown, path: string, transport: TransportName, problem
       problems.push(`${path}.from: must say where the next cursor is found: "json:<path>" or "header:<name>" (got ${JSON.stringify(from)})`);
     } else if (from.startsWith('json:')) {
       checkJsonPath(from.slice(5), `${path}.from`, problems);
-    } else if (transport === 'ws') {
-      problems.push(`${path}.from: a WebSocket message has no headers; take the cursor from the message with "json:<path>" (got ${JSON.stringify(from)})`);
+    } else if (!rules.cursorFromHeader) {
+      problems.push(`${path}.from: a ${d.title} message has no headers; take the cursor from the message with "json:<path>" (got ${JSON.stringify(from)})`);
     } else if (!HEADER_NAME_RE.test(from.slice(7))) {
       problems.push(`${path}.from: "${from.slice(7)}" is not a valid header name`);
     }
@@ -157,32 +159,33 @@ function checkSplit(v: unknown, path: string, problems: string[]): SplitProfile 
   return undefined;
 }
 
-function checkTransport(v: unknown, path: string, transport: TransportName, problems: string[]): TransportProfile {
+function checkTransport(v: unknown, path: string, d: Driver, problems: string[]): TransportProfile {
   const t: TransportProfile = { url: '', headers: {}, cursor: { style: 'none' }, emptyStatus: [] };
+  const rules = d.profile;
   if (!isObject(v)) {
     problems.push(`${path}: must be an object with at least a "url"`);
     return t;
   }
   checkKeys(v, path, ['url', 'headers', 'split', 'json', 'event', 'cursor', 'emptyStatus'], problems);
-  t.url = checkTemplate(v.url, `${path}.url`, transport === 'long-poll' ? ['topic', 'timeoutMs'] : ['topic'], problems, true);
+  t.url = checkTemplate(v.url, `${path}.url`, rules.placeholders, problems, true);
   t.headers = checkHeaders(v.headers, `${path}.headers`, problems);
   t.split = checkSplit(v.split, `${path}.split`, problems);
-  if (t.split && transport === 'sse') problems.push(`${path}.split: SSE is split by its own events; use "event" and "json" instead`);
+  if (t.split && !rules.split) problems.push(`${path}.split: ${d.title} is split by its own events; use "event" and "json" instead`);
   t.json = checkJsonPath(v.json, `${path}.json`, problems);
   if (v.event !== undefined) {
-    if (transport !== 'sse') problems.push(`${path}.event: only SSE has event types`);
+    if (!rules.events) problems.push(`${path}.event: only a transport of typed events (SSE) has event types`);
     else if (typeof v.event !== 'string' || v.event === '') problems.push(`${path}.event: must be a non-empty event type`);
     else t.event = v.event;
   }
-  t.cursor = checkCursor(v.cursor, `${path}.cursor`, transport, problems);
+  t.cursor = checkCursor(v.cursor, `${path}.cursor`, d, problems);
   if (v.emptyStatus !== undefined) {
-    const polls = transport === 'long-poll' || transport === 'short-poll';
-    if (!polls) problems.push(`${path}.emptyStatus: only polls have empty answers`);
+    if (!rules.emptyAnswers) problems.push(`${path}.emptyStatus: only polls have empty answers`);
     else if (!Array.isArray(v.emptyStatus) || !v.emptyStatus.every((s) => Number.isInteger(s) && s >= 200 && s <= 399)) {
       problems.push(`${path}.emptyStatus: must be a list of HTTP statuses between 200 and 399, e.g. [204, 304]`);
     } else t.emptyStatus = v.emptyStatus as number[];
   }
-  if (t.cursor.style === 'caching' && transport !== 'sse' && !t.emptyStatus.includes(304)) t.emptyStatus = [...t.emptyStatus, 304];
+  // "nothing new" under a caching cursor is 304 Not Modified
+  if (t.cursor.style === 'caching' && !t.emptyStatus.includes(304)) t.emptyStatus = [...t.emptyStatus, 304];
   return t;
 }
 
@@ -216,7 +219,7 @@ export function validateProfile(value: unknown): { profile: Profile; problems: s
         problems.push(`$.transports.${name}: unknown transport (known: ${TRANSPORTS.join(', ')})`);
         continue;
       }
-      profile.transports[name as TransportName] = checkTransport(t, `$.transports.${name}`, name as TransportName, problems);
+      profile.transports[name] = checkTransport(t, `$.transports.${name}`, DRIVERS[name], problems);
     }
   }
   return { profile, problems };
@@ -228,12 +231,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, unknown>> = Object.freeze
   reference: {
     name: 'reference',
     publish: { method: 'POST', url: '/publish?topic={topic}', headers: { 'content-type': 'application/json' }, body: '{"data":"{payload}"}' },
-    transports: {
-      ws: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } },
-      sse: { url: '/sse?topic={topic}', headers: { accept: 'text/event-stream' }, json: 'data', cursor: { style: 'last-event-id' } },
-      'long-poll': { url: '/long-poll?topic={topic}&timeout={timeoutMs}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
-      'short-poll': { url: '/poll?topic={topic}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
-    },
+    transports: Object.fromEntries(TRANSPORTS.map((t) => [t, DRIVERS[t].profile.reference])),
   },
 });
 

@@ -4,6 +4,7 @@
  * in load/drivers/index.ts).
  */
 import type { TransportName } from '../../core/wire.ts';
+import { httpStreamTransport } from './http-stream.ts';
 import { longPollTransport } from './long-poll.ts';
 import { shortPollTransport } from './short-poll.ts';
 import { sseTransport } from './sse.ts';
@@ -17,6 +18,7 @@ export const SERVER_TRANSPORT_LIST: readonly ServerTransport[] = Object.freeze([
   sseTransport,
   longPollTransport,
   shortPollTransport,
+  httpStreamTransport,
 ]);
 
 /** The transports the reference server serves, in registry order. */

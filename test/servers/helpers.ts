@@ -191,6 +191,35 @@ async function wsSub(baseUrl: string, topic: string, cursor: TestCursor): Promis
   };
 }
 
+/** An NDJSON stream read with node:http (Node undoes the chunked framing); ready at the response's headers. */
+async function streamSub(baseUrl: string, topic: string, cursor: TestCursor): Promise<TestSub> {
+  const c = collector();
+  const req = request(`${baseUrl}/stream?topic=${topic}${cursorQuery(cursor)}`);
+  const closed = new Promise<void>((resolve) => req.once('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const lines = (buf + chunk).split('\n');
+        buf = lines.pop() ?? '';
+        for (const line of lines) if (line !== '') take(c, line);
+      });
+      res.on('error', () => {});
+      resolve();
+    });
+    req.end();
+  });
+  return {
+    ...c,
+    async close() {
+      req.destroy();
+      await closed;
+    },
+  };
+}
+
 /** Subscribe to `topic` over `transport`; resolves once the subscription is in place. */
 export function openSub(transport: TransportName, baseUrl: string, topic: string, cursor: TestCursor = {}): Promise<TestSub> {
   switch (transport) {
@@ -202,6 +231,8 @@ export function openSub(transport: TransportName, baseUrl: string, topic: string
       return sseSub(baseUrl, topic, cursor);
     case 'ws':
       return wsSub(baseUrl, topic, cursor);
+    case 'http-stream':
+      return streamSub(baseUrl, topic, cursor);
     default:
       throw new Error(`openSub: no test subscriber for ${transport}`);
   }

@@ -1,3 +1,4 @@
+import { SERVER_TRANSPORTS } from '../../servers/transports/index.ts';
 import { Agent, request, type ClientRequestArgs } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,7 +61,7 @@ describe('/stats', () => {
     expect(live.tcpAccepted).toBe(10);
     expect(live.tcpOpen).toBe(3); // sse, ws, and the /stats request itself
     expect(live.published).toBe(2);
-    expect(live.delivered).toEqual({ ws: 2, sse: 2, 'long-poll': 1, 'short-poll': 6 });
+    expect(live.delivered).toEqual({ ...Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, 0])), ws: 2, sse: 2, 'long-poll': 1, 'short-poll': 6 });
     expect(live.deliveredTotal).toBe(11);
     expect(live.rejected).toEqual({ connectionCap: 0, badRequest: 1, tooLarge: 0 });
     expect(live.epoch).toBe(server.hub.epoch);
@@ -82,7 +83,7 @@ describe('/stats', () => {
     expect(agent.sockets_.length).toBe(10);
     expect(done.bytesWritten).toBe(clientRead);
     expect(done.bytesRead).toBe(clientWritten);
-    expect(done.open).toEqual({ ws: 0, sse: 0, 'long-poll': 0, 'short-poll': 0 });
+    expect(done.open).toEqual(Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, 0])));
     agent.destroy();
   });
 });

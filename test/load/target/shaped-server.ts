@@ -9,6 +9,7 @@
  * | `GET /topics/T/wait?ms=MS` | long poll: as above but held until a newer note or MS; the notes as a `multipart/mixed` body of text/plain parts |
  * | `GET /topics/T/stream` (needs `Accept: text/event-stream`, else 406) | SSE: `event: note`, `id: <own id>`, `data: {"note":{"text":"…"}}`; resumes from `Last-Event-ID` |
  * | `GET /topics/T/socket?since=ID` (WebSocket) | one frame per note: `{"id":<own id>,"text":"…"}`; `since` (optional) replays the notes after ID first |
+ * | `GET /topics/T/feed?after=ID` | HTTP streaming: one chunked response, a line `{"id","text"}` per note; `after` (optional) replays the notes after ID first |
  *
  * No subscription without a cursor replays anything: it starts from "now".
  */
@@ -26,6 +27,7 @@ interface Topic {
   notes: Note[];
   lastId: number;
   streams: Set<http.ServerResponse>;
+  feeds: Set<http.ServerResponse>;
   sockets: Set<WebSocket>;
   waiters: Set<() => void>;
 }
@@ -76,7 +78,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
   const topics = new Map<string, Topic>();
   const topic = (name: string): Topic => {
     let t = topics.get(name);
-    if (!t) topics.set(name, (t = { notes: [], lastId: 0, streams: new Set(), sockets: new Set(), waiters: new Set() }));
+    if (!t) topics.set(name, (t = { notes: [], lastId: 0, streams: new Set(), feeds: new Set(), sockets: new Set(), waiters: new Set() }));
     return t;
   };
   let published = 0;
@@ -85,7 +87,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const m = /^\/topics\/([^/]+)(?:\/(updates|wait|stream))?$/.exec(url.pathname);
+    const m = /^\/topics\/([^/]+)(?:\/(updates|wait|stream|feed))?$/.exec(url.pathname);
     if (!m) {
       res.writeHead(404).end('no such resource\n');
       return;
@@ -115,6 +117,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
         if (t.notes.length > KEEP) t.notes.shift();
         for (const s of t.streams) s.write(`event: note\nid: ${note.id}\ndata: ${JSON.stringify({ note: { text } })}\n\n`);
         for (const ws of t.sockets) ws.send(JSON.stringify({ id: note.id, text }));
+        for (const f of t.feeds) f.write(`${JSON.stringify({ id: note.id, text })}\n`);
         for (const wake of [...t.waiters]) wake();
         res.writeHead(201, { 'content-type': 'application/json' }).end(`{"id":${note.id}}`);
       });
@@ -135,6 +138,15 @@ export async function startShapedServer(): Promise<ShapedServer> {
       if (Number.isInteger(from)) for (const n of after(t, from)) res.write(`event: note\nid: ${n.id}\ndata: ${JSON.stringify({ note: { text: n.text } })}\n\n`);
       t.streams.add(res);
       res.on('close', () => t.streams.delete(res));
+      return;
+    }
+    if (kind === 'feed') {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.flushHeaders();
+      const from = url.searchParams.get('after');
+      if (from !== null && /^\d+$/.test(from)) for (const n of after(t, Number(from))) res.write(`${JSON.stringify({ id: n.id, text: n.text })}\n`);
+      t.feeds.add(res);
+      res.on('close', () => t.feeds.delete(res));
       return;
     }
     const seen = etagId(req.headers['if-none-match']);
