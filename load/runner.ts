@@ -8,129 +8,46 @@
  * (server, proxy, worker threads) it stops, also when the run is aborted (the record then says
  * `complete: false`).
  */
-import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
+import { nowUs, type StatsSnapshot } from '../core/wire.ts';
 import { addEncoded, decodeHistogram, percentiles } from '../core/histogram.ts';
 import {
   SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
-  type Counters, type Environment, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
+  type Counters, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
 } from '../core/record.ts';
-import { PushbenchError, codeOf } from '../core/errors.ts';
-import { cpuCount, cpuListNumbers, cpuModel, sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
-import { pinSelf, spawnTs, type Spawned } from '../core/spawn.ts';
-import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from '../core/tsx.ts';
+import { sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
+import { pinSelf, type Spawned } from '../core/spawn.ts';
+import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode } from '../core/tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
-import { progressPercentiles, type Progress } from './progress.ts';
-import type { ProxySpec } from '../netem/network.ts';
-
-export type { Progress } from './progress.ts';
-export type { ProxySpec } from '../netem/network.ts';
-import { PUSHBENCH_VERSION } from '../core/version.ts';
+import { progressPercentiles } from './progress.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
 import { formatProxyFigures, judgeProxy } from '../netem/proxy-validity.ts';
-import type { LatencyProxyStats } from '../netem/proxy.ts';
 import type { ProcSample } from './resources.ts';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker.ts';
-import type { Profile } from './target/profile.ts';
 import { probeTarget } from './target/probe.ts';
 import { publisherProblems } from './target/publisher.ts';
 import { PublisherThread } from './target/publisher-thread.ts';
 import { everySecond } from './seconds.ts';
 import { traitsOf } from './drivers/index.ts';
+import { shareClients, staircaseProblems, type RunHooks, type RunSettings } from './run/settings.ts';
+import { countCpus, environment, sourceAddresses } from './run/machine.ts';
+import { addStatsDelta, checkReachable, fetchStats, zeroStatsDelta } from './run/server-stats.ts';
+import { PROXY_NICE, lastProxyStats, spawnLatencyProxy, spawnReferenceServer } from './run/children.ts';
+import { measureWindows } from './run/schedule.ts';
 
-export interface RunSettings extends RunConfig {
-  name: string;
-  /** CPUs for the reference server / the generator (taskset lists); null = no pinning */
-  serverCpus: string | null;
-  loadCpus: string | null;
-  /** PID of a --target server whose CPU and memory to sample; null = unknown */
-  serverPid: number | null;
-  ringSize: number;
-  /** extra `serve` options for the child server (e.g. connection cap) */
-  serverArgs?: string[];
-  /** processes of the reference server sharing its port (serve --server-procs); 1 when absent */
-  serverProcs?: number;
-  /** this process runs one share of the clients of a multi-process generator (load/multi.ts) */
-  share?: GeneratorShare;
-  /** emulated network between clients and server (a latency proxy child); null on loopback */
-  proxy: ProxySpec | null;
-  /** faults to inject during the run (issue 8), ascending by time */
-  faults?: FaultSpec[];
-  /** slow consumers: this share of the clients reads at most readBytesPerS */
-  slowClients?: { share: number; readBytesPerS: number } | null;
-  /** a target profile (load/target): the generator publishes and the clients speak the profile */
-  targetProfile?: Profile | null;
-  /**
-   * A live staircase (capacity's growth): the run grows through these steps, cumulative client
-   * counts ascending, the last equal to `clients`; the clients of a step stay connected through
-   * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
-   * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
-   */
-  steps?: LiveStep[];
-}
+// What callers import from here (the run's settings, the machine split, the server's /stats).
+export type { Progress } from './progress.ts';
+export type { ProxySpec } from '../netem/network.ts';
+export type { GeneratorShare, LiveStep, RunHooks, RunSettings } from './run/settings.ts';
+export { shareClients, staircaseProblems } from './run/settings.ts';
+export { countCpus, defaultCpuSplit, environment, sourceAddresses } from './run/machine.ts';
+export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
+export { spawnReferenceServer } from './run/children.ts';
 
-/** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
-export interface LiveStep {
-  name: string;
-  clients: number;
-  /** from the step's first added client to its window: their ramp and a settle, not judged */
-  warmupMs: number;
-  measureMs: number;
-}
-
-/** Between a step's figures and the next step's first arrival: time for onStep to end the growth first. */
-const JUDGE_MARGIN_MS = 500;
 /** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
 const SAMPLER_LAG_US = 50_000;
-
-/** A measured window of a run, µs on the shared clock: the run's only one, or one step of a staircase. */
-interface MeasureWindow {
-  name: string;
-  clients: number;
-  startUs: number;
-  fromUs: number;
-  toUs: number;
-  /** the window's books close (the drain for late deliveries is over) */
-  closeUs: number;
-  warmupMs: number;
-  durationMs: number;
-}
-
-/** The run's windows: one [t0 + warm-up, t0 + duration), or a staircase's steps one after the other. */
-function measureWindows(s: RunSettings, t0Us: number, drainMs: number): MeasureWindow[] {
-  if (!s.steps) {
-    const fromUs = t0Us + s.warmupMs * 1000;
-    const toUs = t0Us + s.durationMs * 1000;
-    return [{ name: s.name, clients: s.clients, startUs: t0Us, fromUs, toUs, closeUs: toUs + drainMs * 1000, warmupMs: s.warmupMs, durationMs: s.durationMs }];
-  }
-  const out: MeasureWindow[] = [];
-  let startUs = t0Us;
-  for (const step of s.steps) {
-    const fromUs = startUs + step.warmupMs * 1000;
-    const toUs = fromUs + step.measureMs * 1000;
-    const closeUs = toUs + drainMs * 1000;
-    out.push({ name: step.name, clients: step.clients, startUs, fromUs, toUs, closeUs, warmupMs: step.warmupMs, durationMs: step.warmupMs + step.measureMs });
-    startUs = closeUs + JUDGE_MARGIN_MS * 1000;
-  }
-  return out;
-}
-
-/** Settings a live staircase cannot take, one sentence each (empty: fine). */
-export function staircaseProblems(s: RunSettings): string[] {
-  const out: string[] = [];
-  if (!s.steps) return out;
-  if (s.share) out.push('a live staircase runs in one generator process');
-  if (s.faults?.length) out.push('a live staircase takes no faults');
-  if (s.slowClients) out.push('a live staircase takes no slow clients');
-  if (s.proxy) out.push('a live staircase takes no latency proxy (it judges its lateness once per run)');
-  if (s.targetProfile) out.push('a live staircase takes no target profile');
-  if (s.steps.length === 0 || s.steps.some((x, i) => x.clients < 1 || (i > 0 && x.clients <= s.steps![i - 1].clients))) out.push('staircase steps need ascending client counts');
-  if (s.steps.length && s.steps[s.steps.length - 1].clients !== s.clients) out.push('the last staircase step must hold all the clients');
-  return out;
-}
 
 /** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
 interface WindowMeter {
@@ -154,141 +71,6 @@ interface WindowPart {
   counters: Counters;
   histograms: Histograms;
   figures?: WorkerFigures;
-}
-
-/**
- * One generator process's share of a run spread over several (load/multi.ts): the clients whose
- * id ≡ index (mod of), on a schedule every process shares, so their windows coincide and their
- * records merge. `clients` stays the run's total (topics, arrival schedule, source addresses).
- */
-export interface GeneratorShare {
-  index: number;
-  of: number;
-  /** the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate */
-  t0Us: number;
-}
-
-/** Clients of `clients` that share `share` runs. */
-export function shareClients(clients: number, share: GeneratorShare | undefined): number {
-  if (!share) return clients;
-  return share.index < clients ? Math.floor((clients - 1 - share.index) / share.of) + 1 : 0;
-}
-
-
-
-export interface RunHooks {
-  onProgress?(p: Progress): void;
-  /**
-   * A live staircase (settings.steps): called with each step's record as soon as its window
-   * closes, in step order, while the run goes on; return false to end the growth there (the
-   * clients close and runOnce resolves with that record). A step cut short by the abort signal is
-   * reported too, marked complete: false.
-   */
-  onStep?(record: ResultRecord, index: number): boolean | void;
-  log?(line: string): void;
-  signal?: AbortSignal;
-}
-
-
-/** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
-export function defaultCpuSplit(cores = cpuCount()): { serverCpus: string | null; loadCpus: string | null } {
-  if (cores < 2) return { serverCpus: null, loadCpus: null };
-  const half = Math.floor(cores / 2);
-  const list = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
-  return { serverCpus: list(0, half - 1), loadCpus: list(half, cores - 1) };
-}
-
-/** Number of CPUs in a taskset list like `0-1,3`. */
-export function countCpus(list: string | null): number {
-  return list ? cpuListNumbers(list).length : cpuCount();
-}
-
-/** Source addresses to spread clients over so one target is not capped by the ephemeral ports. */
-export function sourceAddresses(targetHost: string, clients: number): string[] {
-  if (!/^127\./.test(targetHost) && targetHost !== 'localhost') return [];
-  const n = Math.min(250, 4 + Math.ceil(clients / 5000));
-  return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
-}
-
-export function environment(s: RunSettings): Environment {
-  return {
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpuModel: cpuModel(),
-    cores: cpuCount(),
-    totalMemBytes: os.totalmem(),
-    hostname: os.hostname(),
-    serverCpus: s.serverCpus,
-    loadCpus: s.loadCpus,
-    network: s.network,
-    pushbenchVersion: PUSHBENCH_VERSION,
-    generatorGc: generatorGcMode(),
-  };
-}
-
-async function fetchStats(url: string): Promise<StatsSnapshot | null> {
-  try {
-    const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) return null;
-    const body: unknown = await res.json();
-    return isStatsSnapshot(body) ? body : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether a /stats answer has the counters a run reads. A --target that is not a pushbench server
- * may answer /stats with anything (an SPA's index page, its own JSON, a catch-all handler): such a
- * server is measured without /stats, from /proc alone, as one without the path.
- */
-export function isStatsSnapshot(x: unknown): x is StatsSnapshot {
-  if (typeof x !== 'object' || x === null) return false;
-  const s = x as Record<string, unknown>;
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const cpu = s.cpuUs as Record<string, unknown> | null | undefined;
-  return (
-    typeof cpu === 'object' && cpu !== null && num(cpu.user) && num(cpu.system) &&
-    typeof s.open === 'object' && s.open !== null && Object.values(s.open).every(num) &&
-    ['bytesWritten', 'bytesRead', 'tcpAccepted', 'httpRequests', 'deliveredTotal', 'slowConsumerDrops'].every((k) => num(s[k]))
-  );
-}
-
-/** Fail within `timeoutMs` with a sentence when nothing answers at `url`. */
-export async function checkReachable(url: string, timeoutMs = 5000): Promise<void> {
-  try {
-    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause ?? err;
-    const code = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : codeOf(cause);
-    throw new PushbenchError('PB_TARGET_UNREACHABLE', `cannot reach the target ${url} (${code}); is the server running and listening there?`);
-  }
-}
-
-/** The /stats counters a run reports as deltas over its measured window. */
-interface StatsDelta {
-  cpuUs: number;
-  bytesWritten: number;
-  bytesRead: number;
-  tcpAccepted: number;
-  httpRequests: number;
-  deliveredTotal: number;
-  slowConsumerDrops: number;
-}
-
-function zeroStatsDelta(): StatsDelta {
-  return { cpuUs: 0, bytesWritten: 0, bytesRead: 0, tcpAccepted: 0, httpRequests: 0, deliveredTotal: 0, slowConsumerDrops: 0 };
-}
-
-/** acc += b − a, field by field (a and b from the same server process). */
-function addStatsDelta(acc: StatsDelta, a: StatsSnapshot, b: StatsSnapshot): void {
-  acc.cpuUs += b.cpuUs.user + b.cpuUs.system - (a.cpuUs.user + a.cpuUs.system);
-  acc.bytesWritten += b.bytesWritten - a.bytesWritten;
-  acc.bytesRead += b.bytesRead - a.bytesRead;
-  acc.tcpAccepted += b.tcpAccepted - a.tcpAccepted;
-  acc.httpRequests += b.httpRequests - a.httpRequests;
-  acc.deliveredTotal += b.deliveredTotal - a.deliveredTotal;
-  acc.slowConsumerDrops += b.slowConsumerDrops - a.slowConsumerDrops;
 }
 
 interface SecondBucket {
@@ -357,54 +139,6 @@ function faultResults(
   });
 }
 
-/**
- * The proxy stands in for the kernel's network path (netem runs in softirq, ahead of every user
- * process), so it runs at a higher priority than the generator it shares CPUs with: a due chunk
- * then waits for the proxy's own work, not for the generator's. Needs CAP_SYS_NICE; without it the
- * proxy runs at the default priority and its lateness (judged per run) shows the cost.
- */
-const PROXY_NICE = -10;
-function raiseProxyPriority(pid: number): boolean {
-  try {
-    os.setPriority(pid, PROXY_NICE);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The proxy's final stats from its last JSON stdout line (printed on SIGTERM); null when absent. */
-function lastProxyStats(stdout: string[]): LatencyProxyStats | null {
-  const last = [...stdout].reverse().find((l) => l.startsWith('{'));
-  try {
-    return last ? ((JSON.parse(last) as { stats?: LatencyProxyStats }).stats ?? null) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to `s.serverCpus`. */
-export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spawned> {
-  const faults = s.faults ?? [];
-  const args = [
-    '--port', String(port), '--host', '127.0.0.1',
-    // With a profile the generator publishes, so the server's own publisher stays off.
-    '--rate', String(s.workload === 'chat' || s.targetProfile ? 0 : s.ratePerS),
-    '--payload', String(s.payloadBytes),
-    '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
-    '--ring', String(s.ringSize),
-    '--delay', String(s.serverDelayMs),
-    ...(faults.some((f) => f.kind !== 'blackhole') ? ['--admin'] : []),
-    ...((s.serverProcs ?? 1) > 1 ? ['--server-procs', String(s.serverProcs)] : []),
-    ...(s.serverArgs ?? []),
-  ];
-  return spawnTs(repoPath('servers/serve.ts'), args, {
-    cpus: s.serverCpus,
-    ready: /^pushbench listening on (http:\/\/\S+)/,
-    what: 'the reference server',
-  });
-}
-
 /** Said (logged and noted in the record) when the generator runs without GENERATOR_V8_FLAGS. */
 export const DEFAULT_GC_NOTE = `the generator ran with V8's default GC (node without ${GENERATOR_V8_FLAGS.join(' ')}): GC helper threads compete with the workers for the load CPUs and mark-compact pauses are longer — run through the pushbench command or npm scripts, or add the flags to node`;
 
@@ -461,15 +195,8 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     let proxyPid: number | null = null;
     let proxyChild: Spawned | null = null;
     if (s.proxy) {
-      const target = new URL(serverUrl);
-      const proxy = await spawnTs(repoPath('netem/proxy-main.ts'), [
-        '--target', `${target.hostname}:${target.port}`,
-        '--delay', `${s.proxy.delayMs}ms`,
-        '--jitter', `${s.proxy.jitterMs}ms`,
-        ...(s.proxy.bandwidthBytesPerS ? ['--bandwidth', String(s.proxy.bandwidthBytesPerS)] : []),
-      ], { cpus: s.loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true });
+      const { proxy, raised } = await spawnLatencyProxy(s.proxy, serverUrl, s.loadCpus);
       children.push(proxy);
-      const raised = raiseProxyPriority(proxy.pid);
       baseUrl = proxy.url;
       proxyPid = proxy.pid;
       proxyChild = proxy;
