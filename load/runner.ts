@@ -11,17 +11,16 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { nowUs, type StatsSnapshot } from '../core/wire.ts';
-import { addEncoded, decodeHistogram, percentiles } from '../core/histogram.ts';
-import {
-  SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
-  type Counters, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
-} from '../core/record.ts';
+import { finishRecord, type ProxyFigures, type ResultRecord } from '../core/record.ts';
 import { sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
 import { pinSelf, type Spawned } from '../core/spawn.ts';
-import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode } from '../core/tsx.ts';
+import { assembleRecord, type RunFacts, type WindowPart } from './run/assemble.ts';
+import type { SecondBucket } from './run/buckets.ts';
+import { DEFAULT_GC_NOTE } from './run/diagnose.ts';
+import { faultResults, slowResult } from './run/run-extras.ts';
+import { TSX_EXEC_ARGV, generatorGcMode } from '../core/tsx.ts';
 import { publisherTopics, topicOf } from './workload.ts';
 import { progressPercentiles } from './progress.ts';
-import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
 import type { FaultSpec } from './faults.ts';
 import { formatProxyFigures, judgeProxy } from '../netem/proxy-validity.ts';
 import type { ProcSample } from './resources.ts';
@@ -45,6 +44,7 @@ export { shareClients, staircaseProblems } from './run/settings.ts';
 export { countCpus, defaultCpuSplit, environment, sourceAddresses } from './run/machine.ts';
 export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
 export { spawnReferenceServer } from './run/children.ts';
+export { DEFAULT_GC_NOTE } from './run/diagnose.ts';
 
 /** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
 const SAMPLER_LAG_US = 50_000;
@@ -62,85 +62,6 @@ interface WindowMeter {
   rssMax: number;
   openMax: number;
 }
-
-/** One worker's figures for one window (`figures`: the worker's own ELU and CPU, for a run's only window). */
-interface WindowPart {
-  clients: number;
-  /** a step's clients this worker had started when the window opened */
-  startedByFromUs?: number;
-  counters: Counters;
-  histograms: Histograms;
-  figures?: WorkerFigures;
-}
-
-interface SecondBucket {
-  ticks: WorkerTick[];
-  serverCpuPct: number | null;
-  serverRssBytes: number | null;
-  generatorCpuPct: number;
-  /** the load CPUs: busy with anything, and taken by the hypervisor (% of one CPU, summed); null unknown */
-  loadCpusBusyPct: number | null;
-  loadCpusStealPct: number | null;
-}
-
-/** The slow consumers' figures, merged over the workers. */
-function slowResult(slow: { share: number; readBytesPerS: number }, results: readonly WorkerResult[], serverDrops: number | null): SlowClientsResult {
-  const parts = results.map((r) => r.slow).filter((x) => x !== undefined);
-  const c = parts.map((p) => p.counters).reduce(addCounters, emptyCounters());
-  const lat = percentiles(decodeHistogram(addEncoded(parts.map((p) => p.histograms.deliveryUs))));
-  return {
-    share: slow.share,
-    readBytesPerS: slow.readBytesPerS,
-    clients: parts.reduce((n, p) => n + p.clients, 0),
-    delivered: c.delivered,
-    lost: c.lost,
-    duplicates: c.duplicates,
-    reconnects: c.reconnects,
-    errors: totalErrors(c),
-    latencyUs: { p50: lat.p50, p99: lat.p99, max: lat.max },
-    serverDrops,
-  };
-}
-
-/** Merge the workers' per-fault tallies and read the recovery time off the timeline. */
-function faultResults(
-  faults: readonly FaultSpec[],
-  injected: readonly { index: number; note: string }[],
-  results: readonly WorkerResult[],
-  timeline: readonly TimelinePoint[],
-  warmupMs: number,
-): FaultResult[] {
-  return faults.map((f, i) => {
-    const tallies = results.map((r) => r.faults[i]).filter((t) => t !== undefined);
-    const detect = percentiles(decodeHistogram(addEncoded(tallies.map((t) => t.detectUs))));
-    const reconnectHist = addEncoded(tallies.map((t) => t.reconnectUs));
-    const reconnect = percentiles(decodeHistogram(reconnectHist));
-    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered' | 'unrecovered') => tallies.reduce((n, t) => n + t[k], 0);
-    const atS = f.atMs / 1000;
-    const before = timeline.filter((p) => p.tS > warmupMs / 1000 + 1 && p.tS <= atS);
-    const baseline = before.length ? before.reduce((n, p) => n + p.deliveriesPerS, 0) / before.length : 0;
-    const over = atS + (f.durationMs ?? 0) / 1000;
-    const back = baseline > 0 ? timeline.find((p) => p.tS > over && p.deliveriesPerS >= 0.9 * baseline) : undefined;
-    return {
-      fault: f.text,
-      kind: f.kind,
-      atS,
-      injected: injected.find((x) => x.index === i)?.note ?? 'not injected (the run ended first)',
-      disconnects: sum('disconnects'),
-      detectUs: { count: detect.count, p50: detect.p50, p99: detect.p99, max: detect.max },
-      reconnectUs: { count: reconnect.count, p50: reconnect.p50, p99: reconnect.p99, max: reconnect.max, histogram: reconnectHist },
-      lost: sum('lost'),
-      duplicates: sum('duplicates'),
-      resets: sum('resets'),
-      recovered: sum('recovered'),
-      unrecovered: sum('unrecovered'),
-      rateBackAfterS: back ? back.tS - atS : null,
-    };
-  });
-}
-
-/** Said (logged and noted in the record) when the generator runs without GENERATOR_V8_FLAGS. */
-export const DEFAULT_GC_NOTE = `the generator ran with V8's default GC (node without ${GENERATOR_V8_FLAGS.join(' ')}): GC helper threads compete with the workers for the load CPUs and mark-compact pauses are longer — run through the pushbench command or npm scripts, or add the flags to node`;
 
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
@@ -425,174 +346,15 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     // expected state, so it is noted rather than judged invalid.
     const closedLoop = traitsOf(s.transport).pollInterval && s.pollIntervalMs === 0;
 
-    /**
-     * The record of window `i` from the workers' figures for it, before its summary (the caller
-     * may still add reasons). `cut`: the run was interrupted inside this window. A worker's ELU and
-     * CPU are the workers' own for the run's only window, and read off its ticks for a step.
-     */
+    const facts: RunFacts = { settings: s, t0Us, ownClients, workers, closedLoop, gcMode: generatorGcMode(), loadCpuCount: countCpus(s.loadCpus), rssBaseline };
+    /** The record of window `i` before its summary (the caller may still add reasons). */
     const assemble = (i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number, extraReasons: readonly string[] = []) => {
       const win = windows[i];
-      const m = meters[i];
-      const counters = parts.map((r) => r.counters).reduce(addCounters, emptyCounters());
-      const hist = (k: keyof Histograms) => addEncoded(parts.map((r) => r.histograms[k]));
-      const measuredToUs = Math.min(win.toUs, endedUs);
-      const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > win.fromUs && sec * 1e6 + t0Us <= measuredToUs);
-      // The measured window's seconds, like every other figure of the record; a worker's own
-      // whole-run figures only when none of its seconds fell in the window (a run cut early).
-      const workerFigures: WorkerFigures[] = parts.map((r, w) => {
-        const ticks = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)).filter((k) => k !== undefined);
-        if (ticks.length === 0 && r.figures) return r.figures;
-        const elus = ticks.map((k) => k.elu);
-        return {
-          cpuUs: ticks.reduce((n, k) => n + k.cpuUs, 0),
-          eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
-          eluMax: elus.length ? Math.max(...elus) : 0,
-          loopDelayP99MaxMs: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
-          gcMs: ticks.reduce((n, k) => n + k.gcMs, 0),
-          gcMaxMs: Math.max(0, ...ticks.map((k) => k.gcMaxMs)),
-          clients: r.clients,
-        };
-      });
-      let server: ServerFigures | null = null;
-      if (m.procFrom && m.procTo) {
-        const d = { ...banked.stats };
-        if (m.statsFrom && m.statsTo) addStatsDelta(d, m.statsFrom, m.statsTo);
-        const haveStats = m.statsFrom !== null && m.statsTo !== null;
-        server = {
-          // CPU from /stats (µs, process.cpuUsage) is finer than /proc's 10 ms ticks.
-          cpuUs: haveStats ? d.cpuUs : banked.cpuUs + m.procTo.cpuUs - m.procFrom.cpuUs,
-          rssBytesMax: Math.max(m.rssMax, m.procTo.rssBytes),
-          rssBytesStart: rssBaseline || m.procFrom.rssBytes,
-          bytesWritten: d.bytesWritten,
-          bytesRead: d.bytesRead,
-          connectionsAccepted: d.tcpAccepted,
-          httpRequests: d.httpRequests,
-          delivered: d.deliveredTotal,
-          slowConsumerDrops: d.slowConsumerDrops,
-          openConnectionsMax: Math.max(m.openMax, m.statsTo ? Object.values(m.statsTo.open).reduce((a, b) => a + b, 0) : 0),
-        };
-      }
-
-      // A step's timeline runs from its own start (tS 0 = the first added client's arrival).
-      const firstSec = secOf(win.startUs);
-      const lastSec = s.steps ? secOf(win.closeUs) : Infinity;
-      const timeline: TimelinePoint[] = [...buckets.entries()]
-        .filter(([sec, b]) => sec >= firstSec + 1 && sec <= lastSec && b.ticks.length > 0)
-        .sort((a, b) => a[0] - b[0])
-        .map(([sec, b]) => {
-          const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
-          const p = percentiles(decodeHistogram(deliveryUs));
-          return {
-            tS: sec - firstSec,
-            deliveryUs,
-            openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
-            deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
-            p50Us: p.p50,
-            p99Us: p.p99,
-            serverCpuPct: b.serverCpuPct,
-            serverRssBytes: b.serverRssBytes,
-            generatorCpuPct: b.generatorCpuPct,
-            loadCpusBusyPct: b.loadCpusBusyPct,
-            loadCpusStealPct: b.loadCpusStealPct,
-            generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
-            generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
-            generatorGcMaxMs: Math.max(...b.ticks.map((k) => k.gcMaxMs)),
-          };
-        });
-
-      // 6. Validity: the harness must know its own error.
-      const invalidReasons: string[] = [];
-      if (serverDied) invalidReasons.push(serverDied);
-      else if (cut) invalidReasons.push(`interrupted after ${((endedUs - win.startUs) / 1e6).toFixed(1)} s of ${(win.durationMs / 1000).toFixed(0)} s; partial result`);
-      const notes: string[] = [];
-      for (let w = 0; w < workers; w++) {
-        const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
-        const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
-        const loop = judgeLoop(elus, delays);
-        const worst = loop.saturatedSecs;
-        if (loop.saturated && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
-        else if (loop.saturated) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
-        if (loop.stalled) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms; deliveries were timestamped late`);
-        if ((loop.saturated && !closedLoop) || loop.stalled) {
-          const isBehind = (k: WorkerTick) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS);
-          const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter(isBehind));
-          const share = cpuShareWhileBusy(behind);
-          // How much of it was the worker's own garbage collector (load/gc-meter.ts).
-          const gcMs = behind.reduce((n, k) => n + k.gcMs, 0);
-          const gcText = `; its GC paused it ${gcMs.toFixed(0)} ms in those ${behind.length} s (longest pause ${Math.max(0, ...behind.map((k) => k.gcMaxMs)).toFixed(0)} ms)`;
-          // What the load CPUs did in those seconds (the sampler files its reading of a second with
-          // the workers' ticks of that second: load/seconds.ts): this process, everything else,
-          // and the hypervisor's share.
-          const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([, b]) => b);
-          const mean = (f: (b: SecondBucket) => number | null) => {
-            const xs = behindSecs.map(f).filter((x) => x !== null);
-            return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
-          };
-          const ownPct = mean((b) => b.generatorCpuPct) ?? 0;
-          const busyPct = mean((b) => b.loadCpusBusyPct);
-          const stealPct = mean((b) => b.loadCpusStealPct);
-          const cpus = countCpus(s.loadCpus);
-          const on = `${cpus} load CPU${cpus === 1 ? '' : 's'} (${s.loadCpus ?? 'not pinned'})`;
-          if (share !== null && share < STARVED_CPU_SHARE) {
-            const siblings = (s.share?.of ?? 1) - 1;
-            const othersAdvice = siblings > 0
-              ? `among them this run's ${siblings} other generator process${siblings > 1 ? 'es' : ''}, on the same load CPUs and bursting on the same schedule: give the generator more --load-cpus or use fewer clients`
-              : 'measure on a quieter machine or give the generator CPUs of its own';
-            // Who took the rest: the hypervisor (steal), this process's own other threads (the
-            // main thread's sampling and IPC, GC helpers, other workers) when the process itself
-            // filled its load CPUs, or other processes when it did not.
-            const who = stealPct !== null && stealPct >= 10 * cpus
-              ? `the hypervisor took ${stealPct.toFixed(0)} % of its ${on} then (steal: this VM waited for real CPUs) — measure on a quieter host or a dedicated machine`
-              : ownPct >= 85 * cpus
-                ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
-                : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — ${othersAdvice}`;
-            invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy${gcText}; ${who}`);
-          } else if (busyPct !== null && stealPct !== null) {
-            notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy${gcText}`);
-          }
-        }
-      }
-      if (generatorGcMode() === 'default') notes.push(DEFAULT_GC_NOTE);
-      invalidReasons.push(...extraReasons);
-      if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
-      const startedByFrom = parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0);
-      if (s.steps && !cut && startedByFrom < win.clients) invalidReasons.push(`generator fell behind: ${startedByFrom} of the step's ${win.clients} clients had started when its window opened`);
-
-      const config: RunConfig = {
-        transport: s.transport, workload: s.workload, clients: s.steps ? win.clients : ownClients, durationMs: win.durationMs,
-        warmupMs: win.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
-        pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
-        arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
-        serverDelayMs: s.serverDelayMs, workers,
-        ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
-      };
-      const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
-      const draft: Omit<ResultRecord, 'summary'> = {
-        schema: SCHEMA,
-        schemaVersion: SCHEMA_VERSION,
-        name: win.name,
-        complete: !cut,
+      return assembleRecord(facts, {
+        window: win, parts, buckets, meter: meters[i], banked, cut, endedUs, serverDied, extraReasons, environment: environment(s),
         startedAt: s.steps ? new Date(Date.now() - (nowUs() - win.startUs) / 1000).toISOString() : startedAt,
         endedAt: new Date().toISOString(),
-        config: cut ? { ...config, durationMs: measuredMs + win.warmupMs } : config,
-        environment: environment(s),
-        histograms: { deliveryUs: hist('deliveryUs'), connectUs: hist('connectUs'), requestUs: hist('requestUs'), requestRawUs: hist('requestRawUs') },
-        counters,
-        server,
-        generator: {
-          workers: workerFigures,
-          cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
-          eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
-          loopDelayP99MaxMs: Math.max(0, ...workerFigures.map((w) => w.loopDelayP99MaxMs ?? 0)),
-          gcMaxMs: Math.max(0, ...workerFigures.map((w) => w.gcMaxMs ?? 0)),
-        },
-        timeline,
-        ...(closedLoop ? { closedLoop } : {}),
-        ...(closedLoop || notes.length > 0 ? { notes } : {}),
-        valid: invalidReasons.length === 0,
-        invalidReasons,
-      };
-      return draft;
+      });
     };
     /** The summarized record (validity from its reasons as they stand now). */
     const finished = (draft: Omit<ResultRecord, 'summary'>): ResultRecord =>
