@@ -3,7 +3,7 @@
  * it; cli/progress.ts prints it).
  */
 import type { TransportName } from '../core/wire.ts';
-import type { WorkerTick } from './worker.ts';
+import type { WorkerTick } from './worker-task.ts';
 
 /** What the live progress line shows; emitted once a second. */
 export interface Progress {

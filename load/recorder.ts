@@ -9,10 +9,14 @@
  *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
-import type { ClientEvents, MessageView } from './drivers/types.ts';
-import { nowUs, type WireMessage } from '../core/wire.ts';
+import type { ClientEvents } from './drivers/types.ts';
+import { nowUs } from '../core/wire.ts';
 import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogram.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
+import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
+import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
+
+export type { FaultTally } from './fault-books.ts';
 
 export interface RecorderOptions {
   fromUs: number;
@@ -24,65 +28,6 @@ export interface RecorderOptions {
   topicRatePerS: number;
   /** start times of injected faults (µs, ascending); each opens a window until the next */
   faultsAtUs?: readonly number[];
-}
-
-/** What one worker saw of one injected fault (its window runs until the next fault). */
-export interface FaultTally {
-  /** clients that lost their connection in the window */
-  disconnects: number;
-  /** fault start → each client's first disconnect, µs (encoded HDR) */
-  detectUs: string;
-  /** disconnect → connected again, µs (encoded HDR) */
-  reconnectUs: string;
-  lost: number;
-  duplicates: number;
-  resets: number;
-  /** messages published while their client was disconnected, delivered after it came back */
-  recovered: number;
-  /** messages lost to a reset (new epoch): see {@link Recorder.faultTallies} */
-  unrecovered: number;
-}
-
-/** Where one sequence stands for one client: a topic's seq, or one source's (profile chat). */
-interface SeqState {
-  lastSeq: number;
-  lastTs: number;
-  /** seqs counted lost that may still arrive late (then they count as out of order) */
-  missing: Set<number> | null;
-}
-
-/** Per-client sequence state, kept across reconnects. */
-interface ClientState extends SeqState {
-  epoch: string;
-  startedUs: number;
-  /**
-   * Messages that name their `source` (a profile target's chat: each sender numbers its own) are
-   * accounted per source; the client's own lastTs is then the newest of them (for silence).
-   */
-  sources: Map<string, SeqState> | null;
-  /** when the client lost its connection (0 while connected) */
-  downSinceUs: number;
-  /** when it last came back after losing its connection (0: never lost it) */
-  backAtUs: number;
-  /** index of the last fault window whose detection this client has recorded */
-  detectedFault: number;
-}
-
-interface FaultState {
-  atUs: number;
-  disconnects: number;
-  detect: ReturnType<typeof createHistogram>;
-  reconnect: ReturnType<typeof createHistogram>;
-  lost: number;
-  duplicates: number;
-  resets: number;
-  recovered: number;
-  /** when the old epoch ended (the server was killed); 0: unknown, the fault's start is used */
-  epochEndedUs: number;
-  /** per reset: the scheduled time of the last message the client had of the old epoch (0: none) */
-  resetFromTs: number[];
-  /** per reset: seqs of the new epoch before the first one the client got (gone from the ring) */
-  newEpochMissed: number;
 }
 
 const MAX_MISSING_TRACKED = 10_000;
@@ -99,8 +44,8 @@ export class Recorder {
   private readonly intervalFeed = new HistogramFeed();
   /**
    * request latencies (corrected, raw) on their way into {@link request} and {@link requestRaw},
-   * flushed with the interval each second: a closed-loop short poll records two a request (about
-   * 1.5 % of a worker's CPU through hdr-histogram-js's recordValue, perf 2026-12-04)
+   * flushed with the interval each second: a closed-loop short poll records two a request, and
+   * hdr-histogram-js's recordValue for each is a measurable share of a worker's CPU
    */
   private readonly requestFeed = new HistogramFeed();
   private readonly requestRawFeed = new HistogramFeed();
@@ -112,10 +57,7 @@ export class Recorder {
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
-    this.faults = (opts.faultsAtUs ?? []).map((atUs) => ({
-      atUs, disconnects: 0, detect: createHistogram(), reconnect: createHistogram(), lost: 0, duplicates: 0, resets: 0, recovered: 0,
-      epochEndedUs: 0, resetFromTs: [], newEpochMissed: 0,
-    }));
+    this.faults = (opts.faultsAtUs ?? []).map(newFaultState);
   }
 
   /** The fault window `tUs` falls in, or undefined before the first fault. */
@@ -335,26 +277,11 @@ export class Recorder {
   }
 
   /**
-   * Per-fault tallies, in fault order (empty without faults). `unrecovered` counts, per client
-   * reset in the fault's window, what no resume can bring back: the old epoch's messages after
-   * the client's last one, up to the epoch's end (from the schedule: the topic's rate × the time
-   * from that message's `ts` to the kill; unknown, so not counted, without a scheduled rate), plus
-   * the new epoch's messages before the first one the client got (exact: its seq − 1).
+   * Per-fault tallies, in fault order (empty without faults); what `unrecovered` counts:
+   * {@link faultTally}.
    */
   faultTallies(): FaultTally[] {
-    const rate = this.opts.topicRatePerS;
-    return this.faults.map((f) => ({
-      unrecovered: f.newEpochMissed + (rate > 0
-        ? f.resetFromTs.reduce((n, ts) => n + (ts > 0 ? Math.max(0, Math.floor((((f.epochEndedUs || f.atUs) - ts) / 1e6) * rate + 1e-6)) : 0), 0)
-        : 0),
-      disconnects: f.disconnects,
-      detectUs: encodeHistogram(f.detect),
-      reconnectUs: encodeHistogram(f.reconnect),
-      lost: f.lost,
-      duplicates: f.duplicates,
-      resets: f.resets,
-      recovered: f.recovered,
-    }));
+    return this.faults.map((f) => faultTally(f, this.opts.topicRatePerS));
   }
 
   histograms(): Histograms {
@@ -384,61 +311,5 @@ export class Recorder {
   /** Clients this recorder has seen started. */
   get clientCount(): number {
     return this.clients.size;
-  }
-}
-
-/**
- * One client's books and its event sink in one object: a delivery touches this object and the
- * shared recorder, not a closure, its context and a separate state object (1,000+ clients' state
- * is cold in the cache on every delivery; each object touched costs).
- */
-class ClientBooks implements ClientEvents, ClientState {
-  // `recorder` and the seq state first: what every delivery reads, in the object's first cache
-  // line (in-object properties are laid out in declaration order)
-  private readonly recorder: Recorder;
-  epoch = '';
-  lastSeq = 0;
-  lastTs = 0;
-  missing: Set<number> | null = null;
-  sources: Map<string, SeqState> | null = null;
-  downSinceUs = 0;
-  backAtUs = 0;
-  detectedFault = -1;
-
-  readonly startedUs: number;
-
-  constructor(recorder: Recorder, startedUs: number) {
-    this.recorder = recorder;
-    this.startedUs = startedUs;
-  }
-
-  connected(connectUs: number): void {
-    this.recorder.connected(this, connectUs);
-  }
-
-  message(msg: WireMessage, recvUs: number): void {
-    this.recorder.recordMessage(this, msg.epoch, msg.seq, msg.ts, msg.source, msg.data.length, recvUs);
-  }
-
-  messageView(v: MessageView, recvUs: number): void {
-    this.recorder.recordMessage(this, v.epoch, v.seq, v.ts, undefined, v.dataEnd - v.dataStart, recvUs);
-  }
-
-  request(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void {
-    this.recorder.requested(plannedUs, sentUs, doneUs, empty);
-  }
-
-  gap(): void {
-    const errors = this.recorder.counters.errors;
-    errors.GAP = (errors.GAP ?? 0) + 1;
-  }
-
-  error(code: string): void {
-    const errors = this.recorder.counters.errors;
-    errors[code] = (errors[code] ?? 0) + 1;
-  }
-
-  reconnecting(): void {
-    this.recorder.reconnecting(this);
   }
 }

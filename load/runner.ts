@@ -7,974 +7,185 @@
  * and each step's window becomes a record of its own (RunHooks.onStep). Everything it starts
  * (server, proxy, worker threads) it stops, also when the run is aborted (the record then says
  * `complete: false`).
+ *
+ * runOnce is the pipeline; its parts live in load/run/: the environment (RunEnvironment), the
+ * schedule (runSchedule), the worker threads (WorkerFleet), the per-second sampler (RunSampler),
+ * the faults (FaultInjector), a staircase's protocol (Staircase), and each window's record
+ * (assembleRecord, with its validity from diagnose).
  */
-import os from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
-import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
-import { addEncoded, decodeHistogram, percentiles } from '../core/histogram.ts';
-import {
-  SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, finishRecord, totalErrors, type SlowClientsResult,
-  type Counters, type Environment, type FaultResult, type Histograms, type ProxyFigures, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
-} from '../core/record.ts';
-import { PushbenchError, codeOf } from '../core/errors.ts';
-import { cpuCount, cpuListNumbers, cpuModel, sampleCpus, sampleProcess, sampleProcessTree } from './resources.ts';
-import { pinSelf, spawnTs, type Spawned } from '../core/spawn.ts';
-import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, generatorGcMode, repoPath } from '../core/tsx.ts';
-import { publisherTopics, topicOf } from './workload.ts';
-import { progressPercentiles, type Progress } from './progress.ts';
-import type { ProxySpec } from '../netem/network.ts';
+import type { Piscina } from 'piscina';
+import { nowUs } from '../core/wire.ts';
+import { finishRecord, type ResultRecord } from '../core/record.ts';
+import { pinSelf } from '../core/spawn.ts';
+import { generatorGcMode } from '../core/tsx.ts';
+import { judgeProxy } from '../netem/proxy-validity.ts';
+import { publisherProblems } from './target/publisher.ts';
+import { traitsOf } from './drivers/index.ts';
+import type { WorkerResult } from './worker-task.ts';
+import { assembleRecord, type RunFacts, type WindowPart } from './run/assemble.ts';
+import { SecondBuckets } from './run/buckets.ts';
+import { DEFAULT_GC_NOTE } from './run/diagnose.ts';
+import { RunEnvironment } from './run/environment.ts';
+import { FaultInjector } from './run/fault-table.ts';
+import { countCpus, environment } from './run/machine.ts';
+import { addRunExtras, proxyCpuPct } from './run/run-extras.ts';
+import { RunSampler } from './run/sampler.ts';
+import { runSchedule, type RunSchedule } from './run/schedule.ts';
+import { zeroStatsDelta, type BankedServer } from './run/server-stats.ts';
+import { shareClients, staircaseProblems, type RunHooks, type RunSettings } from './run/settings.ts';
+import { Staircase } from './run/staircase.ts';
+import { RunStop, WorkerFleet, workerPool } from './run/workers.ts';
 
+// What callers import from here (the run's settings, the machine split, the server's /stats).
 export type { Progress } from './progress.ts';
 export type { ProxySpec } from '../netem/network.ts';
-import { PUSHBENCH_VERSION } from '../core/version.ts';
-import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from './starvation.ts';
-import type { FaultSpec } from './faults.ts';
-import { formatProxyFigures, judgeProxy } from '../netem/proxy-validity.ts';
-import type { LatencyProxyStats } from '../netem/proxy.ts';
-import type { ProcSample } from './resources.ts';
-import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker.ts';
-import type { Profile } from './target/profile.ts';
-import { probeTarget } from './target/probe.ts';
-import { publisherProblems } from './target/publisher.ts';
-import { PublisherThread } from './target/publisher-thread.ts';
-import { everySecond } from './seconds.ts';
-import { traitsOf } from './drivers/index.ts';
-
-export interface RunSettings extends RunConfig {
-  name: string;
-  /** CPUs for the reference server / the generator (taskset lists); null = no pinning */
-  serverCpus: string | null;
-  loadCpus: string | null;
-  /** PID of a --target server whose CPU and memory to sample; null = unknown */
-  serverPid: number | null;
-  ringSize: number;
-  /** extra `serve` options for the child server (e.g. connection cap) */
-  serverArgs?: string[];
-  /** processes of the reference server sharing its port (serve --server-procs); 1 when absent */
-  serverProcs?: number;
-  /** this process runs one share of the clients of a multi-process generator (load/multi.ts) */
-  share?: GeneratorShare;
-  /** emulated network between clients and server (a latency proxy child); null on loopback */
-  proxy: ProxySpec | null;
-  /** faults to inject during the run (issue 8), ascending by time */
-  faults?: FaultSpec[];
-  /** slow consumers: this share of the clients reads at most readBytesPerS */
-  slowClients?: { share: number; readBytesPerS: number } | null;
-  /** a target profile (load/target): the generator publishes and the clients speak the profile */
-  targetProfile?: Profile | null;
-  /**
-   * A live staircase (capacity's growth): the run grows through these steps, cumulative client
-   * counts ascending, the last equal to `clients`; the clients of a step stay connected through
-   * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
-   * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
-   */
-  steps?: LiveStep[];
-}
-
-/** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
-export interface LiveStep {
-  name: string;
-  clients: number;
-  /** from the step's first added client to its window: their ramp and a settle, not judged */
-  warmupMs: number;
-  measureMs: number;
-}
-
-/** Between a step's figures and the next step's first arrival: time for onStep to end the growth first. */
-const JUDGE_MARGIN_MS = 500;
-/** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
-const SAMPLER_LAG_US = 50_000;
-
-/** A measured window of a run, µs on the shared clock: the run's only one, or one step of a staircase. */
-interface MeasureWindow {
-  name: string;
-  clients: number;
-  startUs: number;
-  fromUs: number;
-  toUs: number;
-  /** the window's books close (the drain for late deliveries is over) */
-  closeUs: number;
-  warmupMs: number;
-  durationMs: number;
-}
-
-/** The run's windows: one [t0 + warm-up, t0 + duration), or a staircase's steps one after the other. */
-function measureWindows(s: RunSettings, t0Us: number, drainMs: number): MeasureWindow[] {
-  if (!s.steps) {
-    const fromUs = t0Us + s.warmupMs * 1000;
-    const toUs = t0Us + s.durationMs * 1000;
-    return [{ name: s.name, clients: s.clients, startUs: t0Us, fromUs, toUs, closeUs: toUs + drainMs * 1000, warmupMs: s.warmupMs, durationMs: s.durationMs }];
-  }
-  const out: MeasureWindow[] = [];
-  let startUs = t0Us;
-  for (const step of s.steps) {
-    const fromUs = startUs + step.warmupMs * 1000;
-    const toUs = fromUs + step.measureMs * 1000;
-    const closeUs = toUs + drainMs * 1000;
-    out.push({ name: step.name, clients: step.clients, startUs, fromUs, toUs, closeUs, warmupMs: step.warmupMs, durationMs: step.warmupMs + step.measureMs });
-    startUs = closeUs + JUDGE_MARGIN_MS * 1000;
-  }
-  return out;
-}
-
-/** Settings a live staircase cannot take, one sentence each (empty: fine). */
-export function staircaseProblems(s: RunSettings): string[] {
-  const out: string[] = [];
-  if (!s.steps) return out;
-  if (s.share) out.push('a live staircase runs in one generator process');
-  if (s.faults?.length) out.push('a live staircase takes no faults');
-  if (s.slowClients) out.push('a live staircase takes no slow clients');
-  if (s.proxy) out.push('a live staircase takes no latency proxy (it judges its lateness once per run)');
-  if (s.targetProfile) out.push('a live staircase takes no target profile');
-  if (s.steps.length === 0 || s.steps.some((x, i) => x.clients < 1 || (i > 0 && x.clients <= s.steps![i - 1].clients))) out.push('staircase steps need ascending client counts');
-  if (s.steps.length && s.steps[s.steps.length - 1].clients !== s.clients) out.push('the last staircase step must hold all the clients');
-  return out;
-}
-
-/** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
-interface WindowMeter {
-  procFrom: ProcSample | null;
-  procTo: ProcSample | null;
-  proxyFrom: ProcSample | null;
-  proxyTo: ProcSample | null;
-  statsFrom: StatsSnapshot | null;
-  statsTo: StatsSnapshot | null;
-  /** /stats requests under way for this window */
-  fetches: Promise<void>[];
-  rssMax: number;
-  openMax: number;
-}
-
-/** One worker's figures for one window (`figures`: the worker's own ELU and CPU, for a run's only window). */
-interface WindowPart {
-  clients: number;
-  /** a step's clients this worker had started when the window opened */
-  startedByFromUs?: number;
-  counters: Counters;
-  histograms: Histograms;
-  figures?: WorkerFigures;
-}
-
-/**
- * One generator process's share of a run spread over several (load/multi.ts): the clients whose
- * id ≡ index (mod of), on a schedule every process shares, so their windows coincide and their
- * records merge. `clients` stays the run's total (topics, arrival schedule, source addresses).
- */
-export interface GeneratorShare {
-  index: number;
-  of: number;
-  /** the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate */
-  t0Us: number;
-}
-
-/** Clients of `clients` that share `share` runs. */
-export function shareClients(clients: number, share: GeneratorShare | undefined): number {
-  if (!share) return clients;
-  return share.index < clients ? Math.floor((clients - 1 - share.index) / share.of) + 1 : 0;
-}
-
-
-
-export interface RunHooks {
-  onProgress?(p: Progress): void;
-  /**
-   * A live staircase (settings.steps): called with each step's record as soon as its window
-   * closes, in step order, while the run goes on; return false to end the growth there (the
-   * clients close and runOnce resolves with that record). A step cut short by the abort signal is
-   * reported too, marked complete: false.
-   */
-  onStep?(record: ResultRecord, index: number): boolean | void;
-  log?(line: string): void;
-  signal?: AbortSignal;
-}
-
-
-/** Split the machine: the server gets the first half of the CPUs, the generator the rest. */
-export function defaultCpuSplit(cores = cpuCount()): { serverCpus: string | null; loadCpus: string | null } {
-  if (cores < 2) return { serverCpus: null, loadCpus: null };
-  const half = Math.floor(cores / 2);
-  const list = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
-  return { serverCpus: list(0, half - 1), loadCpus: list(half, cores - 1) };
-}
-
-/** Number of CPUs in a taskset list like `0-1,3`. */
-export function countCpus(list: string | null): number {
-  return list ? cpuListNumbers(list).length : cpuCount();
-}
-
-/** Source addresses to spread clients over so one target is not capped by the ephemeral ports. */
-export function sourceAddresses(targetHost: string, clients: number): string[] {
-  if (!/^127\./.test(targetHost) && targetHost !== 'localhost') return [];
-  const n = Math.min(250, 4 + Math.ceil(clients / 5000));
-  return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
-}
-
-export function environment(s: RunSettings): Environment {
-  return {
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpuModel: cpuModel(),
-    cores: cpuCount(),
-    totalMemBytes: os.totalmem(),
-    hostname: os.hostname(),
-    serverCpus: s.serverCpus,
-    loadCpus: s.loadCpus,
-    network: s.network,
-    pushbenchVersion: PUSHBENCH_VERSION,
-    generatorGc: generatorGcMode(),
-  };
-}
-
-async function fetchStats(url: string): Promise<StatsSnapshot | null> {
-  try {
-    const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) return null;
-    const body: unknown = await res.json();
-    return isStatsSnapshot(body) ? body : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether a /stats answer has the counters a run reads. A --target that is not a pushbench server
- * may answer /stats with anything (an SPA's index page, its own JSON, a catch-all handler): such a
- * server is measured without /stats, from /proc alone, as one without the path.
- */
-export function isStatsSnapshot(x: unknown): x is StatsSnapshot {
-  if (typeof x !== 'object' || x === null) return false;
-  const s = x as Record<string, unknown>;
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const cpu = s.cpuUs as Record<string, unknown> | null | undefined;
-  return (
-    typeof cpu === 'object' && cpu !== null && num(cpu.user) && num(cpu.system) &&
-    typeof s.open === 'object' && s.open !== null && Object.values(s.open).every(num) &&
-    ['bytesWritten', 'bytesRead', 'tcpAccepted', 'httpRequests', 'deliveredTotal', 'slowConsumerDrops'].every((k) => num(s[k]))
-  );
-}
-
-/** Fail within `timeoutMs` with a sentence when nothing answers at `url`. */
-export async function checkReachable(url: string, timeoutMs = 5000): Promise<void> {
-  try {
-    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause ?? err;
-    const code = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : codeOf(cause);
-    throw new PushbenchError('PB_TARGET_UNREACHABLE', `cannot reach the target ${url} (${code}); is the server running and listening there?`);
-  }
-}
-
-/** The /stats counters a run reports as deltas over its measured window. */
-interface StatsDelta {
-  cpuUs: number;
-  bytesWritten: number;
-  bytesRead: number;
-  tcpAccepted: number;
-  httpRequests: number;
-  deliveredTotal: number;
-  slowConsumerDrops: number;
-}
-
-function zeroStatsDelta(): StatsDelta {
-  return { cpuUs: 0, bytesWritten: 0, bytesRead: 0, tcpAccepted: 0, httpRequests: 0, deliveredTotal: 0, slowConsumerDrops: 0 };
-}
-
-/** acc += b − a, field by field (a and b from the same server process). */
-function addStatsDelta(acc: StatsDelta, a: StatsSnapshot, b: StatsSnapshot): void {
-  acc.cpuUs += b.cpuUs.user + b.cpuUs.system - (a.cpuUs.user + a.cpuUs.system);
-  acc.bytesWritten += b.bytesWritten - a.bytesWritten;
-  acc.bytesRead += b.bytesRead - a.bytesRead;
-  acc.tcpAccepted += b.tcpAccepted - a.tcpAccepted;
-  acc.httpRequests += b.httpRequests - a.httpRequests;
-  acc.deliveredTotal += b.deliveredTotal - a.deliveredTotal;
-  acc.slowConsumerDrops += b.slowConsumerDrops - a.slowConsumerDrops;
-}
-
-interface SecondBucket {
-  ticks: WorkerTick[];
-  serverCpuPct: number | null;
-  serverRssBytes: number | null;
-  generatorCpuPct: number;
-  /** the load CPUs: busy with anything, and taken by the hypervisor (% of one CPU, summed); null unknown */
-  loadCpusBusyPct: number | null;
-  loadCpusStealPct: number | null;
-}
-
-/** The slow consumers' figures, merged over the workers. */
-function slowResult(slow: { share: number; readBytesPerS: number }, results: readonly WorkerResult[], serverDrops: number | null): SlowClientsResult {
-  const parts = results.map((r) => r.slow).filter((x) => x !== undefined);
-  const c = parts.map((p) => p.counters).reduce(addCounters, emptyCounters());
-  const lat = percentiles(decodeHistogram(addEncoded(parts.map((p) => p.histograms.deliveryUs))));
-  return {
-    share: slow.share,
-    readBytesPerS: slow.readBytesPerS,
-    clients: parts.reduce((n, p) => n + p.clients, 0),
-    delivered: c.delivered,
-    lost: c.lost,
-    duplicates: c.duplicates,
-    reconnects: c.reconnects,
-    errors: totalErrors(c),
-    latencyUs: { p50: lat.p50, p99: lat.p99, max: lat.max },
-    serverDrops,
-  };
-}
-
-/** Merge the workers' per-fault tallies and read the recovery time off the timeline. */
-function faultResults(
-  faults: readonly FaultSpec[],
-  injected: readonly { index: number; note: string }[],
-  results: readonly WorkerResult[],
-  timeline: readonly TimelinePoint[],
-  warmupMs: number,
-): FaultResult[] {
-  return faults.map((f, i) => {
-    const tallies = results.map((r) => r.faults[i]).filter((t) => t !== undefined);
-    const detect = percentiles(decodeHistogram(addEncoded(tallies.map((t) => t.detectUs))));
-    const reconnectHist = addEncoded(tallies.map((t) => t.reconnectUs));
-    const reconnect = percentiles(decodeHistogram(reconnectHist));
-    const sum = (k: 'disconnects' | 'lost' | 'duplicates' | 'resets' | 'recovered' | 'unrecovered') => tallies.reduce((n, t) => n + t[k], 0);
-    const atS = f.atMs / 1000;
-    const before = timeline.filter((p) => p.tS > warmupMs / 1000 + 1 && p.tS <= atS);
-    const baseline = before.length ? before.reduce((n, p) => n + p.deliveriesPerS, 0) / before.length : 0;
-    const over = atS + (f.durationMs ?? 0) / 1000;
-    const back = baseline > 0 ? timeline.find((p) => p.tS > over && p.deliveriesPerS >= 0.9 * baseline) : undefined;
-    return {
-      fault: f.text,
-      kind: f.kind,
-      atS,
-      injected: injected.find((x) => x.index === i)?.note ?? 'not injected (the run ended first)',
-      disconnects: sum('disconnects'),
-      detectUs: { count: detect.count, p50: detect.p50, p99: detect.p99, max: detect.max },
-      reconnectUs: { count: reconnect.count, p50: reconnect.p50, p99: reconnect.p99, max: reconnect.max, histogram: reconnectHist },
-      lost: sum('lost'),
-      duplicates: sum('duplicates'),
-      resets: sum('resets'),
-      recovered: sum('recovered'),
-      unrecovered: sum('unrecovered'),
-      rateBackAfterS: back ? back.tS - atS : null,
-    };
-  });
-}
-
-/**
- * The proxy stands in for the kernel's network path (netem runs in softirq, ahead of every user
- * process), so it runs at a higher priority than the generator it shares CPUs with: a due chunk
- * then waits for the proxy's own work, not for the generator's. Needs CAP_SYS_NICE; without it the
- * proxy runs at the default priority and its lateness (judged per run) shows the cost.
- */
-const PROXY_NICE = -10;
-function raiseProxyPriority(pid: number): boolean {
-  try {
-    os.setPriority(pid, PROXY_NICE);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The proxy's final stats from its last JSON stdout line (printed on SIGTERM); null when absent. */
-function lastProxyStats(stdout: string[]): LatencyProxyStats | null {
-  const last = [...stdout].reverse().find((l) => l.startsWith('{'));
-  try {
-    return last ? ((JSON.parse(last) as { stats?: LatencyProxyStats }).stats ?? null) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to `s.serverCpus`. */
-export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spawned> {
-  const faults = s.faults ?? [];
-  const args = [
-    '--port', String(port), '--host', '127.0.0.1',
-    // With a profile the generator publishes, so the server's own publisher stays off.
-    '--rate', String(s.workload === 'chat' || s.targetProfile ? 0 : s.ratePerS),
-    '--payload', String(s.payloadBytes),
-    '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
-    '--ring', String(s.ringSize),
-    '--delay', String(s.serverDelayMs),
-    ...(faults.some((f) => f.kind !== 'blackhole') ? ['--admin'] : []),
-    ...((s.serverProcs ?? 1) > 1 ? ['--server-procs', String(s.serverProcs)] : []),
-    ...(s.serverArgs ?? []),
-  ];
-  return spawnTs(repoPath('servers/serve.ts'), args, {
-    cpus: s.serverCpus,
-    ready: /^pushbench listening on (http:\/\/\S+)/,
-    what: 'the reference server',
-  });
-}
-
-/** Said (logged and noted in the record) when the generator runs without GENERATOR_V8_FLAGS. */
-export const DEFAULT_GC_NOTE = `the generator ran with V8's default GC (node without ${GENERATOR_V8_FLAGS.join(' ')}): GC helper threads compete with the workers for the load CPUs and mark-compact pauses are longer — run through the pushbench command or npm scripts, or add the flags to node`;
+export type { GeneratorShare, LiveStep, RunHooks, RunSettings } from './run/settings.ts';
+export { shareClients, staircaseProblems } from './run/settings.ts';
+export { countCpus, defaultCpuSplit, environment, sourceAddresses } from './run/machine.ts';
+export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
+export { spawnReferenceServer } from './run/children.ts';
+export { DEFAULT_GC_NOTE } from './run/diagnose.ts';
 
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
   const log = hooks.log ?? (() => {});
   const startedAt = new Date().toISOString();
-  const children: Spawned[] = [];
-  let pool: Piscina | undefined;
-  let publisher: PublisherThread | undefined;
   const misuse = staircaseProblems(s);
   if (misuse.length) throw new Error(`runOnce: ${misuse.join('; ')}`);
+  const env = new RunEnvironment(s, log);
+  let pool: Piscina | undefined;
   try {
     if (s.loadCpus) pinSelf(s.loadCpus);
     if (generatorGcMode() === 'default') log(DEFAULT_GC_NOTE);
-
     // Worker threads load (tsx, drivers) while the server and proxy start.
     const ownClients = shareClients(s.clients, s.share);
     const workers = Math.max(1, Math.min(s.workers, ownClients));
-    pool = new Piscina({
-      filename: new URL('./worker.ts', import.meta.url).href,
-      execArgv: [...TSX_EXEC_ARGV],
-      minThreads: workers,
-      maxThreads: workers,
-      idleTimeout: 60_000,
-      atomics: 'disabled',
-    });
-
-    // 1. The server: the reference server as a pinned child, or the user's target.
-    let serverUrl: string;
-    let serverPid: number | null = s.serverPid;
-    let reference = false;
-    const faults = s.faults ?? [];
-    let startServer: ((port: number) => Promise<Spawned>) | null = null;
-    let serverChild: Spawned | null = null;
-    if (s.target) {
-      serverUrl = s.target.replace(/\/$/, '');
-      await checkReachable(serverUrl);
-      reference = (await fetchStats(serverUrl)) !== null;
-    } else {
-      startServer = (port: number) => spawnReferenceServer(s, port);
-      const server = await startServer(0);
-      serverChild = server;
-      children.push(server);
-      serverUrl = server.url;
-      serverPid = server.pid;
-      reference = true;
-      log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
-    }
-
-    // 2. The network between clients and server: a latency proxy for emulated profiles, in its
-    // own process so its CPU is measured apart (it shares the generator's CPUs).
-    let baseUrl = serverUrl;
-    let proxyPid: number | null = null;
-    let proxyChild: Spawned | null = null;
-    if (s.proxy) {
-      const target = new URL(serverUrl);
-      const proxy = await spawnTs(repoPath('netem/proxy-main.ts'), [
-        '--target', `${target.hostname}:${target.port}`,
-        '--delay', `${s.proxy.delayMs}ms`,
-        '--jitter', `${s.proxy.jitterMs}ms`,
-        ...(s.proxy.bandwidthBytesPerS ? ['--bandwidth', String(s.proxy.bandwidthBytesPerS)] : []),
-      ], { cpus: s.loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true });
-      children.push(proxy);
-      const raised = raiseProxyPriority(proxy.pid);
-      baseUrl = proxy.url;
-      proxyPid = proxy.pid;
-      proxyChild = proxy;
-      log(`proxy: pid ${proxy.pid} at ${proxy.url}, ${s.proxy.delayMs} ms ± ${s.proxy.jitterMs} ms each way${raised ? `, nice ${PROXY_NICE}` : ''}`);
-    }
-
-    // A profile target is probed before any load: a wrong profile fails here, in a sentence.
-    // Its publisher thread loads meanwhile (share 0 of a multi-process generator publishes).
-    // In chat the clients publish (each through the profile's publish request), not the generator.
-    if (s.targetProfile && s.workload !== 'chat' && (s.share?.index ?? 0) === 0) publisher = new PublisherThread();
-    if (s.targetProfile) await probeTarget(serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
-    await publisher?.whenReady();
-
-    // 3. The schedule (the worker threads were started first and loaded meanwhile).
-    const t0Us = s.share?.t0Us ?? nowUs() + 300_000;
-    const drainMs = Math.max(500, 2 * s.pollIntervalMs) + s.serverDelayMs + (s.proxy ? 4 * (s.proxy.delayMs + s.proxy.jitterMs) : 0);
-    // One measured window, or one per step of a live staircase.
-    const windows = measureWindows(s, t0Us, drainMs);
-    const closeAtUs = windows[windows.length - 1].closeUs;
-    const silenceUs = Math.max(2e6, 3 * s.pollIntervalMs * 1000, s.ratePerS > 0 ? 3e6 / s.ratePerS : 0) + s.serverDelayMs * 1000;
-    const host = new URL(baseUrl).hostname;
-    // the proxy judges its lateness over the measured window only, not the connection burst
-    proxyChild?.child.send?.({ type: 'window', fromUs: windows[0].fromUs, toUs: windows[0].toUs });
-    const localAddresses = sourceAddresses(host, s.clients);
-
-    const buckets = new Map<number, SecondBucket>();
-    const bucket = (sec: number): SecondBucket => {
-      let b = buckets.get(sec);
-      if (!b) buckets.set(sec, (b = { ticks: [], serverCpuPct: null, serverRssBytes: null, generatorCpuPct: 0, loadCpusBusyPct: null, loadCpusStealPct: null }));
-      return b;
-    };
-    const secOf = (tUs: number) => Math.round((tUs - t0Us) / 1e6);
-
-    // A staircase's steps arrive from every worker when their windows close; the step's record is
-    // assembled once all workers sent theirs (see 5b).
-    const stepParts = windows.map(() => [] as WorkerStep[]);
-    let onWorkerStep = (_m: WorkerStep) => {};
-    const ports: MessagePort[] = [];
-    const tasks: Promise<WorkerResult>[] = [];
-    for (let w = 0; w < workers; w++) {
-      const clientIds: number[] = [];
-      const stride = (s.share?.of ?? 1) * workers;
-      for (let id = (s.share?.index ?? 0) + (s.share?.of ?? 1) * w; id < s.clients; id += stride) clientIds.push(id);
-      const { port1, port2 } = new MessageChannel();
-      port1.on('message', (m: WorkerTick | WorkerStep) => (m.type === 'step' ? onWorkerStep(m) : bucket(secOf(m.tUs)).ticks.push(m)));
-      ports.push(port1 as unknown as MessagePort);
-      const task: WorkerTask = {
-        workerIndex: w, transport: s.transport, baseUrl, clientIds, totalClients: s.clients,
-        workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
-        t0Us, arrivalRatePerS: s.arrivalRatePerS, fromUs: windows[0].fromUs, toUs: windows[0].toUs, closeAtUs,
-        pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
-        reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port: port2,
-        faultsAtUs: faults.map((f) => t0Us + f.atMs * 1000),
-        slowClients: s.slowClients ?? undefined,
-        profile: s.targetProfile ?? undefined,
-        ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
-      };
-      tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
-    }
-
-    // A profile target is fed by the generator (share 0 of a multi-process one), straight to the
-    // server (not through the proxy: the reference server's own publisher is not either).
-    if (s.targetProfile && publisher) {
-      const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics));
-      await publisher.start({ baseUrl: serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: t0Us, stopUs: windows[0].toUs, judgeFromUs: windows[0].fromUs });
-    }
-
-    // 4. Sampling: server /proc and /stats, generator /proc, one second apart; progress line.
-    let aborted = false;
-    /** a staircase whose growth the caller ended (onStep returned false): not an interruption */
-    let growthStopped = false;
-    const tellWorkers = (message: { type: 'stop' } | { type: 'go'; index: number }) => {
-      for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage(message);
-    };
-    const stopWorkers = () => tellWorkers({ type: 'stop' });
-    const stop = () => {
-      if (aborted || growthStopped) return;
-      aborted = true;
-      stopWorkers();
-    };
-    if (hooks.signal?.aborted) stop();
-    hooks.signal?.addEventListener('abort', stop, { once: true });
-    // A reference server that dies on its own (not killed by a restart fault) ends the run early:
-    // there is nothing left to measure, and the record says why.
-    let serverDied: string | null = null;
-    const expectedExits = new Set<Spawned>();
-    const watchServer = (c: Spawned) => {
-      const died = (code: number | null, sig: NodeJS.Signals | null) => {
-        if (expectedExits.has(c) || serverDied) return;
-        const why = c.stderrTail().split('\n').filter(Boolean).at(-1);
-        serverDied = `the reference server (pid ${c.pid}) exited during the run (${sig ?? `code ${code}`})${why ? `: ${why}` : ''}; partial result`;
-        log(serverDied);
-        stop();
-      };
-      if (c.child.exitCode !== null || c.child.signalCode !== null) died(c.child.exitCode, c.child.signalCode);
-      else c.child.once('exit', died);
-    };
-    if (serverChild) watchServer(serverChild);
-
-    // RSS per connection is measured against the server's RSS before any client connected.
-    let prevServer = serverPid ? sampleProcessTree(serverPid) : null;
-    const rssBaseline = prevServer?.rssBytes ?? 0;
-    let prevSelf = sampleProcess(process.pid);
-    let prevCpus = sampleCpus(s.loadCpus);
-    let prevT = nowUs();
-    const proxyStart = proxyPid ? sampleProcess(proxyPid) : null;
-    // What each window's figures are taken from; written from timers.
-    const meters: WindowMeter[] = windows.map(() => ({
-      procFrom: prevServer, procTo: prevServer, proxyFrom: proxyStart, proxyTo: proxyStart,
-      statsFrom: null, statsTo: null, fetches: [], rssMax: prevServer?.rssBytes ?? 0, openMax: 0,
-    }));
-    // On the workers' tick grid (load/seconds.ts), 50 ms after it: the CPU of second k is filed
-    // with the workers' ticks of second k.
-    const sampler = everySecond(t0Us, SAMPLER_LAG_US, () => {
-      const t = nowUs();
-      const dtUs = t - prevT;
-      const sec = secOf(t);
-      const b = bucket(sec);
-      if (serverPid) {
-        const cur = sampleProcessTree(serverPid);
-        if (cur && prevServer) {
-          b.serverCpuPct = (100 * (cur.cpuUs - prevServer.cpuUs)) / dtUs;
-          b.serverRssBytes = cur.rssBytes;
-          windows.forEach((w, i) => {
-            if (t >= w.fromUs && t <= w.toUs + 1e6) meters[i].rssMax = Math.max(meters[i].rssMax, cur.rssBytes);
-          });
-        }
-        prevServer = cur;
-      }
-      const self = sampleProcess(process.pid);
-      if (self && prevSelf) b.generatorCpuPct = (100 * (self.cpuUs - prevSelf.cpuUs)) / dtUs;
-      prevSelf = self;
-      const cpus = sampleCpus(s.loadCpus);
-      if (cpus && prevCpus) {
-        b.loadCpusBusyPct = (100 * (cpus.busyUs - prevCpus.busyUs)) / dtUs;
-        b.loadCpusStealPct = (100 * (cpus.stealUs - prevCpus.stealUs)) / dtUs;
-      }
-      prevCpus = cpus;
-      prevT = t;
-      const last = buckets.get(sec - 1);
-      const ticks = last?.ticks ?? [];
-      const open = ticks.reduce((n, k) => n + k.open, 0);
-      windows.forEach((w, i) => {
-        if (t >= w.fromUs && t <= w.toUs) meters[i].openMax = Math.max(meters[i].openMax, open);
-      });
-      if (hooks.onProgress) {
-        const p = progressPercentiles(ticks);
-        const elapsedS = (t - t0Us) / 1e6;
-        const k = Math.max(0, windows.findIndex((w) => t < w.closeUs));
-        const cw = windows[k];
-        const rampUs = ((cw.clients - (k > 0 ? windows[k - 1].clients : 0)) / s.arrivalRatePerS) * 1e6;
-        hooks.onProgress({
-          name: cw.name, transport: s.transport, elapsedS, totalS: (closeAtUs - t0Us) / 1e6,
-          phase: t < cw.startUs + rampUs ? 'ramp' : t < cw.fromUs ? 'warmup' : t < cw.toUs ? 'measure' : 'drain',
-          started: ticks.reduce((n, k) => n + k.started, 0), clients: cw.clients, open,
-          deliveriesPerS: ticks.reduce((n, k) => n + k.deliveries, 0), p50Us: p.p50, p99Us: p.p99,
-          generatorElu: Math.max(0, ...ticks.map((k) => k.elu)), generatorLoopDelayP99Ms: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
-          serverCpuPct: last?.serverCpuPct ?? null,
-        });
-      }
-    });
-    const at = (tUs: number, fn: () => void) => setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
-    const statsTimers = windows.flatMap((w, i) => {
-      const m = meters[i];
-      return [
-        at(w.fromUs, () => {
-          m.procFrom = serverPid ? sampleProcessTree(serverPid) : null;
-          m.proxyFrom = proxyPid ? sampleProcess(proxyPid) : null;
-          if (reference) m.fetches.push(fetchStats(serverUrl).then((x) => void (m.statsFrom = x)));
-        }),
-        at(w.toUs, () => {
-          m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
-          m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
-          if (reference) m.fetches.push(fetchStats(serverUrl).then((x) => void (m.statsTo = x)));
-        }),
-      ];
-    });
-
-    // 5. Faults. A server restart splits the server's counters into segments: what the old process
-    // counted until it died is banked, and the new process is measured from its own start.
-    const banked = { stats: zeroStatsDelta(), cpuUs: 0 };
-    const faultLog: { index: number; firedUs: number; note: string }[] = [];
-    const inject = async (f: FaultSpec, index: number) => {
-      const firedUs = nowUs();
-      const m = meters[0];
-      try {
-        if (f.kind === 'restart-server' && startServer && serverChild) {
-          const port = Number(new URL(serverUrl).port);
-          const last = await fetchStats(serverUrl);
-          const lastProc = serverPid ? sampleProcessTree(serverPid) : null;
-          if (m.statsFrom && last) addStatsDelta(banked.stats, m.statsFrom, last);
-          if (m.procFrom && lastProc) banked.cpuUs += lastProc.cpuUs - m.procFrom.cpuUs;
-          expectedExits.add(serverChild);
-          serverChild.child.kill('SIGKILL');
-          // The end of the old epoch, for counting what a reset client can never get back.
-          for (const p of ports) (p as unknown as import('node:worker_threads').MessagePort).postMessage({ type: 'epoch-ended', index, atUs: nowUs() });
-          await serverChild.stop();
-          const next = await startServer(port);
-          children.push(next);
-          serverChild = next;
-          watchServer(next);
-          serverPid = next.pid;
-          prevServer = sampleProcessTree(next.pid);
-          m.procFrom = prevServer;
-          m.statsFrom = await fetchStats(serverUrl);
-          faultLog.push({ index, firedUs, note: `server killed and restarted as pid ${next.pid}` });
-        } else if (f.kind === 'cut-connections') {
-          const res = await fetch(`${serverUrl}/admin/cut?fraction=${f.fraction}`, { method: 'POST' });
-          faultLog.push({ index, firedUs, note: `cut ${((await res.json()) as { cut: number }).cut} connections` });
-        } else if (f.kind === 'stall-server') {
-          await fetch(`${serverUrl}/admin/stall?ms=${f.durationMs}`, { method: 'POST' });
-          faultLog.push({ index, firedUs, note: `server event loop blocked for ${f.durationMs} ms` });
-        } else if (f.kind === 'blackhole' && proxyChild) {
-          proxyChild.child.send?.({ type: 'blackhole', ms: f.durationMs });
-          faultLog.push({ index, firedUs, note: `proxy blackholed both ways for ${f.durationMs} ms` });
-        }
-        log(`fault ${f.text}: ${faultLog.at(-1)?.note ?? 'not applicable'}`);
-      } catch (err) {
-        faultLog.push({ index, firedUs, note: `injection failed: ${(err as Error).message}` });
-        log(`fault ${f.text}: injection failed: ${(err as Error).message}`);
-      }
-    };
-    const faultTimers = faults.map((f, i) => at(t0Us + f.atMs * 1000, () => void inject(f, i)));
-
-    // Closed-loop short polls (--poll-interval 0) keep the loop busy by design: a full loop is the
-    // expected state, so it is noted rather than judged invalid.
-    const closedLoop = traitsOf(s.transport).pollInterval && s.pollIntervalMs === 0;
-
-    /**
-     * The record of window `i` from the workers' figures for it, before its summary (the caller
-     * may still add reasons). `cut`: the run was interrupted inside this window. A worker's ELU and
-     * CPU are the workers' own for the run's only window, and read off its ticks for a step.
-     */
-    const assemble = (i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number, extraReasons: readonly string[] = []) => {
-      const win = windows[i];
-      const m = meters[i];
-      const counters = parts.map((r) => r.counters).reduce(addCounters, emptyCounters());
-      const hist = (k: keyof Histograms) => addEncoded(parts.map((r) => r.histograms[k]));
-      const measuredToUs = Math.min(win.toUs, endedUs);
-      const measuredSecs = [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > win.fromUs && sec * 1e6 + t0Us <= measuredToUs);
-      // The measured window's seconds, like every other figure of the record; a worker's own
-      // whole-run figures only when none of its seconds fell in the window (a run cut early).
-      const workerFigures: WorkerFigures[] = parts.map((r, w) => {
-        const ticks = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)).filter((k) => k !== undefined);
-        if (ticks.length === 0 && r.figures) return r.figures;
-        const elus = ticks.map((k) => k.elu);
-        return {
-          cpuUs: ticks.reduce((n, k) => n + k.cpuUs, 0),
-          eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
-          eluMax: elus.length ? Math.max(...elus) : 0,
-          loopDelayP99MaxMs: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
-          gcMs: ticks.reduce((n, k) => n + k.gcMs, 0),
-          gcMaxMs: Math.max(0, ...ticks.map((k) => k.gcMaxMs)),
-          clients: r.clients,
-        };
-      });
-      let server: ServerFigures | null = null;
-      if (m.procFrom && m.procTo) {
-        const d = { ...banked.stats };
-        if (m.statsFrom && m.statsTo) addStatsDelta(d, m.statsFrom, m.statsTo);
-        const haveStats = m.statsFrom !== null && m.statsTo !== null;
-        server = {
-          // CPU from /stats (µs, process.cpuUsage) is finer than /proc's 10 ms ticks.
-          cpuUs: haveStats ? d.cpuUs : banked.cpuUs + m.procTo.cpuUs - m.procFrom.cpuUs,
-          rssBytesMax: Math.max(m.rssMax, m.procTo.rssBytes),
-          rssBytesStart: rssBaseline || m.procFrom.rssBytes,
-          bytesWritten: d.bytesWritten,
-          bytesRead: d.bytesRead,
-          connectionsAccepted: d.tcpAccepted,
-          httpRequests: d.httpRequests,
-          delivered: d.deliveredTotal,
-          slowConsumerDrops: d.slowConsumerDrops,
-          openConnectionsMax: Math.max(m.openMax, m.statsTo ? Object.values(m.statsTo.open).reduce((a, b) => a + b, 0) : 0),
-        };
-      }
-
-      // A step's timeline runs from its own start (tS 0 = the first added client's arrival).
-      const firstSec = secOf(win.startUs);
-      const lastSec = s.steps ? secOf(win.closeUs) : Infinity;
-      const timeline: TimelinePoint[] = [...buckets.entries()]
-        .filter(([sec, b]) => sec >= firstSec + 1 && sec <= lastSec && b.ticks.length > 0)
-        .sort((a, b) => a[0] - b[0])
-        .map(([sec, b]) => {
-          const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
-          const p = percentiles(decodeHistogram(deliveryUs));
-          return {
-            tS: sec - firstSec,
-            deliveryUs,
-            openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
-            deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
-            p50Us: p.p50,
-            p99Us: p.p99,
-            serverCpuPct: b.serverCpuPct,
-            serverRssBytes: b.serverRssBytes,
-            generatorCpuPct: b.generatorCpuPct,
-            loadCpusBusyPct: b.loadCpusBusyPct,
-            loadCpusStealPct: b.loadCpusStealPct,
-            generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
-            generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
-            generatorGcMaxMs: Math.max(...b.ticks.map((k) => k.gcMaxMs)),
-          };
-        });
-
-      // 6. Validity: the harness must know its own error.
-      const invalidReasons: string[] = [];
-      if (serverDied) invalidReasons.push(serverDied);
-      else if (cut) invalidReasons.push(`interrupted after ${((endedUs - win.startUs) / 1e6).toFixed(1)} s of ${(win.durationMs / 1000).toFixed(0)} s; partial result`);
-      const notes: string[] = [];
-      for (let w = 0; w < workers; w++) {
-        const elus = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
-        const delays = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
-        const loop = judgeLoop(elus, delays);
-        const worst = loop.saturatedSecs;
-        if (loop.saturated && closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
-        else if (loop.saturated) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);
-        if (loop.stalled) invalidReasons.push(`generator fell behind: worker ${w} event-loop delay p99 reached ${loop.worstDelayMs.toFixed(0)} ms; deliveries were timestamped late`);
-        if ((loop.saturated && !closedLoop) || loop.stalled) {
-          const isBehind = (k: WorkerTick) => k.workerIndex === w && (k.elu > SATURATED_ELU || k.loopDelayP99Ms > STALLED_LOOP_DELAY_MS);
-          const behind = measuredSecs.flatMap(([, b]) => b.ticks.filter(isBehind));
-          const share = cpuShareWhileBusy(behind);
-          // How much of it was the worker's own garbage collector (load/gc-meter.ts).
-          const gcMs = behind.reduce((n, k) => n + k.gcMs, 0);
-          const gcText = `; its GC paused it ${gcMs.toFixed(0)} ms in those ${behind.length} s (longest pause ${Math.max(0, ...behind.map((k) => k.gcMaxMs)).toFixed(0)} ms)`;
-          // What the load CPUs did in those seconds (the sampler files its reading of a second with
-          // the workers' ticks of that second: load/seconds.ts): this process, everything else,
-          // and the hypervisor's share.
-          const behindSecs = measuredSecs.filter(([, b]) => b.ticks.some(isBehind)).map(([, b]) => b);
-          const mean = (f: (b: SecondBucket) => number | null) => {
-            const xs = behindSecs.map(f).filter((x) => x !== null);
-            return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
-          };
-          const ownPct = mean((b) => b.generatorCpuPct) ?? 0;
-          const busyPct = mean((b) => b.loadCpusBusyPct);
-          const stealPct = mean((b) => b.loadCpusStealPct);
-          const cpus = countCpus(s.loadCpus);
-          const on = `${cpus} load CPU${cpus === 1 ? '' : 's'} (${s.loadCpus ?? 'not pinned'})`;
-          if (share !== null && share < STARVED_CPU_SHARE) {
-            const siblings = (s.share?.of ?? 1) - 1;
-            const othersAdvice = siblings > 0
-              ? `among them this run's ${siblings} other generator process${siblings > 1 ? 'es' : ''}, on the same load CPUs and bursting on the same schedule: give the generator more --load-cpus or use fewer clients`
-              : 'measure on a quieter machine or give the generator CPUs of its own';
-            // Who took the rest: the hypervisor (steal), this process's own other threads (the
-            // main thread's sampling and IPC, GC helpers, other workers) when the process itself
-            // filled its load CPUs, or other processes when it did not.
-            const who = stealPct !== null && stealPct >= 10 * cpus
-              ? `the hypervisor took ${stealPct.toFixed(0)} % of its ${on} then (steal: this VM waited for real CPUs) — measure on a quieter host or a dedicated machine`
-              : ownPct >= 85 * cpus
-                ? `this generator process itself used ${ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`
-                : `other processes on its ${on} took the rest (this process used ${ownPct.toFixed(0)} % then${busyPct !== null ? `, everything together ${busyPct.toFixed(0)} %` : ''}) — ${othersAdvice}`;
-            invalidReasons.push(`generator starved: in the seconds worker ${w} fell behind, its thread was on a CPU only ${(share * 100).toFixed(0)} % of the time its event loop was busy${gcText}; ${who}`);
-          } else if (busyPct !== null && stealPct !== null) {
-            notes.push(`in the seconds worker ${w} fell behind, its ${on} were ${busyPct.toFixed(0)} % busy (this process ${ownPct.toFixed(0)} %) and ${stealPct.toFixed(0)} % stolen by the hypervisor; its thread was on a CPU ${share === null ? 'an unknown share' : `${(share * 100).toFixed(0)} %`} of the time its event loop was busy${gcText}`);
-          }
-        }
-      }
-      if (generatorGcMode() === 'default') notes.push(DEFAULT_GC_NOTE);
-      invalidReasons.push(...extraReasons);
-      if (s.ratePerS > 0 && counters.delivered === 0 && !cut) invalidReasons.push('no message was delivered in the measured window');
-      const startedByFrom = parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0);
-      if (s.steps && !cut && startedByFrom < win.clients) invalidReasons.push(`generator fell behind: ${startedByFrom} of the step's ${win.clients} clients had started when its window opened`);
-
-      const config: RunConfig = {
-        transport: s.transport, workload: s.workload, clients: s.steps ? win.clients : ownClients, durationMs: win.durationMs,
-        warmupMs: win.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
-        pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
-        arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
-        serverDelayMs: s.serverDelayMs, workers,
-        ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
-      };
-      const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
-      const draft: Omit<ResultRecord, 'summary'> = {
-        schema: SCHEMA,
-        schemaVersion: SCHEMA_VERSION,
-        name: win.name,
-        complete: !cut,
-        startedAt: s.steps ? new Date(Date.now() - (nowUs() - win.startUs) / 1000).toISOString() : startedAt,
-        endedAt: new Date().toISOString(),
-        config: cut ? { ...config, durationMs: measuredMs + win.warmupMs } : config,
-        environment: environment(s),
-        histograms: { deliveryUs: hist('deliveryUs'), connectUs: hist('connectUs'), requestUs: hist('requestUs'), requestRawUs: hist('requestRawUs') },
-        counters,
-        server,
-        generator: {
-          workers: workerFigures,
-          cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
-          eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
-          loopDelayP99MaxMs: Math.max(0, ...workerFigures.map((w) => w.loopDelayP99MaxMs ?? 0)),
-          gcMaxMs: Math.max(0, ...workerFigures.map((w) => w.gcMaxMs ?? 0)),
-        },
-        timeline,
-        ...(closedLoop ? { closedLoop } : {}),
-        ...(closedLoop || notes.length > 0 ? { notes } : {}),
-        valid: invalidReasons.length === 0,
-        invalidReasons,
-      };
-      return draft;
-    };
-    /** The summarized record (validity from its reasons as they stand now). */
-    const finished = (draft: Omit<ResultRecord, 'summary'>): ResultRecord =>
-      finishRecord({ ...draft, endedAt: new Date().toISOString(), valid: draft.invalidReasons.length === 0 });
-
-    // 5b. A staircase: each step's record as soon as every worker has closed its window; the hook
-    // judges it and may end the growth (the clients then close, the run ends).
-    const stepRecords: ResultRecord[] = [];
-    let stepChain = Promise.resolve();
-    onWorkerStep = (m) => {
-      stepParts[m.index].push(m);
-      if (stepParts[m.index].length < workers) return;
-      stepChain = stepChain.then(async () => {
-        if (aborted || growthStopped) return;
-        await Promise.all(meters[m.index].fetches);
-        const parts = [...stepParts[m.index]].sort((a, b) => a.workerIndex - b.workerIndex);
-        const record = finished(assemble(m.index, parts, false, nowUs()));
-        stepRecords.push(record);
-        const more = hooks.onStep?.(record, m.index) !== false;
-        if (m.index >= windows.length - 1 || aborted) return;
-        if (more) {
-          tellWorkers({ type: 'go', index: m.index + 1 });
-        } else {
-          growthStopped = true;
-          stopWorkers();
-        }
-      });
-    };
-
-    let results: WorkerResult[];
-    try {
-      results = await Promise.all(tasks);
-      if (s.steps) {
-        // Step messages travel on the ports, results on piscina's channel: let the ports catch up.
-        const posted = results.reduce((n, r) => n + (r.stepsPosted ?? 0), 0);
-        const until = nowUs() + 2e6;
-        while (stepParts.reduce((n, p) => n + p.length, 0) < posted && nowUs() < until) await new Promise((r) => setTimeout(r, 10));
-        await stepChain;
-      }
-    } finally {
-      for (const c of children) expectedExits.add(c);
-      sampler.stop();
-      for (const t of statsTimers) clearTimeout(t);
-      for (const t of faultTimers) clearTimeout(t);
-      hooks.signal?.removeEventListener('abort', stop);
-    }
+    pool = workerPool(workers);
+    await env.up();
+    const run = await startMeasuring({ s, hooks, log, env, pool, ownClients, workers, startedAt });
+    const results = await workersDone(run);
     const endedUs = nowUs();
-    if (s.steps) {
-      // The step an interruption cut short gets a partial record (complete: false), like a run.
-      const cutIndex = stepRecords.length;
-      if (cutIndex < windows.length && !growthStopped) {
-        const m = meters[cutIndex];
-        await Promise.all(m.fetches);
-        if (endedUs < windows[cutIndex].toUs) {
-          m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
-          m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
-          if (reference) m.statsTo = await fetchStats(serverUrl);
-        }
-        const parts = results.map((r) => ({ clients: r.clients, counters: r.counters, histograms: r.histograms }));
-        const record = finished(assemble(cutIndex, parts, aborted, endedUs));
-        stepRecords.push(record);
-        hooks.onStep?.(record, cutIndex);
-      }
-      return stepRecords[stepRecords.length - 1];
-    }
-    const m = meters[0];
-    if (aborted && endedUs < windows[0].toUs) {
-      m.procTo = serverPid ? sampleProcessTree(serverPid) : null;
-      m.proxyTo = proxyPid ? sampleProcess(proxyPid) : null;
-      if (reference) m.statsTo = await fetchStats(serverUrl);
-    } else if (reference && !m.statsTo) {
-      m.statsTo = await fetchStats(serverUrl);
-    }
-
-    // 5. Assemble the record.
-    const publisherStats = publisher ? await publisher.close() : null;
-    const parts = results.map((r) => ({
-      clients: r.clients, counters: r.counters, histograms: r.histograms,
-      figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
-    }));
-    const draft = assemble(0, parts, aborted, endedUs, publisherStats ? publisherProblems(publisherStats) : []);
-    let proxyFigures: ProxyFigures | undefined;
-    if (proxyChild) {
-      const { fromUs } = windows[0];
-      const measuredToUs = Math.min(windows[0].toUs, endedUs);
-      const cpuPct = m.proxyFrom && m.proxyTo && measuredToUs > fromUs ? (100 * (m.proxyTo.cpuUs - m.proxyFrom.cpuUs)) / (measuredToUs - fromUs) : null;
-      // The proxy prints its final stats on SIGTERM (lateness over the window set above).
-      await proxyChild.stop();
-      const judged = judgeProxy({ delayMs: s.proxy!.delayMs, cpuPct, stats: lastProxyStats(proxyChild.stdoutTail()), blackholed: faults.some((f) => f.kind === 'blackhole') });
-      proxyFigures = judged.figures;
-      if (!aborted) draft.invalidReasons.push(...judged.invalidReasons);
-    }
-    const record = finished(draft);
-    // A fresh child server counted every drop of the run; a --target only the window's.
-    const drops = !s.target && m.statsTo ? m.statsTo.slowConsumerDrops + banked.stats.slowConsumerDrops : (record.server?.slowConsumerDrops ?? null);
-    if (s.slowClients) record.slowClients = slowResult(s.slowClients, results, drops);
-    if (publisherStats) {
-      record.publisher = { published: publisherStats.published, failed: publisherStats.failed, lateUs: { ...publisherStats.lateUs, max: publisherStats.maxLateUs } };
-      log(`publisher: ${publisherStats.published} published, ${publisherStats.failed} failed; late against its schedule p50 ${(publisherStats.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisherStats.lateUs.p99 / 1000).toFixed(2)} ms`);
-    }
-    if (faults.length) record.faults = faultResults(faults, faultLog, results, record.timeline, s.warmupMs);
-    if (proxyFigures) {
-      record.proxy = proxyFigures;
-      record.environment.network = `${s.network} (${formatProxyFigures(proxyFigures)})`;
-    }
-    return record;
+    if (run.staircase) return await run.staircase.finish(results, endedUs);
+    return await runRecord(run, results, endedUs);
   } finally {
-    await publisher?.close();
     if (pool) await pool.destroy().catch(() => undefined);
-    await Promise.all(children.map((c) => c.stop()));
+    await env.close();
   }
+}
+
+interface RunStart {
+  s: RunSettings;
+  hooks: RunHooks;
+  log: (line: string) => void;
+  env: RunEnvironment;
+  pool: Piscina;
+  ownClients: number;
+  workers: number;
+  startedAt: string;
+}
+
+/** A run under way: its schedule and the parts that run on it. */
+interface Measuring extends RunStart {
+  plan: RunSchedule;
+  fleet: WorkerFleet;
+  stop: RunStop;
+  sampler: RunSampler;
+  faults: FaultInjector;
+  banked: BankedServer;
+  staircase: Staircase | null;
+  /** window `i`'s record before its summary (the caller may still add reasons) */
+  record(i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number, extraReasons?: readonly string[]): Omit<ResultRecord, 'summary'>;
+}
+
+/**
+ * Fix the schedule, start the workers on it (and a profile's publisher), then the abort and
+ * server-death watches, the sampler and the faults, in that order.
+ */
+async function startMeasuring(r: RunStart): Promise<Measuring> {
+  const { s, hooks, env } = r;
+  const plan = runSchedule(s, s.share?.t0Us ?? nowUs() + 300_000);
+  env.proxyJudges(plan.windows[0]);
+  const buckets = new SecondBuckets(plan.t0Us);
+  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets);
+  await env.startPublisher(plan);
+  const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
+  if (hooks.signal?.aborted) stop.abort();
+  hooks.signal?.addEventListener('abort', stop.abort, { once: true });
+  // A reference server that dies on its own (not killed by a restart fault) ends the run early:
+  // there is nothing left to measure, and the record says why.
+  env.watch(stop.abort);
+  const sampler = new RunSampler(s, plan, buckets, env, hooks);
+  sampler.start();
+  const banked: BankedServer = { stats: zeroStatsDelta(), cpuUs: 0 };
+  const faults = new FaultInjector(s.faults ?? [], { env, sampler, banked, epochEnded: (i) => fleet.epochEnded(i) }, r.log);
+  faults.start(plan.t0Us);
+  const facts: RunFacts = {
+    settings: s, t0Us: plan.t0Us, ownClients: r.ownClients, workers: r.workers,
+    // Closed-loop short polls (--poll-interval 0) keep the loop busy by design: a full loop is
+    // the expected state, so it is noted rather than judged invalid.
+    closedLoop: traitsOf(s.transport).pollInterval && s.pollIntervalMs === 0,
+    gcMode: generatorGcMode(), loadCpuCount: countCpus(s.loadCpus), rssBaseline: sampler.rssBaseline,
+  };
+  const record: Measuring['record'] = (i, parts, cut, endedUs, extraReasons = []) => {
+    const window = plan.windows[i];
+    return assembleRecord(facts, {
+      window, parts, buckets: buckets.bySec, meter: sampler.meters[i], banked, cut, endedUs,
+      serverDied: env.serverDied, extraReasons, environment: environment(s),
+      startedAt: s.steps ? new Date(Date.now() - (nowUs() - window.startUs) / 1000).toISOString() : r.startedAt,
+      endedAt: new Date().toISOString(),
+    });
+  };
+  const staircase = s.steps
+    ? new Staircase({ windows: plan.windows, workers: r.workers, stop, sampler, tell: (m) => fleet.tell(m), hooks, record: (...a) => finished(record(...a)) })
+    : null;
+  if (staircase) fleet.onStep = (m) => staircase.onWorkerStep(m);
+  return { ...r, plan, fleet, stop, sampler, faults, banked, staircase, record };
+}
+
+/** The workers' results (a staircase's steps judged too); then nothing samples or fires any more. */
+async function workersDone(run: Measuring): Promise<WorkerResult[]> {
+  try {
+    const results = await Promise.all(run.fleet.tasks);
+    await run.staircase?.settle(results);
+    return results;
+  } finally {
+    run.env.expectExits();
+    run.sampler.stop();
+    run.faults.stop();
+    run.hooks.signal?.removeEventListener('abort', run.stop.abort);
+  }
+}
+
+/** The run's record: its window's figures, the publisher's and the proxy's verdicts, the extras. */
+async function runRecord(run: Measuring, results: WorkerResult[], endedUs: number): Promise<ResultRecord> {
+  const { s, env, sampler, stop } = run;
+  const [win] = run.plan.windows;
+  const m = sampler.meters[0];
+  if (stop.aborted && endedUs < win.toUs) await sampler.readCut(0);
+  else await sampler.fillStatsTo(0);
+  const publisher = await env.closePublisher();
+  const parts = results.map((r) => ({
+    clients: r.clients, counters: r.counters, histograms: r.histograms,
+    figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
+  }));
+  const draft = run.record(0, parts, stop.aborted, endedUs, publisher ? publisherProblems(publisher) : []);
+  // The proxy prints its final stats on SIGTERM (lateness over the window it was told).
+  const cpuPct = proxyCpuPct(m, win, endedUs);
+  const proxy = await env.stopProxy();
+  const judged = proxy && judgeProxy({ delayMs: s.proxy!.delayMs, cpuPct, stats: proxy.stats, blackholed: (s.faults ?? []).some((f) => f.kind === 'blackhole') });
+  if (judged && !stop.aborted) draft.invalidReasons.push(...judged.invalidReasons);
+  const record = finished(draft);
+  // A fresh child server counted every drop of the run; a --target only the window's.
+  const drops = !s.target && m.statsTo ? m.statsTo.slowConsumerDrops + run.banked.stats.slowConsumerDrops : (record.server?.slowConsumerDrops ?? null);
+  addRunExtras(record, {
+    slowClients: s.slowClients, serverDrops: drops, results, publisher, faults: s.faults ?? [], faultLog: run.faults.log,
+    warmupMs: s.warmupMs, proxy: judged ? judged.figures : undefined, network: s.network,
+  });
+  if (publisher) run.log(`publisher: ${publisher.published} published, ${publisher.failed} failed; late against its schedule p50 ${(publisher.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisher.lateUs.p99 / 1000).toFixed(2)} ms`);
+  return record;
+}
+
+/** The summarized record (validity from its reasons as they stand now). */
+function finished(draft: Omit<ResultRecord, 'summary'>): ResultRecord {
+  return finishRecord({ ...draft, endedAt: new Date().toISOString(), valid: draft.invalidReasons.length === 0 });
 }

@@ -2,11 +2,8 @@
  * One call a second on the boundaries of a shared clock. The generator's worker threads (their
  * per-second tick) and the runner (its per-second /proc sampler) both run on {@link everySecond}
  * from the run's `t0Us`, so "second k" of a worker and "second k" of the sampler are the same
- * wall-clock second. With `setInterval` each started at its own moment, the two were up to a
- * second apart, and filing each by its rounded end time put the same work under neighbouring
- * seconds: the record's per-second ELU and loop delay trailed its CPU by one second (2026-12-03,
- * a long-poll run's timeline), and a stall's diagnosis read the load CPUs' busy and steal shares of
- * the wrong second.
+ * wall-clock second: timers started each at its own moment would be up to a second apart, and
+ * filing each by its rounded end time would put the same work under neighbouring seconds.
  *
  * Threading: the callback runs on the caller's event loop; `stop()` is idempotent.
  */
@@ -49,4 +46,9 @@ export function everySecond(originUs: number, offsetUs: number, fn: () => void):
       clearTimeout(timer);
     },
   };
+}
+
+/** Call `fn` once at `tUs` on the {@link nowUs} clock (at once when it has passed). */
+export function timeoutAt(tUs: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
 }

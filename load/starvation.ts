@@ -12,7 +12,7 @@
  * so on a machine whose load CPUs other processes share, a thread can look "saturated" while it
  * ran a fraction of that time. Its own CPU time over the busy wall time says which it was.
  */
-import type { WorkerTick } from './worker.ts';
+import type { WorkerTick } from './worker-task.ts';
 
 /** Event-loop utilization above which a second counts as saturated. */
 export const SATURATED_ELU = 0.9;

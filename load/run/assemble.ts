@@ -1,0 +1,210 @@
+/**
+ * A window's result record (before its summary) from what the run gathered for it: the workers'
+ * counters and histograms, their per-second ticks, the sampler's readings at the window's edges
+ * and in between. Pure: times come in (`endedUs`, `startedAt`, `endedAt`), nothing is read here.
+ *
+ * The runner never records a latency itself: workers send encoded histograms and counters, and
+ * they are added here.
+ */
+import { addEncoded, decodeHistogram, percentiles } from '../../core/histogram.ts';
+import {
+  SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters,
+  type Counters, type Environment, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
+} from '../../core/record.ts';
+import { diagnose } from './diagnose.ts';
+import { secondOf, type SecondBucket } from './buckets.ts';
+import type { ProcSample } from '../resources.ts';
+import type { StatsSnapshot } from '../../core/wire.ts';
+import type { MeasureWindow } from './schedule.ts';
+import { addStatsDelta, type BankedServer } from './server-stats.ts';
+import type { RunSettings } from './settings.ts';
+
+/** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
+export interface MeterReadings {
+  procFrom: ProcSample | null;
+  procTo: ProcSample | null;
+  proxyFrom: ProcSample | null;
+  proxyTo: ProcSample | null;
+  statsFrom: StatsSnapshot | null;
+  statsTo: StatsSnapshot | null;
+  rssMax: number;
+  openMax: number;
+}
+
+/** One worker's figures for one window (`figures`: the worker's own ELU and CPU, for a run's only window). */
+export interface WindowPart {
+  clients: number;
+  /** a step's clients this worker had started when the window opened */
+  startedByFromUs?: number;
+  counters: Counters;
+  histograms: Histograms;
+  figures?: WorkerFigures;
+}
+
+/** What stays the same for every window of a run. */
+export interface RunFacts {
+  settings: RunSettings;
+  t0Us: number;
+  /** this process's clients (its share of a multi-process run) and worker threads */
+  ownClients: number;
+  workers: number;
+  closedLoop: boolean;
+  gcMode: 'single-threaded' | 'default';
+  loadCpuCount: number;
+  /** the server's RSS before any client connected (0: unknown) */
+  rssBaseline: number;
+}
+
+/** One window's inputs. */
+export interface WindowInput {
+  window: MeasureWindow;
+  /** every worker's part, in worker order */
+  parts: readonly WindowPart[];
+  /** the run's seconds so far, in the order first written */
+  buckets: ReadonlyMap<number, SecondBucket>;
+  meter: MeterReadings;
+  /** what a restarted server counted before it died */
+  banked: BankedServer;
+  /** the run was interrupted inside this window (at endedUs) */
+  cut: boolean;
+  endedUs: number;
+  serverDied: string | null;
+  extraReasons: readonly string[];
+  environment: Environment;
+  startedAt: string;
+  endedAt: string;
+}
+
+export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord, 'summary'> {
+  const s = run.settings;
+  const win = x.window;
+  const counters = x.parts.map((r) => r.counters).reduce(addCounters, emptyCounters());
+  const hist = (k: keyof Histograms) => addEncoded(x.parts.map((r) => r.histograms[k]));
+  const measuredToUs = Math.min(win.toUs, x.endedUs);
+  const measuredSecs = measuredSeconds(x.buckets, run.t0Us, win.fromUs, measuredToUs);
+  const workerFigures = workerFiguresOf(x.parts, measuredSecs);
+  const { invalidReasons, notes } = diagnose({
+    window: win, measuredSecs, workers: run.workers, closedLoop: run.closedLoop, loadCpus: s.loadCpus, loadCpuCount: run.loadCpuCount,
+    siblings: (s.share?.of ?? 1) - 1, gcMode: run.gcMode, serverDied: x.serverDied, cut: x.cut, endedUs: x.endedUs,
+    extraReasons: x.extraReasons, ratePerS: s.ratePerS, delivered: counters.delivered,
+    step: s.steps ? { startedByFrom: x.parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0) } : null,
+  });
+  const config = runConfigOf(s, s.steps ? win.clients : run.ownClients, win, run.workers);
+  const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
+  return {
+    schema: SCHEMA,
+    schemaVersion: SCHEMA_VERSION,
+    name: win.name,
+    complete: !x.cut,
+    startedAt: x.startedAt,
+    endedAt: x.endedAt,
+    config: x.cut ? { ...config, durationMs: measuredMs + win.warmupMs } : config,
+    environment: x.environment,
+    histograms: { deliveryUs: hist('deliveryUs'), connectUs: hist('connectUs'), requestUs: hist('requestUs'), requestRawUs: hist('requestRawUs') },
+    counters,
+    server: serverFiguresOf(x.meter, x.banked, run.rssBaseline),
+    generator: {
+      workers: workerFigures,
+      cpuUs: workerFigures.reduce((a, w) => a + w.cpuUs, 0),
+      eluMax: Math.max(0, ...workerFigures.map((w) => w.eluMax)),
+      loopDelayP99MaxMs: Math.max(0, ...workerFigures.map((w) => w.loopDelayP99MaxMs ?? 0)),
+      gcMaxMs: Math.max(0, ...workerFigures.map((w) => w.gcMaxMs ?? 0)),
+    },
+    // A step's timeline runs from its own start (tS 0 = the first added client's arrival).
+    timeline: timelineOf(x.buckets, secondOf(run.t0Us, win.startUs), s.steps ? secondOf(run.t0Us, win.closeUs) : Infinity),
+    ...(run.closedLoop ? { closedLoop: run.closedLoop } : {}),
+    ...(run.closedLoop || notes.length > 0 ? { notes } : {}),
+    valid: invalidReasons.length === 0,
+    invalidReasons,
+  };
+}
+
+/** The seconds whose grid point lies in (fromUs, toUs], in the order first written. */
+export function measuredSeconds(buckets: ReadonlyMap<number, SecondBucket>, t0Us: number, fromUs: number, toUs: number): [number, SecondBucket][] {
+  return [...buckets.entries()].filter(([sec]) => sec * 1e6 + t0Us > fromUs && sec * 1e6 + t0Us <= toUs);
+}
+
+/**
+ * Each worker's figures over the measured window's seconds, like every other figure of the
+ * record; a worker's own whole-run figures only when none of its seconds fell in the window (a
+ * run cut early). Part w is worker w.
+ */
+export function workerFiguresOf(parts: readonly WindowPart[], measuredSecs: readonly (readonly [number, SecondBucket])[]): WorkerFigures[] {
+  return parts.map((r, w) => {
+    const ticks = measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)).filter((k) => k !== undefined);
+    if (ticks.length === 0 && r.figures) return r.figures;
+    const elus = ticks.map((k) => k.elu);
+    return {
+      cpuUs: ticks.reduce((n, k) => n + k.cpuUs, 0),
+      eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
+      eluMax: elus.length ? Math.max(...elus) : 0,
+      loopDelayP99MaxMs: Math.max(0, ...ticks.map((k) => k.loopDelayP99Ms)),
+      gcMs: ticks.reduce((n, k) => n + k.gcMs, 0),
+      gcMaxMs: Math.max(0, ...ticks.map((k) => k.gcMaxMs)),
+      clients: r.clients,
+    };
+  });
+}
+
+/**
+ * The server's figures over the window: its /stats deltas (plus what a restarted server banked),
+ * CPU from /stats when both edges have it (µs, finer than /proc's 10 ms ticks), else from /proc.
+ * null without /proc readings at both edges (a --target of unknown pid).
+ */
+export function serverFiguresOf(m: MeterReadings, banked: BankedServer, rssBaseline: number): ServerFigures | null {
+  if (!m.procFrom || !m.procTo) return null;
+  const d = { ...banked.stats };
+  if (m.statsFrom && m.statsTo) addStatsDelta(d, m.statsFrom, m.statsTo);
+  const haveStats = m.statsFrom !== null && m.statsTo !== null;
+  return {
+    cpuUs: haveStats ? d.cpuUs : banked.cpuUs + m.procTo.cpuUs - m.procFrom.cpuUs,
+    rssBytesMax: Math.max(m.rssMax, m.procTo.rssBytes),
+    rssBytesStart: rssBaseline || m.procFrom.rssBytes,
+    bytesWritten: d.bytesWritten,
+    bytesRead: d.bytesRead,
+    connectionsAccepted: d.tcpAccepted,
+    httpRequests: d.httpRequests,
+    delivered: d.deliveredTotal,
+    slowConsumerDrops: d.slowConsumerDrops,
+    openConnectionsMax: Math.max(m.openMax, m.statsTo ? Object.values(m.statsTo.open).reduce((a, b) => a + b, 0) : 0),
+  };
+}
+
+/** One point a second with ticks, seconds firstSec + 1 … lastSec, tS counted from firstSec. */
+export function timelineOf(buckets: ReadonlyMap<number, SecondBucket>, firstSec: number, lastSec: number): TimelinePoint[] {
+  return [...buckets.entries()]
+    .filter(([sec, b]) => sec >= firstSec + 1 && sec <= lastSec && b.ticks.length > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([sec, b]) => {
+      const deliveryUs = addEncoded(b.ticks.map((k) => k.interval));
+      const p = percentiles(decodeHistogram(deliveryUs));
+      return {
+        tS: sec - firstSec,
+        deliveryUs,
+        openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
+        deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
+        p50Us: p.p50,
+        p99Us: p.p99,
+        serverCpuPct: b.serverCpuPct,
+        serverRssBytes: b.serverRssBytes,
+        generatorCpuPct: b.generatorCpuPct,
+        loadCpusBusyPct: b.loadCpusBusyPct,
+        loadCpusStealPct: b.loadCpusStealPct,
+        generatorElu: Math.max(...b.ticks.map((k) => k.elu)),
+        generatorLoopDelayP99Ms: Math.max(...b.ticks.map((k) => k.loopDelayP99Ms)),
+        generatorGcMaxMs: Math.max(...b.ticks.map((k) => k.gcMaxMs)),
+      };
+    });
+}
+
+/** The window's configuration: the run's, with its clients, warm-up and duration. */
+function runConfigOf(s: RunSettings, clients: number, win: MeasureWindow, workers: number): RunConfig {
+  return {
+    transport: s.transport, workload: s.workload, clients, durationMs: win.durationMs,
+    warmupMs: win.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
+    pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
+    arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
+    serverDelayMs: s.serverDelayMs, workers,
+    ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * What a run is asked to do: its settings (the record's RunConfig and how to stage it), the
+ * live staircase's steps, a multi-process share, and the hooks a caller follows the run by.
+ */
+import type { ResultRecord, RunConfig } from '../../core/record.ts';
+import type { ProxySpec } from '../../netem/network.ts';
+import type { FaultSpec } from '../faults.ts';
+import type { Progress } from '../progress.ts';
+import type { Profile } from '../target/profile.ts';
+
+export interface RunSettings extends RunConfig {
+  name: string;
+  /** CPUs for the reference server / the generator (taskset lists); null = no pinning */
+  serverCpus: string | null;
+  loadCpus: string | null;
+  /** PID of a --target server whose CPU and memory to sample; null = unknown */
+  serverPid: number | null;
+  ringSize: number;
+  /** extra `serve` options for the child server (e.g. connection cap) */
+  serverArgs?: string[];
+  /** processes of the reference server sharing its port (serve --server-procs); 1 when absent */
+  serverProcs?: number;
+  /** this process runs one share of the clients of a multi-process generator (load/multi.ts) */
+  share?: GeneratorShare;
+  /** emulated network between clients and server (a latency proxy child); null on loopback */
+  proxy: ProxySpec | null;
+  /** faults to inject during the run (issue 8), ascending by time */
+  faults?: FaultSpec[];
+  /** slow consumers: this share of the clients reads at most readBytesPerS */
+  slowClients?: { share: number; readBytesPerS: number } | null;
+  /** a target profile (load/target): the generator publishes and the clients speak the profile */
+  targetProfile?: Profile | null;
+  /**
+   * A live staircase (capacity's growth): the run grows through these steps, cumulative client
+   * counts ascending, the last equal to `clients`; the clients of a step stay connected through
+   * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
+   * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
+   */
+  steps?: LiveStep[];
+}
+
+/** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
+export interface LiveStep {
+  name: string;
+  clients: number;
+  /** from the step's first added client to its window: their ramp and a settle, not judged */
+  warmupMs: number;
+  measureMs: number;
+}
+
+/**
+ * One generator process's share of a run spread over several (load/multi.ts): the clients whose
+ * id ≡ index (mod of), on a schedule every process shares, so their windows coincide and their
+ * records merge. `clients` stays the run's total (topics, arrival schedule, source addresses).
+ */
+export interface GeneratorShare {
+  index: number;
+  of: number;
+  /** the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate */
+  t0Us: number;
+}
+
+export interface RunHooks {
+  onProgress?(p: Progress): void;
+  /**
+   * A live staircase (settings.steps): called with each step's record as soon as its window
+   * closes, in step order, while the run goes on; return false to end the growth there (the
+   * clients close and runOnce resolves with that record). A step cut short by the abort signal is
+   * reported too, marked complete: false.
+   */
+  onStep?(record: ResultRecord, index: number): boolean | void;
+  log?(line: string): void;
+  signal?: AbortSignal;
+}
+
+/** Clients of `clients` that share `share` runs. */
+export function shareClients(clients: number, share: GeneratorShare | undefined): number {
+  if (!share) return clients;
+  return share.index < clients ? Math.floor((clients - 1 - share.index) / share.of) + 1 : 0;
+}
+
+/** Settings a live staircase cannot take, one sentence each (empty: fine). */
+export function staircaseProblems(s: RunSettings): string[] {
+  const out: string[] = [];
+  if (!s.steps) return out;
+  if (s.share) out.push('a live staircase runs in one generator process');
+  if (s.faults?.length) out.push('a live staircase takes no faults');
+  if (s.slowClients) out.push('a live staircase takes no slow clients');
+  if (s.proxy) out.push('a live staircase takes no latency proxy (it judges its lateness once per run)');
+  if (s.targetProfile) out.push('a live staircase takes no target profile');
+  if (s.steps.length === 0 || s.steps.some((x, i) => x.clients < 1 || (i > 0 && x.clients <= s.steps![i - 1].clients))) out.push('staircase steps need ascending client counts');
+  if (s.steps.length && s.steps[s.steps.length - 1].clients !== s.clients) out.push('the last staircase step must hold all the clients');
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * The run's worker threads (load/worker.ts on a piscina pool): each runs a slice of the clients
+ * on the run's schedule, posts a tick a second (and a staircase step's figures when its window
+ * closes) over a port of its own, and resolves with its encoded histograms and counters. The
+ * runner talks back on the same ports: stop, go (a staircase's next step), a fault's epoch end.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { nowUs } from '../../core/wire.ts';
+import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
+import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
+import { sourceAddresses } from './machine.ts';
+import type { SecondBuckets } from './buckets.ts';
+import type { RunSchedule } from './schedule.ts';
+import type { RunSettings } from './settings.ts';
+
+/** The pool of `workers` threads; create it first, so they load (tsx, drivers) while the server starts. */
+export function workerPool(workers: number): Piscina {
+  return new Piscina({
+    filename: new URL('../worker.ts', import.meta.url).href,
+    execArgv: [...TSX_EXEC_ARGV],
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 60_000,
+    atomics: 'disabled',
+  });
+}
+
+/** What the runner tells the workers. */
+export type ToWorker = { type: 'stop' } | { type: 'go'; index: number } | { type: 'epoch-ended'; index: number; atUs: number };
+
+/** Worker `w`'s task of a run of `s` over `workers` threads, its clients connecting to `baseUrl`. */
+export function workerTask(s: RunSettings, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort): WorkerTask {
+  const { t0Us, windows, closeAtUs, silenceUs } = plan;
+  const clientIds: number[] = [];
+  const stride = (s.share?.of ?? 1) * workers;
+  for (let id = (s.share?.index ?? 0) + (s.share?.of ?? 1) * w; id < s.clients; id += stride) clientIds.push(id);
+  return {
+    workerIndex: w, transport: s.transport, baseUrl, clientIds, totalClients: s.clients,
+    workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
+    t0Us, arrivalRatePerS: s.arrivalRatePerS, fromUs: windows[0].fromUs, toUs: windows[0].toUs, closeAtUs,
+    pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
+    reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port,
+    faultsAtUs: (s.faults ?? []).map((f) => t0Us + f.atMs * 1000),
+    slowClients: s.slowClients ?? undefined,
+    profile: s.targetProfile ?? undefined,
+    ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
+  };
+}
+
+export class WorkerFleet {
+  /** each worker's result, in worker order */
+  readonly tasks: Promise<WorkerResult>[] = [];
+  /**
+   * Where a closed staircase step goes; set once the staircase is in place (steps close seconds
+   * after the start, long after it is).
+   */
+  onStep: (m: WorkerStep) => void = () => {};
+  private readonly ports: MessagePort[] = [];
+
+  /** Start `workers` tasks of a run of `s` on `pool`; their ticks are filed in `buckets`. */
+  constructor(pool: Piscina, s: RunSettings, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets) {
+    const localAddresses = sourceAddresses(new URL(baseUrl).hostname, s.clients);
+    for (let w = 0; w < workers; w++) {
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (m: WorkerTick | WorkerStep) => (m.type === 'step' ? this.onStep(m) : buckets.file(m)));
+      this.ports.push(port1);
+      const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2);
+      this.tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
+    }
+  }
+
+  tell(message: ToWorker): void {
+    for (const p of this.ports) p.postMessage(message);
+  }
+
+  /** The old epoch of fault `index` ended now (the server was killed), for counting what a reset client can never get back. */
+  epochEnded(index: number): void {
+    for (const p of this.ports) p.postMessage({ type: 'epoch-ended', index, atUs: nowUs() } satisfies ToWorker);
+  }
+}
+
+/** Whether and how the run ends early: an interruption, or a staircase whose growth the caller ended. */
+export class RunStop {
+  aborted = false;
+  /** a staircase whose growth the caller ended (onStep returned false): not an interruption */
+  growthStopped = false;
+
+  constructor(private readonly stopWorkers: () => void) {}
+
+  /** Interrupt the run (the abort signal, a dead server): the workers stop, the record is partial. Once. */
+  readonly abort = (): void => {
+    if (this.aborted || this.growthStopped) return;
+    this.aborted = true;
+    this.stopWorkers();
+  };
+
+  /** End a staircase's growth: the workers stop, the records so far stand. */
+  endGrowth(): void {
+    this.growthStopped = true;
+    this.stopWorkers();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * What crosses the thread boundary between the runner and a worker thread (load/worker.ts): the
+ * task it is given, the tick it posts each second, a staircase step's figures, and its result —
+ * encoded histograms and plain numbers only. And the client schedule both sides agree on.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { TransportName } from '../core/wire.ts';
+import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
+import type { FaultTally } from './fault-books.ts';
+import type { Profile } from './target/profile.ts';
+
+export interface WorkerTask {
+  workerIndex: number;
+  transport: TransportName;
+  baseUrl: string;
+  /** global ids of this worker's clients, ascending */
+  clientIds: number[];
+  totalClients: number;
+  workload: WorkloadName;
+  topics: number;
+  ratePerS: number;
+  payloadBytes: number;
+  /** client with global id i starts at t0Us + i / arrivalRatePerS seconds */
+  t0Us: number;
+  arrivalRatePerS: number;
+  fromUs: number;
+  toUs: number;
+  /** clients close at this time (after the window plus a drain for late deliveries) */
+  closeAtUs: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** source addresses to spread clients over (empty: let the OS choose) */
+  localAddresses: string[];
+  silenceUs: number;
+  /** injected faults' start times (µs, ascending), for per-fault accounting */
+  faultsAtUs: number[];
+  /** slow consumers: this share of the clients reads at most readBytesPerS (recorded apart) */
+  slowClients?: { share: number; readBytesPerS: number };
+  /**
+   * A live staircase (capacity's growth): the run grows step by step instead of starting all its
+   * clients at once. Absent: one window [fromUs, toUs) and client i starts at t0 + i / rate.
+   */
+  steps?: StaircaseStep[];
+  /** a target profile: clients speak it instead of the reference servers' contract */
+  profile?: Profile;
+  port: MessagePort;
+}
+
+/**
+ * One step of a live staircase, times in µs on the shared clock. `clients` is cumulative: client
+ * id i joins in the first step whose count exceeds i, at that step's `startUs` + (i − the
+ * previous step's count) / arrival rate; the clients of earlier steps stay connected. The step is
+ * measured over [fromUs, toUs) and its figures are posted (a {@link WorkerStep}) at `closeUs`.
+ */
+export interface StaircaseStep {
+  clients: number;
+  startUs: number;
+  fromUs: number;
+  toUs: number;
+  closeUs: number;
+}
+
+/** The figures of one closed staircase window of one worker, posted while the run goes on. */
+export interface WorkerStep {
+  type: 'step';
+  workerIndex: number;
+  /** index of the step in the task's `steps` */
+  index: number;
+  /** this worker's clients started so far */
+  clients: number;
+  /** of them, started before the step's window opened (fewer than the step's: the generator fell behind) */
+  startedByFromUs: number;
+  histograms: Histograms;
+  counters: Counters;
+}
+
+/** The staircase step client `id` joins in (the first whose count exceeds it). */
+export function stepOf(steps: readonly StaircaseStep[], id: number): number {
+  const i = steps.findIndex((s) => id < s.clients);
+  return i < 0 ? steps.length : i;
+}
+
+/** When client `id` starts: on the staircase when there is one, else at t0 + id / rate. */
+export function arrivalUs(task: Pick<WorkerTask, 't0Us' | 'arrivalRatePerS' | 'steps'>, id: number): number {
+  if (!task.steps) return task.t0Us + (id / task.arrivalRatePerS) * 1e6;
+  const k = stepOf(task.steps, id);
+  if (k >= task.steps.length) return Infinity;
+  const before = k > 0 ? task.steps[k - 1].clients : 0;
+  return task.steps[k].startUs + ((id - before) / task.arrivalRatePerS) * 1e6;
+}
+
+/** One second of one worker, posted to the main thread. */
+export interface WorkerTick {
+  type: 'tick';
+  workerIndex: number;
+  tUs: number;
+  /** delivery latency of the second (encoded HDR, µs): decoded once, for the timeline, at the end */
+  interval: string;
+  deliveries: number;
+  /** the second's delivery latency percentiles, µs (0 without deliveries), for the live progress line */
+  p50Us: number;
+  p99Us: number;
+  /** wall time this tick covers (about 1 s; longer when the thread was held up), µs */
+  wallUs: number;
+  started: number;
+  open: number;
+  elu: number;
+  loopDelayP99Ms: number;
+  cpuUs: number;
+  /** the thread's GC pauses in the second (load/gc-meter.ts): their sum and the longest, ms */
+  gcMs: number;
+  gcMaxMs: number;
+}
+
+export interface WorkerResult {
+  workerIndex: number;
+  clients: number;
+  histograms: Histograms;
+  counters: Counters;
+  eluMean: number;
+  eluMax: number;
+  cpuUs: number;
+  stopped: boolean;
+  /** staircase steps this worker posted (absent without a staircase) */
+  stepsPosted?: number;
+  faults: FaultTally[];
+  /** the slow consumers' own figures, when there are any */
+  slow?: { clients: number; histograms: Histograms; counters: Counters };
+}
+
+/** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */
+export function isSlowClient(id: number, share: number): boolean {
+  return Math.floor((id + 1) * share) > Math.floor(id * share);
+}
