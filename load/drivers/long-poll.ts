@@ -11,6 +11,7 @@ import { ContractCodec } from './codec.ts';
 import { Cursor } from './cursor.ts';
 import { Exchange, HttpClientBase } from './http.ts';
 import { ContractUpstream } from './publish.ts';
+import { pollRules } from './profile-rules.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /** Slack over the poll's own timeout before the client gives up on an answer. */
@@ -62,14 +63,9 @@ export const longPollDriver: Driver = {
   claimRank: 3,
   colour: '#54a24b',
   traits: { pollInterval: false, longPollTimeout: true, publishesInBand: false },
-  profile: {
+  profile: pollRules({
     placeholders: ['topic', 'timeoutMs'],
-    cursors: ['none', 'query', 'caching'],
-    cursorFromHeader: true,
-    split: true,
-    events: false,
-    emptyAnswers: true,
     reference: { url: '/long-poll?topic={topic}&timeout={timeoutMs}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
-  },
+  }),
   create: (spec, events, dialect) => new LongPollClient(spec, events, dialect),
 };

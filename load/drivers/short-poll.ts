@@ -15,6 +15,7 @@ import { Cursor } from './cursor.ts';
 import { Exchange, HttpClientBase } from './http.ts';
 import { ContractUpstream } from './publish.ts';
 import { pollScheduler, type Waiting } from './poll-scheduler.ts';
+import { pollRules } from './profile-rules.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /**
@@ -97,14 +98,6 @@ export const shortPollDriver: Driver = {
   claimRank: 4,
   colour: '#e45756',
   traits: { pollInterval: true, longPollTimeout: false, publishesInBand: false },
-  profile: {
-    placeholders: ['topic'],
-    cursors: ['none', 'query', 'caching'],
-    cursorFromHeader: true,
-    split: true,
-    events: false,
-    emptyAnswers: true,
-    reference: { url: '/poll?topic={topic}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
-  },
+  profile: pollRules({ reference: { url: '/poll?topic={topic}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } } }),
   create: (spec, events, dialect) => new ShortPollClient(spec, events, dialect),
 };

@@ -23,6 +23,7 @@ import { Cursor } from './cursor.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';
 import { FrameReader } from './ws-frames.ts';
+import { profileRules } from './profile-rules.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
 /** Error code counted for a publish while no connection is open (the message is dropped). */
@@ -181,14 +182,6 @@ export const wsDriver: Driver = {
   claimRank: 1,
   colour: '#4c78a8',
   traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true },
-  profile: {
-    placeholders: ['topic'],
-    cursors: ['none', 'query'],
-    cursorFromHeader: false,
-    split: true,
-    events: false,
-    emptyAnswers: false,
-    reference: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } },
-  },
+  profile: profileRules({ reference: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } } }),
   create: (spec, events, dialect) => new WsClient(spec, events, dialect),
 };

@@ -9,18 +9,10 @@
  * written to every subscriber's socket as it is; the response never ends on its own (the server's
  * shutdown writes the last chunk and closes the connection).
  */
-import type { Socket } from 'node:net';
-import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, topicParam } from '../http.ts';
 import type { GapNotice } from '../../core/wire.ts';
+import { streamSubscribers } from './stream.ts';
 import type { ServerTransport, TransportFactory } from './types.ts';
-import { SpreadHeartbeat } from '../heartbeat.ts';
-
-const CHUNK = Symbol('http-stream.chunk');
-/** An empty line as one chunk (the heartbeat). */
-const HEARTBEAT = Buffer.from('1\r\n\n\r\n');
-/** The chunked body's last chunk. */
-const LAST_CHUNK = '0\r\n\r\n';
 
 /** `line` + LF as one chunk of a chunked body. */
 function chunkOf(line: string): Buffer {
@@ -28,43 +20,10 @@ function chunkOf(line: string): Buffer {
   return Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n`);
 }
 
-const createHttpStream: TransportFactory = ({ hub, stats, budget, options }) => {
-  const streams = new Set<LineStream>();
-
-  class LineStream implements Subscriber {
-    private readonly unsubscribe: () => void;
-
-    constructor(
-      private readonly socket: Socket,
-      topic: string,
-    ) {
-      this.unsubscribe = hub.subscribe(topic, this);
-      streams.add(this);
-      heartbeat.add(this);
-      socket.once('close', () => {
-        this.unsubscribe();
-        streams.delete(this);
-        heartbeat.delete(this);
-      });
-    }
-
-    deliver(m: HubMessage): void {
-      if (this.write(m.memo(CHUNK, (x) => chunkOf(x.json)))) stats.delivered['http-stream']++;
-    }
-
-    /** Write `chunk` unless the socket is gone; false when it is (or was just dropped as slow). */
-    write(chunk: Buffer): boolean {
-      if (this.socket.destroyed) return false;
-      this.socket.write(chunk);
-      return !budget.overflowed(this.socket);
-    }
-
-    end(): void {
-      if (!this.socket.destroyed) this.socket.end(LAST_CHUNK);
-    }
-  }
-
-  const heartbeat: SpreadHeartbeat<LineStream> = new SpreadHeartbeat(options.heartbeatMs, (s) => s.write(HEARTBEAT));
+const createHttpStream: TransportFactory = (deps) => {
+  const { hub, stats, options } = deps;
+  // an empty line as one chunk is the heartbeat; the chunked body's last chunk ends it at shutdown
+  const streams = streamSubscribers(deps, { name: 'http-stream', frame: (m) => chunkOf(m.json), heartbeat: Buffer.from('1\r\n\n\r\n'), last: '0\r\n\r\n' });
 
   return {
     handle({ req, res, query }) {
@@ -82,7 +41,7 @@ const createHttpStream: TransportFactory = ({ hub, stats, budget, options }) => 
         'x-accel-buffering': 'no',
       });
       res.flushHeaders();
-      const stream = new LineStream(req.socket, topic);
+      const stream = streams.open(req.socket, topic);
       if (r.gap) {
         const notice: GapNotice = { type: 'gap', topic, epoch: hub.epoch, from: r.gap.from, to: r.gap.to };
         if (!stream.write(chunkOf(JSON.stringify(notice)))) return;
@@ -90,8 +49,7 @@ const createHttpStream: TransportFactory = ({ hub, stats, budget, options }) => 
       for (const m of r.messages) stream.deliver(m);
     },
     async close() {
-      heartbeat.close();
-      for (const s of streams) s.end();
+      streams.close();
     },
   };
 };

@@ -8,55 +8,19 @@
  * The body is delimited by the connection's end (`connection: close`, no chunked framing), so the
  * event frames, built once per message, are written to the socket as they are.
  */
-import type { Socket } from 'node:net';
-import type { HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, topicParam } from '../http.ts';
 import type { GapNotice } from '../../core/wire.ts';
 import { sseEventId } from '../../core/wire.ts';
+import { streamSubscribers } from './stream.ts';
 import type { ServerTransport, TransportFactory } from './types.ts';
-import { SpreadHeartbeat } from '../heartbeat.ts';
 
-const FRAME = Symbol('sse.frame');
-const HEARTBEAT = Buffer.from(':hb\n\n');
-
-const createSse: TransportFactory = ({ hub, stats, budget, options }) => {
-  const streams = new Set<SseStream>();
-  const frameOf = (m: HubMessage) => Buffer.from(`id: ${sseEventId(m.epoch, m.seq)}\ndata: ${m.json}\n\n`);
-
-  class SseStream implements Subscriber {
-    private readonly unsubscribe: () => void;
-
-    constructor(
-      private readonly socket: Socket,
-      topic: string,
-    ) {
-      this.unsubscribe = hub.subscribe(topic, this);
-      streams.add(this);
-      heartbeat.add(this);
-      socket.once('close', () => {
-        this.unsubscribe();
-        streams.delete(this);
-        heartbeat.delete(this);
-      });
-    }
-
-    deliver(m: HubMessage): void {
-      if (this.write(m.memo(FRAME, frameOf))) stats.delivered.sse++;
-    }
-
-    /** Write `chunk` unless the socket is gone; false when it is (or was just dropped as slow). */
-    write(chunk: Buffer | string): boolean {
-      if (this.socket.destroyed) return false;
-      this.socket.write(chunk);
-      return !budget.overflowed(this.socket);
-    }
-
-    end(): void {
-      this.socket.end();
-    }
-  }
-
-  const heartbeat: SpreadHeartbeat<SseStream> = new SpreadHeartbeat(options.heartbeatMs, (s) => s.write(HEARTBEAT));
+const createSse: TransportFactory = (deps) => {
+  const { hub, stats, options } = deps;
+  const streams = streamSubscribers(deps, {
+    name: 'sse',
+    frame: (m) => Buffer.from(`id: ${sseEventId(m.epoch, m.seq)}\ndata: ${m.json}\n\n`),
+    heartbeat: Buffer.from(':hb\n\n'),
+  });
 
   return {
     handle({ req, res, query }) {
@@ -73,7 +37,7 @@ const createSse: TransportFactory = ({ hub, stats, budget, options }) => {
       res.removeHeader('transfer-encoding');
       res.writeHead(200);
       res.flushHeaders();
-      const stream = new SseStream(req.socket, topic);
+      const stream = streams.open(req.socket, topic);
       let head = `retry: ${options.sseRetryMs}\n\n`;
       if (r.gap) {
         const notice: GapNotice = { type: 'gap', topic, epoch: hub.epoch, from: r.gap.from, to: r.gap.to };
@@ -83,8 +47,7 @@ const createSse: TransportFactory = ({ hub, stats, budget, options }) => {
       for (const m of r.messages) stream.deliver(m);
     },
     async close() {
-      heartbeat.close();
-      for (const s of streams) s.end();
+      streams.close();
     },
   };
 };
