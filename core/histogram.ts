@@ -78,8 +78,7 @@ const FEED_LIMIT_BUCKETS = 30 - HALF_MAGNITUDE;
  * the max and the encoded histogram come out identical (test/reports/histogram.test.ts).
  *
  * Why: hdr-histogram-js's `recordValue` finds a value's bucket with Math.log2, Math.pow and a
- * division — 88–170 ns a value here against 13 ns for this (throwaway loop of 1,000,000
- * latencies of 1–21 ms, AMD EPYC, 2026-12-02), once per delivery in every worker.
+ * division, once per delivery in every worker; this is integer arithmetic and an array store.
  *
  * Values below 1 are counted as 1 (as the recorder clamps them); values of 2^30 and more go to
  * `h` as they come (at flush, in order).

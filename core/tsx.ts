@@ -16,28 +16,11 @@ export const TSX_LOADER_URL = pathToFileURL(join(dirname(require.resolve('tsx/pa
 export const TSX_EXEC_ARGV: readonly string[] = ['--import', TSX_LOADER_URL];
 
 /**
- * V8 flags every load-generating process runs with.
- *
- * `--single-threaded-gc`: garbage collection on the thread whose heap it is, no helper threads. A
- * generator's CPUs belong to its worker threads; V8's concurrent-marking and parallel-scavenge
- * helpers competed with them for the same (pinned) core and stalled a worker's event loop for
- * 240–340 ms during a mark-compact. Single `pushbench run`s by hand, 10,000 long-poll clients on
- * one core, 2026-11-23: default GC invalid in 2 runs of 3, single-threaded valid in 4 of 5 (the
- * fifth at 111 ms against the 100 ms bar); ws and SSE at 120–130k deliveries/s unchanged.
- *
- * `--heap-growing-percent=100`: start the next mark-compact when the old generation has doubled,
- * not at V8's own factor (which reached ×3.3 here). With one GC thread, a mark-compact frees the
- * backing stores of every dead ArrayBuffer inside its final pause (finish.sweep_array_buffers in
- * --trace-gc-nvp). undici promotes each response's socket read (~1.8 KB of heap and one
- * ArrayBuffer per request when a client waits ~1 s between requests; bare undici does the same),
- * so 10,000 short-poll clients at Δ = 1 s piled up ~180,000 dead ArrayBuffers between
- * mark-compacts 18 s apart: pauses of 97–103 ms, 72–77 ms of them in that sweep. Doubling: every
- * ~6 s, pauses of 22–50 ms (single `pushbench run`s by hand, short poll and long poll, 10,000
- * clients, --trace-gc-nvp, 2026-11-23); generator CPU in those single runs 47 → 53 % (short poll)
- * and 44 → 43 % (long poll); bench:generator's held part then gave short poll 51–52 % (50 % before).
- *
- * Process-wide: they must be on the node command line (a worker's execArgv may not carry them;
- * setting them at run time crashed V8).
+ * V8 flags every load-generating process runs with (docs/running.md, "The generator's GC flags").
+ * `--single-threaded-gc` keeps V8's GC helper threads off the workers' pinned CPUs;
+ * `--heap-growing-percent=100` starts a mark-compact when the old generation has doubled, which
+ * bounds how many dead ArrayBuffers one pause must sweep. Process-wide: they must be on the node
+ * command line (a worker's execArgv may not carry them).
  */
 export const GENERATOR_V8_FLAGS: readonly string[] = ['--single-threaded-gc', '--heap-growing-percent=100'];
 

@@ -16,8 +16,7 @@ import type { ClientEvents, MessageView } from './types.ts';
 /**
  * `s` as one sequential string. A concatenation is a rope (ConsString); undici reads `path[0]`
  * and runs a regex over every request's path, and on a rope the first goes to V8's runtime each
- * time (perf 2026-12-04: `Runtime_StringCharCodeAt` and `String::SlowFlatten` under undici's
- * Request, ~0.8 % of a closed-loop short-poll worker). Paths are ASCII (encodeURIComponent).
+ * time. Paths are ASCII (encodeURIComponent).
  */
 function flat(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1');
@@ -34,8 +33,8 @@ const CLOSE_BRACE = 0x7d;
 
 /**
  * Whether `buf` holds `lit` at `at` (the caller has checked it fits). A byte loop, not
- * `Buffer.compare`: for the ~30-byte literals of a poll answer the call into C++ cost more than
- * the comparison (perf of a closed-loop short poll, 2026-12-04: `compare` 1.2 % of the worker).
+ * `Buffer.compare`: for the ~30-byte literals of a poll answer the call into C++ costs more than
+ * the comparison.
  */
 function bytesAt(buf: Uint8Array, at: number, lit: Uint8Array): boolean {
   for (let k = 0; k < lit.length; k++) if (buf[at + k] !== lit[k]) return false;

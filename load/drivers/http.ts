@@ -123,10 +123,8 @@ export class Exchange implements Dispatcher.DispatchHandler, ResponseHeaders {
     // response and held through the gap between requests — long enough to be promoted. An old array
     // that became garbage still keeps what it points to alive through every scavenge (the write
     // barrier's remembered set), so the response's header Buffers, young, were promoted with it and
-    // left for a mark-compact: ~45 % of a 10,000-client short-poll worker's old-generation garbage.
-    // bench:ab of the held 10,000-client runs, 3 pairs each (2026-12-03): the worker's GC 66–73 →
-    // 34–38 ms a second for short polls, 73–76 → 41–49 for long polls. Undici does not read the
-    // array after handing it over (test/load/drivers/exchange.test.ts).
+    // left for a mark-compact. Undici does not read the array after handing it over
+    // (test/load/drivers/exchange.test.ts).
     const h = this.rawHeaders;
     if (h !== null) h.length = 0;
     this.rawHeaders = null;

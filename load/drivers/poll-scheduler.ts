@@ -7,10 +7,7 @@
  * long enough to survive two scavenges, so each was promoted to the old generation as garbage for
  * the next mark-compact to find. Here a poll's wait allocates nothing: the heap holds the clients
  * themselves (each at most once, its index kept on it), and the one timer object lives no longer
- * than the gap to the earliest due. Measured (bench:ab, 3 pairs of the held 10,000-client run,
- * 2026-12-03): the worker's GC 66–75 ms a second against 81–91, CPU per request −5 % paired. The
- * larger part of that worker's old-generation garbage was undici's header lists, emptied since
- * (http.ts, Exchange.finish: GC down to 34–38 ms a second).
+ * than the gap to the earliest due.
  *
  * Timing: a client fires on the first timer tick at or after its due time, never before (Node's
  * timers tick in whole milliseconds; a lateness is charged to its request from the planned time),

@@ -2,12 +2,10 @@
  * The WebSocket driver's data-frame reader: once `ws` has made the connection, the server's plain
  * text frames are read straight from the socket's chunks, and `ws` keeps everything else.
  *
- * Why: measured with `perf` (`npm run profile:perf`, docs/generator-bench.md) on one generator
- * thread holding 1,000 clients at 50,000 deliveries/s (2026-12-04), `ws`'s receive path — the
- * socket listener, the Receiver's Writable stream and its frame loop, the per-frame Buffer, the
- * `message` events of the Receiver and of the WebSocket, with their megamorphic property loads —
- * took ~23 % of the thread's CPU against ~8 % for all of pushbench's own per-frame work (decode,
- * books, histogram) and ~45 % for the kernel's read.
+ * Why: `ws`'s receive path — the socket listener, the Receiver's Writable stream and its frame
+ * loop, the per-frame Buffer, the `message` events with their megamorphic property loads — cost
+ * several times pushbench's own per-frame work (`npm run profile:perf`; docs/generator-bench.md
+ * has the profile).
  * A text frame from the server is a two- or four-byte header and a payload; reading it here is a
  * few compares, and the payload is handed on as a byte range of the chunk, not a new Buffer.
  *
