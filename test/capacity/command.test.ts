@@ -3,6 +3,7 @@
  * One search that reaches --max (every step passes), one step split over two server and two
  * generator processes whose records merge into one, and validation listing every problem.
  */
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,7 @@ describe('pushbench capacity (end to end)', () => {
     }
     expect(err).toBeInstanceOf(PushbenchError);
     expect((err as PushbenchError).problems).toEqual([
-      '--transport: carrier-pigeon not one of ws, sse, long-poll, short-poll, all',
+      `--transport: carrier-pigeon not one of ${[...TRANSPORTS, 'all'].join(', ')}`,
       '--precision must be at least 0.001 (got 0)',
       '--slo: cannot read "p99<fast" (terms look like p99<250ms, lost=0, errors<0.1%)',
       '--start 500 is more than --max 100',

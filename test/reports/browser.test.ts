@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../reports/report.ts';
-import { TRANSPORTS } from '../../load/drivers/index.ts';
+import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 const XSS = '</script><script>alert(1)</script>';
@@ -54,7 +54,7 @@ describe('report.html in headless Chromium', () => {
     for (const c of charts) {
       expect(c.rendered, c.id).toBe('true');
       expect(c.marks, c.id).toBeGreaterThan(records.length);
-      for (const t of TRANSPORTS) expect(c.text, `${c.id} legend ${t}`).toContain(t);
+      for (const t of CLAIMED_ORDER) expect(c.text, `${c.id} legend ${t}`).toContain(t);
     }
 
     expect(requests).toEqual([url]);

@@ -3,7 +3,7 @@ import { emptyCounters, SCHEMA, SCHEMA_VERSION, type ResultRecord, type RunSumma
 import { comparePair, rankTransports, type MetricRanking, type RankingResult } from '../../reports/ranking.ts';
 import { formatRankingHtml, formatRankingMarkdown, formatRankingText } from '../../reports/ranking-format.ts';
 import type { TransportName } from '../../core/wire.ts';
-import { TRANSPORTS } from '../../load/drivers/index.ts';
+import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 
 /** Per-run figures a test sets; everything else is a plausible constant. */
 interface Figures {
@@ -51,7 +51,7 @@ function record(transport: TransportName, f: Figures = {}): ResultRecord {
 
 /** Three repeats per transport with the given p50 values (µs). */
 function p50Runs(values: Record<TransportName, number[]>): ResultRecord[] {
-  return TRANSPORTS.flatMap((t) => values[t].map((p50Us) => record(t, { p50Us })));
+  return CLAIMED_ORDER.flatMap((t) => values[t].map((p50Us) => record(t, { p50Us })));
 }
 
 const metric = (r: RankingResult, key: string): MetricRanking => r.metrics.find((m) => m.metric.key === key)!;
@@ -130,7 +130,7 @@ describe('rankTransports', () => {
   });
 
   it('calls identical deterministic counts a tie and clearly different ones ordered', () => {
-    const recs = TRANSPORTS.flatMap((t) => [1, 2, 3].map(() => record(t, { connections: t === 'short-poll' ? 3000 : 100, requests: t === 'ws' || t === 'sse' ? 0 : t === 'long-poll' ? 1 : 2.5 })));
+    const recs = CLAIMED_ORDER.flatMap((t) => [1, 2, 3].map(() => record(t, { connections: t === 'short-poll' ? 3000 : 100, requests: t === 'ws' || t === 'sse' ? 0 : t === 'long-poll' ? 1 : 2.5 })));
     const r = rankTransports(recs);
     const conns = metric(r, 'connectionsOpened');
     expect(conns.verdict).toBe('tie');

@@ -3,7 +3,7 @@ import { buildCharts } from '../../reports/charts.ts';
 import { colourOf } from '../../load/drivers/index.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { renderSvg } from '../../reports/svg.ts';
-import { TRANSPORTS } from '../../load/drivers/index.ts';
+import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 
 const XSS = '</script><script>alert(1)</script>';
@@ -21,7 +21,7 @@ describe('SVG rendering in Node', () => {
       expect(svg.startsWith('<svg'), chart.id).toBe(true);
       expect(svg, chart.id).toMatch(/class="mark-(line|rect|symbol)/);
       expect((svg.match(/<path /g) ?? []).length, chart.id).toBeGreaterThan(runs.length);
-      for (const t of TRANSPORTS) {
+      for (const t of CLAIMED_ORDER) {
         // a mark (line stroke or bar fill) drawn in the transport's colour, and its legend entry
         expect(svg, `${chart.id} ${t}`).toMatch(new RegExp(`(stroke|fill)="${colourOf(t)}"`));
         expect(svg, `${chart.id} ${t}`).toContain(`>${t}</text>`);
