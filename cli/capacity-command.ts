@@ -14,23 +14,20 @@
  */
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
-import { TRANSPORTS, socketsPerClient } from '../load/drivers/index.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
-import {
-  judgeRecord, machineLimitFor, parseSlo, processesFor, searchCapacity, FD_RESERVE,
-  type MachineFacts, type SearchResult, type Slo,
-} from '../capacity/search.ts';
+import { judgeRecord, machineLimitFor, parseSlo, searchCapacity, type SearchResult } from '../capacity/search.ts';
 import { formatCapacityHtml, formatCapacityMarkdown, formatCapacityText, type CapacityOutcome } from '../capacity/table.ts';
 import { validationError } from '../core/errors.ts';
 import { interruptible } from './interrupt.ts';
-import { growLive, type LiveGrowth } from '../capacity/live-growth.ts';
-import { runMulti } from '../load/multi.ts';
-import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
+import { formatHelp, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { progressPrinter, type ProgressPrinter } from './progress.ts';
-import { ephemeralPortCount, memAvailableBytes, openFilesLimit } from '../load/resources.ts';
-import { LOAD_OPTION_SPECS, fileSafe, loadSettings } from './run-options.ts';
-import { sourceAddresses, type LiveStep, type Progress, type RunSettings } from '../load/runner.ts';
+import { LOAD_OPTION_SPECS, fileSafe, loadSettingsOnce, nameAndFolder, parseCommandArgs } from './run-options.ts';
+import type { RunSettings } from '../load/runner.ts';
 import { formatSummaryTable } from './summary.ts';
+import { machineFacts, refineFacts, StepRunner, type CapacityPlan } from './capacity-steps.ts';
+
+export { liveCounts, liveSettings, stepSettings, type CapacityPlan } from './capacity-steps.ts';
 
 /** Options of `run` that capacity sets per step itself. */
 const PER_STEP = new Set(['clients', 'duration']);
@@ -61,39 +58,11 @@ Past one process's open files, the reference server and the generator run as sev
 Prints the capacity table and "≈ X servers like this one for 1,000,000 clients", and writes every
 step's result and a report with the capacity curve.`;
 
-/** Settle time after the ramp, as a share of the ramp (at least 2 s). */
-const SETTLE_SHARE = 0.4;
-/** The most server or generator processes chosen automatically. */
-const MAX_AUTO_PROCS = 8;
-/** Generator memory per client before any measurement (driver, socket buffers, recorder state). */
-const GENERATOR_BYTES_PER_CLIENT = 48 * 1024;
-/** Server memory per client before the first step measures it. */
-const SERVER_BYTES_PER_CLIENT_GUESS = 32 * 1024;
-
-export interface CapacityPlan {
-  name: string;
-  outDir: string;
-  transports: TransportName[];
-  slo: Slo;
-  startClients: number;
-  maxClients: number;
-  stepDurationMs: number;
-  precision: number;
-  /** user's --warmup, or null (then ramp + 2 s per step) */
-  warmupMs: number | null;
-  serverProcs: number | null;
-  generatorProcs: number | null;
-  noReport: boolean;
-  base: Map<TransportName, RunSettings>;
-}
-
 /** Parse and validate argv; throws PB_BAD_OPTION with every problem. */
 export function parseCapacityArgs(argv: string[]): CapacityPlan | 'help' {
-  const parsed = parseOptions(argv, CAPACITY_OPTION_SPECS);
-  if (parsed.help) return 'help';
-  const problems = [...parsed.problems];
-  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
-  const v = parsed.values;
+  const parsed = parseCommandArgs(argv, CAPACITY_OPTION_SPECS);
+  if (parsed === 'help') return 'help';
+  const { values: v, problems } = parsed;
   const picked = (v.transport as string[] | undefined) ?? ['all'];
   const transports = picked.includes('all') ? [...TRANSPORTS] : TRANSPORTS.filter((t) => picked.includes(t));
   const { slo, problems: sloProblems } = parseSlo(v.slo as string);
@@ -108,17 +77,10 @@ export function parseCapacityArgs(argv: string[]): CapacityPlan | 'help' {
   const probe: OptionValues = { ...v, clients: Math.min(start, Math.max(1000, topics)), duration: 3_600_000 };
   const base = new Map<TransportName, RunSettings>();
   const seen = new Set(problems);
-  for (const t of transports) {
-    const local: string[] = [];
-    base.set(t, loadSettings(probe, t, local));
-    for (const p of local) if (!seen.has(p)) { seen.add(p); problems.push(p); }
-  }
+  for (const t of transports) base.set(t, loadSettingsOnce(probe, t, problems, seen));
   if (problems.length) throw validationError(problems);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const name = (v.name as string | undefined) ?? `capacity-${stamp}`;
   return {
-    name,
-    outDir: join(v.out as string, fileSafe(name)),
+    ...nameAndFolder(v, 'capacity'),
     transports,
     slo,
     startClients: start,
@@ -131,99 +93,6 @@ export function parseCapacityArgs(argv: string[]): CapacityPlan | 'help' {
     noReport: Boolean(v.noReport),
     base,
   };
-}
-
-/** The machine's limits for one transport's search. */
-function machineFacts(plan: CapacityPlan, base: RunSettings): MachineFacts {
-  const limit = openFilesLimit();
-  const host = base.target ? new URL(base.target).hostname : '127.0.0.1';
-  return {
-    openFilesPerProcess: limit && Number.isFinite(limit.hard) ? limit.hard : null,
-    referenceServer: base.target === null,
-    serverProcs: plan.serverProcs,
-    generatorProcs: plan.generatorProcs,
-    maxAutoProcs: MAX_AUTO_PROCS,
-    socketsPerClient: socketsPerClient(base.transport, base.workload, base.targetProfile != null),
-    ephemeralPorts: ephemeralPortCount(),
-    sourceAddresses: (clients) => sourceAddresses(host, clients).length,
-    memAvailableBytes: memAvailableBytes(),
-    bytesPerClient: GENERATOR_BYTES_PER_CLIENT + SERVER_BYTES_PER_CLIENT_GUESS,
-  };
-}
-
-/** Warm-up of a step whose `arriving` clients connect at the arrival rate (all of them on a fresh run). */
-function warmupFor(plan: CapacityPlan, base: RunSettings, arriving: number): number {
-  const rampMs = (arriving / base.arrivalRatePerS) * 1000;
-  // After a long ramp the first seconds are not yet steady (heap growth, collection of the
-  // set-up garbage): the warm-up covers the ramp plus a settle that grows with it.
-  return plan.warmupMs ?? Math.ceil((rampMs + Math.max(2000, SETTLE_SHARE * rampMs)) / 1000) * 1000;
-}
-
-/** Settings of one step: `clients` held for the step duration after a warm-up that covers the ramp. */
-export function stepSettings(plan: CapacityPlan, base: RunSettings, clients: number, serverProcs: number): RunSettings {
-  const warmupMs = warmupFor(plan, base, clients);
-  const limit = openFilesLimit();
-  const perProcess = limit && Number.isFinite(limit.hard) ? limit.hard - FD_RESERVE : null;
-  return {
-    ...base,
-    name: `${base.transport}-${clients}c`,
-    clients,
-    topics: base.workload === 'fanout' ? clients : base.topics,
-    warmupMs,
-    durationMs: warmupMs + plan.stepDurationMs,
-    serverProcs,
-    // The server's own connection cap follows the open files each process may hold.
-    serverArgs: [...(base.serverArgs ?? []), ...(perProcess ? ['--max-connections', String(perProcess)] : [])],
-  };
-}
-
-/**
- * The doubling phase's counts that can grow in one live run: from `start`, doubling up to --max,
- * while no machine limit is in the way and one generator process and the same server processes
- * hold every count. Fewer than two counts, or settings a live run cannot take (faults, slow
- * clients, an emulated network's proxy, a target profile): none — every step is then a fresh run.
- */
-export function liveCounts(plan: CapacityPlan, base: RunSettings, facts: MachineFacts, start: number): number[] {
-  if (base.faults?.length || base.slowClients || base.proxy || base.targetProfile) return [];
-  const procsAt = (n: number) => ({
-    server: base.target ? 1 : plan.serverProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),
-    generator: plan.generatorProcs ?? processesFor(n, facts.socketsPerClient, facts.openFilesPerProcess),
-  });
-  const first = procsAt(start);
-  if (first.generator !== 1) return [];
-  const counts: number[] = [];
-  for (let n = start; ; n = Math.min(2 * n, plan.maxClients)) {
-    const p = procsAt(n);
-    if (machineLimitFor(n, facts) || p.generator !== 1 || p.server !== first.server) break;
-    counts.push(n);
-    if (n >= plan.maxClients) break;
-  }
-  return counts.length >= 2 ? counts : [];
-}
-
-/**
- * Settings of a live staircase over `counts`: the run holds the last count's clients, and each
- * step's warm-up covers only the clients it adds (their ramp and a settle), not the ones already
- * connected.
- */
-export function liveSettings(plan: CapacityPlan, base: RunSettings, counts: number[], serverProcs: number): RunSettings {
-  const last = stepSettings(plan, base, counts[counts.length - 1], serverProcs);
-  return {
-    ...last,
-    name: `${base.transport}-live`,
-    steps: counts.map((clients, i) => ({
-      name: `${base.transport}-${clients}c`,
-      clients,
-      warmupMs: warmupFor(plan, base, clients - (i > 0 ? counts[i - 1] : 0)),
-      measureMs: plan.stepDurationMs,
-    })),
-  };
-}
-
-/** Measured memory per connection refines the memory check of the next steps. */
-function refineFacts(facts: MachineFacts, r: ResultRecord): void {
-  const rss = r.summary.serverRssBytesPerConnection;
-  if (rss !== null && rss > 0) facts.bytesPerClient = GENERATOR_BYTES_PER_CLIENT + rss;
 }
 
 function describeVerdict(r: ResultRecord, plan: CapacityPlan): string {
@@ -239,62 +108,10 @@ function describeVerdict(r: ResultRecord, plan: CapacityPlan): string {
 async function searchTransport(plan: CapacityPlan, transport: TransportName, out: ProgressPrinter, signal: AbortSignal, records: ResultRecord[]): Promise<CapacityOutcome> {
   const base = plan.base.get(transport)!;
   const facts = machineFacts(plan, base);
-  const procs = new Map<number, { server: number; generator: number }>();
+  const steps = new StepRunner(plan, base, facts, out, signal);
   const byClients = new Map<number, ResultRecord>();
-  let step = 0;
-  // The doubling phase grows one live run (server and clients stay up, each step adds clients);
-  // a step off its staircase — bisection, a limit's count — is a fresh run.
-  let live: LiveGrowth | null = null;
-  let liveStarted = false;
-  let liveSteps: LiveStep[] = [];
-  const measure = async (clients: number): Promise<ResultRecord> => {
-    const server = base.target ? 1 : plan.serverProcs ?? processesFor(clients, facts.socketsPerClient, facts.openFilesPerProcess);
-    const generator = plan.generatorProcs ?? processesFor(clients, facts.socketsPerClient, facts.openFilesPerProcess);
-    procs.set(clients, { server, generator });
-    const onProgress = (p: Progress) => out.update({ ...p, name: `${transport} ${p.clients}c` });
-    if (!liveStarted) {
-      liveStarted = true;
-      const counts = liveCounts(plan, base, facts, clients);
-      if (counts.length) {
-        const ls = liveSettings(plan, base, counts, server);
-        liveSteps = ls.steps!;
-        out.log(`[${transport}] live growth: ${counts.map((n) => n.toLocaleString('en-US')).join(' → ')} clients in one run, the connected clients staying through each step`);
-        live = growLive(ls, {
-          signal,
-          onProgress,
-          keepGoing: (r) => {
-            refineFacts(facts, r);
-            const next = counts[counts.indexOf(r.config.clients) + 1];
-            return judgeRecord(r, plan.slo).kind === 'pass' && next !== undefined && machineLimitFor(next, facts) === null;
-          },
-        });
-      }
-    }
-    const growing = live as LiveGrowth | null;
-    if (growing && growing.nextClients === clients) {
-      const i = liveSteps.findIndex((x) => x.clients === clients);
-      const before = i > 0 ? liveSteps[i - 1].clients : 0;
-      out.log(`[${transport} step ${step}] ${clients.toLocaleString('en-US')} clients (live: ${(clients - before).toLocaleString('en-US')} join the ${before.toLocaleString('en-US')} connected), warm-up ${liveSteps[i].warmupMs / 1000} s + ${plan.stepDurationMs / 1000} s measured`);
-      const r = await growing.next();
-      out.done();
-      return r;
-    }
-    if (growing) {
-      await growing.end();
-      live = null;
-    }
-    const s = stepSettings(plan, base, clients, server);
-    const auto = (plan.serverProcs === null && server > 1) || (plan.generatorProcs === null && generator > 1)
-      ? ` — ${server} server and ${generator} generator processes, chosen from the open-files limit of ${facts.openFilesPerProcess?.toLocaleString('en-US')} per process`
-      : '';
-    out.log(`[${transport} step ${step}] ${clients.toLocaleString('en-US')} clients, warm-up ${s.warmupMs / 1000} s + ${plan.stepDurationMs / 1000} s measured${auto}`);
-    const r = await runMulti(s, generator, { signal, onProgress });
-    out.done();
-    return r;
-  };
   const probe = async (clients: number) => {
-    step++;
-    const r = await measure(clients);
+    const r = await steps.measure(clients);
     writeJsonAtomic(join(plan.outDir, `${fileSafe(r.name)}.json`), r);
     records.push(r);
     byClients.set(clients, r);
@@ -310,11 +127,11 @@ async function searchTransport(plan: CapacityPlan, transport: TransportName, out
       (clients) => machineLimitFor(clients, facts),
     );
   } finally {
-    await (live as LiveGrowth | null)?.end();
+    await steps.end();
   }
   out.log(`[${transport}] ${result.stop.message}`);
   const cap = result.capacity;
-  const p = cap === null ? undefined : procs.get(cap);
+  const p = cap === null ? undefined : steps.procs.get(cap);
   return {
     transport,
     result,

@@ -11,15 +11,15 @@ import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { rankTransports, type RankingResult } from '../reports/ranking.ts';
 import { formatRankingText, formatRankingMarkdown, formatRankingHtml } from '../reports/ranking-format.ts';
 import { validationError } from '../core/errors.ts';
-import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
-import { progressPrinter } from './progress.ts';
+import { formatHelp, type OptionSpec } from '../core/options.ts';
+import { progressPrinter, type ProgressPrinter } from './progress.ts';
 import { rankPlan } from '../load/rank-plan.ts';
 import { parseNetworks } from '../netem/network.ts';
-import { LOAD_OPTION_SPECS, fileSafe, loadSettings } from './run-options.ts';
+import { LOAD_OPTION_SPECS, fileSafe, loadSettingsOnce, nameAndFolder, parseCommandArgs } from './run-options.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
 import { formatSummaryTable } from './summary.ts';
 import { interruptible } from './interrupt.ts';
-import { ASSERT_OPTION_SPEC, assertionsOption, checkAssertions } from '../gate/assert.ts';
+import { ASSERT_OPTION_SPEC, assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
 
 /** `rank`'s defaults: about 4 minutes on a 2-core machine for loopback + wan, 3 repeats. */
 const RANK_DEFAULTS: Record<string, OptionSpec['default']> = {
@@ -53,86 +53,120 @@ network profile, in an order that spreads machine drift evenly. Prints, per metr
 95 % confidence intervals (a tie where they overlap) and a verdict on the claim
 "WebSocket > SSE > long polling > short polling". Writes every run's result and one report.`;
 
-export async function rankCommand(argv: string[]): Promise<number> {
-  const parsed = parseOptions(argv, RANK_OPTION_SPECS);
-  if (parsed.help) {
-    process.stdout.write(formatHelp(RANK_USAGE, RANK_DESCRIPTION, RANK_OPTION_SPECS));
-    return 0;
-  }
-  const problems = [...parsed.problems];
-  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
-  const v = parsed.values;
+/** A validated rank: what to run, and where its files go. */
+interface RankSetup {
+  name: string;
+  outDir: string;
+  transports: TransportName[];
+  networks: string[];
+  repeats: number;
+  assertions: Assertion[];
+  noReport: boolean;
+  /** the settings of every (network, transport), keyed `network|transport` */
+  settingsFor: Map<string, RunSettings>;
+}
+
+/** Parse and validate argv, every (transport, network) combination up front; throws PB_BAD_OPTION with every problem. */
+function parseRankArgs(argv: string[]): RankSetup | 'help' {
+  const parsed = parseCommandArgs(argv, RANK_OPTION_SPECS);
+  if (parsed === 'help') return 'help';
+  const { values: v, problems } = parsed;
   const transports = v.transports as TransportName[];
   const parsedNetworks = parseNetworks(v.network as string);
   problems.push(...parsedNetworks.problems.map((p) => `--network: ${p}`));
-  const networks = parsedNetworks.profiles.map((p) => p.name);
-  const repeats = v.repeats as number;
   const assertions = assertionsOption(v.assert, problems);
-  // Validate every (transport, network) combination up front, reporting each problem once.
   const settingsFor = new Map<string, RunSettings>();
   const seen = new Set<string>();
   for (const profile of parsedNetworks.profiles) {
     const network = profile.name;
     const clients = (v.clients as number | undefined) ?? (profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback);
-    for (const t of transports) {
-      const local: string[] = [];
-      settingsFor.set(`${network}|${t}`, loadSettings({ ...v, network, clients }, t, local));
-      for (const p of local) if (!seen.has(p)) { seen.add(p); problems.push(p); }
-    }
+    for (const t of transports) settingsFor.set(`${network}|${t}`, loadSettingsOnce({ ...v, network, clients }, t, problems, seen));
   }
   if (problems.length) throw validationError(problems);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  const rankName = (v.name as string | undefined) ?? `rank-${stamp}`;
-  const outDir = join(v.out as string, fileSafe(rankName));
+  return {
+    ...nameAndFolder(v, 'rank'),
+    transports,
+    networks: parsedNetworks.profiles.map((p) => p.name),
+    repeats: v.repeats as number,
+    assertions,
+    noReport: Boolean(v.noReport),
+    settingsFor,
+  };
+}
 
-  const plan = rankPlan(transports, repeats, networks);
-  const out = progressPrinter();
-  const first = settingsFor.values().next().value as RunSettings;
-  out.log(`pushbench rank ${rankName}: ${transports.join(', ')} × ${repeats} repeats × ${networks.join(', ')} = ${plan.length} runs; ${first.workload}, ${networks.map((n) => `${settingsFor.get(`${n}|${transports[0]}`)!.clients} clients on ${n}`).join(', ')}, ${first.durationMs / 1000} s each (warm-up ${first.warmupMs / 1000} s), ${first.ratePerS} msg/s, ${first.payloadBytes} B`);
-  out.log(`pinning: server CPU ${first.serverCpus ?? 'any'}, generator${networks.some((n) => n !== 'loopback') ? ' and proxy' : ''} CPU ${first.loadCpus ?? 'any'}`);
+/** What the runs came to: their records, and whether they stopped early (by a signal or not). */
+interface RankRuns {
+  records: ResultRecord[];
+  interrupted: boolean;
+  signalled: boolean;
+}
 
-  const records: ResultRecord[] = [];
-  let interrupted = false;
-  let signalled = false;
+/**
+ * Run the plan in order, writing each record as it comes; an invalid run is run once more, an
+ * incomplete one (a signal, or a server that died) ends the rank.
+ */
+async function runPlan(setup: RankSetup, plan: ReturnType<typeof rankPlan>, out: ProgressPrinter): Promise<RankRuns> {
+  const runs: RankRuns = { records: [], interrupted: false, signalled: false };
   await interruptible(async (signal) => {
     for (const [i, step] of plan.entries()) {
       if (signal.aborted) break;
-      const base = settingsFor.get(`${step.network}|${step.item}`)!;
+      const base = setup.settingsFor.get(`${step.network}|${step.item}`)!;
       for (let attempt = 1; attempt <= 2; attempt++) {
         const name = `${step.item}-${step.network}-r${step.repeat + 1}${attempt > 1 ? '-retry' : ''}`;
         const s: RunSettings = { ...base, name };
         out.log(`[${i + 1}/${plan.length}] ${name}`);
         const r = await runOnce(s, { signal, onProgress: (p) => out.update({ ...p, name: `[${i + 1}/${plan.length}] ${name}` }) });
         out.done();
-        writeJsonAtomic(join(outDir, `${fileSafe(name)}.json`), r);
-        if (!r.complete) { interrupted = true; signalled = signal.aborted; records.push(r); break; }
-        if (r.valid || attempt === 2) { records.push(r); break; }
+        writeJsonAtomic(join(setup.outDir, `${fileSafe(name)}.json`), r);
+        if (!r.complete) { runs.interrupted = true; runs.signalled = signal.aborted; runs.records.push(r); break; }
+        if (r.valid || attempt === 2) { runs.records.push(r); break; }
         out.log(`  invalid (${r.invalidReasons.join('; ')}): running it once more`);
       }
-      if (interrupted) break;
+      if (runs.interrupted) break;
     }
   });
-  out.done();
+  return runs;
+}
 
+/** Print the summary table and each network's ranking; write ranking.json and the report. */
+async function writeRankings(setup: RankSetup, records: ResultRecord[], first: RunSettings): Promise<void> {
   process.stdout.write(`\n${formatSummaryTable(records)}\n`);
   const sections = [];
   const rankings: RankingResult[] = [];
-  for (const network of networks) {
+  for (const network of setup.networks) {
     const subset = records.filter((r) => r.config.network === network);
     if (subset.length === 0) continue;
     const ranking = rankTransports(subset);
     rankings.push(ranking);
-    process.stdout.write(`\nRanking on ${network} (${first.workload}, ${settingsFor.get(`${network}|${transports[0]}`)!.clients} clients, ${repeats} repeats; mean [95 % CI]):\n${formatRankingText(ranking)}\n`);
+    process.stdout.write(`\nRanking on ${network} (${first.workload}, ${setup.settingsFor.get(`${network}|${setup.transports[0]}`)!.clients} clients, ${setup.repeats} repeats; mean [95 % CI]):\n${formatRankingText(ranking)}\n`);
     sections.push({ id: `ranking-${fileSafe(network)}`, title: `Ranking — ${network}`, markdown: formatRankingMarkdown(ranking), html: formatRankingHtml(ranking) });
   }
-  if (rankings.length > 0) writeJsonAtomic(join(outDir, 'ranking.json'), { name: rankName, rankings });
-  if (records.length > 0 && v.noReport) {
-    process.stdout.write(`\nwrote ${records.length} result files and ranking.json to ${outDir} (--no-report: no report)\n`);
+  if (rankings.length > 0) writeJsonAtomic(join(setup.outDir, 'ranking.json'), { name: setup.name, rankings });
+  if (records.length > 0 && setup.noReport) {
+    process.stdout.write(`\nwrote ${records.length} result files and ranking.json to ${setup.outDir} (--no-report: no report)\n`);
   } else if (records.length > 0) {
     const { writeReport } = await import('../reports/report.ts');
-    const { files } = await writeReport(records, outDir, { title: `pushbench rank: ${rankName}`, sections });
+    const { files } = await writeReport(records, setup.outDir, { title: `pushbench rank: ${setup.name}`, sections });
     process.stdout.write(`\nwrote ${records.length} result files and the report: ${files[0]}\n`);
   }
+}
+
+export async function rankCommand(argv: string[]): Promise<number> {
+  const setup = parseRankArgs(argv);
+  if (setup === 'help') {
+    process.stdout.write(formatHelp(RANK_USAGE, RANK_DESCRIPTION, RANK_OPTION_SPECS));
+    return 0;
+  }
+  const { name, transports, networks, repeats, settingsFor } = setup;
+  const plan = rankPlan(transports, repeats, networks);
+  const out = progressPrinter();
+  const first = settingsFor.values().next().value as RunSettings;
+  out.log(`pushbench rank ${name}: ${transports.join(', ')} × ${repeats} repeats × ${networks.join(', ')} = ${plan.length} runs; ${first.workload}, ${networks.map((n) => `${settingsFor.get(`${n}|${transports[0]}`)!.clients} clients on ${n}`).join(', ')}, ${first.durationMs / 1000} s each (warm-up ${first.warmupMs / 1000} s), ${first.ratePerS} msg/s, ${first.payloadBytes} B`);
+  out.log(`pinning: server CPU ${first.serverCpus ?? 'any'}, generator${networks.some((n) => n !== 'loopback') ? ' and proxy' : ''} CPU ${first.loadCpus ?? 'any'}`);
+
+  const { records, interrupted, signalled } = await runPlan(setup, plan, out);
+  out.done();
+  await writeRankings(setup, records, first);
   if (interrupted) {
     const last = records.at(-1)!;
     if (!signalled) {
@@ -143,7 +177,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
     process.stderr.write('rank interrupted: the runs so far are written; the last one is marked complete: false\n');
     return 130;
   }
-  const gate = checkAssertions(assertions, records);
+  const gate = checkAssertions(setup.assertions, records);
   for (const line of gate.lines) (gate.passed ? process.stdout : process.stderr).write(`${line}\n`);
   return gate.passed ? 0 : 1;
 }

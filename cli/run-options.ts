@@ -4,12 +4,13 @@
  * the list of every problem found.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
 import type { WorkloadName } from '../core/record.ts';
-import type { OptionSpec, OptionValues } from '../core/options.ts';
+import { parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
-import { countCpus, defaultCpuSplit, type ProxySpec, type RunSettings } from '../load/runner.ts';
+import { countCpus, defaultCpuSplit, type RunSettings } from '../load/runner.ts';
 import { openFilesLimit, cpuCount } from '../load/resources.ts';
 import { WORKLOADS } from '../load/workload.ts';
 import { resolveNetwork } from '../netem/network-profile.ts';
@@ -64,6 +65,29 @@ function checkCpuList(name: string, list: string | undefined, problems: string[]
   if (max >= cpuCount()) problems.push(`--${name} names CPU ${max}, but this machine has CPUs 0-${cpuCount() - 1}`);
 }
 
+/**
+ * Parse a command's argv against `specs`: 'help' for --help; else the values and the problems
+ * found so far (an unexpected positional argument among them), for the command to add its own.
+ */
+export function parseCommandArgs(argv: string[], specs: readonly OptionSpec[]): 'help' | { values: OptionValues; problems: string[] } {
+  const parsed = parseOptions(argv, specs);
+  if (parsed.help) return 'help';
+  const problems = [...parsed.problems];
+  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
+  return { values: parsed.values, problems };
+}
+
+/**
+ * {@link loadSettings} for one of several transports (or networks) of one command: a problem goes
+ * to `problems` only when `seen` does not hold it yet, so a problem they share is listed once.
+ */
+export function loadSettingsOnce(v: OptionValues, transport: TransportName, problems: string[], seen: Set<string>): RunSettings {
+  const local: string[] = [];
+  const settings = loadSettings(v, transport, local);
+  for (const p of local) if (!seen.has(p)) { seen.add(p); problems.push(p); }
+  return settings;
+}
+
 /** A file-system-safe form of a run name (the record keeps the name as typed). */
 export function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120) || 'run';
@@ -77,13 +101,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const clients = v.clients as number;
   const durationMs = v.duration as number;
   const arrivalRatePerS = v.arrivalRate as number;
-  if (!(arrivalRatePerS > 0)) problems.push('--arrival-rate must be more than 0/s');
-  const rampMs = arrivalRatePerS > 0 ? (clients / arrivalRatePerS) * 1000 : 0;
-  const warmupMs = (v.warmup as number | undefined) ?? Math.min(Math.ceil((rampMs + 2000) / 1000) * 1000, Math.floor(durationMs / 2));
-  if (warmupMs >= durationMs) problems.push(`--warmup (${warmupMs} ms) must be shorter than --duration (${durationMs} ms): nothing would be measured`);
-  if (v.warmup === undefined && rampMs + 1000 > durationMs / 2) {
-    problems.push(`ramping ${clients} clients at ${arrivalRatePerS}/s takes ${(rampMs / 1000).toFixed(1)} s, more than half of --duration; raise --duration or --arrival-rate`);
-  }
+  const warmupMs = checkTiming(v, clients, durationMs, arrivalRatePerS, problems);
   const workload = v.workload as WorkloadName;
   const ratePerS = v.rate as number;
   if (workload === 'chat' && ratePerS <= 0) problems.push('--workload chat needs --rate above 0 (messages per second in each room)');
@@ -95,40 +113,14 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const split = defaultCpuSplit();
   const serverCpus = (v.serverCpus as string | undefined) ?? split.serverCpus;
   const loadCpus = (v.loadCpus as string | undefined) ?? split.loadCpus;
-  let target: string | null = null;
-  if (v.target !== undefined) {
-    try {
-      const u = new URL(v.target as string);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`--target must be an http:// or https:// URL (got "${v.target}")`);
-      else target = u.origin;
-    } catch {
-      problems.push(`--target is not a URL (got "${v.target}")`);
-    }
-  }
+  const target = checkTarget(v.target as string | undefined, problems);
   const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
   if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
   const net = resolveNetwork(v.network as string);
-  const network = net.name;
   if (net.problems.length) problems.push(...net.problems.map((p) => `--network: ${p}`));
-  const proxy: ProxySpec | null = net.proxy;
-
-  // Machine limits, before any work: one file per connection in each process.
-  const limit = openFilesLimit();
   // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
-  const perClient = socketsPerClient(transport, workload, profile !== null);
-  if (limit && clients * perClient + FD_MARGIN > limit.hard) {
-    problems.push(`${clients} clients need about ${clients * perClient + FD_MARGIN} open files in the generator, above this machine's hard limit of ${limit.hard} per process`);
-  }
-  if (limit && target === null && clients + FD_MARGIN > limit.hard) {
-    problems.push(`${clients} connections need about ${clients + FD_MARGIN} open files in the reference server, above the hard limit of ${limit.hard} per process (capacity runs split the server over processes)`);
-  }
-  const out = v.out as string;
-  try {
-    mkdirSync(out, { recursive: true });
-    accessSync(out, constants.W_OK);
-  } catch (err) {
-    problems.push(`--out ${out} is not a writable folder (${(err as Error).message})`);
-  }
+  checkOpenFiles(clients, socketsPerClient(transport, workload, profile !== null), target, problems);
+  checkOutFolder(v.out as string, problems);
   const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
   return {
     name: '',
@@ -143,7 +135,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     pollIntervalMs: traitsOf(transport).pollInterval ? pollIntervalMs : 0,
     longPollTimeoutMs: v.longPollTimeout as number,
     arrivalRatePerS,
-    network,
+    network: net.name,
     target,
     serverDelayMs: v.delay as number,
     workers,
@@ -151,9 +143,55 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     loadCpus,
     serverPid: (v.serverPid as number | undefined) ?? null,
     ringSize: v.ring as number,
-    proxy,
+    proxy: net.proxy,
     targetProfile: profile,
   };
+}
+
+/** The arrival rate, the warm-up (given, or the ramp + 2 s, at most half the run) and the ramp against the duration; returns the warm-up. */
+function checkTiming(v: OptionValues, clients: number, durationMs: number, arrivalRatePerS: number, problems: string[]): number {
+  if (!(arrivalRatePerS > 0)) problems.push('--arrival-rate must be more than 0/s');
+  const rampMs = arrivalRatePerS > 0 ? (clients / arrivalRatePerS) * 1000 : 0;
+  const warmupMs = (v.warmup as number | undefined) ?? Math.min(Math.ceil((rampMs + 2000) / 1000) * 1000, Math.floor(durationMs / 2));
+  if (warmupMs >= durationMs) problems.push(`--warmup (${warmupMs} ms) must be shorter than --duration (${durationMs} ms): nothing would be measured`);
+  if (v.warmup === undefined && rampMs + 1000 > durationMs / 2) {
+    problems.push(`ramping ${clients} clients at ${arrivalRatePerS}/s takes ${(rampMs / 1000).toFixed(1)} s, more than half of --duration; raise --duration or --arrival-rate`);
+  }
+  return warmupMs;
+}
+
+/** `--target`: the origin of an http(s) URL; null when absent or not one. */
+function checkTarget(raw: string | undefined, problems: string[]): string | null {
+  if (raw === undefined) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return u.origin;
+    problems.push(`--target must be an http:// or https:// URL (got "${raw}")`);
+  } catch {
+    problems.push(`--target is not a URL (got "${raw}")`);
+  }
+  return null;
+}
+
+/** Machine limits, before any work: one open file per connection in each process. */
+function checkOpenFiles(clients: number, perClient: number, target: string | null, problems: string[]): void {
+  const limit = openFilesLimit();
+  if (limit && clients * perClient + FD_MARGIN > limit.hard) {
+    problems.push(`${clients} clients need about ${clients * perClient + FD_MARGIN} open files in the generator, above this machine's hard limit of ${limit.hard} per process`);
+  }
+  if (limit && target === null && clients + FD_MARGIN > limit.hard) {
+    problems.push(`${clients} connections need about ${clients + FD_MARGIN} open files in the reference server, above the hard limit of ${limit.hard} per process (capacity runs split the server over processes)`);
+  }
+}
+
+/** `--out` must be a folder this process can write (made when missing). */
+function checkOutFolder(out: string, problems: string[]): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    accessSync(out, constants.W_OK);
+  } catch (err) {
+    problems.push(`--out ${out} is not a writable folder (${(err as Error).message})`);
+  }
 }
 
 /** `--profile`: loaded and validated (every problem, with its JSON path), and fit for this run. */
@@ -170,9 +208,19 @@ function checkProfile(ref: string | undefined, transport: TransportName, workloa
   return loaded.profile;
 }
 
+/** A command's name (`--name`, else `<command>-<time>`) and its folder under `--out`. */
+export function nameAndFolder(v: OptionValues, command: string): { name: string; outDir: string } {
+  const name = (v.name as string | undefined) ?? `${command}-${timeStamp()}`;
+  return { name, outDir: join(v.out as string, fileSafe(name)) };
+}
+
+/** `when` as a compact UTC stamp for default names: `20250115T120000`. */
+export function timeStamp(when = new Date()): string {
+  return when.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+}
+
 export function defaultRunName(s: RunSettings, when = new Date()): string {
-  const stamp = when.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${s.transport}-${s.workload}-${s.clients}c-${stamp}`;
+  return `${s.transport}-${s.workload}-${s.clients}c-${timeStamp(when)}`;
 }
 
 /** `5%:10KB/s` → the slow share and its read rate; a sentence when it is not that. */

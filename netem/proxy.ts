@@ -43,12 +43,13 @@
  * Every run records the proxy's CPU (`proxy.cpuPct`); docs/networks.md gives `npm start`'s figures.
  *
  * Threading: everything runs on the caller's event loop. For honest CPU accounting run it in
- * its own process (netem/proxy-main.ts).
+ * its own process (netem/proxy-main.ts). One direction of one connection is netem/delayed-direction.ts.
  */
 import net from 'node:net';
 import { nowUs } from '../core/wire.ts';
-import { createHistogram } from '../core/histogram.ts';
+import { createHistogram, type Histogram } from '../core/histogram.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
+import { DelayedDirection, type DirectionContext, type Pending } from './delayed-direction.ts';
 
 export interface LatencyProxyOptions {
   targetHost: string;
@@ -123,108 +124,23 @@ export interface LatencyProxy {
 
 const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 
-/** One delayed chunk (null: the FIN) of one direction, waiting in the proxy's release schedule. */
-interface Pending {
-  dir: DelayedDirection;
-  chunk: Buffer | null;
-  arrivalUs: number;
-  releaseUs: number;
-}
-
-interface DirectionContext {
-  delayUs: number;
-  jitterUs: number;
-  bytesPerUs: number | undefined;
+/** What the proxy counts over its life; `-1` where nothing was released yet. */
+interface ProxyCounters {
+  connections: number;
+  open: number;
+  queuedBytes: number;
   maxQueuedBytes: number;
-  random: () => number;
-  up: boolean;
-  schedule: ReleaseSchedule<Pending>;
-  /** bytes entered (+) or left (−) this direction's queue */
-  onQueued(deltaBytes: number): void;
-  /** blackhole: nothing is released before this time (µs), shared by every direction */
-  hold: { untilUs: number };
-}
-
-/**
- * One direction of one connection: assigns each chunk its release time and hands it to the
- * proxy's one release schedule; pauses its source when too much is queued.
- */
-class DelayedDirection {
-  queuedBytes = 0;
-  private lastReleaseUs = 0;
-  private linkFreeUs = 0;
-  private paused = false;
-  stopped = false;
-
-  constructor(
-    private readonly from: net.Socket,
-    readonly to: net.Socket,
-    readonly ctx: DirectionContext,
-  ) {
-    from.on('data', (chunk: Buffer) => this.enqueue(chunk));
-    from.on('end', () => this.enqueue(null));
-    to.on('drain', () => this.checkFlow());
-  }
-
-  private enqueue(chunk: Buffer | null): void {
-    if (this.stopped) return;
-    const { ctx } = this;
-    const arrivalUs = nowUs();
-    let sentUs = arrivalUs;
-    if (chunk && ctx.bytesPerUs !== undefined) {
-      const startUs = Math.max(arrivalUs, this.linkFreeUs);
-      this.linkFreeUs = startUs + chunk.length / ctx.bytesPerUs;
-      sentUs = this.linkFreeUs;
-    }
-    const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
-    // the max with the previous release is the FIFO rule: jitter never reorders bytes
-    const releaseUs = Math.max(sentUs + Math.max(0, ctx.delayUs + jitter), this.lastReleaseUs, ctx.hold.untilUs);
-    this.lastReleaseUs = releaseUs;
-    if (chunk) {
-      this.queuedBytes += chunk.length;
-      ctx.onQueued(chunk.length);
-      this.checkFlow();
-    }
-    ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs);
-  }
-
-  /** The schedule released `p` (one of this direction's chunks). */
-  write(p: Pending): void {
-    if (p.chunk) {
-      this.queuedBytes -= p.chunk.length;
-      this.ctx.onQueued(-p.chunk.length);
-      if (!this.to.destroyed) this.to.write(p.chunk);
-      this.checkFlow();
-    } else if (!this.to.destroyed) {
-      this.to.end();
-    }
-  }
-
-  private checkFlow(): void {
-    if (this.stopped) return;
-    const pending = this.queuedBytes + this.to.writableLength;
-    if (!this.paused && pending > this.ctx.maxQueuedBytes) {
-      this.paused = true;
-      this.from.pause();
-    } else if (this.paused && pending <= this.ctx.maxQueuedBytes / 2) {
-      this.paused = false;
-      this.from.resume();
-    }
-  }
-
-  /** Drop what is queued (the schedule skips a stopped direction's chunks): the connection is gone. */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.ctx.onQueued(-this.queuedBytes);
-    this.queuedBytes = 0;
-  }
+  bytesUp: number;
+  bytesDown: number;
+  connectErrors: number;
+  maxQueueDelayUs: number;
+  maxLatenessUs: number;
 }
 
 /** Start a latency proxy listening on `host:port` that relays to `targetHost:targetPort`. */
 export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyProxy> {
   const host = opts.host ?? '127.0.0.1';
-  const counters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1 };
+  const counters: ProxyCounters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1 };
   const sockets = new Set<net.Socket>();
   const hold = { untilUs: 0 };
   // Lateness inside the measured window only: the connection burst before it is not the run's.
@@ -248,53 +164,9 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     counters.queuedBytes += delta;
     if (counters.queuedBytes > counters.maxQueuedBytes) counters.maxQueuedBytes = counters.queuedBytes;
   };
-  const base = {
-    delayUs: opts.delayMs * 1000,
-    jitterUs: (opts.jitterMs ?? 0) * 1000,
-    bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
-    maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-    random: opts.random ?? Math.random,
-    schedule,
-    onQueued,
-    hold,
-  };
-  const upCtx: DirectionContext = { ...base, up: true };
-  const downCtx: DirectionContext = { ...base, up: false };
+  const { upCtx, downCtx } = directionContexts(opts, schedule, onQueued, hold);
 
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    counters.connections++;
-    counters.open++;
-    let closedSides = 0;
-    const target = net.connect({ host: opts.targetHost, port: opts.targetPort, allowHalfOpen: true, noDelay: true });
-    sockets.add(client);
-    sockets.add(target);
-    const up = new DelayedDirection(client, target, upCtx);
-    const down = new DelayedDirection(target, client, downCtx);
-    let connected = false;
-    target.once('connect', () => { connected = true; });
-    const watch = (self: net.Socket, other: net.Socket) => {
-      let sawEnd = false;
-      self.once('end', () => { sawEnd = true; });
-      self.on('error', () => { /* handled on close */ });
-      self.once('close', (hadError) => {
-        sockets.delete(self);
-        if (++closedSides === 2) counters.open--;
-        if (self === target && !connected) counters.connectErrors++;
-        if (hadError || !sawEnd) {
-          // an abnormal end on one side resets the other (RST), dropping what is queued
-          up.stop();
-          down.stop();
-          if (!other.destroyed) {
-            if (typeof other.resetAndDestroy === 'function' && other.readyState !== 'opening') other.resetAndDestroy();
-            else other.destroy();
-          }
-        }
-      });
-    };
-    watch(client, target);
-    watch(target, client);
-  });
-
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => relay(client, opts, counters, sockets, upCtx, downCtx));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // a ramp of thousands of clients overflows Node's default backlog of 511 (the kernel caps it at somaxconn)
@@ -329,28 +201,84 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
       })();
       return closing;
     },
-    stats() {
-      const s: LatencyProxyStats = {
-        connections: counters.connections,
-        open: counters.open,
-        bytesUp: counters.bytesUp,
-        bytesDown: counters.bytesDown,
-        queuedBytes: counters.queuedBytes,
-        maxQueuedBytes: counters.maxQueuedBytes,
-        connectErrors: counters.connectErrors,
-      };
-      if (counters.maxQueueDelayUs >= 0) s.maxQueueDelayMs = counters.maxQueueDelayUs / 1000;
-      if (counters.maxLatenessUs >= 0) s.maxLatenessMs = Math.max(0, counters.maxLatenessUs) / 1000;
-      if (lateness.totalCount > 0) {
-        const ms = (us: number) => us / 1000;
-        s.lateness = {
-          releases: lateness.totalCount,
-          p50Ms: ms(lateness.getValueAtPercentile(50)),
-          p99Ms: ms(lateness.getValueAtPercentile(99)),
-          maxMs: ms(lateness.maxValue),
-        };
-      }
-      return s;
-    },
+    stats: () => proxyStats(counters, lateness),
   };
+}
+
+/** The two directions' settings (the same but for `up`), sharing the schedule, the queue count and the hold. */
+function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, onQueued: (delta: number) => void, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
+  const base = {
+    delayUs: opts.delayMs * 1000,
+    jitterUs: (opts.jitterMs ?? 0) * 1000,
+    bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
+    maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    random: opts.random ?? Math.random,
+    schedule,
+    onQueued,
+    hold,
+  };
+  return { upCtx: { ...base, up: true }, downCtx: { ...base, up: false } };
+}
+
+/**
+ * Relay an accepted `client` to the target through two delayed directions. An abnormal end of
+ * either side (an error, or a close without FIN) drops both queues and resets the other side.
+ */
+function relay(client: net.Socket, opts: LatencyProxyOptions, counters: ProxyCounters, sockets: Set<net.Socket>, upCtx: DirectionContext, downCtx: DirectionContext): void {
+  counters.connections++;
+  counters.open++;
+  let closedSides = 0;
+  const target = net.connect({ host: opts.targetHost, port: opts.targetPort, allowHalfOpen: true, noDelay: true });
+  sockets.add(client);
+  sockets.add(target);
+  const up = new DelayedDirection(client, target, upCtx);
+  const down = new DelayedDirection(target, client, downCtx);
+  let connected = false;
+  target.once('connect', () => { connected = true; });
+  const watch = (self: net.Socket, other: net.Socket) => {
+    let sawEnd = false;
+    self.once('end', () => { sawEnd = true; });
+    self.on('error', () => { /* handled on close */ });
+    self.once('close', (hadError) => {
+      sockets.delete(self);
+      if (++closedSides === 2) counters.open--;
+      if (self === target && !connected) counters.connectErrors++;
+      if (hadError || !sawEnd) {
+        // an abnormal end on one side resets the other (RST), dropping what is queued
+        up.stop();
+        down.stop();
+        if (!other.destroyed) {
+          if (typeof other.resetAndDestroy === 'function' && other.readyState !== 'opening') other.resetAndDestroy();
+          else other.destroy();
+        }
+      }
+    });
+  };
+  watch(client, target);
+  watch(target, client);
+}
+
+/** The proxy's figures now (lateness: of the releases due in the measured window). */
+function proxyStats(counters: ProxyCounters, lateness: Histogram): LatencyProxyStats {
+  const s: LatencyProxyStats = {
+    connections: counters.connections,
+    open: counters.open,
+    bytesUp: counters.bytesUp,
+    bytesDown: counters.bytesDown,
+    queuedBytes: counters.queuedBytes,
+    maxQueuedBytes: counters.maxQueuedBytes,
+    connectErrors: counters.connectErrors,
+  };
+  if (counters.maxQueueDelayUs >= 0) s.maxQueueDelayMs = counters.maxQueueDelayUs / 1000;
+  if (counters.maxLatenessUs >= 0) s.maxLatenessMs = Math.max(0, counters.maxLatenessUs) / 1000;
+  if (lateness.totalCount > 0) {
+    const ms = (us: number) => us / 1000;
+    s.lateness = {
+      releases: lateness.totalCount,
+      p50Ms: ms(lateness.getValueAtPercentile(50)),
+      p99Ms: ms(lateness.getValueAtPercentile(99)),
+      maxMs: ms(lateness.maxValue),
+    };
+  }
+  return s;
 }

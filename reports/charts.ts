@@ -294,25 +294,33 @@ export function capacityChart(runs: readonly ReportRun[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Every chart that applies to these runs, in page order (the capacity curve only across client counts). */
+/** A chart of the report: its {@link ChartDef} but for the spec, built from the runs when `when` holds (always without). */
+interface ChartEntry extends Omit<ChartDef, 'spec' | 'wide'> {
+  wide?: boolean;
+  build(runs: readonly ReportRun[]): TopLevelSpec;
+  when?(runs: readonly ReportRun[]): boolean;
+}
+
+/** Every chart, in page order; the capacity curve only across client counts. */
+const CHARTS: readonly ChartEntry[] = [
+  { id: 'latency-spectrum', title: 'Delivery latency by percentile', build: percentileSpectrumChart,
+    caption: 'Each line is one run; further right is rarer. Lower is better; a line that climbs steeply at the right has a long tail.' },
+  { id: 'latency-over-time', title: 'Delivery latency over time', build: latencyOverTimeChart,
+    caption: 'p50 (solid) and p99 (dashed) of the messages delivered in each second.' },
+  { id: 'throughput-over-time', title: 'Deliveries and open connections over time', build: throughputOverTimeChart,
+    caption: 'Messages delivered per second, and connections open, as clients arrive, hold and leave.' },
+  { id: 'server-over-time', title: 'Server CPU and memory over time', build: serverResourcesOverTimeChart,
+    caption: 'Server process CPU (100 % is one core) and resident memory. Runs without server figures are not drawn.' },
+  { id: 'generator-over-time', title: 'Generator event loop over time', build: generatorOverTimeChart,
+    caption: 'The load generator\'s own margin: its busiest worker thread\'s event-loop utilization and its worst event-loop delay p99 each second. Dashed: the validity limits — above 90 % for 2 s in a row, or past 100 ms in any measured second, the run is marked invalid (its timestamps include the generator\'s own queueing). Below: the share of the generator\'s CPUs the hypervisor took (steal; 0 on bare metal), a cause of stalls the generator cannot see from inside.' },
+  { id: 'cost-per-message', title: 'Cost per delivered message', wide: true, build: costPerMessageChart,
+    caption: 'Server CPU, bytes on the wire (payload dark, protocol overhead light) and HTTP requests for each delivered message. "unknown" means the run did not measure it.' },
+  { id: 'capacity', title: 'Capacity curve', wide: true, build: capacityChart, when: spansClientCounts,
+    caption: 'How latency and server CPU grow with the number of clients; one line per transport.' },
+];
+
+/** Every chart that applies to these runs, in page order. */
 export function buildCharts(runs: readonly ReportRun[]): ChartDef[] {
-  const charts: ChartDef[] = [
-    { id: 'latency-spectrum', title: 'Delivery latency by percentile', wide: false, spec: percentileSpectrumChart(runs),
-      caption: 'Each line is one run; further right is rarer. Lower is better; a line that climbs steeply at the right has a long tail.' },
-    { id: 'latency-over-time', title: 'Delivery latency over time', wide: false, spec: latencyOverTimeChart(runs),
-      caption: 'p50 (solid) and p99 (dashed) of the messages delivered in each second.' },
-    { id: 'throughput-over-time', title: 'Deliveries and open connections over time', wide: false, spec: throughputOverTimeChart(runs),
-      caption: 'Messages delivered per second, and connections open, as clients arrive, hold and leave.' },
-    { id: 'server-over-time', title: 'Server CPU and memory over time', wide: false, spec: serverResourcesOverTimeChart(runs),
-      caption: 'Server process CPU (100 % is one core) and resident memory. Runs without server figures are not drawn.' },
-    { id: 'generator-over-time', title: 'Generator event loop over time', wide: false, spec: generatorOverTimeChart(runs),
-      caption: 'The load generator\'s own margin: its busiest worker thread\'s event-loop utilization and its worst event-loop delay p99 each second. Dashed: the validity limits — above 90 % for 2 s in a row, or past 100 ms in any measured second, the run is marked invalid (its timestamps include the generator\'s own queueing). Below: the share of the generator\'s CPUs the hypervisor took (steal; 0 on bare metal), a cause of stalls the generator cannot see from inside.' },
-    { id: 'cost-per-message', title: 'Cost per delivered message', wide: true, spec: costPerMessageChart(runs),
-      caption: 'Server CPU, bytes on the wire (payload dark, protocol overhead light) and HTTP requests for each delivered message. "unknown" means the run did not measure it.' },
-  ];
-  if (spansClientCounts(runs)) {
-    charts.push({ id: 'capacity', title: 'Capacity curve', wide: true, spec: capacityChart(runs),
-      caption: 'How latency and server CPU grow with the number of clients; one line per transport.' });
-  }
-  return charts;
+  return CHARTS.filter((c) => c.when?.(runs) ?? true)
+    .map((c) => ({ id: c.id, title: c.title, wide: c.wide ?? false, spec: c.build(runs), caption: c.caption }));
 }

@@ -4,46 +4,40 @@
  * a figure the run did not measure is an empty cell (never 0). Text that a spreadsheet would run
  * as a formula (starting with = + - @) gets a leading apostrophe.
  */
+import type { ResultRecord, RunConfig, RunSummary } from '../core/record.ts';
 import type { ReportRun } from './runs.ts';
 
 type Cell = string | number | boolean | null;
+type Column = [string, (r: ReportRun) => Cell];
 
-export const CSV_COLUMNS: readonly [string, (r: ReportRun) => Cell][] = [
+/** A field's column name: the record's field name in snake case (`outOfOrder` → `out_of_order`). */
+const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Columns of plain fields, named after them: of the record, its config or its summary. */
+const fields = <T>(part: (r: ReportRun) => T, keys: readonly (keyof T & string)[]): Column[] =>
+  keys.map((k) => [snake(k), (r) => part(r)[k] as Cell]);
+const ofRecord = (...keys: (keyof ResultRecord & string)[]) => fields((r) => r.record, keys);
+const ofConfig = (...keys: (keyof RunConfig & string)[]) => fields((r) => r.record.config, keys);
+const ofSummary = (...keys: (keyof RunSummary & string)[]) => fields((r) => r.record.summary, keys);
+
+/** `<prefix>_<percentile>_us` columns of one of the summary's percentile groups. */
+function percentileColumns<K extends 'latencyUs' | 'connectUs'>(prefix: string, group: K, keys: readonly (keyof RunSummary[K] & string)[]): Column[] {
+  return keys.map((k) => [`${prefix}_${k}_us`, (r) => r.record.summary[group][k] as Cell]);
+}
+
+/** The columns in header order; the names are the file's public format (docs/reports.md). */
+export const CSV_COLUMNS: readonly Column[] = [
   ['name', (r) => r.label],
-  ['transport', (r) => r.record.config.transport],
-  ['workload', (r) => r.record.config.workload],
-  ['clients', (r) => r.record.config.clients],
-  ['started_at', (r) => r.record.startedAt],
-  ['ended_at', (r) => r.record.endedAt],
-  ['duration_s', (r) => r.record.summary.durationS],
-  ['complete', (r) => r.record.complete],
-  ['valid', (r) => r.record.valid],
+  ...ofConfig('transport', 'workload', 'clients'),
+  ...ofRecord('startedAt', 'endedAt'),
+  ...ofSummary('durationS'),
+  ...ofRecord('complete', 'valid'),
   ['invalid_reasons', (r) => r.record.invalidReasons.join('; ')],
-  ['rate_per_s', (r) => r.record.config.ratePerS],
-  ['payload_bytes', (r) => r.record.config.payloadBytes],
-  ['topics', (r) => r.record.config.topics],
-  ['network', (r) => r.record.config.network],
-  ['expected', (r) => r.record.summary.expected],
-  ['delivered', (r) => r.record.summary.delivered],
-  ['lost', (r) => r.record.summary.lost],
-  ['duplicates', (r) => r.record.summary.duplicates],
-  ['out_of_order', (r) => r.record.summary.outOfOrder],
-  ['errors', (r) => r.record.summary.errors],
-  ['deliveries_per_s', (r) => r.record.summary.deliveriesPerS],
-  ['latency_p50_us', (r) => r.record.summary.latencyUs.p50],
-  ['latency_p90_us', (r) => r.record.summary.latencyUs.p90],
-  ['latency_p99_us', (r) => r.record.summary.latencyUs.p99],
-  ['latency_p999_us', (r) => r.record.summary.latencyUs.p999],
-  ['latency_max_us', (r) => r.record.summary.latencyUs.max],
-  ['connect_p50_us', (r) => r.record.summary.connectUs.p50],
-  ['connect_p99_us', (r) => r.record.summary.connectUs.p99],
-  ['server_cpu_us_per_message', (r) => r.record.summary.serverCpuUsPerMessage],
-  ['bytes_per_message', (r) => r.record.summary.bytesPerMessage],
-  ['payload_bytes_per_message', (r) => r.record.summary.payloadBytesPerMessage],
-  ['overhead_bytes_per_message', (r) => r.record.summary.overheadBytesPerMessage],
-  ['requests_per_message', (r) => r.record.summary.requestsPerMessage],
-  ['server_rss_bytes_per_connection', (r) => r.record.summary.serverRssBytesPerConnection],
-  ['connections_opened', (r) => r.record.summary.connectionsOpened],
+  ...ofConfig('ratePerS', 'payloadBytes', 'topics', 'network'),
+  ...ofSummary('expected', 'delivered', 'lost', 'duplicates', 'outOfOrder', 'errors', 'deliveriesPerS'),
+  ...percentileColumns('latency', 'latencyUs', ['p50', 'p90', 'p99', 'p999', 'max']),
+  ...percentileColumns('connect', 'connectUs', ['p50', 'p99']),
+  ...ofSummary('serverCpuUsPerMessage', 'bytesPerMessage', 'payloadBytesPerMessage', 'overheadBytesPerMessage', 'requestsPerMessage', 'serverRssBytesPerConnection', 'connectionsOpened'),
 ];
 
 /** One CSV field. */

@@ -15,51 +15,29 @@
  *   `Buffer.indexOf` and never become strings when they need not: a `message` event whose data is
  *   one line is handed over as a byte range of its chunk (the WebSocket driver's fast decoder
  *   then reads it without JSON.parse); an `id` stays a byte range until `lastEventId` is read;
- *   anything else (other fields,
- *   multi-line data, other event types) goes through the text path's line handling. A stream that
- *   uses CR line ends switches to the text path for good (CR alone is rare, and CRLF needs the
- *   pair-across-chunks care the text path has). Why: in a worker CPU profile at 100,000 SSE
- *   deliveries/s (read by hand), decoding, splitting and JSON.parse were about a third of the
- *   worker's busy time; `npm run bench:decode` prints the two paths side by side.
+ *   anything else (other fields, multi-line data, other event types) goes through the text
+ *   path's line handling. A stream that uses CR line ends switches to the text path for good (CR
+ *   alone is rare, and CRLF needs the pair-across-chunks care the text path has). Why: decoding,
+ *   splitting and JSON.parse are a large share of a worker's time at high delivery rates;
+ *   `npm run bench:decode` prints the two paths side by side.
  *
  * - one pass: given an {@link SseDataReader} as well, a chunk that starts on an event's first line
  *   is first read event by event while each is exactly `[id: X LF] data: V LF LF` (no other field,
  *   V the reader's): the id is scanned in JS, V is read by the reader straight from `data: `, and
  *   only the two bytes after it are checked — no line search and no CR search over bytes already
  *   read. What follows the last such event goes the byte path above. Why: the reference server
- *   writes each event as its own chunk, and in worker CPU profiles at 80,000 SSE deliveries/s
- *   (`npm run profile:summary`) the byte path's CR scan, line searches and line dispatch cost
- *   about as much again as the decoding itself; `npm run bench:decode` prints the delivery with
- *   and without the one pass (713 → 520 ns); in whole runs `npm run bench:ab` saw −5 % and
- *   +5 % generator CPU per delivery on two tries (8 interleaved pairs each): within this VM's drift.
+ *   writes each event as its own chunk, and for such chunks the byte path's CR scan, line
+ *   searches and line dispatch cost about as much as the decoding itself (`npm run
+ *   profile:summary`); `npm run bench:decode` prints the delivery with and without the one pass.
  *
  * No per-event objects (events go to a callback as arguments). Threading: one parser per
  * connection, used from one event loop; `push` never blocks and never throws on malformed input.
+ * The consumer's side (handlers, the in-place reader's contract) is load/drivers/sse-types.ts.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { SseDataReader, SseEventHandler, SseMessageBytesHandler } from './sse-types.ts';
 
-/** Called once per dispatched event: its type (`message` when none was given), data and last event id. */
-export type SseEventHandler = (type: string, data: string, lastEventId: string) => void;
-
-/**
- * Called instead of {@link SseEventHandler} for a `message` event whose data is one line read on
- * the byte path: the data is `buf[start, end)` (UTF-8). The parser's `lastEventId` is current.
- */
-export type SseMessageBytesHandler = (buf: Buffer, start: number, end: number) => void;
-
-/**
- * A consumer that reads a `data` value in place, before the parser has found where its line ends
- * (the byte path's one-pass event: see {@link SseParser}). `readInPlace(buf, from, to)` reads the
- * value starting at `buf[from]` and returns the index just after the value it recognised (at most
- * `to`), or -1; it must have no effect beyond keeping what it read for `deliverInPlace`, and what it accepts
- * must hold no CR, LF or NUL (the parser checks the bytes after it, not the bytes it read).
- * `deliverInPlace()` is called at once when those bytes were a whole `message` event's one data line
- * (the parser's `lastEventId` is then current); otherwise the event goes the usual way.
- */
-export interface SseDataReader {
-  readInPlace(buf: Buffer, from: number, to: number): number;
-  deliverInPlace(): void;
-}
+export type { SseDataReader, SseEventHandler, SseMessageBytesHandler } from './sse-types.ts';
 
 const LF = 10;
 const CR = 13;
@@ -75,8 +53,7 @@ const DIGITS_RE = /^[0-9]+$/;
 
 export class SseParser {
   // The fields the one pass reads and writes for every event come first: in-object properties are
-  // laid out in declaration order, so with a thousand parsers read cold an event touches the
-  // parser's first cache lines only (not measured apart from the one pass itself).
+  // laid out in declaration order, so with many parsers read cold an event touches few cache lines.
   private readonly reader: SseDataReader | undefined;
   /** byte path: this stream has not left it (no CR seen, no text pushed) */
   private bytePath: boolean;

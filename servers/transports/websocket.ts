@@ -11,10 +11,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { HubMessage, Subscriber } from '../hub.ts';
+import type { Hub, HubMessage, Subscriber } from '../hub.ts';
 import { cursorParam, HttpError, topicParam, type Cursor } from '../http.ts';
 import { parsePublishRequest } from '../upstream.ts';
 import type { GapNotice } from '../../core/wire.ts';
+import type { SendBudget } from '../limits.ts';
+import type { ServerStats } from '../stats.ts';
 import type { ServerTransport, TransportFactory } from './types.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 
@@ -32,6 +34,99 @@ function frameOf(m: HubMessage): Buffer {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
+/** What every connection of one WebSocket transport shares. */
+interface WsShared {
+  readonly hub: Hub;
+  readonly stats: ServerStats;
+  readonly budget: SendBudget;
+  readonly ringSize: number;
+  /** the open connections, for close() */
+  readonly conns: Set<WsConnection>;
+  readonly heartbeat: SpreadHeartbeat<WsConnection>;
+}
+
+/** One subscriber's WebSocket: replay on open, then every message of its topic as one frame. */
+class WsConnection implements Subscriber {
+  alive = true;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly shared: WsShared,
+    readonly ws: WebSocket,
+    private readonly socket: Socket,
+    private readonly topic: string,
+    cursor: Cursor,
+  ) {
+    const { hub, conns, heartbeat } = shared;
+    // Replay and subscription happen in one synchronous step, so no message falls between them.
+    this.unsubscribe = hub.subscribe(topic, this);
+    conns.add(this);
+    heartbeat.add(this);
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.upstream(data, isBinary));
+    ws.on('error', () => {});
+    ws.once('close', () => {
+      this.unsubscribe();
+      conns.delete(this);
+      heartbeat.delete(this);
+    });
+    const r = hub.since(topic, cursor.since, cursor.epoch, shared.ringSize);
+    if (r.gap) {
+      const notice: GapNotice = { type: 'gap', topic, epoch: hub.epoch, from: r.gap.from, to: r.gap.to };
+      ws.send(JSON.stringify(notice));
+    }
+    for (const m of r.messages) this.deliver(m);
+  }
+
+  deliver(m: HubMessage): void {
+    if (this.ws.readyState !== WebSocket.OPEN || this.socket.destroyed) return;
+    // ws's own Sender writes synchronously (no compression, no Blobs), so frames never interleave.
+    this.socket.write(m.memo(FRAME, frameOf));
+    if (!this.shared.budget.overflowed(this.socket)) this.shared.stats.delivered.ws++;
+  }
+
+  private upstream(data: RawData, isBinary: boolean): void {
+    try {
+      if (isBinary) throw new HttpError(400, 'bad_frame', 'publish frames are text');
+      const p = parsePublishRequest(data.toString(), this.topic);
+      void this.shared.hub.publishUpstream(p.topic, p.data, p.ts);
+    } catch (err) {
+      const e = err instanceof HttpError ? err : new HttpError(400, 'bad_frame', String(err));
+      this.shared.stats.rejected.badRequest++;
+      this.ws.send(JSON.stringify({ type: 'error', error: { code: e.code, message: e.message } }));
+    }
+  }
+}
+
+/** A peer that has not answered the previous ping by its next beat is dead. */
+function pingOrTerminate(c: WsConnection): void {
+  if (!c.alive) {
+    c.ws.terminate();
+    return;
+  }
+  c.alive = false;
+  c.ws.ping();
+}
+
+/** Close every connection with 1001; a peer that never answers the close frame is cut off after 1 s. */
+async function closeAll(conns: ReadonlySet<WsConnection>): Promise<void> {
+  const closing = [...conns].map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+        c.ws.once('close', () => resolve());
+        c.ws.close(1001, 'server shutting down');
+      }),
+  );
+  const grace = setTimeout(() => {
+    for (const c of conns) c.ws.terminate();
+  }, 1000);
+  await Promise.all(closing);
+  clearTimeout(grace);
+}
+
 const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
   const wss = new WebSocketServer({
     noServer: true,
@@ -40,68 +135,8 @@ const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
     maxPayload: options.maxWsPayloadBytes,
   });
   const conns = new Set<WsConnection>();
-
-  class WsConnection implements Subscriber {
-    alive = true;
-    private readonly unsubscribe: () => void;
-
-    constructor(
-      readonly ws: WebSocket,
-      private readonly socket: Socket,
-      private readonly topic: string,
-      cursor: Cursor,
-    ) {
-      // Replay and subscription happen in one synchronous step, so no message falls between them.
-      this.unsubscribe = hub.subscribe(topic, this);
-      conns.add(this);
-      heartbeat.add(this);
-      ws.on('pong', () => {
-        this.alive = true;
-      });
-      ws.on('message', (data, isBinary) => this.upstream(data, isBinary));
-      ws.on('error', () => {});
-      ws.once('close', () => {
-        this.unsubscribe();
-        conns.delete(this);
-        heartbeat.delete(this);
-      });
-      const r = hub.since(topic, cursor.since, cursor.epoch, options.ringSize);
-      if (r.gap) {
-        const notice: GapNotice = { type: 'gap', topic, epoch: hub.epoch, from: r.gap.from, to: r.gap.to };
-        ws.send(JSON.stringify(notice));
-      }
-      for (const m of r.messages) this.deliver(m);
-    }
-
-    deliver(m: HubMessage): void {
-      if (this.ws.readyState !== WebSocket.OPEN || this.socket.destroyed) return;
-      // ws's own Sender writes synchronously (no compression, no Blobs), so frames never interleave.
-      this.socket.write(m.memo(FRAME, frameOf));
-      if (!budget.overflowed(this.socket)) stats.delivered.ws++;
-    }
-
-    private upstream(data: RawData, isBinary: boolean): void {
-      try {
-        if (isBinary) throw new HttpError(400, 'bad_frame', 'publish frames are text');
-        const p = parsePublishRequest(data.toString(), this.topic);
-        void hub.publishUpstream(p.topic, p.data, p.ts);
-      } catch (err) {
-        const e = err instanceof HttpError ? err : new HttpError(400, 'bad_frame', String(err));
-        stats.rejected.badRequest++;
-        this.ws.send(JSON.stringify({ type: 'error', error: { code: e.code, message: e.message } }));
-      }
-    }
-  }
-
-  // A peer that has not answered the previous ping by its next beat is dead.
-  const heartbeat: SpreadHeartbeat<WsConnection> = new SpreadHeartbeat(options.heartbeatMs, (c) => {
-    if (!c.alive) {
-      c.ws.terminate();
-      return;
-    }
-    c.alive = false;
-    c.ws.ping();
-  });
+  const heartbeat = new SpreadHeartbeat<WsConnection>(options.heartbeatMs, pingOrTerminate);
+  const shared: WsShared = { hub, stats, budget, ringSize: options.ringSize, conns, heartbeat };
 
   return {
     handle() {
@@ -113,7 +148,7 @@ const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
       wss.handleUpgrade(req, socket, head, (ws) => {
         stats.tag(socket, 'ws');
         try {
-          new WsConnection(ws, socket, topic, cursor);
+          new WsConnection(shared, ws, socket, topic, cursor);
         } catch {
           ws.terminate();
         }
@@ -121,20 +156,7 @@ const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
     },
     async close() {
       heartbeat.close();
-      const closing = [...conns].map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-            c.ws.once('close', () => resolve());
-            c.ws.close(1001, 'server shutting down');
-          }),
-      );
-      // A peer that never answers the close frame is cut off.
-      const grace = setTimeout(() => {
-        for (const c of conns) c.ws.terminate();
-      }, 1000);
-      await Promise.all(closing);
-      clearTimeout(grace);
+      await closeAll(conns);
       wss.close();
     },
   };

@@ -1,0 +1,294 @@
+/**
+ * The result record's schema (docs/result-schema.md): its name and version, the record and every
+ * part of it, and the counters' arithmetic (every counter sums under merge).
+ */
+import type { TransportName } from './wire.ts';
+
+export const SCHEMA = 'pushbench/result';
+export const SCHEMA_VERSION = 1;
+
+export type WorkloadName = 'broadcast' | 'fanout' | 'chat';
+
+/** The configuration a run was made with (what `compare` matches runs on). */
+export interface RunConfig {
+  transport: TransportName;
+  workload: WorkloadName;
+  clients: number;
+  durationMs: number;
+  warmupMs: number;
+  ratePerS: number;
+  payloadBytes: number;
+  topics: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  arrivalRatePerS: number;
+  network: string;
+  target: string | null;
+  serverDelayMs: number;
+  workers: number;
+  /** name of the target profile the run drove (`--profile`); absent for the native path */
+  profile?: string;
+}
+
+export interface Environment {
+  node: string;
+  platform: string;
+  cpuModel: string;
+  cores: number;
+  totalMemBytes: number;
+  hostname: string;
+  serverCpus: string | null;
+  loadCpus: string | null;
+  network: string;
+  pushbenchVersion: string;
+  /**
+   * Garbage collection of the generator process: 'single-threaded' (the generator's V8 flags, as
+   * the pushbench command and npm scripts run it: core/tsx.ts GENERATOR_V8_FLAGS:
+   * `--single-threaded-gc`, later also `--heap-growing-percent=100`) or 'default' (V8's helper
+   * threads, which compete with the generator's workers for its CPUs, and its own heap growth).
+   * Absent in records older than this field.
+   */
+  generatorGc?: 'single-threaded' | 'default';
+}
+
+/** Counters of one run; every field sums under merge. */
+export interface Counters {
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  resets: number;
+  requests: number;
+  emptyResponses: number;
+  connectionsOpened: number;
+  reconnects: number;
+  published: number;
+  /** bytes on the generator's own sockets */
+  bytesRead: number;
+  bytesWritten: number;
+  /** payload bytes inside the delivered messages (the `data` field) */
+  payloadBytesDelivered: number;
+  errors: Record<string, number>;
+}
+
+/** Encoded (compressed base64) HDR histograms, µs. */
+export interface Histograms {
+  deliveryUs: string;
+  connectUs: string;
+  /** HTTP request latency measured from the *planned* send time (wrk2's corrected histogram) */
+  requestUs: string;
+  /** HTTP request latency measured from the actual send time */
+  requestRawUs: string;
+}
+
+/** Server-side figures over the measured window (reference server, or `--server-pid`). */
+export interface ServerFigures {
+  cpuUs: number;
+  rssBytesMax: number;
+  rssBytesStart: number;
+  bytesWritten: number;
+  bytesRead: number;
+  connectionsAccepted: number;
+  httpRequests: number;
+  delivered: number;
+  slowConsumerDrops: number;
+  openConnectionsMax: number;
+}
+
+export interface WorkerFigures {
+  cpuUs: number;
+  eluMean: number;
+  eluMax: number;
+  /** worst per-second event-loop delay p99, ms (the validity rule's stall figure); absent in older records */
+  loopDelayP99MaxMs?: number;
+  /** the thread's GC pauses over the measured seconds: their sum and the longest, ms; absent in older records */
+  gcMs?: number;
+  gcMaxMs?: number;
+  clients: number;
+}
+
+/** One second of the run, for the timeline charts. `tS` counts from the first client's arrival. */
+export interface TimelinePoint {
+  tS: number;
+  openConnections: number;
+  deliveriesPerS: number;
+  p50Us: number;
+  p99Us: number;
+  serverCpuPct: number | null;
+  serverRssBytes: number | null;
+  generatorCpuPct: number;
+  generatorElu: number;
+  /**
+   * the generator's CPUs (`--load-cpus`, all when not pinned) from /proc/stat, % of one CPU summed
+   * over them: busy with anything (this process, other processes, interrupts), and stolen by the
+   * hypervisor; null when unknown, absent in older records
+   */
+  loadCpusBusyPct?: number | null;
+  loadCpusStealPct?: number | null;
+  /** the second's worst event-loop delay p99 over the generator's workers, ms; absent in older records */
+  generatorLoopDelayP99Ms?: number;
+  /** the second's longest GC pause in any generator worker, ms; absent in older records */
+  generatorGcMaxMs?: number;
+  /**
+   * the second's delivery latencies (encoded HDR histogram, µs): what the .hlog's per-second
+   * intervals and an exact merge of p50/p99 are made from; absent in older records
+   */
+  deliveryUs?: string;
+}
+
+/** The flat summary CI scripts read without decoding anything. */
+export interface RunSummary {
+  transport: TransportName;
+  workload: WorkloadName;
+  clients: number;
+  durationS: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  errors: number;
+  deliveriesPerS: number;
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  connectUs: { p50: number; p99: number };
+  requestsPerMessage: number;
+  bytesPerMessage: number | null;
+  payloadBytesPerMessage: number;
+  overheadBytesPerMessage: number | null;
+  serverCpuUsPerMessage: number | null;
+  serverRssBytesPerConnection: number | null;
+  connectionsOpened: number;
+  valid: boolean;
+  invalidReasons: string[];
+}
+
+/** The latency proxy over the measured window (emulated networks only). */
+export interface ProxyFigures {
+  /** CPU of the proxy process, % of one core; null when it could not be sampled */
+  cpuPct: number | null;
+  /** releases due in the measured window */
+  releases: number;
+  /** release lateness (release − due time, clipped at 0) over the window; null when none */
+  latenessMs: { p50: number; p99: number; max: number } | null;
+  /** a lateness p99 above this made the run invalid */
+  latenessP99LimitMs: number;
+  /** worst lateness over the proxy's whole life, connection burst included (not judged) */
+  maxLatenessWholeRunMs: number | null;
+}
+
+/** What an injected fault did (run --fault; issue 8). */
+export interface FaultResult {
+  /** as typed, e.g. `restart-server@10s` */
+  fault: string;
+  kind: string;
+  atS: number;
+  /** what the runner did, or why the injection failed */
+  injected: string;
+  /** clients that lost their connection after the fault (before the next one) */
+  disconnects: number;
+  /** fault start → a client's first disconnect, µs */
+  detectUs: { count: number; p50: number; p99: number; max: number };
+  /** disconnect → connected again, µs (encoded HDR histogram and its percentiles) */
+  reconnectUs: { count: number; p50: number; p99: number; max: number; histogram: string };
+  lost: number;
+  duplicates: number;
+  /** epoch changes seen (a restarted server) */
+  resets: number;
+  /** messages published while their client was away, delivered after it came back (resumed) */
+  recovered: number;
+  /**
+   * messages lost to a reset (a restarted server's new epoch), never to be resumed: the old
+   * epoch's messages after each client's last one up to the kill (from the schedule), plus the
+   * new epoch's messages already gone from its ring when the client came back. 0 without resets.
+   */
+  unrecovered: number;
+  /** seconds from the fault until deliveries/s was back to 90 % of its level before; null if never */
+  rateBackAfterS: number | null;
+}
+
+/** Slow consumers (run --slow-clients): recorded apart from the run's main figures. */
+export interface SlowClientsResult {
+  share: number;
+  readBytesPerS: number;
+  clients: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  reconnects: number;
+  errors: number;
+  latencyUs: { p50: number; p99: number; max: number };
+  /** slow-consumer drops the server counted over the whole run (a --target: the measured window; null: unknown) */
+  serverDrops: number | null;
+}
+
+export interface ResultRecord {
+  schema: typeof SCHEMA;
+  schemaVersion: number;
+  name: string;
+  complete: boolean;
+  startedAt: string;
+  endedAt: string;
+  config: RunConfig;
+  environment: Environment;
+  histograms: Histograms;
+  counters: Counters;
+  server: ServerFigures | null;
+  generator: {
+    workers: WorkerFigures[];
+    cpuUs: number;
+    eluMax: number;
+    loopDelayP99MaxMs?: number;
+    /** the longest GC pause of any worker in the measured window, ms; absent in older records */
+    gcMaxMs?: number;
+  };
+  timeline: TimelinePoint[];
+  /** present when faults were injected */
+  faults?: FaultResult[];
+  /** present with --slow-clients; everything else in the record describes the other clients */
+  slowClients?: SlowClientsResult;
+  /**
+   * true for a closed-loop run (short polls at `--poll-interval 0`): the generator is busy by
+   * design, so a saturated event loop is its expected state, noted in `notes`, not a reason for
+   * `valid: false`
+   */
+  closedLoop?: boolean;
+  /** what a reader must know about the figures that does not make them invalid */
+  notes?: string[];
+  /**
+   * A profile run's publisher (load/target): messages published and failed over the run, and how
+   * late the measured window's sends went out against their schedule, µs (that lateness is part
+   * of each delivery latency).
+   */
+  publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
+  /** present on emulated networks: the latency proxy's CPU and lateness */
+  proxy?: ProxyFigures;
+  valid: boolean;
+  invalidReasons: string[];
+  summary: RunSummary;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    expected: 0, delivered: 0, lost: 0, duplicates: 0, outOfOrder: 0, resets: 0, requests: 0,
+    emptyResponses: 0, connectionsOpened: 0, reconnects: 0, published: 0, bytesRead: 0,
+    bytesWritten: 0, payloadBytesDelivered: 0, errors: {},
+  };
+}
+
+/** a + b, field by field (errors by code). Pure. */
+export function addCounters(a: Counters, b: Counters): Counters {
+  const out = emptyCounters();
+  for (const k of Object.keys(out) as (keyof Counters)[]) {
+    if (k === 'errors') continue;
+    (out[k] as number) = (a[k] as number) + (b[k] as number);
+  }
+  for (const src of [a.errors, b.errors]) {
+    for (const [code, n] of Object.entries(src)) out.errors[code] = (out.errors[code] ?? 0) + n;
+  }
+  return out;
+}
+
+export function totalErrors(c: Counters): number {
+  return Object.values(c.errors).reduce((s, n) => s + n, 0);
+}

@@ -1,0 +1,106 @@
+/**
+ * One direction of one relayed connection of the latency proxy (netem/proxy.ts states the model):
+ * each chunk's release time from its arrival, the link's serialisation, the delay and jitter and
+ * the FIFO rule; the source paused while too much is queued; the queue dropped on a reset.
+ */
+import type net from 'node:net';
+import { nowUs } from '../core/wire.ts';
+import type { ReleaseSchedule } from './release-schedule.ts';
+
+/** One delayed chunk (null: the FIN) of one direction, waiting in the proxy's release schedule. */
+export interface Pending {
+  dir: DelayedDirection;
+  chunk: Buffer | null;
+  arrivalUs: number;
+  releaseUs: number;
+}
+
+export interface DirectionContext {
+  delayUs: number;
+  jitterUs: number;
+  bytesPerUs: number | undefined;
+  maxQueuedBytes: number;
+  random: () => number;
+  up: boolean;
+  schedule: ReleaseSchedule<Pending>;
+  /** bytes entered (+) or left (−) this direction's queue */
+  onQueued(deltaBytes: number): void;
+  /** blackhole: nothing is released before this time (µs), shared by every direction */
+  hold: { untilUs: number };
+}
+
+/**
+ * One direction of one connection: assigns each chunk its release time and hands it to the
+ * proxy's one release schedule; pauses its source when too much is queued.
+ */
+export class DelayedDirection {
+  queuedBytes = 0;
+  private lastReleaseUs = 0;
+  private linkFreeUs = 0;
+  private paused = false;
+  stopped = false;
+
+  constructor(
+    private readonly from: net.Socket,
+    readonly to: net.Socket,
+    readonly ctx: DirectionContext,
+  ) {
+    from.on('data', (chunk: Buffer) => this.enqueue(chunk));
+    from.on('end', () => this.enqueue(null));
+    to.on('drain', () => this.checkFlow());
+  }
+
+  private enqueue(chunk: Buffer | null): void {
+    if (this.stopped) return;
+    const { ctx } = this;
+    const arrivalUs = nowUs();
+    let sentUs = arrivalUs;
+    if (chunk && ctx.bytesPerUs !== undefined) {
+      const startUs = Math.max(arrivalUs, this.linkFreeUs);
+      this.linkFreeUs = startUs + chunk.length / ctx.bytesPerUs;
+      sentUs = this.linkFreeUs;
+    }
+    const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
+    // the max with the previous release is the FIFO rule: jitter never reorders bytes
+    const releaseUs = Math.max(sentUs + Math.max(0, ctx.delayUs + jitter), this.lastReleaseUs, ctx.hold.untilUs);
+    this.lastReleaseUs = releaseUs;
+    if (chunk) {
+      this.queuedBytes += chunk.length;
+      ctx.onQueued(chunk.length);
+      this.checkFlow();
+    }
+    ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs);
+  }
+
+  /** The schedule released `p` (one of this direction's chunks). */
+  write(p: Pending): void {
+    if (p.chunk) {
+      this.queuedBytes -= p.chunk.length;
+      this.ctx.onQueued(-p.chunk.length);
+      if (!this.to.destroyed) this.to.write(p.chunk);
+      this.checkFlow();
+    } else if (!this.to.destroyed) {
+      this.to.end();
+    }
+  }
+
+  private checkFlow(): void {
+    if (this.stopped) return;
+    const pending = this.queuedBytes + this.to.writableLength;
+    if (!this.paused && pending > this.ctx.maxQueuedBytes) {
+      this.paused = true;
+      this.from.pause();
+    } else if (this.paused && pending <= this.ctx.maxQueuedBytes / 2) {
+      this.paused = false;
+      this.from.resume();
+    }
+  }
+
+  /** Drop what is queued (the schedule skips a stopped direction's chunks): the connection is gone. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ctx.onQueued(-this.queuedBytes);
+    this.queuedBytes = 0;
+  }
+}
