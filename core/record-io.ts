@@ -7,15 +7,12 @@ import { dirname, basename, join } from 'node:path';
 import { PushbenchError } from './errors.ts';
 import { emptyCounters, SCHEMA, SCHEMA_VERSION, type ResultRecord } from './record-schema.ts';
 
-/** Write JSON atomically: a temporary file in the same folder, then rename. */
+/** Write JSON atomically (see {@link writeTextAtomic}). */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Write any text file atomically. */
+/** Write a text file atomically: a temporary file in the same folder, then rename, so a reader never sees half of it. */
 export function writeTextAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
