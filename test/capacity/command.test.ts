@@ -11,6 +11,7 @@ import { capacityCommand, parseCapacityArgs } from '../../cli/capacity-command.t
 import { runMulti } from '../../load/multi.ts';
 import { readResultFile } from '../../core/record.ts';
 import { PushbenchError } from '../../core/errors.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-capacity-'));
 
@@ -26,7 +27,7 @@ describe('pushbench capacity (end to end)', () => {
     process.stdout.write = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await capacityCommand(['--transport', 'ws', '--slo', 'p99<2s,lost=0,errors<1%', '--start', '20', '--max', '80', '--step-duration', '4s', '--out', out, '--name', 'ci']);
+      code = await capacityCommand(['--transport', 'ws', '--slo', 'p99<2s,lost=0,errors<1%', '--start', '20', '--max', '80', '--step-duration', '2s', '--warmup', '1s', '--out', out, '--name', 'ci']);
     } finally {
       process.stdout.write = write;
     }
@@ -41,7 +42,7 @@ describe('pushbench capacity (end to end)', () => {
       expect(r.config.clients).toBe(n);
       expect(r.valid).toBe(true);
       expect(r.summary.lost).toBe(0);
-      expect(r.config.durationMs - r.config.warmupMs).toBe(4000);
+      expect(r.config.durationMs - r.config.warmupMs).toBe(2000);
     }
     const text = lines.join('');
     expect(text).toMatch(/Capacity at p99<2s,lost=0,errors<1%:/);
@@ -83,7 +84,7 @@ describe('pushbench capacity (end to end)', () => {
     }
     expect(err).toBeInstanceOf(PushbenchError);
     expect((err as PushbenchError).problems).toEqual([
-      '--transport: carrier-pigeon not one of ws, sse, long-poll, short-poll, all',
+      `--transport: carrier-pigeon not one of ${[...TRANSPORTS, 'all'].join(', ')}`,
       '--precision must be at least 0.001 (got 0)',
       '--slo: cannot read "p99<fast" (terms look like p99<250ms, lost=0, errors<0.1%)',
       '--start 500 is more than --max 100',
