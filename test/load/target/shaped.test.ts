@@ -47,7 +47,7 @@ describe('a differently-shaped server through its profile', () => {
 });
 
 describe('chat through the profile: every client publishes by the profile\'s PUT', () => {
-  it.each(['ws', 'short-poll'] as const)('%s: valid, 0 lost, 0 duplicates, each room\'s messages to all its members', async (transport) => {
+  it.each(['ws'] as const)('%s: valid, 0 lost, 0 duplicates, each room\'s messages to all its members', async (transport) => {
     const server = shaped();
     const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--workload', 'chat', '--poll-interval', '100ms'] }));
     const before = server.published();
