@@ -55,11 +55,14 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'held-clients', kind: 'int', arg: 'N', help: 'clients held per transport (part 1; --quick: 1000)', default: 10_000, min: 1 },
   { name: 'held-topics', kind: 'int', arg: 'N', help: 'topics the held clients spread over, each at 1 msg/s (part 1; 1 makes every second one burst of N deliveries)', default: 100, min: 1 },
   { name: 'held-window', kind: 'durationMs', arg: 'TIME', help: 'measured hold after the ramp and warm-up (part 1; --quick: 8s)', default: 30_000, min: 1000 },
+  { name: 'held-settle', kind: 'durationMs', arg: 'TIME', help: 'warm-up after the ramp before the hold is measured (part 1)', default: 8000, min: 0 },
   { name: 'ladder-clients', kind: 'int', arg: 'N', help: 'subscribers on the one topic of each ladder step (part 2; --quick: 200)', default: 1000, min: 1 },
   { name: 'ladder-start', kind: 'number', arg: 'MSG/S', help: 'first rate of the search on the topic (part 2; --quick: 50)', default: 50, min: 1, max: 100_000 },
   { name: 'ladder-refine', kind: 'int', arg: 'N', help: 'bisections after the doubling (part 2; --quick: 0)', default: 4, min: 0, max: 6 },
   { name: 'ladder-repeat', kind: 'int', arg: 'N', help: 'rounds of the two interleaved searches per transport, each from scratch; the headline ratio is their median, printed with its range (part 2; --quick: 1)', default: 3, min: 1, max: 9 },
-  { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 3000 },
+  { name: 'ladder-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each step (part 2; --quick: 4s)', default: 6000, min: 1000 },
+  { name: 'ladder-settle', kind: 'durationMs', arg: 'TIME', help: 'warm-up of each step after its clients arrived (part 2)', default: 3000, min: 0 },
+  { name: 'ladder-max', kind: 'number', arg: 'MSG/S', help: 'highest rate the searches try (part 2); a side that keeps up there is reported as a lower bound', default: 100_000, min: 1, max: 100_000 },
   { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (parts poll and poll-replay; --quick: 20)', default: 100, min: 1 },
   { name: 'poll-repeat', kind: 'int', arg: 'N', help: 'rounds of one pushbench and one autocannon run, the first in turn; the headline ratio is their median (parts poll and poll-replay, each; --quick: 1)', default: 3, min: 1, max: 9 },
   { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each short-poll run (parts poll and poll-replay; --quick: 4s)', default: 10_000, min: 1000 },
@@ -79,12 +82,15 @@ interface Config {
   loadCpus: string;
   heldClients: number;
   heldWindowMs: number;
+  heldSettleMs: number;
   heldTopics: number;
   ladderClients: number;
   ladderStartRate: number;
   ladderRefine: number;
   ladderRepeat: number;
   ladderWindowMs: number;
+  ladderSettleMs: number;
+  ladderMaxRate: number;
   pollConnections: number;
   pollWindowMs: number;
   pollRepeat: number;
@@ -108,12 +114,15 @@ function parseConfig(argv: string[]): Config | 'help' {
     loadCpus: v.loadCpus as string,
     heldClients: pick('held-clients', v.heldClients as number, 1000),
     heldWindowMs: pick('held-window', v.heldWindow as number, 8000),
+    heldSettleMs: v.heldSettle as number,
     heldTopics: pick('held-topics', v.heldTopics as number, 10),
     ladderClients: pick('ladder-clients', v.ladderClients as number, 200),
     ladderStartRate: pick('ladder-start', v.ladderStart as number, 50),
     ladderRefine: pick('ladder-refine', v.ladderRefine as number, 0),
     ladderRepeat: pick('ladder-repeat', v.ladderRepeat as number, 1),
     ladderWindowMs: pick('ladder-window', v.ladderWindow as number, 4000),
+    ladderSettleMs: v.ladderSettle as number,
+    ladderMaxRate: v.ladderMax as number,
     pollConnections: pick('poll-connections', v.pollConnections as number, 20),
     pollWindowMs: pick('poll-window', v.pollWindow as number, 4000),
     pollRepeat: pick('poll-repeat', v.pollRepeat as number, 1),
@@ -225,7 +234,7 @@ function heldPlan(cfg: Config): RunSettings[] {
   const arrival = 2000;
   const rampMs = (cfg.heldClients / arrival) * 1000;
   // Connecting thousands of clients is the generator's heaviest moment: give it time to settle.
-  const warmupMs = Math.ceil((rampMs + 8000) / 1000) * 1000;
+  const warmupMs = Math.ceil((rampMs + cfg.heldSettleMs) / 1000) * 1000;
   return TRANSPORTS.map((transport) =>
     runSettings(cfg, transport, `held-${transport}-${cfg.heldClients}`, {
       clients: String(cfg.heldClients), workload: 'broadcast', topics: String(cfg.heldTopics), rate: '1', payload: '64',
@@ -244,7 +253,7 @@ function printHeld(cfg: Config, rows: HeldRow[]): void {
   out(`### 1. ${int(cfg.heldClients)} clients of each transport held for ${(cfg.heldWindowMs / 1000).toFixed(0)} s`);
   out();
   const perTopic = Math.round(cfg.heldClients / cfg.heldTopics);
-  out(`broadcast over ${cfg.heldTopics} topic${cfg.heldTopics > 1 ? 's' : ''} (${int(perTopic)} clients each), 1 msg/s per topic, 64 B payload: ${int(cfg.heldClients)} deliveries/s${cfg.heldTopics > 1 ? ', published in ' + cfg.heldTopics + ' staggered bursts of ' + int(perTopic) + ' rather than one burst of ' + int(cfg.heldClients) : ' in one burst a second'}; short poll Δ = 1 s; clients arrive at 2,000/s; the ramp and 8 s after it are warm-up, not measured; one generator worker thread on one core.`);
+  out(`broadcast over ${cfg.heldTopics} topic${cfg.heldTopics > 1 ? 's' : ''} (${int(perTopic)} clients each), 1 msg/s per topic, 64 B payload: ${int(cfg.heldClients)} deliveries/s${cfg.heldTopics > 1 ? ', published in ' + cfg.heldTopics + ' staggered bursts of ' + int(perTopic) + ' rather than one burst of ' + int(cfg.heldClients) : ' in one burst a second'}; short poll Δ = 1 s; clients arrive at 2,000/s; the ramp and ${(cfg.heldSettleMs / 1000).toFixed(1)} s after it (rounded up to a whole second) are warm-up, not measured; one generator worker thread on one core.`);
   out();
   out('| transport | valid | open (max) | delivered | lost | dup | p50 | p99 | gen ELU mean / max | gen loop delay p99, worst second | gen longest GC pause | gen CPU | server CPU | server RSS/conn | errors |');
   out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -292,7 +301,7 @@ interface Absorbed { transport: BareTransport; rounds: Step[][]; context: Step[]
  */
 function absorbTemplate(cfg: Config, transport: BareTransport): RunSettings {
   const arrival = 2000;
-  const warmupMs = Math.ceil(((cfg.ladderClients / arrival) * 1000 + 3000) / 1000) * 1000;
+  const warmupMs = Math.ceil(((cfg.ladderClients / arrival) * 1000 + cfg.ladderSettleMs) / 1000) * 1000;
   return runSettings(cfg, transport, `absorb-${transport}`, {
     clients: String(cfg.ladderClients), workload: 'broadcast', topics: '1', rate: String(cfg.ladderStartRate), payload: '64',
     'arrival-rate': `${arrival}/s`, warmup: `${warmupMs}ms`, duration: `${warmupMs + cfg.ladderWindowMs}ms`,
@@ -321,7 +330,7 @@ async function bareStep(cfg: Config, s: RunSettings): Promise<Step> {
       topics: s.topics,
       localAddresses: sourceAddresses('127.0.0.1', s.clients),
       connectConcurrency: 200,
-      warmupMs: 3000,
+      warmupMs: cfg.ladderSettleMs,
       measureMs: cfg.ladderWindowMs,
       serverPid: server.pid,
       });
@@ -387,8 +396,8 @@ async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]
       const pushbenchAt = memo(steps, (r) => turn(() => pushbenchStep(cfg, atRate(t, r, round))));
       const bare = memo(steps, (r) => turn(() => bareStep(cfg, atRate(t, r, round))));
       await Promise.all([
-        search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, pushbenchAt, keepsUp),
-        search(cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bare, keepsUp),
+        search(cfg.ladderStartRate, cfg.ladderMaxRate, cfg.ladderRefine, pushbenchAt, keepsUp),
+        search(cfg.ladderStartRate, cfg.ladderMaxRate, cfg.ladderRefine, bare, keepsUp),
       ]);
       rounds.push(steps);
     }
@@ -397,14 +406,11 @@ async function absorb(cfg: Config, templates: RunSettings[]): Promise<Absorbed[]
     const context = rounds[0]!.filter((x) => x.side === 'bare');
     const bareRule = context.filter((x) => !x.keepsUp).map((x) => x.ratePerS);
     const bareAt = memo(context, (r) => bareStep(cfg, atRate(t, r)));
-    await search(bareRule.length ? Math.min(...bareRule) : cfg.ladderStartRate, MAX_RATE, cfg.ladderRefine, bareAt, (x) => x.keepsPace);
+    await search(bareRule.length ? Math.min(...bareRule) : cfg.ladderStartRate, cfg.ladderMaxRate, cfg.ladderRefine, bareAt, (x) => x.keepsPace);
     results.push({ transport, rounds, context });
   }
   return results;
 }
-
-/** Highest rate the server's publisher is asked for (the `--rate` limit of pushbench run). */
-const MAX_RATE = 100_000;
 
 /** Why a side failed to keep up at a step: the server's core was full, or the client fell behind. */
 const limitOf = (x: Step): 'server' | 'client' => (x.serverPct !== null && x.serverPct >= SERVER_BOUND_PCT ? 'server' : 'client');
@@ -436,11 +442,11 @@ function printSteps(steps: Step[]): void {
 }
 
 /** Why a side's figure in a round is a lower bound, if it is (it never failed, or the server failed it). */
-function boundNotes(steps: Step[]): string[] {
+function boundNotes(cfg: Config, steps: Step[]): string[] {
   const notes: string[] = [];
   for (const [name, side] of [['pushbench', 'pushbench'], ['the bare client', 'bare']] as const) {
     const b = best(steps, side);
-    if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(MAX_RATE)} msg/s limit): its figure is a lower bound`);
+    if (!b.failedAt) notes.push(`${name} kept up at every rate tried (up to the ${int(cfg.ladderMaxRate)} msg/s limit): its figure is a lower bound`);
     else if (limitOf(b.failedAt) === 'server') notes.push(`${name} stopped keeping up at ${int(b.failedAt.offeredPerS)}/s with the server's core at ${pct(b.failedAt.serverPct)}: the server, not the client, ended that climb, so the figure is a lower bound of the client`);
   }
   return notes;
@@ -460,7 +466,7 @@ function printAbsorb(cfg: Config, results: Absorbed[]): AbsorbSummary[] {
       out();
       printSteps(steps);
       const f = o.figures[i]!;
-      const roundNotes = boundNotes(steps);
+      const roundNotes = boundNotes(cfg, steps);
       for (const n of roundNotes) notes.add(n);
       out(`${transport}${rounds.length > 1 ? ` round ${i + 1}` : ''}: pushbench **${int(f.pb)}**, bare **${int(f.bare)}** deliveries/s keeping up: ratio **${f.ratio === null ? 'n/a' : f.ratio.toFixed(2)}**.${roundNotes.length ? ` Note: ${roundNotes.join('; ')}.` : ''}`);
       const cost = costRatios(steps);

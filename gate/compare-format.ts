@@ -2,11 +2,12 @@
  * The comparison as people and CI systems read it: a plain-text block for the console, a Markdown
  * table (for `--markdown` and $GITHUB_STEP_SUMMARY), an HTML table (the report's comparison
  * section) and JUnit XML (one test case per transport × metric; a regression is a failure that
- * carries the numbers). Pure.
+ * carries the numbers). Each says which machine the baseline was made on and what that leaves
+ * ungated. Pure.
  */
 import { escapeHtml } from '../reports/html.ts';
 import { escapeMarkdownCell } from '../reports/markdown.ts';
-import { changeCell, formatThreshold, type ComparisonResult, type MetricComparison, type SideEstimate } from './compare.ts';
+import { changeCell, COMPARE_METRICS, formatThreshold, type ComparisonResult, type MetricComparison, type SideEstimate } from './compare.ts';
 
 /** `21.7ms [21.2ms, 22.2ms] n=3`, `21.7ms n=1`, `unknown`. */
 export function sideCell(e: SideEstimate, format: (v: number) => string): string {
@@ -17,6 +18,7 @@ export function sideCell(e: SideEstimate, format: (v: number) => string): string
 
 const STATUS_WORD: Record<MetricComparison['status'], string> = {
   regression: 'REGRESSION', improvement: 'improvement', unclear: 'unclear', ok: 'ok', info: 'not gated', unknown: 'unknown',
+  ungated: 'not gated: other machine',
 };
 
 /** The cells of one row: metric, baseline, current, change [CI], threshold, p, verdict. */
@@ -45,19 +47,36 @@ export function verdictLine(r: ComparisonResult): string {
   const parts = [r.regressions > 0 ? n(r.regressions, 'regression') : 'no regression'];
   if (r.improvements > 0) parts.push(n(r.improvements, 'improvement'));
   if (r.unclear > 0) parts.push(`${r.unclear} unclear (beyond the threshold, not significant)`);
+  if (r.ungatedRegressions > 0) parts.push(`${r.ungatedRegressions} beyond the threshold on a machine-dependent metric, not gated (baseline from another machine)`);
   return parts.join(', ');
+}
+
+const keys = (dependent: boolean) => COMPARE_METRICS.filter((m) => m.machineDependent === dependent).map((m) => m.key).join(', ');
+
+/**
+ * Which machine each side was made on, and what that means for the gate: against a baseline from
+ * another machine only the machine-independent metrics are gated.
+ */
+export function machineLines(r: ComparisonResult): string[] {
+  const m = r.machines;
+  return [
+    `machines: baseline made on ${m.baseline.join(' / ') || 'unknown'}; current on ${m.current.join(' / ') || 'unknown'}`,
+    m.same
+      ? 'gate: same machine (CPU model, cores, Node): every metric with a threshold is gated'
+      : `gate: the baseline was made on another machine, so the machine-dependent metrics (${keys(true)}) are compared but not gated; ${keys(false)} are gated on any machine (regenerate the baseline on this machine to gate them all)`,
+  ];
 }
 
 /** The console block: warnings, then one aligned table per matched group, then the verdict. */
 export function formatComparisonText(r: ComparisonResult): string {
-  const out = [headline(r)];
+  const out = [headline(r), ...machineLines(r)];
   for (const w of r.warnings) out.push(`warning: ${w}`);
   for (const g of r.groups) {
     out.push('', `${g.group.label} (${g.group.baseline.length} baseline, ${g.group.current.length} current runs):`);
     const rows = [HEAD, ...g.metrics.map(comparisonCells)];
     const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) out.push(`  ${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}`);
-    for (const m of g.metrics.filter((x) => x.status === 'regression' || x.status === 'unclear')) out.push(`  ${STATUS_WORD[m.status]}: ${m.explanation}`);
+    for (const m of g.metrics.filter((x) => x.status === 'regression' || x.status === 'unclear' || x.sameMachineStatus === 'regression')) out.push(`  ${STATUS_WORD[m.status]}: ${m.explanation}`);
   }
   out.push('', `result: ${verdictLine(r)}`);
   return out.join('\n');
@@ -65,7 +84,7 @@ export function formatComparisonText(r: ComparisonResult): string {
 
 /** The Markdown block: one table, one row per transport × metric. */
 export function formatComparisonMarkdown(r: ComparisonResult): string {
-  const lines = [`**pushbench compare: ${verdictLine(r)}**`, '', escapeMarkdownCell(headline(r)), ''];
+  const lines = [`**pushbench compare: ${verdictLine(r)}**`, '', escapeMarkdownCell(headline(r)), '', ...machineLines(r).map((l) => `- ${escapeMarkdownCell(l)}`), ''];
   if (r.warnings.length > 0) {
     for (const w of r.warnings) lines.push(`- warning: ${escapeMarkdownCell(w)}`);
     lines.push('');
@@ -83,7 +102,7 @@ export function formatComparisonMarkdown(r: ComparisonResult): string {
 
 /** The same table as HTML (a fragment: paragraphs, a warning list and one `<table class="comparison">`). */
 export function formatComparisonHtml(r: ComparisonResult): string {
-  const parts = [`<p><strong>${escapeHtml(verdictLine(r))}</strong></p>`, `<p>${escapeHtml(headline(r))}</p>`];
+  const parts = [`<p><strong>${escapeHtml(verdictLine(r))}</strong></p>`, `<p>${escapeHtml(headline(r))}</p>`, ...machineLines(r).map((l) => `<p>${escapeHtml(l)}</p>`)];
   if (r.warnings.length > 0) parts.push(`<ul>${r.warnings.map((w) => `<li>warning: ${escapeHtml(w)}</li>`).join('')}</ul>`);
   parts.push(`<table class="comparison"><thead><tr>${['runs', ...HEAD].map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
   for (const g of r.groups) {
@@ -135,18 +154,22 @@ export function formatJunit(r: ComparisonResult | null, problems: readonly strin
     return lines.join('\n') + '\n';
   }
   const all = r.groups.flatMap((g) => g.metrics);
-  const skipped = (ms: readonly MetricComparison[]) => ms.filter((m) => m.status === 'unknown').length;
+  const skipped = (ms: readonly MetricComparison[]) => ms.filter((m) => m.status === 'unknown' || m.status === 'ungated').length;
+  const properties = machineLines(r).map((l) => {
+    const i = l.indexOf(': ');
+    return `      <property name="${escapeXml(l.slice(0, i))}" value="${escapeXml(l.slice(i + 2))}"/>`;
+  });
   lines.push(`<testsuites name="pushbench compare" tests="${all.length}" failures="${r.regressions}" errors="0" skipped="${skipped(all)}">`);
   for (const g of r.groups) {
     const { transport, workload, network } = g.group;
     const failures = g.metrics.filter((m) => m.status === 'regression').length;
-    lines.push(`  <testsuite name="${escapeXml(g.group.label)}" tests="${g.metrics.length}" failures="${failures}" errors="0" skipped="${skipped(g.metrics)}">`);
+    lines.push(`  <testsuite name="${escapeXml(g.group.label)}" tests="${g.metrics.length}" failures="${failures}" errors="0" skipped="${skipped(g.metrics)}">`, '    <properties>', ...properties, '    </properties>');
     const classname = escapeXml(['pushbench', transport, workload, network].join('.'));
     for (const m of g.metrics) {
       const detail = escapeXml(caseDetail(m));
       lines.push(`    <testcase classname="${classname}" name="${escapeXml(`${m.metric.key}: ${m.metric.label}`)}">`);
       if (m.status === 'regression') lines.push(`      <failure message="${escapeXml(m.explanation)}" type="regression">${detail}</failure>`);
-      if (m.status === 'unknown') lines.push(`      <skipped message="${escapeXml(m.explanation)}"/>`);
+      if (m.status === 'unknown' || m.status === 'ungated') lines.push(`      <skipped message="${escapeXml(m.explanation)}"/>`);
       lines.push(`      <system-out>${detail}</system-out>`, '    </testcase>');
     }
     lines.push('  </testsuite>');

@@ -24,12 +24,14 @@
  *   improvement), with a warning.
  * - `info` for a metric without a threshold (reported, not gated); `unknown` when a side did not
  *   measure the metric.
+ * - `ungated` for a machine-dependent metric (latency, CPU: what a faster or slower machine moves)
+ *   when the baseline was made on another machine (CPU model, cores or Node version differ): its
+ *   change and the verdict it would have on one machine are reported, and nothing fails on it.
+ *   Lost, errors, bytes and requests per message count what happened, not how fast, and are
+ *   gated on any machine.
  */
-import type { TransportName } from '../core/wire.ts';
-import { DRIVERS } from '../load/drivers/index.ts';
-import type { TransportTraits } from '../load/drivers/types.ts';
 import { formatBytes, formatUs, parseFraction } from '../core/units.ts';
-import type { Environment, ResultRecord, RunConfig } from '../core/record.ts';
+import type { ResultRecord } from '../core/record.ts';
 import { errorRate, lossRate } from '../reports/rates.ts';
 import { formatSig3 } from '../reports/ranking.ts';
 import { mannWhitney, mean, meanCi, quantileSorted, relativeChange, seededRandom } from '../reports/stats.ts';
@@ -50,6 +52,8 @@ export interface CompareMetric {
    * point for an absolute one. null: reported, not gated (too noisy at small scale to gate by default).
    */
   defaultThreshold: number | null;
+  /** moved by the machine's speed (latency, CPU): gated only against a baseline from the same machine */
+  machineDependent: boolean;
 }
 
 const ifDelivered = (r: ResultRecord, v: number) => (r.summary.delivered > 0 ? v : null);
@@ -57,16 +61,17 @@ const percent = (v: number) => `${formatSig3(v * 100)} %`;
 
 /** The compared metrics, in table order. */
 export const COMPARE_METRICS: readonly CompareMetric[] = Object.freeze([
-  { key: 'p50', label: 'delivery latency p50', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p50), format: formatUs, defaultThreshold: 0.10 },
-  { key: 'p99', label: 'delivery latency p99', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p99), format: formatUs, defaultThreshold: 0.10 },
-  { key: 'p999', label: 'delivery latency p99.9', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p999), format: formatUs, defaultThreshold: null },
-  { key: 'cpu', label: 'server CPU per message', kind: 'relative', value: (r) => r.summary.serverCpuUsPerMessage, format: (v) => `${formatSig3(v)}µs`, defaultThreshold: 0.15 },
-  { key: 'bytes', label: 'bytes on the wire per message', kind: 'relative', value: (r) => r.summary.bytesPerMessage, format: (v) => `${formatSig3(v)}B`, defaultThreshold: 0.05 },
-  { key: 'requests', label: 'requests per message', kind: 'relative', value: (r) => ifDelivered(r, r.summary.requestsPerMessage), format: formatSig3, defaultThreshold: 0.05 },
-  { key: 'connections', label: 'TCP connections opened', kind: 'relative', value: (r) => r.summary.connectionsOpened, format: formatSig3, defaultThreshold: 0.10 },
-  { key: 'rss', label: 'server RSS per connection', kind: 'relative', value: (r) => r.summary.serverRssBytesPerConnection, format: formatBytes, defaultThreshold: null },
-  { key: 'lost', label: 'lost (of expected messages)', kind: 'absolute', value: lossRate, format: percent, defaultThreshold: 0.001 },
-  { key: 'errors', label: 'errors (of requests + connections)', kind: 'absolute', value: errorRate, format: percent, defaultThreshold: 0.001 },
+  { key: 'p50', label: 'delivery latency p50', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p50), format: formatUs, defaultThreshold: 0.10, machineDependent: true },
+  { key: 'p99', label: 'delivery latency p99', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p99), format: formatUs, defaultThreshold: 0.10, machineDependent: true },
+  { key: 'p999', label: 'delivery latency p99.9', kind: 'relative', value: (r) => ifDelivered(r, r.summary.latencyUs.p999), format: formatUs, defaultThreshold: null, machineDependent: true },
+  { key: 'cpu', label: 'server CPU per message', kind: 'relative', value: (r) => r.summary.serverCpuUsPerMessage, format: (v) => `${formatSig3(v)}µs`, defaultThreshold: 0.15, machineDependent: true },
+  { key: 'bytes', label: 'bytes on the wire per message', kind: 'relative', value: (r) => r.summary.bytesPerMessage, format: (v) => `${formatSig3(v)}B`, defaultThreshold: 0.05, machineDependent: false },
+  { key: 'requests', label: 'requests per message', kind: 'relative', value: (r) => ifDelivered(r, r.summary.requestsPerMessage), format: formatSig3, defaultThreshold: 0.05, machineDependent: false },
+  // connections opened count reconnects too, which a slow machine's timeouts can cause
+  { key: 'connections', label: 'TCP connections opened', kind: 'relative', value: (r) => r.summary.connectionsOpened, format: formatSig3, defaultThreshold: 0.10, machineDependent: true },
+  { key: 'rss', label: 'server RSS per connection', kind: 'relative', value: (r) => r.summary.serverRssBytesPerConnection, format: formatBytes, defaultThreshold: null, machineDependent: true },
+  { key: 'lost', label: 'lost (of expected messages)', kind: 'absolute', value: lossRate, format: percent, defaultThreshold: 0.001, machineDependent: false },
+  { key: 'errors', label: 'errors (of requests + connections)', kind: 'absolute', value: errorRate, format: percent, defaultThreshold: 0.001, machineDependent: false },
 ] satisfies CompareMetric[]);
 
 /** Threshold per metric key; null = not gated. */
@@ -100,153 +105,8 @@ export function parseThresholds(text: string | undefined): { thresholds: Thresho
   return { thresholds, problems };
 }
 
-// ---- matching ------------------------------------------------------------------------------
-
-/** Runs of one transport, workload and network, from both sides (valid, complete runs only). */
-export interface RunGroup {
-  transport: TransportName;
-  workload: string;
-  network: string;
-  /** `ws broadcast on loopback` */
-  label: string;
-  baseline: ResultRecord[];
-  current: ResultRecord[];
-}
-
-export interface ComparisonPlan {
-  groups: RunGroup[];
-  /** reasons the sides cannot be compared, one sentence each (exit 2) */
-  problems: string[];
-  /** things the reader should know, one sentence each */
-  warnings: string[];
-}
-
-interface Field<T> {
-  key: keyof T;
-  label: string;
-  format?: (v: unknown) => string;
-  /** compared only for these transports (default all) */
-  appliesTo?: (transport: TransportName) => boolean;
-}
-
-const ms = (v: unknown) => `${v} ms`;
-/** A field that applies only to transports with `trait` (and to a name this version does not know). */
-const having = (trait: keyof TransportTraits) => (t: TransportName) => DRIVERS[t]?.traits[trait] ?? true;
-
-/** Configuration that makes runs incomparable: a difference refuses the comparison (unless forced). */
-const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
-  { key: 'clients', label: 'clients' },
-  { key: 'durationMs', label: 'duration', format: ms },
-  { key: 'warmupMs', label: 'warm-up', format: ms },
-  { key: 'ratePerS', label: 'rate (msg/s per topic)' },
-  { key: 'payloadBytes', label: 'payload', format: (v) => `${v} B` },
-  { key: 'topics', label: 'topics' },
-  { key: 'pollIntervalMs', label: 'poll interval', format: ms, appliesTo: having('pollInterval') },
-  { key: 'longPollTimeoutMs', label: 'long-poll timeout', format: ms, appliesTo: having('longPollTimeout') },
-  { key: 'arrivalRatePerS', label: 'arrival rate (clients/s)' },
-];
-
-/**
- * Settings of the server and generator side that are part of what is compared (a server change),
- * so a difference is a warning: the reference server's injected delay, the target, the workers.
- */
-const SERVER_FIELDS: readonly Field<RunConfig>[] = [
-  { key: 'serverDelayMs', label: 'the reference server\'s --delay', format: ms },
-  { key: 'target', label: 'target', format: (v) => (v === null ? 'reference server' : String(v)) },
-  { key: 'profile', label: 'target profile', format: (v) => (v === undefined ? 'none (native clients)' : String(v)) },
-  { key: 'workers', label: 'generator workers' },
-];
-
-const ENVIRONMENT_FIELDS: readonly Field<Environment>[] = [
-  { key: 'cpuModel', label: 'CPU model' },
-  { key: 'cores', label: 'cores' },
-  { key: 'node', label: 'Node version' },
-  { key: 'platform', label: 'platform' },
-  { key: 'serverCpus', label: 'server pinning', format: (v) => (v === null ? 'none' : `CPU ${v}`) },
-  { key: 'loadCpus', label: 'generator pinning', format: (v) => (v === null ? 'none' : `CPU ${v}`) },
-  { key: 'pushbenchVersion', label: 'pushbench version' },
-];
-
-/** `clients: baseline 50, current 100` when the sides (or the runs within a side) differ; else null. */
-function difference<T>(field: Field<T>, baseline: readonly T[], current: readonly T[]): string | null {
-  const show = (v: unknown) => (field.format ? field.format(v) : String(v));
-  const values = (xs: readonly T[]) => [...new Set(xs.map((x) => show(x[field.key])))];
-  const b = values(baseline);
-  const c = values(current);
-  if (b.length === 1 && c.length === 1 && b[0] === c[0]) return null;
-  return `${field.label}: baseline ${b.join(' / ')}, current ${c.join(' / ')}`;
-}
-
-const groupKey = (r: ResultRecord) => `${r.config.transport}\u0000${r.config.workload}\u0000${r.config.network}`;
-const groupLabel = (r: ResultRecord) => `${r.config.transport} ${r.config.workload} on ${r.config.network}`;
-const usable = (r: ResultRecord) => r.complete && r.valid && r.summary.valid;
-
-function byGroup(records: readonly ResultRecord[]): Map<string, ResultRecord[]> {
-  const out = new Map<string, ResultRecord[]>();
-  for (const r of records) {
-    const k = groupKey(r);
-    if (!out.has(k)) out.set(k, []);
-    out.get(k)!.push(r);
-  }
-  return out;
-}
-
-/**
- * Match the baseline's runs with the current ones and check that they may be compared. Invalid or
- * incomplete runs are left out (a warning each); a group left without a valid run on a side, no
- * group in common, or a configuration difference (unless `force`) is a problem. Pure.
- */
-export function planComparison(baseline: readonly ResultRecord[], current: readonly ResultRecord[], opts: { force?: boolean } = {}): ComparisonPlan {
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  if (baseline.length === 0) problems.push('BASELINE holds no result runs');
-  if (current.length === 0) problems.push('CURRENT holds no result runs');
-  if (problems.length > 0) return { groups: [], problems, warnings };
-
-  for (const [side, records] of [['baseline', baseline], ['current', current]] as const) {
-    for (const r of records.filter((x) => !usable(x))) {
-      const why = [!r.complete ? 'incomplete' : '', ...r.invalidReasons, ...r.summary.invalidReasons].filter(Boolean);
-      warnings.push(`${side} run ${r.name} is left out: ${[...new Set(why)].join('; ') || 'marked invalid'}`);
-    }
-  }
-  const b = byGroup(baseline);
-  const c = byGroup(current);
-  const groups: RunGroup[] = [];
-  for (const [k, bRuns] of b) {
-    const label = groupLabel(bRuns[0]);
-    const cRuns = c.get(k);
-    if (!cRuns) { warnings.push(`${label} is only in the baseline; not compared`); continue; }
-    const bValid = bRuns.filter(usable);
-    const cValid = cRuns.filter(usable);
-    if (bValid.length === 0) problems.push(`${label} has no valid baseline run (${bRuns.length} left out as invalid or incomplete)`);
-    if (cValid.length === 0) problems.push(`${label} has no valid current run (${cRuns.length} left out as invalid or incomplete)`);
-    if (bValid.length === 0 || cValid.length === 0) continue;
-    const { transport, workload, network } = bValid[0].config;
-    for (const f of CONFIG_FIELDS) {
-      if (f.appliesTo && !f.appliesTo(transport)) continue;
-      const d = difference(f, bValid.map((r) => r.config), cValid.map((r) => r.config));
-      if (d === null) continue;
-      if (opts.force) warnings.push(`${label}: the configurations differ (${d}); compared anyway (--force)`);
-      else problems.push(`${label}: the configurations differ (${d}); compare like with like, or pass --force`);
-    }
-    for (const f of SERVER_FIELDS) {
-      const d = difference(f, bValid.map((r) => r.config), cValid.map((r) => r.config));
-      if (d !== null) warnings.push(`${label}: ${d}`);
-    }
-    groups.push({ transport, workload, network, label, baseline: bValid, current: cValid });
-  }
-  for (const [k, cRuns] of c) if (!b.has(k)) warnings.push(`${groupLabel(cRuns[0])} is only in the current runs; not compared`);
-  if (groups.length === 0 && problems.length === 0) {
-    const list = (m: Map<string, ResultRecord[]>) => [...m.values()].map((rs) => groupLabel(rs[0])).join(', ');
-    problems.push(`BASELINE and CURRENT have no transport, workload and network in common (baseline: ${list(b)}; current: ${list(c)})`);
-  }
-  const envOf = (rs: readonly ResultRecord[]) => rs.filter(usable).map((r) => r.environment);
-  for (const f of ENVIRONMENT_FIELDS) {
-    const d = difference(f, envOf(baseline), envOf(current));
-    if (d !== null) warnings.push(`the environments differ: ${d}; the figures may not be comparable`);
-  }
-  return { groups, problems, warnings };
-}
+export { planComparison, machinesOf, type ComparisonPlan, type Machines, type RunGroup } from './match.ts';
+import { machinesOf, type ComparisonPlan, type Machines, type RunGroup } from './match.ts';
 
 // ---- the comparison ------------------------------------------------------------------------
 
@@ -261,7 +121,7 @@ export interface SideEstimate {
   hi: number | null;
 }
 
-export type CompareStatus = 'regression' | 'improvement' | 'unclear' | 'ok' | 'info' | 'unknown';
+export type CompareStatus = 'regression' | 'improvement' | 'unclear' | 'ok' | 'info' | 'unknown' | 'ungated';
 
 export interface MetricComparison {
   metric: CompareMetric;
@@ -277,6 +137,8 @@ export interface MetricComparison {
   /** two-sided Mann-Whitney p of current against baseline; null when unknown */
   p: number | null;
   status: CompareStatus;
+  /** `ungated`: the verdict the change would have against a baseline from this machine */
+  sameMachineStatus?: CompareStatus;
   /** one sentence with the numbers */
   explanation: string;
 }
@@ -294,6 +156,10 @@ export interface ComparisonResult {
   improvements: number;
   /** changes beyond their threshold that the repeats cannot confirm */
   unclear: number;
+  /** the machines of each side; machine-dependent metrics are gated only when they are the same */
+  machines: Machines;
+  /** machine-dependent changes that would be regressions on one machine, not gated across two */
+  ungatedRegressions: number;
 }
 
 export interface CompareOptions {
@@ -397,10 +263,15 @@ function explain(m: Omit<MetricComparison, 'explanation'>, level: number): strin
       return `${name} ${change} is beyond the ${t} threshold, but the interval reaches inside it: not significant (more repeats would tell)`;
     case 'ok':
       return `${name} ${change} is within the ${t} threshold`;
+    case 'ungated': {
+      const would = m.sameMachineStatus === 'regression' ? `worse than the ${t} threshold: a regression against a baseline from this machine`
+        : m.sameMachineStatus === 'improvement' ? `better by more than ${t}` : m.sameMachineStatus === 'unclear' ? `beyond the ${t} threshold, not significant` : `within the ${t} threshold`;
+      return `${name} ${change} is ${would}; not gated: the baseline was made on another machine`;
+    }
   }
 }
 
-function compareMetric(metric: CompareMetric, group: RunGroup, threshold: number | null, opts: Required<Omit<CompareOptions, 'thresholds'>>): MetricComparison {
+function compareMetric(metric: CompareMetric, group: RunGroup, threshold: number | null, sameMachine: boolean, opts: Required<Omit<CompareOptions, 'thresholds'>>): MetricComparison {
   const baseline = sideEstimate(group.baseline, metric, opts.level);
   const current = sideEstimate(group.current, metric, opts.level);
   let change: number | null = null;
@@ -419,7 +290,8 @@ function compareMetric(metric: CompareMetric, group: RunGroup, threshold: number
     p = c.p;
     status = judgeChange(change, lo, hi, threshold);
   }
-  const m = { metric, threshold, baseline, current, change, lo, hi, p, status };
+  const ungated = metric.machineDependent && !sameMachine && status !== 'info' && status !== 'unknown';
+  const m = { metric, threshold, baseline, current, change, lo, hi, p, status: ungated ? 'ungated' as const : status, ...(ungated ? { sameMachineStatus: status } : {}) };
   return { ...m, explanation: explain(m, opts.level) };
 }
 
@@ -428,12 +300,14 @@ export function compareRuns(plan: Pick<ComparisonPlan, 'groups' | 'warnings'>, o
   const thresholds = { ...defaultThresholds(), ...opts.thresholds };
   const o = { level: opts.level ?? 0.95, resamples: opts.resamples ?? 10_000, seed: opts.seed ?? 1 };
   const warnings = [...plan.warnings];
+  const machines = machinesOf(plan.groups.flatMap((g) => g.baseline), plan.groups.flatMap((g) => g.current));
   const groups = plan.groups.map((group) => {
     if (group.baseline.length < 2 || group.current.length < 2) {
       warnings.push(`${group.label}: ${group.baseline.length} baseline and ${group.current.length} current run(s); with a single run on a side the significance is unknown, so a change is judged on its threshold alone (2 or more runs a side give a ${Math.round(o.level * 100)} % interval)`);
     }
-    return { group, metrics: COMPARE_METRICS.map((metric) => compareMetric(metric, group, thresholds[metric.key] ?? null, o)) };
+    return { group, metrics: COMPARE_METRICS.map((metric) => compareMetric(metric, group, thresholds[metric.key] ?? null, machines.same, o)) };
   });
   const count = (s: CompareStatus) => groups.reduce((n, g) => n + g.metrics.filter((m) => m.status === s).length, 0);
-  return { level: o.level, groups, warnings, regressions: count('regression'), improvements: count('improvement'), unclear: count('unclear') };
+  const ungatedRegressions = groups.reduce((n, g) => n + g.metrics.filter((m) => m.sameMachineStatus === 'regression').length, 0);
+  return { level: o.level, groups, warnings, regressions: count('regression'), improvements: count('improvement'), unclear: count('unclear'), machines, ungatedRegressions };
 }

@@ -17,6 +17,21 @@ function spinForProfileTest(ms: number): number {
   return x;
 }
 
+/** Two more busy functions, so the profile surely has more sites than the table's `top`. */
+function spinTooForProfileTest(ms: number): number {
+  let x = 1;
+  const end = Date.now() + ms;
+  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 17 + i) | 0;
+  return x;
+}
+
+function spinThreeForProfileTest(ms: number): number {
+  let x = 2;
+  const end = Date.now() + ms;
+  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 13 + i) | 0;
+  return x;
+}
+
 function allocateForProfileTest(n: number): number {
   let kept = 0;
   for (let i = 0; i < n; i++) kept += new Array(64).fill(i).length;
@@ -38,19 +53,24 @@ describe('profile:summary', () => {
       await post(session, 'Profiler.enable');
       await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
       await post(session, 'Profiler.start');
+      // 300 ms in the one, 60 ms in each of the others: sampled every 0.2 ms, each has hundreds
+      // of samples, the first five times as many as either other
       spinForProfileTest(300);
+      spinTooForProfileTest(60);
+      spinThreeForProfileTest(60);
       const { profile } = await post<{ profile: Parameters<typeof summarizeCpuProfile>[0] }>(session, 'Profiler.stop');
       const s = summarizeCpuProfile(profile);
       expect(s.sites[0].site).toMatch(/^spinForProfileTest .*profile-summary\.test\.ts:\d+$/);
       expect(s.sites[0].share).toBeGreaterThan(0.5);
-      // the busy time holds the spin (sampled, so within a margin), and the shares add up to it
-      expect(s.total).toBeGreaterThan(250_000);
+      expect(s.sites.length).toBeGreaterThanOrEqual(3);
+      // the busy time holds the spins (sampled, so within a margin), and the shares add up to it
+      expect(s.total).toBeGreaterThan(350_000);
       expect(s.sites.reduce((a, x) => a + x.share, 0)).toBeCloseTo(1, 6);
       // a heading, a blank line, the table's two header lines, then one row per site up to `top`
-      // (a short sampled profile may hold only two sites: the spin and the profiler's own)
       const lines = formatSummary('t', s, 3).split('\n');
-      expect(lines).toHaveLength(2 + 2 + Math.min(3, s.sites.length));
+      expect(lines).toHaveLength(7);
       expect(lines[4]).toContain('spinForProfileTest');
+      expect(lines.slice(5).join('\n')).toMatch(/spinTooForProfileTest|spinThreeForProfileTest/);
       expect(formatSummary('t', s, 1).split('\n')).toHaveLength(5);
     } finally {
       session.disconnect();

@@ -88,24 +88,24 @@ async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
 }
 
 describe('latency proxy', () => {
-  // ±1 ms: one tick of the timer the schedule runs on. The schedule aims at ±0.5 ms on a quiet
-  // machine (netem/release-schedule.ts); CI runs test files side by side on 2 cores, and a CI run
-  // (2026-12-03) saw 0.52 ms with the bare loopback path itself 3–4× its quiet time.
-  it('adds the configured one-way delay in each direction separately (median within ±1 ms)', async () => {
+  // Coarse on purpose: how close the added delay comes to the configured one is `npm run
+  // bench:proxy`. The bounds here are what a wrong proxy breaks: the schedule releases a chunk on
+  // its nearest whole-millisecond timer, so never more than ~1 ms early; a proxy that charged one
+  // direction's delay to the other (0 or 40 ms) or split it over the round trip (10 ms each way)
+  // misses 20 ms by 10 ms or more, where a working one is off by a fraction of a millisecond
+  // (more under load: its path has a loopback hop and an event-loop turn more than the bare one).
+  it('adds the configured one-way delay in each direction separately (20 ms: medians within 5 ms, none more than 1 ms early)', async () => {
     const t = await stampTarget();
     const direct = await measureOneWayMs((t.server.address() as net.AddressInfo).port, t, 60);
-    for (const delayMs of [20, 3]) {
-      const proxy = await proxyTo(t.server, { delayMs });
-      const m = await measureOneWayMs(proxy.port, t, 120);
-      console.log(`proxy delay ${delayMs} ms: median up ${m.upMs.toFixed(3)} ms, down ${m.downMs.toFixed(3)} ms (bare loopback ${direct.upMs.toFixed(3)} / ${direct.downMs.toFixed(3)} ms)`);
-      expect(m.up.length).toBe(120);
-      expect(m.down.length).toBe(120);
-      // what the proxy adds on top of the bare loopback path
-      expect(Math.abs(m.upMs - direct.upMs - delayMs)).toBeLessThanOrEqual(1);
-      expect(Math.abs(m.downMs - direct.downMs - delayMs)).toBeLessThanOrEqual(1);
-      // a timer may release up to 1 ms early, never more
-      expect(Math.min(...m.up, ...m.down)).toBeGreaterThanOrEqual(delayMs - 1);
-    }
+    const delayMs = 20;
+    const proxy = await proxyTo(t.server, { delayMs });
+    const m = await measureOneWayMs(proxy.port, t, 120);
+    expect(m.up.length).toBe(120);
+    expect(m.down.length).toBe(120);
+    // what the proxy adds on top of the bare loopback path
+    expect(Math.abs(m.upMs - direct.upMs - delayMs)).toBeLessThanOrEqual(5);
+    expect(Math.abs(m.downMs - direct.downMs - delayMs)).toBeLessThanOrEqual(5);
+    expect(Math.min(...m.up, ...m.down)).toBeGreaterThanOrEqual(delayMs - 1);
   });
 
   it('spreads delays by the jitter without reordering', async () => {

@@ -126,6 +126,9 @@ describe('nothing left after a failed command', () => {
     expect(files.length).toBeGreaterThanOrEqual(1);
     const records = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord);
     expect(records.some((r) => r.complete === false)).toBe(true);
+    // --no-report: the result files (and ranking.json), no report
+    expect(readdirSync(dir).filter((f) => /\.(html|md|svg|csv|hlog)$/.test(f))).toEqual([]);
+    expect(w.stdout()).toContain('--no-report: no report');
     expect(await leftAfter(w)).toEqual(NOTHING);
   }, 45_000);
 });

@@ -2,22 +2,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../reports/report.ts';
 import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
+import { findChromium, launchChromium } from './chromium.ts';
 
 const XSS = '</script><script>alert(1)</script>';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-  '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 describe('report.html in headless Chromium', () => {
   let dir: string;
   let browser: Browser;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pushbench-browser-'));
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const found = await findChromium();
+    browser = await launchChromium(found);
+    console.log(`browser: Chromium ${browser.version()} from ${found.source} (${found.path})`);
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,21 +1,42 @@
 /**
- * The built-in reference profile drives the reference servers to the same results as the native
- * path: same server, same workload, one run each way, compared within this test; and its
- * WebSocket resumes after a cut through the profile's query cursor.
+ * The built-in reference profile describes the reference servers: for every transport the probe
+ * publishes by the profile's request and receives it through the transport as the profile says
+ * (the same check every profile run makes before its load). One ws run through the profile is
+ * held to what the native path gives: valid, nothing lost, every message of the window, and a
+ * coarse bound on the latency it adds (`npm run bench:profile` measures the ratio, every
+ * transport). The profile path runs every transport end to end in shaped.test.ts; the native
+ * path in test/load/run.test.ts. And the profile's WebSocket resumes after a cut through its
+ * query cursor.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { runOnce } from '../../../load/runner.ts';
+import { loadProfile } from '../../../load/target/profile.ts';
+import { probeTarget } from '../../../load/target/probe.ts';
+import { startServer, type RunningServer } from '../../../servers/server.ts';
 import { runSettings } from '../settings.ts';
-import { decodeHistogram, percentiles } from '../../../core/histogram.ts';
 
 const CLIENTS = 20;
-const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '4s', '--warmup', '1500ms', '--poll-interval', '100ms', '--long-poll-timeout', '2s'];
+const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '3s', '--warmup', '1s', '--poll-interval', '100ms', '--long-poll-timeout', '2s'];
 
-describe('--profile builtin:reference against the native path', () => {
-  it.each(TRANSPORTS)('%s: both valid, 0 lost, same message counts, comparable latency', async (transport) => {
-    const native = await runOnce(runSettings(transport, ARGS, `${transport}-native`));
-    const profiled = await runOnce(runSettings(transport, [...ARGS, '--profile', 'builtin:reference'], `${transport}-profile`));
+describe('builtin:reference describes every transport of the reference server', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: '127.0.0.1', ratePerS: 0, topics: 1 });
+  });
+  afterAll(() => server.close());
+
+  it.each(TRANSPORTS)('%s: a message published by the profile\'s request arrives through the profile\'s subscription', async (transport) => {
+    const { profile, problems } = loadProfile('builtin:reference');
+    expect(problems).toEqual([]);
+    await probeTarget(server.url, profile, transport, { longPollTimeoutMs: 2000, payloadBytes: 64 });
+  });
+});
+
+describe('--profile builtin:reference against the native path (ws)', () => {
+  it('both valid, 0 lost, the same messages; the profile adds no more than a loopback publish to the latency', async () => {
+    const native = await runOnce(runSettings('ws', ARGS, 'ws-native'));
+    const profiled = await runOnce(runSettings('ws', [...ARGS, '--profile', 'builtin:reference'], 'ws-profile'));
     for (const r of [native, profiled]) {
       expect(r.invalidReasons.join('; ')).toBe('');
       expect(r.summary.lost).toBe(0);
@@ -23,38 +44,26 @@ describe('--profile builtin:reference against the native path', () => {
     }
     expect(native.config.profile).toBeUndefined();
     expect(profiled.config.profile).toBe('reference');
-    // The same 2.5 measured seconds at 10 msg/s to 20 clients; each client may gain or miss one
-    // message at each edge of the window, so the two runs agree to within one message per client.
-    expect(Math.abs(profiled.summary.delivered - native.summary.delivered)).toBeLessThanOrEqual(CLIENTS);
-    expect(profiled.summary.delivered).toBeGreaterThanOrEqual(2.5 * 10 * CLIENTS - 2 * CLIENTS);
-    // Same server and sockets; the profile path adds one loopback POST per message and a regex.
-    // Either median may be at most twice the other plus 5 ms of scheduling noise (2 shared cores).
-    // A short poll's delivery latency is staleness: each of the 20 clients keeps one phase against
-    // the 10 msg/s publish grid for the whole run, so its median is the median of 20 random phases
-    // in [0, 100 ms) and two runs differ by chance (CI saw 28 ms and 62 ms). There both medians are
-    // bounded by the interval, and the comparison is of what the paths share: the request time.
-    const medianOf = (r: typeof native, h: 'deliveryUs' | 'requestUs') =>
-      h === 'deliveryUs' ? r.summary.latencyUs.p50 : percentiles(decodeHistogram(r.histograms.requestUs)).p50;
-    const compared = transport === 'short-poll' ? 'requestUs' : 'deliveryUs';
-    if (transport === 'short-poll') {
-      for (const r of [native, profiled]) expect(r.summary.latencyUs.p50).toBeLessThanOrEqual(100_000 + 5000);
-    }
-    const a = medianOf(native, compared);
-    const b = medianOf(profiled, compared);
-    expect(a).toBeGreaterThan(0);
-    expect(b).toBeGreaterThan(0);
-    expect(b).toBeLessThanOrEqual(2 * a + 5000);
-    expect(a).toBeLessThanOrEqual(2 * b + 5000);
-    // The reference server reports its own figures on both paths.
+    // 2 measured seconds at 10 msg/s to 20 clients (10 on each topic), ± one message per client
+    // at each edge of the window
+    expect(profiled.summary.delivered).toBeGreaterThanOrEqual(2 * 10 * CLIENTS - 2 * CLIENTS);
+    expect(profiled.summary.delivered).toBeLessThanOrEqual(2 * 10 * CLIENTS + 2 * CLIENTS);
+    expect(profiled.publisher).toMatchObject({ failed: 0 });
+    // the reference server reports its own figures on the profile path too
     expect(profiled.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
     expect(profiled.server?.httpRequests).toBeGreaterThan(0);
-  }, 40_000);
+    // Coarse on purpose: the same server and sockets; the profile path adds one loopback POST per
+    // message before the same fan-out (well under a millisecond) and a regex per delivery. A
+    // profile path that queued or batched publishes would add a message period (100 ms) or more;
+    // 5 ms above the native median is far inside that.
+    expect(profiled.summary.latencyUs.p50).toBeLessThanOrEqual(native.summary.latencyUs.p50 + 5000);
+  }, 20_000);
 });
 
 describe('--profile builtin:reference resumes a cut WebSocket', () => {
   it('every connection cut mid-run: clients reconnect with ?since=<seq of the last message>; nothing lost but the cut publishes, 0 duplicates', async () => {
-    const r = await runOnce(runSettings('ws', ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '6s', '--warmup', '2s',
-      '--profile', 'builtin:reference', '--fault', 'cut-connections@3s:100%'], 'ws-profile-cut'));
+    const r = await runOnce(runSettings('ws', ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '4s', '--warmup', '1s',
+      '--profile', 'builtin:reference', '--fault', 'cut-connections@2s:100%'], 'ws-profile-cut'));
     const [f] = r.faults!;
     expect(f.injected).toMatch(/cut \d+ connections/);
     expect(f.disconnects).toBe(CLIENTS);
@@ -62,12 +71,16 @@ describe('--profile builtin:reference resumes a cut WebSocket', () => {
     expect(f.recovered).toBeGreaterThan(0);
     expect(r.summary.duplicates).toBe(0);
     // The fault cuts every connection of the server, the generator publisher's keep-alive ones
-    // too: a publish in flight then fails, its token seq is spent, and each of the topic's
-    // CLIENTS/2 subscribers counts it lost (the run says so: the publisher failed). The resume
-    // itself loses nothing, so any loss is bounded by those failures.
+    // too: a publish in flight then fails. Its seq was spent, so when the server never took it,
+    // each of the topic's CLIENTS/2 subscribers misses that one message; when the server took it
+    // before the answer was cut, nobody misses it. The resume itself loses nothing: loss comes
+    // in whole failed publishes only. (A resume without the cursor loses what each client missed
+    // while away, a number that differs from client to client: no multiple of 10.)
     const failed = r.publisher!.failed;
+    console.log(`profile cut: ${f.disconnects} disconnects, ${f.recovered} recovered, publisher failed ${failed}, lost ${r.summary.lost}`);
+    expect(r.summary.lost % (CLIENTS / 2)).toBe(0);
     expect(r.summary.lost).toBeLessThanOrEqual(failed * (CLIENTS / 2));
     if (failed === 0) expect(r.invalidReasons.join('; ')).toBe('');
     else expect(r.invalidReasons.join('; ')).toMatch(/the publisher failed to publish/);
-  }, 40_000);
+  }, 20_000);
 });

@@ -1,0 +1,93 @@
+/**
+ * `npm run bench:generator -- --parts held,absorb` end to end at the smallest scale (the README's
+ * headline figures come from these parts): 20 clients of every transport held for 1 s, and one
+ * step of each absorb search (20 subscribers at 50 msg/s, the search capped there) for pushbench
+ * and the bare client, on real reference servers. Every printed figure must be the one its
+ * record (or the bare client's step) measured.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
+import type { ResultRecord } from '../../core/record.ts';
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, '--import', 'tsx', 'bench/generator.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const num = (s: string) => Number(s.replace(/,/g, ''));
+const record = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8')) as ResultRecord;
+
+mkdirSync('.tmp', { recursive: true });
+const out = mkdtempSync(join('.tmp', 'bench-generator-test-'));
+let r: { code: number | null; stdout: string; stderr: string };
+
+beforeAll(async () => {
+  r = await runBench(['--parts', 'held,absorb', '--held-clients', '20', '--held-topics', '2', '--held-window', '1s', '--held-settle', '500ms',
+    '--ladder-clients', '20', '--ladder-start', '50', '--ladder-max', '50', '--ladder-refine', '0', '--ladder-repeat', '1', '--ladder-window', '1s', '--ladder-settle', '500ms',
+    '--out', out]);
+}, 50_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('bench:generator --parts held', () => {
+  it('holds 20 clients of every transport for 1 s; each row and the verdict are its record\'s', () => {
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout).toContain('### 1. 20 clients of each transport held for 1 s');
+    const records = ['ws', 'sse', 'long-poll', 'short-poll'].map((transport) => {
+      const rec = record(`held-${transport}-20.json`);
+      expect(rec.config.clients).toBe(20);
+      expect(rec.config.durationMs - rec.config.warmupMs).toBe(1000);
+      // 2 topics at 1 msg/s: one message of each topic has its ts in the 1 s window, so each of
+      // the 20 clients is expected exactly one (a short poll every second still picks it up in
+      // the drain after the window)
+      expect(rec.summary.expected).toBe(20);
+      const row = new RegExp(`^\\| ${transport} \\| (yes|NO) \\| (\\d+) \\| ([\\d,]+) \\| (\\d+) \\| (\\d+) \\|`, 'm').exec(r.stdout);
+      expect(row, r.stdout).not.toBeNull();
+      expect(row![1]).toBe(rec.valid ? 'yes' : 'NO');
+      expect(Number(row![2])).toBe(rec.server!.openConnectionsMax);
+      expect(num(row![3])).toBe(rec.summary.delivered);
+      expect(Number(row![4])).toBe(rec.summary.lost);
+      for (const reason of rec.invalidReasons) expect(r.stdout).toContain(`INVALID ${rec.name}: ${reason}`);
+      return rec;
+    });
+    const met = records.every((x) => x.valid && x.summary.lost === 0 && x.summary.delivered > 0);
+    expect(r.stdout).toContain(`Held-clients acceptance (valid, 0 lost, every transport): **${met ? 'met' : 'NOT met'}**`);
+  });
+});
+
+describe('bench:generator --parts absorb', () => {
+  it.each(['ws', 'sse'])('%s: one step each for pushbench and the bare client at 1,000 deliveries/s, the headline ratio from the two', (transport) => {
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const rec = record(`absorb-${transport}-20x50.json`);
+    expect(rec.config.clients).toBe(20);
+    expect(rec.config.ratePerS).toBe(50);
+    const section = r.stdout.slice(r.stdout.indexOf(`**${transport}**`));
+    const pbRow = /^\| pushbench \| 1,000 \| ([\d,]+) \| (yes|no[^|]*) \|/m.exec(section);
+    const bareRow = /^\| bare \| 1,000 \| ([\d,]+) \| (yes|no[^|]*) \|/m.exec(section);
+    expect(pbRow, section).not.toBeNull();
+    expect(bareRow, section).not.toBeNull();
+    // pushbench's delivered/s is its record's
+    expect(num(pbRow![1])).toBe(Math.round(rec.summary.deliveriesPerS));
+    const pbKeepsUp = pbRow![2] === 'yes';
+    expect(pbKeepsUp).toBe(rec.valid && rec.summary.lost === 0 && rec.summary.deliveriesPerS >= 0.95 * 1000);
+    const headline = new RegExp(`^${transport}: pushbench absorbs \\*\\*([\\d,]+)\\*\\* deliveries/s on one core, the bare client \\*\\*([\\d,]+)\\*\\*, both keeping up under the same rule: ratio \\*\\*(\\d+\\.\\d\\d|n/a)\\*\\*`, 'm').exec(r.stdout);
+    expect(headline, r.stdout).not.toBeNull();
+    const bareKeepsUp = bareRow![2] === 'yes';
+    expect(num(headline![1])).toBe(pbKeepsUp ? num(pbRow![1]) : 0);
+    expect(num(headline![2])).toBe(bareKeepsUp ? num(bareRow![1]) : 0);
+    if (pbKeepsUp && bareKeepsUp) {
+      expect(Number(headline![3])).toBeCloseTo(num(pbRow![1]) / num(bareRow![1]), 2);
+      // the search stopped at --ladder-max: both figures are lower bounds, and the output says so
+      expect(section).toContain('pushbench kept up at every rate tried (up to the 50 msg/s limit): its figure is a lower bound');
+    }
+    expect(r.stdout).toMatch(new RegExp(`^\\| ${transport} deliveries/s one core absorbs while keeping up, vs bare client under the same rule \\| ${headline![1]} \\| ${headline![2]} \\| `, 'm'));
+  });
+});
