@@ -5,6 +5,7 @@
  * and the bare client, on real reference servers. Every printed figure must be the one its
  * record (or the bare client's step) measured.
  */
+import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ describe('bench:generator --parts held', () => {
   it('holds 20 clients of every transport for 1 s; each row and the verdict are its record\'s', () => {
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('### 1. 20 clients of each transport held for 1 s');
-    const records = ['ws', 'sse', 'long-poll', 'short-poll'].map((transport) => {
+    const records = TRANSPORTS.map((transport) => {
       const rec = record(`held-${transport}-20.json`);
       expect(rec.config.clients).toBe(20);
       expect(rec.config.durationMs - rec.config.warmupMs).toBe(1000);

@@ -3,7 +3,6 @@
  * One search that reaches --max (every step passes), one step split over two server and two
  * generator processes whose records merge into one, and validation listing every problem.
  */
-import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
