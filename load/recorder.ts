@@ -15,6 +15,7 @@ import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogr
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
+import type { RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
 
@@ -54,6 +55,8 @@ export class Recorder {
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
   private opts: RecorderOptions;
   private readonly faults: FaultState[];
+  /** what a live staircase's closed windows counted (their counters start afresh at each step) */
+  private readonly closedTotals: RunTotals = emptyTotals();
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
@@ -269,6 +272,7 @@ export class Recorder {
   nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }): { histograms: Histograms; counters: Counters } {
     const { histograms, counters } = this.finish(silenceUs);
     const closed = { ...counters, errors: { ...counters.errors } };
+    addTotals(this.closedTotals, closed);
     Object.assign(this.counters, emptyCounters());
     for (const h of [this.delivery, this.connect, this.request, this.requestRaw]) h.reset();
     for (const state of this.clients.values()) state.missing = null;
@@ -308,8 +312,32 @@ export class Recorder {
     this.requestRawFeed.flushInto(this.requestRaw);
   }
 
+  /**
+   * The counts of every window so far, the open one included (read once a second for the tick,
+   * never per event).
+   */
+  runTotals(): RunTotals {
+    return addTotals({ ...this.closedTotals, errors: { ...this.closedTotals.errors } }, this.counters);
+  }
+
   /** Clients this recorder has seen started. */
   get clientCount(): number {
     return this.clients.size;
   }
+}
+
+function emptyTotals(): RunTotals {
+  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
+}
+
+/** t += c's counts (the fields {@link RunTotals} has); returns t. */
+function addTotals(t: RunTotals, c: Counters): RunTotals {
+  t.delivered += c.delivered;
+  t.lost += c.lost;
+  t.duplicates += c.duplicates;
+  t.connectionsOpened += c.connectionsOpened;
+  t.reconnects += c.reconnects;
+  t.requests += c.requests;
+  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
+  return t;
 }

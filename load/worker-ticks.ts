@@ -88,6 +88,7 @@ export class ThreadTicks {
       cpuUs: cpu - this.lastCpuUs,
       gcMs,
       gcMaxMs,
+      totals: this.recorder.runTotals(),
     };
     this.lastCpuUs = cpu;
     this.lastTickUs = tUs;
