@@ -6,6 +6,7 @@
  * | `GET /poll`, `/long-poll`, `/sse`, `/ws` | the transports (servers/transports/) |
  * | `POST /publish?topic=T` | body PublishRequest → `{"seq":n}` |
  * | `GET /stats` | StatsSnapshot (servers/stats.ts states the semantics) |
+ * | `GET /metrics` | the same and more as Prometheus text (servers/metrics.ts) |
  * | `GET /healthz` | `{"ok":true,"epoch":"…"}` |
  * | `GET /time` | `{"nowUs":<µs>}` for clock offset estimation |
  *
@@ -17,6 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PushbenchError, validationError } from '../core/errors.ts';
 import { Hub } from './hub.ts';
+import { metricsRoute } from './metrics.ts';
 import { HttpError, rejectSocket, sendError, sendJson, splitTarget, type RequestContext } from './http.ts';
 import { ConnectionCap, readBody, SendBudget } from './limits.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
@@ -104,6 +106,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
       ? async ({ res }) => sendJson(res, 200, JSON.stringify(await statsOf()))
       : ({ res }) => sendJson(res, 200, JSON.stringify(snapshot())),
   });
+  routes.set('/metrics', metricsRoute({ stats, hub, summed: statsOf }));
   routes.set('/healthz', { method: 'GET', handle: ({ res }) => sendJson(res, 200, JSON.stringify({ ok: true, epoch: hub.epoch })) });
   routes.set('/time', { method: 'GET', handle: ({ res }) => sendJson(res, 200, `{"nowUs":${Math.round(nowUs())}}`) });
   const inject = (a: AdminAction, spare?: Socket): number => {
