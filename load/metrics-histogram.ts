@@ -1,16 +1,16 @@
 /**
- * A Prometheus histogram fed a whole HDR histogram at a time (a worker's second of deliveries)
- * instead of one observation at a time. prom-client's Histogram counts one value per observe();
- * fed that way, the main thread would pay per delivery, which the generator's hot path must not.
+ * A Prometheus histogram fed a worker's whole second of deliveries at a time, already counted into
+ * its buckets (load/latency-buckets.ts), instead of one observation at a time: prom-client's
+ * Histogram counts one value per observe(), which would make the main thread pay per delivery.
  * This one keeps cumulative bucket counts per label set and hands prom-client's registry the same
  * values its own Histogram hands it (`_bucket` per bound and `+Inf`, `_sum`, `_count`), so the
  * registry writes the text.
  *
- * Bucket counts and `_sum` are read off the HDR histogram at its resolution (3 significant digits:
- * a delivery within 0.1 % of a bound may land on either side of it).
+ * The workers count from their HDR histograms, at their resolution (3 significant digits: a
+ * delivery within 0.1 % of a bound may land on either side of it).
  */
 import { Histogram, type Registry } from 'prom-client';
-import { countsAtOrBelow } from '../core/histogram.ts';
+import type { LatencyBuckets } from './latency-buckets.ts';
 
 interface Series<T extends string> {
   labels: Record<T, string>;
@@ -22,7 +22,7 @@ interface Series<T extends string> {
 
 type Value = { value: number; labels: Record<string, string | number>; metricName: string };
 
-export class HdrFedHistogram<T extends string> extends Histogram<T> {
+export class BucketHistogram<T extends string> extends Histogram<T> {
   private readonly series = new Map<string, Series<T>>();
   private readonly boundsS: readonly number[];
   private readonly boundsUs: readonly number[];
@@ -36,10 +36,10 @@ export class HdrFedHistogram<T extends string> extends Histogram<T> {
     this.boundsUs = cfg.buckets.map((b) => b * 1e6);
   }
 
-  /** Add the values of an encoded HDR histogram (µs) to `labels`' series; returns how many. */
-  addEncoded(labels: Record<T, string>, encoded: string): number {
-    const { atOrBelow, count, sumUs } = countsAtOrBelow(encoded, this.boundsUs);
+  /** Add a second's bucket counts (over this histogram's bounds) to `labels`' series; returns how many. */
+  add(labels: Record<T, string>, { atOrBelow, count, sumUs }: LatencyBuckets): number {
     if (count === 0) return 0;
+    if (atOrBelow.length !== this.boundsUs.length) throw new Error(`${this.family.name}: ${atOrBelow.length} bucket counts for ${this.boundsUs.length} bounds`);
     const s = this.seriesOf(labels);
     for (let i = 0; i < atOrBelow.length; i++) s.atOrBelow[i] += atOrBelow[i];
     s.count += count;
@@ -66,7 +66,7 @@ export class HdrFedHistogram<T extends string> extends Histogram<T> {
   }
 
   /** What the registry reads when it writes the text (prom-client prefers it to get()). */
-  getForPromString(): ReturnType<HdrFedHistogram<T>['get']> {
+  getForPromString(): ReturnType<BucketHistogram<T>['get']> {
     return this.get();
   }
 

@@ -4,7 +4,7 @@
  * run without metrics loads no metrics library.
  */
 import type { Progress } from './progress.ts';
-import type { RunTotals, WorkerTick } from './worker-task.ts';
+import type { WorkerResult, WorkerTick } from './worker-task.ts';
 
 let processSink: MetricsSink | undefined;
 
@@ -41,6 +41,6 @@ export interface RunMetrics {
   tick(t: WorkerTick): void;
   /** the sampler's second (after the workers' ticks of the second before it) */
   second(p: Progress): void;
-  /** the workers' final counts and the record's validity, once the run has ended */
-  end(totals: readonly (RunTotals | undefined)[], valid: boolean): void;
+  /** the workers' final counts (and deliveries no tick carried) and the record's validity, once the run has ended */
+  end(results: readonly Pick<WorkerResult, 'totals' | 'latencyBuckets'>[], valid: boolean): void;
 }

@@ -1,7 +1,7 @@
 /**
  * The generator's live metrics (`--metrics-port`): a prom-client registry that the runner's main
  * thread updates once a second from what it already receives — each worker's tick (its counts so
- * far and its second's encoded delivery histogram) and the sampler's progress — and once more at
+ * far and its second's deliveries in the latency buckets) and the sampler's progress — and once more at
  * the end from the workers' results. Nothing here runs per delivery, and nothing in a worker
  * thread changes with metrics on or off.
  *
@@ -14,15 +14,13 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { judgeLoop } from './starvation.ts';
-import { HdrFedHistogram } from './metrics-histogram.ts';
+import { LATENCY_BUCKETS_S } from './latency-buckets.ts';
+import { BucketHistogram } from './metrics-histogram.ts';
 import type { MetricsSink, RunLabels, RunMetrics } from './metrics-sink.ts';
 import type { Progress } from './progress.ts';
-import type { RunTotals, WorkerTick } from './worker-task.ts';
+import type { RunTotals, WorkerResult, WorkerTick } from './worker-task.ts';
 
 export type { MetricsSink, RunLabels, RunMetrics } from './metrics-sink.ts';
-
-/** Delivery-latency bucket bounds, seconds: sub-millisecond loopback to multi-second stalls. */
-export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const PHASES: readonly Progress['phase'][] = ['ramp', 'warmup', 'measure', 'drain'];
 const RUN = ['run', 'transport', 'shard'] as const;
@@ -58,7 +56,7 @@ export class GeneratorMetrics implements MetricsSink {
       elapsed: gauge('pushbench_run_elapsed_seconds', 'Seconds since the run\'s first client was due', RUN),
       length: gauge('pushbench_run_length_seconds', 'Seconds the run lasts when not cut short, drain included', RUN),
       valid: gauge('pushbench_run_valid', '1 while the generator kept up by its own rule over the measured seconds so far; at the end, the record\'s validity', RUN),
-      latency: new HdrFedHistogram<RunLabel>({ name: 'pushbench_delivery_latency_seconds', help: 'Delivery latency of measured messages, from their scheduled publish time', labelNames: RUN, buckets: LATENCY_BUCKETS_S, registers }),
+      latency: new BucketHistogram<RunLabel>({ name: 'pushbench_delivery_latency_seconds', help: 'Delivery latency of measured messages, from their scheduled publish time', labelNames: RUN, buckets: LATENCY_BUCKETS_S, registers }),
     };
     collectDefaultMetrics({ register: this.registry });
   }
@@ -101,7 +99,7 @@ class RunSeries implements RunMetrics {
     loop.elu = t.elu;
     loop.delayMs = t.loopDelayP99Ms;
     this.loops.set(t.workerIndex, loop);
-    m.latency.addEncoded(labels, t.interval);
+    if (t.latencyBuckets) m.latency.add(labels, t.latencyBuckets);
     if (t.totals) this.count(t.workerIndex, t.totals);
   }
 
@@ -127,8 +125,11 @@ class RunSeries implements RunMetrics {
     m.valid.set(labels, kept ? 1 : 0);
   }
 
-  end(totals: readonly (RunTotals | undefined)[], valid: boolean): void {
-    totals.forEach((t, w) => t && this.count(w, t));
+  end(results: readonly Pick<WorkerResult, 'totals' | 'latencyBuckets'>[], valid: boolean): void {
+    results.forEach((r, w) => {
+      if (r.totals) this.count(w, r.totals);
+      if (r.latencyBuckets) this.m.latency.add(this.labels, r.latencyBuckets);
+    });
     this.m.valid.set(this.labels, valid ? 1 : 0);
     for (const phase of PHASES) this.m.phase.set({ ...this.labels, phase }, 0);
   }

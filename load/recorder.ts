@@ -11,7 +11,8 @@
  */
 import type { ClientEvents } from './drivers/types.ts';
 import { nowUs } from '../core/wire.ts';
-import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogram.ts';
+import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
+import { LATENCY_BUCKETS_US, type LatencyBuckets } from './latency-buckets.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
@@ -57,6 +58,8 @@ export class Recorder {
   private readonly faults: FaultState[];
   /** what a live staircase's closed windows counted (their counters start afresh at each step) */
   private readonly closedTotals: RunTotals = emptyTotals();
+  /** deliveries folded into the histograms outside a tick (a window's last partial second), not yet in a tick's buckets */
+  private untickedBuckets: LatencyBuckets = emptyBuckets();
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
@@ -221,9 +224,10 @@ export class Recorder {
   /**
    * Delivery latency and count of the second just ended, encoded for the record's timeline and as
    * the p50/p99 the live progress line shows (so the main thread decodes nothing while the run
-   * goes on); starts a new interval. Percentiles are 0 for a second without deliveries.
+   * goes on), and in the live metrics' buckets; starts a new interval. Percentiles are 0 for a
+   * second without deliveries.
    */
-  takeInterval(): { encoded: string; deliveries: number; p50Us: number; p99Us: number } {
+  takeInterval(): { encoded: string; deliveries: number; p50Us: number; p99Us: number; buckets: LatencyBuckets } {
     this.intervalFeed.flushInto(this.interval);
     this.flushRequests();
     const n = this.intervalDeliveries;
@@ -232,6 +236,7 @@ export class Recorder {
       deliveries: n,
       p50Us: n > 0 ? this.interval.getValueAtPercentile(50) : 0,
       p99Us: n > 0 ? this.interval.getValueAtPercentile(99) : 0,
+      buckets: this.takeUnticked(countsAtOrBelow(this.interval, LATENCY_BUCKETS_US)),
     };
     this.delivery.add(this.interval);
     this.interval.reset();
@@ -292,6 +297,7 @@ export class Recorder {
     // Fold in the second still open; the interval then starts afresh (nothing is counted twice).
     this.intervalFeed.flushInto(this.interval);
     this.flushRequests();
+    this.untickedBuckets = addBuckets(this.untickedBuckets, countsAtOrBelow(this.interval, LATENCY_BUCKETS_US));
     this.delivery.add(this.interval);
     this.interval.reset();
     this.intervalDeliveries = 0;
@@ -320,6 +326,13 @@ export class Recorder {
     return addTotals({ ...this.closedTotals, errors: { ...this.closedTotals.errors } }, this.counters);
   }
 
+  /** `b` plus the deliveries no tick has carried yet; those are then carried. */
+  takeUnticked(b: LatencyBuckets = emptyBuckets()): LatencyBuckets {
+    const out = addBuckets(b, this.untickedBuckets);
+    this.untickedBuckets = emptyBuckets();
+    return out;
+  }
+
   /** Clients this recorder has seen started. */
   get clientCount(): number {
     return this.clients.size;
@@ -340,4 +353,12 @@ function addTotals(t: RunTotals, c: Counters): RunTotals {
   t.requests += c.requests;
   for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
   return t;
+}
+
+function emptyBuckets(): LatencyBuckets {
+  return { atOrBelow: LATENCY_BUCKETS_US.map(() => 0), count: 0, sumUs: 0 };
+}
+
+function addBuckets(a: LatencyBuckets, b: LatencyBuckets): LatencyBuckets {
+  return { atOrBelow: a.atOrBelow.map((n, i) => n + b.atOrBelow[i]), count: a.count + b.count, sumUs: a.sumUs + b.sumUs };
 }

@@ -67,7 +67,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const results = await workersDone(run);
     const endedUs = nowUs();
     const record = run.staircase ? await run.staircase.finish(results, endedUs) : await runRecord(run, results, endedUs);
-    run.live?.end(results.map((r) => r.totals), record.valid);
+    run.live?.end(results.map((r) => ({ totals: r.totals, latencyBuckets: r.latencyBuckets })), record.valid);
     return record;
   } finally {
     if (pool) await pool.destroy().catch(() => undefined);

@@ -8,6 +8,7 @@ import type { TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
+import type { LatencyBuckets } from './latency-buckets.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -117,6 +118,8 @@ export interface WorkerTick {
    * posts has them (optional only for ticks made by hand)
    */
   totals?: RunTotals;
+  /** the second's deliveries in the live metrics' latency buckets (load/latency-buckets.ts); every posted tick has them */
+  latencyBuckets?: LatencyBuckets;
 }
 
 /**
@@ -154,6 +157,8 @@ export interface WorkerResult {
   slow?: { clients: number; histograms: Histograms; counters: Counters };
   /** the thread's counts over the whole run, after its books closed (the last tick's, made final) */
   totals?: RunTotals;
+  /** deliveries in the latency buckets that no tick carried (the last partial second) */
+  latencyBuckets?: LatencyBuckets;
 }
 
 /** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */

@@ -124,5 +124,6 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     faults: recorder.faultTallies(),
     slow: slowRecorder ? { clients: slice.slowCount, ...slowRecorder.finish(task.silenceUs) } : undefined,
     totals: recorder.runTotals(),
+    latencyBuckets: recorder.takeUnticked(),
   };
 }
