@@ -16,6 +16,7 @@ import { WORKLOADS } from '../load/workload.ts';
 import { resolveNetwork } from '../netem/network-profile.ts';
 import { ASSERT_OPTION_SPEC } from '../gate/assert.ts';
 import { BUILTIN_PREFIX, loadProfile, type Profile } from '../load/target/profile.ts';
+import { METRICS_OPTION_SPECS } from './metrics-option.ts';
 
 /** Options every load command shares (workload, scale, pinning, target). */
 export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -40,6 +41,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for result files and the report', default: 'results' },
   { name: 'no-report', kind: 'bool', help: 'write the result file only, no report' },
+  ...METRICS_OPTION_SPECS,
 ]);
 
 export const RUN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
