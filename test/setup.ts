@@ -22,7 +22,14 @@ beforeAll(() => {
   before = resources();
 });
 
-afterAll(() => {
-  const left = [...resources()].filter(([r, n]) => n > (before.get(r) ?? 0)).map(([r, n]) => `${n - (before.get(r) ?? 0)} × ${r}`);
+/** What is running now beyond what ran before the file. */
+function leftOver(): string[] {
+  return [...resources()].filter(([r, n]) => n > (before.get(r) ?? 0)).map(([r, n]) => `${n - (before.get(r) ?? 0)} × ${r}`);
+}
+
+afterAll(async () => {
+  // sockets and children a file closed may take a few event-loop turns to go
+  for (let waited = 0; leftOver().length > 0 && waited < 1000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  const left = leftOver();
   if (left.length > 0) console.warn(`test/setup.ts: this file left running: ${left.join(', ')}`);
 });
