@@ -8,13 +8,11 @@ import { readFileSync } from 'node:fs';
 import { measuredTimeline, writeJsonAtomic, type ResultRecord } from '../../core/record.ts';
 import { validationError } from '../../core/errors.ts';
 import { parseOptions } from '../../core/options.ts';
-import { spawnTs, type Spawned } from '../../core/spawn.ts';
-import { repoPath } from '../../core/tsx.ts';
+import type { Spawned } from '../../core/spawn.ts';
 import type { TransportName } from '../../core/wire.ts';
 import { formatProgress } from '../../cli/progress.ts';
 import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../../cli/run-options.ts';
-import { runOnce, type Progress, type RunSettings } from '../../load/runner.ts';
-import { publisherTopics } from '../../load/workload.ts';
+import { runOnce, spawnReferenceServer, type Progress, type RunSettings } from '../../load/runner.ts';
 import type { Spread } from '../ladder.ts';
 import type { Config } from './config.ts';
 
@@ -46,26 +44,12 @@ export function runSettings(cfg: Config, transport: TransportName, name: string,
   return s;
 }
 
-/** The `serve` arguments runOnce gives its child server for `s` (load/runner.ts, step 1). */
-function serveArgs(s: RunSettings): string[] {
-  return [
-    '--port', '0', '--host', '127.0.0.1',
-    '--rate', String(s.workload === 'chat' ? 0 : s.ratePerS),
-    '--payload', String(s.payloadBytes),
-    '--topics', String(Math.max(1, publisherTopics(s.workload, s.clients, s.topics))),
-    '--ring', String(s.ringSize),
-    '--delay', String(s.serverDelayMs),
-    ...(s.serverArgs ?? []),
-  ];
-}
-
-/** The reference server for a peer generator: same arguments and pinning as runOnce's child. */
+/**
+ * The reference server for a peer generator: the child runOnce starts for `s` (load/run/children.ts),
+ * so the peer meets the same arguments and pinning as pushbench.
+ */
 export function startPeerServer(s: RunSettings): Promise<Spawned> {
-  return spawnTs(repoPath('servers/serve.ts'), serveArgs(s), {
-    cpus: s.serverCpus,
-    ready: /^pushbench listening on (http:\/\/\S+)/,
-    what: 'the reference server',
-  });
+  return spawnReferenceServer(s, 0);
 }
 
 export function cpusAllowed(pid: number | 'self'): string {
