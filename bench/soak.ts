@@ -20,7 +20,7 @@
  * Usage: `npm run bench:soak [-- --duration 10m] [--warmup 2m] [--sample 5s] …` (--help).
  */
 import { TRANSPORTS } from '../load/drivers/index.ts';
-import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../core/options.ts';
+import { formatHelp, parseCommandArgs, settingsOrExit, type OptionSpec } from '../core/options.ts';
 import { validationError } from '../core/errors.ts';
 import { cpuModel, sampleProcess, sampleProcessTree } from '../load/resources.ts';
 import { spawnTs, type Spawned } from '../core/spawn.ts';
@@ -67,11 +67,9 @@ interface Config {
 }
 
 function parseConfig(argv: string[]): Config | 'help' {
-  const p = parseOptions(argv, SPECS);
-  if (p.help) return 'help';
-  const problems = [...p.problems];
-  if (p.positionals.length) problems.push(`unexpected argument(s): ${p.positionals.join(' ')}`);
-  const v = p.values;
+  const p = parseCommandArgs(argv, SPECS);
+  if (p === 'help') return 'help';
+  const { values: v, problems } = p;
   const durationMs = v.duration as number;
   const warmupMs = (v.warmup as number | undefined) ?? Math.min(120_000, durationMs / 5);
   if (durationMs - warmupMs < 10 * (v.sample as number)) problems.push(`--duration minus --warmup must hold at least 10 samples of --sample (${(v.sample as number) / 1000} s)`);

@@ -68,18 +68,6 @@ function checkCpuList(name: string, list: string | undefined, problems: string[]
 }
 
 /**
- * Parse a command's argv against `specs`: 'help' for --help; else the values and the problems
- * found so far (an unexpected positional argument among them), for the command to add its own.
- */
-export function parseCommandArgs(argv: string[], specs: readonly OptionSpec[]): 'help' | { values: OptionValues; problems: string[] } {
-  const parsed = parseOptions(argv, specs);
-  if (parsed.help) return 'help';
-  const problems = [...parsed.problems];
-  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
-  return { values: parsed.values, problems };
-}
-
-/**
  * {@link loadSettings} for one of several transports (or networks) of one command: a problem goes
  * to `problems` only when `seen` does not hold it yet, so a problem they share is listed once.
  */

@@ -3,7 +3,7 @@
  * parts run from, with `--quick`'s small-scale values for every option not given.
  */
 import { validationError } from '../../core/errors.ts';
-import { parseOptions, type OptionSpec } from '../../core/options.ts';
+import { parseCommandArgs, type OptionSpec } from '../../core/options.ts';
 
 export const PARTS = ['held', 'absorb', 'poll', 'poll-replay'] as const;
 export type Part = (typeof PARTS)[number];
@@ -55,11 +55,9 @@ export interface Config {
 }
 
 export function parseConfig(argv: string[]): Config | 'help' {
-  const p = parseOptions(argv, SPECS);
-  if (p.help) return 'help';
-  const problems = [...p.problems];
-  if (p.positionals.length) problems.push(`unexpected argument(s): ${p.positionals.join(' ')}`);
-  const v = p.values;
+  const p = parseCommandArgs(argv, SPECS);
+  if (p === 'help') return 'help';
+  const { values: v, problems } = p;
   const quick = Boolean(v.quick);
   const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const pick = <T>(name: string, full: T, small: T): T => (quick && !given(name) ? small : full);
