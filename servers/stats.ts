@@ -13,7 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
+import { nowUs, type PublishSchedule, type StatsSnapshot, type TransportName } from '../core/wire.ts';
 
 const TAG = Symbol('pushbench.transport');
 type Tagged = Socket & { [TAG]?: TransportName };
@@ -64,7 +64,7 @@ export class ServerStats {
     s[TAG] = transport;
   }
 
-  snapshot(epoch: string, topics: number, published: number): StatsSnapshot {
+  snapshot(epoch: string, topics: number, published: number, schedule: PublishSchedule | null = null): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;
     let bytesRead = this.closedBytesRead;
     for (const s of this.sockets) {
@@ -98,6 +98,7 @@ export class ServerStats {
       heapUsedBytes: process.memoryUsage().heapUsed,
       elu: Number.isFinite(elu) ? elu : 0,
       topics,
+      schedule,
     };
   }
 }
