@@ -43,6 +43,8 @@ export function profileDialect(transport: TransportName, opts: ProfileDialectOpt
  */
 class ProfileCodec implements Codec {
   readonly readsInPlace = false;
+  /** the profile's `drain`: poll again at once after an answer that was not empty */
+  readonly drains: boolean;
   private readonly basePath: string;
   private query: string | undefined;
   private etag: string | undefined;
@@ -57,6 +59,7 @@ class ProfileCodec implements Codec {
     private readonly opts: ProfileDialectOptions,
   ) {
     this.basePath = expand(t.url, { topic: spec.topic, timeoutMs: spec.longPollTimeoutMs }, true);
+    this.drains = t.drain === true;
   }
 
   path(): string {

@@ -69,6 +69,15 @@ describe('profile validation', () => {
     expect(ws({ style: 'last-event-id' })).toEqual(['$.transports.ws.cursor.style: WebSocket resumes with "none" or "query", not "last-event-id"']);
   });
 
+  it('drain: a boolean, for a poll on a schedule only', () => {
+    const on = (t: string, drain: unknown) => validateProfile({ publish: { method: 'POST', url: '/p', body: '{payload}' }, transports: { [t]: { url: '/x', drain } } });
+    expect(on('short-poll', true).problems).toEqual([]);
+    expect(on('short-poll', true).profile.transports['short-poll']?.drain).toBe(true);
+    expect(on('short-poll', 'yes').problems).toEqual(['$.transports.short-poll.drain: must be true or false']);
+    expect(on('long-poll', true).problems).toEqual(['$.transports.long-poll.drain: long polling polls again at once after every answer already; leave "drain" out']);
+    expect(on('sse', true).problems).toEqual(['$.transports.sse.drain: only a poll on a schedule drains (Server-Sent Events is not polled)']);
+  });
+
   it('accepts the built-in reference profile and every example profile', () => {
     for (const name of Object.keys(BUILTIN_PROFILES)) expect(loadProfile(`builtin:${name}`).problems).toEqual([]);
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
