@@ -7,14 +7,23 @@
  * it receives them. Sequence accounting (loss, duplicates, order) runs over the whole run so that
  * a gap straddling the window's edge is still seen; only what falls in the window is counted.
  *
+ * Expected: with the publisher's timetable (`schedule`) each client is expected what was scheduled
+ * on its topic in the window (from its start), and what it never saw of that — before the first
+ * seq it accepted, after the last — is `undelivered` (load/expected.ts), with the age of the oldest
+ * such message when the books close. The timetable is checked against each client's first message
+ * (once per client and epoch, off the per-delivery path): a message off the schedule (another
+ * publisher on the topic) or an epoch change drops it for the run, and expected falls back to what
+ * the seqs seen imply, a silent client charged its topic's rate as lost (STALLED).
+ *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
 import type { ClientEvents } from './drivers/types.ts';
-import { nowUs } from '../core/wire.ts';
+import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogram.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
+import { onSchedule, scheduledUs, shortfall, windowSeqs } from './expected.ts';
 
 export type { FaultTally } from './fault-books.ts';
 
@@ -28,6 +37,16 @@ export interface RecorderOptions {
   topicRatePerS: number;
   /** start times of injected faults (µs, ascending); each opens a window until the next */
   faultsAtUs?: readonly number[];
+  /** the publisher's timetable and client `id`'s topic index in it: expected from the schedule */
+  schedule?: { timetable: PublishSchedule; topicIndex: (id: number) => number };
+}
+
+/** A window's figures as the books close. */
+export interface WindowFigures {
+  histograms: Histograms;
+  counters: Counters;
+  /** expected came from the schedule: the oldest undelivered message's age at the close, ms (null: none); else absent */
+  backlogAgeMs?: number | null;
 }
 
 const MAX_MISSING_TRACKED = 10_000;
@@ -54,10 +73,16 @@ export class Recorder {
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
   private opts: RecorderOptions;
   private readonly faults: FaultState[];
+  private readonly timetable: PublishSchedule | undefined;
+  /** clients whose first message of an epoch was off the timetable (it is then not used) */
+  offSchedule = 0;
+  /** an epoch changed during the run: the timetable (that server's) no longer applies */
+  private reset = false;
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
     this.faults = (opts.faultsAtUs ?? []).map(newFaultState);
+    this.timetable = opts.schedule?.timetable;
   }
 
   /** The fault window `tUs` falls in, or undefined before the first fault. */
@@ -115,6 +140,7 @@ export class Recorder {
     if (state.epoch !== epoch) {
       if (state.epoch !== '') {
         c.resets++;
+        this.reset = true;
         if (fault) {
           fault.resets++;
           fault.resetFromTs.push(state.lastTs);
@@ -123,8 +149,10 @@ export class Recorder {
       }
       state.epoch = epoch;
       state.lastSeq = seq - 1;
+      state.firstSeq = seq;
       state.missing = null;
       state.sources = null;
+      if (this.timetable !== undefined && source === undefined && !onSchedule(this.timetable, state.topicIndex, seq, ts)) this.offSchedule++;
     }
     const seqs = source === undefined ? state : this.sourceState(state, source, seq);
     const expectedSeq = seqs.lastSeq + 1;
@@ -172,7 +200,7 @@ export class Recorder {
 
   /** The event sink for one client (created once per client, kept across its reconnects). */
   forClient(id: number, startedUs: number): ClientEvents {
-    const books = new ClientBooks(this, startedUs);
+    const books = new ClientBooks(this, startedUs, this.opts.schedule ? this.opts.schedule.topicIndex(id) : -1);
     this.clients.set(id, books);
     return books;
   }
@@ -236,12 +264,22 @@ export class Recorder {
     return out;
   }
 
+  /** Whether expected comes from the timetable: there is one, and nothing seen contradicted it. */
+  get bySchedule(): boolean {
+    return this.timetable !== undefined && this.offSchedule === 0 && !this.reset;
+  }
+
   /**
-   * Close the books at the end of the run: a client whose stream went silent more than
-   * `silenceUs` before the window's end is charged what its topic carried meanwhile (lost, and
-   * one `STALLED` error), so tail loss is never invisible.
+   * Close the books at the end of the run (`endUs`: when they close, for the backlog's age). With
+   * the timetable, what never arrived is `undelivered`. Without it, a client whose stream went
+   * silent more than `silenceUs` before the window's end is charged what its topic carried
+   * meanwhile (lost, and one `STALLED` error), so tail loss is never invisible.
    */
-  finish(silenceUs: number): { histograms: Histograms; counters: Counters } {
+  finish(silenceUs: number, endUs = nowUs()): WindowFigures {
+    if (this.bySchedule) {
+      const backlogAgeMs = this.countUndelivered(endUs);
+      return { histograms: this.histograms(), counters: this.counters, backlogAgeMs };
+    }
     const { fromUs, toUs, topicRatePerS } = this.opts;
     if (topicRatePerS > 0) {
       for (const state of this.clients.values()) {
@@ -260,20 +298,42 @@ export class Recorder {
   }
 
   /**
+   * Each client's shortfall against the timetable over the window (from its own start): added to
+   * `undelivered` and `expected`. Returns the oldest one's age at `endUs`, ms (null: none).
+   */
+  private countUndelivered(endUs: number): number | null {
+    const t = this.timetable!;
+    const { fromUs, toUs } = this.opts;
+    let count = 0;
+    let oldestUs = Infinity;
+    for (const state of this.clients.values()) {
+      const w = windowSeqs(t, state.topicIndex, Math.max(fromUs, state.startedUs), toUs);
+      const miss = shortfall(w.first, w.last, state.firstSeq, state.lastSeq);
+      if (miss.count === 0) continue;
+      count += miss.count;
+      oldestUs = Math.min(oldestUs, scheduledUs(t, state.topicIndex, miss.oldest));
+    }
+    this.counters.undelivered = count;
+    this.counters.expected += count;
+    return count > 0 ? Math.max(0, (endUs - oldestUs) / 1000) : null;
+  }
+
+  /**
    * Close the current window (one step of a live staircase) and open `next`: returns the closed
    * window's figures exactly as {@link finish} would, then counts afresh. Clients and their
    * sequence state carry over, so a client that stays connected is not charged a gap at the
    * boundary; seqs still owed to the closed window are forgotten, so one that arrives late counts
    * neither as out of order nor against the next window.
    */
-  nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }): { histograms: Histograms; counters: Counters } {
-    const { histograms, counters } = this.finish(silenceUs);
-    const closed = { ...counters, errors: { ...counters.errors } };
+  nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }, endUs = nowUs()): WindowFigures {
+    const figures = this.finish(silenceUs, endUs);
+    const closed = { ...figures.counters, errors: { ...figures.counters.errors } };
     Object.assign(this.counters, emptyCounters());
+    delete this.counters.undelivered;
     for (const h of [this.delivery, this.connect, this.request, this.requestRaw]) h.reset();
     for (const state of this.clients.values()) state.missing = null;
     this.opts = { ...this.opts, fromUs: next.fromUs, toUs: next.toUs };
-    return { histograms, counters: closed };
+    return { ...figures, counters: closed };
   }
 
   /**

@@ -4,7 +4,7 @@
  * encoded histograms and plain numbers only. And the client schedule both sides agree on.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { TransportName } from '../core/wire.ts';
+import type { PublishSchedule, TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
@@ -45,6 +45,12 @@ export interface WorkerTask {
   steps?: StaircaseStep[];
   /** a target profile: clients speak it instead of the reference servers' contract */
   profile?: Profile;
+  /** the run's id (a profile's tokens carry it) */
+  run: string;
+  /** prefix of the topic names (`<prefix>t<i>`; a profile run's, '' natively) */
+  topicPrefix: string;
+  /** the publisher's timetable: each client is expected what it scheduled on its topic (load/recorder.ts) */
+  schedule?: PublishSchedule;
   port: MessagePort;
 }
 
@@ -74,6 +80,8 @@ export interface WorkerStep {
   startedByFromUs: number;
   histograms: Histograms;
   counters: Counters;
+  /** expected from the schedule: the oldest undelivered message's age at the step's close, ms (null: none) */
+  backlogAgeMs?: number | null;
 }
 
 /** The staircase step client `id` joins in (the first whose count exceeds it). */
@@ -119,6 +127,10 @@ export interface WorkerResult {
   clients: number;
   histograms: Histograms;
   counters: Counters;
+  /** expected from the schedule: the oldest undelivered message's age at the close, ms (null: none) */
+  backlogAgeMs?: number | null;
+  /** a timetable was given but some clients' first message was off it (it was not used) */
+  offSchedule?: number;
   eluMean: number;
   eluMax: number;
   cpuUs: number;

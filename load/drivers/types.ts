@@ -57,6 +57,12 @@ export interface ClientEvents {
   error(code: string): void;
   /** The client is reconnecting after losing its connection (counted once per attempt). */
   reconnecting(): void;
+  /**
+   * `count` messages of another run arrived (a profile target's history: their token names
+   * another run, load/target/token.ts) and were ignored: not delivered, lost or duplicated.
+   * Only a profile's codec reports it (the contract has no foreign messages).
+   */
+  foreign?(count: number): void;
 }
 
 /**

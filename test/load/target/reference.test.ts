@@ -29,7 +29,7 @@ describe('builtin:reference describes every transport of the reference server', 
   it.each(TRANSPORTS)('%s: a message published by the profile\'s request arrives through the profile\'s subscription', async (transport) => {
     const { profile, problems } = loadProfile('builtin:reference');
     expect(problems).toEqual([]);
-    await probeTarget(server.url, profile, transport, { longPollTimeoutMs: 2000, payloadBytes: 64 });
+    await probeTarget(server.url, profile, transport, { run: 'probe1', longPollTimeoutMs: 2000, payloadBytes: 64 });
   });
 });
 
