@@ -19,6 +19,8 @@ export function scheduledUs(s: PublishSchedule, i: number, k: number): number {
  * `toUs` judges whether to send it (a window and a timetable on one t0 put messages on its edges).
  */
 export function windowSeqs(s: PublishSchedule, i: number, fromUs: number, toUs: number): { first: number; last: number } {
+  // no window (a staircase's books after its last step) or an empty one
+  if (!Number.isFinite(fromUs) || !Number.isFinite(toUs) || toUs <= fromUs) return { first: 1, last: 0 };
   const ts = (k: number) => Math.round(scheduledUs(s, i, k));
   const before = (k: number) => ts(k) < toUs && scheduledUs(s, i, k) < toUs;
   let first = Math.max(1, Math.ceil(((fromUs - s.firstUs) / s.stepUs - i) / s.topics) + 1);

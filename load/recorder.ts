@@ -327,6 +327,7 @@ export class Recorder {
    */
   nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }, endUs = nowUs()): WindowFigures {
     const figures = this.finish(silenceUs, endUs);
+    if (figures.backlogAgeMs !== undefined) this.forgetOwed();
     const closed = { ...figures.counters, errors: { ...figures.counters.errors } };
     Object.assign(this.counters, emptyCounters());
     delete this.counters.undelivered;
@@ -334,6 +335,20 @@ export class Recorder {
     for (const state of this.clients.values()) state.missing = null;
     this.opts = { ...this.opts, fromUs: next.fromUs, toUs: next.toUs };
     return { ...figures, counters: closed };
+  }
+
+  /**
+   * The window's seqs a client never got were counted undelivered as it closed: each client's
+   * sequence moves past them, so the next window does not charge them again as a gap (and one that
+   * still arrives is before its window: not counted).
+   */
+  private forgetOwed(): void {
+    const t = this.timetable!;
+    for (const state of this.clients.values()) {
+      if (state.firstSeq === 0) continue;
+      const { last } = windowSeqs(t, state.topicIndex, Math.max(this.opts.fromUs, state.startedUs), this.opts.toUs);
+      if (state.lastSeq < last) state.lastSeq = last;
+    }
   }
 
   /**

@@ -29,6 +29,9 @@ describe('the timetable', () => {
     expect(windowSeqs(T, 0, 0, 1.3 * S)).toEqual({ first: 1, last: 2 });
     const none = windowSeqs(T, 1, 0, 0.5 * S);
     expect(none.last).toBeLessThan(none.first);
+    // no window at all (a staircase's books after its last step), or an empty one
+    expect(windowSeqs(T, 0, Infinity, Infinity)).toEqual({ first: 1, last: 0 });
+    expect(windowSeqs(T, 0, 3 * S, 2 * S)).toEqual({ first: 1, last: 0 });
   });
 
   it('judges an edge as the recorder and the publisher do: the µs a token carries, and at the end the exact time', () => {
@@ -118,6 +121,21 @@ describe('the recorder with a timetable', () => {
     expect(figures.backlogAgeMs).toBeUndefined();
     // the old rule: silent since 2.8 s at 5 msg/s is charged as lost (and STALLED)
     expect(figures.counters.errors.STALLED).toBe(1);
+  });
+
+  it('a staircase: each step\'s window owes its own seqs; the books after the last step owe nothing', () => {
+    const r = books();
+    const ev = r.forClient(0, 0);
+    for (let k = 1; k <= 8; k++) ev.message(msg(0, k), at(0, k) + 1000);
+    // step 1 [2 s, 3 s) owes seqs 6…10 and got 6…8; step 2 [3 s, 4 s) owes 11…15 and gets 11…16
+    const step1 = r.nextWindow(2 * S, { fromUs: 3 * S, toUs: 4 * S }, 3.5 * S);
+    expect(step1.counters).toMatchObject({ delivered: 3, undelivered: 2, expected: 5 });
+    ev.message(msg(0, 9), 3.6 * S); // one of step 1's, late: before step 2's window, counted nowhere
+    for (let k = 11; k <= 16; k++) ev.message(msg(0, k), at(0, k) + 1000);
+    const step2 = r.nextWindow(2 * S, { fromUs: Infinity, toUs: Infinity }, 4.5 * S);
+    // 9…10 were step 1's undelivered: not charged again as a gap in step 2
+    expect(step2.counters).toMatchObject({ delivered: 5, lost: 0, duplicates: 0, outOfOrder: 0, undelivered: 0, expected: 5 });
+    expect(r.finish(2 * S, 5 * S).counters).toMatchObject({ expected: 0, undelivered: 0 });
   });
 
   it('counts another run\'s messages apart, in no other counter', () => {
