@@ -64,7 +64,12 @@ export class ServerStats {
     s[TAG] = transport;
   }
 
-  snapshot(epoch: string, topics: number, published: number, schedule: PublishSchedule | null = null): StatsSnapshot {
+  /**
+   * The counters now, with the reference publisher's timetable (`schedule`, null without one).
+   * `advanceElu` false leaves the ELU baseline where the last /stats left it (a /metrics scrape
+   * must not change what the next /stats reports).
+   */
+  snapshot(epoch: string, topics: number, published: number, schedule: PublishSchedule | null = null, advanceElu = true): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;
     let bytesRead = this.closedBytesRead;
     for (const s of this.sockets) {
@@ -73,7 +78,7 @@ export class ServerStats {
     }
     const eluNow = performance.eventLoopUtilization();
     const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
-    this.elu = eluNow;
+    if (advanceElu) this.elu = eluNow;
     const cpu = process.cpuUsage();
     const deliveredTotal = this.transports.reduce((a, t) => a + this.delivered[t], 0);
     const now = nowUs();

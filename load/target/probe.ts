@@ -44,6 +44,8 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
     // another run's message in the probe topic's history: the target answers as the profile says
     foreign: (n) => (received += n),
   };
+  // A 4xx refuses the subscription as described: no retry will change that, so stop waiting.
+  const refused = () => [...errors.keys()].some((code) => /^HTTP_4\d\d$/.test(code));
   const driver = profileDriver(transport, { profile, run: o.run, onProblem: (s) => problems.push(s) });
   const client = driver.create({
     id: 0, baseUrl, topic: PROBE_TOPIC, pollIntervalMs: 100, pollOffsetMs: 0,
@@ -54,7 +56,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
   try {
     client.start();
     // Subscribe first: many servers deliver only what is published after the subscription.
-    while (!connected && problems.length === 0 && Date.now() < deadline) await sleep(10);
+    while (!connected && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);
     await sleep(100);
     const startUs = nowUs();
     publisher = new ProfilePublisher({
@@ -62,7 +64,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
       startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1, run: o.run,
     });
     publisher.start();
-    while (received === 0 && problems.length === 0 && Date.now() < deadline) await sleep(10);
+    while (received === 0 && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);
   } finally {
     await Promise.all([client.close(), publisher?.close()]);
   }
