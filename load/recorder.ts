@@ -20,12 +20,12 @@
 import type { ClientEvents } from './drivers/types.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
-import { LATENCY_BUCKETS_US, type LatencyBuckets } from './latency-buckets.ts';
+import { LATENCY_BUCKETS_US, addBuckets, emptyBuckets, type LatencyBuckets } from './latency-buckets.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
-import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
+import { cameBack, faultAt, faultTally, newFaultState, wentDown, type FaultState, type FaultTally } from './fault-books.ts';
 import { onSchedule, scheduledUs, shortfall, windowSeqs } from './expected.ts';
-import type { RunTotals } from './worker-task.ts';
+import { addTotals, emptyTotals, type RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
 
@@ -91,38 +91,6 @@ export class Recorder {
     this.timetable = opts.schedule?.timetable;
   }
 
-  /** The fault window `tUs` falls in, or undefined before the first fault. */
-  private faultAt(tUs: number): FaultState | undefined {
-    let found: FaultState | undefined;
-    for (const f of this.faults) {
-      if (f.atUs <= tUs) found = f;
-      else break;
-    }
-    return found;
-  }
-
-  private wentDown(state: ClientState): void {
-    if (state.downSinceUs !== 0) return;
-    const now = nowUs();
-    state.downSinceUs = now;
-    const f = this.faultAt(now);
-    if (!f) return;
-    const idx = this.faults.indexOf(f);
-    if (state.detectedFault < idx) {
-      state.detectedFault = idx;
-      f.disconnects++;
-      f.detect.recordValue(Math.max(1, Math.round(now - f.atUs)));
-    }
-  }
-
-  private cameBack(state: ClientState): void {
-    if (state.downSinceUs === 0) return;
-    const now = nowUs();
-    this.faultAt(state.downSinceUs)?.reconnect.recordValue(Math.max(1, Math.round(now - state.downSinceUs)));
-    state.downSinceUs = 0;
-    state.backAtUs = now;
-  }
-
   private inWindow(tsUs: number): boolean {
     return tsUs >= this.opts.fromUs && tsUs < this.opts.toUs;
   }
@@ -142,7 +110,7 @@ export class Recorder {
   recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
     const c = this.counters;
     const measured = this.inWindow(ts);
-    const fault = this.faults.length ? this.faultAt(recvUs) : undefined;
+    const fault = this.faults.length ? faultAt(this.faults, recvUs) : undefined;
     if (state.epoch !== epoch) {
       if (state.epoch !== '') {
         c.resets++;
@@ -213,7 +181,7 @@ export class Recorder {
 
   /** A client's new connection is usable (for {@link ClientBooks}). */
   connected(state: ClientState, connectUs: number): void {
-    this.cameBack(state);
+    cameBack(this.faults, state, nowUs());
     this.counters.connectionsOpened++;
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
   }
@@ -232,7 +200,7 @@ export class Recorder {
   reconnecting(state: ClientState): void {
     // Drivers call this once per lost connection (errors alone may be a failed publish).
     this.counters.reconnects++;
-    this.wentDown(state);
+    wentDown(this.faults, state, nowUs());
   }
 
   /**
@@ -412,28 +380,4 @@ export class Recorder {
   get clientCount(): number {
     return this.clients.size;
   }
-}
-
-function emptyTotals(): RunTotals {
-  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
-}
-
-/** t += c's counts (the fields {@link RunTotals} has); returns t. */
-function addTotals(t: RunTotals, c: Counters): RunTotals {
-  t.delivered += c.delivered;
-  t.lost += c.lost;
-  t.duplicates += c.duplicates;
-  t.connectionsOpened += c.connectionsOpened;
-  t.reconnects += c.reconnects;
-  t.requests += c.requests;
-  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
-  return t;
-}
-
-function emptyBuckets(): LatencyBuckets {
-  return { atOrBelow: LATENCY_BUCKETS_US.map(() => 0), count: 0, sumUs: 0 };
-}
-
-function addBuckets(a: LatencyBuckets, b: LatencyBuckets): LatencyBuckets {
-  return { atOrBelow: a.atOrBelow.map((n, i) => n + b.atOrBelow[i]), count: a.count + b.count, sumUs: a.sumUs + b.sumUs };
 }

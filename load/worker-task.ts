@@ -149,6 +149,22 @@ export interface RunTotals {
   requests: number;
 }
 
+export function emptyTotals(): RunTotals {
+  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
+}
+
+/** t += c's counts (the fields {@link RunTotals} has); returns t. */
+export function addTotals(t: RunTotals, c: Counters): RunTotals {
+  t.delivered += c.delivered;
+  t.lost += c.lost;
+  t.duplicates += c.duplicates;
+  t.connectionsOpened += c.connectionsOpened;
+  t.reconnects += c.reconnects;
+  t.requests += c.requests;
+  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
+  return t;
+}
+
 export interface WorkerResult {
   workerIndex: number;
   clients: number;
