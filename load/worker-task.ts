@@ -147,10 +147,18 @@ export interface RunTotals {
   reconnects: number;
   /** HTTP requests sent inside a window (polling transports) */
   requests: number;
+  /** messages of other runs received and ignored, over the whole run (counters.foreign) */
+  foreign: number;
+  /**
+   * messages the publisher's schedule owed that had not arrived when a window's books closed,
+   * over the windows closed so far (counters.undelivered); absent while none has closed, and when
+   * expected does not come from a schedule
+   */
+  undelivered?: number;
 }
 
 export function emptyTotals(): RunTotals {
-  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
+  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0, foreign: 0 };
 }
 
 /** t += c's counts (the fields {@link RunTotals} has); returns t. */
@@ -161,6 +169,8 @@ export function addTotals(t: RunTotals, c: Counters): RunTotals {
   t.connectionsOpened += c.connectionsOpened;
   t.reconnects += c.reconnects;
   t.requests += c.requests;
+  t.foreign += c.foreign ?? 0;
+  if (c.undelivered !== undefined) t.undelivered = (t.undelivered ?? 0) + c.undelivered;
   for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
   return t;
 }
