@@ -4,13 +4,18 @@
  * second. Expected comes from the publisher's schedule, so what had not arrived by the end of the
  * drain is `undelivered` and the run says so; the profile's `drain: true` (poll again at once while
  * the answer was not empty, as such a server's own clients do) keeps up. A long poll re-polls at
- * once anyway.
+ * once anyway. And the probe before a run, on such a server that also keeps each topic's history:
+ * an earlier run's probe messages come first, and pass it.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { runOnce } from '../../../load/runner.ts';
+import { loadProfile } from '../../../load/target/profile.ts';
+import { PROBE_TOPIC, probeTarget } from '../../../load/target/probe.ts';
+import { encodeToken } from '../../../load/target/token.ts';
 import { runSettings } from '../settings.ts';
 import { SHAPED_CLIENTS, SHAPED_DURATION_S, SHAPED_PROFILE, SHAPED_WARMUP_S, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
 
@@ -62,4 +67,24 @@ describe('one message per poll', () => {
     expect(r.invalidReasons.join('; ')).toBe('');
     expect(r.summary).toMatchObject({ expected: EXPECTED, delivered: EXPECTED, lost: 0, duplicates: 0, undelivered: 0 });
   }, 20_000);
+});
+
+describe('the probe on a server that keeps history and answers one message per poll', () => {
+  const RETAINED = 40;
+  const keeping = shapedServerPerFile({ history: RETAINED, onePerPoll: true });
+
+  it.each(TRANSPORTS)('%s: an earlier run\'s probe messages, handed over first, pass it at once', async (transport) => {
+    const server = keeping();
+    for (let seq = 1; seq <= RETAINED; seq++) {
+      const body = JSON.stringify({ envelope: { body: encodeToken('earlier', seq, seq * 1000, PROBE_TOPIC, 64) } });
+      expect((await fetch(`${server.url}/topics/${PROBE_TOPIC}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body })).status).toBe(201);
+    }
+    const { profile } = loadProfile(SHAPED_PROFILE);
+    const started = performance.now();
+    await probeTarget(server.url, profile, transport, { run: 'later', longPollTimeoutMs: 2000, payloadBytes: 64 });
+    // The probe's short poll asks every 100 ms without drain, so walking the 40 retained messages
+    // to its own would take 4 s; passing on the first (another run's) takes a connect and the
+    // probe's 100 ms pause before it publishes.
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 10_000);
 });
