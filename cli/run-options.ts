@@ -11,6 +11,7 @@ import type { WorkloadName } from '../core/record.ts';
 import { parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
 import { countCpus, defaultCpuSplit, type RunSettings } from '../load/runner.ts';
+import { TOPIC_PREFIX_RE } from '../load/run/settings.ts';
 import { openFilesLimit, cpuCount } from '../load/resources.ts';
 import { WORKLOADS } from '../load/workload.ts';
 import { resolveNetwork } from '../netem/network-profile.ts';
@@ -34,6 +35,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
   { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
+  { name: 'topic-prefix', kind: 'string', arg: 'P', help: 'with --profile: topics are named P + t0, t1, … (default pb-<run id>-, new per run, so a server\'s history of earlier runs is never replayed into this one; \'\' keeps fixed names t0…); the reference server\'s own publisher always publishes t0…' },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
   { name: 'workers', kind: 'int', arg: 'N', help: 'generator worker threads (default: one per load CPU)', min: 1, max: 256 },
@@ -106,6 +108,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const target = checkTarget(v.target as string | undefined, problems);
   const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
   if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
+  const topicPrefix = checkTopicPrefix(v.topicPrefix as string | undefined, profile, problems);
   const net = resolveNetwork(v.network as string);
   if (net.problems.length) problems.push(...net.problems.map((p) => `--network: ${p}`));
   // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
@@ -135,7 +138,16 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ringSize: v.ring as number,
     proxy: net.proxy,
     targetProfile: profile,
+    ...(topicPrefix !== undefined ? { topicPrefix } : {}),
   };
+}
+
+/** `--topic-prefix`: token-safe characters, and only where pushbench names the topics (a profile run). */
+function checkTopicPrefix(raw: string | undefined, profile: Profile | null, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!TOPIC_PREFIX_RE.test(raw)) problems.push(`--topic-prefix must be at most 40 of A-Z a-z 0-9 . _ ~ - (got "${raw}")`);
+  if (profile === null) problems.push('--topic-prefix names the topics pushbench publishes to with --profile; the reference server\'s own publisher names its topics t0, t1, …');
+  return raw;
 }
 
 /** The arrival rate, the warm-up (given, or the ramp + 2 s, at most half the run) and the ramp against the duration; returns the warm-up. */

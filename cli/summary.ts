@@ -10,11 +10,11 @@ function num(n: number | null, digits = 2): string {
 
 /** A plain-text table, one row per record, aligned for a terminal. */
 export function formatSummaryTable(records: ResultRecord[]): string {
-  const head = ['run', 'transport', 'clients', 'delivered', 'lost', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'connect p99', 'req/msg', 'bytes/msg', 'cpu µs/msg', 'rss/conn', 'valid'];
+  const head = ['run', 'transport', 'clients', 'delivered', 'lost', 'undeliv', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'connect p99', 'req/msg', 'bytes/msg', 'cpu µs/msg', 'rss/conn', 'valid'];
   const rows = records.map((r) => {
     const s = r.summary;
     return [
-      r.name, s.transport, String(s.clients), s.delivered.toLocaleString('en-US'), String(s.lost), String(s.duplicates),
+      r.name, s.transport, String(s.clients), s.delivered.toLocaleString('en-US'), String(s.lost), s.undelivered == null ? '–' : String(s.undelivered), String(s.duplicates),
       formatUs(s.latencyUs.p50), formatUs(s.latencyUs.p90), formatUs(s.latencyUs.p99), formatUs(s.latencyUs.p999), formatUs(s.latencyUs.max),
       formatUs(s.connectUs.p99), num(s.requestsPerMessage, 3), num(s.bytesPerMessage, 1), num(s.serverCpuUsPerMessage, 2),
       s.serverRssBytesPerConnection === null ? 'unknown' : formatBytes(s.serverRssBytesPerConnection),

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { PushbenchError } from './errors.ts';
-import { emptyCounters, SCHEMA, SCHEMA_VERSION, type ResultRecord } from './record-schema.ts';
+import { emptyCounters, OPTIONAL_COUNTERS, SCHEMA, SCHEMA_VERSION, type Counters, type ResultRecord } from './record-schema.ts';
 
 /** Write JSON atomically (see {@link writeTextAtomic}). */
 export function writeJsonAtomic(path: string, value: unknown): void {
@@ -46,7 +46,8 @@ export function checkRecord(v: unknown): string[] {
       if (typeof h[k] !== 'string') problems.push(`field "histograms.${k}" is missing or not a string`);
     }
     const c = o.counters as Record<string, unknown>;
-    for (const k of Object.keys(emptyCounters())) {
+    for (const k of new Set([...Object.keys(emptyCounters()), ...OPTIONAL_COUNTERS]) as Set<keyof Counters>) {
+      if (OPTIONAL_COUNTERS.includes(k) && c[k] === undefined) continue;
       if (k === 'errors') {
         if (typeof c.errors !== 'object' || c.errors === null || Array.isArray(c.errors)) problems.push('field "counters.errors" is missing or not an object');
       } else if (typeof c[k] !== 'number') problems.push(`field "counters.${k}" is missing or not a number`);

@@ -10,8 +10,8 @@ import { finishRecord } from './record-summary.ts';
 /**
  * Merge records of the same configuration taken in parallel (processes or machines sharing one
  * run): histograms add, counters sum, server, publisher and proxy figures add (percentiles kept
- * without histograms: the worst), timelines add point by point, notes and invalid reasons of
- * every record are kept.
+ * without histograms: the worst), timelines add point by point, the backlog's age is the oldest,
+ * notes and invalid reasons of every record are kept.
  */
 export function mergeRecords(records: ResultRecord[]): ResultRecord {
   if (records.length === 0) throw new PushbenchError('PB_RESULT_FILE', 'nothing to merge');
@@ -23,7 +23,10 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
   // Notes say something about the run each record was part of: all of them, each once.
   const notes = [...new Set(records.flatMap((r) => r.notes ?? []))];
   const proxy = mergeProxies(records);
-  const { notes: _firstNotes, proxy: _firstProxy, ...rest } = first;
+  // the worst client of any record: the oldest backlog
+  const ages = records.map((r) => r.backlogAgeMs).filter((a) => a !== undefined);
+  const backlogAgeMs = ages.length === 0 ? undefined : ages.reduce<number | null>((a, b) => (a === null ? b : b === null ? a : Math.max(a, b)), null);
+  const { notes: _firstNotes, proxy: _firstProxy, backlogAgeMs: _firstAge, ...rest } = first;
   const merged: Omit<ResultRecord, 'summary'> = {
     ...rest,
     ...(notes.length > 0 ? { notes } : {}),
@@ -38,6 +41,7 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
     generator: mergeGenerators(records),
     timeline,
     ...(publisher ? { publisher } : {}),
+    ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
     valid: records.every((r) => r.valid),
     invalidReasons: records.flatMap((r) => r.invalidReasons),
   };

@@ -28,6 +28,12 @@ export interface RunConfig {
   workers: number;
   /** name of the target profile the run drove (`--profile`); absent for the native path */
   profile?: string;
+  /**
+   * a profile run's topic names are this + `t0`, `t1`, … (`--topic-prefix`; by default
+   * `pb-<runId>-`, so a server's retained history of earlier runs is never replayed into this
+   * one; empty: fixed names); absent for the native path and in older records
+   */
+  topicPrefix?: string;
 }
 
 export interface Environment {
@@ -53,6 +59,11 @@ export interface Environment {
 
 /** Counters of one run; every field sums under merge. */
 export interface Counters {
+  /**
+   * messages the clients should have received in the window: with `undelivered` (expected from
+   * the publisher's schedule) what was published to each client's topic in the window; without
+   * it, what the seq range each client saw implies (delivered + lost)
+   */
   expected: number;
   delivered: number;
   lost: number;
@@ -69,8 +80,23 @@ export interface Counters {
   bytesWritten: number;
   /** payload bytes inside the delivered messages (the `data` field) */
   payloadBytesDelivered: number;
+  /**
+   * messages of another run (a profile target's retained history: a token naming another run)
+   * the clients received over the whole run and ignored; absent in older records
+   */
+  foreign?: number;
+  /**
+   * messages published to a client's topic in the window (the publisher's schedule) that had not
+   * reached it when the drain after the window ended: the seqs before the first and after the last
+   * it saw. Present when expected comes from the schedule (a profile's generator publisher, or a
+   * reference server's scheduled publisher reported in /stats); absent otherwise and in older records
+   */
+  undelivered?: number;
   errors: Record<string, number>;
 }
+
+/** Counters absent in older records (or, for `undelivered`, when not measured): read as unknown. */
+export const OPTIONAL_COUNTERS: readonly (keyof Counters)[] = ['foreign', 'undelivered'];
 
 /** Encoded (compressed base64) HDR histograms, µs. */
 export interface Histograms {
@@ -148,6 +174,12 @@ export interface RunSummary {
   lost: number;
   duplicates: number;
   outOfOrder: number;
+  /** from `counters`; null when expected did not come from the schedule; absent in older records */
+  undelivered?: number | null;
+  /** {@link ResultRecord.backlogAgeMs}; absent in older records */
+  backlogAgeMs?: number | null;
+  /** from `counters` (0 when absent); absent in older records */
+  foreign?: number;
   errors: number;
   deliveriesPerS: number;
   latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number };
@@ -226,6 +258,11 @@ export interface ResultRecord {
   schema: typeof SCHEMA;
   schemaVersion: number;
   name: string;
+  /**
+   * the run's id: short, random, made once per run (shared by the processes of a multi-process
+   * run); a profile run's tokens carry it, so another run's messages are told apart; absent in older records
+   */
+  runId?: string;
   complete: boolean;
   startedAt: string;
   endedAt: string;
@@ -263,6 +300,11 @@ export interface ResultRecord {
   publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
   /** present on emulated networks: the latency proxy's CPU and lateness */
   proxy?: ProxyFigures;
+  /**
+   * present with `counters.undelivered`: how old the oldest undelivered message was when the drain
+   * after the window ended (that end − its scheduled ts), ms, over every client; null when none was
+   */
+  backlogAgeMs?: number | null;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
@@ -272,17 +314,21 @@ export function emptyCounters(): Counters {
   return {
     expected: 0, delivered: 0, lost: 0, duplicates: 0, outOfOrder: 0, resets: 0, requests: 0,
     emptyResponses: 0, connectionsOpened: 0, reconnects: 0, published: 0, bytesRead: 0,
-    bytesWritten: 0, payloadBytesDelivered: 0, errors: {},
+    bytesWritten: 0, payloadBytesDelivered: 0, foreign: 0, errors: {},
   };
 }
 
-/** a + b, field by field (errors by code). Pure. */
+/**
+ * a + b, field by field (errors by code); an optional counter absent from both stays absent, one
+ * absent from one side counts 0 there. Pure.
+ */
 export function addCounters(a: Counters, b: Counters): Counters {
   const out = emptyCounters();
   for (const k of Object.keys(out) as (keyof Counters)[]) {
     if (k === 'errors') continue;
-    (out[k] as number) = (a[k] as number) + (b[k] as number);
+    (out[k] as number) = ((a[k] as number | undefined) ?? 0) + ((b[k] as number | undefined) ?? 0);
   }
+  if (a.undelivered !== undefined || b.undelivered !== undefined) out.undelivered = (a.undelivered ?? 0) + (b.undelivered ?? 0);
   for (const src of [a.errors, b.errors]) {
     for (const [code, n] of Object.entries(src)) out.errors[code] = (out.errors[code] ?? 0) + n;
   }

@@ -131,6 +131,23 @@ export interface StatsSnapshot {
   /** event-loop utilization since the previous /stats call (0..1) */
   elu: number;
   topics: number;
+  /**
+   * the scheduled publisher's timetable (null when it publishes nothing); absent from servers
+   * older than this field. A client reads what each topic's seqs were scheduled at from it.
+   */
+  schedule?: PublishSchedule | null;
+}
+
+/**
+ * A publisher's timetable, shared by the reference server's scheduled publisher and a profile
+ * run's generator publisher: message g (g = 0, 1, …) is scheduled at `firstUs + g × stepUs` (µs on
+ * {@link nowUs}'s clock) on topic index g mod `topics`, so topic i's seq k (from 1, while nothing
+ * else publishes to it) is message (k − 1) × topics + i.
+ */
+export interface PublishSchedule {
+  firstUs: number;
+  stepUs: number;
+  topics: number;
 }
 
 /**

@@ -5,14 +5,15 @@
  *
  * An assertion is METRIC OP VALUE, comma-separated; OP is <, <=, >, >= or = (== too).
  * - p50, p90, p99, p999, max: delivery latency; a duration (`50ms`, `800us`, `1s`; bare = ms).
- * - lost, duplicates, errors, delivered: a count (`lost=0`) or, with %, a rate: lost and
- *   delivered of expected messages, duplicates of delivered, errors of HTTP requests + connections.
+ * - lost, undelivered, duplicates, errors, delivered: a count (`lost=0`) or, with %, a rate: lost,
+ *   undelivered and delivered of expected messages, duplicates of delivered, errors of HTTP
+ *   requests + connections. Undelivered is measured only where expected comes from the schedule.
  * - cpu: server CPU per message (`20us`, bare = µs); bytes: bytes on the wire per message and
  *   rss: server RSS per connection (`200`, `2KB`); requests: HTTP requests per message (a number).
  * A run must also be valid (its generator was not saturated): an invalid run fails every gate.
  */
 import type { ResultRecord } from '../core/record.ts';
-import { deliveredRate, duplicateRate, errorRate, lossRate } from '../reports/rates.ts';
+import { deliveredRate, duplicateRate, errorRate, lossRate, undeliveredRate } from '../reports/rates.ts';
 import { formatSig3 } from '../reports/ranking.ts';
 import type { OptionSpec } from '../core/options.ts';
 import { formatBytes, formatUs, parseBytes, parseDurationMs } from '../core/units.ts';
@@ -40,6 +41,7 @@ const ASSERT_METRICS: Record<string, AssertMetric> = {
   p999: { kind: 'latency', value: (r) => ifDelivered(r, r.summary.latencyUs.p999) },
   max: { kind: 'latency', value: (r) => ifDelivered(r, r.summary.latencyUs.max) },
   lost: { kind: 'countOrRate', value: (r) => r.summary.lost, rate: lossRate, of: 'expected messages' },
+  undelivered: { kind: 'countOrRate', value: (r) => r.summary.undelivered ?? null, rate: undeliveredRate, of: 'expected messages' },
   duplicates: { kind: 'countOrRate', value: (r) => r.summary.duplicates, rate: duplicateRate, of: 'delivered messages' },
   errors: { kind: 'countOrRate', value: (r) => r.summary.errors, rate: errorRate, of: 'HTTP requests + connections' },
   delivered: { kind: 'countOrRate', value: (r) => r.summary.delivered, rate: deliveredRate, of: 'expected messages' },

@@ -32,7 +32,7 @@
  */
 import { formatBytes, formatUs, parseFraction } from '../core/units.ts';
 import type { ResultRecord } from '../core/record.ts';
-import { errorRate, lossRate } from '../reports/rates.ts';
+import { errorRate, lossRate, undeliveredRate } from '../reports/rates.ts';
 import { formatSig3 } from '../reports/ranking.ts';
 import { mannWhitney, mean, meanCi, quantileSorted, relativeChange, seededRandom } from '../reports/stats.ts';
 
@@ -71,6 +71,7 @@ export const COMPARE_METRICS: readonly CompareMetric[] = Object.freeze([
   { key: 'connections', label: 'TCP connections opened', kind: 'relative', value: (r) => r.summary.connectionsOpened, format: formatSig3, defaultThreshold: 0.10, machineDependent: true },
   { key: 'rss', label: 'server RSS per connection', kind: 'relative', value: (r) => r.summary.serverRssBytesPerConnection, format: formatBytes, defaultThreshold: null, machineDependent: true },
   { key: 'lost', label: 'lost (of expected messages)', kind: 'absolute', value: lossRate, format: percent, defaultThreshold: 0.001, machineDependent: false },
+  { key: 'undelivered', label: 'undelivered (of expected messages)', kind: 'absolute', value: undeliveredRate, format: percent, defaultThreshold: 0.001, machineDependent: false },
   { key: 'errors', label: 'errors (of requests + connections)', kind: 'absolute', value: errorRate, format: percent, defaultThreshold: 0.001, machineDependent: false },
 ] satisfies CompareMetric[]);
 

@@ -21,6 +21,10 @@ export interface SeqState {
 export interface ClientState extends SeqState {
   epoch: string;
   startedUs: number;
+  /** the first seq accepted in the current epoch (0: none yet): with lastSeq, the range it saw */
+  firstSeq: number;
+  /** its topic's index in the publisher's timetable (-1 without one: load/recorder.ts schedule) */
+  readonly topicIndex: number;
   /**
    * Messages that name their `source` (a profile target's chat: each sender numbers its own) are
    * accounted per source; the client's own lastTs is then the newest of them (for silence).
@@ -60,12 +64,15 @@ export class ClientBooks implements ClientEvents, ClientState {
   downSinceUs = 0;
   backAtUs = 0;
   detectedFault = -1;
+  firstSeq = 0;
 
   readonly startedUs: number;
+  readonly topicIndex: number;
 
-  constructor(recorder: BooksOwner, startedUs: number) {
+  constructor(recorder: BooksOwner, startedUs: number, topicIndex = -1) {
     this.recorder = recorder;
     this.startedUs = startedUs;
+    this.topicIndex = topicIndex;
   }
 
   connected(connectUs: number): void {
@@ -96,5 +103,10 @@ export class ClientBooks implements ClientEvents, ClientState {
 
   reconnecting(): void {
     this.recorder.reconnecting(this);
+  }
+
+  foreign(count: number): void {
+    const c = this.recorder.counters;
+    c.foreign = (c.foreign ?? 0) + count;
   }
 }

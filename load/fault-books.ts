@@ -5,6 +5,7 @@
  * handed out as a {@link FaultTally}.
  */
 import { createHistogram, encodeHistogram } from '../core/histogram.ts';
+import type { ClientState } from './client-books.ts';
 
 /** What one worker saw of one injected fault (its window runs until the next fault). */
 export interface FaultTally {
@@ -46,6 +47,41 @@ export function newFaultState(atUs: number): FaultState {
     atUs, disconnects: 0, detect: createHistogram(), reconnect: createHistogram(), lost: 0, duplicates: 0, resets: 0, recovered: 0,
     epochEndedUs: 0, resetFromTs: [], newEpochMissed: 0,
   };
+}
+
+/** The fault window `tUs` falls in (`faults` in start order), or undefined before the first. */
+export function faultAt(faults: readonly FaultState[], tUs: number): FaultState | undefined {
+  let found: FaultState | undefined;
+  for (const f of faults) {
+    if (f.atUs <= tUs) found = f;
+    else break;
+  }
+  return found;
+}
+
+/**
+ * `state`'s client lost its connection at `now` (µs; nothing when it is down already): the first
+ * disconnect in a fault's window counts once, with the time from the fault's start to it.
+ */
+export function wentDown(faults: readonly FaultState[], state: ClientState, now: number): void {
+  if (state.downSinceUs !== 0) return;
+  state.downSinceUs = now;
+  const f = faultAt(faults, now);
+  if (!f) return;
+  const idx = faults.indexOf(f);
+  if (state.detectedFault < idx) {
+    state.detectedFault = idx;
+    f.disconnects++;
+    f.detect.recordValue(Math.max(1, Math.round(now - f.atUs)));
+  }
+}
+
+/** `state`'s client is connected again at `now` (µs): its time down goes to the window it went down in. */
+export function cameBack(faults: readonly FaultState[], state: ClientState, now: number): void {
+  if (state.downSinceUs === 0) return;
+  faultAt(faults, state.downSinceUs)?.reconnect.recordValue(Math.max(1, Math.round(now - state.downSinceUs)));
+  state.downSinceUs = 0;
+  state.backAtUs = now;
 }
 
 /**

@@ -15,3 +15,11 @@ export interface LatencyBuckets {
   count: number;
   sumUs: number;
 }
+
+export function emptyBuckets(): LatencyBuckets {
+  return { atOrBelow: LATENCY_BUCKETS_US.map(() => 0), count: 0, sumUs: 0 };
+}
+
+export function addBuckets(a: LatencyBuckets, b: LatencyBuckets): LatencyBuckets {
+  return { atOrBelow: a.atOrBelow.map((n, i) => n + b.atOrBelow[i]), count: a.count + b.count, sumUs: a.sumUs + b.sumUs };
+}

@@ -10,7 +10,9 @@
  * counters only increase (each is a sum of the ticks' deltas), and at the end they equal the
  * record — deliveries and duplicates of the measured window(s), connects over the whole run —
  * summed over shards. `pushbench_lost_messages` is a gauge: a late message can fill a gap the
- * window was charged for.
+ * window was charged for. `pushbench_undelivered_messages` is known when a window's books close
+ * (a staircase step's, the run's end), and has no series where expected does not come from a
+ * schedule.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { judgeLoop } from './starvation.ts';
@@ -44,6 +46,8 @@ export class GeneratorMetrics implements MetricsSink {
       reconnects: counter('pushbench_reconnects_total', 'Lost connections a client reconnected after', RUN),
       requests: counter('pushbench_requests_total', 'HTTP requests sent inside a measured window (polling transports)', RUN),
       lost: gauge('pushbench_lost_messages', 'Messages of the measured window(s) missing so far; goes down when a late message fills a gap', RUN),
+      undelivered: gauge('pushbench_undelivered_messages', 'Messages the publisher\'s schedule put in the measured window(s) that had not arrived when their books closed', RUN),
+      foreign: counter('pushbench_foreign_messages_total', 'Messages of other runs (a server\'s retained history) received and ignored', RUN),
       open: gauge('pushbench_open_connections', 'Clients with an open connection at the last tick', RUN),
       started: gauge('pushbench_clients_started', 'Clients started so far', RUN),
       planned: gauge('pushbench_clients_planned', 'Clients the current window (or staircase step) holds when all have started', RUN),
@@ -83,7 +87,7 @@ class RunSeries implements RunMetrics {
   private readonly loops = new Map<number, { elu: number; delayMs: number; elus: number[]; delaysMs: number[] }>();
 
   constructor(private readonly m: Families, private readonly labels: RunLabels) {
-    for (const c of [m.deliveries, m.duplicates, m.connects, m.reconnects, m.requests]) c.inc(labels, 0);
+    for (const c of [m.deliveries, m.duplicates, m.connects, m.reconnects, m.requests, m.foreign]) c.inc(labels, 0);
     m.lost.set(labels, 0);
     m.valid.set(labels, 1);
     m.latency.touch(labels);
@@ -134,7 +138,7 @@ class RunSeries implements RunMetrics {
     for (const phase of PHASES) this.m.phase.set({ ...this.labels, phase }, 0);
   }
 
-  /** Counters += what worker `w` counted since its last report; the lost gauge = the workers' sum. */
+  /** Counters += what worker `w` counted since its last report; the lost and undelivered gauges = the workers' sums. */
   private count(w: number, now: RunTotals): void {
     const { m, labels } = this;
     const was = this.last.get(w);
@@ -146,13 +150,19 @@ class RunSeries implements RunMetrics {
     up(m.connects, now.connectionsOpened, was?.connectionsOpened);
     up(m.reconnects, now.reconnects, was?.reconnects);
     up(m.requests, now.requests, was?.requests);
+    up(m.foreign, now.foreign, was?.foreign);
     for (const [code, n] of Object.entries(now.errors)) {
       const before = was?.errors[code] ?? 0;
       if (n > before) m.errors.inc({ ...labels, code }, n - before);
     }
     this.last.set(w, { ...now, errors: { ...now.errors } });
     let lost = 0;
-    for (const t of this.last.values()) lost += t.lost;
+    let undelivered: number | undefined;
+    for (const t of this.last.values()) {
+      lost += t.lost;
+      if (t.undelivered !== undefined) undelivered = (undelivered ?? 0) + t.undelivered;
+    }
     m.lost.set(labels, lost);
+    if (undelivered !== undefined) m.undelivered.set(labels, undelivered);
   }
 }

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { mergeRecords, type ResultRecord } from '../core/record.ts';
 import { nowUs } from '../core/wire.ts';
 import { PushbenchError, type ErrorCode } from '../core/errors.ts';
-import { runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
+import { newRunId, runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
 import type { Spawned } from '../core/spawn.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
@@ -100,8 +100,10 @@ function forwardingSink(send: (x: FromChild) => void): MetricsSink {
  * Run `s` over `processes` generator processes (1: just {@link runOnce} here). Resolves with the
  * merged record; throws PushbenchError on setup failures (every child and the server stopped).
  */
-export async function runMulti(s: RunSettings, processes: number, hooks: RunHooks = {}): Promise<ResultRecord> {
-  if (processes <= 1) return runOnce(s, hooks);
+export async function runMulti(given: RunSettings, processes: number, hooks: RunHooks = {}): Promise<ResultRecord> {
+  if (processes <= 1) return runOnce(given, hooks);
+  // one run id for every share: their tokens, topics and records agree
+  const s: RunSettings = { ...given, runId: given.runId ?? newRunId() };
   const log = hooks.log ?? (() => {});
   let server: Spawned | null = null;
   const children: ChildProcess[] = [];

@@ -7,16 +7,25 @@
  * it receives them. Sequence accounting (loss, duplicates, order) runs over the whole run so that
  * a gap straddling the window's edge is still seen; only what falls in the window is counted.
  *
+ * Expected: with the publisher's timetable (`schedule`) each client is expected what was scheduled
+ * on its topic in the window (from its start), and what it never saw of that — before the first
+ * seq it accepted, after the last — is `undelivered` (load/expected.ts), with the age of the oldest
+ * such message when the books close. The timetable is checked against each client's first message
+ * (once per client and epoch, off the per-delivery path): a message off the schedule (another
+ * publisher on the topic) or an epoch change drops it for the run, and expected falls back to what
+ * the seqs seen imply, a silent client charged its topic's rate as lost (STALLED).
+ *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
 import type { ClientEvents } from './drivers/types.ts';
-import { nowUs } from '../core/wire.ts';
+import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
-import { LATENCY_BUCKETS_US, type LatencyBuckets } from './latency-buckets.ts';
+import { LATENCY_BUCKETS_US, addBuckets, emptyBuckets, type LatencyBuckets } from './latency-buckets.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
-import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
-import type { RunTotals } from './worker-task.ts';
+import { cameBack, faultAt, faultTally, newFaultState, wentDown, type FaultState, type FaultTally } from './fault-books.ts';
+import { onSchedule, scheduledUs, shortfall, windowSeqs } from './expected.ts';
+import { addTotals, emptyTotals, type RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
 
@@ -30,6 +39,16 @@ export interface RecorderOptions {
   topicRatePerS: number;
   /** start times of injected faults (µs, ascending); each opens a window until the next */
   faultsAtUs?: readonly number[];
+  /** the publisher's timetable and client `id`'s topic index in it: expected from the schedule */
+  schedule?: { timetable: PublishSchedule; topicIndex: (id: number) => number };
+}
+
+/** A window's figures as the books close. */
+export interface WindowFigures {
+  histograms: Histograms;
+  counters: Counters;
+  /** expected came from the schedule: the oldest undelivered message's age at the close, ms (null: none); else absent */
+  backlogAgeMs?: number | null;
 }
 
 const MAX_MISSING_TRACKED = 10_000;
@@ -56,6 +75,11 @@ export class Recorder {
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
   private opts: RecorderOptions;
   private readonly faults: FaultState[];
+  private readonly timetable: PublishSchedule | undefined;
+  /** clients whose first message of an epoch was off the timetable (it is then not used) */
+  offSchedule = 0;
+  /** an epoch changed during the run: the timetable (that server's) no longer applies */
+  private reset = false;
   /** what a live staircase's closed windows counted (their counters start afresh at each step) */
   private readonly closedTotals: RunTotals = emptyTotals();
   /** deliveries folded into the histograms outside a tick (a window's last partial second), not yet in a tick's buckets */
@@ -64,38 +88,7 @@ export class Recorder {
   constructor(opts: RecorderOptions) {
     this.opts = opts;
     this.faults = (opts.faultsAtUs ?? []).map(newFaultState);
-  }
-
-  /** The fault window `tUs` falls in, or undefined before the first fault. */
-  private faultAt(tUs: number): FaultState | undefined {
-    let found: FaultState | undefined;
-    for (const f of this.faults) {
-      if (f.atUs <= tUs) found = f;
-      else break;
-    }
-    return found;
-  }
-
-  private wentDown(state: ClientState): void {
-    if (state.downSinceUs !== 0) return;
-    const now = nowUs();
-    state.downSinceUs = now;
-    const f = this.faultAt(now);
-    if (!f) return;
-    const idx = this.faults.indexOf(f);
-    if (state.detectedFault < idx) {
-      state.detectedFault = idx;
-      f.disconnects++;
-      f.detect.recordValue(Math.max(1, Math.round(now - f.atUs)));
-    }
-  }
-
-  private cameBack(state: ClientState): void {
-    if (state.downSinceUs === 0) return;
-    const now = nowUs();
-    this.faultAt(state.downSinceUs)?.reconnect.recordValue(Math.max(1, Math.round(now - state.downSinceUs)));
-    state.downSinceUs = 0;
-    state.backAtUs = now;
+    this.timetable = opts.schedule?.timetable;
   }
 
   private inWindow(tsUs: number): boolean {
@@ -117,10 +110,11 @@ export class Recorder {
   recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
     const c = this.counters;
     const measured = this.inWindow(ts);
-    const fault = this.faults.length ? this.faultAt(recvUs) : undefined;
+    const fault = this.faults.length ? faultAt(this.faults, recvUs) : undefined;
     if (state.epoch !== epoch) {
       if (state.epoch !== '') {
         c.resets++;
+        this.reset = true;
         if (fault) {
           fault.resets++;
           fault.resetFromTs.push(state.lastTs);
@@ -129,8 +123,10 @@ export class Recorder {
       }
       state.epoch = epoch;
       state.lastSeq = seq - 1;
+      state.firstSeq = seq;
       state.missing = null;
       state.sources = null;
+      if (this.timetable !== undefined && source === undefined && !onSchedule(this.timetable, state.topicIndex, seq, ts)) this.offSchedule++;
     }
     const seqs = source === undefined ? state : this.sourceState(state, source, seq);
     const expectedSeq = seqs.lastSeq + 1;
@@ -178,14 +174,14 @@ export class Recorder {
 
   /** The event sink for one client (created once per client, kept across its reconnects). */
   forClient(id: number, startedUs: number): ClientEvents {
-    const books = new ClientBooks(this, startedUs);
+    const books = new ClientBooks(this, startedUs, this.opts.schedule ? this.opts.schedule.topicIndex(id) : -1);
     this.clients.set(id, books);
     return books;
   }
 
   /** A client's new connection is usable (for {@link ClientBooks}). */
   connected(state: ClientState, connectUs: number): void {
-    this.cameBack(state);
+    cameBack(this.faults, state, nowUs());
     this.counters.connectionsOpened++;
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
   }
@@ -204,7 +200,7 @@ export class Recorder {
   reconnecting(state: ClientState): void {
     // Drivers call this once per lost connection (errors alone may be a failed publish).
     this.counters.reconnects++;
-    this.wentDown(state);
+    wentDown(this.faults, state, nowUs());
   }
 
   /**
@@ -244,12 +240,22 @@ export class Recorder {
     return out;
   }
 
+  /** Whether expected comes from the timetable: there is one, and nothing seen contradicted it. */
+  get bySchedule(): boolean {
+    return this.timetable !== undefined && this.offSchedule === 0 && !this.reset;
+  }
+
   /**
-   * Close the books at the end of the run: a client whose stream went silent more than
-   * `silenceUs` before the window's end is charged what its topic carried meanwhile (lost, and
-   * one `STALLED` error), so tail loss is never invisible.
+   * Close the books at the end of the run (`endUs`: when they close, for the backlog's age). With
+   * the timetable, what never arrived is `undelivered`. Without it, a client whose stream went
+   * silent more than `silenceUs` before the window's end is charged what its topic carried
+   * meanwhile (lost, and one `STALLED` error), so tail loss is never invisible.
    */
-  finish(silenceUs: number): { histograms: Histograms; counters: Counters } {
+  finish(silenceUs: number, endUs = nowUs()): WindowFigures {
+    if (this.bySchedule) {
+      const backlogAgeMs = this.countUndelivered(endUs);
+      return { histograms: this.histograms(), counters: this.counters, backlogAgeMs };
+    }
     const { fromUs, toUs, topicRatePerS } = this.opts;
     if (topicRatePerS > 0) {
       for (const state of this.clients.values()) {
@@ -268,21 +274,58 @@ export class Recorder {
   }
 
   /**
+   * Each client's shortfall against the timetable over the window (from its own start): added to
+   * `undelivered` and `expected`. Returns the oldest one's age at `endUs`, ms (null: none).
+   */
+  private countUndelivered(endUs: number): number | null {
+    const t = this.timetable!;
+    const { fromUs, toUs } = this.opts;
+    let count = 0;
+    let oldestUs = Infinity;
+    for (const state of this.clients.values()) {
+      const w = windowSeqs(t, state.topicIndex, Math.max(fromUs, state.startedUs), toUs);
+      const miss = shortfall(w.first, w.last, state.firstSeq, state.lastSeq);
+      if (miss.count === 0) continue;
+      count += miss.count;
+      oldestUs = Math.min(oldestUs, scheduledUs(t, state.topicIndex, miss.oldest));
+    }
+    this.counters.undelivered = count;
+    this.counters.expected += count;
+    return count > 0 ? Math.max(0, (endUs - oldestUs) / 1000) : null;
+  }
+
+  /**
    * Close the current window (one step of a live staircase) and open `next`: returns the closed
    * window's figures exactly as {@link finish} would, then counts afresh. Clients and their
    * sequence state carry over, so a client that stays connected is not charged a gap at the
    * boundary; seqs still owed to the closed window are forgotten, so one that arrives late counts
    * neither as out of order nor against the next window.
    */
-  nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }): { histograms: Histograms; counters: Counters } {
-    const { histograms, counters } = this.finish(silenceUs);
-    const closed = { ...counters, errors: { ...counters.errors } };
+  nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }, endUs = nowUs()): WindowFigures {
+    const figures = this.finish(silenceUs, endUs);
+    if (figures.backlogAgeMs !== undefined) this.forgetOwed();
+    const closed = { ...figures.counters, errors: { ...figures.counters.errors } };
     addTotals(this.closedTotals, closed);
     Object.assign(this.counters, emptyCounters());
+    delete this.counters.undelivered;
     for (const h of [this.delivery, this.connect, this.request, this.requestRaw]) h.reset();
     for (const state of this.clients.values()) state.missing = null;
     this.opts = { ...this.opts, fromUs: next.fromUs, toUs: next.toUs };
-    return { histograms, counters: closed };
+    return { ...figures, counters: closed };
+  }
+
+  /**
+   * The window's seqs a client never got were counted undelivered as it closed: each client's
+   * sequence moves past them, so the next window does not charge them again as a gap (and one that
+   * still arrives is before its window: not counted).
+   */
+  private forgetOwed(): void {
+    const t = this.timetable!;
+    for (const state of this.clients.values()) {
+      if (state.firstSeq === 0) continue;
+      const { last } = windowSeqs(t, state.topicIndex, Math.max(this.opts.fromUs, state.startedUs), this.opts.toUs);
+      if (state.lastSeq < last) state.lastSeq = last;
+    }
   }
 
   /**
@@ -337,28 +380,4 @@ export class Recorder {
   get clientCount(): number {
     return this.clients.size;
   }
-}
-
-function emptyTotals(): RunTotals {
-  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
-}
-
-/** t += c's counts (the fields {@link RunTotals} has); returns t. */
-function addTotals(t: RunTotals, c: Counters): RunTotals {
-  t.delivered += c.delivered;
-  t.lost += c.lost;
-  t.duplicates += c.duplicates;
-  t.connectionsOpened += c.connectionsOpened;
-  t.reconnects += c.reconnects;
-  t.requests += c.requests;
-  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
-  return t;
-}
-
-function emptyBuckets(): LatencyBuckets {
-  return { atOrBelow: LATENCY_BUCKETS_US.map(() => 0), count: 0, sumUs: 0 };
-}
-
-function addBuckets(a: LatencyBuckets, b: LatencyBuckets): LatencyBuckets {
-  return { atOrBelow: a.atOrBelow.map((n, i) => n + b.atOrBelow[i]), count: a.count + b.count, sumUs: a.sumUs + b.sumUs };
 }

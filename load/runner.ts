@@ -33,7 +33,7 @@ import { addRunExtras, proxyCpuPct } from './run/run-extras.ts';
 import { RunSampler } from './run/sampler.ts';
 import { runSchedule, type RunSchedule } from './run/schedule.ts';
 import { zeroStatsDelta, type BankedServer } from './run/server-stats.ts';
-import { shareClients, staircaseProblems, type RunHooks, type RunSettings } from './run/settings.ts';
+import { settleRun, shareClients, staircaseProblems, type RunHooks, type RunSettings, type SettledRun } from './run/settings.ts';
 import { Staircase } from './run/staircase.ts';
 import { RunStop, WorkerFleet, workerPool } from './run/workers.ts';
 
@@ -41,14 +41,15 @@ import { RunStop, WorkerFleet, workerPool } from './run/workers.ts';
 export type { Progress } from './progress.ts';
 export type { ProxySpec } from '../netem/network.ts';
 export type { GeneratorShare, LiveStep, RunHooks, RunSettings } from './run/settings.ts';
-export { shareClients, staircaseProblems } from './run/settings.ts';
+export { newRunId, shareClients, staircaseProblems } from './run/settings.ts';
 export { countCpus, defaultCpuSplit, environment, sourceAddresses } from './run/machine.ts';
 export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
 export { spawnReferenceServer } from './run/children.ts';
 export { DEFAULT_GC_NOTE } from './run/diagnose.ts';
 
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
-export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
+export async function runOnce(given: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
+  const s = settleRun(given);
   const log = hooks.log ?? (() => {});
   const startedAt = new Date().toISOString();
   const misuse = staircaseProblems(s);
@@ -76,7 +77,7 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
 }
 
 interface RunStart {
-  s: RunSettings;
+  s: SettledRun;
   hooks: RunHooks;
   log: (line: string) => void;
   env: RunEnvironment;
@@ -107,11 +108,13 @@ interface Measuring extends RunStart {
  */
 async function startMeasuring(r: RunStart): Promise<Measuring> {
   const { s, hooks, env } = r;
-  const plan = runSchedule(s, s.share?.t0Us ?? nowUs() + 300_000);
+  // t0 on a whole µs: the window's edges and a profile publisher's timetable then fall on the same
+  // µs as the timestamps its tokens carry, so a message on an edge is judged alike by both
+  const plan = runSchedule(s, Math.round(s.share?.t0Us ?? nowUs() + 300_000));
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
-  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, live && ((t) => live.tick(t)));
+  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)));
   await env.startPublisher(plan);
   const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
   if (hooks.signal?.aborted) stop.abort();
@@ -170,7 +173,7 @@ async function runRecord(run: Measuring, results: WorkerResult[], endedUs: numbe
   else await sampler.fillStatsTo(0);
   const publisher = await env.closePublisher();
   const parts = results.map((r) => ({
-    clients: r.clients, counters: r.counters, histograms: r.histograms,
+    clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs,
     figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
   }));
   const draft = run.record(0, parts, stop.aborted, endedUs, publisher ? publisherProblems(publisher) : []);

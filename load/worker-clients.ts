@@ -41,7 +41,7 @@ export class SliceClients {
       {
         id,
         baseUrl: task.baseUrl,
-        topic: topicOf(task.workload, id, task.topics),
+        topic: topicOf(task.workload, id, task.topics, task.topicPrefix),
         localAddress: task.localAddresses.length ? task.localAddresses[id % task.localAddresses.length] : undefined,
         pollIntervalMs: intervalMs,
         pollOffsetMs: intervalMs > 0 ? Math.random() * intervalMs : 0,

@@ -4,7 +4,7 @@
  * encoded histograms and plain numbers only. And the client schedule both sides agree on.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { TransportName } from '../core/wire.ts';
+import type { PublishSchedule, TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
@@ -46,6 +46,12 @@ export interface WorkerTask {
   steps?: StaircaseStep[];
   /** a target profile: clients speak it instead of the reference servers' contract */
   profile?: Profile;
+  /** the run's id (a profile's tokens carry it) */
+  run: string;
+  /** prefix of the topic names (`<prefix>t<i>`; a profile run's, '' natively) */
+  topicPrefix: string;
+  /** the publisher's timetable: each client is expected what it scheduled on its topic (load/recorder.ts) */
+  schedule?: PublishSchedule;
   port: MessagePort;
 }
 
@@ -75,6 +81,8 @@ export interface WorkerStep {
   startedByFromUs: number;
   histograms: Histograms;
   counters: Counters;
+  /** expected from the schedule: the oldest undelivered message's age at the step's close, ms (null: none) */
+  backlogAgeMs?: number | null;
 }
 
 /** The staircase step client `id` joins in (the first whose count exceeds it). */
@@ -139,6 +147,32 @@ export interface RunTotals {
   reconnects: number;
   /** HTTP requests sent inside a window (polling transports) */
   requests: number;
+  /** messages of other runs received and ignored, over the whole run (counters.foreign) */
+  foreign: number;
+  /**
+   * messages the publisher's schedule owed that had not arrived when a window's books closed,
+   * over the windows closed so far (counters.undelivered); absent while none has closed, and when
+   * expected does not come from a schedule
+   */
+  undelivered?: number;
+}
+
+export function emptyTotals(): RunTotals {
+  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0, foreign: 0 };
+}
+
+/** t += c's counts (the fields {@link RunTotals} has); returns t. */
+export function addTotals(t: RunTotals, c: Counters): RunTotals {
+  t.delivered += c.delivered;
+  t.lost += c.lost;
+  t.duplicates += c.duplicates;
+  t.connectionsOpened += c.connectionsOpened;
+  t.reconnects += c.reconnects;
+  t.requests += c.requests;
+  t.foreign += c.foreign ?? 0;
+  if (c.undelivered !== undefined) t.undelivered = (t.undelivered ?? 0) + c.undelivered;
+  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
+  return t;
 }
 
 export interface WorkerResult {
@@ -146,6 +180,10 @@ export interface WorkerResult {
   clients: number;
   histograms: Histograms;
   counters: Counters;
+  /** expected from the schedule: the oldest undelivered message's age at the close, ms (null: none) */
+  backlogAgeMs?: number | null;
+  /** a timetable was given but some clients' first message was off it (it was not used) */
+  offSchedule?: number;
   eluMean: number;
   eluMax: number;
   cpuUs: number;

@@ -48,6 +48,11 @@ export class SliceWindows {
     return this.windows.length;
   }
 
+  /** When the open window's books close: its step's close, or the run's (the drain after the window over). */
+  closeUs(): number {
+    return this.task.steps?.[this.open]?.closeUs ?? this.task.closeAtUs;
+  }
+
   /**
    * Post the staircase steps whose windows have closed. `through`: the step whose timer fired (a
    * timer may fire a little before its time on this clock).
@@ -56,9 +61,12 @@ export class SliceWindows {
     const steps = this.task.steps;
     while (steps && this.open < steps.length && !this.signal.stopped && (this.open <= through || nowUs() >= steps[this.open].closeUs)) {
       const next = steps[this.open + 1] ?? { fromUs: Infinity, toUs: Infinity };
-      const { histograms, counters } = this.recorder.nextWindow(this.task.silenceUs, next);
+      const { histograms, counters, backlogAgeMs } = this.recorder.nextWindow(this.task.silenceUs, next, Math.min(nowUs(), steps[this.open].closeUs));
       this.bytesOf(counters, this.open);
-      const step: WorkerStep = { type: 'step', workerIndex: this.task.workerIndex, index: this.open, clients: this.clients.length, startedByFromUs: this.startedAtFrom[this.open], histograms, counters };
+      const step: WorkerStep = {
+        type: 'step', workerIndex: this.task.workerIndex, index: this.open, clients: this.clients.length, startedByFromUs: this.startedAtFrom[this.open], histograms, counters,
+        ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
+      };
       this.task.port.postMessage(step);
       this.open++;
     }

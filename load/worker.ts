@@ -15,6 +15,7 @@ import { profileDriver } from './target/drivers.ts';
 import { SliceClients } from './worker-clients.ts';
 import { ThreadTicks } from './worker-ticks.ts';
 import { SliceWindows } from './worker-windows.ts';
+import { topicIndexOf } from './workload.ts';
 import { arrivalUs, stepOf, type WorkerResult, type WorkerTask } from './worker-task.ts';
 
 export type { StaircaseStep, WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker-task.ts';
@@ -81,9 +82,10 @@ async function arrive(task: WorkerTask, signal: { stopped: boolean }, awaitGo: (
 export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
   startInPlace(); // diagnostic (npm run bench:in-place); nothing unless its variable is set
   const stopProfile = startWorkerProfile(task.workerIndex);
-  // One epoch for the run: the generator is the profile target's only publisher.
-  const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, epoch: 'target' }) : driverFor(task.transport);
-  const recorder = new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, faultsAtUs: task.faultsAtUs });
+  // The run id is the profile target's epoch: the run's publishers are its only ones.
+  const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, run: task.run }) : driverFor(task.transport);
+  const schedule = task.schedule ? { timetable: task.schedule, topicIndex: (id: number) => topicIndexOf(task.workload, id, task.topics) } : undefined;
+  const recorder = new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, faultsAtUs: task.faultsAtUs, schedule });
   // Slow consumers get a recorder of their own: the run's figures describe the fast clients, and
   // the slow ones are reported apart (how many were dropped, what they lost).
   const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS }) : undefined;
@@ -107,8 +109,9 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   task.port.close();
   await stopProfile();
 
-  // The window still open (a staircase stopped mid-step), or the run's only window.
-  const { histograms, counters } = recorder.finish(task.silenceUs);
+  // The window still open (a staircase stopped mid-step), or the run's only window; its books
+  // close at its end (the drain over), or now when the run was stopped.
+  const { histograms, counters, backlogAgeMs } = recorder.finish(task.silenceUs, Math.min(nowUs(), windows.closeUs()));
   windows.finishOpen(counters);
   const measured = ticks.eluSamples.length > 2 ? ticks.eluSamples.slice(1, -1) : ticks.eluSamples;
   return {
@@ -116,6 +119,8 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     clients: slice.clients.length,
     histograms,
     counters,
+    ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
+    ...(task.schedule && recorder.offSchedule > 0 ? { offSchedule: recorder.offSchedule } : {}),
     eluMean: measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : 0,
     eluMax: measured.length ? Math.max(...measured) : 0,
     cpuUs: ticks.cpuUs(),

@@ -8,9 +8,17 @@ import type { WorkloadName } from '../core/record.ts';
 
 export const WORKLOADS: readonly WorkloadName[] = ['broadcast', 'fanout', 'chat'];
 
-/** Topic of client `id`: broadcast and chat spread clients over `topics`; fanout gives each its own. */
-export function topicOf(workload: WorkloadName, id: number, topics: number): string {
-  return workload === 'fanout' ? `t${id}` : `t${id % topics}`;
+/**
+ * Topic of client `id`: broadcast and chat spread clients over `topics`; fanout gives each its own.
+ * Its name is `prefix` + `t` + its index (a profile run's prefix, load/run/settings.ts).
+ */
+export function topicOf(workload: WorkloadName, id: number, topics: number, prefix = ''): string {
+  return `${prefix}t${topicIndexOf(workload, id, topics)}`;
+}
+
+/** The index of client `id`'s topic: the `i` of `t<i>`, its place in the publisher's timetable. */
+export function topicIndexOf(workload: WorkloadName, id: number, topics: number): number {
+  return workload === 'fanout' ? id : id % topics;
 }
 
 /** Number of topics the server's publisher must feed for this workload (chat: none). */

@@ -13,6 +13,15 @@ export function lossRate(r: Counted): number | null {
   return fraction(r.summary.lost, r.summary.expected);
 }
 
+/**
+ * Undelivered messages (published in the window, not arrived by the end of the drain) ÷ expected
+ * messages; null when expected did not come from the schedule (undelivered unknown).
+ */
+export function undeliveredRate(r: Counted): number | null {
+  const n = r.summary.undelivered;
+  return n === undefined || n === null ? null : fraction(n, r.summary.expected);
+}
+
 /** Duplicated messages ÷ delivered messages. */
 export function duplicateRate(r: Counted): number | null {
   return fraction(r.summary.duplicates, r.summary.delivered);

@@ -37,6 +37,8 @@ export const SUMMARY_COLUMNS: readonly SummaryColumn[] = [
   { header: 'max', numeric: true, cell: latency((l) => l.max) },
   { header: 'deliveries/s', numeric: true, cell: (r) => formatNumber(r.record.summary.deliveriesPerS, 0) },
   { header: 'lost', numeric: true, cell: (r) => formatNumber(r.record.summary.lost, 0) },
+  // published in the window, not arrived by the end of the drain; "–": expected did not come from the schedule
+  { header: 'undelivered', numeric: true, cell: (r) => (r.record.summary.undelivered == null ? '–' : formatNumber(r.record.summary.undelivered, 0)) },
   { header: 'CPU µs/msg', numeric: true, cell: (r) => orUnknown(r.record.summary.serverCpuUsPerMessage, (n) => formatNumber(n, 2)) },
   {
     header: 'bytes/msg (payload + overhead)', numeric: true,

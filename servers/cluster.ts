@@ -32,7 +32,7 @@ import { FaultFanout, forwardingHub, onWorkerMessage, SnapshotGather, StartWait,
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { nowUs, type StatsSnapshot } from '../core/wire.ts';
+import { nowUs, type PublishSchedule, type StatsSnapshot } from '../core/wire.ts';
 import { SERVER_TRANSPORTS } from './transports/index.ts';
 
 const WORKER_ENV = 'PUSHBENCH_CLUSTER_WORKER';
@@ -52,7 +52,7 @@ export interface RunningCluster {
 }
 
 /** Sum the workers' snapshots; the primary adds its own CPU and memory and its publish count. */
-export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number }): StatsSnapshot {
+export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number; schedule?: PublishSchedule | null }): StatsSnapshot {
   const sum = (f: (s: StatsSnapshot) => number) => workers.reduce((n, s) => n + f(s), 0);
   const perTransport = (f: (s: StatsSnapshot) => Record<string, number>) =>
     Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
@@ -81,6 +81,8 @@ export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch
     heapUsedBytes: primary.heapUsedBytes + sum((s) => s.heapUsedBytes),
     elu: Math.max(0, ...workers.map((s) => s.elu)),
     topics: Math.max(primary.topics, ...workers.map((s) => s.topics)),
+    // the primary's publisher is the only one (the workers' are off)
+    schedule: primary.schedule ?? null,
   };
 }
 
@@ -105,6 +107,7 @@ export async function startCluster(partial: Partial<ServerOptions> = {}): Promis
     sumSnapshots(await snapshots.collect(), {
       epoch: hub.epoch, published: hub.published, topics: hub.topicCount, cpuUs: process.cpuUsage(),
       rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, uptimeS: (nowUs() - startedUs) / 1e6,
+      schedule: publisher.schedule(),
     });
   const parts: PrimaryParts = { hub, start: new StartWait(workers), snapshots, faults: new FaultFanout(workers), summed };
 

@@ -30,7 +30,7 @@ export interface MetricsSources {
 export function metricsRoute(src: MetricsSources): { method: 'GET'; handle(ctx: RequestContext): Promise<void> } {
   let registry: Registry | undefined;
   let fill: ReturnType<typeof families> | undefined;
-  const snapshot = src.summed ?? (() => Promise.resolve(src.stats.snapshot(src.hub.epoch, src.hub.topicCount, src.hub.published, false)));
+  const snapshot = src.summed ?? (() => Promise.resolve(src.stats.snapshot(src.hub.epoch, src.hub.topicCount, src.hub.published, null, false)));
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   return {
     method: 'GET',

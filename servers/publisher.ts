@@ -9,7 +9,7 @@
  * timer, not 5,000.
  */
 import type { Hub } from './hub.ts';
-import { nowUs } from '../core/wire.ts';
+import { nowUs, type PublishSchedule } from '../core/wire.ts';
 
 export interface PublisherOptions {
   /** messages per second per topic; 0 publishes nothing */
@@ -62,6 +62,17 @@ export class Publisher {
     this.startUs = nowUs();
     this.next = 1;
     this.arm();
+  }
+
+  /**
+   * The timetable (in /stats): message j (from 1) is due at start + j periods on topic (j − 1) mod N,
+   * so a client can tell which of its topic's seqs were scheduled in a window, provided nothing
+   * else publishes to `t0…`. A message may be stamped up to EARLY_US before its due time (see
+   * {@link arm}). Null before the start or when it publishes nothing.
+   */
+  schedule(): PublishSchedule | null {
+    if (this.periodUs === 0 || this.startUs === 0) return null;
+    return { firstUs: this.startUs + this.periodUs, stepUs: this.periodUs, topics: this.names.length };
   }
 
   private dueUs(j: number): number {

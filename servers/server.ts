@@ -79,7 +79,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   const budget = new SendBudget(options.sendBufferBytes, stats);
   const transports = SERVER_TRANSPORT_LIST.map((t) => ({ path: t.path, handler: t.create({ hub, stats, budget, options }) }));
   const publisher = new Publisher(hub, options);
-  const snapshot = () => stats.snapshot(hub.epoch, hub.topicCount, hub.published);
+  const snapshot = () => stats.snapshot(hub.epoch, hub.topicCount, hub.published, publisher.schedule());
 
   const routes = routeTable({ hub, options, transports, snapshot, statsOf: parts.stats });
   routes.set('/metrics', metricsRoute({ stats, hub, summed: parts.stats }));

@@ -13,7 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { nowUs, type StatsSnapshot, type TransportName } from '../core/wire.ts';
+import { nowUs, type PublishSchedule, type StatsSnapshot, type TransportName } from '../core/wire.ts';
 
 const TAG = Symbol('pushbench.transport');
 type Tagged = Socket & { [TAG]?: TransportName };
@@ -65,10 +65,11 @@ export class ServerStats {
   }
 
   /**
-   * The counters now. `advanceElu` false leaves the ELU baseline where the last /stats left it
-   * (a /metrics scrape must not change what the next /stats reports).
+   * The counters now, with the reference publisher's timetable (`schedule`, null without one).
+   * `advanceElu` false leaves the ELU baseline where the last /stats left it (a /metrics scrape
+   * must not change what the next /stats reports).
    */
-  snapshot(epoch: string, topics: number, published: number, advanceElu = true): StatsSnapshot {
+  snapshot(epoch: string, topics: number, published: number, schedule: PublishSchedule | null = null, advanceElu = true): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;
     let bytesRead = this.closedBytesRead;
     for (const s of this.sockets) {
@@ -102,6 +103,7 @@ export class ServerStats {
       heapUsedBytes: process.memoryUsage().heapUsed,
       elu: Number.isFinite(elu) ? elu : 0,
       topics,
+      schedule,
     };
   }
 }

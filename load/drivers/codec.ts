@@ -20,6 +20,8 @@ export type ContractResume = 'query' | 'last-event-id';
  */
 export class ContractCodec implements Codec {
   readonly readsInPlace = true;
+  /** a reference server's poll answers everything retained after the cursor: nothing to drain */
+  readonly drains = false;
 
   constructor(
     private readonly cursor: Cursor,

@@ -137,6 +137,8 @@ export class Exchange implements Dispatcher.DispatchHandler, ResponseHeaders {
  */
 export abstract class HttpClientBase extends BaseClient {
   protected readonly http: UndiciClient;
+  /** whether the last answer {@link pollAnswered} accepted was empty (a drain asks again while not) */
+  protected answeredEmpty = true;
 
   constructor(spec: ClientSpec, events: ClientEvents, opts: HttpConnectionOptions, codec: Codec, upstream: Upstream | undefined) {
     super(spec, events, codec, upstream);
@@ -162,7 +164,10 @@ export abstract class HttpClientBase extends BaseClient {
     else {
       const empty = this.codec.answer(status, body, doneUs, exchange);
       if (typeof empty === 'string') code = empty;
-      else this.events.request(plannedUs, sentUs, doneUs, empty);
+      else {
+        this.answeredEmpty = empty;
+        this.events.request(plannedUs, sentUs, doneUs, empty);
+      }
     }
     if (code !== undefined) {
       this.fail(code);

@@ -65,6 +65,8 @@ export const longPollDriver: Driver = {
   traits: { pollInterval: false, longPollTimeout: true, publishesInBand: false },
   profile: pollRules({
     placeholders: ['topic', 'timeoutMs'],
+    // re-issued the moment an answer arrives: a long poll drains by itself
+    drain: 'always',
     reference: { url: '/long-poll?topic={topic}&timeout={timeoutMs}', json: 'messages[].data', cursor: { style: 'query', param: 'since', from: 'json:next' } },
   }),
   create: (spec, events, dialect) => new LongPollClient(spec, events, dialect),

@@ -6,10 +6,13 @@
 import type { ProfileRules } from './types.ts';
 
 export function profileRules(rules: Pick<ProfileRules, 'reference'> & Partial<ProfileRules>): ProfileRules {
-  return { placeholders: ['topic'], cursors: ['none', 'query'], cursorFromHeader: false, split: true, events: false, emptyAnswers: false, ...rules };
+  return { placeholders: ['topic'], cursors: ['none', 'query'], cursorFromHeader: false, split: true, events: false, emptyAnswers: false, drain: 'never', ...rules };
 }
 
-/** A poll's answers may be empty, and a query cursor may come from a header; ETag/Last-Modified also resume. */
+/**
+ * A poll's answers may be empty, and a query cursor may come from a header; ETag/Last-Modified also
+ * resume; a poll on a schedule may drain.
+ */
 export function pollRules(rules: Pick<ProfileRules, 'reference'> & Partial<ProfileRules>): ProfileRules {
-  return profileRules({ cursors: ['none', 'query', 'caching'], cursorFromHeader: true, emptyAnswers: true, ...rules });
+  return profileRules({ cursors: ['none', 'query', 'caching'], cursorFromHeader: true, emptyAnswers: true, drain: 'option', ...rules });
 }

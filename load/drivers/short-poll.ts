@@ -6,6 +6,11 @@
  * to back (closed loop; planned = sent). After a failure the backoff wait is taken and polling
  * resumes at the next grid point (the outage shows as errors and reconnects, not as a burst).
  *
+ * Drain (a codec that `drains`: a profile's `drain` for a server that answers a few messages per
+ * request): after an answer that was not empty the next poll goes at once, off the grid and charged
+ * from its own send time, until an answer is empty; then polling resumes at the next grid point
+ * still ahead (the grid points the drain overlapped were served by it).
+ *
  * Reports: `connected(tcpConnectUs)` per new socket; per answer each message, `gap()` if the answer
  * says so, then `request(planned, sent, done, empty)`.
  */
@@ -27,6 +32,8 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
   private readonly intervalUs: number;
   private plannedUs = 0;
   private sentUs = 0;
+  /** draining (see the header): the grid point the drain started from, else -1 */
+  private drainFromUs = -1;
   /** {@link Waiting}: owned by the scheduler */
   dueUs = 0;
   heapIndex = -1;
@@ -52,6 +59,10 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
 
   protected reconnect(): void {
     const now = nowUs();
+    if (this.drainFromUs >= 0) {
+      this.plannedUs = this.drainFromUs;
+      this.drainFromUs = -1;
+    }
     if (this.intervalUs > 0 && this.plannedUs < now) {
       this.plannedUs += Math.ceil((now - this.plannedUs) / this.intervalUs) * this.intervalUs;
     }
@@ -87,7 +98,17 @@ export class ShortPollClient extends HttpClientBase implements Waiting {
       this.send(); // closed loop: the next poll is due now
       return;
     }
-    this.plannedUs += this.intervalUs;
+    if (this.codec.drains && !this.answeredEmpty) {
+      if (this.drainFromUs < 0) this.drainFromUs = this.plannedUs;
+      this.plannedUs = nowUs();
+      this.send();
+      return;
+    }
+    if (this.drainFromUs >= 0) {
+      const from = this.drainFromUs;
+      this.drainFromUs = -1;
+      this.plannedUs = from + Math.max(1, Math.ceil((nowUs() - from) / this.intervalUs)) * this.intervalUs;
+    } else this.plannedUs += this.intervalUs;
     this.schedule();
   };
 }

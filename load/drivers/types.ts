@@ -57,6 +57,12 @@ export interface ClientEvents {
   error(code: string): void;
   /** The client is reconnecting after losing its connection (counted once per attempt). */
   reconnecting(): void;
+  /**
+   * `count` messages of another run arrived (a profile target's history: their token names
+   * another run, load/target/token.ts) and were ignored: not delivered, lost or duplicated.
+   * Only a profile's codec reports it (the contract has no foreign messages).
+   */
+  foreign?(count: number): void;
 }
 
 /**
@@ -118,6 +124,13 @@ export interface ProfileRules {
   events: boolean;
   /** answers may be empty (`emptyStatus`: polls) */
   emptyAnswers: boolean;
+  /**
+   * `drain` (poll again at once after an answer that was not empty, for a server that answers a few
+   * messages per request, as its own clients do): `option` where a profile may ask for it (a poll
+   * on a schedule), `always` where the transport does it anyway (it polls again after every
+   * answer), `never` where nothing is polled
+   */
+  drain: 'option' | 'always' | 'never';
   /** this transport on the reference server, as a profile describes it (`builtin:reference`) */
   reference: Readonly<Record<string, unknown>>;
 }
@@ -173,6 +186,11 @@ export interface Codec {
   messageBytes(buf: Buffer, start: number, end: number, lastEventId: string, recvUs: number): void;
   /** whether SSE message data may be read in place (the contract's exact form): then the two below are used */
   readonly readsInPlace: boolean;
+  /**
+   * a poll on a schedule asks again at once after an answer that was not empty (a profile's
+   * `drain`: its server answers a few messages per request), back on its schedule after an empty one
+   */
+  readonly drains: boolean;
   /** reads a message in place starting at `buf[from]`: the index after it, or -1 (see SseDataReader) */
   readInPlace(buf: Buffer, from: number, to: number): number;
   /** reports the message the last successful {@link readInPlace} read, received at `recvUs` */

@@ -11,13 +11,13 @@ import {
   SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters,
   type Counters, type Environment, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
 } from '../../core/record.ts';
-import { diagnose } from './diagnose.ts';
+import { backlogReasons, diagnose } from './diagnose.ts';
 import { secondOf, type SecondBucket } from './buckets.ts';
 import type { ProcSample } from '../resources.ts';
 import type { StatsSnapshot } from '../../core/wire.ts';
 import type { MeasureWindow } from './schedule.ts';
 import { addStatsDelta, type BankedServer } from './server-stats.ts';
-import type { RunSettings } from './settings.ts';
+import type { SettledRun } from './settings.ts';
 
 /** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
 export interface MeterReadings {
@@ -39,11 +39,13 @@ export interface WindowPart {
   counters: Counters;
   histograms: Histograms;
   figures?: WorkerFigures;
+  /** expected from the schedule: the oldest undelivered message's age at the close, ms (null: none) */
+  backlogAgeMs?: number | null;
 }
 
 /** What stays the same for every window of a run. */
 export interface RunFacts {
-  settings: RunSettings;
+  settings: SettledRun;
   t0Us: number;
   /** this process's clients (its share of a multi-process run) and worker threads */
   ownClients: number;
@@ -91,10 +93,13 @@ export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord
   });
   const config = runConfigOf(s, s.steps ? win.clients : run.ownClients, win, run.workers);
   const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
+  const backlogAgeMs = backlogAgeOf(x.parts);
+  invalidReasons.push(...backlogReasons(counters, backlogAgeMs, notes));
   return {
     schema: SCHEMA,
     schemaVersion: SCHEMA_VERSION,
     name: win.name,
+    runId: s.runId,
     complete: !x.cut,
     startedAt: x.startedAt,
     endedAt: x.endedAt,
@@ -114,6 +119,7 @@ export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord
     timeline: timelineOf(x.buckets, secondOf(run.t0Us, win.startUs), s.steps ? secondOf(run.t0Us, win.closeUs) : Infinity),
     ...(run.closedLoop ? { closedLoop: run.closedLoop } : {}),
     ...(run.closedLoop || notes.length > 0 ? { notes } : {}),
+    ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
     valid: invalidReasons.length === 0,
     invalidReasons,
   };
@@ -198,13 +204,20 @@ export function timelineOf(buckets: ReadonlyMap<number, SecondBucket>, firstSec:
 }
 
 /** The window's configuration: the run's, with its clients, warm-up and duration. */
-function runConfigOf(s: RunSettings, clients: number, win: MeasureWindow, workers: number): RunConfig {
+function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers: number): RunConfig {
   return {
     transport: s.transport, workload: s.workload, clients, durationMs: win.durationMs,
     warmupMs: win.warmupMs, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, topics: s.topics,
     pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
     arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
     serverDelayMs: s.serverDelayMs, workers,
-    ...(s.targetProfile ? { profile: s.targetProfile.name } : {}),
+    ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
   };
+}
+
+/** The oldest backlog of any part (null: none undelivered); undefined when no part counted one. */
+export function backlogAgeOf(parts: readonly WindowPart[]): number | null | undefined {
+  const ages = parts.map((p) => p.backlogAgeMs).filter((a) => a !== undefined);
+  if (ages.length === 0) return undefined;
+  return ages.reduce<number | null>((a, b) => (a === null ? b : b === null ? a : Math.max(a, b)), null);
 }

@@ -7,6 +7,8 @@
  * comes in through the input.
  */
 import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
+import type { Counters } from '../../core/record.ts';
+import { formatUs } from '../../core/units.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS, STARVED_CPU_SHARE, cpuShareWhileBusy, judgeLoop } from '../starvation.ts';
 import type { WorkerTick } from '../worker-task.ts';
 import type { SecondBucket } from './buckets.ts';
@@ -119,4 +121,31 @@ function whoTookTheCpu(f: BehindFigures, on: string, cpus: number, siblings: num
   if (f.stealPct !== null && f.stealPct >= 10 * cpus) return `the hypervisor took ${f.stealPct.toFixed(0)} % of its ${on} then (steal: this VM waited for real CPUs) — measure on a quieter host or a dedicated machine`;
   if (f.ownPct >= 85 * cpus) return `this generator process itself used ${f.ownPct.toFixed(0)} % of its ${on} then (its main thread, GC and other workers took the rest) — give the generator more --load-cpus or use fewer clients`;
   return `other processes on its ${on} took the rest (this process used ${f.ownPct.toFixed(0)} % then${f.busyPct !== null ? `, everything together ${f.busyPct.toFixed(0)} %` : ''}) — ${othersAdvice}`;
+}
+
+/**
+ * Undelivered messages above this share of the expected make a run invalid. An undelivered
+ * message's latency is unknown and at least the drain, so it belongs in the distribution's top;
+ * the record reports percentiles up to p99.9, which past 0.1 % undelivered describe only what
+ * arrived. The same bar `compare` gates loss at by default (0.1 percentage point).
+ */
+export const UNDELIVERED_LIMIT = 0.001;
+
+/**
+ * What a window's counts say about its backlog and another run's messages: the invalid reason
+ * when more than {@link UNDELIVERED_LIMIT} of the expected had not arrived by the end of the
+ * drain; a note (pushed to `notes`) when some had not, or when foreign messages were ignored.
+ */
+export function backlogReasons(c: Counters, backlogAgeMs: number | null | undefined, notes: string[]): string[] {
+  if (c.foreign) notes.push(`${c.foreign} message(s) of other runs arrived (their tokens name another run: the server replayed retained history) and were ignored — not counted delivered, lost or duplicated`);
+  const n = c.undelivered ?? 0;
+  if (n === 0) return [];
+  const share = c.expected > 0 ? n / c.expected : 1;
+  const age = backlogAgeMs == null ? '' : `; the oldest had waited ${formatUs(backlogAgeMs * 1000)} since its scheduled time`;
+  const what = `${n} of ${c.expected} expected messages (${(share * 100).toFixed(share < 0.01 ? 2 : 1)} %) had not arrived by the end of the drain${age}: the server fell behind its publisher`;
+  if (share <= UNDELIVERED_LIMIT) {
+    notes.push(`${what} (within the ${UNDELIVERED_LIMIT * 100} % limit)`);
+    return [];
+  }
+  return [`${what}; the latency figures describe only the messages that arrived (limit ${UNDELIVERED_LIMIT * 100} % of expected)`];
 }

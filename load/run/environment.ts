@@ -8,6 +8,8 @@
  * teardown) is reported once through the callback given to {@link RunEnvironment.watch}.
  */
 import type { Spawned } from '../../core/spawn.ts';
+import type { PublishSchedule } from '../../core/wire.ts';
+import { usableSchedule } from '../expected.ts';
 import type { LatencyProxyStats } from '../../netem/proxy.ts';
 import { probeTarget } from '../target/probe.ts';
 import type { PublisherStats } from '../target/publisher.ts';
@@ -17,7 +19,7 @@ import { PROXY_NICE, lastProxyStats, spawnLatencyProxy, spawnReferenceServer } f
 import type { SampledServer } from './sampler.ts';
 import type { MeasureWindow, RunSchedule } from './schedule.ts';
 import { checkReachable, fetchStats } from './server-stats.ts';
-import type { RunSettings } from './settings.ts';
+import type { SettledRun } from './settings.ts';
 
 export class RunEnvironment implements SampledServer {
   /** the server itself: the reference server's URL or the target's */
@@ -38,8 +40,10 @@ export class RunEnvironment implements SampledServer {
   private readonly expectedExits = new Set<Spawned>();
   private onDied: () => void = () => {};
   private closing: Promise<void> | undefined;
+  /** the reference server's scheduled publisher, from its /stats (null: none, or no such /stats) */
+  private serverSchedule: PublishSchedule | null = null;
 
-  constructor(private readonly s: RunSettings, private readonly log: (line: string) => void) {
+  constructor(private readonly s: SettledRun, private readonly log: (line: string) => void) {
     this.serverPid = s.serverPid;
   }
 
@@ -65,9 +69,24 @@ export class RunEnvironment implements SampledServer {
     const s = this.s;
     if (!s.targetProfile || !this.publisher) return;
     // Straight to the server, not through the proxy: the reference server's own publisher is not either.
-    const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics));
+    const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics, s.topicPrefix));
     const [w] = plan.windows;
-    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs });
+    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs, run: s.runId });
+  }
+
+  /**
+   * The timetable the run's clients are expected against (load/recorder.ts), or null: a profile's
+   * generator publisher's (ProfilePublisher: message g at t0 + g / (topics × rate)), or the
+   * reference server's scheduled publisher's from its /stats when it feeds every topic the run
+   * subscribes to. None in chat (the clients publish) nor with a restart-server fault (the new
+   * server keeps a timetable of its own; the fault's figures count what the restart cost).
+   */
+  timetable(plan: RunSchedule): PublishSchedule | null {
+    const s = this.s;
+    const topics = publisherTopics(s.workload, s.clients, s.topics);
+    if (topics === 0 || s.ratePerS <= 0 || (s.faults ?? []).some((f) => f.kind === 'restart-server')) return null;
+    if (s.targetProfile) return { firstUs: plan.t0Us, stepUs: 1e6 / (s.ratePerS * topics), topics };
+    return usableSchedule(this.serverSchedule, topics) ? this.serverSchedule : null;
   }
 
   /** Report the reference server's death (once) through `onDied`, from now on. */
@@ -133,7 +152,9 @@ export class RunEnvironment implements SampledServer {
     if (s.target) {
       this.serverUrl = s.target.replace(/\/$/, '');
       await checkReachable(this.serverUrl);
-      this.reference = (await fetchStats(this.serverUrl)) !== null;
+      const stats = await fetchStats(this.serverUrl);
+      this.reference = stats !== null;
+      this.serverSchedule = stats?.schedule ?? null;
       return;
     }
     const server = await spawnReferenceServer(s, 0);
@@ -142,6 +163,7 @@ export class RunEnvironment implements SampledServer {
     this.serverUrl = server.url;
     this.serverPid = server.pid;
     this.reference = true;
+    this.serverSchedule = (await fetchStats(this.serverUrl))?.schedule ?? null;
     this.log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
   }
 
@@ -166,7 +188,7 @@ export class RunEnvironment implements SampledServer {
   private async upPublisher(): Promise<void> {
     const s = this.s;
     if (s.targetProfile && s.workload !== 'chat' && (s.share?.index ?? 0) === 0) this.publisher = new PublisherThread();
-    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { run: s.runId, longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
     await this.publisher?.whenReady();
   }
 

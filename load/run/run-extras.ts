@@ -88,8 +88,20 @@ export interface RunExtrasInput {
   network: string;
 }
 
+/**
+ * Why expected did not come from the publisher's schedule although there was one: some clients'
+ * first message sat elsewhere than the schedule puts its seq (load/expected.ts onSchedule).
+ */
+export function offScheduleNote(results: readonly WorkerResult[]): string | undefined {
+  const off = results.reduce((n, r) => n + (r.offSchedule ?? 0), 0);
+  if (off === 0) return undefined;
+  return `expected is what the clients' seq ranges imply, not the publisher's schedule: ${off} client(s) got a first message whose seq the schedule puts elsewhere (another publisher on these topics?); messages that never arrived are counted only as gaps and silences`;
+}
+
 /** Add the run's extras to its finished record, in the record's field order. */
 export function addRunExtras(record: ResultRecord, x: RunExtrasInput): void {
+  const off = offScheduleNote(x.results);
+  if (off) record.notes = [...(record.notes ?? []), off];
   if (x.slowClients) record.slowClients = slowResult(x.slowClients, x.results, x.serverDrops);
   if (x.publisher) record.publisher = { published: x.publisher.published, failed: x.publisher.failed, lateUs: { ...x.publisher.lateUs, max: x.publisher.maxLateUs } };
   if (x.faults.length) record.faults = faultResults(x.faults, x.faultLog, x.results, record.timeline, x.warmupMs);

@@ -2,6 +2,7 @@
  * What a run is asked to do: its settings (the record's RunConfig and how to stage it), the
  * live staircase's steps, a multi-process share, and the hooks a caller follows the run by.
  */
+import { randomBytes } from 'node:crypto';
 import type { ResultRecord, RunConfig } from '../../core/record.ts';
 import type { ProxySpec } from '../../netem/network.ts';
 import type { FaultSpec } from '../faults.ts';
@@ -31,6 +32,17 @@ export interface RunSettings extends RunConfig {
   slowClients?: { share: number; readBytesPerS: number } | null;
   /** a target profile (load/target): the generator publishes and the clients speak the profile */
   targetProfile?: Profile | null;
+  /**
+   * The run's id ({@link newRunId}); absent: runOnce makes one. A multi-process run makes it once
+   * and gives it to every share, so their tokens and topics agree.
+   */
+  runId?: string;
+  /**
+   * A profile run's topics are this + `t0`, `t1`, … (`--topic-prefix`); absent: `pb-<runId>-`
+   * ({@link topicPrefixOf}), so a server's retained history of earlier runs never reaches this one.
+   * The reference server's own publisher names its topics `t0…`: no prefix on the native path.
+   */
+  topicPrefix?: string;
   /**
    * A live staircase (capacity's growth): the run grows through these steps, cumulative client
    * counts ascending, the last equal to `clients`; the clients of a step stay connected through
@@ -74,6 +86,32 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** live metrics (`--metrics-port`): fed once a second from the ticks and the sampler, and at the end */
   metrics?: MetricsSink;
+}
+
+/** What a run id looks like: short, lower-case base36 (URL-, topic- and token-safe). */
+export const RUN_ID_RE = /^[0-9a-z]{1,16}$/;
+
+/** A new run id: 6 random base36 characters (2 × 10⁹ values: two runs on one server do not meet). */
+export function newRunId(): string {
+  return (randomBytes(4).readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+}
+
+/** What a topic prefix may hold: the characters a token's topic takes (load/target/token.ts), not too long. */
+export const TOPIC_PREFIX_RE = /^[A-Za-z0-9._~-]{0,40}$/;
+
+/** The topic prefix of a run of `s` whose id is `runId`: as given, else `pb-<runId>-` for a profile, '' natively. */
+export function topicPrefixOf(s: Pick<RunSettings, 'topicPrefix' | 'targetProfile'>, runId: string): string {
+  if (!s.targetProfile) return '';
+  return s.topicPrefix ?? `pb-${runId}-`;
+}
+
+/** Settings whose run id and topic prefix are settled ({@link settleRun}). */
+export type SettledRun = RunSettings & { runId: string; topicPrefix: string };
+
+/** `s` with its run id made (when it had none) and its topic prefix settled. */
+export function settleRun(s: RunSettings): SettledRun {
+  const runId = s.runId ?? newRunId();
+  return { ...s, runId, topicPrefix: topicPrefixOf(s, runId) };
 }
 
 /** Clients of `clients` that share `share` runs. */

@@ -6,13 +6,13 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { nowUs } from '../../core/wire.ts';
+import { nowUs, type PublishSchedule } from '../../core/wire.ts';
 import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
 import { sourceAddresses } from './machine.ts';
 import type { SecondBuckets } from './buckets.ts';
 import type { RunSchedule } from './schedule.ts';
-import type { RunSettings } from './settings.ts';
+import type { SettledRun } from './settings.ts';
 
 /** The pool of `workers` threads; create it first, so they load (tsx, drivers) while the server starts. */
 export function workerPool(workers: number): Piscina {
@@ -29,8 +29,11 @@ export function workerPool(workers: number): Piscina {
 /** What the runner tells the workers. */
 export type ToWorker = { type: 'stop' } | { type: 'go'; index: number } | { type: 'epoch-ended'; index: number; atUs: number };
 
-/** Worker `w`'s task of a run of `s` over `workers` threads, its clients connecting to `baseUrl`. */
-export function workerTask(s: RunSettings, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort): WorkerTask {
+/**
+ * Worker `w`'s task of a run of `s` over `workers` threads, its clients connecting to `baseUrl`,
+ * expected against `timetable` when there is one.
+ */
+export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort, timetable: PublishSchedule | null = null): WorkerTask {
   const { t0Us, windows, closeAtUs, silenceUs } = plan;
   const clientIds: number[] = [];
   const stride = (s.share?.of ?? 1) * workers;
@@ -44,6 +47,9 @@ export function workerTask(s: RunSettings, plan: RunSchedule, w: number, workers
     faultsAtUs: (s.faults ?? []).map((f) => t0Us + f.atMs * 1000),
     slowClients: s.slowClients ?? undefined,
     profile: s.targetProfile ?? undefined,
+    run: s.runId,
+    topicPrefix: s.topicPrefix,
+    ...(timetable ? { schedule: timetable } : {}),
     ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
   };
 }
@@ -58,8 +64,11 @@ export class WorkerFleet {
   onStep: (m: WorkerStep) => void = () => {};
   private readonly ports: MessagePort[] = [];
 
-  /** Start `workers` tasks of a run of `s` on `pool`; their ticks are filed in `buckets` (and shown to `onTick`). */
-  constructor(pool: Piscina, s: RunSettings, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, onTick?: (t: WorkerTick) => void) {
+  /**
+   * Start `workers` tasks of a run of `s` on `pool`, expected against `timetable` when there is
+   * one; their ticks are filed in `buckets` (and shown to `onTick`).
+   */
+  constructor(pool: Piscina, s: SettledRun, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, timetable: PublishSchedule | null, onTick?: (t: WorkerTick) => void) {
     const localAddresses = sourceAddresses(new URL(baseUrl).hostname, s.clients);
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
@@ -69,7 +78,7 @@ export class WorkerFleet {
         onTick?.(m);
       });
       this.ports.push(port1);
-      const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2);
+      const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2, timetable);
       this.tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
     }
   }

@@ -8,10 +8,13 @@
  */
 import type { WireMessage } from '../../core/wire.ts';
 import type { SplitProfile } from './profile.ts';
-import { decodeToken } from './token.ts';
+import { FOREIGN, decodeToken } from './token.ts';
 
-/** What came out of one body: the messages found, or what was expected and not found. */
-export type Extracted = { messages: WireMessage[]; cursor?: string } | { problem: string };
+/**
+ * What came out of one body: the messages of this run found, how many of another run's were
+ * skipped (token.ts FOREIGN), or what was expected and not found.
+ */
+export type Extracted = { messages: WireMessage[]; foreign: number; cursor?: string } | { problem: string };
 
 /** The multipart boundary of a `Content-Type` header value, or undefined. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
@@ -58,13 +61,15 @@ export function pickJson(v: unknown, path: string): string[] | string {
 }
 
 /**
- * Cuts `body` per `split`, takes `json` of each piece, decodes each token. With `cursorPath`, also
+ * Cuts `body` per `split`, takes `json` of each piece, decodes each token of run `run` (another
+ * run's are counted in `foreign`, and their pieces still give the cursor). With `cursorPath`, also
  * the cursor at that JSON path of the last piece (a ws query cursor), from the same parse.
  */
-export function extractMessages(body: string, split: SplitProfile | undefined, json: string | undefined, epoch: string, contentType?: string, cursorPath?: string): Extracted {
+export function extractMessages(body: string, split: SplitProfile | undefined, json: string | undefined, run: string, contentType?: string, cursorPath?: string): Extracted {
   const pieces = splitBody(body, split, contentType);
   if (typeof pieces === 'string') return { problem: pieces };
   const messages: WireMessage[] = [];
+  let foreign = 0;
   let lastParsed: unknown;
   for (const piece of pieces) {
     let texts: string[] | string = [piece];
@@ -80,15 +85,16 @@ export function extractMessages(body: string, split: SplitProfile | undefined, j
       if (typeof texts === 'string') return { problem: `${texts} (got ${preview(piece)})` };
     }
     for (const t of texts) {
-      const msg = decodeToken(t, epoch);
-      if (msg === undefined) return { problem: `pushbench's token pb|<seq>|<ts>|<topic>| in each message (got ${preview(t)})` };
-      messages.push(msg);
+      const msg = decodeToken(t, run);
+      if (msg === undefined) return { problem: `pushbench's token pb|<run>|<seq>|<ts>|<topic>| in each message (got ${preview(t)})` };
+      if (msg === FOREIGN) foreign++;
+      else messages.push(msg);
     }
   }
-  if (cursorPath === undefined) return { messages };
+  if (cursorPath === undefined) return { messages, foreign };
   const last = pieces[pieces.length - 1] ?? '';
   const cursor = json !== undefined && pieces.length > 0 ? cursorIn(lastParsed, cursorPath, last) : cursorOfPiece(last, cursorPath);
-  return typeof cursor === 'string' ? { problem: cursor } : { messages, cursor: cursor.cursor };
+  return typeof cursor === 'string' ? { problem: cursor } : { messages, foreign, cursor: cursor.cursor };
 }
 
 

@@ -15,6 +15,8 @@ import { ProfilePublisher } from './publisher.ts';
 export const PROBE_TOPIC = 'pushbench-probe';
 
 export interface ProbeOptions {
+  /** the run id its tokens carry: the probe topic's history (earlier runs' probes) decodes as foreign */
+  run: string;
   timeoutMs?: number;
   longPollTimeoutMs: number;
   payloadBytes: number;
@@ -39,10 +41,12 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
     gap: () => {},
     error: (code) => errors.set(code, (errors.get(code) ?? 0) + 1),
     reconnecting: () => {},
+    // another run's message in the probe topic's history: the target answers as the profile says
+    foreign: (n) => (received += n),
   };
   // A 4xx refuses the subscription as described: no retry will change that, so stop waiting.
   const refused = () => [...errors.keys()].some((code) => /^HTTP_4\d\d$/.test(code));
-  const driver = profileDriver(transport, { profile, epoch: 'probe', onProblem: (s) => problems.push(s) });
+  const driver = profileDriver(transport, { profile, run: o.run, onProblem: (s) => problems.push(s) });
   const client = driver.create({
     id: 0, baseUrl, topic: PROBE_TOPIC, pollIntervalMs: 100, pollOffsetMs: 0,
     longPollTimeoutMs: Math.min(o.longPollTimeoutMs, timeoutMs), reconnectMinMs: 200, reconnectMaxMs: 1000,
@@ -57,7 +61,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
     const startUs = nowUs();
     publisher = new ProfilePublisher({
       baseUrl, publish: profile.publish, topics: [PROBE_TOPIC], ratePerS: 10, payloadBytes: o.payloadBytes,
-      startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1,
+      startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1, run: o.run,
     });
     publisher.start();
     while (received === 0 && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);

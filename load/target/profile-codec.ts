@@ -20,8 +20,12 @@ import { ProfileUpstream } from './upstream.ts';
 
 export interface ProfileDialectOptions {
   profile: Profile;
-  /** epoch given to every decoded message (a per-run constant: the generator is the only publisher) */
-  epoch: string;
+  /**
+   * the run id (load/run/settings.ts): the tokens this run publishes carry it, and it is the epoch
+   * of every decoded message (a per-run constant: the run's publishers are its only ones); a token
+   * of another run is counted through `ClientEvents.foreign` and otherwise ignored
+   */
+  run: string;
   /** told, in a sentence, each time the target answers in a shape the profile did not describe */
   onProblem?: (sentence: string) => void;
 }
@@ -32,7 +36,7 @@ export function profileDialect(transport: TransportName, opts: ProfileDialectOpt
   if (t === undefined) throw new Error(`profile ${opts.profile.name} does not describe ${transport}`);
   return {
     codec: (spec, events) => new ProfileCodec(transport, t, spec, events, opts),
-    upstream: (spec, events) => new ProfileUpstream(spec, events, opts.profile.publish),
+    upstream: (spec, events) => new ProfileUpstream(spec, events, opts.profile.publish, opts.run),
   };
 }
 
@@ -43,6 +47,8 @@ export function profileDialect(transport: TransportName, opts: ProfileDialectOpt
  */
 class ProfileCodec implements Codec {
   readonly readsInPlace = false;
+  /** the profile's `drain`: poll again at once after an answer that was not empty */
+  readonly drains: boolean;
   private readonly basePath: string;
   private query: string | undefined;
   private etag: string | undefined;
@@ -57,6 +63,7 @@ class ProfileCodec implements Codec {
     private readonly opts: ProfileDialectOptions,
   ) {
     this.basePath = expand(t.url, { topic: spec.topic, timeoutMs: spec.longPollTimeoutMs }, true);
+    this.drains = t.drain === true;
   }
 
   path(): string {
@@ -92,12 +99,14 @@ class ProfileCodec implements Codec {
       this.remember(response, undefined);
       return true;
     }
-    const got = extractMessages(text, t.split, t.json, this.opts.epoch, response.header('content-type'));
+    const got = extractMessages(text, t.split, t.json, this.opts.run, response.header('content-type'));
     if ('problem' in got) return this.problem(got.problem, url);
     const problem = this.remember(response, text);
     if (problem !== undefined) return this.problem(problem, url);
+    if (got.foreign > 0) this.events.foreign?.(got.foreign);
     for (const m of got.messages) this.events.message(m, doneUs);
-    return got.messages.length === 0;
+    // another run's messages only: not empty (the cursor moved past them, and a drain goes on)
+    return got.messages.length === 0 && got.foreign === 0;
   }
 
   text(buf: Buffer, from: number, to: number, recvUs: number): boolean {
@@ -130,11 +139,12 @@ class ProfileCodec implements Codec {
    * With `cursorPath` the last piece's cursor comes back too (from the same JSON parse), else null.
    */
   private emit(text: string, recvUs: number, cursorPath?: string): string | null | false {
-    const got = extractMessages(text, this.t.split, this.t.json, this.opts.epoch, undefined, cursorPath);
+    const got = extractMessages(text, this.t.split, this.t.json, this.opts.run, undefined, cursorPath);
     if ('problem' in got) {
       this.events.error(this.problem(got.problem));
       return false;
     }
+    if (got.foreign > 0) this.events.foreign?.(got.foreign);
     for (const m of got.messages) this.events.message(m, recvUs);
     return got.cursor ?? null;
   }

@@ -44,6 +44,11 @@ export interface TransportProfile {
   cursor: CursorProfile;
   /** polls: statuses that mean "nothing new" (a 2xx with an empty body always does) */
   emptyStatus: number[];
+  /**
+   * a poll on a schedule: ask again at once after an answer that was not empty (a server that
+   * answers one message, or a few, per request), back on the schedule after an empty one
+   */
+  drain?: boolean;
 }
 
 export interface PublishProfile {
@@ -166,7 +171,7 @@ function checkTransport(v: unknown, path: string, d: Driver, problems: string[])
     problems.push(`${path}: must be an object with at least a "url"`);
     return t;
   }
-  checkKeys(v, path, ['url', 'headers', 'split', 'json', 'event', 'cursor', 'emptyStatus'], problems);
+  checkKeys(v, path, ['url', 'headers', 'split', 'json', 'event', 'cursor', 'emptyStatus', 'drain'], problems);
   t.url = checkTemplate(v.url, `${path}.url`, rules.placeholders, problems, true);
   t.headers = checkHeaders(v.headers, `${path}.headers`, problems);
   t.split = checkSplit(v.split, `${path}.split`, problems);
@@ -186,7 +191,17 @@ function checkTransport(v: unknown, path: string, d: Driver, problems: string[])
   }
   // "nothing new" under a caching cursor is 304 Not Modified
   if (t.cursor.style === 'caching' && !t.emptyStatus.includes(304)) t.emptyStatus = [...t.emptyStatus, 304];
+  checkDrain(v.drain, `${path}.drain`, d, t, problems);
   return t;
+}
+
+/** `drain`: a boolean, on a transport that polls on a schedule (rules.drain explains the others). */
+function checkDrain(v: unknown, path: string, d: Driver, t: TransportProfile, problems: string[]): void {
+  if (v === undefined) return;
+  if (typeof v !== 'boolean') problems.push(`${path}: must be true or false`);
+  else if (d.profile.drain === 'always') problems.push(`${path}: ${d.title} polls again at once after every answer already; leave "drain" out`);
+  else if (d.profile.drain === 'never') problems.push(`${path}: only a poll on a schedule drains (${d.title} is not polled)`);
+  else t.drain = v;
 }
 
 /** Every problem with `value` as a profile (empty when it is usable) and the typed profile. */

@@ -34,6 +34,8 @@ export interface PublisherOptions {
   judgeFromUs?: number;
   /** keep-alive connections to publish on */
   connections?: number;
+  /** the run id every token carries (token.ts) */
+  run: string;
 }
 
 /** What the publisher did, for the record's validity checks. */
@@ -119,7 +121,7 @@ export class ProfilePublisher {
       this.late.recordValue(Math.max(1, Math.round(lateUs)));
     }
     const p = this.o.publish;
-    const body = expand(p.body, { payload: encodeToken(seq, plannedUs, topic, this.o.payloadBytes), topic });
+    const body = expand(p.body, { payload: encodeToken(this.o.run, seq, plannedUs, topic, this.o.payloadBytes), topic });
     this.s.inFlight++;
     this.pool.request({ method: p.method, path: this.paths[i], headers: p.headers, body }).then(
       async (res) => {

@@ -30,6 +30,8 @@ export class ProfileUpstream implements Upstream {
     private readonly spec: ClientSpec,
     private readonly events: ClientEvents,
     private readonly publish: PublishProfile,
+    /** the run id its tokens carry (token.ts) */
+    private readonly run: string,
   ) {
     this.path = expand(publish.url, { topic: spec.topic }, true);
   }
@@ -40,7 +42,7 @@ export class ProfileUpstream implements Upstream {
     this.http ??= openHttpConnection(this.spec, this.sockets, { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
     const sentUs = nowUs();
     const plannedUs = ts < sentUs ? ts : sentUs;
-    const token = encodeToken(++this.seq, ts, this.spec.topic, data.length, this.spec.id);
+    const token = encodeToken(this.run, ++this.seq, ts, this.spec.topic, data.length, this.spec.id);
     const body = expand(this.publish.body, { payload: token, topic: this.spec.topic });
     const exchange = new Exchange(this.http, (err, status) => {
       if (this.closed) return;

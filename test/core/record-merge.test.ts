@@ -3,7 +3,7 @@
  * percentile without its histogram keeps the worst, and nothing one record says is dropped.
  */
 import { describe, expect, it } from 'vitest';
-import { mergeRecords, type ProxyFigures, type ResultRecord } from '../../core/record.ts';
+import { checkRecord, mergeRecords, summarize, type ProxyFigures, type ResultRecord } from '../../core/record.ts';
 import { buildRecord } from '../fixtures/records.ts';
 
 const proxy = (cpuPct: number | null, p99: number, releases: number): ProxyFigures => ({
@@ -43,5 +43,35 @@ describe('mergeRecords', () => {
     const m = mergeRecords([a, { ...b, proxy: proxy(null, 2, 10) }]);
     expect(m.proxy?.cpuPct).toBeNull();
     expect(m.proxy?.latenessMs?.p99).toBe(2);
+  });
+
+  it('sums undelivered and foreign, and keeps the oldest backlog', () => {
+    const late = (undelivered: number, backlogAgeMs: number | null, foreign: number): ResultRecord => {
+      const r = buildRecord({ transport: 'ws', clients: 10, seed: 3 });
+      const counters = { ...r.counters, undelivered, foreign, expected: r.counters.expected + undelivered };
+      return { ...r, counters, backlogAgeMs, summary: summarize({ ...r, counters, backlogAgeMs }) };
+    };
+    const m = mergeRecords([late(3, 1200, 0), late(0, null, 4), late(5, 900, 1)]);
+    expect(m.counters).toMatchObject({ undelivered: 8, foreign: 5 });
+    expect(m.backlogAgeMs).toBe(1200);
+    expect(m.summary).toMatchObject({ undelivered: 8, foreign: 5, backlogAgeMs: 1200 });
+    expect(mergeRecords([late(0, null, 0), late(0, null, 0)]).backlogAgeMs).toBeNull();
+  });
+});
+
+describe('records older than undelivered and foreign', () => {
+  it('still read, merge and summarize: undelivered unknown (null), never 0', () => {
+    const r = buildRecord({ transport: 'sse', clients: 10, seed: 4 });
+    const { undelivered: _u, foreign: _f, ...counters } = r.counters;
+    const { backlogAgeMs: _b, ...rest } = r;
+    const old = { ...rest, counters } as ResultRecord;
+    expect(checkRecord(JSON.parse(JSON.stringify(old)))).toEqual([]);
+    expect(checkRecord({ ...old, counters: { ...counters, undelivered: 'x' } })).toEqual(['field "counters.undelivered" is missing or not a number']);
+    const m = mergeRecords([old, old]);
+    expect(m.counters.undelivered).toBeUndefined();
+    expect(m.counters.delivered).toBe(2 * r.counters.delivered);
+    expect(m.summary.undelivered).toBeNull();
+    expect(m.summary.backlogAgeMs).toBeNull();
+    expect(m.summary.foreign).toBe(0);
   });
 });

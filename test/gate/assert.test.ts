@@ -31,7 +31,7 @@ describe('parseAssertions', () => {
     expect(assertions).toEqual([]);
     expect(problems).toEqual([
       '--assert: p99: "fast" is not a duration like 50ms, 800us or 1s',
-      '--assert: unknown metric "latency" in "latency<5ms"; the metrics are p50, p90, p99, p999, max, lost, duplicates, errors, delivered, cpu, bytes, rss, requests',
+      '--assert: unknown metric "latency" in "latency<5ms"; the metrics are p50, p90, p99, p999, max, lost, undelivered, duplicates, errors, delivered, cpu, bytes, rss, requests',
       '--assert: "lost~0" is not METRIC OP VALUE (e.g. p99<50ms; OP is <, <=, >, >= or =)',
       '--assert: errors: 200% is more than 100 %',
       '--assert: bytes: "lots" is not a size like 200 or 2KB',
@@ -73,6 +73,18 @@ describe('evaluateAssertions', () => {
     const out = evaluateAssertions(parse(`errors<0.1%,errors=3,errors<${(rate * 100 * 0.99).toFixed(6)}%,lost<0.2%,lost<0.05%`), sp);
     expect(out.map((o) => o.passed)).toEqual([true, true, false, true, false]);
     expect(out[4].message).toBe('lost<0.05%: sp had 0.1 % of expected messages');
+  });
+
+  it('undelivered: a count or a rate of expected, and unmeasured where expected did not come from the schedule', () => {
+    const r = buildRecord({ transport: 'short-poll', name: 'behind' });
+    const counters = { ...r.counters, undelivered: 40, expected: r.counters.expected + 40 };
+    const behind = { ...r, counters, summary: { ...r.summary, undelivered: 40, expected: counters.expected } };
+    const pct = (100 * 40) / counters.expected;
+    const out = evaluateAssertions(parse(`undelivered=0,undelivered<50,undelivered<${(pct * 1.01).toFixed(6)}%,undelivered<${(pct * 0.99).toFixed(6)}%`), behind);
+    expect(out.map((o) => o.passed)).toEqual([false, true, true, false]);
+    expect(out[0].message).toBe('undelivered=0: behind had 40');
+    const seen = { ...r, summary: { ...r.summary, undelivered: null } };
+    expect(evaluateAssertions(parse('undelivered=0'), seen)[0]).toMatchObject({ passed: false, actual: null, message: 'undelivered=0: behind did not measure undelivered' });
   });
 
   it('a figure the run did not measure fails, and so does an invalid run', () => {

@@ -29,7 +29,7 @@ const metric = (r: ComparisonResult, key: string) => r.groups[0].metrics.find((m
 
 describe('the gate across machines', () => {
   it('says which metrics depend on the machine: latency, CPU, connections, RSS; not lost, errors, bytes, requests', () => {
-    expect(COMPARE_METRICS.filter((m) => !m.machineDependent).map((m) => m.key)).toEqual(['bytes', 'requests', 'lost', 'errors']);
+    expect(COMPARE_METRICS.filter((m) => !m.machineDependent).map((m) => m.key)).toEqual(['bytes', 'requests', 'lost', 'undelivered', 'errors']);
   });
 
   it('same machine: the p50 regression and the loss are both gated', () => {
@@ -74,7 +74,7 @@ describe('the gate across machines', () => {
     const r = compared(elsewhere);
     const text = formatComparisonText(r);
     expect(text).toContain('machines: baseline made on AMD EPYC 7B13 ×2, Node v20.18.0; current on Intel(R) Xeon(R) Processor ×4, Node v20.18.0');
-    expect(text).toContain('gate: the baseline was made on another machine, so the machine-dependent metrics (p50, p99, p999, cpu, connections, rss) are compared but not gated; bytes, requests, lost, errors are gated on any machine');
+    expect(text).toContain('gate: the baseline was made on another machine, so the machine-dependent metrics (p50, p99, p999, cpu, connections, rss) are compared but not gated; bytes, requests, lost, undelivered, errors are gated on any machine');
     expect(text).toContain('not gated: other machine: p50 +24.9 %');
     expect(text).toContain('result: 1 regression, 1 beyond the threshold on a machine-dependent metric, not gated (baseline from another machine)');
     const md = formatComparisonMarkdown(r);

@@ -81,6 +81,11 @@ function expectAgreesWithRecord(x: Exposition, record: ResultRecord, labels: Rec
   expect(valueOf(x, 'pushbench_duplicates_total', labels)).toBe(record.counters.duplicates);
   expect(valueOf(x, 'pushbench_connects_total', labels)).toBe(record.counters.connectionsOpened);
   expect(valueOf(x, 'pushbench_errors_total', labels)).toBe(record.summary.errors);
+  expect(valueOf(x, 'pushbench_foreign_messages_total', labels)).toBe(record.summary.foreign ?? 0);
+  // a series only where expected came from the publisher's schedule (the reference server's /stats has it)
+  const undelivered = x.samples.filter((v) => v.name === 'pushbench_undelivered_messages' && Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  expect(undelivered.length > 0).toBe(record.summary.undelivered != null);
+  expect(valueOf(x, 'pushbench_undelivered_messages', labels)).toBe(record.summary.undelivered ?? 0);
   const valid = x.samples.filter((v) => v.name === 'pushbench_run_valid' && Object.entries(labels).every(([k, l]) => v.labels[k] === l));
   expect(valid.length).toBeGreaterThan(0);
   for (const v of valid) expect(v.value, `shard ${v.labels.shard} valid`).toBe(record.valid ? 1 : 0);
@@ -111,6 +116,8 @@ describe('generator metrics', () => {
     expect(expectCountersOnlyIncrease(scrapes)).toBeGreaterThan(50);
     expect(record.complete).toBe(true);
     expect(record.summary.delivered).toBeGreaterThan(0);
+    // the reference server's /stats carries its publisher's timetable: undelivered is measured
+    expect(record.summary.undelivered).not.toBeNull();
     expectAgreesWithRecord(scrapes.at(-1)!, record, labels);
     // a worker label per thread, each with its own loop figures
     const workers = new Set(scrapes.at(-1)!.samples.filter((x) => x.name === 'pushbench_generator_event_loop_utilization').map((x) => x.labels.worker));

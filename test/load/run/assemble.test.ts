@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleRecord, type MeterReadings, type RunFacts, type WindowInput, type WindowPart } from '../../../load/run/assemble.ts';
 import { emptyBucket, type SecondBucket } from '../../../load/run/buckets.ts';
 import { zeroStatsDelta } from '../../../load/run/server-stats.ts';
-import type { RunSettings } from '../../../load/run/settings.ts';
+import { settleRun, type RunSettings, type SettledRun } from '../../../load/run/settings.ts';
 import type { WorkerTick } from '../../../load/worker-task.ts';
 import { createHistogram, decodeHistogram, encodeHistogram, percentiles } from '../../../core/histogram.ts';
 import { emptyCounters, finishRecord, type Counters, type Environment } from '../../../core/record.ts';
@@ -34,12 +34,12 @@ function part(counters: Partial<Counters>, delivery: number[], k: Partial<Window
   return { clients: 10, counters: { ...emptyCounters(), ...counters }, histograms: { deliveryUs: h, connectUs: h, requestUs: h, requestRawUs: h }, ...k };
 }
 
-function settings(k: Partial<RunSettings> = {}): RunSettings {
-  return {
+function settings(k: Partial<RunSettings> = {}): SettledRun {
+  return settleRun({
     name: 'run', transport: 'ws', workload: 'broadcast', clients: 20, durationMs: 8000, warmupMs: 3000, ratePerS: 1, payloadBytes: 64,
     topics: 1, pollIntervalMs: 1000, longPollTimeoutMs: 30_000, arrivalRatePerS: 1000, network: 'loopback', target: null, serverDelayMs: 0,
     workers: 2, serverCpus: '0', loadCpus: '1', serverPid: null, ringSize: 1000, proxy: null, ...k,
-  };
+  });
 }
 
 const environment = { node: 'v20', platform: 'linux', cpuModel: 'test', cores: 2, totalMemBytes: 1, hostname: 'h', serverCpus: '0', loadCpus: '1', network: 'loopback', pushbenchVersion: '0', generatorGc: 'single-threaded' } satisfies Environment;

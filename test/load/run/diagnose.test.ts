@@ -3,7 +3,8 @@
  * a reason, which only a note, and who a starved worker's CPU went to.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GC_NOTE, diagnose, type DiagnosisInput } from '../../../load/run/diagnose.ts';
+import { DEFAULT_GC_NOTE, UNDELIVERED_LIMIT, backlogReasons, diagnose, type DiagnosisInput } from '../../../load/run/diagnose.ts';
+import { emptyCounters } from '../../../core/record.ts';
 import { emptyBucket, type SecondBucket } from '../../../load/run/buckets.ts';
 import type { WorkerTick } from '../../../load/worker-task.ts';
 
@@ -138,5 +139,28 @@ describe('diagnose', () => {
 
   it('V8\'s default GC is a note', () => {
     expect(diagnose(input({ gcMode: 'default' })).notes).toEqual([DEFAULT_GC_NOTE]);
+  });
+});
+
+describe('the backlog and another run\'s messages', () => {
+  const counters = (undelivered: number | undefined, foreign = 0) => ({ ...emptyCounters(), expected: 10_000, delivered: 10_000 - (undelivered ?? 0), undelivered, foreign });
+
+  it('undelivered above 0.1 % of expected is a reason with the count and the backlog\'s age; at or below, a note', () => {
+    expect(UNDELIVERED_LIMIT).toBe(0.001);
+    const notes: string[] = [];
+    const over = backlogReasons(counters(11), 1420, notes);
+    expect(over).toEqual(['11 of 10000 expected messages (0.11 %) had not arrived by the end of the drain; the oldest had waited 1.42s since its scheduled time: the server fell behind its publisher; the latency figures describe only the messages that arrived (limit 0.1 % of expected)']);
+    expect(notes).toEqual([]);
+    expect(backlogReasons(counters(10), 800, notes)).toEqual([]);
+    expect(notes).toEqual(['10 of 10000 expected messages (0.10 %) had not arrived by the end of the drain; the oldest had waited 800.0ms since its scheduled time: the server fell behind its publisher (within the 0.1 % limit)']);
+  });
+
+  it('says nothing when all arrived or undelivered is unknown; notes foreign messages', () => {
+    const notes: string[] = [];
+    expect(backlogReasons(counters(0), null, notes)).toEqual([]);
+    expect(backlogReasons(counters(undefined), undefined, notes)).toEqual([]);
+    expect(notes).toEqual([]);
+    backlogReasons(counters(0, 7), null, notes);
+    expect(notes).toEqual([expect.stringMatching(/^7 message\(s\) of other runs arrived .* and were ignored/)]);
   });
 });

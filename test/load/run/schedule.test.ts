@@ -5,18 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import type { MessagePort } from 'node:worker_threads';
 import { JUDGE_MARGIN_MS, runSchedule } from '../../../load/run/schedule.ts';
-import { staircaseProblems, type RunSettings } from '../../../load/run/settings.ts';
+import { settleRun, staircaseProblems, type RunSettings, type SettledRun } from '../../../load/run/settings.ts';
 import { workerTask } from '../../../load/run/workers.ts';
 import { SecondBuckets } from '../../../load/run/buckets.ts';
 
 const T0 = 7_000_000_000;
 
-function settings(k: Partial<RunSettings> = {}): RunSettings {
-  return {
+function settings(k: Partial<RunSettings> = {}): SettledRun {
+  return settleRun({
     name: 'run', transport: 'ws', workload: 'broadcast', clients: 20, durationMs: 8000, warmupMs: 3000, ratePerS: 1, payloadBytes: 64,
     topics: 1, pollIntervalMs: 1000, longPollTimeoutMs: 30_000, arrivalRatePerS: 1000, network: 'loopback', target: null, serverDelayMs: 0,
     workers: 2, serverCpus: '0', loadCpus: '1', serverPid: null, ringSize: 1000, proxy: null, ...k,
-  };
+  });
 }
 
 describe('runSchedule', () => {

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, expand, loadProfile, validateProfile } from '../../../load/target/profile.ts';
 import { extractMessages, multipartBoundary } from '../../../load/target/extract.ts';
-import { decodeToken, encodeToken } from '../../../load/target/token.ts';
+import { FOREIGN, decodeToken, encodeToken } from '../../../load/target/token.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProfilePublisher, publisherProblems } from '../../../load/target/publisher.ts';
-import { nowUs } from '../../../core/wire.ts';
+import { nowUs, type WireMessage } from '../../../core/wire.ts';
 import { pushbench } from '../../cli.ts';
+import { parseOptions } from '../../../core/options.ts';
+import { RUN_OPTION_SPECS, loadSettings } from '../../../cli/run-options.ts';
 
 const EXAMPLES = new URL('../../../examples/profiles/', import.meta.url).pathname;
 
@@ -69,6 +71,15 @@ describe('profile validation', () => {
     expect(ws({ style: 'last-event-id' })).toEqual(['$.transports.ws.cursor.style: WebSocket resumes with "none" or "query", not "last-event-id"']);
   });
 
+  it('drain: a boolean, for a poll on a schedule only', () => {
+    const on = (t: string, drain: unknown) => validateProfile({ publish: { method: 'POST', url: '/p', body: '{payload}' }, transports: { [t]: { url: '/x', drain } } });
+    expect(on('short-poll', true).problems).toEqual([]);
+    expect(on('short-poll', true).profile.transports['short-poll']?.drain).toBe(true);
+    expect(on('short-poll', 'yes').problems).toEqual(['$.transports.short-poll.drain: must be true or false']);
+    expect(on('long-poll', true).problems).toEqual(['$.transports.long-poll.drain: long polling polls again at once after every answer already; leave "drain" out']);
+    expect(on('sse', true).problems).toEqual(['$.transports.sse.drain: only a poll on a schedule drains (Server-Sent Events is not polled)']);
+  });
+
   it('accepts the built-in reference profile and every example profile', () => {
     for (const name of Object.keys(BUILTIN_PROFILES)) expect(loadProfile(`builtin:${name}`).problems).toEqual([]);
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
@@ -86,21 +97,37 @@ describe('profile validation', () => {
 
   it('expands templates, URL-encoding only where asked', () => {
     expect(expand('/t/{topic}?w={timeoutMs}', { topic: 'a b', timeoutMs: 500 }, true)).toBe('/t/a%20b?w=500');
-    expect(expand('{"d":"{payload}"}', { payload: 'pb|1|2|t|' })).toBe('{"d":"pb|1|2|t|"}');
+    expect(expand('{"d":"{payload}"}', { payload: 'pb|r1|1|2|t|' })).toBe('{"d":"pb|r1|1|2|t|"}');
   });
 });
 
 describe('token and extraction', () => {
-  const tok = (seq: number) => encodeToken(seq, 1_000_000 + seq, 't0', 40);
+  const tok = (seq: number, run = 'e') => encodeToken(run, seq, 1_000_000 + seq, 't0', 40);
 
   it('pads the token to the payload size and decodes it wherever it is wrapped', () => {
     expect(tok(7)).toHaveLength(40);
+    expect(tok(7).startsWith('pb|e|7|1000007|t0|x')).toBe(true);
     expect(decodeToken(`{"msg":"${tok(7)}","extra":1}`, 'e')).toEqual({ seq: 7, ts: 1_000_007, topic: 't0', epoch: 'e', data: tok(7) });
     expect(decodeToken('nothing here', 'e')).toBeUndefined();
     // a chat token names its sender, whose own seq it carries
-    const chat = encodeToken(5, 2_000_000, 'room-1', 40, 17);
-    expect(chat).toBe(`pb|5|2000000|room-1|17|${'x'.repeat(40 - 'pb|5|2000000|room-1|17|'.length)}`);
+    const chat = encodeToken('e', 5, 2_000_000, 'room-1', 40, 17);
+    expect(chat).toBe(`pb|e|5|2000000|room-1|17|${'x'.repeat(40 - 'pb|e|5|2000000|room-1|17|'.length)}`);
     expect(decodeToken(`{"text":"${chat}"}`, 'e')).toEqual({ seq: 5, ts: 2_000_000, topic: 'room-1', epoch: 'e', data: chat, source: '17' });
+  });
+
+  it('calls another run\'s token foreign, also one of the format before run ids', () => {
+    expect(decodeToken(tok(7, 'other1'), 'e')).toBe(FOREIGN);
+    // an all-digit run id does not make an old token look like this run's
+    expect(decodeToken(encodeToken('123456', 3, 9_000_000, 't0', 40), '123456')).toMatchObject({ seq: 3, ts: 9_000_000 });
+    expect(decodeToken('pb|12|1000012|t0|xxxx', '12')).toBe(FOREIGN);
+    expect(decodeToken('pb|5|2000000|room-1|17|xxx', 'e')).toBe(FOREIGN);
+  });
+
+  it('skips another run\'s messages, counts them, and still takes the cursor from the last piece', () => {
+    const body = [tok(1, 'old'), tok(2, 'old'), tok(1), tok(9, 'old')].map((t, i) => JSON.stringify({ id: 40 + i, text: t })).join('\n');
+    const got = extractMessages(body, { delimiter: '\n' }, 'text', 'e', undefined, 'id');
+    expect(got).toMatchObject({ foreign: 3, cursor: '43' });
+    expect('messages' in got && got.messages.map((m) => m.seq)).toEqual([1]);
   });
 
   it('splits by delimiter, then takes a JSON field', () => {
@@ -144,6 +171,21 @@ describe('pushbench run --profile (validation)', () => {
     expect(listed).toBe(validateProfile(BAD).problems.length + 1);
   });
 
+  it('--topic-prefix: token-safe characters, with --profile only', () => {
+    const problems = (argv: string[]) => {
+      const parsed = parseOptions([...argv, '--out', mkdtempSync(join(tmpdir(), 'pb-prefix-'))], RUN_OPTION_SPECS);
+      const out = [...parsed.problems];
+      const s = loadSettings(parsed.values, 'sse', out);
+      return { problems: out, prefix: s.topicPrefix };
+    };
+    const target = ['--target', 'http://127.0.0.1:9', '--profile', join(EXAMPLES, 'shaped-server.json')];
+    expect(problems([...target, '--topic-prefix', ''])).toEqual({ problems: [], prefix: '' });
+    expect(problems([...target, '--topic-prefix', 'bench.1_'])).toEqual({ problems: [], prefix: 'bench.1_' });
+    expect(problems(target).prefix).toBeUndefined();
+    expect(problems([...target, '--topic-prefix', 'a b/c']).problems).toEqual(['--topic-prefix must be at most 40 of A-Z a-z 0-9 . _ ~ - (got "a b/c")']);
+    expect(problems(['--topic-prefix', 'x-']).problems).toEqual([expect.stringMatching(/^--topic-prefix names the topics pushbench publishes to with --profile; the reference server's own publisher names its topics t0/)]);
+  });
+
   it('refuses a profile that does not describe the transport asked for', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-profile-'));
     const file = join(dir, 'sse-only.json');
@@ -170,7 +212,7 @@ describe('the profile publisher', () => {
     try {
       const publish = { method: 'PUT' as const, url: '/q/{topic}', headers: { 'content-type': 'application/json' }, body: '{"m":"{payload}","t":"{topic}"}' };
       const startUs = nowUs() + 50_000;
-      const p = new ProfilePublisher({ baseUrl: url, publish, topics: ['a', 'b'], ratePerS: 20, payloadBytes: 48, startUs, stopUs: startUs + 500_000 });
+      const p = new ProfilePublisher({ baseUrl: url, publish, topics: ['a', 'b'], ratePerS: 20, payloadBytes: 48, startUs, stopUs: startUs + 500_000, run: 'e' });
       p.start();
       await new Promise((r) => setTimeout(r, 800));
       await p.close();
@@ -180,7 +222,7 @@ describe('the profile publisher', () => {
       for (const topic of ['a', 'b']) {
         const mine = bodies.filter((b) => b.url === `/q/${topic}`).map((b) => JSON.parse(b.body) as { m: string; t: string });
         expect(mine.every((b) => b.t === topic && b.m.length === 48)).toBe(true);
-        const msgs = mine.map((b) => decodeToken(b.m, 'e')!);
+        const msgs = mine.map((b) => decodeToken(b.m, 'e') as WireMessage);
         expect(msgs.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         // timestamps are the schedule's (50 ms apart per topic, topic b 25 ms after topic a), not send times
         const first = topic === 'a' ? startUs : startUs + 25_000;
@@ -188,7 +230,7 @@ describe('the profile publisher', () => {
       }
       expect(bodies.every((b) => b.method === 'PUT')).toBe(true);
       fail = true;
-      const q = new ProfilePublisher({ baseUrl: url, publish, topics: ['a'], ratePerS: 20, payloadBytes: 48, startUs: nowUs(), stopUs: nowUs() + 120_000 });
+      const q = new ProfilePublisher({ baseUrl: url, publish, topics: ['a'], ratePerS: 20, payloadBytes: 48, startUs: nowUs(), stopUs: nowUs() + 120_000, run: 'e' });
       q.start();
       await new Promise((r) => setTimeout(r, 250));
       await q.close();

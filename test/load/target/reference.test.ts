@@ -29,7 +29,7 @@ describe('builtin:reference describes every transport of the reference server', 
   it.each(TRANSPORTS)('%s: a message published by the profile\'s request arrives through the profile\'s subscription', async (transport) => {
     const { profile, problems } = loadProfile('builtin:reference');
     expect(problems).toEqual([]);
-    await probeTarget(server.url, profile, transport, { longPollTimeoutMs: 2000, payloadBytes: 64 });
+    await probeTarget(server.url, profile, transport, { run: 'probe1', longPollTimeoutMs: 2000, payloadBytes: 64 });
   });
 });
 
@@ -82,5 +82,30 @@ describe('--profile builtin:reference resumes a cut WebSocket', () => {
     expect(r.summary.lost).toBeLessThanOrEqual(failed * (CLIENTS / 2));
     if (failed === 0) expect(r.invalidReasons.join('; ')).toBe('');
     else expect(r.invalidReasons.join('; ')).toMatch(/the publisher failed to publish/);
+  }, 20_000);
+});
+
+describe('a long-lived reference server as --target, run after run (the native contract)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    // its own publisher on t0, t1 at 10 msg/s from its start, as `pushbench serve` runs it
+    server = await startServer({ port: 0, host: '127.0.0.1', ratePerS: 10, topics: 2 });
+  });
+  afterAll(() => server.close());
+
+  it('ws twice: each valid, 0 lost, 0 duplicates, expected from the timetable in its /stats, nothing undelivered', async () => {
+    const runs = [];
+    for (const n of [1, 2]) runs.push(await runOnce(runSettings('ws', ['--target', server.url, ...ARGS], `ws-target-${n}`)));
+    for (const r of runs) {
+      expect(r.invalidReasons.join('; ')).toBe('');
+      expect(r.summary).toMatchObject({ lost: 0, duplicates: 0, undelivered: 0, foreign: 0 });
+      expect(r.summary.expected).toBe(r.summary.delivered);
+      // 2 measured seconds at 10 msg/s to 20 clients, ± one message per client at each edge
+      expect(r.summary.delivered).toBeGreaterThanOrEqual(2 * 10 * CLIENTS - 2 * CLIENTS);
+      expect(r.summary.delivered).toBeLessThanOrEqual(2 * 10 * CLIENTS + 2 * CLIENTS);
+    }
+    expect(runs[1].runId).not.toBe(runs[0].runId);
+    // the server's seqs went on from the first run's: the second run's clients saw none of them
+    expect(runs[1].counters.resets).toBe(0);
   }, 20_000);
 });

@@ -11,7 +11,13 @@
  * | `GET /topics/T/socket?since=ID` (WebSocket) | one frame per note: `{"id":<own id>,"text":"…"}`; `since` (optional) replays the notes after ID first |
  * | `GET /topics/T/feed?after=ID` | HTTP streaming: one chunked response, a line `{"id","text"}` per note; `after` (optional) replays the notes after ID first |
  *
- * No subscription without a cursor replays anything: it starts from "now".
+ * No subscription without a cursor replays anything: it starts from "now" — unless the server was
+ * started with `history: N` ({@link ShapedOptions}): then a subscription without a cursor (an SSE
+ * stream without Last-Event-ID, a socket without `since`, a feed without `after`, a poll without
+ * If-None-Match) is first handed the topic's last N notes, whichever run published them, as a
+ * server that keeps a message buffer per topic does. With `onePerPoll` a poll answers at most one
+ * note, the oldest after its cursor, its ETag that note's id (a client falls behind unless it
+ * polls again at once while there is more).
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -35,10 +41,20 @@ interface Topic {
 const KEEP = 2000;
 const BOUNDARY = 'shaped-boundary-42';
 
+/** How the server behaves beyond its shape (see the header). */
+export interface ShapedOptions {
+  /** a subscription without a cursor is first handed the topic's last `history` notes (default 0) */
+  history?: number;
+  /** a poll answers at most one note, the oldest after its cursor */
+  onePerPoll?: boolean;
+}
+
 export interface ShapedServer {
   url: string;
   /** notes published so far, over every topic */
   published(): number;
+  /** the topics that exist, each with the notes it retains */
+  topicNotes(): Map<string, number>;
   /** Destroys every WebSocket connection at once (no close frame: a cut, as a network fault would) */
   cutSockets(): number;
   close(): Promise<void>;
@@ -65,10 +81,10 @@ export function shapedRunArgs(url: string, opts: { profile?: string; durationS?:
 }
 
 /** One shaped server for the calling test file: started before its tests, closed after them. */
-export function shapedServerPerFile(): () => ShapedServer {
+export function shapedServerPerFile(opts: ShapedOptions = {}): () => ShapedServer {
   let server: ShapedServer | undefined;
   beforeAll(async () => {
-    server = await startShapedServer();
+    server = await startShapedServer(opts);
   });
   afterAll(() => server?.close());
   return () => {
@@ -77,7 +93,7 @@ export function shapedServerPerFile(): () => ShapedServer {
   };
 }
 
-export async function startShapedServer(): Promise<ShapedServer> {
+export async function startShapedServer(opts: ShapedOptions = {}): Promise<ShapedServer> {
   const topics = new Map<string, Topic>();
   const topic = (name: string): Topic => {
     let t = topics.get(name);
@@ -86,6 +102,9 @@ export async function startShapedServer(): Promise<ShapedServer> {
   };
   let published = 0;
   const after = (t: Topic, id: number) => t.notes.filter((n) => n.id > id);
+  const history = opts.history ?? 0;
+  /** what a subscription without a cursor is handed first: the topic's last `history` notes */
+  const retained = (t: Topic) => (history > 0 ? t.notes.slice(-history) : []);
   const etagId = (h: string | undefined) => (h === undefined ? undefined : Number(/^"(\d+)"$/.exec(h)?.[1] ?? NaN));
 
   const server = http.createServer((req, res) => {
@@ -138,7 +157,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
       res.write(': hello\n\n');
       const from = Number(req.headers['last-event-id']);
-      if (Number.isInteger(from)) for (const n of after(t, from)) res.write(`event: note\nid: ${n.id}\ndata: ${JSON.stringify({ note: { text: n.text } })}\n\n`);
+      for (const n of req.headers['last-event-id'] === undefined ? retained(t) : Number.isInteger(from) ? after(t, from) : []) res.write(`event: note\nid: ${n.id}\ndata: ${JSON.stringify({ note: { text: n.text } })}\n\n`);
       t.streams.add(res);
       res.on('close', () => t.streams.delete(res));
       return;
@@ -147,15 +166,16 @@ export async function startShapedServer(): Promise<ShapedServer> {
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
       res.flushHeaders();
       const from = url.searchParams.get('after');
-      if (from !== null && /^\d+$/.test(from)) for (const n of after(t, Number(from))) res.write(`${JSON.stringify({ id: n.id, text: n.text })}\n`);
+      for (const n of from === null ? retained(t) : /^\d+$/.test(from) ? after(t, Number(from)) : []) res.write(`${JSON.stringify({ id: n.id, text: n.text })}\n`);
       t.feeds.add(res);
       res.on('close', () => t.feeds.delete(res));
       return;
     }
     const seen = etagId(req.headers['if-none-match']);
     const answer = () => {
-      const notes = seen === undefined || Number.isNaN(seen) ? [] : after(t, seen);
-      const headers = { etag: `"${t.lastId}"` };
+      let notes = seen === undefined ? retained(t) : Number.isNaN(seen) ? [] : after(t, seen);
+      if (opts.onePerPoll) notes = notes.slice(0, 1);
+      const headers = { etag: `"${notes.length > 0 ? notes[notes.length - 1].id : t.lastId}"` };
       if (seen !== undefined && notes.length === 0) {
         res.writeHead(304, headers).end();
       } else if (kind === 'updates') {
@@ -196,7 +216,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
       const t = topic(decodeURIComponent(m[1]));
       // Replay and subscribe in one tick, so no note falls between them.
       const since = url.searchParams.get('since');
-      if (since !== null && /^\d+$/.test(since)) for (const n of after(t, Number(since))) ws.send(JSON.stringify({ id: n.id, text: n.text }));
+      for (const n of since === null ? retained(t) : /^\d+$/.test(since) ? after(t, Number(since)) : []) ws.send(JSON.stringify({ id: n.id, text: n.text }));
       t.sockets.add(ws);
       ws.on('close', () => t.sockets.delete(ws));
     });
@@ -213,6 +233,7 @@ export async function startShapedServer(): Promise<ShapedServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     published: () => published,
+    topicNotes: () => new Map([...topics].map(([name, t]) => [name, t.notes.length])),
     cutSockets: () => {
       const n = wss.clients.size;
       for (const ws of wss.clients) ws.terminate();

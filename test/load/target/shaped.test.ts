@@ -1,8 +1,9 @@
 /**
  * A server shaped nothing like the reference servers (shaped-server.ts: PUT with a JSON envelope,
  * ETag polls answering 304, SSE with its own ids and event type, a WebSocket endpoint), load-tested
- * through examples/profiles/shaped-server.json on all four transports; and targets that answer in
- * a shape the profile does not describe, refused before any load with a sentence that says where.
+ * through examples/profiles/shaped-server.json on every transport — also run after run on one
+ * that replays each topic's history to new subscribers; and targets that answer in a shape the
+ * profile does not describe, refused before any load with a sentence that says where.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { runOnce } from '../../../load/runner.ts';
 import { PushbenchError } from '../../../core/errors.ts';
+import type { ResultRecord } from '../../../core/record.ts';
 import { runSettings } from '../settings.ts';
 import { pushbench } from '../../cli.ts';
 import { SHAPED_CLIENTS, SHAPED_DURATION_S, SHAPED_PROFILE, SHAPED_RATE, SHAPED_WARMUP_S, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
@@ -22,27 +24,67 @@ const RATE = SHAPED_RATE;
 const MEASURED_S = SHAPED_DURATION_S - SHAPED_WARMUP_S;
 const shaped = shapedServerPerFile();
 
-describe('a differently-shaped server through its profile', () => {
-  it.each(TRANSPORTS)('%s: valid, 0 lost, 0 duplicates, server figures unknown, bytes from the generator', async (transport) => {
-    const server = shaped();
-    const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--poll-interval', '100ms', '--long-poll-timeout', '2s'] }));
-    const before = server.published();
-    const r = await runOnce(s);
-    expect(r.invalidReasons.join('; ')).toBe('');
-    expect(r.config.profile).toBe('shaped-server');
-    expect(r.summary.lost).toBe(0);
-    expect(r.summary.duplicates).toBe(0);
-    // 2 measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge
-    expect(r.summary.delivered).toBeGreaterThanOrEqual(MEASURED_S * RATE * CLIENTS - 2 * CLIENTS);
-    expect(r.summary.delivered).toBeLessThanOrEqual(MEASURED_S * RATE * CLIENTS + 2 * CLIENTS);
-    // the generator published 2 topics × 10 msg/s over the 3.5 s run (the probe's few come on top)
-    expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * SHAPED_DURATION_S);
-    expect(r.server).toBeNull();
-    expect(r.summary.serverCpuUsPerMessage).toBeNull();
-    expect(r.summary.serverRssBytesPerConnection).toBeNull();
-    expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
-    expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
-    expect(r.publisher).toMatchObject({ published: 2 * RATE * SHAPED_DURATION_S, failed: 0 });
+/** What every run of the shaped server must be: valid, nothing lost, duplicated or undelivered, the expected messages delivered. */
+function expectClean(r: ResultRecord): void {
+  expect(r.invalidReasons.join('; ')).toBe('');
+  expect(r.config.profile).toBe('shaped-server');
+  expect(r.summary.lost).toBe(0);
+  expect(r.summary.duplicates).toBe(0);
+  // expected came from the publisher's schedule, and all of it arrived
+  expect(r.summary.undelivered).toBe(0);
+  expect(r.summary.expected).toBe(r.summary.delivered + r.summary.lost);
+  // 2 measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge
+  expect(r.summary.delivered).toBeGreaterThanOrEqual(MEASURED_S * RATE * CLIENTS - 2 * CLIENTS);
+  expect(r.summary.delivered).toBeLessThanOrEqual(MEASURED_S * RATE * CLIENTS + 2 * CLIENTS);
+}
+
+describe('a differently-shaped server that keeps each topic\'s history and replays it to new subscribers, run after run', () => {
+  // the last 40 notes of a topic: more than one run publishes to it (35 per topic in 3.5 s)
+  const keeping = shapedServerPerFile({ history: 40 });
+
+  it.each(TRANSPORTS)('%s twice in a row on fixed topic names: each valid, 0 lost, 0 duplicates, 0 undelivered; the earlier run\'s messages foreign, ignored', async (transport) => {
+    const server = keeping();
+    const runs: ResultRecord[] = [];
+    for (const n of [1, 2]) {
+      const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--poll-interval', '100ms', '--long-poll-timeout', '2s', '--topic-prefix', ''] }), `${transport}-${n}`);
+      const before = server.published();
+      runs.push(await runOnce(s));
+      // the generator published 2 topics × 10 msg/s over the 3.5 s run (the probe's few come on top)
+      expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * SHAPED_DURATION_S);
+    }
+    const [first, second] = runs;
+    for (const r of runs) {
+      expectClean(r);
+      expect(r.config.topicPrefix).toBe('');
+      expect(r.publisher).toMatchObject({ published: 2 * RATE * SHAPED_DURATION_S, failed: 0 });
+      // no /stats: server figures unknown, bytes from the generator's own sockets
+      expect(r.server).toBeNull();
+      expect(r.summary.serverCpuUsPerMessage).toBeNull();
+      expect(r.summary.serverRssBytesPerConnection).toBeNull();
+      expect(r.summary.bytesPerMessage).toBeGreaterThan(r.config.payloadBytes);
+      expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
+    }
+    expect(second.runId).not.toBe(first.runId);
+    // every client of the second run was handed the first run's messages first (seq 1…35 again,
+    // which without run ids were taken for duplicates) and counted them apart
+    expect(second.counters.foreign).toBeGreaterThanOrEqual(CLIENTS);
+    expect(second.notes?.join('\n')).toMatch(/message\(s\) of other runs arrived .* and were ignored/);
+  }, 30_000);
+
+  it('by default each run publishes to topics of its own: another run\'s history on t0, t1 never reaches it', async () => {
+    const server = keeping();
+    // history on the fixed names, from a run of the format before run ids
+    for (const topic of ['t0', 't1']) {
+      for (let seq = 1; seq <= 5; seq++) {
+        const res = await fetch(`${server.url}/topics/${topic}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ envelope: { body: `pb|${seq}|1000|${topic}|xx` } }) });
+        expect(res.status).toBe(201);
+      }
+    }
+    const r = await runOnce(runSettings('sse', shapedRunArgs(server.url)));
+    expectClean(r);
+    expect(r.config.topicPrefix).toBe(`pb-${r.runId}-`);
+    expect(r.counters.foreign).toBe(0);
+    expect(server.topicNotes().get(`pb-${r.runId}-t0`)).toBeGreaterThan(0);
   }, 20_000);
 });
 

@@ -1,0 +1,90 @@
+/**
+ * A server that answers one message per poll (shaped-server.ts `onePerPoll`), as some pub/sub
+ * servers do: a short poll every 250 ms at 5 msg/s per topic falls a message further behind every
+ * second. Expected comes from the publisher's schedule, so what had not arrived by the end of the
+ * drain is `undelivered` and the run says so; the profile's `drain: true` (poll again at once while
+ * the answer was not empty, as such a server's own clients do) keeps up. A long poll re-polls at
+ * once anyway. And the probe before a run, on such a server that also keeps each topic's history:
+ * an earlier run's probe messages come first, and pass it.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TRANSPORTS } from '../../../load/drivers/index.ts';
+import { runOnce } from '../../../load/runner.ts';
+import { loadProfile } from '../../../load/target/profile.ts';
+import { PROBE_TOPIC, probeTarget } from '../../../load/target/probe.ts';
+import { encodeToken } from '../../../load/target/token.ts';
+import { runSettings } from '../settings.ts';
+import { SHAPED_CLIENTS, SHAPED_DURATION_S, SHAPED_PROFILE, SHAPED_WARMUP_S, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
+
+const CLIENTS = SHAPED_CLIENTS;
+const RATE = 5;
+const MEASURED_S = SHAPED_DURATION_S - SHAPED_WARMUP_S;
+/** each client's topic carries RATE msg/s; the window holds exactly MEASURED_S × RATE of them */
+const EXPECTED = CLIENTS * MEASURED_S * RATE;
+const onePerPoll = shapedServerPerFile({ onePerPoll: true });
+
+const dir = mkdtempSync(join(tmpdir(), 'pb-drain-'));
+const draining = join(dir, 'drain.json');
+const p = JSON.parse(readFileSync(SHAPED_PROFILE, 'utf8'));
+p.transports['short-poll'].drain = true;
+writeFileSync(draining, JSON.stringify(p));
+
+const args = (url: string, profile?: string) => shapedRunArgs(url, { profile, extra: ['--rate', String(RATE), '--poll-interval', '250ms', '--long-poll-timeout', '2s'] });
+
+describe('one message per poll', () => {
+  it('short-poll at Δ = 250 ms without drain: the backlog is undelivered, aged, and makes the run invalid', async () => {
+    const r = await runOnce(runSettings('short-poll', args(onePerPoll().url)));
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    expect(r.summary.expected).toBe(EXPECTED);
+    expect(r.summary.expected).toBe(r.summary.delivered + r.summary.lost + r.summary.undelivered!);
+    // 4 polls a second, one message each, from an ETag of seq ≤ 2 at the first poll: by the end of
+    // the drain (4.0 s) a client has at most seq 17 of its topic's, whose window ends at seq 18 (or
+    // 16 of 17): every client is at least one behind
+    expect(r.summary.undelivered).toBeGreaterThanOrEqual(CLIENTS);
+    expect(r.backlogAgeMs).toBeGreaterThan(0);
+    expect(r.summary.backlogAgeMs).toBe(r.backlogAgeMs);
+    expect(r.valid).toBe(false);
+    expect(r.invalidReasons.join('\n')).toMatch(new RegExp(`^${r.summary.undelivered} of ${EXPECTED} expected messages \\(.* %\\) had not arrived by the end of the drain; the oldest had waited .* since its scheduled time`, 'm'));
+    console.log(`one message per poll, no drain: ${r.summary.delivered} delivered, ${r.summary.undelivered} undelivered of ${r.summary.expected}, backlog ${r.backlogAgeMs?.toFixed(0)} ms, p50 ${(r.summary.latencyUs.p50 / 1000).toFixed(1)} ms`);
+  }, 20_000);
+
+  it('short-poll with "drain": true polls again at once while there is more: all delivered, valid', async () => {
+    const r = await runOnce(runSettings('short-poll', args(onePerPoll().url, draining)));
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.summary).toMatchObject({ expected: EXPECTED, delivered: EXPECTED, lost: 0, duplicates: 0, undelivered: 0, backlogAgeMs: null });
+    // a drain ends on an empty answer: about one a grid poll
+    expect(r.counters.emptyResponses).toBeGreaterThan(0);
+    expect(r.counters.requests).toBeGreaterThan(r.counters.delivered);
+    console.log(`one message per poll, drain: ${r.summary.delivered} delivered, ${r.summary.undelivered} undelivered of ${r.summary.expected}, ${r.counters.requests} requests, p50 ${(r.summary.latencyUs.p50 / 1000).toFixed(1)} ms`);
+  }, 20_000);
+
+  it('long-poll re-polls at once after every answer: nothing undelivered without being told', async () => {
+    const r = await runOnce(runSettings('long-poll', args(onePerPoll().url)));
+    expect(r.invalidReasons.join('; ')).toBe('');
+    expect(r.summary).toMatchObject({ expected: EXPECTED, delivered: EXPECTED, lost: 0, duplicates: 0, undelivered: 0 });
+  }, 20_000);
+});
+
+describe('the probe on a server that keeps history and answers one message per poll', () => {
+  const RETAINED = 40;
+  const keeping = shapedServerPerFile({ history: RETAINED, onePerPoll: true });
+
+  it.each(TRANSPORTS)('%s: an earlier run\'s probe messages, handed over first, pass it at once', async (transport) => {
+    const server = keeping();
+    for (let seq = 1; seq <= RETAINED; seq++) {
+      const body = JSON.stringify({ envelope: { body: encodeToken('earlier', seq, seq * 1000, PROBE_TOPIC, 64) } });
+      expect((await fetch(`${server.url}/topics/${PROBE_TOPIC}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body })).status).toBe(201);
+    }
+    const { profile } = loadProfile(SHAPED_PROFILE);
+    const started = performance.now();
+    await probeTarget(server.url, profile, transport, { run: 'later', longPollTimeoutMs: 2000, payloadBytes: 64 });
+    // The probe's short poll asks every 100 ms without drain, so walking the 40 retained messages
+    // to its own would take 4 s; passing on the first (another run's) takes a connect and the
+    // probe's 100 ms pause before it publishes.
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 10_000);
+});
