@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => (await import('./capacity-command.ts')).capacityCommand },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { help: 'regression gate: compare result files against a baseline, with thresholds and significance', load: async () => (await import('./compare-command.ts')).compareCommand },
+  ab: { help: 'regression gate for a change: measure a git revision and this checkout in turns, then compare', load: async () => (await import('./ab-command.ts')).abCommand },
 };
 
 export function usage(): string {
