@@ -11,7 +11,10 @@ export default defineConfig({
     // Test files run load in-process (runOnce): give them the generator's V8 flags, as the
     // pushbench command has, so tests measure the configuration users run.
     pool: 'forks',
-    poolOptions: { forks: { execArgv: [...GENERATOR_V8_FLAGS] } },
+    // One process for every file (isolate: false): a fork and a fresh module graph per file cost
+    // ~0.3 s each. test/setup.ts gives each file every CPU again (a run pins its own process).
+    poolOptions: { forks: { execArgv: [...GENERATOR_V8_FLAGS], isolate: false } },
+    setupFiles: ['test/setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
   },

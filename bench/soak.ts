@@ -20,7 +20,7 @@
  * Usage: `npm run bench:soak [-- --duration 10m] [--warmup 2m] [--sample 5s] …` (--help).
  */
 import { TRANSPORTS } from '../load/drivers/index.ts';
-import { formatHelp, parseOptions, settingsOrExit, type OptionSpec } from '../core/options.ts';
+import { formatHelp, parseCommandArgs, settingsOrExit, type OptionSpec } from '../core/options.ts';
 import { validationError } from '../core/errors.ts';
 import { cpuModel, sampleProcess, sampleProcessTree } from '../load/resources.ts';
 import { spawnTs, type Spawned } from '../core/spawn.ts';
@@ -67,11 +67,9 @@ interface Config {
 }
 
 function parseConfig(argv: string[]): Config | 'help' {
-  const p = parseOptions(argv, SPECS);
-  if (p.help) return 'help';
-  const problems = [...p.problems];
-  if (p.positionals.length) problems.push(`unexpected argument(s): ${p.positionals.join(' ')}`);
-  const v = p.values;
+  const p = parseCommandArgs(argv, SPECS);
+  if (p === 'help') return 'help';
+  const { values: v, problems } = p;
   const durationMs = v.duration as number;
   const warmupMs = (v.warmup as number | undefined) ?? Math.min(120_000, durationMs / 5);
   if (durationMs - warmupMs < 10 * (v.sample as number)) problems.push(`--duration minus --warmup must hold at least 10 samples of --sample (${(v.sample as number) / 1000} s)`);
@@ -155,48 +153,54 @@ function fit(p: Pair, who: 'server' | 'generator', m: Metric, fromMin: number): 
 
 const fmt = (m: Metric, v: number) => (m === 'fds' ? v.toFixed(2) : `${v < 0 ? '-' : ''}${formatBytes(Math.abs(v))}`);
 
-export async function main(argv: string[]): Promise<number> {
-  const parsed = settingsOrExit(() => parseConfig(argv), () => formatHelp('npm run bench:soak -- [options]', 'A long steady mixed load with churn; fits the growth of RSS, heap and open files and judges leak / no leak, beside a bare peer server.', SPECS));
-  if ('exitCode' in parsed) return parsed.exitCode;
-  const cfg = parsed.settings;
+/** Start the pairs and sample them every --sample until --duration or SIGINT/SIGTERM; the pairs are stopped in any case. */
+async function soak(cfg: Config): Promise<{ pairs: Pair[]; interrupted: boolean }> {
   const serverArgs = ['--rate', String(cfg.ratePerS), '--topics', String(cfg.topics), '--payload', String(cfg.payloadBytes)];
   const pairs: Pair[] = [];
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const startedAt = new Date();
   try {
     pairs.push(await startPair(cfg, 'reference', 'servers/serve.ts', ['--port', '0', '--host', '127.0.0.1', ...serverArgs], /^pushbench listening on (http:\/\/\S+)/));
     if (cfg.peer) pairs.push(await startPair(cfg, 'peer', 'bench/soak-peer.ts', serverArgs, /^soak peer listening on (http:\/\/\S+)/));
     log(`bench:soak: ${(cfg.durationMs / 60_000).toFixed(1)} min (warm-up ${(cfg.warmupMs / 60_000).toFixed(1)} min), a sample every ${cfg.sampleMs / 1000} s; ${pairs.map((p) => `${p.label} server pid ${p.server.pid}, generator pid ${p.generator.pid}`).join('; ')}`);
-    const t0 = performance.now();
-    const warmMin = cfg.warmupMs / 60_000;
-    for (let k = 0; ; k++) {
-      const due = t0 + k * cfg.sampleMs;
-      if (due - t0 > cfg.durationMs || interrupted.signal.aborted) break;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-      if (interrupted.signal.aborted) break;
-      const tMin = (performance.now() - t0) / 60_000;
-      await Promise.all(pairs.map((p) => sample(p, tMin, tMin >= warmMin)));
-      if (k % Math.max(1, Math.round(60_000 / cfg.sampleMs)) === 0) {
-        log(pairs.map((p) => {
-          const s = p.samples.at(-1)!;
-          return `${tMin.toFixed(1)} min ${p.label}: server RSS ${fmt('rss', s.server.rss ?? 0)}, fds ${s.server.fds}; generator RSS ${fmt('rss', s.generator.rss ?? 0)}, open ${p.last?.open ?? '?'}/${p.last?.clients ?? '?'}, churned ${p.last?.churned ?? 0}`;
-        }).join(' | '));
-      }
-    }
+    await sampleUntil(cfg, pairs, interrupted.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await Promise.all(pairs.flatMap((p) => [p.generator.stop(), p.server.stop()]));
   }
+  return { pairs, interrupted: interrupted.signal.aborted };
+}
 
+/** A sample of every pair each --sample, on a fixed schedule from the start, until --duration or `stop`; a progress line a minute. */
+async function sampleUntil(cfg: Config, pairs: Pair[], stop: AbortSignal): Promise<void> {
+  const t0 = performance.now();
+  const warmMin = cfg.warmupMs / 60_000;
+  for (let k = 0; ; k++) {
+    const due = t0 + k * cfg.sampleMs;
+    if (due - t0 > cfg.durationMs || stop.aborted) break;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    if (stop.aborted) break;
+    const tMin = (performance.now() - t0) / 60_000;
+    await Promise.all(pairs.map((p) => sample(p, tMin, tMin >= warmMin)));
+    if (k % Math.max(1, Math.round(60_000 / cfg.sampleMs)) === 0) {
+      log(pairs.map((p) => {
+        const s = p.samples.at(-1)!;
+        return `${tMin.toFixed(1)} min ${p.label}: server RSS ${fmt('rss', s.server.rss ?? 0)}, fds ${s.server.fds}; generator RSS ${fmt('rss', s.generator.rss ?? 0)}, open ${p.last?.open ?? '?'}/${p.last?.clients ?? '?'}, churned ${p.last?.churned ?? 0}`;
+      }).join(' | '));
+    }
+  }
+}
+
+/** The report on stdout; returns the exit code: 1 when a reference-server or generator series is `LEAK`. */
+function report(cfg: Config, pairs: Pair[], startedAt: Date, interrupted: boolean): number {
   const warmMin = cfg.warmupMs / 60_000;
   const elapsedMin = pairs[0]?.samples.at(-1)?.tMin ?? 0;
   out(`## bench:soak — ${startedAt.toISOString()}`);
   out();
-  out(`${elapsedMin.toFixed(1)} min soak${interrupted.signal.aborted ? ' (INTERRUPTED: partial)' : ''}, fitted after a ${warmMin.toFixed(1)} min warm-up; a sample every ${cfg.sampleMs / 1000} s. ` +
+  out(`${elapsedMin.toFixed(1)} min soak${interrupted ? ' (INTERRUPTED: partial)' : ''}, fitted after a ${warmMin.toFixed(1)} min warm-up; a sample every ${cfg.sampleMs / 1000} s. ` +
     `Each generator: ${cfg.mix} clients on ${cfg.topics} topics at ${cfg.ratePerS} msg/s each, ${cfg.payloadBytes} B payload, short polls every ${cfg.pollIntervalMs} ms; ` +
     `${(cfg.churn * 100).toFixed(0)} % of each transport's clients leave and are replaced every ${cfg.churnEveryMs / 1000} s. ` +
     `Servers on CPU ${cfg.serverCpus}, generators on CPU ${cfg.loadCpus}; ${cpuModel()}, Node ${process.version}.`);
@@ -205,6 +209,23 @@ export async function main(argv: string[]): Promise<number> {
   out();
   out('Heap: the servers\' as found (garbage included until V8 collects, so a slope may be a heap still growing to its working size); the generators\' right after a forced full GC (retained only).');
   out();
+  const { leaked, slopes } = printSeries(pairs, warmMin);
+  out();
+  const ref = pairs.find((p) => p.label === 'reference');
+  const peer = pairs.find((p) => p.label === 'peer');
+  if (ref && peer) printServerComparison(ref, peer, slopes, warmMin, elapsedMin);
+  for (const p of pairs) {
+    const s = p.last;
+    out(`- ${p.label} generator: ${s ? `${s.delivered.toLocaleString('en-US')} messages delivered, ${s.churned} clients churned, ${s.reconnects} reconnects, ${s.errors} errors, ${s.open}/${s.clients} open at the end` : 'no status'}; event-loop utilization max ${(p.eluMax * 100).toFixed(0)} %${p.eluMax > GENERATOR_SATURATED_ELU ? ' — SATURATED: the load was not steady, the soak is invalid' : ''}`);
+  }
+  return leaked ? 1 : 0;
+}
+
+/**
+ * The table of every series after the warm-up: its fitted slope, interval and verdict. `leaked`:
+ * a series other than the peer server's is `LEAK`; `slopes` by `label/who/metric`.
+ */
+function printSeries(pairs: Pair[], warmMin: number): { leaked: boolean; slopes: Map<string, SlopeEstimate | null> } {
   out('| process | series | after warm-up | at end | slope / min | 95 % interval / min | verdict |');
   out('|---|---|---:|---:|---:|---:|---|');
   let leaked = false;
@@ -223,30 +244,34 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   }
-  out();
-  const ref = pairs.find((p) => p.label === 'reference');
-  const peer = pairs.find((p) => p.label === 'peer');
-  if (ref && peer) {
-    // Slopes near zero make a slope ratio meaningless; the ratio is of the growth over the fitted
-    // span relative to each server's own size, next to the absolute difference of the slopes.
-    for (const m of ['rss', 'heap', 'fds'] as Metric[]) {
-      const a = slopes.get(`reference/server/${m}`);
-      const b = slopes.get(`peer/server/${m}`);
-      const size = (p: Pair) => p.samples.filter((x) => x.tMin >= warmMin).map((x) => x.server[m]).find((x) => x !== null) ?? null;
-      const sa = size(ref);
-      const sb = size(peer);
-      if (!a || !b || !sa || !sb) continue;
-      const span = elapsedMin - warmMin;
-      const growA = (a.slope * span) / sa;
-      const growB = (b.slope * span) / sb;
-      out(`- server ${m}: reference ${fmt(m, a.slope)}/min vs peer ${fmt(m, b.slope)}/min (difference ${fmt(m, a.slope - b.slope)}/min); growth over the fitted ${span.toFixed(1)} min relative to size: reference ${(growA * 100).toFixed(2)} %, peer ${(growB * 100).toFixed(2)} %, ratio ${Math.abs(growB) > 1e-9 ? (growA / growB).toFixed(2) : 'n/a'}`);
-    }
+  return { leaked, slopes };
+}
+
+/** The reference server's growth beside the peer's, series by series (a series either lacks is left out). */
+function printServerComparison(ref: Pair, peer: Pair, slopes: Map<string, SlopeEstimate | null>, warmMin: number, elapsedMin: number): void {
+  // Slopes near zero make a slope ratio meaningless; the ratio is of the growth over the fitted
+  // span relative to each server's own size, next to the absolute difference of the slopes.
+  for (const m of ['rss', 'heap', 'fds'] as Metric[]) {
+    const a = slopes.get(`reference/server/${m}`);
+    const b = slopes.get(`peer/server/${m}`);
+    const size = (p: Pair) => p.samples.filter((x) => x.tMin >= warmMin).map((x) => x.server[m]).find((x) => x !== null) ?? null;
+    const sa = size(ref);
+    const sb = size(peer);
+    if (!a || !b || !sa || !sb) continue;
+    const span = elapsedMin - warmMin;
+    const growA = (a.slope * span) / sa;
+    const growB = (b.slope * span) / sb;
+    out(`- server ${m}: reference ${fmt(m, a.slope)}/min vs peer ${fmt(m, b.slope)}/min (difference ${fmt(m, a.slope - b.slope)}/min); growth over the fitted ${span.toFixed(1)} min relative to size: reference ${(growA * 100).toFixed(2)} %, peer ${(growB * 100).toFixed(2)} %, ratio ${Math.abs(growB) > 1e-9 ? (growA / growB).toFixed(2) : 'n/a'}`);
   }
-  for (const p of pairs) {
-    const s = p.last;
-    out(`- ${p.label} generator: ${s ? `${s.delivered.toLocaleString('en-US')} messages delivered, ${s.churned} clients churned, ${s.reconnects} reconnects, ${s.errors} errors, ${s.open}/${s.clients} open at the end` : 'no status'}; event-loop utilization max ${(p.eluMax * 100).toFixed(0)} %${p.eluMax > GENERATOR_SATURATED_ELU ? ' — SATURATED: the load was not steady, the soak is invalid' : ''}`);
-  }
-  return leaked ? 1 : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = settingsOrExit(() => parseConfig(argv), () => formatHelp('npm run bench:soak -- [options]', 'A long steady mixed load with churn; fits the growth of RSS, heap and open files and judges leak / no leak, beside a bare peer server.', SPECS));
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const cfg = parsed.settings;
+  const startedAt = new Date();
+  const { pairs, interrupted } = await soak(cfg);
+  return report(cfg, pairs, startedAt, interrupted);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -15,7 +15,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
-import { formatHelp, type OptionSpec, type OptionValues } from '../core/options.ts';
+import { formatHelp, parseCommandArgs, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { repoPath } from '../core/tsx.ts';
 import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
 import { rankPlan } from '../load/rank-plan.ts';
@@ -27,7 +27,7 @@ import { addWorktree, git, resolveCommit } from './ab-runs.ts';
 import { pairKey, runInTurns, type TurnStep } from './ab-turns.ts';
 import { OUTPUT_OPTION_SPECS, badInput, processIo, writeComparisonOutputs } from './compare-command.ts';
 import type { CommandIo } from './report-command.ts';
-import { LOAD_OPTION_SPECS, loadSettingsOnce, nameAndFolder, parseCommandArgs } from './run-options.ts';
+import { LOAD_OPTION_SPECS, loadSettingsOnce, nameAndFolder } from './run-options.ts';
 import { GATE_DEFAULTS, forwardedRunArgs } from './ab-options.ts';
 import { ASSERT_OPTION_SPEC, assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
 

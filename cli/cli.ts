@@ -3,19 +3,26 @@
  * 0 success, 1 a gate failed (regression, assertion), 2 bad input, 130 interrupted.
  */
 import { PushbenchError } from '../core/errors.ts';
+import type { OptionSpec } from '../core/options.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands, loaded lazily so `pushbench serve` does not load the generator and vice versa. */
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
   serve: { help: 'start the reference servers (all four transports on one port)', load: async () => (await import('../servers/serve.ts')).serveCommand },
-  rank: { help: 'the main job: rank the four transports with confidence intervals, on loopback and emulated networks', load: async () => (await import('./rank-command.ts')).rankCommand },
-  run: { help: 'measure one transport under a workload', load: async () => (await import('./run-command.ts')).runCommand },
-  capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => (await import('./capacity-command.ts')).capacityCommand },
+  rank: { help: 'the main job: rank the four transports with confidence intervals, on loopback and emulated networks', load: async () => withMetricsOf(...(await import('./rank-command.ts').then((m) => [m.rankCommand, m.RANK_OPTION_SPECS] as const))) },
+  run: { help: 'measure one transport under a workload', load: async () => withMetricsOf((await import('./run-command.ts')).runCommand, (await import('./run-options.ts')).RUN_OPTION_SPECS) },
+  capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => withMetricsOf(...(await import('./capacity-command.ts').then((m) => [m.capacityCommand, m.CAPACITY_OPTION_SPECS] as const))) },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { help: 'regression gate: compare result files against a baseline, with thresholds and significance', load: async () => (await import('./compare-command.ts')).compareCommand },
   ab: { help: 'regression gate for a change: measure a git revision and this checkout in turns, then compare', load: async () => (await import('./ab-command.ts')).abCommand },
 };
+
+/** A load command with `--metrics-port` (cli/metrics-option.ts); `specs`: its option table. */
+async function withMetricsOf(command: Command, specs: readonly OptionSpec[]): Promise<Command> {
+  const { withMetrics } = await import('./metrics-option.ts');
+  return withMetrics(command, specs);
+}
 
 export function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { validationError } from '../core/errors.ts';
-import { formatHelp, parseOptions } from '../core/options.ts';
+import { formatHelp, parseCommandArgs } from '../core/options.ts';
 import { progressPrinter } from './progress.ts';
 import { RUN_OPTION_SPECS, defaultRunName, fileSafe, loadSettings, parseSlowClients } from './run-options.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
@@ -25,10 +25,9 @@ Writes <out>/<name>.json and a report in <out>/<name>/.`;
 
 /** Parse and validate `run`'s argv; throws PB_BAD_OPTION listing every problem. */
 export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport: boolean; outDir: string; assertions: Assertion[] } | 'help' {
-  const parsed = parseOptions(argv, RUN_OPTION_SPECS);
-  if (parsed.help) return 'help';
-  const problems = [...parsed.problems];
-  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
+  const parsed = parseCommandArgs(argv, RUN_OPTION_SPECS);
+  if (parsed === 'help') return 'help';
+  const { problems } = parsed;
   const transport = parsed.values.transport as TransportName | undefined;
   if (transport === undefined && !problems.some((p) => p.startsWith('--transport'))) problems.push(`--transport is required (one of ${TRANSPORTS.join(', ')})`);
   const settings = loadSettings(parsed.values, transport ?? TRANSPORTS[0], problems);

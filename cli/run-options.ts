@@ -16,6 +16,7 @@ import { WORKLOADS } from '../load/workload.ts';
 import { resolveNetwork } from '../netem/network-profile.ts';
 import { ASSERT_OPTION_SPEC } from '../gate/assert.ts';
 import { BUILTIN_PREFIX, loadProfile, type Profile } from '../load/target/profile.ts';
+import { METRICS_OPTION_SPECS } from './metrics-option.ts';
 
 /** Options every load command shares (workload, scale, pinning, target). */
 export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -41,6 +42,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for result files and the report', default: 'results' },
   { name: 'no-report', kind: 'bool', help: 'write the result file only, no report' },
+  ...METRICS_OPTION_SPECS,
 ]);
 
 export const RUN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -64,18 +66,6 @@ function checkCpuList(name: string, list: string | undefined, problems: string[]
   }
   const max = Math.max(...list.split(/[,-]/).map(Number));
   if (max >= cpuCount()) problems.push(`--${name} names CPU ${max}, but this machine has CPUs 0-${cpuCount() - 1}`);
-}
-
-/**
- * Parse a command's argv against `specs`: 'help' for --help; else the values and the problems
- * found so far (an unexpected positional argument among them), for the command to add its own.
- */
-export function parseCommandArgs(argv: string[], specs: readonly OptionSpec[]): 'help' | { values: OptionValues; problems: string[] } {
-  const parsed = parseOptions(argv, specs);
-  if (parsed.help) return 'help';
-  const problems = [...parsed.problems];
-  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
-  return { values: parsed.values, problems };
 }
 
 /**

@@ -23,6 +23,29 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
+/**
+ * How many values of `h` lie at or below each bound (µs, ascending), and their count and sum (µs):
+ * one pass over its recorded values (a few hundred a second's histogram holds), at the histogram's
+ * resolution (a value within its 3 significant digits of a bound counts as at it).
+ */
+export function countsAtOrBelow(h: Histogram, boundsUs: readonly number[]): { atOrBelow: number[]; count: number; sumUs: number } {
+  const atOrBelow = boundsUs.map(() => 0);
+  let count = 0;
+  let sumUs = 0;
+  const js = h as unknown as hdr.JsHistogram;
+  const it = js.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    const n = v.countAtValueIteratedTo;
+    const value = js.lowestEquivalentValue(v.valueIteratedTo);
+    count += n;
+    sumUs += js.medianEquivalentValue(v.valueIteratedTo) * n;
+    for (let i = boundsUs.length - 1; i >= 0 && value <= boundsUs[i]; i--) atOrBelow[i] += n;
+  }
+  return { atOrBelow, count, sumUs };
+}
+
 export function decodeHistogram(encoded: string): Histogram {
   const h = createHistogram();
   if (encoded) h.add(hdr.decodeFromCompressedBase64(encoded, 32, false));

@@ -189,3 +189,15 @@ export function settingsOrExit<T>(parse: () => T | 'help', help: () => string): 
   }
   return { settings: v };
 }
+
+/**
+ * Parse a command's argv against `specs`: 'help' for --help; else the values and the problems
+ * found so far (an unexpected positional argument among them), for the command to add its own.
+ */
+export function parseCommandArgs(argv: string[], specs: readonly OptionSpec[]): 'help' | { values: OptionValues; problems: string[] } {
+  const parsed = parseOptions(argv, specs);
+  if (parsed.help) return 'help';
+  const problems = [...parsed.problems];
+  if (parsed.positionals.length) problems.push(`unexpected argument(s): ${parsed.positionals.join(' ')}`);
+  return { values: parsed.values, problems };
+}

@@ -19,6 +19,7 @@ import { PushbenchError, type ErrorCode } from '../core/errors.ts';
 import { runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
 import type { Spawned } from '../core/spawn.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
+import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
 /** Time every child gets to load (tsx, worker threads) before the shared schedule begins. */
@@ -26,9 +27,12 @@ const START_MARGIN_MS = 3000;
 const PER_CHILD_MARGIN_MS = 750;
 const CHILD_EXIT_GRACE_MS = 5000;
 
-type ToChild = { type: 'run'; settings: RunSettings } | { type: 'stop' };
+type ToChild = { type: 'run'; settings: RunSettings; metrics: boolean } | { type: 'stop' };
+/** a child's live metrics call, replayed on the parent's sink (the parent serves --metrics-port) */
+type MetricsCall = { [K in keyof RunMetrics]: { type: 'metrics'; labels: RunLabels; op: K; args: Parameters<RunMetrics[K]> } }[keyof RunMetrics];
 type FromChild =
   | { type: 'progress'; progress: Progress }
+  | MetricsCall
   | { type: 'log'; line: string }
   | { type: 'result'; record: ResultRecord }
   | { type: 'error'; code: ErrorCode | null; message: string };
@@ -36,7 +40,7 @@ type FromChild =
 const live = new Set<ChildProcess>();
 let exitHook = false;
 
-function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log: (line: string) => void): { child: ChildProcess; done: Promise<ResultRecord> } {
+function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log: (line: string) => void, metrics: MetricsSink | undefined): { child: ChildProcess; done: Promise<ResultRecord> } {
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
@@ -57,6 +61,7 @@ function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log:
     let error: PushbenchError | undefined;
     child.on('message', (m: FromChild) => {
       if (m.type === 'progress') onProgress(m.progress);
+      else if (m.type === 'metrics') replay(metrics, m);
       else if (m.type === 'log') log(m.line);
       else if (m.type === 'result') resolve((result = m.record));
       else error = m.code ? new PushbenchError(m.code, m.message) : new PushbenchError('PB_SERVER_START', `a generator process failed: ${m.message}`);
@@ -67,8 +72,28 @@ function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log:
       else reject(error ?? new PushbenchError('PB_MACHINE_LIMIT', `generator process ${settings.share?.index ?? 0} exited (${signal ?? `code ${code}`}) without a result; out of memory?`));
     });
   });
-  child.send({ type: 'run', settings } satisfies ToChild);
+  child.send({ type: 'run', settings, metrics: metrics !== undefined } satisfies ToChild);
   return { child, done };
+}
+
+/** A child's metrics call on this process's sink. */
+function replay(sink: MetricsSink | undefined, m: MetricsCall): void {
+  const run = sink?.forRun(m.labels);
+  if (!run) return;
+  if (m.op === 'tick') run.tick(...m.args);
+  else if (m.op === 'second') run.second(...m.args);
+  else run.end(...m.args);
+}
+
+/** In a child: a sink that sends every call to the parent. */
+function forwardingSink(send: (x: FromChild) => void): MetricsSink {
+  return {
+    forRun: (labels) => ({
+      tick: (...args) => send({ type: 'metrics', labels, op: 'tick', args }),
+      second: (...args) => send({ type: 'metrics', labels, op: 'second', args }),
+      end: (...args) => send({ type: 'metrics', labels, op: 'end', args }),
+    }),
+  };
 }
 
 /**
@@ -110,7 +135,7 @@ export async function runMulti(s: RunSettings, processes: number, hooks: RunHook
       const share: RunSettings = {
         ...s, target, serverPid: index === 0 ? serverPid : null, share: { index, of: processes, t0Us }, proxy: null,
       };
-      const r = runChild(share, progress(index), index === 0 ? log : () => {});
+      const r = runChild(share, progress(index), index === 0 ? log : () => {}, metricsSinkOf(hooks));
       children.push(r.child);
       return r.done;
     });
@@ -163,6 +188,7 @@ async function childMain(): Promise<void> {
       signal: ac.signal,
       onProgress: (progress) => void send({ type: 'progress', progress }),
       log: (line) => void send({ type: 'log', line }),
+      metrics: m.metrics ? forwardingSink((x) => void send(x)) : undefined,
     });
     await send({ type: 'result', record });
   } catch (err) {

@@ -11,10 +11,12 @@
  */
 import type { ClientEvents } from './drivers/types.ts';
 import { nowUs } from '../core/wire.ts';
-import { HistogramFeed, createHistogram, encodeHistogram } from '../core/histogram.ts';
+import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
+import { LATENCY_BUCKETS_US, type LatencyBuckets } from './latency-buckets.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { faultTally, newFaultState, type FaultState, type FaultTally } from './fault-books.ts';
+import type { RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
 
@@ -54,6 +56,10 @@ export class Recorder {
   /** the window moves on in a live staircase (nextWindow); otherwise fixed */
   private opts: RecorderOptions;
   private readonly faults: FaultState[];
+  /** what a live staircase's closed windows counted (their counters start afresh at each step) */
+  private readonly closedTotals: RunTotals = emptyTotals();
+  /** deliveries folded into the histograms outside a tick (a window's last partial second), not yet in a tick's buckets */
+  private untickedBuckets: LatencyBuckets = emptyBuckets();
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
@@ -218,9 +224,10 @@ export class Recorder {
   /**
    * Delivery latency and count of the second just ended, encoded for the record's timeline and as
    * the p50/p99 the live progress line shows (so the main thread decodes nothing while the run
-   * goes on); starts a new interval. Percentiles are 0 for a second without deliveries.
+   * goes on), and in the live metrics' buckets; starts a new interval. Percentiles are 0 for a
+   * second without deliveries.
    */
-  takeInterval(): { encoded: string; deliveries: number; p50Us: number; p99Us: number } {
+  takeInterval(): { encoded: string; deliveries: number; p50Us: number; p99Us: number; buckets: LatencyBuckets } {
     this.intervalFeed.flushInto(this.interval);
     this.flushRequests();
     const n = this.intervalDeliveries;
@@ -229,6 +236,7 @@ export class Recorder {
       deliveries: n,
       p50Us: n > 0 ? this.interval.getValueAtPercentile(50) : 0,
       p99Us: n > 0 ? this.interval.getValueAtPercentile(99) : 0,
+      buckets: this.takeUnticked(countsAtOrBelow(this.interval, LATENCY_BUCKETS_US)),
     };
     this.delivery.add(this.interval);
     this.interval.reset();
@@ -269,6 +277,7 @@ export class Recorder {
   nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }): { histograms: Histograms; counters: Counters } {
     const { histograms, counters } = this.finish(silenceUs);
     const closed = { ...counters, errors: { ...counters.errors } };
+    addTotals(this.closedTotals, closed);
     Object.assign(this.counters, emptyCounters());
     for (const h of [this.delivery, this.connect, this.request, this.requestRaw]) h.reset();
     for (const state of this.clients.values()) state.missing = null;
@@ -288,6 +297,7 @@ export class Recorder {
     // Fold in the second still open; the interval then starts afresh (nothing is counted twice).
     this.intervalFeed.flushInto(this.interval);
     this.flushRequests();
+    this.untickedBuckets = addBuckets(this.untickedBuckets, countsAtOrBelow(this.interval, LATENCY_BUCKETS_US));
     this.delivery.add(this.interval);
     this.interval.reset();
     this.intervalDeliveries = 0;
@@ -308,8 +318,47 @@ export class Recorder {
     this.requestRawFeed.flushInto(this.requestRaw);
   }
 
+  /**
+   * The counts of every window so far, the open one included (read once a second for the tick,
+   * never per event).
+   */
+  runTotals(): RunTotals {
+    return addTotals({ ...this.closedTotals, errors: { ...this.closedTotals.errors } }, this.counters);
+  }
+
+  /** `b` plus the deliveries no tick has carried yet; those are then carried. */
+  takeUnticked(b: LatencyBuckets = emptyBuckets()): LatencyBuckets {
+    const out = addBuckets(b, this.untickedBuckets);
+    this.untickedBuckets = emptyBuckets();
+    return out;
+  }
+
   /** Clients this recorder has seen started. */
   get clientCount(): number {
     return this.clients.size;
   }
+}
+
+function emptyTotals(): RunTotals {
+  return { delivered: 0, lost: 0, duplicates: 0, errors: {}, connectionsOpened: 0, reconnects: 0, requests: 0 };
+}
+
+/** t += c's counts (the fields {@link RunTotals} has); returns t. */
+function addTotals(t: RunTotals, c: Counters): RunTotals {
+  t.delivered += c.delivered;
+  t.lost += c.lost;
+  t.duplicates += c.duplicates;
+  t.connectionsOpened += c.connectionsOpened;
+  t.reconnects += c.reconnects;
+  t.requests += c.requests;
+  for (const [code, n] of Object.entries(c.errors)) t.errors[code] = (t.errors[code] ?? 0) + n;
+  return t;
+}
+
+function emptyBuckets(): LatencyBuckets {
+  return { atOrBelow: LATENCY_BUCKETS_US.map(() => 0), count: 0, sumUs: 0 };
+}
+
+function addBuckets(a: LatencyBuckets, b: LatencyBuckets): LatencyBuckets {
+  return { atOrBelow: a.atOrBelow.map((n, i) => n + b.atOrBelow[i]), count: a.count + b.count, sumUs: a.sumUs + b.sumUs };
 }

@@ -22,6 +22,7 @@ import { judgeProxy } from '../netem/proxy-validity.ts';
 import { publisherProblems } from './target/publisher.ts';
 import { traitsOf } from './drivers/index.ts';
 import type { WorkerResult } from './worker-task.ts';
+import { metricsSinkOf, type RunMetrics } from './metrics-sink.ts';
 import { assembleRecord, type RunFacts, type WindowPart } from './run/assemble.ts';
 import { SecondBuckets } from './run/buckets.ts';
 import { DEFAULT_GC_NOTE } from './run/diagnose.ts';
@@ -65,8 +66,9 @@ export async function runOnce(s: RunSettings, hooks: RunHooks = {}): Promise<Res
     const run = await startMeasuring({ s, hooks, log, env, pool, ownClients, workers, startedAt });
     const results = await workersDone(run);
     const endedUs = nowUs();
-    if (run.staircase) return await run.staircase.finish(results, endedUs);
-    return await runRecord(run, results, endedUs);
+    const record = run.staircase ? await run.staircase.finish(results, endedUs) : await runRecord(run, results, endedUs);
+    run.live?.end(results.map((r) => ({ totals: r.totals, latencyBuckets: r.latencyBuckets })), record.valid);
+    return record;
   } finally {
     if (pool) await pool.destroy().catch(() => undefined);
     await env.close();
@@ -93,6 +95,8 @@ interface Measuring extends RunStart {
   faults: FaultInjector;
   banked: BankedServer;
   staircase: Staircase | null;
+  /** the run's live metrics (RunHooks.metrics), when asked for */
+  live: RunMetrics | undefined;
   /** window `i`'s record before its summary (the caller may still add reasons) */
   record(i: number, parts: readonly WindowPart[], cut: boolean, endedUs: number, extraReasons?: readonly string[]): Omit<ResultRecord, 'summary'>;
 }
@@ -106,7 +110,8 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   const plan = runSchedule(s, s.share?.t0Us ?? nowUs() + 300_000);
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
-  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets);
+  const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
+  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, live && ((t) => live.tick(t)));
   await env.startPublisher(plan);
   const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
   if (hooks.signal?.aborted) stop.abort();
@@ -114,7 +119,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   // A reference server that dies on its own (not killed by a restart fault) ends the run early:
   // there is nothing left to measure, and the record says why.
   env.watch(stop.abort);
-  const sampler = new RunSampler(s, plan, buckets, env, hooks);
+  const sampler = new RunSampler(s, plan, buckets, env, hooks, live);
   sampler.start();
   const banked: BankedServer = { stats: zeroStatsDelta(), cpuUs: 0 };
   const faults = new FaultInjector(s.faults ?? [], { env, sampler, banked, epochEnded: (i) => fleet.epochEnded(i) }, r.log);
@@ -139,7 +144,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
     ? new Staircase({ windows: plan.windows, workers: r.workers, stop, sampler, tell: (m) => fleet.tell(m), hooks, record: (...a) => finished(record(...a)) })
     : null;
   if (staircase) fleet.onStep = (m) => staircase.onWorkerStep(m);
-  return { ...r, plan, fleet, stop, sampler, faults, banked, staircase, record };
+  return { ...r, plan, fleet, stop, sampler, faults, banked, staircase, live, record };
 }
 
 /** The workers' results (a staircase's steps judged too); then nothing samples or fires any more. */

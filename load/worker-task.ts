@@ -8,6 +8,7 @@ import type { TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
+import type { LatencyBuckets } from './latency-buckets.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -112,6 +113,32 @@ export interface WorkerTick {
   /** the thread's GC pauses in the second (load/gc-meter.ts): their sum and the longest, ms */
   gcMs: number;
   gcMaxMs: number;
+  /**
+   * the thread's counts so far (what live metrics read: load/metrics.ts); every tick a worker
+   * posts has them (optional only for ticks made by hand)
+   */
+  totals?: RunTotals;
+  /** the second's deliveries in the live metrics' latency buckets (load/latency-buckets.ts); every posted tick has them */
+  latencyBuckets?: LatencyBuckets;
+}
+
+/**
+ * A thread's counts from the start of the run to now, over every window it has recorded (a live
+ * staircase's closed steps and the one open): what its records' counters add up to once the run
+ * has ended. Only `lost` can go down (a late message fills a gap it was charged for).
+ */
+export interface RunTotals {
+  /** deliveries of measured messages (scheduled inside a window) */
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  /** by error code */
+  errors: Record<string, number>;
+  /** every connection opened, reconnects included, over the whole run */
+  connectionsOpened: number;
+  reconnects: number;
+  /** HTTP requests sent inside a window (polling transports) */
+  requests: number;
 }
 
 export interface WorkerResult {
@@ -128,6 +155,10 @@ export interface WorkerResult {
   faults: FaultTally[];
   /** the slow consumers' own figures, when there are any */
   slow?: { clients: number; histograms: Histograms; counters: Counters };
+  /** the thread's counts over the whole run, after its books closed (the last tick's, made final) */
+  totals?: RunTotals;
+  /** deliveries in the latency buckets that no tick carried (the last partial second) */
+  latencyBuckets?: LatencyBuckets;
 }
 
 /** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */

@@ -67,7 +67,7 @@ export class ThreadTicks {
     this.eluPrev = performance.eventLoopUtilization();
     this.eluSamples.push(elu.utilization);
     const cpu = threadCpuUs();
-    const { encoded, deliveries, p50Us, p99Us } = this.recorder.takeInterval();
+    const { encoded, deliveries, p50Us, p99Us, buckets } = this.recorder.takeInterval();
     const { gcMs, gcMaxMs } = this.gc.take();
     let open = 0;
     for (const c of this.clients) if (c.open) open++;
@@ -88,6 +88,8 @@ export class ThreadTicks {
       cpuUs: cpu - this.lastCpuUs,
       gcMs,
       gcMaxMs,
+      totals: this.recorder.runTotals(),
+      latencyBuckets: buckets,
     };
     this.lastCpuUs = cpu;
     this.lastTickUs = tUs;

@@ -123,5 +123,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     ...(task.steps ? { stepsPosted: windows.open } : {}),
     faults: recorder.faultTallies(),
     slow: slowRecorder ? { clients: slice.slowCount, ...slowRecorder.finish(task.silenceUs) } : undefined,
+    totals: recorder.runTotals(),
+    latencyBuckets: recorder.takeUnticked(),
   };
 }

@@ -118,6 +118,10 @@ export class Hub {
   private closed = false;
   /** messages published since start */
   published = 0;
+  /** messages answered from the replay ring (a resume, a poll) since start, in this process */
+  replayed = 0;
+  /** resumes that asked for messages the ring no longer held (answered with a gap) */
+  replayGaps = 0;
 
   constructor(opts: HubOptions) {
     this.epoch = opts.epoch ?? randomBytes(6).toString('base64url');
@@ -245,9 +249,11 @@ export class Hub {
     if (from < oldest) {
       gap = { from, to: oldest - 1 };
       from = oldest;
+      this.replayGaps++;
     }
     const to = Math.min(t.visible, from + max - 1);
     if (to < from) return gap ? { messages: [], next: gap.to, gap } : { messages: [], next: t.visible };
+    this.replayed += to - from + 1;
     return { messages: t.slice(from, to), next: to, gap };
   }
 

@@ -7,6 +7,7 @@
  * | `GET /poll`, `/long-poll`, `/sse`, `/ws`, `/stream` | the transports (servers/transports/) |
  * | `POST /publish?topic=T` | body PublishRequest → `{"seq":n}` |
  * | `GET /stats` | StatsSnapshot (servers/stats.ts states the semantics) |
+ * | `GET /metrics` | the same and more as Prometheus text (servers/metrics.ts) |
  * | `GET /healthz` | `{"ok":true,"epoch":"…"}` |
  * | `GET /time` | `{"nowUs":<µs>}` for clock offset estimation |
  *
@@ -19,6 +20,7 @@ import { PushbenchError, validationError } from '../core/errors.ts';
 import { adminRoutes, injectHere, type AdminAction, type AdminInjector } from './admin.ts';
 import { Hub } from './hub.ts';
 import { ConnectionCap, SendBudget } from './limits.ts';
+import { metricsRoute } from './metrics.ts';
 import { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } from './options.ts';
 import { Publisher } from './publisher.ts';
 import { requestHandlers, routeTable, type RequestHandlers } from './router.ts';
@@ -80,6 +82,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   const snapshot = () => stats.snapshot(hub.epoch, hub.topicCount, hub.published);
 
   const routes = routeTable({ hub, options, transports, snapshot, statsOf: parts.stats });
+  routes.set('/metrics', metricsRoute({ stats, hub, summed: parts.stats }));
   const inject = (a: AdminAction, spare?: Socket): number => injectHere(stats.sockets, a, spare);
   const admin = parts.admin ?? ((a: AdminAction, spare: Socket) => Promise.resolve(inject(a, spare)));
   if (options.admin) for (const [path, route] of adminRoutes(admin)) routes.set(path, route);

@@ -64,7 +64,11 @@ export class ServerStats {
     s[TAG] = transport;
   }
 
-  snapshot(epoch: string, topics: number, published: number): StatsSnapshot {
+  /**
+   * The counters now. `advanceElu` false leaves the ELU baseline where the last /stats left it
+   * (a /metrics scrape must not change what the next /stats reports).
+   */
+  snapshot(epoch: string, topics: number, published: number, advanceElu = true): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;
     let bytesRead = this.closedBytesRead;
     for (const s of this.sockets) {
@@ -73,7 +77,7 @@ export class ServerStats {
     }
     const eluNow = performance.eventLoopUtilization();
     const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
-    this.elu = eluNow;
+    if (advanceElu) this.elu = eluNow;
     const cpu = process.cpuUsage();
     const deliveredTotal = this.transports.reduce((a, t) => a + this.delivered[t], 0);
     const now = nowUs();

@@ -16,6 +16,7 @@ import type { MeterReadings } from './assemble.ts';
 import type { SecondBucket, SecondBuckets } from './buckets.ts';
 import type { RunSchedule } from './schedule.ts';
 import type { RunHooks, RunSettings } from './settings.ts';
+import type { RunMetrics } from '../metrics-sink.ts';
 
 /** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
 export const SAMPLER_LAG_US = 50_000;
@@ -47,13 +48,17 @@ export class RunSampler {
   private timer: SecondTimer | null = null;
   private edgeTimers: NodeJS.Timeout[] = [];
 
-  /** Takes the first readings (call once the workers are started, before any client connects); `hooks.onProgress` gets the progress line. */
+  /**
+   * Takes the first readings (call once the workers are started, before any client connects);
+   * `hooks.onProgress` gets the progress line, and `live` (the run's metrics) the same each second.
+   */
   constructor(
     private readonly s: RunSettings,
     private readonly plan: RunSchedule,
     private readonly buckets: SecondBuckets,
     private readonly server: SampledServer,
     private readonly hooks: Pick<RunHooks, 'onProgress'>,
+    private readonly live?: Pick<RunMetrics, 'second'>,
   ) {
     this.prevServer = server.serverPid ? sampleProcessTree(server.serverPid) : null;
     this.rssBaseline = this.prevServer?.rssBytes ?? 0;
@@ -132,7 +137,10 @@ export class RunSampler {
     this.plan.windows.forEach((w, i) => {
       if (t >= w.fromUs && t <= w.toUs) this.meters[i].openMax = Math.max(this.meters[i].openMax, open);
     });
-    if (this.hooks.onProgress) this.hooks.onProgress(progressAt(t, ticks, open, last?.serverCpuPct ?? null, this.s, this.plan));
+    if (!this.hooks.onProgress && !this.live) return;
+    const p = progressAt(t, ticks, open, last?.serverCpuPct ?? null, this.s, this.plan);
+    this.hooks.onProgress?.(p);
+    this.live?.second(p);
   }
 
   private sampleServer(t: number, dtUs: number, b: SecondBucket): void {

@@ -5,6 +5,7 @@
 import type { ResultRecord, RunConfig } from '../../core/record.ts';
 import type { ProxySpec } from '../../netem/network.ts';
 import type { FaultSpec } from '../faults.ts';
+import type { MetricsSink } from '../metrics-sink.ts';
 import type { Progress } from '../progress.ts';
 import type { Profile } from '../target/profile.ts';
 
@@ -71,6 +72,8 @@ export interface RunHooks {
   onStep?(record: ResultRecord, index: number): boolean | void;
   log?(line: string): void;
   signal?: AbortSignal;
+  /** live metrics (`--metrics-port`): fed once a second from the ticks and the sampler, and at the end */
+  metrics?: MetricsSink;
 }
 
 /** Clients of `clients` that share `share` runs. */

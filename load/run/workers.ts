@@ -58,12 +58,16 @@ export class WorkerFleet {
   onStep: (m: WorkerStep) => void = () => {};
   private readonly ports: MessagePort[] = [];
 
-  /** Start `workers` tasks of a run of `s` on `pool`; their ticks are filed in `buckets`. */
-  constructor(pool: Piscina, s: RunSettings, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets) {
+  /** Start `workers` tasks of a run of `s` on `pool`; their ticks are filed in `buckets` (and shown to `onTick`). */
+  constructor(pool: Piscina, s: RunSettings, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, onTick?: (t: WorkerTick) => void) {
     const localAddresses = sourceAddresses(new URL(baseUrl).hostname, s.clients);
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
-      port1.on('message', (m: WorkerTick | WorkerStep) => (m.type === 'step' ? this.onStep(m) : buckets.file(m)));
+      port1.on('message', (m: WorkerTick | WorkerStep) => {
+        if (m.type === 'step') return this.onStep(m);
+        buckets.file(m);
+        onTick?.(m);
+      });
       this.ports.push(port1);
       const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2);
       this.tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);

@@ -40,6 +40,8 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
     error: (code) => errors.set(code, (errors.get(code) ?? 0) + 1),
     reconnecting: () => {},
   };
+  // A 4xx refuses the subscription as described: no retry will change that, so stop waiting.
+  const refused = () => [...errors.keys()].some((code) => /^HTTP_4\d\d$/.test(code));
   const driver = profileDriver(transport, { profile, epoch: 'probe', onProblem: (s) => problems.push(s) });
   const client = driver.create({
     id: 0, baseUrl, topic: PROBE_TOPIC, pollIntervalMs: 100, pollOffsetMs: 0,
@@ -50,7 +52,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
   try {
     client.start();
     // Subscribe first: many servers deliver only what is published after the subscription.
-    while (!connected && problems.length === 0 && Date.now() < deadline) await sleep(10);
+    while (!connected && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);
     await sleep(100);
     const startUs = nowUs();
     publisher = new ProfilePublisher({
@@ -58,7 +60,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
       startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1,
     });
     publisher.start();
-    while (received === 0 && problems.length === 0 && Date.now() < deadline) await sleep(10);
+    while (received === 0 && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);
   } finally {
     await Promise.all([client.close(), publisher?.close()]);
   }

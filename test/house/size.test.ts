@@ -24,9 +24,6 @@ const LONG_MARK = '// long:';
  * an entry matches nothing, so none stays behind.
  */
 const KNOWN_EXCEPTIONS: readonly { file: string; fn?: string; reason: string }[] = [
-  { file: 'bench/generator.ts', reason: 'split pending (bench/generator.ts)' },
-  { file: 'bench/soak.ts', fn: 'main', reason: 'bench/** is another engineer\'s: main wants a split or a "// long:" reason there' },
-  { file: 'gate/compare.ts', reason: 'gate/** is another engineer\'s: the file wants a split there' },
 ];
 
 interface Offender {

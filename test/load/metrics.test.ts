@@ -1,0 +1,135 @@
+/**
+ * The generator's live metrics, end to end over real sockets: a run reports to a registry served
+ * on a real port, is scraped while it goes on, and its exposition is checked with a parser
+ * (test/fixtures/exposition.ts); counters never go down between scrapes, and once the run has
+ * ended they equal its record. Also the multi-process generator's shards, and the endpoint's end.
+ */
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../../core/record.ts';
+import { GeneratorMetrics } from '../../load/metrics.ts';
+import { serveMetrics, type MetricsServer } from '../../load/metrics-server.ts';
+import { runMulti } from '../../load/multi.ts';
+import { runOnce } from '../../load/runner.ts';
+import { startServer, type RunningServer } from '../../servers/server.ts';
+import { checkExposition, seriesKey, valueOf, type Exposition } from '../fixtures/exposition.ts';
+import { runSettings } from './settings.ts';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await x.close();
+});
+
+async function scrape(url: string): Promise<Exposition> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return checkExposition(await res.text());
+}
+
+/** Scrape every `everyMs` until `done` settles; then once more. */
+async function scrapeThrough<T>(url: string, done: Promise<T>, everyMs: number): Promise<{ result: T; scrapes: Exposition[] }> {
+  const scrapes: Exposition[] = [];
+  let finished = false;
+  const result = done.finally(() => (finished = true));
+  while (!finished) {
+    scrapes.push(await scrape(url));
+    await Promise.race([result, new Promise((r) => setTimeout(r, everyMs))]);
+  }
+  scrapes.push(await scrape(url));
+  return { result: await result, scrapes };
+}
+
+/** Every counter series' values over the scrapes never go down (a series may appear late). */
+function expectCountersOnlyIncrease(scrapes: readonly Exposition[]): number {
+  const last = new Map<string, number>();
+  let checked = 0;
+  for (const x of scrapes) {
+    for (const s of x.samples) {
+      const type = x.families.get(s.name) ?? x.families.get(s.name.replace(/_(bucket|count|sum)$/, ''));
+      if (type !== 'counter' && type !== 'histogram') continue;
+      const key = seriesKey(s.name, s.labels);
+      const before = last.get(key);
+      if (before !== undefined) {
+        expect(s.value, key).toBeGreaterThanOrEqual(before);
+        checked++;
+      }
+      last.set(key, s.value);
+    }
+  }
+  return checked;
+}
+
+async function reference(): Promise<RunningServer> {
+  const server = await startServer({ port: 0, ratePerS: 5, topics: 2 });
+  open.push(server);
+  return server;
+}
+
+async function endpoint(metrics: GeneratorMetrics): Promise<MetricsServer> {
+  const ep = await serveMetrics(metrics.registry, { host: '127.0.0.1', port: 0 });
+  if (typeof ep === 'string') throw new Error(ep);
+  open.push(ep);
+  return ep;
+}
+
+/** The run's counters in the exposition `x` equal its record's (summed over `labels`' series). */
+function expectAgreesWithRecord(x: Exposition, record: ResultRecord, labels: Record<string, string>): void {
+  expect(valueOf(x, 'pushbench_deliveries_total', labels)).toBe(record.summary.delivered);
+  expect(valueOf(x, 'pushbench_delivery_latency_seconds_count', labels)).toBe(record.summary.delivered);
+  expect(valueOf(x, 'pushbench_lost_messages', labels)).toBe(record.summary.lost);
+  expect(valueOf(x, 'pushbench_duplicates_total', labels)).toBe(record.counters.duplicates);
+  expect(valueOf(x, 'pushbench_connects_total', labels)).toBe(record.counters.connectionsOpened);
+  expect(valueOf(x, 'pushbench_errors_total', labels)).toBe(record.summary.errors);
+  const valid = x.samples.filter((v) => v.name === 'pushbench_run_valid' && Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  expect(valid.length).toBeGreaterThan(0);
+  for (const v of valid) expect(v.value, `shard ${v.labels.shard} valid`).toBe(record.valid ? 1 : 0);
+}
+
+/** Resolves true when nothing listens on `port` of 127.0.0.1 any more. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe('generator metrics', () => {
+  it('are scraped mid-run, parse, only increase, and end equal to the record', async () => {
+    const server = await reference();
+    const metrics = new GeneratorMetrics();
+    const ep = await endpoint(metrics);
+    // 2 workers: the counters add both threads' ticks. 200 clients × 2 topics × 5/s.
+    const s = runSettings('ws', ['--clients', '200', '--duration', '6s', '--warmup', '2s', '--rate', '5', '--topics', '2', '--workers', '2', '--target', server.url], 'metrics-ws');
+    const { result: record, scrapes } = await scrapeThrough(ep.url, runOnce(s, { metrics }), 700);
+    const labels = { run: 'metrics-ws', transport: 'ws', shard: '0' };
+    const measuring = scrapes.filter((x) => valueOf(x, 'pushbench_run_phase', { ...labels, phase: 'measure' }) === 1);
+    expect(measuring.length, 'scrapes while the window was measured').toBeGreaterThanOrEqual(2);
+    expect(measuring.some((x) => valueOf(x, 'pushbench_deliveries_total', labels) > 0)).toBe(true);
+    expect(Math.max(...measuring.map((x) => valueOf(x, 'pushbench_open_connections', labels)))).toBe(200);
+    expect(expectCountersOnlyIncrease(scrapes)).toBeGreaterThan(50);
+    expect(record.complete).toBe(true);
+    expect(record.summary.delivered).toBeGreaterThan(0);
+    expectAgreesWithRecord(scrapes.at(-1)!, record, labels);
+    // a worker label per thread, each with its own loop figures
+    const workers = new Set(scrapes.at(-1)!.samples.filter((x) => x.name === 'pushbench_generator_event_loop_utilization').map((x) => x.labels.worker));
+    expect([...workers].sort()).toEqual(['0', '1']);
+    await ep.close();
+    expect(await refused(ep.port)).toBe(true);
+  });
+
+  it('label each shard of a multi-process run; their sum is the merged record', async () => {
+    const server = await reference();
+    const metrics = new GeneratorMetrics();
+    const ep = await endpoint(metrics);
+    const s = runSettings('sse', ['--clients', '60', '--duration', '4s', '--warmup', '1s', '--rate', '5', '--topics', '2', '--workers', '1', '--target', server.url], 'metrics-shards');
+    const { result: record, scrapes } = await scrapeThrough(ep.url, runMulti(s, 2, { metrics }), 1000);
+    const last = scrapes.at(-1)!;
+    const shards = new Set(last.samples.filter((x) => x.name === 'pushbench_deliveries_total').map((x) => x.labels.shard));
+    expect([...shards].sort()).toEqual(['0', '1']);
+    for (const shard of ['0', '1']) expect(valueOf(last, 'pushbench_connects_total', { run: 'metrics-shards', shard })).toBeGreaterThanOrEqual(30);
+    expectCountersOnlyIncrease(scrapes);
+    expectAgreesWithRecord(last, record, { run: 'metrics-shards', transport: 'sse' });
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Around each test file. Test files share one process (vitest.config.ts, isolate: false):
+ * - before: every CPU again for this process (a run pins its own process to the load CPUs, and
+ *   a file must not inherit the pinning of the one before it);
+ * - after: a warning naming what the file left running (timers, sockets, servers), which would
+ *   otherwise run on into the next files' measurements.
+ */
+import { afterAll, beforeAll } from 'vitest';
+import { cpuCount } from '../load/resources.ts';
+import { pinSelf } from '../core/spawn.ts';
+
+let before = new Map<string, number>();
+
+function resources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+beforeAll(() => {
+  pinSelf(`0-${cpuCount() - 1}`);
+  before = resources();
+});
+
+/** What is running now beyond what ran before the file. */
+function leftOver(): string[] {
+  return [...resources()].filter(([r, n]) => n > (before.get(r) ?? 0)).map(([r, n]) => `${n - (before.get(r) ?? 0)} × ${r}`);
+}
+
+afterAll(async () => {
+  // sockets and children a file closed may take a few event-loop turns to go
+  for (let waited = 0; leftOver().length > 0 && waited < 1000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  const left = leftOver();
+  if (left.length > 0) console.warn(`test/setup.ts: this file left running: ${left.join(', ')}`);
+});
