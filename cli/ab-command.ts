@@ -11,7 +11,7 @@
  * In CI: `pushbench ab --base $(git merge-base origin/main HEAD) …` on the pull request's runner,
  * instead of a stored baseline from another machine (.github/workflows/pushbench.yml).
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
@@ -66,12 +66,17 @@ interface AbSetup {
   assertions: Assertion[];
 }
 
-/** Output files must be writable before an hour of runs, not after. */
+/**
+ * Output files must be writable before an hour of runs, not after: the folder is made here, one
+ * level at a time (a recursive mkdir loops forever under /proc, where mkdir says ENOENT).
+ */
 function checkWritable(option: string, path: unknown, folder: boolean, problems: string[]): void {
   if (typeof path !== 'string') return;
-  const dir = folder ? path : dirname(resolve(path));
+  const dir = folder ? resolve(path) : dirname(resolve(path));
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
   try {
-    mkdirSync(dir, { recursive: true });
+    for (const d of missing) mkdirSync(d);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     problems.push(`--${option} ${path}: ${folder ? 'not' : 'its folder is not'} a writable folder (${(err as Error).message})`);
