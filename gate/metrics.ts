@@ -36,7 +36,8 @@ export interface CompareMetric {
    * it is measured at another time than the set it is compared with: the machine's drift between
    * the sets, which the repeats inside one set never see. It widens the interval of a comparison
    * of two sets measured apart (`compare`), not of pairs taken back to back (`ab`), where the
-   * drift falls on both sides. Measured with `bench:gate --order sequential` (regression-gate.md).
+   * drift falls on both sides. 0 until measured on the machines the gate runs on:
+   * `bench:gate --order sequential` prints it per transport and metric, `--drift` tries values.
    */
   setDrift: number;
 }
