@@ -6,7 +6,7 @@
  */
 import type { ResultRecord } from '../core/record.ts';
 import { mean, sampleSd } from '../reports/stats.ts';
-import { compareRuns, planComparison, type ComparisonResult, type MetricComparison, type Thresholds } from '../gate/compare.ts';
+import { compareRuns, planComparison, type ComparisonResult, type FamilyBy, type MetricComparison, type Thresholds } from '../gate/compare.ts';
 import { pairRuns } from '../gate/match.ts';
 import { COMPARE_METRICS, formatChange } from '../gate/metrics.ts';
 import { pairKey } from '../cli/ab-turns.ts';
@@ -24,6 +24,7 @@ export interface AnalysisOptions {
   paired: boolean;
   thresholds?: Thresholds;
   setDrift?: Record<string, number>;
+  familyBy?: FamilyBy;
 }
 
 export interface Outcome {
@@ -40,7 +41,7 @@ export interface Outcome {
 export function gateOutcome(baseline: GateSet, current: GateSet, o: AnalysisOptions): Outcome {
   const plan = planComparison(baseline.records, current.records);
   if (plan.problems.length > 0) return { baseline: baseline.label, current: current.label, exit: 2, flagged: plan.problems, result: null };
-  const result = compareRuns(o.paired ? pairRuns(plan, pairKey) : plan, { thresholds: o.thresholds, setDrift: o.setDrift });
+  const result = compareRuns(o.paired ? pairRuns(plan, pairKey) : plan, { thresholds: o.thresholds, setDrift: o.setDrift, familyBy: o.familyBy });
   const flagged = result.groups.flatMap((g) => g.metrics.filter((m) => m.status === 'regression').map((m) => `${g.group.transport} ${m.metric.key}`));
   return { baseline: baseline.label, current: current.label, exit: result.regressions > 0 ? 1 : 0, flagged, result };
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench:gate -- [--order interleaved|sequential] [--sets 6] [--delay-sets 2] [--cpu-sets 2]
- * [--repeats 6] [--out DIR] | --from DIR [--use-repeats N] [--max-regression LIST] [--drift LIST]`:
+ * `npm run bench:gate -- [--order interleaved|sequential] [--sets 5] [--delay-sets 1] [--cpu-sets 1]
+ * [--repeats 5] [--out DIR] | --from DIR [--use-repeats N] [--max-regression LIST] [--drift LIST]`:
  * the regression gate calibrated on identical code. Measures K sets of the gate's configuration
  * (cli/ab-options.ts GATE_DEFAULTS: every transport, 200 clients, 6 s, 5 msg/s, loopback) on this
  * commit, plus sets with known injected changes — the reference server's `--delay 10` and
@@ -16,7 +16,8 @@
  *
  * Each step (interleaved: every set's run of one transport and repeat, the runs compared with each
  * other) or set (sequential) holds the shared lock (`--lock`, default /tmp/pushbench-load.lock),
- * so others can run between them but not among the runs compared. `--from DIR` analyses the records of an
+ * so others can run between them but not among the runs compared. Run it without an outer `flock` of that
+ * file: it would wait for its own lock forever. `--from DIR` analyses the records of an
  * earlier run again (with other repeats, thresholds or drift) without running anything.
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +32,8 @@ import { cpuModel } from '../load/resources.ts';
 import { rankPlan } from '../load/rank-plan.ts';
 import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
 import type { TransportName } from '../core/wire.ts';
-import { parseThresholds } from '../gate/metrics.ts';
+import { defaultThresholds, pairedThresholds, parseThresholds } from '../gate/metrics.ts';
+import type { FamilyBy } from '../gate/compare.ts';
 import { GATE_DEFAULTS, gateRunArgs } from '../cli/ab-options.ts';
 import { runInTurns, type TurnSide } from '../cli/ab-turns.ts';
 import { holdLock } from '../cli/ab-runs.ts';
@@ -39,18 +41,19 @@ import { driftTable, formatRates, gateFigures, spreadTable, type GateSet, type S
 
 const SPECS: OptionSpec[] = [
   { name: 'order', kind: 'string', arg: 'ORDER', help: 'interleaved: the sets\' runs in turns, compared in pairs (pushbench ab); sequential: one rank per set, one after another (compare)', default: 'interleaved', choices: ['interleaved', 'sequential'] },
-  { name: 'sets', kind: 'int', arg: 'K', help: 'sets of identical code: K·(K−1) A/A comparisons', default: 6, min: 2, max: 20 },
-  { name: 'delay-sets', kind: 'int', arg: 'N', help: 'sets with the server\'s --delay', default: 2, min: 0, max: 10 },
-  { name: 'cpu-sets', kind: 'int', arg: 'N', help: 'sets with the server\'s --server-cpu-cost', default: 2, min: 0, max: 10 },
+  { name: 'sets', kind: 'int', arg: 'K', help: 'sets of identical code: K·(K−1) A/A comparisons', default: 5, min: 2, max: 20 },
+  { name: 'delay-sets', kind: 'int', arg: 'N', help: 'sets with the server\'s --delay', default: 1, min: 0, max: 10 },
+  { name: 'cpu-sets', kind: 'int', arg: 'N', help: 'sets with the server\'s --server-cpu-cost', default: 1, min: 0, max: 10 },
   { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'the injected delay', default: 10, min: 1 },
   { name: 'cpu-cost', kind: 'fraction', arg: 'PERCENT', help: 'the injected server CPU', default: 0.3, min: 0.01, max: 10 },
-  { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each transport in each set', default: 6, min: 2, max: 50 },
+  { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each transport in each set (pushbench ab\'s --repeats)', default: 5, min: 2, max: 50 },
   { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports', default: [...CLAIMED_ORDER], choices: TRANSPORTS },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the sets go (a folder per set, bench-gate.json)', default: 'results/bench-gate' },
   { name: 'lock', kind: 'string', arg: 'FILE', help: 'flock this file around each step (interleaved: every set\'s run of one transport and repeat) or set (sequential); none: no lock', default: '/tmp/pushbench-load.lock' },
   { name: 'from', kind: 'string', arg: 'DIR', help: 'analyse the sets in DIR (an earlier --out/<stamp>) again; runs nothing' },
   { name: 'use-repeats', kind: 'int', arg: 'N', help: 'analyse only each set\'s first N repeats (what fewer repeats would have said)', min: 2, max: 50 },
   { name: 'max-regression', kind: 'string', arg: 'LIST', help: 'thresholds for the analysis, as compare\'s' },
+  { name: 'family', kind: 'string', arg: 'BY', help: 'Benjamini–Hochberg families for the analysis, as compareRuns\' familyBy', choices: ['comparison', 'metric'] },
   { name: 'drift', kind: 'string', arg: 'LIST', help: 'set drift per metric for the analysis (sequential), e.g. p99=25%,cpu=3%' },
   { name: 'help', kind: 'bool', short: 'h', help: 'show this help' },
 ];
@@ -121,10 +124,10 @@ function parseDrift(text: string | undefined, problems: string[]): Record<string
 
 function report(root: string, m: Manifest, sets: GateSet[], v: Record<string, unknown>, drift: Record<string, number> | undefined): void {
   const paired = m.order === 'interleaved';
-  const { thresholds } = parseThresholds(v.maxRegression as string | undefined);
-  const f = gateFigures(sets, { paired, thresholds, setDrift: drift });
+  const { thresholds } = parseThresholds(v.maxRegression as string | undefined, paired ? pairedThresholds() : defaultThresholds());
+  const f = gateFigures(sets, { paired, thresholds, setDrift: drift, familyBy: v.family as FamilyBy | undefined });
   const n = sets.find((s) => s.kind === 'aa')?.records.length ?? 0;
-  out(`## bench:gate — ${m.order}, ${v.useRepeats ?? m.repeats} repeats${v.maxRegression ? `, --max-regression ${v.maxRegression}` : ''}${drift ? `, --drift ${v.drift}` : ''}`);
+  out(`## bench:gate — ${m.order}, ${v.useRepeats ?? m.repeats} repeats${v.maxRegression ? `, --max-regression ${v.maxRegression}` : ''}${drift ? `, --drift ${v.drift}` : ''}${v.family ? `, --family ${v.family}` : ''}`);
   out();
   out(`${m.sides.length} sets (${sets.filter((s) => s.kind === 'aa').length} of identical code, ${n} runs each), ${m.transports.join(', ')}, the gate's configuration (${GATE_DEFAULTS.clients} clients, ${GATE_DEFAULTS.duration / 1000} s, ${GATE_DEFAULTS.rate} msg/s, ${GATE_DEFAULTS.network}); compared ${paired ? 'pair by pair (compare --paired, as pushbench ab)' : 'as two sets measured apart (compare)'}. ${os.cpus().length} × ${cpuModel()}, Node ${process.version}; measured ${m.started} – ${m.finished ?? '?'}; records in ${root}.`);
   out();

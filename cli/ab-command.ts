@@ -20,7 +20,7 @@ import { repoPath } from '../core/tsx.ts';
 import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
 import { rankPlan } from '../load/rank-plan.ts';
 import { parseNetworks } from '../netem/network.ts';
-import { compareRuns, parseThresholds, planComparison } from '../gate/compare.ts';
+import { compareRuns, pairedThresholds, parseThresholds, planComparison } from '../gate/compare.ts';
 import { formatComparisonText } from '../gate/compare-format.ts';
 import { pairRuns } from '../gate/match.ts';
 import { addWorktree, git, resolveCommit } from './ab-runs.ts';
@@ -51,7 +51,8 @@ network and repeat, one \`pushbench run\` of each, back to back (A B, then B A, 
 drift falls on both. Then compares them pair by pair (paired t on the log ratios), as \`compare\`
 does: the change with a 95 % interval, the smallest change the pairs could catch, a verdict per
 metric, Markdown, JUnit and a report. REV runs from a temporary git worktree with this checkout's
-node_modules. Exit 0 no regression, 1 regression, 2 bad input, 130 interrupted.`;
+node_modules. Thresholds as compare's, but server CPU at 5 % (pairs see what sets apart cannot).
+Exit 0 no regression, 1 regression, 2 bad input, 130 interrupted.`;
 
 interface AbSetup {
   baseRev: string;
@@ -93,7 +94,7 @@ function parseAbArgs(argv: string[], problems: string[]): AbSetup | 'help' | nul
   const baseCommit = baseRev === undefined ? null : resolveCommit(baseRev);
   if (baseRev === undefined) problems.push('--base REV is required (a commit, branch or tag; in CI $(git merge-base origin/main HEAD))');
   else if (baseCommit === null) problems.push(`--base: "${baseRev}" is not a commit in this repository (in CI, check out with fetch-depth: 0 so the merge base is there)`);
-  problems.push(...parseThresholds(v.maxRegression as string | undefined).problems);
+  problems.push(...parseThresholds(v.maxRegression as string | undefined, pairedThresholds()).problems);
   const assertions = assertionsOption(v.assert, problems);
   const networks = parseNetworks(v.network as string);
   problems.push(...networks.problems.map((p) => `--network: ${p}`));
@@ -136,7 +137,7 @@ function onSignals(controller: AbortController, cleanup: () => void): () => void
 async function judge(setup: AbSetup, records: { baseline: ResultRecord[]; current: ResultRecord[] }, io: CommandIo): Promise<number> {
   const plan = planComparison(records.baseline, records.current);
   if (plan.problems.length > 0) return badInput(plan.problems, setup.values, io, 'ab');
-  const thresholds = parseThresholds(setup.values.maxRegression as string | undefined).thresholds;
+  const thresholds = parseThresholds(setup.values.maxRegression as string | undefined, pairedThresholds()).thresholds;
   const result = compareRuns(pairRuns(plan, pairKey), { thresholds });
   io.out(formatComparisonText(result));
   await writeComparisonOutputs(result, records, setup.values, io);

@@ -8,7 +8,7 @@
  */
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { expandInputs, type CommandIo } from './report-command.ts';
-import { compareRuns, parseThresholds, planComparison, type ComparisonResult } from '../gate/compare.ts';
+import { compareRuns, defaultThresholds, pairedThresholds, parseThresholds, planComparison, type ComparisonResult } from '../gate/compare.ts';
 import { COMPARE_METRICS, defaultThresholdsText } from '../gate/metrics.ts';
 import { pairRuns } from '../gate/match.ts';
 import { formatComparisonHtml, formatComparisonMarkdown, formatComparisonText, formatJunit } from '../gate/compare-format.ts';
@@ -22,7 +22,7 @@ export const COMPARE_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'junit', kind: 'string', arg: 'FILE', help: 'write JUnit XML: one test case per transport × metric' },
   { name: 'report', kind: 'string', arg: 'DIR', help: 'write the report of both sides with a comparison section' },
   { name: 'force', kind: 'bool', help: 'compare even when the configurations differ (a warning each instead)' },
-  { name: 'paired', kind: 'bool', help: 'the runs were taken in pairs, back to back (pushbench ab\'s base/ and head/ folders): pair them by run name, compare pair by pair' },
+  { name: 'paired', kind: 'bool', help: 'the runs were taken in pairs, back to back (pushbench ab\'s base/ and head/ folders): pair them by run name, compare pair by pair, server CPU threshold 5 %' },
 ]);
 
 /** The output options `compare` and `ab` share. */
@@ -110,7 +110,7 @@ export async function compareCommand(argv: string[], io: CommandIo = processIo):
   if (parsed.help) { io.out(formatHelp(COMPARE_USAGE, COMPARE_DESCRIPTION, COMPARE_OPTION_SPECS)); return 0; }
   const v = parsed.values;
   const problems = [...parsed.problems];
-  const { thresholds, problems: thresholdProblems } = parseThresholds(v.maxRegression as string | undefined);
+  const { thresholds, problems: thresholdProblems } = parseThresholds(v.maxRegression as string | undefined, v.paired ? pairedThresholds() : defaultThresholds());
   problems.push(...thresholdProblems);
   if (parsed.positionals.length !== 2) problems.push(`give two inputs, BASELINE and CURRENT (got ${parsed.positionals.length})`);
   if (problems.length > 0) {

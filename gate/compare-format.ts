@@ -54,7 +54,7 @@ const VERDICT = HEAD.length - 1;
 function headline(r: ComparisonResult): string {
   const level = `${Math.round(r.level * 100)} %`;
   return `change = current vs baseline (geometric mean of the runs for ratios, mean for rates; [${level} interval]); lower is better for every metric. `
-    + `p = one-sided p of a change worse than the threshold, adjusted (Benjamini–Hochberg) over the ${r.family} gated figures compared; `
+    + `p = one-sided p of a change worse than the threshold, adjusted (Benjamini–Hochberg) over ${r.familyBy === 'metric' ? `each metric's figures (up to ${r.family})` : `the ${r.family} gated figures compared`}; `
     + `a regression is p < ${r.alpha}, which puts the whole ${level} interval beyond the threshold. `
     + 'detectable = the smallest regression this spread would have caught on that figure alone.';
 }

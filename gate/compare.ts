@@ -11,9 +11,9 @@
  *
  * **The rule** (threshold t for the metric; α = (1 − level)/2 = 0.025):
  * - `regression`: the one-sided test of "worse than t" rejects at α after the Benjamini–Hochberg
- *   step over the comparison's gated figures (p < α, p as printed). Its 95 % interval then lies
- *   wholly above t; the step keeps a comparison of a few dozen figures from failing more often
- *   than one test would when nothing changed. Fails the gate.
+ *   step over each metric's figures across the groups (`familyBy`; p < α, p as printed). Its 95 %
+ *   interval then lies wholly above t; the step keeps "did this metric regress on any transport"
+ *   from failing more often than one test would when nothing changed. Fails the gate.
  * - `improvement`: the mirror image (better than −t, adjusted the same way).
  * - `unclear`: the estimate is beyond ±t but not significantly so, or a side has fewer than 2 runs
  *   (no test: the verdict says how many it needs). Reported, never fails.
@@ -32,7 +32,7 @@ import { machinesOf, type ComparisonPlan, type RunGroup } from './match.ts';
 import { explain } from './explain.ts';
 import type { CompareStatus, ComparisonResult, GroupComparison, MetricComparison, SideEstimate } from './comparison.ts';
 
-export { COMPARE_METRICS, defaultThresholds, parseThresholds, formatChange, formatThreshold, type ChangeKind, type CompareMetric, type Thresholds } from './metrics.ts';
+export { COMPARE_METRICS, defaultThresholds, pairedThresholds, parseThresholds, formatChange, formatThreshold, type ChangeKind, type CompareMetric, type Thresholds } from './metrics.ts';
 export { planComparison, machinesOf, type ComparisonPlan, type Machines, type RunGroup } from './match.ts';
 export type { CompareStatus, ComparisonResult, GroupComparison, MetricComparison, SideEstimate } from './comparison.ts';
 
@@ -42,7 +42,17 @@ export interface CompareOptions {
   level?: number;
   /** set drift per metric key over the metrics' own (gate/metrics.ts setDrift): bench:gate tries values with it */
   setDrift?: Record<string, number>;
+  /** the Benjamini–Hochberg families ({@link FamilyBy}); {@link DEFAULT_FAMILY_BY} by default */
+  familyBy?: FamilyBy;
 }
+
+/**
+ * Which figures are adjusted together: `comparison`, every gated figure of the comparison;
+ * `metric`, each metric's figures across the groups (transports, networks): "did CPU regress on
+ * any transport" is one question with its own false-alarm rate, at most one α per metric.
+ */
+export type FamilyBy = 'comparison' | 'metric';
+export const DEFAULT_FAMILY_BY: FamilyBy = 'metric';
 
 /**
  * Runs a test needs on each side, or pairs. Two sets: 3, where Welch's t keeps its 95 % interval
@@ -149,12 +159,24 @@ function status(d: Draft, worse: number | null, better: number | null, alpha: nu
   return change > threshold || change < -threshold ? 'unclear' : 'ok';
 }
 
-/** Benjamini–Hochberg over `members` (their worse and better p each); returns the adjusted pairs by draft. */
-function adjust(members: readonly Draft[]): Map<Draft, { worse: number; better: number }> {
+/** A draft's adjusted p-values and the size m of the family they were adjusted in. */
+type Family = Map<Draft, { worse: number; better: number; m: number }>;
+
+/** Benjamini–Hochberg over `members` (their worse and better p each), by family; the adjusted pairs by draft. */
+function adjust(members: readonly Draft[], by: FamilyBy): Family {
   const tested = members.filter((d) => d.worse !== null && !identical(d));
-  const worse = benjaminiHochberg(tested.map((d) => d.worse!));
-  const better = benjaminiHochberg(tested.map((d) => d.better!));
-  return new Map(tested.map((d, i) => [d, { worse: worse[i], better: better[i] }]));
+  const families = new Map<string, Draft[]>();
+  for (const d of tested) {
+    const key = by === 'metric' ? d.m.metric.key : '';
+    families.set(key, [...(families.get(key) ?? []), d]);
+  }
+  const out: Family = new Map();
+  for (const members of families.values()) {
+    const worse = benjaminiHochberg(members.map((d) => d.worse!));
+    const better = benjaminiHochberg(members.map((d) => d.better!));
+    members.forEach((d, i) => out.set(d, { worse: worse[i], better: better[i], m: members.length }));
+  }
+  return out;
 }
 
 /** Compare every matched group on every metric. Pure and deterministic. */
@@ -173,21 +195,23 @@ export function compareRuns(plan: Pick<ComparisonPlan, 'groups' | 'warnings'>, o
   });
   const all = drafts.flatMap((g) => g.drafts);
   const gatedHere = (d: Draft) => d.m.threshold !== null && !(d.m.metric.machineDependent && !machines.same);
-  const family = adjust(all.filter(gatedHere));
+  const familyBy = opts.familyBy ?? DEFAULT_FAMILY_BY;
+  const family = adjust(all.filter(gatedHere), familyBy);
   // the family it would be on one machine, for the verdicts of the metrics not gated across two
-  const sameMachineFamily = machines.same ? family : adjust(all.filter((d) => d.m.threshold !== null));
-  const familySize = family.size;
+  const sameMachineFamily = machines.same ? family : adjust(all.filter((d) => d.m.threshold !== null), familyBy);
+  const familySize = Math.max(0, ...[...family.values()].map((f) => f.m));
   const groups: GroupComparison[] = drafts.map(({ group, drafts: ds }) => ({
     group,
-    metrics: ds.map((d) => finish(d, gatedHere(d) ? family : sameMachineFamily, gatedHere(d) || d.m.threshold === null, alpha, Math.max(1, gatedHere(d) ? familySize : sameMachineFamily.size))),
+    metrics: ds.map((d) => finish(d, gatedHere(d) ? family : sameMachineFamily, gatedHere(d) || d.m.threshold === null, alpha)),
   }));
   const count = (s: CompareStatus) => groups.reduce((n, g) => n + g.metrics.filter((m) => m.status === s).length, 0);
   const ungatedRegressions = groups.reduce((n, g) => n + g.metrics.filter((m) => m.sameMachineStatus === 'regression').length, 0);
-  return { level, alpha, family: familySize, groups, warnings, regressions: count('regression'), improvements: count('improvement'), unclear: count('unclear'), machines, ungatedRegressions };
+  return { level, alpha, family: familySize, familyBy, groups, warnings, regressions: count('regression'), improvements: count('improvement'), unclear: count('unclear'), machines, ungatedRegressions };
 }
 
-function finish(d: Draft, family: Map<Draft, { worse: number; better: number }>, gated: boolean, alpha: number, m: number): MetricComparison {
+function finish(d: Draft, family: Family, gated: boolean, alpha: number): MetricComparison {
   const adj = family.get(d);
+  const m = adj?.m ?? 1;
   const worse = adj?.worse ?? (identical(d) ? 1 : null);
   const better = adj?.better ?? (identical(d) ? 1 : null);
   const s = status(d, worse, better, alpha);

@@ -58,8 +58,10 @@ export interface ComparisonResult {
   level: number;
   /** the one-sided level of each verdict, (1 − level)/2 */
   alpha: number;
-  /** gated figures in the Benjamini–Hochberg family (those with something to test) */
+  /** gated figures in the largest Benjamini–Hochberg family (those with something to test) */
   family: number;
+  /** what a family is: every gated figure of the comparison, or each metric's across the groups */
+  familyBy: 'comparison' | 'metric';
   groups: GroupComparison[];
   warnings: string[];
   regressions: number;

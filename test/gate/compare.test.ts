@@ -4,7 +4,7 @@
  * change, too few runs, pairs, and the adjustment over many figures.
  */
 import { describe, expect, it } from 'vitest';
-import { compareRuns, defaultThresholds, parseThresholds, planComparison, type ComparisonResult } from '../../gate/compare.ts';
+import { compareRuns, defaultThresholds, pairedThresholds, parseThresholds, planComparison, type ComparisonResult } from '../../gate/compare.ts';
 import { pairRuns } from '../../gate/match.ts';
 import type { ResultRecord } from '../../core/record.ts';
 import { buildRecord } from '../fixtures/records.ts';
@@ -22,6 +22,12 @@ describe('parseThresholds', () => {
     const { thresholds, problems } = parseThresholds('p99=20%,cpu=0.3,lost=0,rss=off');
     expect(problems).toEqual([]);
     expect(thresholds).toEqual({ ...defaultThresholds(), p99: 0.2, cpu: 0.3, lost: 0, rss: null });
+  });
+
+  it('over the paired defaults (ab, --paired): server CPU at 5 %, what is given still wins', () => {
+    expect(pairedThresholds()).toEqual({ ...defaultThresholds(), cpu: 0.05 });
+    expect(parseThresholds('p99=20%', pairedThresholds()).thresholds).toMatchObject({ cpu: 0.05, p99: 0.2 });
+    expect(parseThresholds('cpu=15%', pairedThresholds()).thresholds.cpu).toBe(0.15);
   });
 
   it('lists every bad item: unknown metric, missing =, bad value', () => {
@@ -196,6 +202,20 @@ describe('compareRuns', () => {
     expect(metric(r, 'p99', 0).status).toBe('unclear');
     expect(metric(r, 'p99', 0).p!).toBeGreaterThan(metric(alone, 'p99').p!);
     expect(r.family).toBeGreaterThan(alone.family);
+  });
+
+  it('families by metric (the default): a figure is adjusted against its metric on the other groups only', () => {
+    const groups = (['ws', 'sse', 'long-poll', 'short-poll'] as const).map((t) => ({ transport: t }));
+    // p99 and CPU with a spread on every transport: two metrics of 4 figures each
+    const side = (p99: (i: number) => number[], name: string) => groups.flatMap((g, i) => p99(i).map((v, k) => repeat({ ...g, name: `${g.transport}-${name}-r${k + 1}` }, { p99Us: v, cpuUs: 10 + k })));
+    const plan = planComparison(side(() => [1000, 1100, 1050], 'b'), side((i) => (i === 0 ? [1290, 1400, 1330] : [1000, 1100, 1050]), 'c'));
+    const byMetric = compareRuns(plan);
+    const whole = compareRuns(plan, { familyBy: 'comparison' });
+    expect(byMetric.familyBy).toBe('metric');
+    // p99 on 4 transports (and no more in any one family)
+    expect(byMetric.family).toBe(4);
+    expect(whole.family).toBe(8);
+    expect(metric(whole, 'p99').p!).toBeGreaterThanOrEqual(metric(byMetric, 'p99').p!);
   });
 
   it('no verdict contradicts its test: a regression always has p < α and its interval above the threshold', () => {
