@@ -15,7 +15,8 @@ import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
 import { BIN } from '../cli.ts';
 import { findAll, parseXml } from './xml.ts';
 
-const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout;
+/** The repository's worktree paths: other checkouts' commits meanwhile do not change it, ab's own worktree does. */
+const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('worktree ')).sort().join('\n');
 const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '2500ms', '--warmup', '1s'];
 
 function capture() {
