@@ -31,10 +31,9 @@ export const OUTPUT_OPTION_SPECS: readonly OptionSpec[] = COMPARE_OPTION_SPECS.f
 const COMPARE_USAGE = 'pushbench compare BASELINE CURRENT [--max-regression p99=10%,cpu=15%] [--markdown FILE] [--junit FILE] [--report DIR] [--force] [--paired]';
 const COMPARE_DESCRIPTION = `Compares CURRENT against BASELINE (each a result file or a folder of repeated runs, e.g. a rank
 folder), per transport, workload and network and per metric: the change with a 95 % interval
-(Welch's t on log values over 3 or more runs a side, widened by the machine's drift between two
-sets measured apart; the paired t with --paired), the smallest change the spread could catch, and
-a verdict. A regression is a change significantly worse than its threshold after adjusting for the
-figures compared (its whole interval beyond the threshold). For a pull request, \`pushbench ab\`
+(Welch's t on log values over 3 or more runs a side; the paired t with --paired), the smallest
+change the spread could catch, and a verdict. A regression is a change significantly worse than its
+threshold after adjusting over that metric's figures (its whole interval beyond the threshold). For a pull request, \`pushbench ab\`
 measures both revisions in turns on one machine, which sees far smaller changes.
 Exit 0 no regression, 1 regression, 2 bad input.
 Default thresholds (lost and errors in percentage points of the rate; off = reported, not gated):
