@@ -2,8 +2,9 @@
  * `npm run bench:generator`: the generator's own figures (issue 3, "Acceptance"), each against a
  * peer measured in the same run with the same pinning (server on one CPU, load on another):
  *
- * 1. held clients: N clients of every transport held for the measured window (broadcast, 1 msg/s;
- *    short polls every Δ = 1 s): valid, lost, latency, generator ELU, server CPU, RSS/connection;
+ * 1. held clients: N clients of every transport (or `--held-transports`) held for the measured
+ *    window (broadcast, 1 msg/s; short polls every Δ = 1 s): valid, lost, latency, generator ELU,
+ *    server CPU, RSS/connection;
  * 2. deliveries/s one generator core absorbs (WebSocket, SSE) while the run stays valid and keeps
  *    up, against a bare client (bench/bare-worker.ts) on the same server configuration — the two
  *    searches interleaved, repeated in `--ladder-repeat` rounds, the median ratio the headline

@@ -9,10 +9,10 @@
  * busy time, in the run.
  *
  * Why: a loop does not say what a piece costs among `ws`, the streams and the kernel's reads, and
- * two runs minutes apart differ by more than the piece (this VM drifts by 25 % and more), so
+ * two runs minutes apart differ by more than the piece (a shared VM drifts by tens of %), so
  * neither a loop nor bench:ab (separate runs) can size a 1–5 % piece; pairs of slots inside one
- * run can (±1.2–1.6 % in a 60 s run, ±0.7–0.9 % in 180 s, on this project's VM, 2026-12-04). Run
- * `--variant aa` first: its B ÷ A should be 1 within the error.
+ * run can (measured resolution in docs/benchmarks.md). Run `--variant aa` first: its B ÷ A
+ * should be 1 within the error.
  *
  * Usage example: `npm run bench:in-place -- --variant second-read -- --transport ws --clients 1000
  * --topics 1 --rate 50 --duration 60s --warmup 3s --workers 1`.

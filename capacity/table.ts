@@ -6,7 +6,7 @@
  */
 import type { ResultRecord } from '../core/record.ts';
 import { escapeHtml } from '../reports/html.ts';
-import { escapeMarkdownCell } from '../reports/markdown.ts';
+import { escapeMarkdownCell, markdownCode } from '../reports/markdown.ts';
 import type { TransportName } from '../core/wire.ts';
 import { serversFor, type SearchResult, type Slo } from './search.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
@@ -92,7 +92,7 @@ export function formatCapacityText(outcomes: readonly CapacityOutcome[], slo: Sl
 
 export function formatCapacityMarkdown(outcomes: readonly CapacityOutcome[], slo: Slo): string {
   const lines = [
-    `SLO: \`${escapeMarkdownCell(slo.text)}\``,
+    `SLO: ${markdownCode(slo.text)}`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|---|${HEAD.slice(1, -1).map(() => '---:').join('|')}|---|`,

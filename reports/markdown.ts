@@ -13,6 +13,18 @@ export function escapeMarkdownCell(text: string): string {
     .replace(/\r?\n|\r/g, ' ');
 }
 
+/**
+ * `text` as an inline code span: shown literally (a code span does not read HTML entities or
+ * backslash escapes, so it must not be escaped), on one line, fenced by more backticks than any
+ * run of them inside.
+ */
+export function markdownCode(text: string): string {
+  const flat = text.replace(/\r?\n|\r/g, ' ');
+  const fence = '`'.repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
 /** The Markdown document. `sections` are extra blocks (rank, compare…) put before the table. Pure. */
 export function summaryMarkdown(runs: readonly ReportRun[], title: string, sections: readonly { title: string; markdown: string }[] = []): string {
   const lines: string[] = [`# ${escapeMarkdownCell(title)}`, ''];

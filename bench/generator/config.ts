@@ -4,6 +4,8 @@
  */
 import { validationError } from '../../core/errors.ts';
 import { parseCommandArgs, type OptionSpec } from '../../core/options.ts';
+import { TRANSPORTS } from '../../load/drivers/index.ts';
+import type { TransportName } from '../../core/wire.ts';
 
 export const PARTS = ['held', 'absorb', 'poll', 'poll-replay'] as const;
 export type Part = (typeof PARTS)[number];
@@ -13,6 +15,7 @@ export const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'parts', kind: 'list', arg: 'LIST', help: 'which comparisons to run', choices: PARTS, default: [...PARTS] },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server (taskset list)', default: '0' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of every generator (pushbench, bare client, autocannon)', default: '1' },
+  { name: 'held-transports', kind: 'list', arg: 'LIST', help: 'transports held (part 1); the acceptance is every transport', choices: TRANSPORTS, default: [...TRANSPORTS] },
   { name: 'held-clients', kind: 'int', arg: 'N', help: 'clients held per transport (part 1; --quick: 1000)', default: 10_000, min: 1 },
   { name: 'held-topics', kind: 'int', arg: 'N', help: 'topics the held clients spread over, each at 1 msg/s (part 1; 1 makes every second one burst of N deliveries)', default: 100, min: 1 },
   { name: 'held-window', kind: 'durationMs', arg: 'TIME', help: 'measured hold after the ramp and warm-up (part 1; --quick: 8s)', default: 30_000, min: 1000 },
@@ -36,6 +39,7 @@ export interface Config {
   quick: boolean;
   serverCpus: string;
   loadCpus: string;
+  heldTransports: TransportName[];
   heldClients: number;
   heldWindowMs: number;
   heldSettleMs: number;
@@ -66,6 +70,7 @@ export function parseConfig(argv: string[]): Config | 'help' {
     quick,
     serverCpus: v.serverCpus as string,
     loadCpus: v.loadCpus as string,
+    heldTransports: v.heldTransports as TransportName[],
     heldClients: pick('held-clients', v.heldClients as number, 1000),
     heldWindowMs: pick('held-window', v.heldWindow as number, 8000),
     heldSettleMs: v.heldSettle as number,

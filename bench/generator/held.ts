@@ -17,7 +17,7 @@ export function heldPlan(cfg: Config): RunSettings[] {
   const rampMs = (cfg.heldClients / arrival) * 1000;
   // Connecting thousands of clients is the generator's heaviest moment: give it time to settle.
   const warmupMs = Math.ceil((rampMs + cfg.heldSettleMs) / 1000) * 1000;
-  return TRANSPORTS.map((transport) =>
+  return cfg.heldTransports.map((transport) =>
     runSettings(cfg, transport, `held-${transport}-${cfg.heldClients}`, {
       clients: String(cfg.heldClients), workload: 'broadcast', topics: String(cfg.heldTopics), rate: '1', payload: '64',
       'poll-interval': '1000ms', 'arrival-rate': `${arrival}/s`,
@@ -46,6 +46,8 @@ export function printHeld(cfg: Config, rows: HeldRow[]): void {
   for (const { record: r } of rows) for (const reason of r.invalidReasons) out(`\nINVALID ${r.name}: ${reason}`);
   const ok = rows.every(({ record: r }) => r.valid && r.summary.lost === 0 && r.summary.delivered > 0);
   out();
-  out(`Held-clients acceptance (valid, 0 lost, every transport): **${ok ? 'met' : 'NOT met'}**`);
+  const all = TRANSPORTS.every((t) => rows.some((r) => r.transport === t));
+  if (all) out(`Held-clients acceptance (valid, 0 lost, every transport): **${ok ? 'met' : 'NOT met'}**`);
+  else out(`Held-clients acceptance: not judged, only ${rows.map((r) => r.transport).join(', ')} held (every transport is the acceptance); valid and 0 lost for these: **${ok ? 'yes' : 'NO'}**`);
   out();
 }

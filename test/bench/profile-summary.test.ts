@@ -1,35 +1,40 @@
 /**
- * profile:summary on real V8 profiles of this process (inspector), not hand-made ones: the busy
- * function must come out as the top site of a CPU profile, and the allocating one of a heap profile.
+ * profile:summary on real V8 profiles, not hand-made ones: the busy function must come out as the
+ * top site of a CPU profile (written by node --cpu-prof), and the allocating one of a heap profile
+ * (this process, through the inspector).
  */
 import { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';
-import { formatSummary, parseArgs, summarizeCpuProfile, summarizeHeapProfile } from '../../bench/profile-summary.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatSummary, parseArgs, summarizeFile, summarizeHeapProfile } from '../../bench/profile-summary.ts';
 
 function post<T>(session: Session, method: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
 }
 
-function spinForProfileTest(ms: number): number {
-  let x = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+/**
+ * A script that spends 300 ms in one function and 60 ms in each of two others. It runs in a
+ * child of its own under `--cpu-prof`, as profiled benches do: this process is shared by every
+ * test file, and whatever they left running would share the profile.
+ */
+const SPIN_SCRIPT = `
+function spinForProfileTest(ms) { let x = 0; const end = Date.now() + ms; while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) | 0; return x; }
+function spinTooForProfileTest(ms) { let x = 1; const end = Date.now() + ms; while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 17 + i) | 0; return x; }
+function spinThreeForProfileTest(ms) { let x = 2; const end = Date.now() + ms; while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 13 + i) | 0; return x; }
+spinForProfileTest(300); spinTooForProfileTest(60); spinThreeForProfileTest(60);
+`;
 
-/** Two more busy functions, so the profile surely has more sites than the table's `top`. */
-function spinTooForProfileTest(ms: number): number {
-  let x = 1;
-  const end = Date.now() + ms;
-  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 17 + i) | 0;
-  return x;
-}
-
-function spinThreeForProfileTest(ms: number): number {
-  let x = 2;
-  const end = Date.now() + ms;
-  while (Date.now() < end) for (let i = 0; i < 1000; i++) x = (x * 13 + i) | 0;
-  return x;
+/** The summary of a CPU profile of {@link SPIN_SCRIPT}, sampled every 0.2 ms. */
+function profiledSpin(): ReturnType<typeof summarizeFile> {
+  const dir = mkdtempSync(join(tmpdir(), 'pushbench-profile-'));
+  writeFileSync(join(dir, 'spin.mjs'), SPIN_SCRIPT);
+  execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200', join(dir, 'spin.mjs')]);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile in ${dir}`);
+  return summarizeFile(join(dir, file));
 }
 
 function allocateForProfileTest(n: number): number {
@@ -46,35 +51,22 @@ describe('profile:summary', () => {
     expect(parseArgs([]).problems).toEqual(['give one or more .cpuprofile / .heapprofile files']);
   });
 
-  it('puts the busy function first in a CPU profile, as a share of busy time', async () => {
-    const session = new Session();
-    session.connect();
-    try {
-      await post(session, 'Profiler.enable');
-      await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
-      await post(session, 'Profiler.start');
-      // 300 ms in the one, 60 ms in each of the others: sampled every 0.2 ms, each has hundreds
-      // of samples, the first five times as many as either other
-      spinForProfileTest(300);
-      spinTooForProfileTest(60);
-      spinThreeForProfileTest(60);
-      const { profile } = await post<{ profile: Parameters<typeof summarizeCpuProfile>[0] }>(session, 'Profiler.stop');
-      const s = summarizeCpuProfile(profile);
-      expect(s.sites[0].site).toMatch(/^spinForProfileTest .*profile-summary\.test\.ts:\d+$/);
-      expect(s.sites[0].share, `sites: ${JSON.stringify(s.sites.slice(0, 5))}, busy ${s.total} µs`).toBeGreaterThan(0.5);
-      expect(s.sites.length).toBeGreaterThanOrEqual(3);
-      // the busy time holds the spins (sampled, so within a margin), and the shares add up to it
-      expect(s.total).toBeGreaterThan(350_000);
-      expect(s.sites.reduce((a, x) => a + x.share, 0)).toBeCloseTo(1, 6);
-      // a heading, a blank line, the table's two header lines, then one row per site up to `top`
-      const lines = formatSummary('t', s, 3).split('\n');
-      expect(lines).toHaveLength(7);
-      expect(lines[4]).toContain('spinForProfileTest');
-      expect(lines.slice(5).join('\n')).toMatch(/spinTooForProfileTest|spinThreeForProfileTest/);
-      expect(formatSummary('t', s, 1).split('\n')).toHaveLength(5);
-    } finally {
-      session.disconnect();
-    }
+  it('puts the busy function first in a CPU profile, as a share of busy time', () => {
+    const s = profiledSpin();
+    // 300 ms in the one, 60 ms in each other, ~50 ms of node's own start: sampled every 0.2 ms,
+    // each has hundreds of samples, the first over half of the busy time
+    expect(s.sites[0].site).toMatch(/^spinForProfileTest .*spin\.mjs:\d+$/);
+    expect(s.sites[0].share, `sites: ${JSON.stringify(s.sites.slice(0, 5))}, busy ${s.total} µs`).toBeGreaterThan(0.5);
+    expect(s.sites.length).toBeGreaterThanOrEqual(3);
+    // the busy time holds the spins (sampled, so within a margin), and the shares add up to it
+    expect(s.total).toBeGreaterThan(350_000);
+    expect(s.sites.reduce((a, x) => a + x.share, 0)).toBeCloseTo(1, 6);
+    // a heading, a blank line, the table's two header lines, then one row per site up to `top`
+    const lines = formatSummary('t', s, 3).split('\n');
+    expect(lines).toHaveLength(7);
+    expect(lines[4]).toContain('spinForProfileTest');
+    expect(lines.slice(5).join('\n')).toMatch(/spinTooForProfileTest|spinThreeForProfileTest/);
+    expect(formatSummary('t', s, 1).split('\n')).toHaveLength(5);
   });
 
   it('puts the allocating function first in a heap profile, with its caller', async () => {

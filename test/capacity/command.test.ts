@@ -51,6 +51,8 @@ describe('pushbench capacity (end to end)', () => {
     expect(text).toContain('assumptions:');
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('servers like this one for 1,000,000 clients');
+    // a code span is shown literally: the SLO unescaped inside it
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('SLO: `p99<2s,lost=0,errors<1%`');
     expect(existsSync(join(dir, 'capacity.svg'))).toBe(true);
   }, 60_000);
 

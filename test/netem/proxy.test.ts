@@ -29,6 +29,8 @@ function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true }, () => resolve(s));
     s.once('error', reject);
+    // half-open sockets stay open after the far end's FIN: destroyed after the test
+    closers.push(async () => void s.destroy());
   });
 }
 

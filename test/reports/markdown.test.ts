@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMarkdownCell, summaryMarkdown } from '../../reports/markdown.ts';
+import { escapeMarkdownCell, markdownCode, summaryMarkdown } from '../../reports/markdown.ts';
 import { reportRuns } from '../../reports/runs.ts';
 import { SUMMARY_COLUMNS } from '../../reports/table.ts';
 import { formatBytes, formatUs } from '../../core/units.ts';
@@ -53,5 +53,14 @@ describe('summary.md', () => {
   it('escapes HTML, pipes and line breaks in cells', () => {
     expect(escapeMarkdownCell('</script><script>alert(1)</script>')).toBe('&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(escapeMarkdownCell('a|b\nc')).toBe('a\\|b c');
+  });
+});
+
+describe('markdownCode', () => {
+  it('keeps the text literal (no entities inside a code span), fenced past its own backticks', () => {
+    expect(markdownCode('p99<250ms,lost=0')).toBe('`p99<250ms,lost=0`');
+    expect(markdownCode('a `b` c')).toBe('``a `b` c``');
+    expect(markdownCode('`x')).toBe('`` `x ``');
+    expect(markdownCode('two\nlines')).toBe('`two lines`');
   });
 });

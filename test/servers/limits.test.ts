@@ -51,9 +51,13 @@ function wsStatus(path: string): Promise<number> {
     const ws = new WebSocket(server!.url.replace('http', 'ws') + path);
     opened.push({ destroy: () => ws.terminate() });
     ws.on('error', () => {});
-    ws.once('open', () => resolve(101));
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    setTimeout(() => reject(new Error('no answer')), 5000);
+    const timer = setTimeout(() => reject(new Error('no answer')), 5000);
+    const answer = (status: number) => {
+      clearTimeout(timer);
+      resolve(status);
+    };
+    ws.once('open', () => answer(101));
+    ws.once('unexpected-response', (_req, res) => answer(res.statusCode ?? 0));
   });
 }
 
