@@ -14,8 +14,6 @@
  * the harness marked invalid is shown and left out of the medians. Ctrl-C stops the run in
  * progress and removes the worktree.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { measuredTimeline, type ResultRecord } from '../core/record.ts';
@@ -23,10 +21,12 @@ import { spread } from './ladder.ts';
 import { formatUs } from '../core/units.ts';
 import { PushbenchError, validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
-import { RUN_OPTION_SPECS, loadSettings } from '../cli/run-options.ts';
 import { cpuListNumbers, cpuModel } from '../load/resources.ts';
-import { GENERATOR_V8_FLAGS, repoPath } from '../core/tsx.ts';
-import type { TransportName } from '../core/wire.ts';
+import { repoPath } from '../core/tsx.ts';
+import { abOrder, addWorktree, checkRunArgv, git, resolveCommit, runOne, splitRunArgv, stopRunOnSignal } from '../cli/ab-runs.ts';
+
+// the run-in-turns machinery lives in cli/ab-runs.ts (pushbench ab uses it too); bench:in-place takes it from here
+export { abOrder, checkRunArgv, runOne, splitRunArgv, stopRunOnSignal };
 
 const SPECS: OptionSpec[] = [
   { name: 'base', kind: 'string', arg: 'REV', help: 'the git revision to compare this checkout against (required)' },
@@ -132,96 +132,6 @@ export function pairedRatios(runs: readonly RunFigures[], k: 'cpuPerDeliveryUs' 
   return ratios;
 }
 
-/** Sides in turns: A B, B A, A B … — each side first in half the pairs. */
-export function abOrder(pairs: number): ('base' | 'head')[] {
-  return Array.from({ length: pairs }, (_, i) => (i % 2 === 0 ? ['base', 'head'] as const : ['head', 'base'] as const)).flat();
-}
-
-function git(args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('git', args, { cwd: repoPath('.'), encoding: 'utf8' });
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
-}
-
-let child: ChildProcess | undefined;
-
-/**
- * Until the returned function is called: on SIGINT or SIGTERM the `pushbench run` in progress, if
- * any, stops as on Ctrl-C (its partial record written, its server stopped; SIGKILL after 15 s),
- * then `cleanup` runs and this process exits 130. For bench:ab and bench:in-place alike.
- */
-export function stopRunOnSignal(script: string, cleanup: () => void = () => {}): () => void {
-  const onSignal = () => {
-    log(`${script}: interrupted; stopping the run in progress`);
-    const finish = () => {
-      cleanup();
-      process.exit(130);
-    };
-    const c = child;
-    if (c === undefined) return finish();
-    c.once('exit', finish);
-    c.kill('SIGINT');
-    setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-}
-
-/**
- * One `pushbench run` of the checkout at `tree` (as the `pushbench` command runs it, with the
- * generator's V8 flags), its record written to `outDir` and returned; `env` is added to this
- * process's environment for the run.
- */
-export function runOne(tree: string, argv: string[], outDir: string, env: Record<string, string> = {}): Promise<ResultRecord> {
-  mkdirSync(outDir, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...GENERATOR_V8_FLAGS, join(tree, 'bin/pushbench.js'), 'run', ...argv, '--out', outDir, '--no-report'], {
-      cwd: tree, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env },
-    });
-    child = c;
-    let stderr = '';
-    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-    c.once('exit', (code, sig) => {
-      child = undefined;
-      const file = existsSync(outDir) ? readdirSync(outDir).find((f) => f.endsWith('.json')) : undefined;
-      if (file === undefined) reject(new Error(`pushbench run in ${tree} wrote no record (${sig ?? `exit ${code}`}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}`));
-      else resolve(JSON.parse(readFileSync(join(outDir, file), 'utf8')) as ResultRecord);
-    });
-  });
-}
-
-/** A script's own options, and the `pushbench run` options after `--` (none without one). */
-export function splitRunArgv(argv: string[]): { own: string[]; runArgv: string[] } {
-  const split = argv.indexOf('--');
-  return { own: split < 0 ? argv : argv.slice(0, split), runArgv: split < 0 ? [] : argv.slice(split + 1) };
-}
-
-/**
- * The `pushbench run` options given after `--`, validated as `pushbench run` validates them (before
- * anything starts; problems appended to `problems`), with the default pinning added (server CPU 0,
- * load CPU 1) unless given. `--out` and `--name` belong to the script (`script` names it).
- */
-export function checkRunArgv(runArgv: string[], script: string, problems: string[]): { withPins: string[]; transport: TransportName | undefined } {
-  if (runArgv.length === 0) problems.push('give the run after "--", e.g. -- --transport ws --clients 1000 --rate 80 --topics 1 --duration 17s --warmup 5s');
-  const withPins = [...runArgv];
-  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', '0');
-  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', '1');
-  for (const a of ['--out', '--name']) if (runArgv.some((x) => x === a || x.startsWith(`${a}=`))) problems.push(`${a} is set by ${script} for each run; leave it out of the run's options`);
-  const runParsed = parseOptions(withPins, RUN_OPTION_SPECS);
-  problems.push(...runParsed.problems.map((p) => `run options: ${p}`));
-  const transport = runParsed.values.transport as TransportName | undefined;
-  if (runArgv.length > 0 && transport === undefined) problems.push('run options: --transport is required');
-  if (transport !== undefined && runParsed.problems.length === 0) {
-    const runProblems: string[] = [];
-    loadSettings(runParsed.values, transport, runProblems);
-    problems.push(...runProblems.map((p) => `run options: ${p}`));
-  }
-  return { withPins, transport };
-}
-
 const us = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)} µs`);
 
 export async function main(argv: string[]): Promise<number> {
@@ -236,8 +146,8 @@ export async function main(argv: string[]): Promise<number> {
   let baseCommit = '';
   if (!base) problems.push('--base REV is required (a commit, branch or tag to compare against)');
   else {
-    const r = git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
-    if (r.ok) baseCommit = r.out;
+    const commit = resolveCommit(base);
+    if (commit !== null) baseCommit = commit;
     else problems.push(`--base: "${base}" is not a commit in this repository`);
   }
   const { withPins, transport } = checkRunArgv(runArgv, 'bench:ab', problems);
@@ -249,19 +159,13 @@ export async function main(argv: string[]): Promise<number> {
   // absolute: the base side's run has the worktree as its working directory
   const outRoot = join(resolve(parsed.values.out as string), `ab-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}`);
   const head = git(['describe', '--always', '--dirty']).out;
-  const tree = mkdtempSync(join(os.tmpdir(), 'pushbench-ab-'));
-  rmSync(tree, { recursive: true });
-  const added = git(['worktree', 'add', '--detach', tree, baseCommit]);
-  if (!added.ok) throw new Error(`bench:ab: git worktree add failed: ${added.err}`);
-  const cleanup = () => {
-    git(['worktree', 'remove', '--force', tree]);
-  };
+  const worktree = addWorktree(baseCommit);
+  const tree = worktree.path;
+  const cleanup = worktree.remove;
   // the run in progress stops before its checkout goes
   const offSignals = stopRunOnSignal('bench:ab', cleanup);
   try {
-    symlinkSync(repoPath('node_modules'), join(tree, 'node_modules'));
-    const lockDiffers = git(['diff', '--quiet', baseCommit, '--', 'package-lock.json']).ok === false;
-    if (lockDiffers) log('bench:ab: note: package-lock.json differs between the base and this checkout; the base runs with this checkout\'s node_modules');
+    if (worktree.lockDiffers) log('bench:ab: note: package-lock.json differs between the base and this checkout; the base runs with this checkout\'s node_modules');
     log(`bench:ab: base ${base} (${baseCommit.slice(0, 7)}) in ${tree}, head ${head}; ${pairs} runs each, in turns; pushbench run ${withPins.join(' ')}`);
     const runs: RunFigures[] = [];
     const order = abOrder(pairs);

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => withMetricsOf(...(await import('./capacity-command.ts').then((m) => [m.capacityCommand, m.CAPACITY_OPTION_SPECS] as const))) },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { help: 'regression gate: compare result files against a baseline, with thresholds and significance', load: async () => (await import('./compare-command.ts')).compareCommand },
+  ab: { help: 'regression gate for a change: measure a git revision and this checkout in turns, then compare', load: async () => (await import('./ab-command.ts')).abCommand },
 };
 
 /** A load command with `--metrics-port` (cli/metrics-option.ts); `specs`: its option table. */

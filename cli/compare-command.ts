@@ -3,11 +3,14 @@
  * folders of repeated runs; a rank folder works, its ranking.json and other non-result JSON are
  * skipped), matches and checks them (gate/compare.ts), prints the table and writes the
  * Markdown, JUnit and report outputs asked for. Exit 0 = no regression, 1 = regression, 2 = bad
- * input (every problem listed, one sentence each).
+ * input (every problem listed, one sentence each). `pushbench ab` (cli/ab-command.ts) writes the
+ * same outputs through {@link writeComparisonOutputs}.
  */
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { expandInputs, type CommandIo } from './report-command.ts';
-import { compareRuns, parseThresholds, planComparison, COMPARE_METRICS, type ComparisonResult } from '../gate/compare.ts';
+import { compareRuns, defaultThresholds, pairedThresholds, parseThresholds, planComparison, type ComparisonResult } from '../gate/compare.ts';
+import { COMPARE_METRICS, defaultThresholdsText } from '../gate/metrics.ts';
+import { pairRuns } from '../gate/match.ts';
 import { formatComparisonHtml, formatComparisonMarkdown, formatComparisonText, formatJunit } from '../gate/compare-format.ts';
 import { readResultFile, SCHEMA, writeTextAtomic, type ResultRecord } from '../core/record.ts';
 import { PushbenchError } from '../core/errors.ts';
@@ -19,15 +22,22 @@ export const COMPARE_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'junit', kind: 'string', arg: 'FILE', help: 'write JUnit XML: one test case per transport × metric' },
   { name: 'report', kind: 'string', arg: 'DIR', help: 'write the report of both sides with a comparison section' },
   { name: 'force', kind: 'bool', help: 'compare even when the configurations differ (a warning each instead)' },
+  { name: 'paired', kind: 'bool', help: 'the runs were taken in pairs, back to back (pushbench ab\'s base/ and head/ folders): pair them by run name, compare pair by pair, server CPU threshold 5 %' },
 ]);
 
-const COMPARE_USAGE = 'pushbench compare BASELINE CURRENT [--max-regression p99=10%,cpu=15%] [--markdown FILE] [--junit FILE] [--report DIR] [--force]';
+/** The output options `compare` and `ab` share. */
+export const OUTPUT_OPTION_SPECS: readonly OptionSpec[] = COMPARE_OPTION_SPECS.filter((s) => ['max-regression', 'markdown', 'junit', 'report'].includes(s.name));
+
+const COMPARE_USAGE = 'pushbench compare BASELINE CURRENT [--max-regression p99=10%,cpu=15%] [--markdown FILE] [--junit FILE] [--report DIR] [--force] [--paired]';
 const COMPARE_DESCRIPTION = `Compares CURRENT against BASELINE (each a result file or a folder of repeated runs, e.g. a rank
-folder), per transport, workload and network and per metric: the change with a 95 % interval from
-the repeats. A regression is a change whose whole interval lies beyond its threshold (with one
-run a side: beyond the threshold, significance unknown). Exit 0 no regression, 1 regression, 2 bad input.
+folder), per transport, workload and network and per metric: the change with a 95 % interval
+(Welch's t on log values over 3 or more runs a side; the paired t with --paired), the smallest
+change the spread could catch, and a verdict. A regression is a change significantly worse than its
+threshold after adjusting over that metric's figures (its whole interval beyond the threshold). For a pull request, \`pushbench ab\`
+measures both revisions in turns on one machine, which sees far smaller changes.
+Exit 0 no regression, 1 regression, 2 bad input.
 Default thresholds (lost and errors in percentage points of the rate; off = reported, not gated):
-  ${COMPARE_METRICS.map((m) => `${m.key}=${m.defaultThreshold === null ? 'off' : `${+(m.defaultThreshold * 100).toFixed(3)}%`}`).join(', ')}`;
+  ${defaultThresholdsText()}`;
 
 /** True when the file is JSON but not a pushbench result (ranking.json and the like): skipped in folders. */
 function isOtherJson(path: string): boolean {
@@ -63,7 +73,8 @@ export function readSide(side: 'BASELINE' | 'CURRENT', input: string): { records
 /** The same runs named by their side, so a report of both sides tells them apart. */
 const labelled = (side: string, records: readonly ResultRecord[]) => records.map((r) => ({ ...r, name: `${side}: ${r.name}` }));
 
-async function writeOutputs(result: ComparisonResult, records: { baseline: ResultRecord[]; current: ResultRecord[] }, v: Record<string, unknown>, io: CommandIo): Promise<void> {
+/** Print nothing; write the Markdown, JUnit and report outputs `v` asks for (and the step summary on GitHub). */
+export async function writeComparisonOutputs(result: ComparisonResult, records: { baseline: ResultRecord[]; current: ResultRecord[] }, v: Record<string, unknown>, io: CommandIo): Promise<void> {
   const markdown = formatComparisonMarkdown(result);
   if (typeof v.markdown === 'string') { writeTextAtomic(v.markdown, markdown); io.out(`wrote ${v.markdown}`); }
   if (typeof v.junit === 'string') { writeTextAtomic(v.junit, formatJunit(result)); io.out(`wrote ${v.junit}`); }
@@ -79,15 +90,15 @@ async function writeOutputs(result: ComparisonResult, records: { baseline: Resul
 }
 
 /** Print the problems, record them where CI looks (JUnit, step summary), return 2. */
-function badInput(problems: readonly string[], v: Record<string, unknown>, io: CommandIo): number {
-  io.err(`pushbench compare: cannot compare:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export function badInput(problems: readonly string[], v: Record<string, unknown>, io: CommandIo, command = 'compare'): number {
+  io.err(`pushbench ${command}: cannot compare:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   if (typeof v.junit === 'string') writeTextAtomic(v.junit, formatJunit(null, problems));
   const summary = process.env.GITHUB_STEP_SUMMARY;
-  if (summary) appendFileSync(summary, `\n**pushbench compare: cannot compare**\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`);
+  if (summary) appendFileSync(summary, `\n**pushbench ${command}: cannot compare**\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`);
   return 2;
 }
 
-const processIo: CommandIo = {
+export const processIo: CommandIo = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
 };
@@ -98,7 +109,7 @@ export async function compareCommand(argv: string[], io: CommandIo = processIo):
   if (parsed.help) { io.out(formatHelp(COMPARE_USAGE, COMPARE_DESCRIPTION, COMPARE_OPTION_SPECS)); return 0; }
   const v = parsed.values;
   const problems = [...parsed.problems];
-  const { thresholds, problems: thresholdProblems } = parseThresholds(v.maxRegression as string | undefined);
+  const { thresholds, problems: thresholdProblems } = parseThresholds(v.maxRegression as string | undefined, v.paired ? pairedThresholds() : defaultThresholds());
   problems.push(...thresholdProblems);
   if (parsed.positionals.length !== 2) problems.push(`give two inputs, BASELINE and CURRENT (got ${parsed.positionals.length})`);
   if (problems.length > 0) {
@@ -118,8 +129,8 @@ export async function compareCommand(argv: string[], io: CommandIo = processIo):
     for (const w of plan?.warnings ?? []) io.err(`warning: ${w}`);
     return badInput(problems, v, io);
   }
-  const result = compareRuns(plan, { thresholds });
+  const result = compareRuns(v.paired ? pairRuns(plan, (r) => r.name.replace(/-retry$/, '')) : plan, { thresholds });
   io.out(formatComparisonText(result));
-  await writeOutputs(result, { baseline: baseline.records, current: current.records }, v, io);
+  await writeComparisonOutputs(result, { baseline: baseline.records, current: current.records }, v, io);
   return result.regressions > 0 ? 1 : 0;
 }

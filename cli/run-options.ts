@@ -40,6 +40,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
   { name: 'workers', kind: 'int', arg: 'N', help: 'generator worker threads (default: one per load CPU)', min: 1, max: 256 },
   { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'reference server holds every delivery this long (accuracy checks)', default: 0, min: 0 },
+  { name: 'server-cpu-cost', kind: 'fraction', arg: 'PERCENT', help: 'reference server spins this share more CPU after each publish: an injected CPU regression (calibrating the gate)', default: 0, min: 0, max: 10 },
   { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for result files and the report', default: 'results' },
   { name: 'no-report', kind: 'bool', help: 'write the result file only, no report' },
@@ -115,6 +116,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   checkOpenFiles(clients, socketsPerClient(transport, workload, profile !== null), target, problems);
   checkOutFolder(v.out as string, problems);
   const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
+  const serverArgs = serverCpuCost(v.serverCpuCost as number, workload, ratePerS, target, profile, problems);
   return {
     name: '',
     transport,
@@ -139,6 +141,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     proxy: net.proxy,
     targetProfile: profile,
     ...(topicPrefix !== undefined ? { topicPrefix } : {}),
+    ...(serverArgs.length > 0 ? { serverArgs } : {}),
   };
 }
 
@@ -148,6 +151,14 @@ function checkTopicPrefix(raw: string | undefined, profile: Profile | null, prob
   if (!TOPIC_PREFIX_RE.test(raw)) problems.push(`--topic-prefix must be at most 40 of A-Z a-z 0-9 . _ ~ - (got "${raw}")`);
   if (profile === null) problems.push('--topic-prefix names the topics pushbench publishes to with --profile; the reference server\'s own publisher names its topics t0, t1, …');
   return raw;
+}
+
+/** `--server-cpu-cost`: the reference server's `--cpu-cost`, spent by its scheduled publisher (servers/cpu-cost.ts). */
+function serverCpuCost(share: number, workload: WorkloadName, ratePerS: number, target: string | null, profile: Profile | null, problems: string[]): string[] {
+  if (!(share > 0)) return [];
+  if (target !== null) problems.push('--server-cpu-cost applies to the reference server, not to a --target');
+  else if (workload === 'chat' || profile !== null || !(ratePerS > 0)) problems.push('--server-cpu-cost is spent at each publish of the server\'s own publisher: it needs --rate above 0 and a workload the server publishes (broadcast, fanout), without --profile');
+  return ['--cpu-cost', String(share)];
 }
 
 /** The arrival rate, the warm-up (given, or the ramp + 2 s, at most half the run) and the ramp against the duration; returns the warm-up. */

@@ -7,7 +7,8 @@
  */
 import { escapeHtml } from '../reports/html.ts';
 import { escapeMarkdownCell } from '../reports/markdown.ts';
-import { changeCell, COMPARE_METRICS, formatThreshold, type ComparisonResult, type MetricComparison, type SideEstimate } from './compare.ts';
+import { COMPARE_METRICS, formatThreshold, type ComparisonResult, type MetricComparison, type SideEstimate } from './compare.ts';
+import { changeCell, detectableCell, testCell } from './explain.ts';
 
 /** `21.7ms [21.2ms, 22.2ms] n=3`, `21.7ms n=1`, `unknown`. */
 export function sideCell(e: SideEstimate, format: (v: number) => string): string {
@@ -21,24 +22,41 @@ const STATUS_WORD: Record<MetricComparison['status'], string> = {
   ungated: 'not gated: other machine',
 };
 
-/** The cells of one row: metric, baseline, current, change [CI], threshold, p, verdict. */
+/** `0.0123`, `< 0.001`, `—` (not gated or no test). */
+export function pCell(p: number | null): string {
+  return p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+/** The word for a verdict; `unclear` for want of runs says so. */
+function verdictCell(m: MetricComparison): string {
+  return m.status === 'unclear' && m.needsRuns !== undefined ? `unclear — needs ≥ ${m.needsRuns} ${m.paired ? 'pairs' : 'runs a side'}` : STATUS_WORD[m.status];
+}
+
+/** The cells of one row: metric, test and runs, baseline, current, change [CI], threshold, detectable, p, verdict. */
 export function comparisonCells(m: MetricComparison): string[] {
   return [
     m.metric.label,
+    testCell(m),
     sideCell(m.baseline, m.metric.format),
     sideCell(m.current, m.metric.format),
     changeCell(m),
     formatThreshold(m.metric.kind, m.threshold),
-    m.p === null ? '—' : m.p.toFixed(2),
-    STATUS_WORD[m.status],
+    detectableCell(m),
+    pCell(m.p),
+    verdictCell(m),
   ];
 }
 
-const HEAD = ['metric', 'baseline', 'current', 'change', 'threshold', 'p', 'verdict'];
+const HEAD = ['metric', 'test, runs', 'baseline', 'current', 'change', 'threshold', 'detectable', 'p', 'verdict'];
+/** Index of the verdict cell in a row. */
+const VERDICT = HEAD.length - 1;
 
 function headline(r: ComparisonResult): string {
   const level = `${Math.round(r.level * 100)} %`;
-  return `change = current vs baseline (mean of the runs, [${level} interval]); lower is better for every metric; a regression is a change whose whole ${level} interval lies beyond its threshold`;
+  return `change = current vs baseline (geometric mean of the runs for ratios, mean for rates; [${level} interval]); lower is better for every metric. `
+    + `p = one-sided p of a change worse than the threshold, adjusted (Benjamini–Hochberg) over ${r.familyBy === 'metric' ? `each metric's figures (up to ${r.family})` : `the ${r.family} gated figures compared`}; `
+    + `a regression is p < ${r.alpha}, which puts the whole ${level} interval beyond the threshold. `
+    + 'detectable = the smallest regression this spread would have caught on that figure alone.';
 }
 
 /** One line: `2 regressions, 1 improvement, 1 unclear (…)` or `no regression`. */
@@ -89,11 +107,11 @@ export function formatComparisonMarkdown(r: ComparisonResult): string {
     for (const w of r.warnings) lines.push(`- warning: ${escapeMarkdownCell(w)}`);
     lines.push('');
   }
-  lines.push(`| runs | ${HEAD.join(' | ')} |`, `|---|---|---:|---:|---:|---:|---:|---|`);
+  lines.push(`| runs | ${HEAD.join(' | ')} |`, `|---|---|---|---:|---:|---:|---:|---:|---:|---|`);
   for (const g of r.groups) {
     for (const m of g.metrics) {
       const cells = comparisonCells(m).map(escapeMarkdownCell);
-      if (m.status === 'regression') cells[6] = `**${cells[6]}**`;
+      if (m.status === 'regression') cells[VERDICT] = `**${cells[VERDICT]}**`;
       lines.push(`| ${escapeMarkdownCell(g.group.label)} | ${cells.join(' | ')} |`);
     }
   }
@@ -107,7 +125,7 @@ export function formatComparisonHtml(r: ComparisonResult): string {
   parts.push(`<table class="comparison"><thead><tr>${['runs', ...HEAD].map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>`);
   for (const g of r.groups) {
     for (const m of g.metrics) {
-      const cells = comparisonCells(m).map((c, i) => `<td${i > 0 && i < 6 ? ' class="num"' : ''}>${i === 6 && m.status === 'regression' ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c)}</td>`);
+      const cells = comparisonCells(m).map((c, i) => `<td${i > 1 && i < VERDICT ? ' class="num"' : ''}>${i === VERDICT && m.status === 'regression' ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c)}</td>`);
       parts.push(`<tr><td>${escapeHtml(g.group.label)}</td>${cells.join('')}</tr>`);
     }
   }
@@ -126,13 +144,22 @@ export function escapeXml(text: string): string {
 
 /** The numbers of one case, for the failure body and system-out. */
 function caseDetail(m: MetricComparison): string {
-  const [, baseline, current, change, threshold, p] = comparisonCells(m);
+  const [, test, baseline, current, change, threshold, detectable, p, verdict] = comparisonCells(m);
   return [
+    `verdict: ${verdict}`,
+    `test: ${test}`,
     `baseline: ${baseline} (runs: ${m.baseline.values.map(m.metric.format).join(', ') || 'none'})`,
     `current: ${current} (runs: ${m.current.values.map(m.metric.format).join(', ') || 'none'})`,
-    `change: ${change}; threshold: ${threshold}; Mann-Whitney p: ${p}`,
+    `change: ${change}; threshold: ${threshold}; detectable: ${detectable}; p (worse than the threshold, adjusted): ${p}`,
     m.explanation,
   ].join('\n');
+}
+
+/** The case's verdict, test, runs a side, detectable change and p, as JUnit properties (read by CI report viewers). */
+function caseProperties(m: MetricComparison): string[] {
+  const [, test, , , , , detectable, p, verdict] = comparisonCells(m);
+  const props: [string, string][] = [['verdict', verdict], ['test', test], ['n.baseline', String(m.n.baseline)], ['n.current', String(m.n.current)], ['detectable', detectable], ['p', p]];
+  return ['      <properties>', ...props.map(([k, v]) => `        <property name="${k}" value="${escapeXml(v)}"/>`), '      </properties>'];
 }
 
 /**
@@ -167,7 +194,7 @@ export function formatJunit(r: ComparisonResult | null, problems: readonly strin
     const classname = escapeXml(['pushbench', transport, workload, network].join('.'));
     for (const m of g.metrics) {
       const detail = escapeXml(caseDetail(m));
-      lines.push(`    <testcase classname="${classname}" name="${escapeXml(`${m.metric.key}: ${m.metric.label}`)}">`);
+      lines.push(`    <testcase classname="${classname}" name="${escapeXml(`${m.metric.key}: ${m.metric.label}`)}">`, ...caseProperties(m));
       if (m.status === 'regression') lines.push(`      <failure message="${escapeXml(m.explanation)}" type="regression">${detail}</failure>`);
       if (m.status === 'unknown' || m.status === 'ungated') lines.push(`      <skipped message="${escapeXml(m.explanation)}"/>`);
       lines.push(`      <system-out>${detail}</system-out>`, '    </testcase>');

@@ -19,6 +19,11 @@ export interface RunGroup {
   label: string;
   baseline: ResultRecord[];
   current: ResultRecord[];
+  /**
+   * baseline[i] and current[i] ran back to back as a pair (`pushbench ab`): compared pair by pair,
+   * so the machine's drift between pairs falls out. Absent: two sets measured apart.
+   */
+  paired?: boolean;
 }
 
 export interface ComparisonPlan {
@@ -180,4 +185,25 @@ export function machinesOf(baseline: readonly ResultRecord[], current: readonly 
   const b = of(baseline);
   const c = of(current);
   return { baseline: b, current: c, same: b.length === 1 && c.length === 1 && b[0] === c[0] };
+}
+
+// ---- pairs ---------------------------------------------------------------------------------
+
+/**
+ * The plan's groups with their runs matched into pairs by `pairOf` (the same key on both sides:
+ * two runs taken back to back), in key order, `paired` set. A run whose partner was left out
+ * (invalid, incomplete) is left out too, with a warning: a pair is compared only whole.
+ */
+export function pairRuns(plan: ComparisonPlan, pairOf: (r: ResultRecord) => string): ComparisonPlan {
+  const warnings = [...plan.warnings];
+  const groups = plan.groups.map((g) => {
+    const b = new Map(g.baseline.map((r) => [pairOf(r), r]));
+    const c = new Map(g.current.map((r) => [pairOf(r), r]));
+    const keys = [...b.keys()].filter((k) => c.has(k)).sort();
+    for (const [side, m] of [['baseline', b], ['current', c]] as const) {
+      for (const [k, r] of m) if (!keys.includes(k)) warnings.push(`${g.label}: ${side} run ${r.name} has no valid partner in pair ${k}; left out of the paired comparison`);
+    }
+    return { ...g, baseline: keys.map((k) => b.get(k)!), current: keys.map((k) => c.get(k)!), paired: true };
+  });
+  return { ...plan, groups, warnings };
 }

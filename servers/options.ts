@@ -48,6 +48,11 @@ export interface ServerOptions {
   processes: number;
   /** serve the fault-injection endpoints under /admin/ (the runner's child server only) */
   admin: boolean;
+  /**
+   * An injected CPU regression (servers/cpu-cost.ts): at each scheduled publish, spin this share
+   * (0.3 = 30 %) of the CPU the process used since the previous one. 0: none.
+   */
+  cpuCost: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -72,6 +77,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   idleTimeoutMs: 30_000,
   processes: 1,
   admin: false,
+  cpuCost: 0,
 });
 
 /** [option, least allowed, greatest allowed, integer?] */
@@ -95,6 +101,7 @@ const RANGES: [keyof ServerOptions, number, number, boolean][] = [
   ['requestTimeoutMs', 1, 3_600_000, true],
   ['idleTimeoutMs', 1, 3_600_000, true],
   ['processes', 1, 64, true],
+  ['cpuCost', 0, 10, false],
 ];
 
 /** Every problem with `o`, one sentence each; empty when it is valid. */
@@ -108,5 +115,8 @@ export function validateServerOptions(o: ServerOptions): string[] {
   }
   if (typeof o.host !== 'string' || o.host.trim() === '') problems.push('host must be a host name or address');
   if (o.requestTimeoutMs < o.headersTimeoutMs) problems.push('requestTimeoutMs must be at least headersTimeoutMs');
+  // the cost is spent by the scheduled publisher, in the process that measures its own CPU
+  if (o.cpuCost > 0 && !(o.ratePerS > 0)) problems.push('cpuCost is spent at each scheduled publish, so it needs a publish rate above 0 (serve --rate)');
+  if (o.cpuCost > 0 && o.processes > 1) problems.push('cpuCost needs one server process (serve --server-procs 1): the publisher runs in the cluster primary, whose CPU is not the workers\'');
   return problems;
 }

@@ -10,6 +10,7 @@
  */
 import type { Hub } from './hub.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
+import { CpuCost } from './cpu-cost.ts';
 
 export interface PublisherOptions {
   /** messages per second per topic; 0 publishes nothing */
@@ -18,6 +19,8 @@ export interface PublisherOptions {
   payloadBytes: number;
   /** number of topics, named t0 … t{topics-1} */
   topics: number;
+  /** an injected CPU regression: the share of the CPU used to spin after each publish (servers/cpu-cost.ts); 0 or absent: none */
+  cpuCost?: number;
 }
 
 /** Name of the publisher's i-th topic. */
@@ -45,6 +48,7 @@ export class Publisher {
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private cost: CpuCost | undefined;
 
   constructor(
     private readonly hub: Hub,
@@ -61,6 +65,8 @@ export class Publisher {
     if (this.periodUs === 0 || this.stopped || this.timer) return;
     this.startUs = nowUs();
     this.next = 1;
+    // counted from here: the CPU of starting the server is not the messages'
+    if ((this.opts.cpuCost ?? 0) > 0) this.cost = new CpuCost(this.opts.cpuCost!);
     this.arm();
   }
 
@@ -100,6 +106,7 @@ export class Publisher {
       this.hub.publish(this.names[(this.next - 1) % n], this.payload, due > now ? now : due);
       this.next++;
     }
+    this.cost?.spend();
     if (!this.stopped) this.arm();
   }
 

@@ -11,12 +11,12 @@
 import { pathToFileURL } from 'node:url';
 import { validationError } from '../core/errors.ts';
 import { settingsOrExit } from '../core/options.ts';
-import { formatBytes, parseBytes, parseDurationMs, parseRatePerS } from '../core/units.ts';
+import { formatBytes, parseBytes, parseDurationMs, parseFraction, parseRatePerS } from '../core/units.ts';
 import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
 import { startCluster } from './cluster.ts';
 import { exitWithParent } from '../core/parent-watch.ts';
 
-type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool';
+type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool' | 'share';
 
 /** Every option: flag, field, how its value is written, what it does. */
 const OPTIONS: { flag: string; key: keyof ServerOptions; kind: Kind; help: string }[] = [
@@ -41,6 +41,7 @@ const OPTIONS: { flag: string; key: keyof ServerOptions; kind: Kind; help: strin
   { flag: '--idle-timeout', key: 'idleTimeoutMs', kind: 'ms', help: 'idle keep-alive connections close after this' },
   { flag: '--server-procs', key: 'processes', kind: 'int', help: 'processes sharing the port and one hub (past one process\'s open files)' },
   { flag: '--admin', key: 'admin', kind: 'bool', help: 'enable POST /admin/stall?ms=N and /admin/cut?fraction=F (fault injection; never expose)' },
+  { flag: '--cpu-cost', key: 'cpuCost', kind: 'share', help: 'injected CPU regression: after each scheduled publish spin this share of the CPU used since the last (30%)' },
 ];
 
 const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
@@ -50,14 +51,16 @@ const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
   bytes: parseBytes,
   ms: (t) => parseDurationMs(t, 'ms'),
   bool: (t) => (t === 'true' ? 'true' : t === 'false' ? 'false' : undefined),
+  share: parseFraction,
 };
 
-const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'HOST', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '' };
+const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'HOST', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '', share: 'PERCENT' };
 
 function formatDefault(kind: Kind, v: number | string | boolean): string {
   if (kind === 'bytes') return formatBytes(v as number);
   if (kind === 'ms') return `${v}ms`;
   if (kind === 'rate') return `${v}/s`;
+  if (kind === 'share') return `${(v as number) * 100}%`;
   return String(v);
 }
 

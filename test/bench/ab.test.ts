@@ -10,7 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { abOrder, main, median, pairedRatios, runFigures } from '../../bench/ab.ts';
 import { buildRecord } from '../fixtures/records.ts';
 
-const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout;
+/** The repository's worktree paths: other checkouts' commits meanwhile do not change it, the bench's own worktree does. */
+const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('worktree ')).sort().join('\n');
 
 describe('bench:ab', () => {
   it('takes the sides in turns, each first in half the pairs', () => {

@@ -1,9 +1,11 @@
 /**
- * The pure comparison: thresholds, the regression rule at its edges, matching and refusing
- * configurations, environment warnings, and whole comparisons of synthetic repeats.
+ * The pure comparison: thresholds, matching and refusing configurations, environment warnings,
+ * and whole comparisons of synthetic repeats: the verdict against its test, the detectable
+ * change, too few runs, pairs, and the adjustment over many figures.
  */
 import { describe, expect, it } from 'vitest';
-import { absoluteChange, compareRuns, defaultThresholds, judgeChange, parseThresholds, planComparison, type ComparisonResult } from '../../gate/compare.ts';
+import { compareRuns, defaultThresholds, pairedThresholds, parseThresholds, planComparison, type ComparisonResult } from '../../gate/compare.ts';
+import { pairRuns } from '../../gate/match.ts';
 import type { ResultRecord } from '../../core/record.ts';
 import { buildRecord } from '../fixtures/records.ts';
 import { repeat, repeats } from './helpers.ts';
@@ -22,56 +24,18 @@ describe('parseThresholds', () => {
     expect(thresholds).toEqual({ ...defaultThresholds(), p99: 0.2, cpu: 0.3, lost: 0, rss: null });
   });
 
+  it('over the paired defaults (ab, --paired): server CPU at 5 %, what is given still wins', () => {
+    expect(pairedThresholds()).toEqual({ ...defaultThresholds(), cpu: 0.05 });
+    expect(parseThresholds('p99=20%', pairedThresholds()).thresholds).toMatchObject({ cpu: 0.05, p99: 0.2 });
+    expect(parseThresholds('cpu=15%', pairedThresholds()).thresholds.cpu).toBe(0.15);
+  });
+
   it('lists every bad item: unknown metric, missing =, bad value', () => {
     const { problems } = parseThresholds('p98=10%,cpu,bytes=lots');
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/unknown metric "p98"; the metrics are p50, p99/);
     expect(problems[1]).toMatch(/"cpu" is not METRIC=PERCENT/);
     expect(problems[2]).toMatch(/bytes=lots is not a percentage/);
-  });
-});
-
-describe('judgeChange: regression = the whole interval above the threshold', () => {
-  const t = 0.1;
-  it('lo exactly at the threshold is not a regression, just above it is', () => {
-    expect(judgeChange(0.2, 0.1, 0.3, t)).toBe('unclear');
-    expect(judgeChange(0.2, 0.1000001, 0.3, t)).toBe('regression');
-  });
-  it('a significant change (interval above 0) that may still be within the threshold is only unclear', () => {
-    expect(judgeChange(0.15, 0.02, 0.28, t)).toBe('unclear');
-  });
-  it('a point estimate at or within the threshold is ok, whatever the interval', () => {
-    expect(judgeChange(0.1, 0.05, 0.15, t)).toBe('ok');
-    expect(judgeChange(0.05, 0.01, 0.09, t)).toBe('ok');
-  });
-  it('improvements mirror it: hi exactly at −t is not one, just below is', () => {
-    expect(judgeChange(-0.2, -0.3, -0.1, t)).toBe('unclear');
-    expect(judgeChange(-0.2, -0.3, -0.1000001, t)).toBe('improvement');
-  });
-  it('without an interval (one run a side) the threshold alone decides', () => {
-    expect(judgeChange(0.1000001, null, null, t)).toBe('regression');
-    expect(judgeChange(0.1, null, null, t)).toBe('ok');
-    expect(judgeChange(-0.2, null, null, t)).toBe('improvement');
-  });
-  it('a metric without a threshold is reported, not judged', () => {
-    expect(judgeChange(5, 4, 6, null)).toBe('info');
-  });
-  it('threshold 0 (lost=0): any change confidently above 0 is a regression', () => {
-    expect(judgeChange(0.001, 0.0005, 0.002, 0)).toBe('regression');
-    expect(judgeChange(0.001, 0, 0.002, 0)).toBe('unclear');
-  });
-});
-
-describe('absoluteChange', () => {
-  it('is the difference of the means with a bootstrap interval around it, deterministic for a seed', () => {
-    const c = absoluteChange([0, 0, 0], [0.01, 0.012, 0.011]);
-    expect(c.change).toBeCloseTo(0.011, 10);
-    expect(c.lo).toBeGreaterThanOrEqual(0.01);
-    expect(c.hi).toBeLessThanOrEqual(0.012 + 1e-12);
-    expect(absoluteChange([0, 0, 0], [0.01, 0.012, 0.011])).toEqual(c);
-  });
-  it('has no interval with a single value on a side', () => {
-    expect(absoluteChange([1], [2, 3])).toMatchObject({ change: 1.5, lo: null, hi: null });
   });
 });
 
@@ -148,30 +112,40 @@ describe('planComparison', () => {
 
 describe('compareRuns', () => {
   const ws = { transport: 'ws' as const };
+  const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 
-  it('three repeats a side within noise: no regression, every gated metric ok', () => {
+  it('three repeats a side within noise: no regression, every gated metric ok, with what the spread could catch', () => {
     const r = compare(repeats(ws, 'p50Us', [1000, 1020, 990], 'b'), repeats(ws, 'p50Us', [1010, 985, 1005], 'c'));
     expect(r.regressions).toBe(0);
     expect(r.improvements).toBe(0);
-    expect(metric(r, 'p50').status).toBe('ok');
+    const p50 = metric(r, 'p50');
+    expect(p50).toMatchObject({ status: 'ok', test: 'welch-log', n: { baseline: 3, current: 3 }, paired: false });
     expect(r.groups[0].metrics.filter((m) => m.threshold !== null).every((m) => m.status === 'ok')).toBe(true);
+    // a spread of ~1.5 % catches a change of a little more than the 10 % threshold, no less
+    expect(p50.detectable!).toBeGreaterThan(0.1);
+    expect(p50.detectable!).toBeLessThan(0.3);
+    expect(p50.explanation).toMatch(/^p50 [+−]\d.* is within the 10 % threshold; this spread catches a change of ≥ \+\d/);
   });
 
-  it('p50 up 25 % on every repeat is a regression with the numbers', () => {
-    const r = compare(repeats(ws, 'p50Us', [1000, 1020, 990], 'b'), repeats(ws, 'p50Us', [1250, 1270, 1240], 'c'));
+  it('p50 up 25 % on every repeat is a regression: its p below α, its interval above the threshold', () => {
+    const b = [1000, 1020, 990];
+    const c = [1250, 1270, 1240];
+    const r = compare(repeats(ws, 'p50Us', b, 'b'), repeats(ws, 'p50Us', c, 'c'));
     const p50 = metric(r, 'p50');
     expect(r.regressions).toBe(1);
     expect(p50.status).toBe('regression');
-    expect(p50.change).toBeCloseTo(3760 / 3010 - 1, 10);
+    expect(p50.change).toBeCloseTo(geo(c) / geo(b) - 1, 10);
+    expect(p50.baseline.mean).toBeCloseTo(geo(b), 10);
     expect(p50.lo).toBeGreaterThan(0.1);
-    expect(p50.baseline.mean).toBeCloseTo(3010 / 3, 10);
-    expect(p50.explanation).toMatch(/^p50 \+24\.9 % \[\+2\d\.?\d* %, \+2\d\.?\d* %\] is worse than the 10 % threshold with 95 % confidence$/);
+    expect(p50.p!).toBeLessThan(r.alpha);
+    expect(p50.explanation).toMatch(/^p50 \+24\.\d % \[\+2\d\.?\d* %, \+2\d\.?\d* %\] is worse than the 10 % threshold: Welch t on log values, 3\|3 runs, one-sided p /);
   });
 
   it('a noisy +25 % whose interval reaches inside the threshold is unclear, not a regression', () => {
     const r = compare(repeats(ws, 'p99Us', [10_000, 14_000, 8000], 'b'), repeats(ws, 'p99Us', [10_000, 18_000, 12_000], 'c'));
-    expect(metric(r, 'p99').change).toBeCloseTo(0.25, 10);
+    expect(metric(r, 'p99').change).toBeCloseTo(geo([10_000, 18_000, 12_000]) / geo([10_000, 14_000, 8000]) - 1, 10);
     expect(metric(r, 'p99').status).toBe('unclear');
+    expect(metric(r, 'p99').p!).toBeGreaterThanOrEqual(r.alpha);
     expect(r.regressions).toBe(0);
     expect(r.unclear).toBe(1);
   });
@@ -182,28 +156,85 @@ describe('compareRuns', () => {
     expect(r.improvements).toBe(1);
   });
 
-  it('loss rising from 0 to 0.5 % of expected is a regression in percentage points', () => {
+  it('loss rising from 0 to 0.5 % on every run is a regression in percentage points (no spread: exact)', () => {
     const r = compare(repeats(ws, 'lossRate', [0, 0, 0], 'b'), repeats(ws, 'lossRate', [0.005, 0.005, 0.005], 'c'));
     const lost = metric(r, 'lost');
-    expect(lost.status).toBe('regression');
+    expect(lost).toMatchObject({ status: 'regression', test: 'exact' });
     expect(lost.change).toBeCloseTo(0.005, 5);
     expect(lost.explanation).toMatch(/^lost \+0\.5 pp .* worse than the 0\.1 pp threshold/);
   });
 
-  it('one run a side: significance unknown, the threshold alone decides, with a warning', () => {
-    const r = compare([repeat({ ...ws, name: 'b' }, { p50Us: 1000 })], [repeat({ ...ws, name: 'c' }, { p50Us: 1200 })]);
-    expect(metric(r, 'p50')).toMatchObject({ status: 'regression', lo: null, hi: null });
-    expect(metric(r, 'p50').explanation).toMatch(/significance unknown, threshold only/);
-    expect(r.warnings.join('\n')).toMatch(/1 baseline and 1 current run\(s\); with a single run on a side the significance is unknown/);
+  it('fewer than 3 runs a side: no test, a change beyond the threshold is unclear — needs ≥ 3 runs a side', () => {
+    const r = compare(repeats(ws, 'p50Us', [1000, 1001], 'b'), repeats(ws, 'p50Us', [2000, 2001], 'c'));
+    expect(metric(r, 'p50')).toMatchObject({ status: 'unclear', lo: null, hi: null, test: null, needsRuns: 3, p: null });
+    expect(metric(r, 'p50').explanation).toMatch(/no test .* unclear — needs ≥ 3 runs a side/);
+    expect(r.regressions).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/2 baseline and 2 current run\(s\); a test needs 3 or more runs a side/);
+  });
+
+  it('pairs: the drift between pairs falls out; the same values as two sets are unclear', () => {
+    // the machine halves its speed between pairs; within each pair current is 20 % slower
+    const b = [1000, 2000, 1000, 2000];
+    const c = [1200, 2400, 1200, 2400].map((x, i) => x * (1 + 0.01 * (i % 2)));
+    const plan = planComparison(repeats(ws, 'cpuUs', b, 'p'), repeats(ws, 'cpuUs', c, 'p'));
+    const paired = compareRuns(pairRuns(plan, (x) => x.name));
+    expect(metric(paired, 'cpu')).toMatchObject({ status: 'regression', test: 'paired-log', paired: true, n: { baseline: 4, current: 4 } });
+    const sets = compareRuns(plan);
+    expect(metric(sets, 'cpu').status).toBe('unclear');
+  });
+
+  it('a pair missing a side is left out with a warning', () => {
+    const b = repeats(ws, 'p50Us', [1000, 1010, 990], 'p');
+    const c = repeats(ws, 'p50Us', [1000, 1010], 'p');
+    const plan = pairRuns(planComparison(b, c), (x) => x.name);
+    expect(plan.groups[0].baseline.map((x) => x.name)).toEqual(['ws-p-r1', 'ws-p-r2']);
+    expect(plan.warnings.join('\n')).toMatch(/baseline run ws-p-r3 has no valid partner/);
+  });
+
+  it('many figures a little worse each: adjusted for the family, a lone borderline one is not a regression', () => {
+    // p99 just significant on its own (one-sided p ≈ 0.02), compared with 3 other transports' figures
+    const groups = (['ws', 'sse', 'long-poll', 'short-poll'] as const).map((t) => ({ transport: t }));
+    const b = groups.flatMap((g) => repeats(g, 'p99Us', [1000, 1100, 1050], 'b'));
+    const c = groups.flatMap((g, i) => repeats(g, 'p99Us', i === 0 ? [1290, 1400, 1330] : [1000, 1100, 1050], 'c'));
+    const r = compare(b, c);
+    const alone = compare(b.slice(0, 3), c.slice(0, 3));
+    expect(metric(alone, 'p99').status).toBe('regression');
+    expect(metric(r, 'p99', 0).status).toBe('unclear');
+    expect(metric(r, 'p99', 0).p!).toBeGreaterThan(metric(alone, 'p99').p!);
+    expect(r.family).toBeGreaterThan(alone.family);
+  });
+
+  it('families by metric (the default): a figure is adjusted against its metric on the other groups only', () => {
+    const groups = (['ws', 'sse', 'long-poll', 'short-poll'] as const).map((t) => ({ transport: t }));
+    // p99 and CPU with a spread on every transport: two metrics of 4 figures each
+    const side = (p99: (i: number) => number[], name: string) => groups.flatMap((g, i) => p99(i).map((v, k) => repeat({ ...g, name: `${g.transport}-${name}-r${k + 1}` }, { p99Us: v, cpuUs: 10 + k })));
+    const plan = planComparison(side(() => [1000, 1100, 1050], 'b'), side((i) => (i === 0 ? [1290, 1400, 1330] : [1000, 1100, 1050]), 'c'));
+    const byMetric = compareRuns(plan);
+    const whole = compareRuns(plan, { familyBy: 'comparison' });
+    expect(byMetric.familyBy).toBe('metric');
+    // p99 on 4 transports (and no more in any one family)
+    expect(byMetric.family).toBe(4);
+    expect(whole.family).toBe(8);
+    expect(metric(whole, 'p99').p!).toBeGreaterThanOrEqual(metric(byMetric, 'p99').p!);
+  });
+
+  it('no verdict contradicts its test: a regression always has p < α and its interval above the threshold', () => {
+    for (let k = 0; k < 40; k++) {
+      const shift = 1 + k * 0.01;
+      const r = compare(repeats(ws, 'p50Us', [1000, 1030, 980], 'b'), repeats(ws, 'p50Us', [1000 * shift, 1045 * shift, 990 * shift], 'c'));
+      const p50 = metric(r, 'p50');
+      expect(p50.status === 'regression').toBe(p50.p! < r.alpha);
+      if (p50.status === 'regression') expect(p50.lo!).toBeGreaterThan(0.1);
+    }
   });
 
   it('a metric one side did not measure is unknown, and the thresholds given replace the defaults', () => {
-    const b = [buildRecord({ transport: 'ws', name: 'b1', samples: 200 }), buildRecord({ transport: 'ws', name: 'b2', seed: 7, samples: 200 })];
-    const c = [buildRecord({ transport: 'ws', name: 'c1', serverKnown: false, samples: 200 }), buildRecord({ transport: 'ws', name: 'c2', serverKnown: false, seed: 9, samples: 200 })];
+    const b = [1, 2, 3].map((i) => buildRecord({ transport: 'ws', name: `b${i}`, seed: i, samples: 200 }));
+    const c = [1, 2, 3].map((i) => buildRecord({ transport: 'ws', name: `c${i}`, serverKnown: false, seed: 10 + i, samples: 200 }));
     const r = compare(b, c, { p50: null });
     expect(metric(r, 'cpu').status).toBe('unknown');
     expect(metric(r, 'cpu').explanation).toBe('cpu: not measured in the current runs');
-    expect(metric(r, 'p50')).toMatchObject({ threshold: null, status: 'info' });
+    expect(metric(r, 'p50')).toMatchObject({ threshold: null, status: 'info', p: null });
   });
 
   it('is deterministic: the same inputs give the same intervals', () => {

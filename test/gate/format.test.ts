@@ -73,12 +73,14 @@ describe('formatComparisonMarkdown', () => {
     const p50 = r.groups[0].metrics[0];
     expect(cells[0]).toBe('ws broadcast on loopback');
     expect(cells[1]).toBe('delivery latency p50');
-    expect(cells[2]).toBe(`${formatUs(p50.baseline.mean!)} \\[${formatUs(p50.baseline.lo!)}, ${formatUs(p50.baseline.hi!)}\\] n=3`);
-    expect(cells[3]).toMatch(new RegExp(`^${formatUs(p50.current.mean!)} `));
-    expect(cells[4]).toMatch(/^\+24\.9 % \\\[\+2\d/);
-    expect(cells[5]).toBe('10 %');
-    expect(cells[6]).toBe(p50.p!.toFixed(2));
-    expect(cells[7]).toBe('**REGRESSION**');
+    expect(cells[2]).toBe('Welch t on log values, 3\\|3 runs');
+    expect(cells[3]).toBe(`${formatUs(p50.baseline.mean!)} \\[${formatUs(p50.baseline.lo!)}, ${formatUs(p50.baseline.hi!)}\\] n=3`);
+    expect(cells[4]).toMatch(new RegExp(`^${formatUs(p50.current.mean!)} `));
+    expect(cells[5]).toMatch(/^\+24\.9 % \\\[\+2\d/);
+    expect(cells[6]).toBe('10 %');
+    expect(cells[7]).toMatch(/^≥ \+\d+(\.\d+)? %$/);
+    expect(cells[8]).toBe(p50.p! < 0.001 ? '&lt; 0.001' : p50.p!.toFixed(3));
+    expect(cells[9]).toBe('**REGRESSION**');
   });
 });
 
@@ -94,7 +96,7 @@ describe('text and HTML', () => {
     const plan = planComparison(repeats({ transport: 'ws' }, 'p99Us', [10_000, 14_000, 8000], 'b'), repeats({ transport: 'ws' }, 'p99Us', [10_000, 18_000, 12_000], 'c'));
     const text = formatComparisonText(compareRuns(plan));
     expect(text.trimEnd().split('\n').at(-1)).toBe('result: no regression, 1 unclear (beyond the threshold, not significant)');
-    expect(text).toMatch(/\n {2}unclear: p99 \+25 % \[.*\] is beyond the 10 % threshold, but the interval reaches inside it/);
+    expect(text).toMatch(/\n {2}unclear: p99 \+2\d(\.\d)? % \[.*\] is beyond the 10 % threshold, not significantly \(Welch t on log values, 3\|3 runs, p = 0\.\d+ ≥ 0\.025\); this spread catches a change of ≥ \+\d/);
   });
 
   it('the HTML fragment escapes user text', () => {

@@ -47,7 +47,7 @@ describe('the gate across machines', () => {
     expect(r.machines.current).toEqual(['Intel(R) Xeon(R) Processor ×4, Node v20.18.0']);
     const p50 = metric(r, 'p50');
     expect(p50).toMatchObject({ status: 'ungated', sameMachineStatus: 'regression' });
-    expect(p50.explanation).toMatch(/^p50 \+24\.9 % .* is worse than the 10 % threshold: a regression against a baseline from this machine; not gated: the baseline was made on another machine$/);
+    expect(p50.explanation).toMatch(/^p50 \+24\.9 % .* is worse than the 10 % threshold \(p [<=] [\d.]+\): a regression against a baseline from this machine; not gated: the baseline was made on another machine$/);
     // every machine-dependent metric with a threshold is ungated, within its threshold or not
     expect(metric(r, 'cpu')).toMatchObject({ status: 'ungated', sameMachineStatus: 'ok' });
     expect(metric(r, 'p999').status).toBe('info');
@@ -82,7 +82,8 @@ describe('the gate across machines', () => {
     expect(md).toMatch(/\| ws broadcast on loopback \| delivery latency p50 \| .* \| not gated: other machine \|/);
     const root = parseXml(formatJunit(r));
     expect(root.attrs).toMatchObject({ failures: '1', skipped: String(COMPARE_METRICS.filter((m) => m.machineDependent && m.defaultThreshold !== null).length) });
-    const props = findAll(root, 'property');
+    // the suite's properties (each case has its own: verdict, test, runs, detectable, p)
+    const props = findAll(findAll(root, 'testsuite')[0].children.find((c) => c.name === 'properties')!, 'property');
     expect(props.map((p) => p.attrs.name)).toEqual(['machines', 'gate']);
     expect(props[1].attrs.value).toMatch(/^the baseline was made on another machine/);
     expect(findAll(root, 'skipped').map((s) => s.attrs.message.split(' ')[0])).toContain('p50');

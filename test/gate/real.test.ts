@@ -1,7 +1,8 @@
 /**
  * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 2.5 s runs):
- * - four repeats of one configuration, split alternately into two sets of two (so machine drift
- *   falls on both sides alike), are not called a regression;
+ * - six repeats of one configuration, split alternately into two sets of three (so machine drift
+ *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
+ *   a regression;
  * - the reference server's --delay raised from 20 to 25 ms (p50 ≈ 21.5 → 26.5 ms, about +23 %,
  *   its interval a few points wide) is a regression on p50, exit 1;
  * - `rank --assert` and `run --assert` that cannot hold exit 1 with the numbers.
@@ -24,22 +25,22 @@ const out = mkdtempSync(join(tmpdir(), 'pushbench-gate-'));
 let slowRank: CliResult;
 
 beforeAll(async () => {
-  const same = await pushbench(['rank', '--transports', 'ws', '--repeats', '4', '--delay', '20', ...SCALE, '--out', out, '--name', 'same']);
+  const same = await pushbench(['rank', '--transports', 'ws', '--repeats', '6', '--delay', '20', ...SCALE, '--out', out, '--name', 'same']);
   expect(same.stderr).not.toMatch(/unexpected error/);
   expect(same.status).toBe(0);
-  // r1, r3 → A; r2, r4 → B
+  // r1, r3, r5 → A; r2, r4, r6 → B
   for (const f of readdirSync(join(out, 'same')).filter((x) => /-r\d\.json$/.test(x))) {
     const side = Number(/-r(\d)\.json$/.exec(f)![1]) % 2 === 1 ? 'A' : 'B';
     mkdirSync(join(out, side), { recursive: true });
     copyFileSync(join(out, 'same', f), join(out, side, f));
   }
-  slowRank = await pushbench(['rank', '--transports', 'ws', '--repeats', '2', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
-}, 120_000);
+  slowRank = await pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
+}, 180_000);
 
 describe('the regression gate on real runs', () => {
-  it('two sets of two repeats of the same configuration: no regression, exit 0', async () => {
-    expect(readdirSync(join(out, 'A'))).toHaveLength(2);
-    expect(readdirSync(join(out, 'B'))).toHaveLength(2);
+  it('two sets of three repeats of the same configuration: no regression, exit 0', async () => {
+    expect(readdirSync(join(out, 'A'))).toHaveLength(3);
+    expect(readdirSync(join(out, 'B'))).toHaveLength(3);
     const r = await pushbench(['compare', join(out, 'A'), join(out, 'B')]);
     expect(r.stderr).toBe('');
     // A run the harness itself marked invalid (e.g. its generator starved on a busy machine) is
@@ -47,7 +48,7 @@ describe('the regression gate on real runs', () => {
     const m = /ws broadcast on loopback \((\d) baseline, (\d) current runs\):/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
     const left = (r.stdout.match(/warning: (baseline|current) run \S+ is left out/g) ?? []).length;
-    expect(Number(m![1]) + Number(m![2]) + left).toBe(4);
+    expect(Number(m![1]) + Number(m![2]) + left).toBe(6);
     expect(Number(m![1])).toBeGreaterThanOrEqual(1);
     expect(Number(m![2])).toBeGreaterThanOrEqual(1);
     expect(r.stdout).toContain('result: no regression');
@@ -58,15 +59,15 @@ describe('the regression gate on real runs', () => {
     const junit = join(out, 'gate.xml');
     const r = await pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
     expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 25 ms');
-    expect(r.stdout).toMatch(/REGRESSION: p50 \+2\d(\.\d+)? % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold with 95 % confidence/);
+    expect(r.stdout).toMatch(/REGRESSION: p50 \+2\d(\.\d+)? % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold: Welch t on log values, 3\|3 runs, one-sided p (< 0\.001|= 0\.0[0-2]\d) < 0\.025/);
     expect(r.status).toBe(1);
     const failures = findAll(parseXml(readFileSync(junit, 'utf8')), 'failure');
     expect(failures.map((f) => f.attrs.message.split(' ')[0])).toContain('p50');
   });
 
   it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', async () => {
-    expect(slowRank.stderr).toContain('assertions: 2 of 4 failed:');
-    for (const run of ['ws-loopback-r1', 'ws-loopback-r2']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
+    expect(slowRank.stderr).toContain('assertions: 3 of 6 failed:');
+    for (const run of ['ws-loopback-r1', 'ws-loopback-r2', 'ws-loopback-r3']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
     expect(slowRank.status).toBe(1);
   });
 

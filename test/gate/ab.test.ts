@@ -1,0 +1,106 @@
+/**
+ * `pushbench ab`: every bad option listed at once before anything runs (exit 2, no worktree made);
+ * a real small A/B of this checkout against its own HEAD (both sides in turns, compared pair by
+ * pair, the outputs compare writes, the worktree gone); Ctrl-C mid-run (exit 130, the partial
+ * record written, nothing left running, the worktree gone). Runs start processes: run this file
+ * under the shared lock (flock /tmp/pushbench-load.lock).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { abCommand } from '../../cli/ab-command.ts';
+import { turnOrder } from '../../cli/ab-runs.ts';
+import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
+import { BIN } from '../cli.ts';
+import { findAll, parseXml } from './xml.ts';
+
+/** The repository's worktree paths: other checkouts' commits meanwhile do not change it, ab's own worktree does. */
+const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('worktree ')).sort().join('\n');
+const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '2500ms', '--warmup', '1s'];
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+describe('pushbench ab', () => {
+  it('turns: over 2k steps every side takes every place equally often', () => {
+    expect([0, 1, 2, 3].map((i) => turnOrder(2, i))).toEqual([[0, 1], [1, 0], [1, 0], [0, 1]]);
+    const first = Array.from({ length: 6 }, (_, i) => turnOrder(3, i)[0]);
+    expect(first.sort()).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  it('lists every bad option at once, exits 2 and makes no worktree', async () => {
+    const before = worktrees();
+    const c = capture();
+    mkdirSync('.tmp', { recursive: true });
+    const code = await abCommand(['--base', 'no-such-rev-xyz', '--repeats', '1', '--transports', 'carrier-pigeon', '--clients', '-3',
+      '--max-regression', 'p98=10%', '--assert', 'p99<soon', '--junit', '/proc/no/such/dir/x.xml'], c.io);
+    expect(code).toBe(2);
+    const text = c.err.join('\n');
+    for (const bit of ['no-such-rev-xyz', '--repeats', 'carrier-pigeon', '--clients', 'p98', 'soon', '--junit']) expect(text).toContain(bit);
+    expect(worktrees()).toBe(before);
+  });
+
+  it('measures HEAD and this checkout in turns, compares pair by pair, writes compare\'s outputs, removes its worktree', async () => {
+    const before = worktrees();
+    mkdirSync('.tmp', { recursive: true });
+    const dir = mkdtempSync(join('.tmp', 'ab-cmd-'));
+    const c = capture();
+    try {
+      const code = await abCommand(['--base', 'HEAD', '--repeats', '2', ...SMALL, '--out', dir, '--name', 'x',
+        '--markdown', join(dir, 'ab.md'), '--junit', join(dir, 'ab.xml'), '--assert', 'lost=0'], c.io);
+      const text = c.out.join('\n');
+      // two pairs of one configuration on one commit: the paired t with 1 degree of freedom
+      // cannot call noise a regression (its 95 % interval is 12.7 standard errors wide)
+      expect(code, `${text}\n${c.err.join('\n')}`).toBe(0);
+      for (const side of ['base', 'head']) expect(readdirSync(join(dir, 'x', side)).filter((f) => f.endsWith('.json')).sort()).toEqual(['ws-loopback-p1.json', 'ws-loopback-p2.json']);
+      expect(text).toContain('ws broadcast on loopback (2 baseline, 2 current runs)');
+      expect(text).toMatch(/delivery latency p50 +paired t on log ratios, 2 pairs/);
+      expect(text).toMatch(/assertions: all 2 passed/);
+      const md = readFileSync(join(dir, 'ab.md'), 'utf8');
+      expect(md).toMatch(/\| ws broadcast on loopback \| server CPU per message \| paired t on log ratios, 2 pairs \|/);
+      const cases = findAll(parseXml(readFileSync(join(dir, 'ab.xml'), 'utf8')), 'testcase');
+      const props = Object.fromEntries(findAll(cases.find((x) => x.attrs.name.startsWith('cpu:'))!, 'property').map((p) => [p.attrs.name, p.attrs.value]));
+      expect(props).toMatchObject({ test: 'paired t on log ratios, 2 pairs', 'n.baseline': '2', 'n.current': '2' });
+      expect(props.detectable).toMatch(/^≥ \+/);
+      expect(['ok', 'unclear', 'improvement']).toContain(props.verdict);
+      expect(worktrees()).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('Ctrl-C: stops the run in progress (its partial record written), removes the worktree, leaves nothing running, exit 130', async () => {
+    const before = worktrees();
+    mkdirSync('.tmp', { recursive: true });
+    const dir = mkdtempSync(join('.tmp', 'ab-int-'));
+    const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '2500ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    ab.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => ab.once('exit', (code) => resolve(code)));
+    try {
+      const base = join(dir, 'x', 'base');
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(base) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(existsSync(base), stderr).toBe(true);
+      expect(worktrees()).not.toBe(before);
+      // the base's first run is under way: past its start-up, into its 60 s
+      await new Promise((r) => setTimeout(r, 5000));
+      ab.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
+      expect(code, stderr).toBe(130);
+      const file = readdirSync(base).find((f) => f.endsWith('.json'));
+      expect(file, 'the partial record').toBeDefined();
+      expect(JSON.parse(readFileSync(join(base, file!), 'utf8')).complete).toBe(false);
+      expect(worktrees()).toBe(before);
+      // no process of this test left: its runs' argv hold the out dir
+      expect(spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.trim()).toBe('');
+    } finally {
+      ab.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
