@@ -48,8 +48,8 @@ export interface RunFigures {
   generatorCpuPct: number;
   /**
    * of that, what was not the worker threads' own: the main thread (sampling, ticks, progress), GC
-   * and helpers; null for records older than 2026-12-03, whose worker CPU covered the whole run
-   * (they carry no loop delay, which came with window-only worker figures)
+   * and helpers; null for older records whose worker CPU covered the whole run (they carry no loop
+   * delay, which came with window-only worker figures)
    */
   otherThreadsCpuPct: number | null;
   /**
@@ -65,7 +65,7 @@ export interface RunFigures {
   loopDelayP99MaxMs: number | null;
   /**
    * the worker threads' GC pauses over the window, ms per second summed over the workers, and the
-   * longest one; null for records from before the GC meter (2026-12-03)
+   * longest one; null for records from before the GC meter
    */
   gcMsPerS: number | null;
   gcMaxMs: number | null;
@@ -76,9 +76,9 @@ export function runFigures(side: 'base' | 'head', r: ResultRecord): RunFigures {
   const w = measuredTimeline(r);
   const seconds = Math.max(1, w.length);
   const cpuPct = w.reduce((a, p) => a + p.generatorCpuPct, 0) / seconds;
-  // Deliveries and requests from the window's counters, not the timeline's seconds: before the
-  // per-second grid (load/seconds.ts, 2026-12-03) a record's first and last window seconds could be
-  // partial ones, ~3 % low over an 8 s window, and a base from then would pair with nothing.
+  // Deliveries and requests from the window's counters, not the timeline's seconds: in records from
+  // before the per-second grid (load/seconds.ts) the first and last window seconds can be partial
+  // ones, a few % low, and such a base would pair with nothing.
   const windowS = Math.max(1, (r.config.durationMs - r.config.warmupMs) / 1000);
   const deliveriesPerS = r.counters.delivered / windowS;
   const requestsPerS = r.counters.requests / windowS;
@@ -111,9 +111,10 @@ const SAME_WORK = 0.02;
  * {@link abOrder}), for the pairs whose two runs did the same work (deliveries and requests per
  * second within {@link SAME_WORK} of each other) and neither filled its load CPUs — valid or
  * not otherwise: a generator marked saturated still spent its CPU on the work it did, and on a slow
- * stretch of this VM most runs near the limit are; one whose CPUs were full (2026-12-03 10:12:
- * sixteen runs at 99 % of the core, 12.4 µs per delivery each side) only measured the core. A pair's two runs are seconds apart, so a drift in the machine's speed over minutes
- * cancels in its ratio where it would not in the two sides' medians.
+ * stretch of a shared VM most runs near the limit are; one whose CPUs were full only measured the
+ * core (both sides then show the same CPU per delivery). A pair's two runs are seconds apart, so a
+ * drift in the machine's speed over minutes cancels in its ratio where it would not in the two
+ * sides' medians.
  */
 export function pairedRatios(runs: readonly RunFigures[], k: 'cpuPerDeliveryUs' | 'cpuPerRequestUs'): number[] {
   const ratios: number[] = [];
