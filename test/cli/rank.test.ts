@@ -54,14 +54,15 @@ describe('pushbench rank (end to end)', () => {
     for (const network of ['loopback', 'lan']) expect(r.stdout).toContain(`Ranking on ${network}`);
     expect(r.stdout.match(/ {2}verdict: /g)).toHaveLength(2 * RANK_METRICS.length);
     const dir = join(out, 'ci-rank');
-    // a run the harness marked invalid is re-run once, into <name>-retry.json beside the first try
+    // Every run valid on its first try, so rank re-ran none (no <name>-retry.json): 500 clients at
+    // 10 msg/s is 5,000 deliveries/s, a small share of what one generator core absorbs, and the
+    // suite runs alone; a run marked invalid here is a finding, not noise to re-run away.
     const files = readdirSync(dir);
-    expect(files.filter((f) => f.endsWith('.json') && !f.endsWith('-retry.json')).sort()).toEqual(
+    expect(files.filter((f) => f.endsWith('.json')).sort()).toEqual(
       ['ranking.json', 'short-poll-lan-r1.json', 'short-poll-loopback-r1.json', 'ws-lan-r1.json', 'ws-loopback-r1.json']);
-    for (const f of files.filter((x) => x.endsWith('-retry.json'))) {
-      const first = JSON.parse(readFileSync(join(dir, f.replace('-retry.json', '.json')), 'utf8')) as ResultRecord;
-      console.log(`${f}: the first try was invalid (${first.invalidReasons.join('; ')})`);
-      expect(first.valid, f).toBe(false);
+    for (const f of files.filter((x) => /-r1\.json$/.test(x))) {
+      const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord;
+      expect(rec.invalidReasons.join('; '), f).toBe('');
     }
     // without --clients: 500 on loopback, 250 through the latency proxy
     const clients = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord).config.clients;
