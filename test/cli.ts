@@ -1,5 +1,5 @@
 /**
- * Runs the real `pushbench` command line in a child process, asynchronously.
+ * Runs the real `pushbench` command line (or a bench script) in a child process, asynchronously.
  *
  * Never spawnSync here: a synchronous child blocks the vitest worker's event loop for the whole
  * run, and vitest's own RPC to its main process times out after 60 s ("Timeout calling
@@ -23,8 +23,18 @@ export interface CliResult {
  * default the generator's, as `npm start` and the bin's shebang run it (core/tsx.ts).
  */
 export function pushbench(args: string[], timeoutMs = 60_000, nodeFlags: readonly string[] = GENERATOR_V8_FLAGS): Promise<CliResult> {
+  return node([...nodeFlags, BIN, ...args], timeoutMs);
+}
+
+/** A bench script (`bench/X.ts`) as its `npm run bench:*` runs it: the generator's flags and tsx. */
+export function benchScript(script: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return node([...GENERATOR_V8_FLAGS, '--import', 'tsx', script, ...args], timeoutMs);
+}
+
+/** `node ...argv` in the repository's working directory; killed with SIGKILL after `timeoutMs`. */
+function node(argv: string[], timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

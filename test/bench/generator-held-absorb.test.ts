@@ -6,23 +6,11 @@
  * and the bare client, on real reference servers. Every printed figure must be the one its
  * record (or the bare client's step) measured.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
+import { benchScript, type CliResult } from '../cli.ts';
 import type { ResultRecord } from '../../core/record.ts';
-
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, '--import', 'tsx', 'bench/generator.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const HELD = ['ws', 'short-poll'] as const;
 const num = (s: string) => Number(s.replace(/,/g, ''));
@@ -30,18 +18,18 @@ const record = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'
 
 mkdirSync('.tmp', { recursive: true });
 const out = mkdtempSync(join('.tmp', 'bench-generator-test-'));
-let r: { code: number | null; stdout: string; stderr: string };
+let r: CliResult;
 
 beforeAll(async () => {
-  r = await runBench(['--parts', 'held,absorb', '--held-transports', 'ws,short-poll', '--held-clients', '20', '--held-topics', '2', '--held-window', '1s', '--held-settle', '500ms',
+  r = await benchScript('bench/generator.ts', ['--parts', 'held,absorb', '--held-transports', 'ws,short-poll', '--held-clients', '20', '--held-topics', '2', '--held-window', '1s', '--held-settle', '500ms',
     '--ladder-clients', '20', '--ladder-start', '50', '--ladder-max', '50', '--ladder-refine', '0', '--ladder-repeat', '1', '--ladder-window', '1s', '--ladder-settle', '500ms',
-    '--out', out]);
+    '--out', out], 50_000);
 }, 50_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('bench:generator --parts held', () => {
   it('holds 20 clients of each transport asked for 1 s; each row and the verdict are its record\'s', () => {
-    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('### 1. 20 clients of each transport held for 1 s');
     const records = HELD.map((transport) => {
       const rec = record(`held-${transport}-20.json`);
@@ -69,7 +57,7 @@ describe('bench:generator --parts held', () => {
 
 describe('bench:generator --parts absorb', () => {
   it.each(['ws', 'sse'])('%s: one step each for pushbench and the bare client at 1,000 deliveries/s, the headline ratio from the two', (transport) => {
-    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const rec = record(`absorb-${transport}-20x50.json`);
     expect(rec.config.clients).toBe(20);
     expect(rec.config.ratePerS).toBe(50);

@@ -3,30 +3,18 @@
  * server's answer captured, a replay server per run, one pushbench run and one autocannon run on
  * the same URL, the table and the ratio printed — every figure from real runs, none assumed.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
-
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, '--import', 'tsx', 'bench/generator.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { benchScript } from '../cli.ts';
 
 describe('bench:generator --parts poll-replay', () => {
   it('replays the reference answer to pushbench and autocannon alike and prints both, with the ratio', async () => {
     mkdirSync('.tmp', { recursive: true });
     const out = mkdtempSync(join('.tmp', 'bench-generator-test-'));
     try {
-      const r = await runBench(['--parts', 'poll-replay', '--poll-repeat', '1', '--poll-window', '1s', '--poll-connections', '5', '--out', out]);
-      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      const r = await benchScript('bench/generator.ts', ['--parts', 'poll-replay', '--poll-repeat', '1', '--poll-window', '1s', '--poll-connections', '5', '--out', out], 45_000);
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
       // the answer the replay servers served is the reference server's empty poll answer
       const answer = readFileSync(join(out, 'replay-answer.http'), 'latin1');
       expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\{"epoch":"[^"]+","next":0,"gap":false,"messages":\[\]\}$/);
