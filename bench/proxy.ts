@@ -23,6 +23,8 @@ import { spawnTs } from '../core/spawn.ts';
 import { repoPath } from '../core/tsx.ts';
 import { nowUs } from '../core/wire.ts';
 import { cpuModel } from '../load/resources.ts';
+import { quantileSorted } from '../reports/stats.ts';
+import { readStamps } from './stamps.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'delays', kind: 'list', arg: 'MS,…', help: 'one-way delays to measure, ms', default: ['20', '3', '1'] },
@@ -30,23 +32,10 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'proxy-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the proxy process (taskset list)', default: '1' },
 ]);
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const quantile = (xs: readonly number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
-
-/** Newline-separated µs stamps read from `s`; one-way delays in ms into `into`. */
-function readStamps(s: net.Socket, into: number[]): void {
-  let buf = '';
-  s.setEncoding('utf8');
-  s.on('data', (text: string) => {
-    const recvUs = nowUs();
-    buf += text;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      into.push((recvUs - Number(buf.slice(0, i))) / 1000);
-      buf = buf.slice(i + 1);
-    }
-  });
-}
+const quantile = (xs: readonly number[], q: number) => quantileSorted([...xs].sort((x, y) => x - y), q);
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
+/** One-way delays in ms, from a stamp stream, into `into`. */
+const delaysInto = (into: number[]) => (sentUs: number, recvUs: number) => void into.push((recvUs - sentUs) / 1000);
 
 /** `count` stamps 3-6 ms apart, each at a random point of its millisecond (a short spin). */
 async function writeStamps(s: net.Socket, count: number): Promise<void> {
@@ -68,8 +57,8 @@ async function measure(port: number, accepted: () => Promise<net.Socket>, count:
   });
   const target = await next;
   const m: OneWay = { up: [], down: [] };
-  readStamps(target, m.up);
-  readStamps(client, m.down);
+  readStamps(target, delaysInto(m.up));
+  readStamps(client, delaysInto(m.down));
   // one direction after the other, so their releases never queue behind each other
   await writeStamps(client, count);
   await writeStamps(target, count);

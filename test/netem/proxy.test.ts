@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy, type LatencyProxy } from '../../netem/proxy.ts';
 import { nowUs } from '../../core/wire.ts';
+import { readStamps } from '../../bench/stamps.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -31,21 +32,6 @@ function connect(port: number): Promise<net.Socket> {
     s.once('error', reject);
     // half-open sockets stay open after the far end's FIN: destroyed after the test
     closers.push(async () => void s.destroy());
-  });
-}
-
-/** Newline-separated µs stamps read from a socket; calls `onStamp(sentUs, recvUs)` per line. */
-function readStamps(s: net.Socket, onStamp: (sentUs: number, recvUs: number) => void): void {
-  let buf = '';
-  s.setEncoding('utf8');
-  s.on('data', (text: string) => {
-    const recvUs = nowUs();
-    buf += text;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      onStamp(Number(buf.slice(0, i)), recvUs);
-      buf = buf.slice(i + 1);
-    }
   });
 }
 
