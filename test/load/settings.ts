@@ -11,6 +11,7 @@ import { parseOptions } from '../../core/options.ts';
 import { RUN_OPTION_SPECS, loadSettings } from '../../cli/run-options.ts';
 import { parseFaults } from '../../load/faults.ts';
 import type { RunSettings } from '../../load/runner.ts';
+import type { ResultRecord } from '../../core/record.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-test-'));
 
@@ -23,4 +24,20 @@ export function runSettings(transport: TransportName, argv: string[], name = `${
   expect(problems).toEqual([]);
   s.name = name;
   return s;
+}
+
+/**
+ * A run with nothing wrong: valid, nothing lost, duplicated or out of order, every expected message
+ * delivered, and `perClientPerS` messages a second to each of `clients` over the `measuredS`
+ * window, ± one message per client at each window edge.
+ */
+export function expectCleanRun(r: ResultRecord, measuredS: number, perClientPerS: number, clients: number): void {
+  expect(r.invalidReasons.join('; ')).toBe('');
+  expect(r.valid).toBe(true);
+  expect(r.summary.lost).toBe(0);
+  expect(r.summary.duplicates).toBe(0);
+  expect(r.counters.outOfOrder).toBe(0);
+  expect(r.summary.delivered).toBeGreaterThanOrEqual(measuredS * perClientPerS * clients - 2 * clients);
+  expect(r.summary.delivered).toBeLessThanOrEqual(measuredS * perClientPerS * clients + 2 * clients);
+  expect(r.summary.expected).toBe(r.summary.delivered);
 }
