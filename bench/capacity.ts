@@ -14,11 +14,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { capacityCommand } from '../cli/capacity-command.ts';
-import { PushbenchError, validationError } from '../core/errors.ts';
+import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import { cpuModel, openFilesLimit } from '../load/resources.ts';
 import { readResultFile } from '../core/record.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
+import { runBenchMain } from './main.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'quick', kind: 'bool', help: 'smoke check: 200 → 800 clients, 5 s steps (not the acceptance figures)' },
@@ -101,10 +102,4 @@ async function main(argv: string[]): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:capacity: ${err.message}\n`);
-  process.exitCode = 2;
-}
+await runBenchMain('bench:capacity', main);

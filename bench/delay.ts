@@ -6,11 +6,12 @@
  *
  * Usage: `npm run bench:delay [-- --transports sse,ws] [--pairs 3] [--delay 20]`.
  */
-import { PushbenchError, validationError } from '../core/errors.ts';
+import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
 import { conditions, median, ms, runPairs, runSettingsFrom } from './pairs.ts';
+import { runBenchMain } from './main.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: ['sse', 'ws'], choices: TRANSPORTS },
@@ -42,10 +43,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:delay: ${err.message}\n`);
-  process.exitCode = 2;
-}
+await runBenchMain('bench:delay', main);

@@ -38,6 +38,7 @@ import { SPECS, parseConfig, type Config } from './generator/config.ts';
 import { heldClients, heldPlan, printHeld } from './generator/held.ts';
 import { absorb, absorbTemplate, printAbsorb } from './generator/absorb.ts';
 import { pollPeak, pollPlan, printPoll, type PollFigures, type PollPlan, type PollRatios } from './generator/poll.ts';
+import { runBenchMain } from './main.ts';
 
 function loadAverage(): string {
   try {
@@ -128,10 +129,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:generator: ${err.message}\n`);
-  process.exitCode = 1;
-}
+await runBenchMain('bench:generator', main);

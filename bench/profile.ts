@@ -9,12 +9,13 @@
  *
  * Usage: `npm run bench:profile [-- --transports ws,sse,long-poll,short-poll] [--pairs 3]`.
  */
-import { PushbenchError, validationError } from '../core/errors.ts';
+import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import type { TransportName } from '../core/wire.ts';
 import { decodeHistogram, percentiles } from '../core/histogram.ts';
 import { TRANSPORTS, traitsOf } from '../load/drivers/index.ts';
 import { conditions, runPairs, runSettingsFrom } from './pairs.ts';
+import { runBenchMain } from './main.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: [...TRANSPORTS], choices: TRANSPORTS },
@@ -46,10 +47,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:profile: ${err.message}\n`);
-  process.exitCode = 2;
-}
+await runBenchMain('bench:profile', main);

@@ -17,7 +17,7 @@
  */
 import net from 'node:net';
 import os from 'node:os';
-import { validationError, PushbenchError } from '../core/errors.ts';
+import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import { spawnTs } from '../core/spawn.ts';
 import { repoPath } from '../core/tsx.ts';
@@ -25,6 +25,7 @@ import { nowUs } from '../core/wire.ts';
 import { cpuModel } from '../load/resources.ts';
 import { quantileSorted } from '../reports/stats.ts';
 import { readStamps } from './stamps.ts';
+import { runBenchMain } from './main.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'delays', kind: 'list', arg: 'MS,…', help: 'one-way delays to measure, ms', default: ['20', '3', '1'] },
@@ -118,10 +119,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:proxy: ${err.message}\n`);
-  process.exitCode = 2;
-}
+await runBenchMain('bench:proxy', main);

@@ -8,11 +8,12 @@
  * Usage: `npm run bench:slow-consumers [-- --transports ws,sse] [--pairs 3] [--duration 10s]
  * [--slow 20%:2KB/s]`.
  */
-import { PushbenchError, validationError } from '../core/errors.ts';
+import { validationError } from '../core/errors.ts';
 import { formatHelp, parseOptions, type OptionSpec } from '../core/options.ts';
 import type { TransportName } from '../core/wire.ts';
 import { parseSlowClients } from '../cli/run-options.ts';
 import { conditions, runPairs, runSettingsFrom } from './pairs.ts';
+import { runBenchMain } from './main.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: ['ws', 'sse'], choices: ['ws', 'sse'] },
@@ -49,10 +50,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof PushbenchError)) throw err;
-  process.stderr.write(`bench:slow-consumers: ${err.message}\n`);
-  process.exitCode = 2;
-}
+await runBenchMain('bench:slow-consumers', main);

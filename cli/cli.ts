@@ -2,7 +2,7 @@
  * `pushbench <command>`: the one entry point. Every command returns an exit code:
  * 0 success, 1 a gate failed (regression, assertion), 2 bad input, 130 interrupted.
  */
-import { PushbenchError } from '../core/errors.ts';
+import { exitCodeOf, PushbenchError } from '../core/errors.ts';
 import type { OptionSpec } from '../core/options.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof PushbenchError) {
       process.stderr.write(`pushbench ${name}: ${err.message}\n`);
       if (err.code === 'PB_BAD_OPTION') process.stderr.write(`('pushbench ${name} --help' lists the options)\n`);
-      return err.code === 'PB_BAD_OPTION' || err.code === 'PB_RESULT_FILE' || err.code === 'PB_SCHEMA' || err.code === 'PB_TARGET_UNREACHABLE' || err.code === 'PB_TARGET_SHAPE' ? 2 : 1;
+      return exitCodeOf(err);
     }
     process.stderr.write(`pushbench ${name}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return 1;

@@ -27,6 +27,14 @@ export class PushbenchError extends Error {
 }
 
 /** Thrown by validators with every problem at once; the CLI prints them and exits 2. */
+/** The codes that mean the input was bad (exit 2); any other failure of a command exits 1. */
+const BAD_INPUT: ReadonlySet<ErrorCode> = new Set(['PB_BAD_OPTION', 'PB_RESULT_FILE', 'PB_SCHEMA', 'PB_TARGET_UNREACHABLE', 'PB_TARGET_SHAPE']);
+
+/** A command's exit code for `err`: 2 for bad input (options, files, a target), else 1. */
+export function exitCodeOf(err: PushbenchError): 1 | 2 {
+  return BAD_INPUT.has(err.code) ? 2 : 1;
+}
+
 export function validationError(problems: string[], what = 'invalid options'): PushbenchError {
   return new PushbenchError('PB_BAD_OPTION', `${what}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
 }
