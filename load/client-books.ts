@@ -21,6 +21,11 @@ export interface SeqState {
 export interface ClientState extends SeqState {
   epoch: string;
   startedUs: number;
+  /**
+   * When its first connection was made (0: not yet). A client owes only what was scheduled from
+   * then on: a message published while it was still connecting never had a subscriber to reach.
+   */
+  subscribedUs: number;
   /** the first seq accepted in the current epoch (0: none yet): with lastSeq, the range it saw */
   firstSeq: number;
   /** its topic's index in the publisher's timetable (-1 without one: load/recorder.ts schedule) */
@@ -65,6 +70,7 @@ export class ClientBooks implements ClientEvents, ClientState {
   backAtUs = 0;
   detectedFault = -1;
   firstSeq = 0;
+  subscribedUs = 0;
 
   readonly startedUs: number;
   readonly topicIndex: number;

@@ -181,7 +181,9 @@ export class Recorder {
 
   /** A client's new connection is usable (for {@link ClientBooks}). */
   connected(state: ClientState, connectUs: number): void {
-    cameBack(this.faults, state, nowUs());
+    const now = nowUs();
+    if (state.subscribedUs === 0) state.subscribedUs = now;
+    cameBack(this.faults, state, now);
     this.counters.connectionsOpened++;
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
   }
@@ -274,7 +276,7 @@ export class Recorder {
   }
 
   /**
-   * Each client's shortfall against the timetable over the window (from its own start): added to
+   * Each client's shortfall against the timetable over the window (from its first connection: {@link owedFromUs}): added to
    * `undelivered` and `expected`. Returns the oldest one's age at `endUs`, ms (null: none).
    */
   private countUndelivered(endUs: number): number | null {
@@ -283,7 +285,7 @@ export class Recorder {
     let count = 0;
     let oldestUs = Infinity;
     for (const state of this.clients.values()) {
-      const w = windowSeqs(t, state.topicIndex, Math.max(fromUs, state.startedUs), toUs);
+      const w = windowSeqs(t, state.topicIndex, Math.max(fromUs, owedFromUs(state)), toUs);
       const miss = shortfall(w.first, w.last, state.firstSeq, state.lastSeq);
       if (miss.count === 0) continue;
       count += miss.count;
@@ -323,7 +325,7 @@ export class Recorder {
     const t = this.timetable!;
     for (const state of this.clients.values()) {
       if (state.firstSeq === 0) continue;
-      const { last } = windowSeqs(t, state.topicIndex, Math.max(this.opts.fromUs, state.startedUs), this.opts.toUs);
+      const { last } = windowSeqs(t, state.topicIndex, Math.max(this.opts.fromUs, owedFromUs(state)), this.opts.toUs);
       if (state.lastSeq < last) state.lastSeq = last;
     }
   }
@@ -380,4 +382,12 @@ export class Recorder {
   get clientCount(): number {
     return this.clients.size;
   }
+}
+
+/**
+ * From when a client owes its topic's messages: its first connection (ClientState.subscribedUs),
+ * or its start while it never connected (then everything since is missing).
+ */
+function owedFromUs(state: ClientState): number {
+  return state.subscribedUs || state.startedUs;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Recorder } from '../../load/recorder.ts';
 import { createHistogram, decodeHistogram, encodeHistogram, percentiles } from '../../core/histogram.ts';
-import { encodeMessage, type WireMessage } from '../../core/wire.ts';
+import { encodeMessage, nowUs, type WireMessage } from '../../core/wire.ts';
 import { contractView, readContract } from '../../load/drivers/fast-decode.ts';
 
 const S = 1e6;
@@ -23,6 +23,24 @@ describe('Recorder', () => {
     expect(p.count).toBe(10);
     expect(p.p50).toBeGreaterThanOrEqual(1999);
     expect(p.p50).toBeLessThanOrEqual(2002);
+  });
+
+  it('owes a client only what was scheduled from its first connection on (undelivered from the timetable)', () => {
+    // one topic, a message every 100 ms since t0, half a second ago; the window is [t0, t0 + 1 s)
+    const t0 = Math.round(nowUs() - 0.5 * S); // on a whole µs, as a run's t0 is
+    const timetable = { firstUs: t0, stepUs: 0.1 * S, topics: 1 };
+    const r = new Recorder({ fromUs: t0, toUs: t0 + S, topicRatePerS: 10, schedule: { timetable, topicIndex: () => 0 } });
+    // started at t0 but connected only now (~t0 + 500 ms): seqs 1–6 (t0 … t0 + 500 ms) had no
+    // subscriber to reach; it gets 7–10
+    const late = r.forClient(0, t0);
+    late.connected(1000);
+    for (let seq = 7; seq <= 10; seq++) late.message(msg(seq, t0 + (seq - 1) * 0.1 * S), t0 + (seq - 1) * 0.1 * S + 500);
+    // never connected: owes all ten
+    r.forClient(1, t0);
+    const { counters } = r.finish(10 * S, t0 + 1.5 * S);
+    expect(counters.delivered).toBe(4);
+    expect(counters.undelivered).toBe(10);
+    expect(counters.expected).toBe(14);
   });
 
   it('books a message read in place (messageView) exactly as the same message parsed', () => {
