@@ -9,6 +9,7 @@ import { childEnv } from './parent-watch.ts';
 import { createInterface } from 'node:readline';
 import { PushbenchError } from './errors.ts';
 import { TSX_EXEC_ARGV } from './tsx.ts';
+import { entryBundle } from './entry-bundle.ts';
 
 export interface Spawned {
   pid: number;
@@ -54,15 +55,17 @@ export function pinSelf(cpus: string): boolean {
 /**
  * Start `node --import tsx <script> …args`, pinned to `cpus` when given, and wait until it prints
  * a line matching `ready` (whose first capture group is the URL). Throws PB_SERVER_START with the
- * child's stderr when it exits or stays silent for `timeoutMs`.
+ * child's stderr when it exits or stays silent for `timeoutMs`. With `bundle`, node runs the
+ * script's cached bundle instead (core/entry-bundle.ts), when there can be one.
  */
 export async function spawnTs(
   script: string,
   args: string[],
-  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean; nodeFlags?: readonly string[] },
+  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean; nodeFlags?: readonly string[]; bundle?: boolean },
 ): Promise<Spawned> {
   installExitHook();
-  const nodeArgs = [...(opts.nodeFlags ?? []), ...TSX_EXEC_ARGV, script, ...args];
+  const bundled = opts.bundle ? await entryBundle(script) : null;
+  const nodeArgs = [...(opts.nodeFlags ?? []), ...(bundled ? [bundled] : [...TSX_EXEC_ARGV, script]), ...args];
   const pinned = opts.cpus && hasTaskset();
   const cmd = pinned ? 'taskset' : process.execPath;
   const argv = pinned ? ['-c', opts.cpus!, process.execPath, ...nodeArgs] : nodeArgs;

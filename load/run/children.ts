@@ -29,6 +29,7 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
     cpus: s.serverCpus,
     ready: /^pushbench listening on (http:\/\/\S+)/,
     what: 'the reference server',
+    bundle: true,
   });
 }
 
@@ -59,7 +60,7 @@ export async function spawnLatencyProxy(spec: ProxySpec, serverUrl: string, load
     '--delay', `${spec.delayMs}ms`,
     '--jitter', `${spec.jitterMs}ms`,
     ...(spec.bandwidthBytesPerS ? ['--bandwidth', String(spec.bandwidthBytesPerS)] : []),
-  ], { cpus: loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true });
+  ], { cpus: loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true, bundle: true });
   return { proxy, raised: raiseProxyPriority(proxy.pid) };
 }
 
