@@ -61,3 +61,24 @@ export function shortfall(first: number, last: number, firstSeq: number, lastSeq
 export function usableSchedule(s: PublishSchedule | null | undefined, topics: number): s is PublishSchedule {
   return s != null && Number.isFinite(s.firstUs) && Number.isFinite(s.stepUs) && s.stepUs > 0 && Number.isInteger(s.topics) && s.topics >= topics;
 }
+
+/** Where a client stands on its topic (load/client-books.ts ClientState). */
+export interface OwingClient {
+  topicIndex: number;
+  startedUs: number;
+  /** its first connection (0: never connected) */
+  subscribedUs: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/**
+ * What `c` never saw of the seqs its topic had scheduled in [fromUs, toUs) ({@link shortfall}),
+ * and the last of them. A client owes what was scheduled from its first connection on (a message
+ * published while it was still connecting had no subscriber to reach); one that never connected,
+ * everything since its start.
+ */
+export function clientShortfall(s: PublishSchedule, c: OwingClient, fromUs: number, toUs: number): { count: number; oldest: number; last: number } {
+  const w = windowSeqs(s, c.topicIndex, Math.max(fromUs, c.subscribedUs || c.startedUs), toUs);
+  return { ...shortfall(w.first, w.last, c.firstSeq, c.lastSeq), last: w.last };
+}

@@ -24,7 +24,7 @@ import { LATENCY_BUCKETS_US, addBuckets, emptyBuckets, type LatencyBuckets } fro
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { cameBack, faultAt, faultTally, newFaultState, wentDown, type FaultState, type FaultTally } from './fault-books.ts';
-import { onSchedule, scheduledUs, shortfall, windowSeqs } from './expected.ts';
+import { clientShortfall, onSchedule, scheduledUs } from './expected.ts';
 import { addTotals, emptyTotals, type RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
@@ -248,6 +248,21 @@ export class Recorder {
   }
 
   /**
+   * Whether every client has every message the timetable put in the window (false without a
+   * timetable, or while a gap may still fill): the drain can end.
+   */
+  owesNothing(): boolean {
+    if (!this.bySchedule) return false;
+    const t = this.timetable!;
+    const { fromUs, toUs } = this.opts;
+    for (const state of this.clients.values()) {
+      if (state.missing !== null && state.missing.size > 0) return false;
+      if (clientShortfall(t, state, fromUs, toUs).count > 0) return false;
+    }
+    return true;
+  }
+
+  /**
    * Close the books at the end of the run (`endUs`: when they close, for the backlog's age). With
    * the timetable, what never arrived is `undelivered`. Without it, a client whose stream went
    * silent more than `silenceUs` before the window's end is charged what its topic carried
@@ -276,7 +291,7 @@ export class Recorder {
   }
 
   /**
-   * Each client's shortfall against the timetable over the window (from its first connection: {@link owedFromUs}): added to
+   * Each client's shortfall against the timetable over the window (from its first connection: clientShortfall): added to
    * `undelivered` and `expected`. Returns the oldest one's age at `endUs`, ms (null: none).
    */
   private countUndelivered(endUs: number): number | null {
@@ -285,8 +300,7 @@ export class Recorder {
     let count = 0;
     let oldestUs = Infinity;
     for (const state of this.clients.values()) {
-      const w = windowSeqs(t, state.topicIndex, Math.max(fromUs, owedFromUs(state)), toUs);
-      const miss = shortfall(w.first, w.last, state.firstSeq, state.lastSeq);
+      const miss = clientShortfall(t, state, fromUs, toUs);
       if (miss.count === 0) continue;
       count += miss.count;
       oldestUs = Math.min(oldestUs, scheduledUs(t, state.topicIndex, miss.oldest));
@@ -325,7 +339,7 @@ export class Recorder {
     const t = this.timetable!;
     for (const state of this.clients.values()) {
       if (state.firstSeq === 0) continue;
-      const { last } = windowSeqs(t, state.topicIndex, Math.max(this.opts.fromUs, owedFromUs(state)), this.opts.toUs);
+      const { last } = clientShortfall(t, state, this.opts.fromUs, this.opts.toUs);
       if (state.lastSeq < last) state.lastSeq = last;
     }
   }
@@ -384,10 +398,3 @@ export class Recorder {
   }
 }
 
-/**
- * From when a client owes its topic's messages: its first connection (ClientState.subscribedUs),
- * or its start while it never connected (then everything since is missing).
- */
-function owedFromUs(state: ClientState): number {
-  return state.subscribedUs || state.startedUs;
-}

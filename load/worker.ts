@@ -35,6 +35,25 @@ function sleepUntil(tUs: number, signal: { stopped: boolean }): Promise<void> {
   });
 }
 
+/** How often the drain asks whether anything is still owed, ms. */
+const DRAIN_CHECK_MS = 20;
+
+/**
+ * The drain after the window: until `closeAtUs`, or sooner once the timetable says every client
+ * has every message of the window — nothing that counts can still arrive. A staircase's steps
+ * close on the run's shared schedule, and slow consumers' books have no timetable: those wait it out.
+ */
+async function drain(task: WorkerTask, recorder: Recorder, signal: { stopped: boolean }): Promise<void> {
+  if (!task.steps && !task.slowClients) {
+    await sleepUntil(task.toUs, signal);
+    while (!signal.stopped && nowUs() < task.closeAtUs && !recorder.owesNothing()) {
+      await sleepUntil(Math.min(task.closeAtUs, nowUs() + DRAIN_CHECK_MS * 1000), signal);
+    }
+    if (recorder.owesNothing()) return;
+  }
+  await sleepUntil(task.closeAtUs, signal);
+}
+
 /** The main thread's messages: stop, a fault's epoch end, a staircase's go (each wakes a waiting arrival). */
 function listen(task: WorkerTask, recorder: Recorder, signal: { stopped: boolean }): (step: number) => Promise<void> {
   // A staircase step's clients wait for the main thread's `go` (sent once the step before was
@@ -97,7 +116,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   const windows = new SliceWindows(task, recorder, slice.clients, signal, timers);
 
   await arrive(task, signal, awaitGo, windows, slice);
-  await sleepUntil(task.closeAtUs, signal);
+  await drain(task, recorder, signal);
   windows.closeDueSteps(windows.count - 1);
   windows.cutShort();
 

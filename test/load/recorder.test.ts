@@ -43,6 +43,23 @@ describe('Recorder', () => {
     expect(counters.expected).toBe(14);
   });
 
+  it('owes nothing once every client has every message the timetable put in the window, and no gap is open', () => {
+    // the window [t0, t0 + 1 s) a second from now; the client connects now, so it owes seqs 1–10
+    const t0 = Math.round(nowUs() + S); // on a whole µs, as a run's t0 is
+    const timetable = { firstUs: t0, stepUs: 0.1 * S, topics: 1 };
+    const r = new Recorder({ fromUs: t0, toUs: t0 + S, topicRatePerS: 10, schedule: { timetable, topicIndex: () => 0 } });
+    const ev = r.forClient(0, nowUs());
+    ev.connected(1000);
+    const deliver = (seqs: number[]) => { for (const q of seqs) ev.message(msg(q, t0 + (q - 1) * 0.1 * S), t0 + (q - 1) * 0.1 * S + 500); };
+    expect(r.owesNothing()).toBe(false);
+    deliver([1, 2, 3, 5, 6, 7, 8, 9]);
+    expect(r.owesNothing()).toBe(false); // 4 is a gap that may still fill, 10 has not come
+    deliver([10]);
+    expect(r.owesNothing()).toBe(false); // the gap is still open
+    deliver([4]);
+    expect(r.owesNothing()).toBe(true);
+  });
+
   it('books a message read in place (messageView) exactly as the same message parsed', () => {
     const books = (inPlace: boolean) => {
       const r = new Recorder({ fromUs: 10 * S, toUs: 20 * S, topicRatePerS: 0 });
