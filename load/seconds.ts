@@ -9,6 +9,9 @@
  */
 import { nowUs } from '../core/wire.ts';
 
+/** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
+export const SAMPLER_LAG_US = 50_000;
+
 export interface SecondTimer {
   stop(): void;
 }

@@ -15,6 +15,7 @@ import { profileDriver } from './target/drivers.ts';
 import { SliceClients } from './worker-clients.ts';
 import { ThreadTicks } from './worker-ticks.ts';
 import { SliceWindows } from './worker-windows.ts';
+import { SAMPLER_LAG_US } from './seconds.ts';
 import { topicIndexOf } from './workload.ts';
 import { arrivalUs, stepOf, type WorkerResult, type WorkerTask } from './worker-task.ts';
 
@@ -40,12 +41,14 @@ const DRAIN_CHECK_MS = 20;
 
 /**
  * The drain after the window: until `closeAtUs`, or sooner once the timetable says every client
- * has every message of the window — nothing that counts can still arrive. A staircase's steps
- * close on the run's shared schedule, and slow consumers' books have no timetable: those wait it out.
+ * has every message of the window — nothing that counts can still arrive. Never before the
+ * window's last second is in: this thread's tick on a window end on the grid, and the runner's
+ * sample SAMPLER_LAG_US after it. A staircase's steps close on the run's shared schedule, and slow
+ * consumers' books have no timetable: those wait it out.
  */
 async function drain(task: WorkerTask, recorder: Recorder, signal: { stopped: boolean }): Promise<void> {
   if (!task.steps && !task.slowClients) {
-    await sleepUntil(task.toUs, signal);
+    await sleepUntil(task.toUs + SAMPLER_LAG_US + DRAIN_CHECK_MS * 1000, signal);
     while (!signal.stopped && nowUs() < task.closeAtUs && !recorder.owesNothing()) {
       await sleepUntil(Math.min(task.closeAtUs, nowUs() + DRAIN_CHECK_MS * 1000), signal);
     }

@@ -8,7 +8,7 @@
  */
 import { nowUs } from '../../core/wire.ts';
 import { sampleCpus, sampleProcess, sampleProcessTree, type CpuTimes, type ProcSample } from '../resources.ts';
-import { everySecond, timeoutAt, type SecondTimer } from '../seconds.ts';
+import { SAMPLER_LAG_US, everySecond, timeoutAt, type SecondTimer } from '../seconds.ts';
 import { progressPercentiles, type Progress } from '../progress.ts';
 import type { WorkerTick } from '../worker-task.ts';
 import { fetchStats } from './server-stats.ts';
@@ -18,8 +18,6 @@ import type { RunSchedule } from './schedule.ts';
 import type { RunHooks, RunSettings } from './settings.ts';
 import type { RunMetrics } from '../metrics-sink.ts';
 
-/** how long after the workers' tick the runner samples /proc (their ticks of the second are in by then) */
-export const SAMPLER_LAG_US = 50_000;
 
 /** A window's readings as the sampler writes them. */
 export interface WindowMeter extends MeterReadings {
