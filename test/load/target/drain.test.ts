@@ -1,7 +1,7 @@
 /**
  * A server that answers one message per poll (shaped-server.ts `onePerPoll`), as some pub/sub
- * servers do: a short poll every 250 ms at 5 msg/s per topic falls a message further behind every
- * second. Expected comes from the publisher's schedule, so what had not arrived by the end of the
+ * servers do: a short poll every 500 ms at 5 msg/s per topic falls three messages further behind
+ * every second. Expected comes from the publisher's schedule, so what had not arrived by the end of the
  * drain is `undelivered` and the run says so; the profile's `drain: true` (poll again at once while
  * the answer was not empty, as such a server's own clients do) keeps up. A long poll re-polls at
  * once anyway. And the probe before a run, on such a server that also keeps each topic's history:
@@ -17,11 +17,14 @@ import { loadProfile } from '../../../load/target/profile.ts';
 import { PROBE_TOPIC, probeTarget } from '../../../load/target/probe.ts';
 import { encodeToken } from '../../../load/target/token.ts';
 import { runSettings } from '../settings.ts';
-import { SHAPED_CLIENTS, SHAPED_DURATION_S, SHAPED_PROFILE, SHAPED_WARMUP_S, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
+import { SHAPED_CLIENTS, SHAPED_PROFILE, shapedRunArgs, shapedServerPerFile } from './shaped-server.ts';
 
 const CLIENTS = SHAPED_CLIENTS;
 const RATE = 5;
-const MEASURED_S = SHAPED_DURATION_S - SHAPED_WARMUP_S;
+/** a run's length and warm-up, s: the warm-up covers every client's first poll (within Δ of its start) */
+const DURATION_S = 2.5;
+const WARMUP_S = 1;
+const MEASURED_S = DURATION_S - WARMUP_S;
 /** each client's topic carries RATE msg/s; the window holds exactly MEASURED_S × RATE of them */
 const EXPECTED = CLIENTS * MEASURED_S * RATE;
 const onePerPoll = shapedServerPerFile({ onePerPoll: true });
@@ -32,19 +35,20 @@ const p = JSON.parse(readFileSync(SHAPED_PROFILE, 'utf8'));
 p.transports['short-poll'].drain = true;
 writeFileSync(draining, JSON.stringify(p));
 
-const args = (url: string, profile?: string) => shapedRunArgs(url, { profile, extra: ['--rate', String(RATE), '--poll-interval', '250ms', '--long-poll-timeout', '2s'] });
+const args = (url: string, profile?: string) => shapedRunArgs(url, { profile, durationS: DURATION_S, warmupS: WARMUP_S, extra: ['--rate', String(RATE), '--poll-interval', '500ms', '--long-poll-timeout', '2s'] });
 
 describe('one message per poll', () => {
-  it('short-poll at Δ = 250 ms without drain: the backlog is undelivered, aged, and makes the run invalid', async () => {
+  it('short-poll at Δ = 500 ms without drain: the backlog is undelivered, aged, and makes the run invalid', async () => {
     const r = await runOnce(runSettings('short-poll', args(onePerPoll().url)));
     expect(r.summary.lost).toBe(0);
     expect(r.summary.duplicates).toBe(0);
     expect(r.summary.expected).toBe(EXPECTED);
     expect(r.summary.expected).toBe(r.summary.delivered + r.summary.lost + r.summary.undelivered!);
-    // 4 polls a second, one message each, from an ETag of seq ≤ 2 at the first poll: by the end of
-    // the drain (4.0 s) a client has at most seq 17 of its topic's, whose window ends at seq 18 (or
-    // 16 of 17): every client is at least one behind
-    expect(r.summary.undelivered).toBeGreaterThanOrEqual(CLIENTS);
+    // 2 polls a second, one message each, from an ETag of seq ≤ 2 at the first poll: by the end of
+    // the drain (the 2.5 s run + 0.5 s) a client has made at most 6 polls, so holds at most seq 8 of
+    // its topic's, whose window ends at seq 13 (a message every 200 ms until 2.5 s): every client is
+    // at least five behind
+    expect(r.summary.undelivered).toBeGreaterThanOrEqual(3 * CLIENTS);
     expect(r.backlogAgeMs).toBeGreaterThan(0);
     expect(r.summary.backlogAgeMs).toBe(r.backlogAgeMs);
     expect(r.valid).toBe(false);

@@ -26,12 +26,12 @@ describe('a profile target over 2 generator processes', () => {
     expect(r.generator.workers.reduce((n, w) => n + w.clients, 0)).toBe(CLIENTS);
     expect(r.summary.lost).toBe(0);
     expect(r.summary.duplicates).toBe(0);
-    // 2 measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge:
+    // the measured seconds × 10 msg/s to 20 clients, ± one message per client at each window edge:
     // the clients of share 1 are fed by share 0's publisher as well as share 0's own.
     const measuredS = SHAPED_DURATION_S - SHAPED_WARMUP_S;
     expect(r.summary.delivered).toBeGreaterThanOrEqual(measuredS * RATE * CLIENTS - 2 * CLIENTS);
     expect(r.summary.delivered).toBeLessThanOrEqual(measuredS * RATE * CLIENTS + 2 * CLIENTS);
-    // One publisher, not one per process: 2 topics × 10 msg/s × 3.5 s on the run's topics; each
+    // One publisher, not one per process: 2 topics × 10 msg/s over the whole run on the run's topics; each
     // process's probe adds a few on its own topic (10/s for at most the 5 s probe deadline).
     expect(r.publisher).toMatchObject({ published: 2 * RATE * SHAPED_DURATION_S, failed: 0 });
     expect(server.published() - before).toBeLessThan(2 * RATE * SHAPED_DURATION_S + 2 * 50);

@@ -34,10 +34,10 @@ describe('chat through the profile: every client publishes by the profile\'s PUT
     expect(r.summary.duplicates).toBe(0);
     expect(r.counters.outOfOrder).toBe(0);
     // Each room carries 10 msg/s from its 10 members in turn, and every member receives all of
-    // them: 2 measured seconds × 10 msg/s to 20 clients, ± one message per client at each edge.
+    // them: the measured seconds × 10 msg/s to 20 clients, ± one message per client at each edge.
     expect(r.summary.delivered).toBeGreaterThanOrEqual(MEASURED_S * RATE * CLIENTS - 2 * CLIENTS);
     expect(r.summary.delivered).toBeLessThanOrEqual(MEASURED_S * RATE * CLIENTS + 2 * CLIENTS);
-    // The clients published (no generator publisher): 2 rooms × 10 msg/s over the 3.5 s run, less
+    // The clients published (no generator publisher): 2 rooms × 10 msg/s over the whole run, less
     // the first second's staggered starts; the probe adds at most 50.
     expect(r.publisher).toBeUndefined();
     expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * (SHAPED_DURATION_S - 1));
@@ -48,12 +48,12 @@ describe('chat through the profile: every client publishes by the profile\'s PUT
 
 describe('WebSocket resume through the profile\'s query cursor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-wsresume-'));
-  /** A ws run of the shaped server with every socket cut at 2 s and 3 s (inside the 1.5–4 s window). */
+  /** A ws run of the shaped server with every socket cut at 1.5 s and 2.5 s (inside the 0.5–3 s window). */
   const cutRun = async (profile: string) => {
     const server = shaped();
-    const s = runSettings('ws', shapedRunArgs(server.url, { profile, durationS: 4 }));
+    const s = runSettings('ws', shapedRunArgs(server.url, { profile, durationS: 3 }));
     const cuts: number[] = [];
-    const timers = [2000, 3000].map((ms) => setTimeout(() => cuts.push(server.cutSockets()), ms));
+    const timers = [1500, 2500].map((ms) => setTimeout(() => cuts.push(server.cutSockets()), ms));
     try {
       return { r: await runOnce(s), cuts };
     } finally {

@@ -65,19 +65,19 @@ export const SHAPED_PROFILE = new URL('../../../examples/profiles/shaped-server.
 /** Clients and per-topic rate of the tests' profile runs (2 topics). */
 export const SHAPED_CLIENTS = 20;
 export const SHAPED_RATE = 10;
-/** A profile run's length and warm-up by default, seconds: 2 measured seconds. */
-export const SHAPED_DURATION_S = 3.5;
-export const SHAPED_WARMUP_S = 1.5;
+/** A profile run's length and warm-up by default, seconds: 1.5 measured seconds (15 messages a topic). */
+export const SHAPED_DURATION_S = 2;
+export const SHAPED_WARMUP_S = 0.5;
 
 /**
  * `pushbench run` options of a profile run against `url`: SHAPED_CLIENTS clients on 2 topics at
- * SHAPED_RATE msg/s, `durationS` (SHAPED_WARMUP_S of it warm-up), the load on both cores — the
+ * SHAPED_RATE msg/s, `durationS` (`warmupS` of it warm-up), the load on both cores — the
  * server lives in the test process, which the run pins to its load CPUs — plus `extra`.
  */
-export function shapedRunArgs(url: string, opts: { profile?: string; durationS?: number; extra?: string[] } = {}): string[] {
+export function shapedRunArgs(url: string, opts: { profile?: string; durationS?: number; warmupS?: number; extra?: string[] } = {}): string[] {
   return ['--load-cpus', '0-1', '--target', url, '--profile', opts.profile ?? SHAPED_PROFILE,
     '--clients', String(SHAPED_CLIENTS), '--topics', '2', '--rate', String(SHAPED_RATE),
-    '--duration', `${(opts.durationS ?? SHAPED_DURATION_S) * 1000}ms`, '--warmup', `${SHAPED_WARMUP_S * 1000}ms`, ...(opts.extra ?? [])];
+    '--duration', `${(opts.durationS ?? SHAPED_DURATION_S) * 1000}ms`, '--warmup', `${(opts.warmupS ?? SHAPED_WARMUP_S) * 1000}ms`, ...(opts.extra ?? [])];
 }
 
 /** One shaped server for the calling test file: started before its tests, closed after them. */

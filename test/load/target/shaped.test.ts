@@ -22,12 +22,12 @@ function expectClean(r: ResultRecord): void {
   expect(r.config.profile).toBe('shaped-server');
   // expected came from the publisher's schedule, and all of it arrived
   expect(r.summary.undelivered).toBe(0);
-  // 2 measured seconds × 10 msg/s to 20 clients
+  // the measured seconds × 10 msg/s to 20 clients
   expectCleanRun(r, MEASURED_S, RATE, CLIENTS);
 }
 
 describe('a differently-shaped server that keeps each topic\'s history and replays it to new subscribers, run after run', () => {
-  // the last 40 notes of a topic: more than one run publishes to it (35 per topic in 3.5 s)
+  // the last 40 notes of a topic: more than one run publishes to it (20 per topic in a 2 s run)
   const keeping = shapedServerPerFile({ history: 40 });
 
   it.each(TRANSPORTS)('%s twice in a row on fixed topic names: each valid, 0 lost, 0 duplicates, 0 undelivered; the earlier run\'s messages foreign, ignored', async (transport) => {
@@ -37,7 +37,7 @@ describe('a differently-shaped server that keeps each topic\'s history and repla
       const s = runSettings(transport, shapedRunArgs(server.url, { extra: ['--poll-interval', '100ms', '--long-poll-timeout', '2s', '--topic-prefix', ''] }), `${transport}-${n}`);
       const before = server.published();
       runs.push(await runOnce(s));
-      // the generator published 2 topics × 10 msg/s over the 3.5 s run (the probe's few come on top)
+      // the generator published 2 topics × 10 msg/s over the whole run (the probe's few come on top)
       expect(server.published() - before).toBeGreaterThanOrEqual(2 * RATE * SHAPED_DURATION_S);
     }
     const [first, second] = runs;
@@ -53,7 +53,7 @@ describe('a differently-shaped server that keeps each topic\'s history and repla
       expect(r.counters.connectionsOpened).toBeGreaterThanOrEqual(CLIENTS);
     }
     expect(second.runId).not.toBe(first.runId);
-    // every client of the second run was handed the first run's messages first (seq 1…35 again,
+    // every client of the second run was handed the first run's messages first (seq 1…20 again,
     // which without run ids were taken for duplicates) and counted them apart
     expect(second.counters.foreign).toBeGreaterThanOrEqual(CLIENTS);
     expect(second.notes?.join('\n')).toMatch(/message\(s\) of other runs arrived .* and were ignored/);
