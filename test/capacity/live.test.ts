@@ -57,8 +57,9 @@ describe('live growth', () => {
   });
 
   it.each<TransportName>(['ws', 'long-poll'])('%s: 20 → 40 clients in one run, the first clients stay connected, a record per step', async (transport) => {
-    const s = runSettings(transport, ['--clients', String(COUNTS.at(-1)), '--rate', '2', '--arrival-rate', '200']);
-    s.steps = COUNTS.map((clients) => ({ name: `${transport}-${clients}c`, clients, warmupMs: 1000, measureMs: 2000 }));
+    const s = runSettings(transport, ['--clients', String(COUNTS.at(-1)), '--rate', '4', '--arrival-rate', '200']);
+    // a step's clients arrive within 0.1 s (200/s), well inside its 0.5 s warm-up
+    s.steps = COUNTS.map((clients) => ({ name: `${transport}-${clients}c`, clients, warmupMs: 500, measureMs: 1000 }));
     let url = '';
     const records: ResultRecord[] = [];
     const seen: Promise<StatsSnapshot>[] = [];
@@ -77,13 +78,13 @@ describe('live growth', () => {
       expect(r.invalidReasons.join('; ')).toBe('');
       expect(r.complete).toBe(true);
       expect(r.config.clients).toBe(COUNTS[i]);
-      expect(r.config.durationMs - r.config.warmupMs).toBe(2000);
+      expect(r.config.durationMs - r.config.warmupMs).toBe(1000);
       expect(r.summary.lost).toBe(0);
       expect(r.summary.errors).toBe(0);
       // the generator opened connections for the added clients only, and none reconnected
       expect(r.counters.connectionsOpened).toBe(added);
       expect(r.counters.reconnects).toBe(0);
-      // 2 measured seconds at 2 msg/s to every client so far, ± a message at the window's edges
+      // 1 measured second at 4 msg/s to every client so far, ± a message at the window's edges
       expect(r.summary.delivered).toBeGreaterThanOrEqual(3 * COUNTS[i]);
       expect(r.summary.delivered).toBeLessThanOrEqual(5 * COUNTS[i]);
       expect(r.timeline.length).toBeGreaterThan(0);
@@ -106,14 +107,15 @@ describe('live growth', () => {
 
   it('an abort mid-staircase gives the cut step a partial record (complete: false) after the steps before it', async () => {
     const s = runSettings('ws', ['--clients', '40', '--rate', '1', '--arrival-rate', '200']);
-    s.steps = [10, 20, 40].map((clients) => ({ name: `ws-${clients}c`, clients, warmupMs: 1000, measureMs: 1500 }));
+    s.steps = [10, 20, 40].map((clients) => ({ name: `ws-${clients}c`, clients, warmupMs: 500, measureMs: 1000 }));
     const ac = new AbortController();
     const records: ResultRecord[] = [];
     const last = await runOnce(s, {
       signal: ac.signal,
       onStep: (r, i) => {
         records.push(r);
-        if (i === 0) setTimeout(() => ac.abort(), 1500); // during the second step
+        // the second step starts 0.5 s after the first is judged and lasts 1.5 s (+ its drain)
+        if (i === 0) setTimeout(() => ac.abort(), 1000);
       },
     });
     expect(records.map((r) => [r.name, r.complete])).toEqual([['ws-10c', true], ['ws-20c', false]]);
@@ -132,7 +134,7 @@ describe('live growth', () => {
     let code: number;
     try {
       code = await capacityCommand(['--transport', 'ws', '--target', server.url, '--slo', 'p99<2s,lost=0,errors<1%', '--start', '20', '--max', '160',
-        '--step-duration', '2s', '--warmup', '1s', '--precision', '100%', '--out', out, '--name', 'cap', '--no-report']);
+        '--step-duration', '1s', '--warmup', '500ms', '--precision', '100%', '--out', out, '--name', 'cap', '--no-report']);
     } finally {
       process.stdout.write = write;
     }
