@@ -72,10 +72,10 @@ describe('nothing left after a failed command', () => {
 
   it('the server child crashing mid-run ends the run early: partial result, exit 1, no process or port left (server and proxy)', async () => {
     const out = outDir();
-    const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '30', '--duration', '30s', '--warmup', '1s', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'crashed', '--no-report']);
+    const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '30', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'crashed', '--no-report']);
     const [, pid] = await w.waitFor(/server: pid (\d+)/);
     await w.waitFor(/proxy: pid \d+/);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
     expect(w.seen.ports.size).toBeGreaterThanOrEqual(2); // the server's and the proxy's
     expect(w.seen.pids.size).toBeGreaterThanOrEqual(3); // pushbench, the server, the proxy
     process.kill(Number(pid), 'SIGKILL');
@@ -91,9 +91,9 @@ describe('nothing left after a failed command', () => {
 
   it('SIGTERM of `pushbench run` (with the proxy): exit 130, partial result, no process or port left', async () => {
     const out = outDir();
-    const w = watchedPushbench(['run', '--transport', 'sse', '--clients', '30', '--duration', '30s', '--warmup', '1s', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'termed', '--no-report']);
+    const w = watchedPushbench(['run', '--transport', 'sse', '--clients', '30', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'termed', '--no-report']);
     await w.waitFor(/proxy: pid \d+/);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
     w.signal('SIGTERM');
     const { code } = await w.exited;
     expect(code).toBe(130);
@@ -107,7 +107,7 @@ describe('nothing left after a failed command', () => {
 
   it('SIGKILL of `pushbench run` (no cleanup of its own possible): its server and proxy stop by themselves, ports freed', async () => {
     const out = outDir();
-    const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '30s', '--warmup', '1s', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'killed', '--no-report']);
+    const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'killed', '--no-report']);
     await w.waitFor(/proxy: pid \d+/);
     await new Promise((r) => setTimeout(r, 1500));
     const children = [...w.seen.pids].filter((p) => p !== w.pgid && alive(p));
@@ -123,10 +123,10 @@ describe('nothing left after a failed command', () => {
 
   it('Ctrl-C of `pushbench rank` mid-way: exit 130, the last run marked incomplete, no process or port left', async () => {
     const out = outDir();
-    const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '1s', '--rate', '10', '--out', out, '--name', 'cut-short', '--no-report']);
+    const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '500ms', '--rate', '10', '--out', out, '--name', 'cut-short', '--no-report']);
     // the first run is under way once its server and proxy listen
     expect(await eventually(() => w.seen.ports.size >= 2, 25_000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
     w.signal('SIGINT');
     const { code } = await w.exited;
     expect(code).toBe(130);
@@ -155,7 +155,7 @@ describe('nothing left in-process after a failed runOnce', () => {
   it('a server crash mid-run gives a partial record and leaves no thread, child or port', async () => {
     const baseline = await threadBaseline();
     const childrenBefore = new Set(ownChildren());
-    const s = runSettings('ws', ['--clients', '20', '--duration', '30s', '--warmup', '1s', '--rate', '10', '--workers', '2']);
+    const s = runSettings('ws', ['--clients', '20', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--workers', '2']);
     let serverPid = 0;
     let serverPort = 0;
     let threadsDuring = 0;
@@ -167,7 +167,7 @@ describe('nothing left in-process after a failed runOnce', () => {
         serverPid = Number(m[1]);
         serverPort = Number(m[2]);
         threadsDuring = threadCount();
-        setTimeout(() => process.kill(serverPid, 'SIGKILL'), 3000);
+        setTimeout(() => process.kill(serverPid, 'SIGKILL'), 1500); // inside the window, as above
       },
     });
     // ended soon after the crash, not at the end of its 30 s
