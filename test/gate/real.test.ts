@@ -1,5 +1,6 @@
 /**
- * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 2.5 s runs):
+ * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 1.5 s runs: 1,000
+ * deliveries measured in each):
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
  *   a regression;
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { findAll, parseXml } from './xml.ts';
 import { pushbench as cli, type CliResult } from '../cli.ts';
 
-const SCALE = ['--clients', '50', '--duration', '2500ms', '--warmup', '1s', '--rate', '20', '--network', 'loopback', '--no-report'];
+const SCALE = ['--clients', '50', '--duration', '1500ms', '--warmup', '500ms', '--rate', '20', '--network', 'loopback', '--no-report'];
 
 function pushbench(args: string[]) {
   return cli(args, 90_000);
@@ -72,7 +73,7 @@ describe('the regression gate on real runs', () => {
   });
 
   it('run --assert: a failed assertion exits 1 with the number; a bad one exits 2 before any run', async () => {
-    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0']);
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0']);
     expect(r.stderr).toMatch(/assertions: 1 of 2 failed:\n {2}FAILED p99<1ms: ws-broadcast-20c-\S+ had \d+\.\d+ms/);
     expect(r.status).toBe(1);
     const bad = await pushbench(['run', '--transport', 'ws', '--out', out, '--assert', 'p99<soon']);
