@@ -93,7 +93,7 @@ describe('bench:ab', () => {
     const se = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await main(['--base', 'HEAD', '--pairs', '1', '--out', outDir, '--', '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '2500ms', '--warmup', '1s']);
+      code = await main(['--base', 'HEAD', '--pairs', '1', '--out', outDir, '--', '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms']);
     } finally {
       so.mockRestore();
       se.mockRestore();

@@ -65,7 +65,7 @@ describe('pushbench CLI', () => {
     // the test files themselves run with them (vitest.config.ts), as the generator does
     expect(generatorGcMode()).toBe('single-threaded');
     const out = mkdtempSync(join(tmpdir(), 'pushbench-gc-'));
-    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '5', '--out', out, '--name', 'plain-node', '--no-report'], 30_000, []);
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rate', '5', '--out', out, '--name', 'plain-node', '--no-report'], 30_000, []);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(DEFAULT_GC_NOTE);
     const record = JSON.parse(readFileSync(join(out, 'plain-node.json'), 'utf8'));

@@ -106,7 +106,7 @@ describe('generator metrics', () => {
     const metrics = new GeneratorMetrics();
     const ep = await endpoint(metrics);
     // 2 workers: the counters add both threads' ticks. 200 clients × 2 topics × 5/s.
-    const s = runSettings('ws', ['--clients', '200', '--duration', '6s', '--warmup', '2s', '--rate', '5', '--topics', '2', '--workers', '2', '--target', server.url], 'metrics-ws');
+    const s = runSettings('ws', ['--clients', '200', '--duration', '3s', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '2', '--target', server.url], 'metrics-ws');
     const { result: record, scrapes } = await scrapeThrough(ep.url, runOnce(s, { metrics }), 700);
     const labels = { run: 'metrics-ws', transport: 'ws', shard: '0' };
     const measuring = scrapes.filter((x) => valueOf(x, 'pushbench_run_phase', { ...labels, phase: 'measure' }) === 1);
@@ -130,7 +130,7 @@ describe('generator metrics', () => {
     const server = await reference();
     const metrics = new GeneratorMetrics();
     const ep = await endpoint(metrics);
-    const s = runSettings('sse', ['--clients', '60', '--duration', '4s', '--warmup', '1s', '--rate', '5', '--topics', '2', '--workers', '1', '--target', server.url], 'metrics-shards');
+    const s = runSettings('sse', ['--clients', '60', '--duration', '2500ms', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '1', '--target', server.url], 'metrics-shards');
     const { result: record, scrapes } = await scrapeThrough(ep.url, runMulti(s, 2, { metrics }), 1000);
     const last = scrapes.at(-1)!;
     const shards = new Set(last.samples.filter((x) => x.name === 'pushbench_deliveries_total').map((x) => x.labels.shard));
