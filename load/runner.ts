@@ -47,6 +47,12 @@ export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
 export { spawnReferenceServer } from './run/children.ts';
 export { DEFAULT_GC_NOTE } from './run/diagnose.ts';
 
+/**
+ * How long after the schedule is fixed the first client is due: the workers (loading since the
+ * pool was made, while the server started) get their tasks and are on the schedule by then.
+ */
+const START_LEAD_US = 150_000;
+
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 export async function runOnce(given: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
   const s = settleRun(given);
@@ -62,7 +68,7 @@ export async function runOnce(given: RunSettings, hooks: RunHooks = {}): Promise
     // Worker threads load (tsx, drivers) while the server and proxy start.
     const ownClients = shareClients(s.clients, s.share);
     const workers = Math.max(1, Math.min(s.workers, ownClients));
-    pool = workerPool(workers);
+    pool = await workerPool(workers);
     await env.up();
     const run = await startMeasuring({ s, hooks, log, env, pool, ownClients, workers, startedAt });
     const results = await workersDone(run);
@@ -110,7 +116,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   const { s, hooks, env } = r;
   // t0 on a whole µs: the window's edges and a profile publisher's timetable then fall on the same
   // µs as the timestamps its tokens carry, so a message on an edge is judged alike by both
-  const plan = runSchedule(s, Math.round(s.share?.t0Us ?? nowUs() + 300_000));
+  const plan = runSchedule(s, Math.round(s.share?.t0Us ?? nowUs() + START_LEAD_US));
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
