@@ -140,7 +140,7 @@ describe('pushbench run (end to end)', () => {
     // Coarse on purpose (the ±1 ms accuracy is `npm run bench:delay`): no delivery can come
     // sooner than its 20 ms hold, and a hold applied twice or per batch would add another 20 ms;
     // 10 ms of margin is half that, where the idle server's timers are late by well under 1 ms.
-    const argv = ['--clients', '50', '--duration', '2500ms', '--warmup', '1s', '--rate', '20'];
+    const argv = ['--clients', '50', '--duration', '1500ms', '--warmup', '500ms', '--rate', '20'];
     const base = await runOnce(settings('sse', argv));
     const delayed = await runOnce(settings('sse', [...argv, '--delay', '20']));
     expect(base.invalidReasons.join('; ')).toBe('');
@@ -150,7 +150,7 @@ describe('pushbench run (end to end)', () => {
   }, 30_000);
 
   it('short polls at --poll-interval 0 are a closed-loop run: a full event loop is noted, not invalid', async () => {
-    const s = settings('short-poll', ['--clients', '20', '--duration', '2500ms', '--warmup', '1s', '--rate', '10', '--poll-interval', '0']);
+    const s = settings('short-poll', ['--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rate', '10', '--poll-interval', '0']);
     const r = await runOnce(s);
     expect(r.closedLoop).toBe(true);
     // back to back on loopback: a poll takes well under a millisecond, so 20 clients make
