@@ -64,7 +64,7 @@ describe('bench:in-place', () => {
     const se = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await main(['--variant', 'second-read', '--skip', '1s', '--out', outDir, '--', '--transport', 'ws', '--clients', '50', '--topics', '1', '--rate', '20', '--duration', '8s', '--warmup', '1s']);
+      code = await main(['--variant', 'second-read', '--skip', '1s', '--out', outDir, '--', '--transport', 'ws', '--clients', '50', '--topics', '1', '--rate', '20', '--duration', '5s', '--warmup', '1s']);
     } finally {
       so.mockRestore();
       se.mockRestore();

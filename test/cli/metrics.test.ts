@@ -67,7 +67,7 @@ describe('pushbench run --metrics-port', () => {
 
   it('serves metrics while the run goes on and frees the port on Ctrl-C', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'run', '--transport', 'sse', '--clients', '100', '--duration', '20s', '--warmup', '2s',
+    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'run', '--transport', 'sse', '--clients', '100', '--duration', '20s', '--warmup', '500ms',
       '--rate', '5', '--metrics', `127.0.0.1:${port}`, '--no-report', '--out', out, '--name', 'metrics-cli'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -75,7 +75,7 @@ describe('pushbench run --metrics-port', () => {
     const exited = once(child, 'exit');
     try {
       expect(stdout === '' || stdout.startsWith('metrics: ')).toBe(true);
-      // Scrape until the window is being measured and deliveries are counted (≤ 15 s: ramp + warm-up are 2 s).
+      // Scrape until the window is being measured and deliveries are counted (≤ 15 s: ramp and warm-up take 0.5 s).
       let delivered = 0;
       const deadline = Date.now() + 15_000;
       while (delivered === 0 && Date.now() < deadline) {
@@ -98,7 +98,7 @@ describe('pushbench run --metrics-port', () => {
 
   it('frees the port when the run ends', async () => {
     const port = await freePort();
-    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '3s', '--metrics', `127.0.0.1:${port}`, '--no-report', '--out', out]);
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--metrics', `127.0.0.1:${port}`, '--no-report', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`metrics: http://127.0.0.1:${port}/metrics`);
     expect(await refused(port)).toBe(true);

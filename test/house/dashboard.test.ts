@@ -76,7 +76,7 @@ describe('examples/grafana-dashboard.json', () => {
     const server = await startServer({ port: 0, ratePerS: 5, topics: 1 });
     try {
       const metrics = new GeneratorMetrics();
-      const s = runSettings('ws', ['--clients', '20', '--duration', '3s', '--warmup', '1s', '--rate', '5', '--topics', '1', '--workers', '1', '--target', server.url], 'dashboard');
+      const s = runSettings('ws', ['--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rate', '5', '--topics', '1', '--workers', '1', '--target', server.url], 'dashboard');
       await runOnce(s, { metrics });
       // a family may have no series yet (errors without an error): its HELP/TYPE declare it
       const names = (x: ReturnType<typeof checkExposition>) => [...sampleNames(x), ...x.families.keys()];
