@@ -7,8 +7,8 @@
  * run stale. Inside it, each module's `import.meta.url` is its source file's URL (paths resolved
  * from it, `createRequire`, a cluster worker's script), except the entry's own: its "am I the main
  * module" check compares it with `process.argv[1]`, the bundle. Packages stay external, resolved
- * from the bundle's folder inside the repository. On any failure the caller runs the source
- * through tsx, as before.
+ * from the bundle's folder inside the repository. On any failure, or with PUSHBENCH_NO_BUNDLE
+ * set (stack traces with source lines), the caller runs the source through tsx.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,6 +28,7 @@ interface Manifest {
 
 /** Path of `entry`'s bundle, built or rebuilt as needed; null when it cannot be (run it through tsx). */
 export async function entryBundle(entry: string): Promise<string | null> {
+  if (process.env.PUSHBENCH_NO_BUNDLE) return null;
   const name = relative(ROOT, entry).replace(/[\\/]/g, '_').replace(/\.ts$/, '');
   const out = join(CACHE, `${name}.mjs`);
   const manifestPath = join(CACHE, `${name}.json`);
