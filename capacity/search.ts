@@ -11,12 +11,12 @@ import type { ResultRecord, RunSummary } from '../core/record.ts';
 import { formatUs, parseDurationMs } from '../core/units.ts';
 
 export type LatencyMetric = 'p50' | 'p90' | 'p99' | 'p99.9' | 'max';
-export type CountMetric = 'lost' | 'errors';
+export type CountMetric = 'lost' | 'undelivered' | 'errors';
 
 /**
  * One term of an SLO. Latencies are µs and always `<`/`<=`; counts are either absolute
- * (`lost=0`, `errors<10`) or a fraction (`errors<0.1%`: of expected messages for `lost`, of
- * connections plus HTTP requests for `errors`).
+ * (`lost=0`, `errors<10`) or a fraction (`errors<0.1%`: of expected messages for `lost` and
+ * `undelivered`, of connections plus HTTP requests for `errors`).
  */
 export interface SloTerm {
   metric: LatencyMetric | CountMetric;
@@ -33,7 +33,7 @@ export interface Slo {
 }
 
 const LATENCY_METRICS: readonly LatencyMetric[] = ['p50', 'p90', 'p99', 'p99.9', 'max'];
-const TERM_RE = /^\s*(p50|p90|p99|p99\.9|p999|max|lost|errors)\s*(<=|<|=)\s*([0-9.]+\s*[a-z%]*)\s*$/i;
+const TERM_RE = /^\s*(p50|p90|p99|p99\.9|p999|max|lost|undelivered|errors)\s*(<=|<|=)\s*([0-9.]+\s*[a-z%]*)\s*$/i;
 
 /** Parse an SLO; `problems` lists every term that cannot be read (empty: the SLO is usable). */
 export function parseSlo(text: string): { slo: Slo; problems: string[] } {
@@ -42,7 +42,7 @@ export function parseSlo(text: string): { slo: Slo; problems: string[] } {
   for (const raw of text.split(',').map((t) => t.trim()).filter(Boolean)) {
     const m = TERM_RE.exec(raw);
     if (!m) {
-      problems.push(`--slo: cannot read "${raw}" (terms look like p99<250ms, lost=0, errors<0.1%)`);
+      problems.push(`--slo: cannot read "${raw}" (terms look like p99<250ms, lost=0, undelivered=0, errors<0.1%)`);
       continue;
     }
     const name = m[1].toLowerCase();
@@ -71,11 +71,13 @@ export function parseSlo(text: string): { slo: Slo; problems: string[] } {
 export type StepFigures = Pick<RunSummary, 'latencyUs' | 'lost' | 'expected' | 'errors' | 'clients'> & {
   /** HTTP requests made in the window (the denominator of an error fraction, with the clients) */
   requests: number;
+  /** expected from the publisher's schedule and not arrived by the drain's end (null: not measured) */
+  undelivered: number | null;
 };
 
 export function figuresOf(r: ResultRecord): StepFigures {
   const s = r.summary;
-  return { latencyUs: s.latencyUs, lost: s.lost, expected: s.expected, errors: s.errors, clients: s.clients, requests: r.counters.requests };
+  return { latencyUs: s.latencyUs, lost: s.lost, expected: s.expected, errors: s.errors, clients: s.clients, requests: r.counters.requests, undelivered: s.undelivered ?? null };
 }
 
 function holds(actual: number, op: SloTerm['op'], bound: number): boolean {
@@ -92,12 +94,17 @@ export function sloBreaks(slo: Slo, f: StepFigures): string[] {
       if (!holds(actual, t.op, t.value)) out.push(`${m} ${formatUs(actual)} breaks ${t.text}`);
       continue;
     }
-    const count = t.metric === 'lost' ? f.lost : f.errors;
+    // a step without the publisher's schedule cannot show that nothing was left undelivered
+    if (t.metric === 'undelivered' && f.undelivered === null) {
+      out.push(`undelivered not measured (no publish schedule to expect from) breaks ${t.text}`);
+      continue;
+    }
+    const count = t.metric === 'lost' ? f.lost : t.metric === 'undelivered' ? f.undelivered! : f.errors;
     if (t.unit === 'count') {
       if (!holds(count, t.op, t.value)) out.push(`${t.metric} ${count} breaks ${t.text}`);
       continue;
     }
-    const of = t.metric === 'lost' ? f.expected : f.clients + f.requests;
+    const of = t.metric === 'errors' ? f.clients + f.requests : f.expected;
     const frac = of > 0 ? count / of : 0;
     if (!holds(frac, t.op, t.value)) out.push(`${t.metric} ${(frac * 100).toPrecision(2)} % (${count} of ${of}) breaks ${t.text}`);
   }

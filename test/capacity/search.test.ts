@@ -19,7 +19,7 @@ function simulated(knee: number, opts: { generatorAt?: number } = {}) {
     seen.push(clients);
     if (opts.generatorAt !== undefined && clients >= opts.generatorAt) return { kind: 'generator-bound', reasons: ['generator saturated: worker 0 event-loop utilization above 90 %'] };
     const p99 = clients <= knee ? 250_000 * (clients / knee) - 1 : 250_000 + (clients - knee) * 50;
-    const f: StepFigures = { latencyUs: { p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 1.2, max: p99 * 2 }, lost: 0, expected: clients * 10, errors: 0, clients, requests: 0 };
+    const f: StepFigures = { latencyUs: { p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 1.2, max: p99 * 2 }, lost: 0, expected: clients * 10, errors: 0, clients, requests: 0, undelivered: 0 };
     const reasons = sloBreaks(slo, f);
     return reasons.length ? { kind: 'fail', reasons } : { kind: 'pass' };
   };
@@ -42,12 +42,25 @@ describe('parseSlo', () => {
   });
 
   it('judges a fraction against expected messages (lost) and connections plus requests (errors)', () => {
-    const f: StepFigures = { latencyUs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1 }, lost: 2, expected: 1000, errors: 3, clients: 1000, requests: 1000 };
+    const f: StepFigures = { latencyUs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1 }, lost: 2, expected: 1000, errors: 3, clients: 1000, requests: 1000, undelivered: 0 };
     expect(sloBreaks(parseSlo('lost<0.3%,errors<0.2%').slo, f)).toEqual([]);
     expect(sloBreaks(parseSlo('lost<0.1%,errors<0.1%').slo, f)).toEqual([
       'lost 0.20 % (2 of 1000) breaks lost<0.1%',
       'errors 0.15 % (3 of 2000) breaks errors<0.1%',
     ]);
+  });
+});
+
+describe('the undelivered term', () => {
+  it('judges undelivered against expected messages, and breaks its term when it was not measured', () => {
+    const f: StepFigures = { latencyUs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1 }, lost: 0, expected: 1000, errors: 0, clients: 10, requests: 0, undelivered: 4 };
+    const { slo: s, problems } = parseSlo('undelivered=0');
+    expect(problems).toEqual([]);
+    expect(s.terms.map((t) => [t.metric, t.op, t.value, t.unit])).toEqual([['undelivered', '=', 0, 'count']]);
+    expect(sloBreaks(s, f)).toEqual(['undelivered 4 breaks undelivered=0']);
+    expect(sloBreaks(parseSlo('undelivered<0.5%').slo, f)).toEqual([]);
+    expect(sloBreaks(parseSlo('undelivered<0.3%').slo, f)).toEqual(['undelivered 0.40 % (4 of 1000) breaks undelivered<0.3%']);
+    expect(sloBreaks(s, { ...f, undelivered: null })).toEqual(['undelivered not measured (no publish schedule to expect from) breaks undelivered=0']);
   });
 });
 
