@@ -101,7 +101,7 @@ export function rankCharts(grid: GridRanking, map: readonly StepMap[]): ChartDef
     ...metrics.map((key) => {
       const steps = map.filter((s) => s.metric === key);
       return { id: `rank-map-${key}`, title: `Map — ${steps[0].label}`, wide: true, spec: stepHeatmap(steps, grid),
-        caption: 'Per claimed step (claimed-better > claimed-worse), per cell: green holds (intervals apart, as claimed), grey tie (intervals overlap), red contradicted (intervals apart, the other way). Text: claimed-worse ÷ claimed-better with its 95 % interval.' };
+        caption: 'Per claimed step (claimed-better > claimed-worse), per cell: green holds (intervals apart, as claimed), grey tie (intervals overlap), red contradicted (intervals apart, the other way). Text: claimed-worse ÷ claimed-better with its 95 % interval; where one mean is 0 no ratio exists and the text gives both means, claimed-worse vs claimed-better.' };
     }),
   ];
 }
