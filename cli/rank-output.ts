@@ -8,14 +8,14 @@ import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { formatRankingText, formatRankingMarkdown, formatRankingHtml } from '../reports/ranking-format.ts';
 import { cellLabel, rankGrid } from '../reports/rank-grid.ts';
 import { rankMap } from '../reports/rank-map.ts';
-import { requestExpectations } from '../reports/rank-expect.ts';
+import { crossoverChecks, requestExpectations } from '../reports/rank-expect.ts';
 import { formatMapHtml, formatMapMarkdown, formatMapText } from '../reports/rank-map-format.ts';
 import { rankCharts } from '../reports/rank-charts.ts';
 import { fileSafe } from './run-options.ts';
 import { formatSummaryTable } from './summary.ts';
 import type { RankSetup } from './rank-options.ts';
 
-/** ranking.json's shape: `cells` holds every cell's full ranking; `map` and `expectations` the grid's view. */
+/** ranking.json's shape: `cells` holds every cell's full ranking; `map`, `expectations` and `crossoverChecks` the grid's view. */
 export const RANKING_JSON_VERSION = 2;
 
 export async function writeRankOutputs(setup: RankSetup, records: ResultRecord[], time: { startedMs: number; endedMs: number }): Promise<void> {
@@ -35,7 +35,7 @@ export async function writeRankOutputs(setup: RankSetup, records: ResultRecord[]
     writeJsonAtomic(join(setup.outDir, 'ranking.json'), {
       version: RANKING_JSON_VERSION, name: setup.name, startedAt: new Date(time.startedMs).toISOString(), endedAt: new Date(time.endedMs).toISOString(),
       grid: { rates: grid.rates, networks: grid.networks, clientCounts: grid.clientCounts, repeats: setup.repeats, transports: setup.transports },
-      cells: grid.cells, map, expectations,
+      cells: grid.cells, map, expectations, crossoverChecks: crossoverChecks(map, grid),
     });
   }
   if (records.length > 0 && setup.noReport) {

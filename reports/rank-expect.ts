@@ -17,6 +17,7 @@
 import type { TransportName } from '../core/wire.ts';
 import { traitsOf } from '../load/drivers/index.ts';
 import type { CellRanking, GridCell, GridRanking } from './rank-grid.ts';
+import type { StepMap } from './rank-map.ts';
 
 /** The expected requests per message of `transport` in a cell, and the formula with its numbers. */
 export function expectedRequestsPerMessage(transport: TransportName, ratePerS: number, pollIntervalMs: number, rttMs: number): { value: number; model: string } | null {
@@ -75,4 +76,31 @@ export function requestExpectations(grid: GridRanking): RequestExpectation[] {
  */
 export function expectedRequestCrossover(pollIntervalMs: number, rttMs: number): number | null {
   return pollIntervalMs > 0 && rttMs < pollIntervalMs ? 1000 / pollIntervalMs : null;
+}
+
+/** A measured flip of the polls' requests-per-message step along the rate axis, against the formula's crossover. */
+export interface CrossoverCheck {
+  along: string;
+  /** the rates of the two grid points the flip lies between, ascending */
+  between: [number, number];
+  /** the formula's crossover rate; null when none is expected */
+  expected: number | null;
+  /** the expected rate lies between the two measured points */
+  consistent: boolean;
+}
+
+/**
+ * Each rate-axis flip of the requests-per-message step from a held poll to a periodic one (the
+ * step the claim orders long polling > short polling), checked against {@link expectedRequestCrossover}.
+ */
+export function crossoverChecks(map: readonly StepMap[], grid: GridRanking): CrossoverCheck[] {
+  const step = map.find((s) => s.metric === 'requestsPerMessage' && traitsOf(s.better).longPollTimeout && traitsOf(s.worse).pollInterval);
+  if (!step) return [];
+  return step.crossovers.filter((c) => c.axis === 'rate').map((c) => {
+    const lo = Math.min(c.fromCell.ratePerS, c.toCell.ratePerS);
+    const hi = Math.max(c.fromCell.ratePerS, c.toCell.ratePerS);
+    const cell = grid.cells.find((x) => x.network === c.fromCell.network && x.clients === c.fromCell.clients && x.pollIntervalMs > 0);
+    const expected = cell ? expectedRequestCrossover(cell.pollIntervalMs, cell.rttMs) : null;
+    return { along: c.along, between: [lo, hi], expected, consistent: expected !== null && lo < expected && expected < hi };
+  });
 }

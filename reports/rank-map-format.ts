@@ -9,7 +9,7 @@ import { escapeMarkdownCell } from './markdown.ts';
 import { formatSig3 } from './ranking.ts';
 import { gridRows, type GridRanking } from './rank-grid.ts';
 import { describeCrossover, type StepCell, type StepMap } from './rank-map.ts';
-import { expectedRequestCrossover, type RequestExpectation } from './rank-expect.ts';
+import { crossoverChecks, expectedRequestCrossover, type RequestExpectation } from './rank-expect.ts';
 
 /** `holds 4.02× [3.9, 4.1]`, `tie 1.1× (no interval)`, `tie (0 vs 0)`. */
 export function stepCellText(c: StepCell): string {
@@ -47,6 +47,11 @@ function expectationRow(x: RequestExpectation): string[] {
 
 const EXPECT_HEAD = ['network', 'rate', 'clients', 'transport', 'expected requests/message', 'measured [95 % CI]', 'expected in interval'];
 
+/** `loopback, 500 clients: measured flip between 1 and 10 msg/s, expected at 4 msg/s — consistent`. */
+export function crossoverCheckLines(map: readonly StepMap[], grid: GridRanking): string[] {
+  return crossoverChecks(map, grid).map((c) => `${c.along}: measured flip between ${c.between[0]} and ${c.between[1]} msg/s, ${c.expected === null ? 'none expected' : `expected at ${formatSig3(c.expected)} msg/s`} — ${c.consistent ? 'consistent' : 'inconsistent'}`);
+}
+
 /** The expected crossover of the two polls' requests per message for each network, as a sentence. */
 function expectedCrossoverLines(grid: GridRanking): string[] {
   return grid.networks.flatMap((network) => {
@@ -66,7 +71,7 @@ function textTable(rows: string[][]): string[] {
 export function formatMapText(map: readonly StepMap[], grid: GridRanking, expectations: readonly RequestExpectation[]): string {
   const out = ['Map over the grid: per claimed step, holds / tie / contradicted and the ratio claimed-worse ÷ claimed-better [95 % CI]'];
   for (const step of map) out.push('', stepFinding(step), ...textTable(stepGrid(step, grid)));
-  out.push('', 'Requests per message, measured against the formulas (docs/ranking.md):', ...expectedCrossoverLines(grid).map((l) => `  ${l}`));
+  out.push('', 'Requests per message, measured against the formulas (docs/ranking.md):', ...[...expectedCrossoverLines(grid), ...crossoverCheckLines(map, grid)].map((l) => `  ${l}`));
   if (expectations.length > 0) out.push(...textTable([EXPECT_HEAD, ...expectations.map(expectationRow)]));
   return out.join('\n');
 }
@@ -79,7 +84,7 @@ export function formatMapMarkdown(map: readonly StepMap[], grid: GridRanking, ex
   const lines = ['Per claimed step: holds / tie / contradicted, and the ratio claimed-worse ÷ claimed-better [95 % CI].', ''];
   for (const step of map) lines.push(`- ${escapeMarkdownCell(stepFinding(step))}`);
   for (const step of map) lines.push('', `**${escapeMarkdownCell(`${step.label}: ${step.better} > ${step.worse}`)}**`, '', ...mdTable(stepGrid(step, grid)));
-  lines.push('', '**Requests per message against the formulas**', '', ...expectedCrossoverLines(grid).map((l) => `- ${escapeMarkdownCell(l)}`));
+  lines.push('', '**Requests per message against the formulas**', '', ...[...expectedCrossoverLines(grid), ...crossoverCheckLines(map, grid)].map((l) => `- ${escapeMarkdownCell(l)}`));
   if (expectations.length > 0) lines.push('', ...mdTable([EXPECT_HEAD, ...expectations.map(expectationRow)]));
   return lines.join('\n') + '\n';
 }
@@ -93,7 +98,7 @@ function htmlTable(rows: readonly string[][], cls: string): string {
 /** The HTML section: the findings as a list, the expectations table (the grids are the heatmaps). */
 export function formatMapHtml(map: readonly StepMap[], grid: GridRanking, expectations: readonly RequestExpectation[]): string {
   const parts = [`<ul>${map.map((s) => `<li>${escapeHtml(stepFinding(s))}</li>`).join('')}</ul>`];
-  parts.push(`<p>Requests per message against the formulas (docs/ranking.md):</p><ul>${expectedCrossoverLines(grid).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+  parts.push(`<p>Requests per message against the formulas (docs/ranking.md):</p><ul>${[...expectedCrossoverLines(grid), ...crossoverCheckLines(map, grid)].map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
   if (expectations.length > 0) parts.push(htmlTable([EXPECT_HEAD, ...expectations.map(expectationRow)], 'ranking'));
   return parts.join('\n');
 }

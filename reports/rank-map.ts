@@ -39,6 +39,9 @@ export interface Crossover {
   toVerdict: StepVerdict;
   /** the grid points between the two whose verdict is tie or unknown */
   through: string[];
+  /** the two clear points' cells */
+  fromCell: GridCell;
+  toCell: GridCell;
 }
 
 export interface StepMap {
@@ -66,8 +69,8 @@ function stepCell(cell: CellRanking, metric: RankMetricKey, pair: readonly [Tran
 const clear = (v: StepVerdict) => v === 'holds' || v === 'contradicted';
 
 /** Flips along one ordered line of points: clear verdicts that differ, with the unclear points between. */
-export function flipsAlong(points: readonly { label: string; verdict: StepVerdict }[]): Omit<Crossover, 'axis' | 'along'>[] {
-  const out: Omit<Crossover, 'axis' | 'along'>[] = [];
+export function flipsAlong(points: readonly { label: string; verdict: StepVerdict }[]): Omit<Crossover, 'axis' | 'along' | 'fromCell' | 'toCell'>[] {
+  const out: Omit<Crossover, 'axis' | 'along' | 'fromCell' | 'toCell'>[] = [];
   let last = -1;
   points.forEach((p, i) => {
     if (!clear(p.verdict)) return;
@@ -102,7 +105,10 @@ function crossovers(cells: readonly StepCell[], grid: GridRanking): Crossover[] 
     for (const line of lines.values()) {
       if (line.length < 2) continue;
       const sorted = [...line].sort((x, y) => a.order(x) - a.order(y));
-      for (const f of flipsAlong(sorted.map((c) => ({ label: a.label(c), verdict: c.verdict })))) out.push({ axis: a.axis, along: a.along(sorted[0]), ...f });
+      const cellAt = (label: string): GridCell => { const { network, ratePerS, clients, rttMs } = sorted.find((c) => a.label(c) === label)!; return { network, ratePerS, clients, rttMs }; };
+      for (const f of flipsAlong(sorted.map((c) => ({ label: a.label(c), verdict: c.verdict })))) {
+        out.push({ axis: a.axis, along: a.along(sorted[0]), ...f, fromCell: cellAt(f.from), toCell: cellAt(f.to) });
+      }
     }
   }
   return out;

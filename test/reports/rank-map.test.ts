@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 import { cellLabel, rankGrid } from '../../reports/rank-grid.ts';
 import { flipsAlong, rankMap } from '../../reports/rank-map.ts';
-import { expectedRequestCrossover, expectedRequestsPerMessage, requestExpectations } from '../../reports/rank-expect.ts';
+import { crossoverChecks, expectedRequestCrossover, expectedRequestsPerMessage, requestExpectations } from '../../reports/rank-expect.ts';
 import { formatMapMarkdown, formatMapText } from '../../reports/rank-map-format.ts';
 import { rankCharts, rankingChartRows } from '../../reports/rank-charts.ts';
 import { RANK_METRICS } from '../../reports/ranking.ts';
@@ -104,10 +104,23 @@ describe('requests per message against the formulas', () => {
     expect(shifted[0].deviation!).toBeCloseTo(0.2, 2);
   });
 
+  it('checks each measured flip of the polls against the formula\'s crossover rate', () => {
+    expect(crossoverChecks(map, grid)).toEqual([
+      { along: 'loopback, 500 clients', between: [1, 10], expected: 4, consistent: true },
+      { along: 'wan, 250 clients', between: [1, 10], expected: 4, consistent: true },
+    ]);
+    // the same measurements said to come from Δ = 50 ms: on loopback the formula puts the crossover
+    // at 20 msg/s, outside [1, 10]; on wan the 50 ms round trip is not shorter than Δ, so none is expected
+    const other = GRID_RECORDS.map((r) => (r.config.pollIntervalMs > 0 ? { ...r, config: { ...r.config, pollIntervalMs: 50 } } : r));
+    const otherGrid = rankGrid(other, CELLS);
+    expect(crossoverChecks(rankMap(otherGrid), otherGrid).map((c) => [c.expected, c.consistent])).toEqual([[20, false], [null, false]]);
+  });
+
   it('prints the grid per step, the crossover and the expectations', () => {
     const text = formatMapText(map, grid, requestExpectations(grid));
     expect(text).toContain(`requests per message, ${LONG} > ${SHORT}: holds 2, contradicted 2; holds at 1 msg/s, contradicted at 10 msg/s on loopback, 500 clients`);
     expect(text).toContain('wan (RTT 50 ms, Δ 250 ms): periodic and held polls expected to cross at 1/Δ = 4 msg/s');
+    expect(text).toContain('wan, 250 clients: measured flip between 1 and 10 msg/s, expected at 4 msg/s — consistent');
     expect(text).toMatch(/ {2}loopback +holds 4× \[[\d.]+, [\d.]+\] +contradicted 0\.4× \[[\d.]+, [\d.]+\]/);
     const md = formatMapMarkdown(map, grid, requestExpectations(grid));
     expect(md.split('\n').filter((l) => l.startsWith('| loopback |'))).toHaveLength(map.length + 4);
