@@ -176,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     if (m.order === 'sequential') complete = await runSequential(m, root, lockFile, controller.signal);
     else {
       const sides: TurnSide[] = m.sides.map((s) => ({ label: s.label, tree: repoPath('.'), args: s.args }));
-      const steps = rankPlan(m.transports, m.repeats, [GATE_DEFAULTS.network]).map((p) => ({ transport: p.item, network: p.network, repeat: p.repeat }));
+      const steps = rankPlan(m.transports, m.repeats, [GATE_DEFAULTS.network]).map((p) => ({ transport: p.item, network: p.cell, repeat: p.repeat }));
       const turns = await runInTurns({ sides, steps, runArgs: (s) => ['--transport', s.transport, '--network', s.network, ...gateRunArgs()], outRoot: root, lockFile, signal: controller.signal, log });
       complete = !turns.interrupted && !turns.stoppedEarly;
     }

@@ -156,7 +156,7 @@ export async function abCommand(argv: string[], io: CommandIo = processIo): Prom
     return badInput(problems, {}, io, 'ab');
   }
   const head = git(['describe', '--always', '--dirty']).out;
-  const steps: TurnStep[] = rankPlan(setup.transports, setup.repeats, setup.networks).map((p) => ({ transport: p.item, network: p.network, repeat: p.repeat }));
+  const steps: TurnStep[] = rankPlan(setup.transports, setup.repeats, setup.networks).map((p) => ({ transport: p.item, network: p.cell, repeat: p.repeat }));
   const worktree = addWorktree(setup.baseCommit);
   const controller = new AbortController();
   const offSignals = onSignals(controller, worktree.remove);

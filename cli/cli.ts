@@ -10,7 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 /** Commands, loaded lazily so `pushbench serve` does not load the generator and vice versa. */
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
   serve: { help: 'start the reference servers (all four transports on one port)', load: async () => (await import('../servers/serve.ts')).serveCommand },
-  rank: { help: 'the main job: rank the four transports with confidence intervals, on loopback and emulated networks', load: async () => withMetricsOf(...(await import('./rank-command.ts').then((m) => [m.rankCommand, m.RANK_OPTION_SPECS] as const))) },
+  rank: { help: 'the main job: rank the four transports with confidence intervals over message rates and networks, and map where the claimed order holds', load: async () => withMetricsOf(...(await import('./rank-command.ts').then((m) => [m.rankCommand, m.RANK_OPTION_SPECS] as const))) },
   run: { help: 'measure one transport under a workload', load: async () => withMetricsOf((await import('./run-command.ts')).runCommand, (await import('./run-options.ts')).RUN_OPTION_SPECS) },
   capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => withMetricsOf(...(await import('./capacity-command.ts').then((m) => [m.capacityCommand, m.CAPACITY_OPTION_SPECS] as const))) },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },

@@ -2,7 +2,8 @@
  * `pushbench compare BASELINE CURRENT`: the regression gate. Reads both sides (result files or
  * folders of repeated runs; a rank folder works, its ranking.json and other non-result JSON are
  * skipped), matches and checks them (gate/compare.ts), prints the table and writes the
- * Markdown, JUnit and report outputs asked for. Exit 0 = no regression, 1 = regression, 2 = bad
+ * Markdown, JUnit and report outputs asked for. Two rank folders over a grid are matched cell by
+ * cell (network, rate, clients). Exit 0 = no regression, 1 = regression, 2 = bad
  * input (every problem listed, one sentence each). `pushbench ab` (cli/ab-command.ts) writes the
  * same outputs through {@link writeComparisonOutputs}.
  */

@@ -1,99 +1,32 @@
 /**
- * `pushbench rank`: the main job. Runs every transport on the identical workload, repeated, on
- * each network profile, in a balanced order; re-runs an invalid run once; then ranks the
- * transports per metric with 95 % confidence intervals and gives a verdict on the claimed order
- * (WebSocket > SSE > long polling > short polling), and writes the report.
+ * `pushbench rank`: the main job. Runs every transport on the identical workload, repeated, in
+ * every cell of a grid (network × message rate × clients), in a balanced order; re-runs an invalid
+ * run once; then ranks the transports per cell and metric with 95 % confidence intervals, maps
+ * every claimed step (WebSocket > SSE > long polling > short polling) over the grid, and writes
+ * ranking.json and the report.
  */
 import { join } from 'node:path';
-import type { TransportName } from '../core/wire.ts';
-import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
-import { rankTransports, type RankingResult } from '../reports/ranking.ts';
-import { formatRankingText, formatRankingMarkdown, formatRankingHtml } from '../reports/ranking-format.ts';
-import { validationError } from '../core/errors.ts';
-import { formatHelp, type OptionSpec } from '../core/options.ts';
+import { formatHelp } from '../core/options.ts';
 import { progressPrinter, type ProgressPrinter } from './progress.ts';
 import { rankPlan } from '../load/rank-plan.ts';
-import { parseNetworks } from '../netem/network.ts';
-import { LOAD_OPTION_SPECS, fileSafe, loadSettingsOnce, nameAndFolder } from './run-options.ts';
-import { parseCommandArgs } from '../core/options.ts';
+import { fileSafe } from './run-options.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
-import { formatSummaryTable } from './summary.ts';
 import { interruptible } from './interrupt.ts';
-import { ASSERT_OPTION_SPEC, assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
+import { checkAssertions } from '../gate/assert.ts';
+import { cellKey, type GridCell } from '../reports/rank-grid.ts';
+import { RANK_OPTION_SPECS, parseRankArgs, type RankSetup } from './rank-options.ts';
 
-/** `rank`'s defaults: about 4 minutes on a 2-core machine for loopback + wan, 3 repeats. */
-const RANK_DEFAULTS: Record<string, OptionSpec['default']> = {
-  duration: 6000,
-  rate: 5,
-};
+export { RANK_OPTION_SPECS };
+import { writeRankOutputs } from './rank-output.ts';
 
-/**
- * Clients when --clients is not given. Through the latency proxy fewer: a broadcast hands the proxy
- * one chunk per client at once and it writes them one by one (~20 µs each here, on the CPU it shares
- * with the generator), so 500 clients cost ~10 ms per message — close to its lateness limit (half
- * the wan delay) before any other process takes the CPU; 250 leave room for that.
- */
-const RANK_CLIENTS = { loopback: 500, proxied: 250 };
-
-export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
-  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank (default: the four the claim orders)', default: [...CLAIMED_ORDER], choices: TRANSPORTS },
-  { name: 'repeats', kind: 'int', arg: 'N', help: 'runs per transport and network (confidence intervals need 2 or more)', default: 3, min: 1, max: 100 },
-  ...LOAD_OPTION_SPECS.map((s) => {
-    if (s.name === 'network') return { ...s, arg: 'LIST', help: 'network profiles to rank on, comma-separated: loopback, lan, wan, mobile, or a custom delay=40ms,jitter=5ms,bw=1MB', default: 'loopback,wan' };
-    if (s.name === 'clients') return { ...s, default: undefined, help: `simulated clients (default ${RANK_CLIENTS.loopback} on loopback, ${RANK_CLIENTS.proxied} through the latency proxy)` };
-    return s.name in RANK_DEFAULTS ? { ...s, default: RANK_DEFAULTS[s.name] } : s;
-  }),
-  { name: 'name', kind: 'string', arg: 'NAME', help: 'name of this rank (default rank-<time>)' },
-  ASSERT_OPTION_SPEC,
-]);
-
-const RANK_USAGE = 'pushbench rank [--clients N] [--repeats N] [--network loopback,wan] [--workload broadcast] [options]';
-const RANK_DESCRIPTION = `Reproduces the transport ranking: every transport on the identical workload, repeated, on each
-network profile, in an order that spreads machine drift evenly. Prints, per metric, the ranking with
-95 % confidence intervals (a tie where they overlap) and a verdict on the claim
-"WebSocket > SSE > long polling > short polling". Writes every run's result and one report.`;
-
-/** A validated rank: what to run, and where its files go. */
-interface RankSetup {
-  name: string;
-  outDir: string;
-  transports: TransportName[];
-  networks: string[];
-  repeats: number;
-  assertions: Assertion[];
-  noReport: boolean;
-  /** the settings of every (network, transport), keyed `network|transport` */
-  settingsFor: Map<string, RunSettings>;
-}
-
-/** Parse and validate argv, every (transport, network) combination up front; throws PB_BAD_OPTION with every problem. */
-function parseRankArgs(argv: string[]): RankSetup | 'help' {
-  const parsed = parseCommandArgs(argv, RANK_OPTION_SPECS);
-  if (parsed === 'help') return 'help';
-  const { values: v, problems } = parsed;
-  const transports = v.transports as TransportName[];
-  const parsedNetworks = parseNetworks(v.network as string);
-  problems.push(...parsedNetworks.problems.map((p) => `--network: ${p}`));
-  const assertions = assertionsOption(v.assert, problems);
-  const settingsFor = new Map<string, RunSettings>();
-  const seen = new Set<string>();
-  for (const profile of parsedNetworks.profiles) {
-    const network = profile.name;
-    const clients = (v.clients as number | undefined) ?? (profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback);
-    for (const t of transports) settingsFor.set(`${network}|${t}`, loadSettingsOnce({ ...v, network, clients }, t, problems, seen));
-  }
-  if (problems.length) throw validationError(problems);
-  return {
-    ...nameAndFolder(v, 'rank'),
-    transports,
-    networks: parsedNetworks.profiles.map((p) => p.name),
-    repeats: v.repeats as number,
-    assertions,
-    noReport: Boolean(v.noReport),
-    settingsFor,
-  };
-}
+const RANK_USAGE = 'pushbench rank [--rates 1,10] [--network loopback,wan] [--clients N,…] [--repeats N] [--full] [options]';
+const RANK_DESCRIPTION = `Ranks the transports over a grid: every transport on the identical workload, repeated, in every
+cell (network × message rate × clients), in an order that spreads machine drift evenly over
+transports and cells. Prints, per cell and metric, the ranking with 95 % confidence intervals (a tie
+where they overlap) and a verdict on the claim "WebSocket > SSE > long polling > short polling";
+then the map: per metric and claimed step, where it holds, ties or flips, with the ratio and its
+interval, and requests per message against the formulas. Writes every run, ranking.json and a report.`;
 
 /** What the runs came to: their records, and whether they stopped early (by a signal or not). */
 interface RankRuns {
@@ -102,18 +35,21 @@ interface RankRuns {
   signalled: boolean;
 }
 
+/** `ws-wan-10mps-250c-r2`: transport, cell and repeat. */
+const runName = (t: string, c: GridCell, repeat: number) => `${t}-${c.network}-${c.ratePerS}mps-${c.clients}c-r${repeat + 1}`;
+
 /**
  * Run the plan in order, writing each record as it comes; an invalid run is run once more, an
  * incomplete one (a signal, or a server that died) ends the rank.
  */
-async function runPlan(setup: RankSetup, plan: ReturnType<typeof rankPlan>, out: ProgressPrinter): Promise<RankRuns> {
+async function runPlan(setup: RankSetup, plan: ReturnType<typeof rankPlan<string, GridCell>>, out: ProgressPrinter): Promise<RankRuns> {
   const runs: RankRuns = { records: [], interrupted: false, signalled: false };
   await interruptible(async (signal) => {
     for (const [i, step] of plan.entries()) {
       if (signal.aborted) break;
-      const base = setup.settingsFor.get(`${step.network}|${step.item}`)!;
+      const base = setup.settingsFor.get(`${cellKey(step.cell)}|${step.item}`)!;
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const name = `${step.item}-${step.network}-r${step.repeat + 1}${attempt > 1 ? '-retry' : ''}`;
+        const name = `${runName(step.item, step.cell, step.repeat)}${attempt > 1 ? '-retry' : ''}`;
         const s: RunSettings = { ...base, name };
         out.log(`[${i + 1}/${plan.length}] ${name}`);
         const r = await runOnce(s, { signal, onProgress: (p) => out.update({ ...p, name: `[${i + 1}/${plan.length}] ${name}` }) });
@@ -129,27 +65,12 @@ async function runPlan(setup: RankSetup, plan: ReturnType<typeof rankPlan>, out:
   return runs;
 }
 
-/** Print the summary table and each network's ranking; write ranking.json and the report. */
-async function writeRankings(setup: RankSetup, records: ResultRecord[], first: RunSettings): Promise<void> {
-  process.stdout.write(`\n${formatSummaryTable(records)}\n`);
-  const sections = [];
-  const rankings: RankingResult[] = [];
-  for (const network of setup.networks) {
-    const subset = records.filter((r) => r.config.network === network);
-    if (subset.length === 0) continue;
-    const ranking = rankTransports(subset);
-    rankings.push(ranking);
-    process.stdout.write(`\nRanking on ${network} (${first.workload}, ${setup.settingsFor.get(`${network}|${setup.transports[0]}`)!.clients} clients, ${setup.repeats} repeats; mean [95 % CI]):\n${formatRankingText(ranking)}\n`);
-    sections.push({ id: `ranking-${fileSafe(network)}`, title: `Ranking — ${network}`, markdown: formatRankingMarkdown(ranking), html: formatRankingHtml(ranking) });
-  }
-  if (rankings.length > 0) writeJsonAtomic(join(setup.outDir, 'ranking.json'), { name: setup.name, rankings });
-  if (records.length > 0 && setup.noReport) {
-    process.stdout.write(`\nwrote ${records.length} result files and ranking.json to ${setup.outDir} (--no-report: no report)\n`);
-  } else if (records.length > 0) {
-    const { writeReport } = await import('../reports/report.ts');
-    const { files } = await writeReport(records, setup.outDir, { title: `pushbench rank: ${setup.name}`, sections });
-    process.stdout.write(`\nwrote ${records.length} result files and the report: ${files[0]}\n`);
-  }
+function announce(setup: RankSetup, planLength: number, out: ProgressPrinter): void {
+  const { name, transports, repeats, cells } = setup;
+  const first = setup.settingsFor.values().next().value as RunSettings;
+  const grid = cells.map((c) => `${c.network}/${c.ratePerS} msg/s/${c.clients} clients`).join(', ');
+  out.log(`pushbench rank ${name}: ${transports.join(', ')} × ${repeats} repeats × ${cells.length} cells = ${planLength} runs; ${first.workload}, ${first.durationMs / 1000} s each (warm-up ${first.warmupMs / 1000} s), ${first.payloadBytes} B; cells: ${grid}`);
+  out.log(`pinning: server CPU ${first.serverCpus ?? 'any'}, generator${cells.some((c) => c.network !== 'loopback') ? ' and proxy' : ''} CPU ${first.loadCpus ?? 'any'}`);
 }
 
 export async function rankCommand(argv: string[]): Promise<number> {
@@ -158,16 +79,13 @@ export async function rankCommand(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp(RANK_USAGE, RANK_DESCRIPTION, RANK_OPTION_SPECS));
     return 0;
   }
-  const { name, transports, networks, repeats, settingsFor } = setup;
-  const plan = rankPlan(transports, repeats, networks);
+  const plan = rankPlan<string, GridCell>(setup.transports, setup.repeats, setup.cells);
   const out = progressPrinter();
-  const first = settingsFor.values().next().value as RunSettings;
-  out.log(`pushbench rank ${name}: ${transports.join(', ')} × ${repeats} repeats × ${networks.join(', ')} = ${plan.length} runs; ${first.workload}, ${networks.map((n) => `${settingsFor.get(`${n}|${transports[0]}`)!.clients} clients on ${n}`).join(', ')}, ${first.durationMs / 1000} s each (warm-up ${first.warmupMs / 1000} s), ${first.ratePerS} msg/s, ${first.payloadBytes} B`);
-  out.log(`pinning: server CPU ${first.serverCpus ?? 'any'}, generator${networks.some((n) => n !== 'loopback') ? ' and proxy' : ''} CPU ${first.loadCpus ?? 'any'}`);
-
+  announce(setup, plan.length, out);
+  const started = Date.now();
   const { records, interrupted, signalled } = await runPlan(setup, plan, out);
   out.done();
-  await writeRankings(setup, records, first);
+  await writeRankOutputs(setup, records, { startedMs: started, endedMs: Date.now() });
   if (interrupted) {
     const last = records.at(-1)!;
     if (!signalled) {

@@ -1,6 +1,6 @@
 /**
  * Which runs `pushbench compare` sets against each other: the runs of one transport, workload and
- * network from both sides; whether they may be compared at all (a configuration difference is a
+ * network from both sides (and of one rate and client count, the cell, when a side is a rank's grid); whether they may be compared at all (a configuration difference is a
  * problem unless forced; a server-side setting or an environment that differs is a warning); and
  * which machine each side ran on, for the rule that keeps machine-dependent metrics ungated
  * across machines (gate/compare.ts). Pure: records in, a plan out.
@@ -90,11 +90,32 @@ function difference<T>(field: Field<T>, baseline: readonly T[], current: readonl
   return `${field.label}: baseline ${b.join(' / ')}, current ${c.join(' / ')}`;
 }
 
-const groupKey = (r: ResultRecord) => `${r.config.transport}\u0000${r.config.workload}\u0000${r.config.network}`;
-const groupLabel = (r: ResultRecord) => `${r.config.transport} ${r.config.workload} on ${r.config.network}`;
+const baseKey = (r: ResultRecord) => `${r.config.transport}\u0000${r.config.workload}\u0000${r.config.network}`;
+const cellOf = (r: ResultRecord) => `${r.config.ratePerS}\u0000${r.config.clients}`;
 const usable = (r: ResultRecord) => r.complete && r.valid && r.summary.valid;
 
-function byGroup(records: readonly ResultRecord[]): Map<string, ResultRecord[]> {
+/**
+ * True when a side ran one transport, workload and network at several rates or client counts (a
+ * rank's grid): then each cell is a group of its own, matched with the same cell on the other side.
+ */
+export function splitsCells(side: readonly ResultRecord[]): boolean {
+  const cells = new Map<string, Set<string>>();
+  for (const r of side) {
+    if (!cells.has(baseKey(r))) cells.set(baseKey(r), new Set());
+    cells.get(baseKey(r))!.add(cellOf(r));
+  }
+  return [...cells.values()].some((c) => c.size > 1);
+}
+
+/** How runs are grouped: by transport, workload and network, and by cell (rate, clients) over a grid. */
+function grouping(byCell: boolean) {
+  return {
+    key: (r: ResultRecord) => (byCell ? `${baseKey(r)}\u0000${cellOf(r)}` : baseKey(r)),
+    label: (r: ResultRecord) => `${r.config.transport} ${r.config.workload} on ${r.config.network}${byCell ? ` at ${r.config.ratePerS} msg/s, ${r.config.clients} clients` : ''}`,
+  };
+}
+
+function byGroup(records: readonly ResultRecord[], groupKey: (r: ResultRecord) => string): Map<string, ResultRecord[]> {
   const out = new Map<string, ResultRecord[]>();
   for (const r of records) {
     const k = groupKey(r);
@@ -122,8 +143,9 @@ export function planComparison(baseline: readonly ResultRecord[], current: reado
       warnings.push(`${side} run ${r.name} is left out: ${[...new Set(why)].join('; ') || 'marked invalid'}`);
     }
   }
-  const b = byGroup(baseline);
-  const c = byGroup(current);
+  const { key: groupKey, label: groupLabel } = grouping(splitsCells(baseline) || splitsCells(current));
+  const b = byGroup(baseline, groupKey);
+  const c = byGroup(current, groupKey);
   const groups: RunGroup[] = [];
   for (const [k, bRuns] of b) {
     const label = groupLabel(bRuns[0]);

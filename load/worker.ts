@@ -7,7 +7,7 @@
  * Only encoded histograms and plain numbers cross the thread boundary (load/worker-task.ts).
  */
 import { nowUs } from '../core/wire.ts';
-import { driverFor } from './drivers/index.ts';
+import { driverFor, traitsOf } from './drivers/index.ts';
 import { Recorder } from './recorder.ts';
 import { startWorkerProfile } from './worker-profile.ts';
 import { startInPlace } from './in-place.ts';
@@ -43,11 +43,12 @@ const DRAIN_CHECK_MS = 20;
  * The drain after the window: until `closeAtUs`, or sooner once the timetable says every client
  * has every message of the window — nothing that counts can still arrive. Never before the
  * window's last second is in: this thread's tick on a window end on the grid, and the runner's
- * sample SAMPLER_LAG_US after it. A staircase's steps close on the run's shared schedule, and slow
- * consumers' books have no timetable: those wait it out.
+ * sample SAMPLER_LAG_US after it. Waiting it out: a held poll (its last request, sent in the
+ * window, is answered by the next message and counts), a staircase's steps (closed on the run's
+ * shared schedule), and slow consumers (their books have no timetable).
  */
 async function drain(task: WorkerTask, recorder: Recorder, signal: { stopped: boolean }): Promise<void> {
-  if (!task.steps && !task.slowClients) {
+  if (!task.steps && !task.slowClients && !traitsOf(task.transport).longPollTimeout) {
     await sleepUntil(task.toUs + SAMPLER_LAG_US + DRAIN_CHECK_MS * 1000, signal);
     while (!signal.stopped && nowUs() < task.closeAtUs && !recorder.owesNothing()) {
       await sleepUntil(Math.min(task.closeAtUs, nowUs() + DRAIN_CHECK_MS * 1000), signal);

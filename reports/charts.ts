@@ -5,9 +5,10 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultRecord } from '../core/record.ts';
-import { spansClientCounts, type ReportRun } from './runs.ts';
+import { settingOf, spansClientCounts, type ReportRun } from './runs.ts';
 import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor } from './chart-style.ts';
 import { spectrumPoints } from './spectrum.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../load/starvation.ts';
 
 /** One chart of the report. */
@@ -170,8 +171,10 @@ export function generatorOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec
 export interface CostRow {
   run: string;
   transport: string;
+  /** network and rate (runs.ts settingOf) */
+  setting: string;
   metric: 'cpu' | 'bytes' | 'requests';
-  /** for bytes: `payload` or `overhead`; `total` rows carry the label only */
+  /** for bytes: `payload` or `overhead`, and `total` (their sum: the label, and the bar of the grouped chart) */
   part: 'value' | 'payload' | 'overhead' | 'total';
   /** null when unknown (no bar is drawn) */
   value: number | null;
@@ -189,7 +192,7 @@ function fmt(n: number | null, digits: string): string {
 /** Rows of the cost chart for one run. Pure. */
 export function costRows(run: ReportRun): CostRow[] {
   const s = run.record.summary;
-  const common = { run: run.label, transport: run.record.config.transport };
+  const common = { run: run.label, transport: run.record.config.transport, setting: settingOf(run.record) };
   const row = (metric: CostRow['metric'], part: CostRow['part'], value: number | null, label = ''): CostRow =>
     ({ ...common, metric, part, value, label, labelAt: value ?? 0 });
   const total = s.bytesPerMessage;
@@ -197,7 +200,7 @@ export function costRows(run: ReportRun): CostRow[] {
     row('cpu', 'value', s.serverCpuUsPerMessage, fmt(s.serverCpuUsPerMessage, '1')),
     row('bytes', 'payload', s.payloadBytesPerMessage),
     row('bytes', 'overhead', s.overheadBytesPerMessage),
-    { ...row('bytes', 'total', null, fmt(total, '0')), labelAt: total ?? 0 },
+    row('bytes', 'total', total, fmt(total, '0')),
     row('requests', 'value', s.requestsPerMessage, fmt(s.requestsPerMessage, '2')),
   ];
 }
@@ -226,16 +229,51 @@ function costPanel(metric: CostRow['metric'], axisTitle: string, runOrder: strin
   return { width: Math.max(160, runOrder.length * 38), height: PLOT_HEIGHT, layer: [bar, text] };
 }
 
-/** Cost per delivered message: server CPU µs, bytes on the wire (payload + overhead), HTTP requests. */
+/**
+ * Past this many runs (or over several settings, whose run names no axis label holds) a bar per run
+ * is too thin to read: the cost chart shows means per setting and transport.
+ */
+const COST_RUNS_PER_BAR = 12;
+
+/** The runs' settings: loopback (no proxy) first, then the emulated networks by name, each network's rates ascending. */
+function settingsInOrder(runs: readonly ReportRun[]): string[] {
+  const rank = (r: ResultRecord) => (r.proxy === undefined ? 0 : 1);
+  const sorted = runs.map((r) => r.record).sort((a, b) => rank(a) - rank(b) || a.config.network.localeCompare(b.config.network) || a.config.ratePerS - b.config.ratePerS);
+  return [...new Set(sorted.map(settingOf))];
+}
+
+/** One panel of the grouped cost chart: per setting a group of bars, one per transport, each the mean over its runs. */
+function groupedCostPanel(metric: CostRow['metric'], axisTitle: string, settings: string[], transports: number) {
+  return {
+    width: Math.max(220, settings.length * Math.max(130, transports * 26)), height: PLOT_HEIGHT,
+    transform: [{ filter: `datum.metric === '${metric}' && (datum.part === 'value' || datum.part === 'total')` }],
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'setting', type: 'nominal', title: null, sort: settings, axis: { labelAngle: 0, labelLimit: Math.max(130, transports * 26) } },
+      xOffset: { field: 'transport', type: 'nominal', sort: [...TRANSPORTS] },
+      y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: `${axisTitle} (mean of runs)` },
+      color: transportColor(),
+      tooltip: [{ field: 'setting', type: 'nominal' }, { field: 'transport', type: 'nominal' }, { aggregate: 'mean', field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }, { aggregate: 'count', type: 'quantitative', title: 'runs' }],
+    },
+  };
+}
+
+/**
+ * Cost per delivered message: server CPU µs, bytes on the wire (payload + overhead), HTTP requests;
+ * a bar per run, or past {@link COST_RUNS_PER_BAR} runs or over several settings the mean per setting and transport.
+ */
 export function costPerMessageChart(runs: readonly ReportRun[]): TopLevelSpec {
+  const rows = runs.flatMap(costRows);
+  const panels: [CostRow['metric'], string][] = [['cpu', 'server CPU µs / message'], ['bytes', 'bytes on the wire / message'], ['requests', 'HTTP requests / message']];
+  const settings = settingsInOrder(runs);
+  if (runs.length > COST_RUNS_PER_BAR || settings.length > 1) {
+    const transports = new Set(rows.map((r) => r.transport)).size;
+    return { ...base('Cost per delivered message', rows), hconcat: panels.map(([m, t]) => groupedCostPanel(m, t, settings, transports)), resolve: { scale: { y: 'independent' } } } as TopLevelSpec;
+  }
   const order = runs.map((r) => r.label);
   return {
-    ...base('Cost per delivered message', runs.flatMap(costRows)),
-    hconcat: [
-      costPanel('cpu', 'server CPU µs / message', order, false),
-      costPanel('bytes', 'bytes on the wire / message', order, true),
-      costPanel('requests', 'HTTP requests / message', order, false),
-    ],
+    ...base('Cost per delivered message', rows),
+    hconcat: panels.map(([m, t]) => costPanel(m, t, order, m === 'bytes')),
     resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }
@@ -243,6 +281,8 @@ export function costPerMessageChart(runs: readonly ReportRun[]): TopLevelSpec {
 export interface CapacityRow {
   run: string;
   transport: string;
+  /** network and rate: a line joins the points of one transport in one setting only */
+  setting: string;
   clients: number;
   series: 'p50' | 'p99' | 'cpu';
   /** latency in ms, CPU in % of one core; null when unknown */
@@ -255,11 +295,11 @@ export function serverCpuPct(r: ResultRecord): number | null {
   return r.server && measuredUs > 0 ? (100 * r.server.cpuUs) / measuredUs : null;
 }
 
-/** Capacity curve: p50/p99 delivery latency and server CPU versus clients, one line per transport. */
+/** Capacity curve: p50/p99 delivery latency and server CPU versus clients, one line per transport and setting (network, rate). */
 export function capacityChart(runs: readonly ReportRun[]): TopLevelSpec {
   const rows: CapacityRow[] = runs.flatMap((run) => {
     const r = run.record;
-    const common = { run: run.label, transport: r.config.transport, clients: r.config.clients };
+    const common = { run: run.label, transport: r.config.transport, setting: settingOf(r), clients: r.config.clients };
     return [
       { ...common, series: 'p50' as const, value: r.summary.latencyUs.p50 / 1000 },
       { ...common, series: 'p99' as const, value: r.summary.latencyUs.p99 / 1000 },
@@ -269,7 +309,8 @@ export function capacityChart(runs: readonly ReportRun[]): TopLevelSpec {
   const clients = runs.map((r) => r.record.config.clients);
   const logX = Math.max(...clients) >= 10 * Math.max(1, Math.min(...clients));
   const x = { field: 'clients', type: 'quantitative' as const, title: 'clients', scale: logX ? { type: 'log' } : { zero: false } };
-  const tooltip = [{ field: 'run', type: 'nominal' }, { field: 'clients', type: 'quantitative' }, { field: 'series', type: 'nominal' }, { field: 'value', type: 'quantitative', format: ',.4~r' }];
+  const detail = { field: 'setting', type: 'nominal' as const };
+  const tooltip = [{ field: 'run', type: 'nominal' }, { field: 'setting', type: 'nominal' }, { field: 'clients', type: 'quantitative' }, { field: 'series', type: 'nominal' }, { field: 'value', type: 'quantitative', format: ',.4~r' }];
   return {
     ...base('Capacity: latency and server CPU versus clients', rows),
     hconcat: [
@@ -281,14 +322,14 @@ export function capacityChart(runs: readonly ReportRun[]): TopLevelSpec {
           x, y: { field: 'value', type: 'quantitative', title: 'delivery latency (ms)', scale: { type: 'log' } },
           color: transportColor(),
           strokeDash: { field: 'series', type: 'nominal', title: 'percentile', scale: { domain: ['p50', 'p99'], range: [[1, 0], [5, 3]] }, legend: { orient: 'bottom' } },
-          tooltip,
+          detail, tooltip,
         },
       },
       {
         width: Math.round(PLOT_WIDTH * 0.8), height: PLOT_HEIGHT,
         transform: [{ filter: "datum.series === 'cpu'" }],
         mark: { type: 'line', point: true },
-        encoding: { x, y: { field: 'value', type: 'quantitative', title: 'server CPU % (100 = 1 core)' }, color: transportColor(), tooltip },
+        encoding: { x, y: { field: 'value', type: 'quantitative', title: 'server CPU % (100 = 1 core)' }, color: transportColor(), detail, tooltip },
       },
     ],
   } as TopLevelSpec;

@@ -115,6 +115,8 @@ export interface RankingResult {
   workload: string;
   network: string;
   clients: number;
+  /** messages per second per topic */
+  ratePerS: number;
   /** confidence level of every interval */
   level: number;
   /** the claimed order, best first, restricted to the transports present */
@@ -250,7 +252,7 @@ function rankMetric(metric: RankMetric, byTransport: ReadonlyMap<TransportName, 
 /**
  * Rank the transports of one workload and network profile from their result records (several
  * repeats per transport). Throws PB_BAD_OPTION when there is nothing to rank or the records mix
- * workloads, networks or client counts (each difference named).
+ * workloads, networks, client counts or rates (each difference named).
  */
 export function rankTransports(records: readonly ResultRecord[], opts: RankOptions = {}): RankingResult {
   const level = opts.level ?? 0.95;
@@ -263,6 +265,7 @@ export function rankTransports(records: readonly ResultRecord[], opts: RankOptio
   distinct('workloads', (r) => r.config.workload);
   distinct('networks', (r) => r.config.network);
   distinct('client counts', (r) => r.config.clients);
+  distinct('rates', (r) => r.config.ratePerS);
   if (problems.length > 0) throw validationError(problems, 'cannot rank');
 
   const valid = new Map<TransportName, RunSummary[]>();
@@ -287,6 +290,7 @@ export function rankTransports(records: readonly ResultRecord[], opts: RankOptio
     workload: records[0].config.workload,
     network: records[0].config.network,
     clients: records[0].config.clients,
+    ratePerS: records[0].config.ratePerS,
     level,
     claimedOrder,
     runs: { total: records.length, valid: records.length - invalid, invalid, invalidByTransport, invalidReasons },

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { ResultRecord } from '../core/record.ts';
 import { writeTextAtomic } from '../core/record.ts';
-import { buildCharts } from './charts.ts';
+import { buildCharts, type ChartDef } from './charts.ts';
 import { vegaBundles } from './bundles.ts';
 import { reportHtml } from './html.ts';
 import { summaryMarkdown } from './markdown.ts';
@@ -24,6 +24,8 @@ export interface ReportOptions {
   /** the page and document title (default "pushbench report") */
   title?: string;
   sections?: ReportSection[];
+  /** charts shown before the run charts (rank's ranking and maps) */
+  leadCharts?: ChartDef[];
   /** the time stamped on the report (default now); tests fix it */
   now?: Date;
 }
@@ -38,7 +40,7 @@ export async function writeReport(records: ResultRecord[], outDir: string, opts:
   const runs = reportRuns(records);
   const resilience = resilienceSection(runs);
   const sections = [...(opts.sections ?? []), ...(resilience ? [resilience] : [])];
-  const charts = buildCharts(runs);
+  const charts = [...(opts.leadCharts ?? []), ...buildCharts(runs)];
   const files: string[] = [];
   const write = (name: string, text: string) => {
     const path = join(outDir, name);

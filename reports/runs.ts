@@ -54,7 +54,21 @@ export function isFlagged(r: ResultRecord): boolean {
   return !r.valid || !r.complete;
 }
 
-/** True when the records were taken at more than one client count (a capacity curve applies). */
+/** `loopback, 5 msg/s`: what besides clients sets a run's conditions (a rank's cell but for clients). */
+export function settingOf(r: ResultRecord): string {
+  return `${r.config.network}, ${r.config.ratePerS} msg/s`;
+}
+
+/**
+ * True when some setting (network and rate) was measured at more than one client count (a capacity
+ * curve applies): client counts taken under different networks or rates are no curve.
+ */
 export function spansClientCounts(runs: readonly ReportRun[]): boolean {
-  return new Set(runs.map((r) => r.record.config.clients)).size > 1;
+  const counts = new Map<string, Set<number>>();
+  for (const r of runs) {
+    const k = `${r.record.config.workload}|${settingOf(r.record)}`;
+    if (!counts.has(k)) counts.set(k, new Set());
+    counts.get(k)!.add(r.record.config.clients);
+  }
+  return [...counts.values()].some((c) => c.size > 1);
 }

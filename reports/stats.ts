@@ -141,6 +141,31 @@ export function meanCi(xs: readonly number[], level = 0.95): Estimate {
   return { n, mean: m, sd, lo: m - half, hi: m + half, level };
 }
 
+/** A ratio with its interval; `lo`/`hi` null when either side has fewer than 2 values. */
+export interface RatioEstimate {
+  ratio: number;
+  lo: number | null;
+  hi: number | null;
+}
+
+/**
+ * The ratio of two means, `top.mean / bottom.mean`, with its interval by the delta method on the
+ * log: var = sd₁²/(n₁m₁²) + sd₂²/(n₂m₂²), Welch–Satterthwaite degrees of freedom; both sides
+ * without spread give [ratio, ratio]. Null when either mean is not above 0 (no ratio to take).
+ */
+export function ratioOfMeansCi(top: Pick<Estimate, 'n' | 'mean' | 'sd'>, bottom: Pick<Estimate, 'n' | 'mean' | 'sd'>, level = 0.95): RatioEstimate | null {
+  if (!(top.mean > 0) || !(bottom.mean > 0)) return null;
+  const ratio = top.mean / bottom.mean;
+  if (top.sd === null || bottom.sd === null || top.n < 2 || bottom.n < 2) return { ratio, lo: null, hi: null };
+  const vt = top.sd ** 2 / (top.n * top.mean ** 2);
+  const vb = bottom.sd ** 2 / (bottom.n * bottom.mean ** 2);
+  const v = vt + vb;
+  if (v === 0) return { ratio, lo: ratio, hi: ratio };
+  const df = (v * v) / ((vt * vt) / (top.n - 1) + (vb * vb) / (bottom.n - 1));
+  const half = tQuantile(1 - (1 - level) / 2, df) * Math.sqrt(v);
+  return { ratio, lo: ratio * Math.exp(-half), hi: ratio * Math.exp(half) };
+}
+
 /** A least-squares slope with its confidence interval (see {@link slopeCi}). */
 export interface SlopeEstimate {
   n: number;

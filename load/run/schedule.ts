@@ -4,6 +4,7 @@
  * late deliveries, when the clients close, and how long a silent stream counts as stalled.
  */
 import type { RunSettings } from './settings.ts';
+import { traitsOf } from '../drivers/index.ts';
 
 /** Between a step's figures and the next step's first arrival: time for onStep to end the growth first. */
 export const JUDGE_MARGIN_MS = 500;
@@ -53,7 +54,10 @@ export interface RunSchedule {
 
 /** The schedule of a run of `s` whose first client arrives at `t0Us`. */
 export function runSchedule(s: RunSettings, t0Us: number): RunSchedule {
-  const drainMs = Math.max(500, 2 * s.pollIntervalMs) + s.serverDelayMs + (s.proxy ? 4 * (s.proxy.delayMs + s.proxy.jitterMs) : 0);
+  // A held poll sent inside the window is answered only by the next message: the drain lasts one
+  // message period so that request is counted, else requests per message reads (k − 1)/k for k messages.
+  const heldPollMs = traitsOf(s.transport).longPollTimeout && s.ratePerS > 0 ? 1000 / s.ratePerS : 0;
+  const drainMs = Math.max(500, 2 * s.pollIntervalMs, heldPollMs) + s.serverDelayMs + (s.proxy ? 4 * (s.proxy.delayMs + s.proxy.jitterMs) : 0);
   const windows = measureWindows(s, t0Us, drainMs);
   const closeAtUs = windows[windows.length - 1].closeUs;
   const silenceUs = Math.max(2e6, 3 * s.pollIntervalMs * 1000, s.ratePerS > 0 ? 3e6 / s.ratePerS : 0) + s.serverDelayMs * 1000;

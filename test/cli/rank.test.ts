@@ -1,8 +1,8 @@
 /**
  * `pushbench rank`: what it prints and writes is formatted from fixture records (every metric, a
- * verdict each, per network); one small real rank (two transports, one repeat, loopback and an
- * emulated LAN through the latency proxy, the default client counts) checks the command end to
- * end: the runs, the result files, ranking.json and the report.
+ * verdict each, per network); one small real rank over a grid (the two polls, 1 and 10 msg/s, one
+ * repeat, 100 clients on loopback) checks the command end to end: the runs, the result files,
+ * ranking.json with its cells and expectations, and the report; bad grid input exits 2 first.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ function repeats(network: string): ResultRecord[] {
 }
 
 describe('rank output, from fixture records', () => {
-  for (const network of ['loopback', 'wan']) {
+  for (const network of ['loopback', 'lan']) {
     it(`${network}: one block per metric, each with its verdict, and the requests per message as recorded`, () => {
       const ranking = rankTransports(repeats(network));
       expect(ranking.metrics.map((m) => m.metric.key)).toEqual(RANK_METRICS.map((m) => m.key));
@@ -46,44 +46,51 @@ describe('rank output, from fixture records', () => {
 });
 
 describe('pushbench rank (end to end)', () => {
-  it('ranks ws and short-poll on loopback (500 clients) and wan (250) and writes results, ranking.json and the report', async () => {
+  it('refuses bad grid input with every problem listed, before any run (exit 2)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-bad-'));
+    const r = await pushbench(['rank', '--rates', '0,abc', '--network', 'loopback,moon', '--clients', '1.5', '--out', out, '--name', 'bad'], 20_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--rates: 0 is not above 0');
+    expect(r.stderr).toContain('--rates: "abc" is not a number');
+    expect(r.stderr).toContain('unknown network "moon"');
+    expect(r.stderr).toContain('--clients: 1.5 is not a whole number');
+    expect(existsSync(join(out, 'bad'))).toBe(false);
+  }, 25_000);
+
+  it('ranks the two polls over 1 and 10 msg/s on loopback and writes results, ranking.json with every cell, and the report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
-    // The networks npm start ranks. Not lan: its 0.5 ms delay gives the latency proxy a 5 ms
-    // lateness limit, and the proxy writes a broadcast's 250 releases one after another, which
-    // alone takes a few ms on this 2-core machine, so one slow burst in a 1 s window decides it.
-    const r = await pushbench(['rank', '--transports', 'ws,short-poll', '--repeats', '1', '--network', 'loopback,wan', '--duration', '2s', '--warmup', '1s', '--rate', '10', '--out', out, '--name', 'ci-rank'], 50_000);
+    const r = await pushbench(['rank', '--transports', 'long-poll,short-poll', '--rates', '1,10', '--network', 'loopback', '--clients', '100', '--repeats', '1', '--duration', '2s', '--out', out, '--name', 'ci-rank'], 50_000);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.status).toBe(0);
-    for (const network of ['loopback', 'wan']) expect(r.stdout).toContain(`Ranking on ${network}`);
-    expect(r.stdout.match(/ {2}verdict: /g)).toHaveLength(2 * RANK_METRICS.length);
+    for (const rate of [1, 10]) expect(r.stdout).toContain(`Ranking on loopback, ${rate} msg/s, 100 clients`);
+    expect(r.stdout).toContain('loopback (RTT 0 ms, Δ 250 ms): periodic and held polls expected to cross at 1/Δ = 4 msg/s');
     const dir = join(out, 'ci-rank');
-    // Every run valid on its first try, so rank re-ran none (no <name>-retry.json): 500 clients at
-    // 10 msg/s is 5,000 deliveries/s, a small share of what one generator core absorbs, and the
-    // suite runs alone; a run marked invalid here is a finding, not noise to re-run away.
-    const files = readdirSync(dir);
-    expect(files.filter((f) => f.endsWith('.json')).sort()).toEqual(
-      ['ranking.json', 'short-poll-loopback-r1.json', 'short-poll-wan-r1.json', 'ws-loopback-r1.json', 'ws-wan-r1.json']);
-    for (const f of files.filter((x) => /-r1\.json$/.test(x))) {
-      const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord;
-      expect(rec.invalidReasons.join('; '), f).toBe('');
+    // Every run valid on its first try, so rank re-ran none (no <name>-retry.json): 100 clients at
+    // 10 msg/s is 1,000 deliveries/s, a small share of what one generator core absorbs; a run
+    // marked invalid here is a finding, not noise to re-run away.
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(['long-poll-loopback-10mps-100c-r1.json', 'long-poll-loopback-1mps-100c-r1.json', 'ranking.json', 'short-poll-loopback-10mps-100c-r1.json', 'short-poll-loopback-1mps-100c-r1.json']);
+    for (const f of files.filter((x) => x !== 'ranking.json')) {
+      expect((JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord).invalidReasons.join('; '), f).toBe('');
     }
-    // without --clients: 500 on loopback, 250 through the latency proxy
-    const clients = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as ResultRecord).config.clients;
-    expect(clients('ws-loopback-r1.json')).toBe(500);
-    expect(clients('ws-wan-r1.json')).toBe(250);
-    const ranking = JSON.parse(readFileSync(join(dir, 'ranking.json'), 'utf8'));
-    expect(ranking.rankings.map((x: { network: string }) => x.network)).toEqual(['loopback', 'wan']);
-    // Requests per message: WebSocket makes none; a short poll at Δ = 250 ms makes 4 a second
-    // for the 10 messages a second: 0.4 (its 500 clients' random phases average the window's edges).
-    type Est = { transport: string; mean: number | null };
-    const req = ranking.rankings[0].metrics.find((m: { metric: { key: string } }) => m.metric.key === 'requestsPerMessage');
-    const mean = (t: string) => (req.ranked as Est[]).find((e) => e.transport === t)?.mean;
-    expect(mean('ws')).toBe(0);
-    expect(mean('short-poll')).toBeGreaterThanOrEqual(0.36);
-    expect(mean('short-poll')).toBeLessThanOrEqual(0.44);
+    type Expectation = { ratePerS: number; transport: string; expected: number; measured: number };
+    const ranking = JSON.parse(readFileSync(join(dir, 'ranking.json'), 'utf8')) as { version: number; cells: { ratePerS: number; ranking: { metrics: unknown[] } }[]; map: { metric: string; cells: unknown[] }[]; expectations: Expectation[] };
+    expect(ranking.version).toBe(2);
+    expect(ranking.cells.map((c) => c.ratePerS)).toEqual([1, 10]);
+    for (const c of ranking.cells) expect(c.ranking.metrics).toHaveLength(RANK_METRICS.length);
+    expect(ranking.map.find((m) => m.metric === 'requestsPerMessage')!.cells).toHaveLength(2);
+    // Requests per message against the formulas: short polling 1/(rate·Δ) = 4 and 0.4, long
+    // polling 1 at both rates (its last poll of the window is answered in the drain, not lost).
+    // ±10 %: a 1 s window holds 4 polls of each of 100 clients at random phases, so a client's
+    // window edge moves its count by at most one poll and the mean over clients by far less.
+    const got = (t: string, rate: number) => ranking.expectations.find((x) => x.transport === t && x.ratePerS === rate)!;
+    for (const [t, rate, expected] of [['short-poll', 1, 4], ['short-poll', 10, 0.4], ['long-poll', 1, 1], ['long-poll', 10, 1]] as const) {
+      expect(got(t, rate).expected).toBeCloseTo(expected, 9);
+      expect(Math.abs(got(t, rate).measured / expected - 1), `${t} at ${rate} msg/s`).toBeLessThanOrEqual(0.1);
+    }
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
-    expect(html).toContain('Ranking — loopback');
-    expect(html).toContain('Ranking — wan');
+    expect(html).toContain('The map over the grid');
+    expect(html).toContain('id="chart-rank-ranking"');
     expect(existsSync(join(dir, 'summary.md'))).toBe(true);
   }, 55_000);
 });

@@ -4,6 +4,7 @@
  * change, too few runs, pairs, and the adjustment over many figures.
  */
 import { describe, expect, it } from 'vitest';
+import { GRID_RECORDS } from '../fixtures/rank-grid.ts';
 import { compareRuns, defaultThresholds, pairedThresholds, parseThresholds, planComparison, type ComparisonResult } from '../../gate/compare.ts';
 import { pairRuns } from '../../gate/match.ts';
 import type { ResultRecord } from '../../core/record.ts';
@@ -58,6 +59,17 @@ describe('planComparison', () => {
     expect(forced.problems).toEqual([]);
     expect(forced.groups).toHaveLength(1);
     expect(forced.warnings.filter((w) => w.includes('compared anyway (--force)'))).toHaveLength(3);
+  });
+
+  it('matches two rank grids cell by cell (rate and clients), each cell a group of its own', () => {
+    const current = GRID_RECORDS.filter((r) => !(r.config.network === 'wan' && r.config.ratePerS === 10)).map((r) => ({ ...r, name: `c-${r.name}` }));
+    const plan = planComparison(GRID_RECORDS, current);
+    expect(plan.problems).toEqual([]);
+    // 4 transports in the 3 cells both sides ran; the fourth cell is named as baseline-only
+    expect(plan.groups).toHaveLength(4 * 3);
+    for (const g of plan.groups) expect(new Set([...g.baseline, ...g.current].map((r) => `${r.config.ratePerS}/${r.config.clients}`)).size).toBe(1);
+    expect(plan.groups.map((g) => g.label)).toContain('ws broadcast on loopback at 10 msg/s, 500 clients');
+    expect(plan.warnings).toContain('ws broadcast on wan at 10 msg/s, 250 clients is only in the baseline; not compared');
   });
 
   it('names repeats that mix configurations within one side', () => {

@@ -13,10 +13,17 @@ describe('rank order', () => {
     for (const row of williamsOrder(4)) for (let i = 1; i < 4; i++) pairs.add(`${row[i - 1]}>${row[i]}`);
     expect(pairs.size).toBe(12);
   });
-  it('plans networks × repeats × transports', () => {
+  it('plans repeats × cells × transports, every cell once per repeat', () => {
     const plan = rankPlan(['ws', 'sse', 'long-poll', 'short-poll'], 3, ['loopback', 'wan']);
     expect(plan).toHaveLength(24);
     expect(plan.slice(0, 4).map((p) => p.item)).toEqual(['ws', 'sse', 'short-poll', 'long-poll']);
-    expect(plan.filter((p) => p.network === 'wan' && p.item === 'ws')).toHaveLength(3);
+    expect(plan.filter((p) => p.cell === 'wan' && p.item === 'ws')).toHaveLength(3);
+    for (let r = 0; r < 3; r++) expect(plan.filter((p) => p.repeat === r).map((p) => p.cell).sort()).toEqual(['loopback', 'loopback', 'loopback', 'loopback', 'wan', 'wan', 'wan', 'wan']);
+  });
+  it('moves each cell through the positions of a repeat, so no cell always runs first', () => {
+    const cells = ['a', 'b', 'c', 'd'];
+    const plan = rankPlan(['x'], 4, cells);
+    const firstOfRepeat = [0, 1, 2, 3].map((r) => plan.filter((p) => p.repeat === r)[0].cell);
+    expect(new Set(firstOfRepeat).size).toBe(4);
   });
 });

@@ -8,6 +8,10 @@ import { writeReport } from '../../reports/report.ts';
 import { CLAIMED_ORDER } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 import { findChromium, launchChromium } from './chromium.ts';
+import { GRID_RECORDS, CELLS } from '../fixtures/rank-grid.ts';
+import { rankGrid } from '../../reports/rank-grid.ts';
+import { rankMap } from '../../reports/rank-map.ts';
+import { rankCharts } from '../../reports/rank-charts.ts';
 
 const XSS = '</script><script>alert(1)</script>';
 
@@ -68,6 +72,34 @@ describe('report.html in headless Chromium', () => {
     expect(await page.$$eval('script', (s) => s.length)).toBe(5);
 
     await page.screenshot({ path: resolve('.tmp/report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('renders a rank report: the ranking chart first, then the heatmaps, with marks and no console error', async () => {
+    const rankDir = join(dir, 'rank');
+    const grid = rankGrid(GRID_RECORDS, CELLS);
+    await writeReport(GRID_RECORDS, rankDir, { leadCharts: rankCharts(grid, rankMap(grid)), now: new Date('2025-01-15T12:00:00Z') });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(pathToFileURL(join(rankDir, 'report.html')).href);
+    await page.waitForSelector('body[data-charts="done"]', { timeout: 20_000 });
+    const ids = await page.$$eval('.chart', (els) => els.map((el) => el.id));
+    expect(ids.slice(0, 2)).toEqual(['chart-rank-ranking', 'chart-rank-map-latencyP50Us']);
+    const marks = (id: string, sel: string) => page.$eval(`#${id}`, (el, s) => ({ rendered: el.getAttribute('data-rendered'), n: el.querySelectorAll(s).length, text: el.textContent ?? '' }), sel);
+    // the ranking: a dot per transport, cell and metric (4 × 4 × 7) and a bar per interval
+    const ranking = await marks('chart-rank-ranking', 'svg g.mark-symbol.role-mark path');
+    expect(ranking.rendered).toBe('true');
+    expect(ranking.n).toBe(4 * 4 * 7);
+    expect(await page.$$eval('#chart-rank-ranking svg g.mark-rule.role-mark line', (ls) => ls.length)).toBeGreaterThan(0);
+    // requests per message: a rectangle per claimed step (3) and cell (4), coloured by verdict
+    const heat = await marks('chart-rank-map-requestsPerMessage', 'svg g.mark-rect.role-mark path');
+    expect(heat.rendered).toBe('true');
+    expect(heat.n).toBe(3 * 4);
+    expect(heat.text).toContain('contradicted');
+    expect(problems).toEqual([]);
+    await page.screenshot({ path: resolve('.tmp/rank-report.png'), fullPage: true });
     await page.close();
   });
 });

@@ -10,6 +10,7 @@ import { reportRuns } from '../../reports/runs.ts';
 import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { buildRecord, buildRecords } from '../fixtures/records.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../../load/starvation.ts';
+import { GRID_RECORDS } from '../fixtures/rank-grid.ts';
 
 const runs = reportRuns([
   ...buildRecords({ clientCounts: [500, 2000], samples: 2000 }),
@@ -98,12 +99,25 @@ describe('chart specs', () => {
     expect(values(costPerMessageChart(runs))).toHaveLength(runs.length * 5);
   });
 
+  it('cost per message over several settings: a group per network and rate, a bar per transport (the mean of its runs)', () => {
+    type Panel = { encoding: { x: { field: string; sort: string[] }; xOffset: { field: string }; y: { aggregate: string } } };
+    const spec = costPerMessageChart(reportRuns(GRID_RECORDS)) as unknown as { hconcat: Panel[] };
+    for (const p of spec.hconcat) {
+      expect(p.encoding.x.field).toBe('setting');
+      expect(p.encoding.x.sort).toEqual(['loopback, 1 msg/s', 'loopback, 10 msg/s', 'wan, 1 msg/s', 'wan, 10 msg/s']);
+      expect(p.encoding.xOffset.field).toBe('transport');
+      expect(p.encoding.y.aggregate).toBe('mean');
+    }
+    // one setting and few runs keep a bar per run
+    expect((costPerMessageChart(runs.slice(0, 4)) as unknown as { hconcat: { layer: Panel[] }[] }).hconcat[0].layer[0].encoding.x.field).toBe('run');
+  });
+
   it('the capacity curve appears only across client counts and carries p50/p99/CPU per run', () => {
     const single = reportRuns(buildRecords({ samples: 500 }));
     expect(buildCharts(single).map((c) => c.id)).not.toContain('capacity');
     const rows = values(capacityChart(runs));
     const shortPoll = runs.find((r) => r.record.config.transport === 'short-poll' && r.record.config.clients === 2000)!;
-    expect(rows).toContainEqual({ run: shortPoll.label, transport: 'short-poll', clients: 2000, series: 'p99', value: shortPoll.record.summary.latencyUs.p99 / 1000 });
+    expect(rows).toContainEqual({ run: shortPoll.label, transport: 'short-poll', setting: `${shortPoll.record.config.network}, ${shortPoll.record.config.ratePerS} msg/s`, clients: 2000, series: 'p99', value: shortPoll.record.summary.latencyUs.p99 / 1000 });
     expect(rows.find((r) => r.run === 'external' && r.series === 'cpu')!.value).toBeNull();
   });
 

@@ -8,6 +8,7 @@ import { JUDGE_MARGIN_MS, runSchedule } from '../../../load/run/schedule.ts';
 import { settleRun, staircaseProblems, type RunSettings, type SettledRun } from '../../../load/run/settings.ts';
 import { workerTask } from '../../../load/run/workers.ts';
 import { SecondBuckets } from '../../../load/run/buckets.ts';
+import { CLAIMED_ORDER, traitsOf } from '../../../load/drivers/index.ts';
 
 const T0 = 7_000_000_000;
 
@@ -29,6 +30,14 @@ describe('runSchedule', () => {
     const slow = runSchedule(settings({ pollIntervalMs: 2000 }), T0);
     expect(slow.drainMs).toBe(4000);
     expect(slow.silenceUs).toBe(6e6);
+  });
+
+  it('a held poll\'s drain lasts one message period, so the poll sent after the window\'s last message is answered and counted', () => {
+    // 0.5 msg/s: the next message comes 2 s after the last one in the window
+    const held = CLAIMED_ORDER.find((t) => traitsOf(t).longPollTimeout)!;
+    expect(runSchedule(settings({ transport: held, ratePerS: 0.5, pollIntervalMs: 100 }), T0).drainMs).toBe(2000);
+    // a stream is not held per message: its drain stays the 0.5 s floor
+    expect(runSchedule(settings({ ratePerS: 0.5, pollIntervalMs: 100 }), T0).drainMs).toBe(500);
   });
 
   it('the drain and the silence grow with the server\'s delay and an emulated network', () => {
