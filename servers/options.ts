@@ -53,6 +53,11 @@ export interface ServerOptions {
    * (0.3 = 30 %) of the CPU the process used since the previous one. 0: none.
    */
   cpuCost: number;
+  /**
+   * Serve HTTPS and WSS with the TLS material in this folder (core/tls.ts: key, certificate, CA,
+   * ticket keys); '' serves plain HTTP. `serve --tls` makes the material at start.
+   */
+  tlsDir: string;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -78,6 +83,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   processes: 1,
   admin: false,
   cpuCost: 0,
+  tlsDir: '',
 });
 
 /** [option, least allowed, greatest allowed, integer?] */
