@@ -3,6 +3,7 @@
  * part of it, and the counters' arithmetic (every counter sums under merge).
  */
 import type { TransportName } from './wire.ts';
+import type { TlsFigures } from './record-tls.ts';
 
 export const SCHEMA = 'pushbench/result';
 export const SCHEMA_VERSION = 1;
@@ -34,6 +35,8 @@ export interface RunConfig {
    * one; empty: fixed names); absent for the native path and in older records
    */
   topicPrefix?: string;
+  /** the clients spoke TLS (HTTPS/WSS) to the server (`--tls`, or an https:// target); absent: plain, or an older record */
+  tls?: boolean;
 }
 
 export interface Environment {
@@ -305,6 +308,8 @@ export interface ResultRecord {
    * after the window ended (that end − its scheduled ts), ms, over every client; null when none was
    */
   backlogAgeMs?: number | null;
+  /** a TLS run: every handshake of the run, connect time split into TCP and TLS (core/record-tls.ts) */
+  tls?: TlsFigures;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;

@@ -57,6 +57,7 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'pollIntervalMs', label: 'poll interval', format: ms, appliesTo: having('pollInterval') },
   { key: 'longPollTimeoutMs', label: 'long-poll timeout', format: ms, appliesTo: having('longPollTimeout') },
   { key: 'arrivalRatePerS', label: 'arrival rate (clients/s)' },
+  { key: 'tls', label: 'TLS', format: (v) => (v ? 'on' : 'off') },
 ];
 
 /**

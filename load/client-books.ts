@@ -5,7 +5,7 @@
  *
  * Threading: used on the worker thread of the recorder that created it.
  */
-import type { ClientEvents, MessageView } from './drivers/types.ts';
+import type { ClientEvents, MessageView, TlsHandshake } from './drivers/types.ts';
 import type { WireMessage } from '../core/wire.ts';
 import type { Counters } from '../core/record.ts';
 
@@ -45,6 +45,7 @@ export interface BooksOwner {
   connected(state: ClientState, connectUs: number): void;
   requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void;
   reconnecting(state: ClientState): void;
+  tlsHandshake(h: TlsHandshake): void;
 }
 
 /**
@@ -103,6 +104,10 @@ export class ClientBooks implements ClientEvents, ClientState {
 
   reconnecting(): void {
     this.recorder.reconnecting(this);
+  }
+
+  tls(h: TlsHandshake): void {
+    this.recorder.tlsHandshake(h);
   }
 
   foreign(count: number): void {

@@ -17,7 +17,8 @@
  *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
-import type { ClientEvents } from './drivers/types.ts';
+import type { ClientEvents, TlsHandshake } from './drivers/types.ts';
+import { TlsBook } from './tls-books.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
 import { LATENCY_BUCKETS_US, addBuckets, emptyBuckets, type LatencyBuckets } from './latency-buckets.ts';
@@ -55,6 +56,8 @@ const MAX_MISSING_TRACKED = 10_000;
 
 export class Recorder {
   readonly counters: Counters = emptyCounters();
+  /** the TLS handshakes of the whole run (not only the window's: connects happen at the ramp) */
+  readonly tls = new TlsBook();
   private readonly delivery = createHistogram();
   private readonly connect = createHistogram();
   private readonly request = createHistogram();
@@ -184,6 +187,11 @@ export class Recorder {
     cameBack(this.faults, state, nowUs());
     this.counters.connectionsOpened++;
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
+  }
+
+  /** A TLS handshake completed (for {@link ClientBooks}). */
+  tlsHandshake(h: TlsHandshake): void {
+    this.tls.record(h);
   }
 
   /** An HTTP request completed (for {@link ClientBooks}). */

@@ -114,7 +114,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
-  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)));
+  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)), env.clientTls);
   await env.startPublisher(plan);
   const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
   if (hooks.signal?.aborted) stop.abort();

@@ -1,5 +1,6 @@
 /**
- * WebSocket driver (`ws` library, no compression): `GET /ws?topic=T[&since=S&epoch=E]` upgraded,
+ * WebSocket driver (`ws` library, no compression): `GET /ws?topic=T[&since=S&epoch=E]` upgraded
+ * (`wss:` over TLS, load/drivers/tls.ts),
  * one text frame per message; a frame with `"type":"gap"` is a GapNotice. Publishing sends
  * `{"topic","data","ts"}` upstream on the same socket.
  *
@@ -23,6 +24,7 @@ import { Cursor } from './cursor.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';
 import { FrameReader } from './ws-frames.ts';
+import { TlsDialer, tlsNetConnect } from './tls.ts';
 import { profileRules } from './profile-rules.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
@@ -50,7 +52,7 @@ export class WsClient extends BaseClient {
       dialect?.upstream(spec, events));
     this.origin = spec.baseUrl.replace(/^http/, 'ws');
     this.topicJson = JSON.stringify(spec.topic);
-    const counting = countingNetConnect(this.sockets);
+    const counting = spec.tls ? tlsNetConnect(new TlsDialer(spec.tls, events), this.sockets) : countingNetConnect(this.sockets);
     const rate = spec.readBytesPerS;
     this.createConnection = rate === undefined ? counting : (options) => {
       // A slow consumer: pause the socket whenever the read budget is spent.

@@ -212,6 +212,7 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
     serverDelayMs: s.serverDelayMs, workers,
     ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
+    ...(s.tls ? { tls: true } : {}),
   };
 }
 
