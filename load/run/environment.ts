@@ -79,7 +79,7 @@ export class RunEnvironment implements SampledServer {
     // Straight to the server, not through the proxy: the reference server's own publisher is not either.
     const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics, s.topicPrefix));
     const [w] = plan.windows;
-    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs, run: s.runId });
+    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs, run: s.runId, ca: this.clientTls?.ca });
   }
 
   /**
@@ -212,7 +212,7 @@ export class RunEnvironment implements SampledServer {
   private async upPublisher(): Promise<void> {
     const s = this.s;
     if (s.targetProfile && s.workload !== 'chat' && (s.share?.index ?? 0) === 0) this.publisher = new PublisherThread();
-    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { run: s.runId, longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { run: s.runId, longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes, tls: this.clientTls });
     await this.publisher?.whenReady();
   }
 
