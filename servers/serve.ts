@@ -54,6 +54,8 @@ const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[
   { flag: '--server-procs', key: 'processes', kind: 'int', help: 'processes sharing the port and one hub (past one process\'s open files)' },
   { flag: '--admin', key: 'admin', kind: 'bool', help: 'enable POST /admin/stall?ms=N and /admin/cut?fraction=F (fault injection; never expose)' },
   { flag: '--cpu-cost', key: 'cpuCost', kind: 'share', help: 'injected CPU regression: after each scheduled publish spin this share of the CPU used since the last (30%)' },
+  { flag: '--payload-kind', key: 'payloadKind', kind: 'text', help: 'what scheduled messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random base64url)' },
+  { flag: '--ws-compression', key: 'wsCompression', kind: 'bool', help: 'WebSocket: negotiate permessage-deflate when a client offers it (ws\'s defaults: messages from 1 KB on are compressed)' },
   { flag: '--tls', key: 'tls', kind: 'bool', help: 'serve HTTPS and WSS with a CA and certificate made at start (docs/tls.md)' },
   { flag: '--ca-out', key: 'caOut', kind: 'text', help: 'with --tls: write the CA certificate clients verify against to FILE (run --ca FILE)' },
   { flag: '--tls-dir', key: 'tlsDir', kind: 'text', help: 'serve HTTPS and WSS with the key, certificate and ticket keys in DIR (as pushbench writes them)' },
