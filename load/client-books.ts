@@ -46,6 +46,7 @@ export interface BooksOwner {
   requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void;
   reconnecting(state: ClientState): void;
   tlsHandshake(h: TlsHandshake): void;
+  wsExtension(accepted: string): void;
 }
 
 /**
@@ -108,6 +109,10 @@ export class ClientBooks implements ClientEvents, ClientState {
 
   tls(h: TlsHandshake): void {
     this.recorder.tlsHandshake(h);
+  }
+
+  extensions(accepted: string): void {
+    this.recorder.wsExtension(accepted);
   }
 
   foreign(count: number): void {

@@ -58,6 +58,8 @@ export class Recorder {
   readonly counters: Counters = emptyCounters();
   /** the TLS handshakes of the whole run (not only the window's: connects happen at the ramp) */
   readonly tls = new TlsBook();
+  /** WebSocket connections of the whole run by the extensions their server accepted */
+  readonly wsExtensions: Record<string, number> = {};
   private readonly delivery = createHistogram();
   private readonly connect = createHistogram();
   private readonly request = createHistogram();
@@ -192,6 +194,11 @@ export class Recorder {
   /** A TLS handshake completed (for {@link ClientBooks}). */
   tlsHandshake(h: TlsHandshake): void {
     this.tls.record(h);
+  }
+
+  /** A WebSocket server accepted `accepted` extensions (for {@link ClientBooks}). */
+  wsExtension(accepted: string): void {
+    this.wsExtensions[accepted] = (this.wsExtensions[accepted] ?? 0) + 1;
   }
 
   /** An HTTP request completed (for {@link ClientBooks}). */

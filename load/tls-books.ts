@@ -3,7 +3,7 @@
  * into HDR histograms, full and resumed apart, and what they negotiated. Read once, at the end.
  */
 import { createHistogram, encodeHistogram } from '../core/histogram.ts';
-import type { TlsTally } from '../core/record-tls.ts';
+import type { TlsTally } from '../core/record.ts';
 import type { TlsHandshake } from './drivers/types.ts';
 
 export class TlsBook {

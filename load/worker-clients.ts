@@ -50,6 +50,7 @@ export class SliceClients {
         reconnectMaxMs: task.reconnectMaxMs,
         readBytesPerS: slow ? task.slowClients!.readBytesPerS : undefined,
         tls: task.tls,
+        wsCompression: task.wsCompression,
       },
       events,
     );

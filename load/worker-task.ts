@@ -6,7 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PublishSchedule, TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
-import type { TlsTally } from '../core/record-tls.ts';
+import type { TlsTally } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
 import type { LatencyBuckets } from './latency-buckets.ts';
@@ -48,6 +48,8 @@ export interface WorkerTask {
   steps?: StaircaseStep[];
   /** TLS (an `https:` baseUrl): how the clients verify the server */
   tls?: ClientTls;
+  /** clients of a transport with the `deflate` trait offer permessage-deflate */
+  wsCompression?: boolean;
   /** a target profile: clients speak it instead of the reference servers' contract */
   profile?: Profile;
   /** the run's id (a profile's tokens carry it) */
@@ -203,6 +205,8 @@ export interface WorkerResult {
   latencyBuckets?: LatencyBuckets;
   /** the TLS handshakes of the thread's clients (a TLS run only) */
   tls?: TlsTally;
+  /** WebSocket connections by the extensions their server accepted (`--ws-compression` only) */
+  wsExtensions?: Record<string, number>;
 }
 
 /** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */

@@ -131,5 +131,6 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     totals: recorder.runTotals(),
     latencyBuckets: recorder.takeUnticked(),
     ...(task.tls ? { tls: recorder.tls.tally() } : {}),
+    ...(task.wsCompression ? { wsExtensions: { ...recorder.wsExtensions } } : {}),
   };
 }

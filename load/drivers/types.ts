@@ -34,6 +34,8 @@ export interface ClientSpec {
   readBytesPerS?: number;
   /** TLS (an `https:` baseUrl): how the server is verified; absent for plain HTTP */
   tls?: ClientTls;
+  /** offer permessage-deflate (a transport with the `deflate` trait) */
+  wsCompression?: boolean;
 }
 
 /** How a client verifies its TLS server (load/drivers/tls.ts). */
@@ -81,6 +83,8 @@ export interface ClientEvents {
   reconnecting(): void;
   /** A TLS connection's handshake completed (TLS runs only). */
   tls?(handshake: TlsHandshake): void;
+  /** The server accepted WebSocket extensions, as its Sec-WebSocket-Extensions header states them. */
+  extensions?(accepted: string): void;
   /**
    * `count` messages of another run arrived (a profile target's history: their token names
    * another run, load/target/token.ts) and were ignored: not delivered, lost or duplicated.
@@ -129,6 +133,8 @@ export interface TransportTraits {
   longPollTimeout: boolean;
   /** chat publishes on the subscription's own connection (otherwise a second socket per client) */
   publishesInBand: boolean;
+  /** can negotiate permessage-deflate: takes `--ws-compression` */
+  deflate?: boolean;
 }
 
 /** How a client tells the server what it has seen (a target profile's `cursor.style`, load/target/profile.ts). */

@@ -213,6 +213,8 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     serverDelayMs: s.serverDelayMs, workers,
     ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
     ...(s.tls ? { tls: true } : {}),
+    ...(s.wsCompression ? { wsCompression: true } : {}),
+    ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
   };
 }
 

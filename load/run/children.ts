@@ -27,6 +27,8 @@ export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: stri
     ...(faults.some((f) => f.kind !== 'blackhole') ? ['--admin'] : []),
     ...((s.serverProcs ?? 1) > 1 ? ['--server-procs', String(s.serverProcs)] : []),
     ...(tlsDir ? ['--tls-dir', tlsDir] : []),
+    ...(s.payloadKind ? ['--payload-kind', s.payloadKind] : []),
+    ...(s.wsCompression ? ['--ws-compression'] : []),
     ...(s.serverArgs ?? []),
   ];
   return spawnTs(repoPath('servers/serve.ts'), args, {

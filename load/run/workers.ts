@@ -52,6 +52,7 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     topicPrefix: s.topicPrefix,
     ...(timetable ? { schedule: timetable } : {}),
     ...(tls ? { tls } : {}),
+    ...(s.wsCompression ? { wsCompression: true } : {}),
     ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
   };
 }
