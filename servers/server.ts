@@ -18,7 +18,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { PushbenchError, validationError } from '../core/errors.ts';
-import { readTlsMaterial } from '../core/tls.ts';
+import { readTlsMaterial, type TlsMaterial } from '../core/tls.ts';
+import type { TlsOptions } from 'node:tls';
 import { adminRoutes, injectHere, type AdminAction, type AdminInjector } from './admin.ts';
 import { Hub } from './hub.ts';
 import { ConnectionCap, SendBudget } from './limits.ts';
@@ -134,7 +135,7 @@ function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: C
   };
   const tls = options.tlsDir ? readTlsMaterial(options.tlsDir) : null;
   const server: Server = tls
-    ? createHttpsServer({ ...limits, key: tls.key, cert: tls.cert, ticketKeys: tls.ticketKeys, handshakeTimeout: options.headersTimeoutMs, minVersion: 'TLSv1.2' }, handlers.onRequest)
+    ? createHttpsServer({ ...limits, ...tlsOptions(tls), handshakeTimeout: options.headersTimeoutMs }, handlers.onRequest)
     : createServer(limits, handlers.onRequest);
   server.on('connection', (socket: Socket) => {
     stats.track(socket);
@@ -145,6 +146,15 @@ function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: C
   server.on('upgrade', handlers.onUpgrade);
   server.on('clientError', handlers.onClientError);
   return server;
+}
+
+/**
+ * The server's TLS settings. The session context is fixed (Node's default hashes the process's
+ * argv, which differs between a server and its restart on a given port): with the shared ticket
+ * keys, every process serving this material resumes the sessions any of them issued.
+ */
+function tlsOptions(tls: TlsMaterial): TlsOptions {
+  return { key: tls.key, cert: tls.cert, ticketKeys: tls.ticketKeys, sessionIdContext: 'pushbench', minVersion: 'TLSv1.2' };
 }
 
 /** A connection requests arrive on: capped, and given its header deadline. */
