@@ -173,7 +173,7 @@ async function runRecord(run: Measuring, results: WorkerResult[], endedUs: numbe
   else await sampler.fillStatsTo(0);
   const publisher = await env.closePublisher();
   const parts = results.map((r) => ({
-    clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs,
+    clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs, tls: r.tls,
     figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
   }));
   const draft = run.record(0, parts, stop.aborted, endedUs, publisher ? publisherProblems(publisher) : []);

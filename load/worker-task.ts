@@ -89,6 +89,8 @@ export interface WorkerStep {
   counters: Counters;
   /** expected from the schedule: the oldest undelivered message's age at the step's close, ms (null: none) */
   backlogAgeMs?: number | null;
+  /** the thread's TLS handshakes so far (a TLS run only) */
+  tls?: TlsTally;
 }
 
 /** The staircase step client `id` joins in (the first whose count exceeds it). */
