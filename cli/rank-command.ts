@@ -36,6 +36,15 @@ const RANK_DEFAULTS: Record<string, OptionSpec['default']> = {
  */
 const RANK_CLIENTS = { loopback: 500, proxied: 250 };
 
+/** How a rank's runs reach the server: plain HTTP/WS, or over TLS (docs/tls.md). */
+const VARIANTS = ['plain', 'tls'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** The group a run is ranked in: its network, and `+tls` for the TLS variant (names its runs and its ranking). */
+function groupOf(network: string, variant: Variant): string {
+  return variant === 'tls' ? `${network}+tls` : network;
+}
+
 export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank (default: the four the claim orders)', default: [...CLAIMED_ORDER], choices: TRANSPORTS },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs per transport and network (confidence intervals need 2 or more)', default: 3, min: 1, max: 100 },
@@ -44,6 +53,7 @@ export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
     if (s.name === 'clients') return { ...s, default: undefined, help: `simulated clients (default ${RANK_CLIENTS.loopback} on loopback, ${RANK_CLIENTS.proxied} through the latency proxy)` };
     return s.name in RANK_DEFAULTS ? { ...s, default: RANK_DEFAULTS[s.name] } : s;
   }),
+  { name: 'variants', kind: 'list', arg: 'LIST', help: 'rank on each network plain, over TLS, or both (plain,tls): one ranking per network and variant (default: tls with --tls, else plain)', choices: VARIANTS },
   { name: 'name', kind: 'string', arg: 'NAME', help: 'name of this rank (default rank-<time>)' },
   ASSERT_OPTION_SPEC,
 ]);
@@ -59,11 +69,12 @@ interface RankSetup {
   name: string;
   outDir: string;
   transports: TransportName[];
+  /** what is ranked apart, in order: each network, with `+tls` for the TLS variant ({@link groupOf}) */
   networks: string[];
   repeats: number;
   assertions: Assertion[];
   noReport: boolean;
-  /** the settings of every (network, transport), keyed `network|transport` */
+  /** the settings of every (group, transport), keyed `group|transport` */
   settingsFor: Map<string, RunSettings>;
 }
 
@@ -78,16 +89,25 @@ function parseRankArgs(argv: string[]): RankSetup | 'help' {
   const assertions = assertionsOption(v.assert, problems);
   const settingsFor = new Map<string, RunSettings>();
   const seen = new Set<string>();
+  if (v.variants !== undefined && v.tls) problems.push('--tls with --variants: say --variants tls (or plain,tls) alone');
+  const https = String(v.target ?? '').startsWith('https:');
+  const variants = (v.variants as Variant[] | undefined) ?? [v.tls || https ? 'tls' : 'plain'];
+  if (https && variants.includes('plain')) problems.push('--variants plain: an https:// --target speaks TLS only');
+  const groups: string[] = [];
   for (const profile of parsedNetworks.profiles) {
     const network = profile.name;
     const clients = (v.clients as number | undefined) ?? (profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback);
-    for (const t of transports) settingsFor.set(`${network}|${t}`, loadSettingsOnce({ ...v, network, clients }, t, problems, seen));
+    for (const variant of variants) {
+      const group = groupOf(network, variant);
+      groups.push(group);
+      for (const t of transports) settingsFor.set(`${group}|${t}`, loadSettingsOnce({ ...v, network, clients, tls: variant === 'tls' }, t, problems, seen));
+    }
   }
   if (problems.length) throw validationError(problems);
   return {
     ...nameAndFolder(v, 'rank'),
     transports,
-    networks: parsedNetworks.profiles.map((p) => p.name),
+    networks: groups,
     repeats: v.repeats as number,
     assertions,
     noReport: Boolean(v.noReport),
@@ -135,7 +155,7 @@ async function writeRankings(setup: RankSetup, records: ResultRecord[], first: R
   const sections = [];
   const rankings: RankingResult[] = [];
   for (const network of setup.networks) {
-    const subset = records.filter((r) => r.config.network === network);
+    const subset = records.filter((r) => groupOf(r.config.network, r.config.tls ? 'tls' : 'plain') === network);
     if (subset.length === 0) continue;
     const ranking = rankTransports(subset);
     rankings.push(ranking);
