@@ -32,6 +32,10 @@ export const GRIDS = {
  */
 const RANK_CLIENTS = { loopback: 500, proxied: 250 };
 
+/** How a rank's runs reach the server: plain HTTP/WS, or over TLS (docs/tls.md). */
+const VARIANTS = ['plain', 'tls'] as const;
+type Variant = (typeof VARIANTS)[number];
+
 const quick = GRIDS.quick;
 const withDefault = (s: OptionSpec, help: string): OptionSpec => ({ ...s, default: undefined, help });
 
@@ -47,9 +51,19 @@ export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
     if (s.name === 'warmup') return withDefault(s, `first part of the run not recorded (default ${quick.warmup / 1000}s)`);
     return s;
   }),
+  { name: 'variants', kind: 'list', arg: 'LIST', help: 'rank each network plain, over TLS, or both (plain,tls): a TLS variant is a network of its own in the grid, named <network>+tls (default: tls with --tls, else plain)', choices: VARIANTS },
   { name: 'name', kind: 'string', arg: 'NAME', help: 'name of this rank (default rank-<time>)' },
   ASSERT_OPTION_SPEC,
 ]);
+
+/** The variants asked for (`--variants`, else what --tls or an https:// target implies); problems collected. */
+function variantsOf(v: OptionValues, problems: string[]): Variant[] {
+  if (v.variants !== undefined && v.tls) problems.push('--tls with --variants: say --variants tls (or plain,tls) alone');
+  const https = String(v.target ?? '').startsWith('https:');
+  const variants = (v.variants as Variant[] | undefined) ?? [v.tls || https ? 'tls' : 'plain'];
+  if (https && variants.includes('plain')) problems.push('--variants plain: an https:// --target speaks TLS only');
+  return variants;
+}
 
 /** A validated rank: what to run, and where its files go. */
 export interface RankSetup {
@@ -89,12 +103,16 @@ function gridSettings(v: OptionValues, grid: (typeof GRIDS)[keyof typeof GRIDS],
   const cells: GridCell[] = [];
   const settingsFor = new Map<string, RunSettings>();
   const seen = new Set<string>();
+  const variants = variantsOf(v, problems);
   for (const profile of parsedNetworks.profiles) {
-    for (const clients of clientList ?? [profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback]) {
-      for (const rate of rates) {
-        const cell: GridCell = { network: profile.name, ratePerS: rate, clients, rttMs: 2 * profile.delayMs };
-        cells.push(cell);
-        for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate }, t, problems, seen));
+    for (const variant of variants) {
+      const tls = variant === 'tls';
+      for (const clients of clientList ?? [profile.proxied ? RANK_CLIENTS.proxied : RANK_CLIENTS.loopback]) {
+        for (const rate of rates) {
+          const cell: GridCell = { network: tls ? `${profile.name}+tls` : profile.name, ratePerS: rate, clients, rttMs: 2 * profile.delayMs };
+          cells.push(cell);
+          for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate, tls }, t, problems, seen));
+        }
       }
     }
   }

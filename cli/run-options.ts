@@ -3,7 +3,7 @@
  * specs with their defaults, and one validator that turns parsed values into RunSettings or into
  * the list of every problem found.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
@@ -18,6 +18,7 @@ import { resolveNetwork } from '../netem/network-profile.ts';
 import { ASSERT_OPTION_SPEC } from '../gate/assert.ts';
 import { BUILTIN_PREFIX, loadProfile, type Profile } from '../load/target/profile.ts';
 import { METRICS_OPTION_SPECS } from './metrics-option.ts';
+import { PAYLOAD_KINDS, type PayloadKind } from '../servers/payload.ts';
 
 /** Options every load command shares (workload, scale, pinning, target). */
 export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -34,6 +35,10 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
   { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
+  { name: 'payload-kind', kind: 'string', arg: 'KIND', help: 'what the reference server\'s messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random bytes, base64url)', default: 'text', choices: PAYLOAD_KINDS },
+  { name: 'ws-compression', kind: 'bool', help: 'WebSocket clients offer permessage-deflate and the reference server accepts it (docs/ws-compression.md)' },
+  { name: 'tls', kind: 'bool', help: 'HTTPS/WSS: the reference server with a CA and certificate made at start, the clients verifying it (docs/tls.md)' },
+  { name: 'ca', kind: 'string', arg: 'FILE', help: 'CA certificates (PEM) to verify an https:// --target against (default: the system\'s roots)' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
   { name: 'topic-prefix', kind: 'string', arg: 'P', help: 'with --profile: topics are named P + t0, t1, … (default pb-<run id>-, new per run, so a server\'s history of earlier runs is never replayed into this one; \'\' keeps fixed names t0…); the reference server\'s own publisher always publishes t0…' },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
@@ -107,6 +112,9 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const serverCpus = (v.serverCpus as string | undefined) ?? split.serverCpus;
   const loadCpus = (v.loadCpus as string | undefined) ?? split.loadCpus;
   const target = checkTarget(v.target as string | undefined, problems);
+  const tls = checkTls(v, target, problems);
+  const payloadKind = v.payloadKind as PayloadKind;
+  if (payloadKind !== 'text' && (target !== null || v.profile !== undefined || workload === 'chat')) problems.push(`--payload-kind ${payloadKind} shapes the reference server's own publisher: not with --target, --profile or --workload chat`);
   const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
   if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
   const topicPrefix = checkTopicPrefix(v.topicPrefix as string | undefined, profile, problems);
@@ -142,7 +150,32 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     targetProfile: profile,
     ...(topicPrefix !== undefined ? { topicPrefix } : {}),
     ...(serverArgs.length > 0 ? { serverArgs } : {}),
+    ...(tls.on ? { tls: true } : {}),
+    ...(payloadKind !== 'text' ? { payloadKind } : {}),
+    // a transport that cannot negotiate deflate runs as it is (as --poll-interval for a push transport)
+    ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
   };
+}
+
+/**
+ * `--tls` and `--ca`: TLS is on with `--tls` or an https:// target (never `--tls` towards an
+ * http:// one); `--ca` is read now (its PEM), and only an https:// target takes it.
+ */
+function checkTls(v: OptionValues, target: string | null, problems: string[]): { on: boolean; ca?: string } {
+  const https = target?.startsWith('https:') ?? false;
+  if (v.tls && target !== null && !https) problems.push(`--tls speaks TLS to the server, but --target ${target} is http://: give its https:// address, or leave --tls out`);
+  const file = v.ca as string | undefined;
+  if (file === undefined) return { on: Boolean(v.tls) || https };
+  if (!https) problems.push('--ca verifies an https:// --target; the reference server\'s CA (--tls) is made at start and trusted by itself');
+  try {
+    const ca = readFileSync(file, 'utf8');
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) problems.push(`--ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return { on: Boolean(v.tls) || https, ca };
+  } catch (err) {
+    problems.push(`--ca ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return { on: Boolean(v.tls) || https };
+  }
 }
 
 /** `--topic-prefix`: token-safe characters, and only where pushbench names the topics (a profile run). */

@@ -34,6 +34,12 @@ export interface RunConfig {
    * one; empty: fixed names); absent for the native path and in older records
    */
   topicPrefix?: string;
+  /** the clients spoke TLS (HTTPS/WSS) to the server (`--tls`, or an https:// target); absent: plain, or an older record */
+  tls?: boolean;
+  /** WebSocket clients offered permessage-deflate (`--ws-compression`); absent: they did not */
+  wsCompression?: boolean;
+  /** what the reference server's messages carried (`--payload-kind`); absent: `text` */
+  payloadKind?: 'json' | 'random';
 }
 
 export interface Environment {
@@ -161,6 +167,41 @@ export interface TimelinePoint {
    * intervals and an exact merge of p50/p99 are made from; absent in older records
    */
   deliveryUs?: string;
+}
+
+/*
+ * The TLS figures of a record: every TLS handshake of the run's clients, the whole run long
+ * (connections open during the ramp and after cuts, mostly outside the measured window), its
+ * connect time split into TCP and TLS, full and resumed handshakes apart (core/record-tls.ts).
+ */
+/** What adds up over workers, processes and machines. */
+export interface TlsTally {
+  /** handshakes that did the full exchange (certificate and all) */
+  full: number;
+  /** handshakes that resumed a session (the server took the client's ticket) */
+  resumed: number;
+  /** handshakes by negotiated version, e.g. `{"TLSv1.3": 1000}` */
+  protocols: Record<string, number>;
+  /** handshakes by negotiated cipher suite */
+  ciphers: Record<string, number>;
+  /** µs summed over the handshakes: the TCP connects, the TLS handshakes after them */
+  tcpUsSum: number;
+  tlsUsSum: number;
+  /** encoded HDR histograms, µs: TCP connect; TLS handshake, full and resumed apart */
+  histograms: { tcpUs: string; fullUs: string; resumedUs: string };
+}
+
+type Quantiles = { p50: number; p99: number };
+
+/** A run's TLS figures: the tally and what a reader wants from it. */
+export interface TlsFigures extends TlsTally {
+  handshakes: number;
+  /** the TLS handshake's share of the connect time (TCP + TLS), over every handshake; 0..1 */
+  handshakeShare: number;
+  tcpUs: Quantiles;
+  /** the TLS part, full and resumed handshakes apart (null: there were none) */
+  fullUs: Quantiles | null;
+  resumedUs: Quantiles | null;
 }
 
 /** The flat summary CI scripts read without decoding anything. */
@@ -305,6 +346,13 @@ export interface ResultRecord {
    * after the window ended (that end − its scheduled ts), ms, over every client; null when none was
    */
   backlogAgeMs?: number | null;
+  /** a TLS run: every handshake of the run, connect time split into TCP and TLS (core/record-tls.ts) */
+  tls?: TlsFigures;
+  /**
+   * with `config.wsCompression`: WebSocket connections of the whole run by the extensions header
+   * their server answered (e.g. `permessage-deflate; client_max_window_bits=15`); `{}`: none accepted
+   */
+  wsExtensions?: Record<string, number>;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
@@ -337,4 +385,11 @@ export function addCounters(a: Counters, b: Counters): Counters {
 
 export function totalErrors(c: Counters): number {
   return Object.values(c.errors).reduce((s, n) => s + n, 0);
+}
+
+/** Counts by key (`errors`-like tallies), added up. Pure. */
+export function addCounts(parts: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of parts) for (const [k, n] of Object.entries(p)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }

@@ -10,3 +10,4 @@ export * from './record-schema.ts';
 export * from './record-summary.ts';
 export * from './record-merge.ts';
 export * from './record-io.ts';
+export * from './record-tls.ts';

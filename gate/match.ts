@@ -57,6 +57,9 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'pollIntervalMs', label: 'poll interval', format: ms, appliesTo: having('pollInterval') },
   { key: 'longPollTimeoutMs', label: 'long-poll timeout', format: ms, appliesTo: having('longPollTimeout') },
   { key: 'arrivalRatePerS', label: 'arrival rate (clients/s)' },
+  { key: 'tls', label: 'TLS', format: (v) => (v ? 'on' : 'off') },
+  { key: 'wsCompression', label: 'WebSocket compression', format: (v) => (v ? 'on' : 'off') },
+  { key: 'payloadKind', label: 'payload kind', format: (v) => String(v ?? 'text') },
 ];
 
 /**

@@ -5,7 +5,7 @@
  *
  * Threading: used on the worker thread of the recorder that created it.
  */
-import type { ClientEvents, MessageView } from './drivers/types.ts';
+import type { ClientEvents, MessageView, TlsHandshake } from './drivers/types.ts';
 import type { WireMessage } from '../core/wire.ts';
 import type { Counters } from '../core/record.ts';
 
@@ -50,6 +50,8 @@ export interface BooksOwner {
   connected(state: ClientState, connectUs: number): void;
   requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void;
   reconnecting(state: ClientState): void;
+  tlsHandshake(h: TlsHandshake): void;
+  wsExtension(accepted: string): void;
 }
 
 /**
@@ -109,6 +111,14 @@ export class ClientBooks implements ClientEvents, ClientState {
 
   reconnecting(): void {
     this.recorder.reconnecting(this);
+  }
+
+  tls(h: TlsHandshake): void {
+    this.recorder.tlsHandshake(h);
+  }
+
+  extensions(accepted: string): void {
+    this.recorder.wsExtension(accepted);
   }
 
   foreign(count: number): void {

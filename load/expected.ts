@@ -3,7 +3,7 @@
  * (core/wire.ts PublishSchedule), whether a message sits where the schedule puts it, and what a
  * client that saw its topic's seqs firstSeq … lastSeq never got of the window's — the head before
  * the first it saw and the tail after the last (the gaps in between the recorder counts as lost).
- * Pure.
+ * Pure, but for forgetShortfall, which moves the clients' sequences on.
  */
 import type { PublishSchedule } from '../core/wire.ts';
 
@@ -81,4 +81,41 @@ export interface OwingClient {
 export function clientShortfall(s: PublishSchedule, c: OwingClient, fromUs: number, toUs: number): { count: number; oldest: number; last: number } {
   const w = windowSeqs(s, c.topicIndex, Math.max(fromUs, c.subscribedUs || c.startedUs), toUs);
   return { ...shortfall(w.first, w.last, c.firstSeq, c.lastSeq), last: w.last };
+}
+
+/**
+ * Every client's shortfall over the window added up: how many seqs, and the scheduled time of the
+ * oldest of them (Infinity: none).
+ */
+export function windowShortfall(s: PublishSchedule, clients: Iterable<OwingClient>, fromUs: number, toUs: number): { count: number; oldestUs: number } {
+  let count = 0;
+  let oldestUs = Infinity;
+  for (const c of clients) {
+    const miss = clientShortfall(s, c, fromUs, toUs);
+    if (miss.count === 0) continue;
+    count += miss.count;
+    oldestUs = Math.min(oldestUs, scheduledUs(s, c.topicIndex, miss.oldest));
+  }
+  return { count, oldestUs };
+}
+
+/** Whether every client has every seq of the window and no gap of its (`missing`) may still fill. */
+export function nothingOwed(s: PublishSchedule, clients: Iterable<OwingClient & { missing: ReadonlySet<number> | null }>, fromUs: number, toUs: number): boolean {
+  for (const c of clients) {
+    if (c.missing !== null && c.missing.size > 0) return false;
+    if (clientShortfall(s, c, fromUs, toUs).count > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Moves each client's sequence past the window's seqs it never got (counted undelivered as the
+ * window closed), so the next window does not charge them again as a gap. Mutates `clients`.
+ */
+export function forgetShortfall(s: PublishSchedule, clients: Iterable<OwingClient>, fromUs: number, toUs: number): void {
+  for (const c of clients) {
+    if (c.firstSeq === 0) continue;
+    const { last } = clientShortfall(s, c, fromUs, toUs);
+    if (c.lastSeq < last) c.lastSeq = last;
+  }
 }

@@ -12,12 +12,14 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { mergeRecords, type ResultRecord } from '../core/record.ts';
 import { nowUs } from '../core/wire.ts';
 import { PushbenchError, type ErrorCode } from '../core/errors.ts';
 import { newRunId, runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
 import type { Spawned } from '../core/spawn.ts';
+import { newTlsFolder } from '../core/tls.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
 
@@ -106,12 +108,18 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
   const s: RunSettings = { ...given, runId: given.runId ?? newRunId() };
   const log = hooks.log ?? (() => {});
   let server: Spawned | null = null;
+  let tlsDir: string | undefined;
   const children: ChildProcess[] = [];
   try {
     let target = s.target;
     let serverPid = s.serverPid;
+    let ca = s.ca;
     if (!target) {
-      server = await spawnReferenceServer(s, 0);
+      // the shares reach it as an https:// target verified against its CA
+      const tls = s.tls ? await newTlsFolder() : undefined;
+      tlsDir = tls?.dir;
+      ca = tls?.material.ca ?? ca;
+      server = await spawnReferenceServer(s, 0, tlsDir);
       target = server.url;
       serverPid = server.pid;
       log(`server: pid ${server.pid} at ${server.url}${s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : ''}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
@@ -135,7 +143,7 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
     };
     const runs = Array.from({ length: processes }, (_, index) => {
       const share: RunSettings = {
-        ...s, target, serverPid: index === 0 ? serverPid : null, share: { index, of: processes, t0Us }, proxy: null,
+        ...s, target, ca, serverPid: index === 0 ? serverPid : null, share: { index, of: processes, t0Us }, proxy: null,
       };
       const r = runChild(share, progress(index), index === 0 ? log : () => {}, metricsSinkOf(hooks));
       children.push(r.child);
@@ -168,6 +176,7 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
       clearTimeout(timer);
     }));
     await server?.stop();
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
   }
 }
 

@@ -17,14 +17,15 @@
  *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
-import type { ClientEvents } from './drivers/types.ts';
+import type { ClientEvents, TlsHandshake } from './drivers/types.ts';
+import { TlsBook } from './tls-books.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
 import { LATENCY_BUCKETS_US, addBuckets, emptyBuckets, type LatencyBuckets } from './latency-buckets.ts';
 import { emptyCounters, type Counters, type Histograms } from '../core/record.ts';
 import { ClientBooks, type ClientState, type SeqState } from './client-books.ts';
 import { cameBack, faultAt, faultTally, newFaultState, wentDown, type FaultState, type FaultTally } from './fault-books.ts';
-import { clientShortfall, onSchedule, scheduledUs } from './expected.ts';
+import { forgetShortfall, nothingOwed, onSchedule, windowShortfall } from './expected.ts';
 import { addTotals, emptyTotals, type RunTotals } from './worker-task.ts';
 
 export type { FaultTally } from './fault-books.ts';
@@ -55,6 +56,10 @@ const MAX_MISSING_TRACKED = 10_000;
 
 export class Recorder {
   readonly counters: Counters = emptyCounters();
+  /** the TLS handshakes of the whole run (not only the window's: connects happen at the ramp) */
+  readonly tls = new TlsBook();
+  /** WebSocket connections of the whole run by the extensions their server accepted */
+  readonly wsExtensions: Record<string, number> = {};
   private readonly delivery = createHistogram();
   private readonly connect = createHistogram();
   private readonly request = createHistogram();
@@ -188,6 +193,16 @@ export class Recorder {
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
   }
 
+  /** A TLS handshake completed (for {@link ClientBooks}). */
+  tlsHandshake(h: TlsHandshake): void {
+    this.tls.record(h);
+  }
+
+  /** A WebSocket server accepted `accepted` extensions (for {@link ClientBooks}). */
+  wsExtension(accepted: string): void {
+    this.wsExtensions[accepted] = (this.wsExtensions[accepted] ?? 0) + 1;
+  }
+
   /** An HTTP request completed (for {@link ClientBooks}). */
   requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void {
     if (!this.inWindow(sentUs)) return;
@@ -252,14 +267,7 @@ export class Recorder {
    * timetable, or while a gap may still fill): the drain can end.
    */
   owesNothing(): boolean {
-    if (!this.bySchedule) return false;
-    const t = this.timetable!;
-    const { fromUs, toUs } = this.opts;
-    for (const state of this.clients.values()) {
-      if (state.missing !== null && state.missing.size > 0) return false;
-      if (clientShortfall(t, state, fromUs, toUs).count > 0) return false;
-    }
-    return true;
+    return this.bySchedule && nothingOwed(this.timetable!, this.clients.values(), this.opts.fromUs, this.opts.toUs);
   }
 
   /**
@@ -291,20 +299,11 @@ export class Recorder {
   }
 
   /**
-   * Each client's shortfall against the timetable over the window (from its first connection: clientShortfall): added to
+   * Every client's shortfall against the timetable over the window (load/expected.ts): added to
    * `undelivered` and `expected`. Returns the oldest one's age at `endUs`, ms (null: none).
    */
   private countUndelivered(endUs: number): number | null {
-    const t = this.timetable!;
-    const { fromUs, toUs } = this.opts;
-    let count = 0;
-    let oldestUs = Infinity;
-    for (const state of this.clients.values()) {
-      const miss = clientShortfall(t, state, fromUs, toUs);
-      if (miss.count === 0) continue;
-      count += miss.count;
-      oldestUs = Math.min(oldestUs, scheduledUs(t, state.topicIndex, miss.oldest));
-    }
+    const { count, oldestUs } = windowShortfall(this.timetable!, this.clients.values(), this.opts.fromUs, this.opts.toUs);
     this.counters.undelivered = count;
     this.counters.expected += count;
     return count > 0 ? Math.max(0, (endUs - oldestUs) / 1000) : null;
@@ -319,7 +318,8 @@ export class Recorder {
    */
   nextWindow(silenceUs: number, next: { fromUs: number; toUs: number }, endUs = nowUs()): WindowFigures {
     const figures = this.finish(silenceUs, endUs);
-    if (figures.backlogAgeMs !== undefined) this.forgetOwed();
+    // what the closed window owed was counted undelivered: not again as a gap in the next
+    if (figures.backlogAgeMs !== undefined) forgetShortfall(this.timetable!, this.clients.values(), this.opts.fromUs, this.opts.toUs);
     const closed = { ...figures.counters, errors: { ...figures.counters.errors } };
     addTotals(this.closedTotals, closed);
     Object.assign(this.counters, emptyCounters());
@@ -328,20 +328,6 @@ export class Recorder {
     for (const state of this.clients.values()) state.missing = null;
     this.opts = { ...this.opts, fromUs: next.fromUs, toUs: next.toUs };
     return { ...figures, counters: closed };
-  }
-
-  /**
-   * The window's seqs a client never got were counted undelivered as it closed: each client's
-   * sequence moves past them, so the next window does not charge them again as a gap (and one that
-   * still arrives is before its window: not counted).
-   */
-  private forgetOwed(): void {
-    const t = this.timetable!;
-    for (const state of this.clients.values()) {
-      if (state.firstSeq === 0) continue;
-      const { last } = clientShortfall(t, state, this.opts.fromUs, this.opts.toUs);
-      if (state.lastSeq < last) state.lastSeq = last;
-    }
   }
 
   /**

@@ -120,7 +120,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
-  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)));
+  const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)), env.clientTls);
   await env.startPublisher(plan);
   const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
   if (hooks.signal?.aborted) stop.abort();
@@ -179,7 +179,7 @@ async function runRecord(run: Measuring, results: WorkerResult[], endedUs: numbe
   else await sampler.fillStatsTo(0);
   const publisher = await env.closePublisher();
   const parts = results.map((r) => ({
-    clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs,
+    clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs, tls: r.tls,
     figures: { cpuUs: r.cpuUs, eluMean: r.eluMean, eluMax: r.eluMax, clients: r.clients },
   }));
   const draft = run.record(0, parts, stop.aborted, endedUs, publisher ? publisherProblems(publisher) : []);

@@ -49,6 +49,8 @@ export class SliceClients {
         reconnectMinMs: task.reconnectMinMs,
         reconnectMaxMs: task.reconnectMaxMs,
         readBytesPerS: slow ? task.slowClients!.readBytesPerS : undefined,
+        tls: task.tls,
+        wsCompression: task.wsCompression,
       },
       events,
     );

@@ -6,9 +6,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PublishSchedule, TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
+import type { TlsTally } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
 import type { Profile } from './target/profile.ts';
 import type { LatencyBuckets } from './latency-buckets.ts';
+import type { ClientTls } from './drivers/types.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -44,6 +46,10 @@ export interface WorkerTask {
    * clients at once. Absent: one window [fromUs, toUs) and client i starts at t0 + i / rate.
    */
   steps?: StaircaseStep[];
+  /** TLS (an `https:` baseUrl): how the clients verify the server */
+  tls?: ClientTls;
+  /** clients of a transport with the `deflate` trait offer permessage-deflate */
+  wsCompression?: boolean;
   /** a target profile: clients speak it instead of the reference servers' contract */
   profile?: Profile;
   /** the run's id (a profile's tokens carry it) */
@@ -83,6 +89,8 @@ export interface WorkerStep {
   counters: Counters;
   /** expected from the schedule: the oldest undelivered message's age at the step's close, ms (null: none) */
   backlogAgeMs?: number | null;
+  /** the thread's TLS handshakes so far (a TLS run only) */
+  tls?: TlsTally;
 }
 
 /** The staircase step client `id` joins in (the first whose count exceeds it). */
@@ -197,6 +205,10 @@ export interface WorkerResult {
   totals?: RunTotals;
   /** deliveries in the latency buckets that no tick carried (the last partial second) */
   latencyBuckets?: LatencyBuckets;
+  /** the TLS handshakes of the thread's clients (a TLS run only) */
+  tls?: TlsTally;
+  /** WebSocket connections by the extensions their server accepted (`--ws-compression` only) */
+  wsExtensions?: Record<string, number>;
 }
 
 /** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */

@@ -66,6 +66,7 @@ export class SliceWindows {
       const step: WorkerStep = {
         type: 'step', workerIndex: this.task.workerIndex, index: this.open, clients: this.clients.length, startedByFromUs: this.startedAtFrom[this.open], histograms, counters,
         ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
+        ...(this.task.tls ? { tls: this.recorder.tls.tally() } : {}),
       };
       this.task.port.postMessage(step);
       this.open++;

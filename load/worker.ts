@@ -153,5 +153,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     slow: slowRecorder ? { clients: slice.slowCount, ...slowRecorder.finish(task.silenceUs) } : undefined,
     totals: recorder.runTotals(),
     latencyBuckets: recorder.takeUnticked(),
+    ...(task.tls ? { tls: recorder.tls.tally() } : {}),
+    ...(task.wsCompression ? { wsExtensions: { ...recorder.wsExtensions } } : {}),
   };
 }

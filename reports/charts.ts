@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultRecord } from '../core/record.ts';
-import { settingOf, spansClientCounts, type ReportRun } from './runs.ts';
+import { networkOf, settingOf, spansClientCounts, type ReportRun } from './runs.ts';
 import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor } from './chart-style.ts';
 import { spectrumPoints } from './spectrum.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
@@ -238,7 +238,7 @@ const COST_RUNS_PER_BAR = 12;
 /** The runs' settings: loopback (no proxy) first, then the emulated networks by name, each network's rates ascending. */
 function settingsInOrder(runs: readonly ReportRun[]): string[] {
   const rank = (r: ResultRecord) => (r.proxy === undefined ? 0 : 1);
-  const sorted = runs.map((r) => r.record).sort((a, b) => rank(a) - rank(b) || a.config.network.localeCompare(b.config.network) || a.config.ratePerS - b.config.ratePerS);
+  const sorted = runs.map((r) => r.record).sort((a, b) => rank(a) - rank(b) || networkOf(a).localeCompare(networkOf(b)) || a.config.ratePerS - b.config.ratePerS);
   return [...new Set(sorted.map(settingOf))];
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ResultRecord } from '../core/record.ts';
 import { rankTransports, type RankingResult, type RankOptions } from './ranking.ts';
+import { networkOf } from './runs.ts';
 
 /** One point of the grid. */
 export interface GridCell {
@@ -37,7 +38,7 @@ export const cellKey = (c: Pick<GridCell, 'network' | 'ratePerS' | 'clients'>): 
 export const cellLabel = (c: Pick<GridCell, 'network' | 'ratePerS' | 'clients'>): string => `${c.network}, ${c.ratePerS} msg/s, ${c.clients} clients`;
 
 /** The cell a record ran in. */
-export const recordCellKey = (r: ResultRecord): string => cellKey({ network: r.config.network, ratePerS: r.config.ratePerS, clients: r.config.clients });
+export const recordCellKey = (r: ResultRecord): string => cellKey({ network: networkOf(r), ratePerS: r.config.ratePerS, clients: r.config.clients });
 
 /**
  * The rows of a grid drawn rates across: one per network and client count that has a cell, named

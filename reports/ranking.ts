@@ -32,6 +32,7 @@ import type { ResultRecord, RunSummary } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
 import { CLAIMED_ORDER } from '../load/drivers/index.ts';
 import { meanCi } from './stats.ts';
+import { networkOf } from './runs.ts';
 
 
 export type RankMetricKey =
@@ -263,7 +264,7 @@ export function rankTransports(records: readonly ResultRecord[], opts: RankOptio
     if (seen.length > 1) problems.push(`the records mix ${what}: ${seen.join(', ')}; rank one ${what.replace(/s$/, '')} at a time`);
   };
   distinct('workloads', (r) => r.config.workload);
-  distinct('networks', (r) => r.config.network);
+  distinct('networks', networkOf);
   distinct('client counts', (r) => r.config.clients);
   distinct('rates', (r) => r.config.ratePerS);
   if (problems.length > 0) throw validationError(problems, 'cannot rank');
@@ -288,7 +289,7 @@ export function rankTransports(records: readonly ResultRecord[], opts: RankOptio
   const metrics = RANK_METRICS.map((m) => rankMetric(m, valid, claimedOrder, level));
   return {
     workload: records[0].config.workload,
-    network: records[0].config.network,
+    network: networkOf(records[0]),
     clients: records[0].config.clients,
     ratePerS: records[0].config.ratePerS,
     level,

@@ -54,9 +54,17 @@ export function isFlagged(r: ResultRecord): boolean {
   return !r.valid || !r.complete;
 }
 
+/**
+ * The network a run was measured on, `+tls` when its clients spoke TLS (`loopback+tls`): a rank
+ * over `--variants plain,tls` ranks each apart, as another network.
+ */
+export function networkOf(r: ResultRecord): string {
+  return r.config.tls ? `${r.config.network}+tls` : r.config.network;
+}
+
 /** `loopback, 5 msg/s`: what besides clients sets a run's conditions (a rank's cell but for clients). */
 export function settingOf(r: ResultRecord): string {
-  return `${r.config.network}, ${r.config.ratePerS} msg/s`;
+  return `${networkOf(r)}, ${r.config.ratePerS} msg/s`;
 }
 
 /**

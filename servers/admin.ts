@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { HttpError, sendJson } from './http.ts';
 import type { Route } from './router.ts';
+import { wireSocket } from './stats.ts';
 
 /** A fault the admin endpoints inject: block the event loop, or drop a share of the connections. */
 export type AdminAction = { kind: 'stall'; ms: number } | { kind: 'cut'; fraction: number };
@@ -32,7 +33,8 @@ export function injectHere(sockets: ReadonlySet<Socket>, a: AdminAction, spare?:
     });
     return 1;
   }
-  const victims = [...sockets].filter((x) => x !== spare);
+  const spared = spare && wireSocket(spare);
+  const victims = [...sockets].filter((x) => x !== spared);
   const n = Math.round(victims.length * a.fraction);
   // Every k-th socket, so the cut spreads over topics and source addresses alike.
   const step = victims.length / Math.max(1, n);

@@ -2,6 +2,7 @@
  * Reference server options: one frozen object of defaults and one validator that reports every
  * problem at once. Units are in the names (…Ms, …Bytes, …PerS).
  */
+import { PAYLOAD_KINDS, type PayloadKind } from './payload.ts';
 
 export interface ServerOptions {
   /** TCP port; 0 picks a free one (RunningServer.port tells which) */
@@ -53,6 +54,15 @@ export interface ServerOptions {
    * (0.3 = 30 %) of the CPU the process used since the previous one. 0: none.
    */
   cpuCost: number;
+  /**
+   * Serve HTTPS and WSS with the TLS material in this folder (core/tls.ts: key, certificate, CA,
+   * ticket keys); '' serves plain HTTP. `serve --tls` makes the material at start.
+   */
+  tlsDir: string;
+  /** what the scheduled publisher's data holds (servers/payload.ts: text, json, random) */
+  payloadKind: PayloadKind;
+  /** WebSocket: negotiate permessage-deflate when the client offers it (ws's defaults) */
+  wsCompression: boolean;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -78,6 +88,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   processes: 1,
   admin: false,
   cpuCost: 0,
+  tlsDir: '',
+  payloadKind: 'text',
+  wsCompression: false,
 });
 
 /** [option, least allowed, greatest allowed, integer?] */
@@ -114,6 +127,7 @@ export function validateServerOptions(o: ServerOptions): string[] {
     }
   }
   if (typeof o.host !== 'string' || o.host.trim() === '') problems.push('host must be a host name or address');
+  if (!PAYLOAD_KINDS.includes(o.payloadKind)) problems.push(`payloadKind must be one of ${PAYLOAD_KINDS.join(', ')} (got ${String(o.payloadKind)})`);
   if (o.requestTimeoutMs < o.headersTimeoutMs) problems.push('requestTimeoutMs must be at least headersTimeoutMs');
   // the cost is spent by the scheduled publisher, in the process that measures its own CPU
   if (o.cpuCost > 0 && !(o.ratePerS > 0)) problems.push('cpuCost is spent at each scheduled publish, so it needs a publish rate above 0 (serve --rate)');

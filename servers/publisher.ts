@@ -11,12 +11,17 @@
 import type { Hub } from './hub.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { CpuCost } from './cpu-cost.ts';
+import { payloadSource, type PayloadKind } from './payload.ts';
+
+export { makePayload } from './payload.ts';
 
 export interface PublisherOptions {
   /** messages per second per topic; 0 publishes nothing */
   ratePerS: number;
-  /** length of each message's `data` in bytes (ASCII, no JSON escaping needed) */
+  /** length of each message's `data` in characters (ASCII) */
   payloadBytes: number;
+  /** what the data holds (servers/payload.ts); absent: `text` */
+  payloadKind?: PayloadKind;
   /** number of topics, named t0 … t{topics-1} */
   topics: number;
   /** an injected CPU regression: the share of the CPU used to spin after each publish (servers/cpu-cost.ts); 0 or absent: none */
@@ -28,20 +33,12 @@ export function topicName(i: number): string {
   return `t${i}`;
 }
 
-/** A payload of exactly `bytes` printable ASCII characters. */
-export function makePayload(bytes: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < bytes; i++) s += alphabet[i % alphabet.length];
-  return s;
-}
-
 /** how early (µs) a timer may fire and still publish the messages it was aimed at */
 export const EARLY_US = 500;
 
 export class Publisher {
   private readonly periodUs: number;
-  private readonly payload: string;
+  private readonly payload: () => string;
   private readonly names: string[];
   private startUs = 0;
   /** index of the next message of the interleaved schedule */
@@ -55,7 +52,7 @@ export class Publisher {
     private readonly opts: PublisherOptions,
   ) {
     this.periodUs = opts.ratePerS > 0 && opts.topics > 0 ? 1e6 / (opts.ratePerS * opts.topics) : 0;
-    this.payload = makePayload(opts.payloadBytes);
+    this.payload = payloadSource(opts.payloadKind ?? 'text', opts.payloadBytes);
     this.names = Array.from({ length: opts.topics }, (_, i) => topicName(i));
     for (const n of this.names) hub.ensureTopic(n);
   }
@@ -103,7 +100,7 @@ export class Publisher {
     const now = nowUs();
     const n = this.names.length;
     for (let due = this.dueUs(this.next); due <= now + EARLY_US; due = this.dueUs(this.next)) {
-      this.hub.publish(this.names[(this.next - 1) % n], this.payload, due > now ? now : due);
+      this.hub.publish(this.names[(this.next - 1) % n], this.payload(), due > now ? now : due);
       this.next++;
     }
     this.cost?.spend();

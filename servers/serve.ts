@@ -8,6 +8,7 @@
  *
  * Also runnable directly: `node --import tsx servers/serve.ts --port 0 …`.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { validationError } from '../core/errors.ts';
 import { settingsOrExit } from '../core/options.ts';
@@ -15,11 +16,22 @@ import { formatBytes, parseBytes, parseDurationMs, parseFraction, parseRatePerS 
 import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type ServerOptions } from './server.ts';
 import { startCluster } from './cluster.ts';
 import { exitWithParent } from '../core/parent-watch.ts';
+import { newTlsFolder } from '../core/tls.ts';
 
 type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool' | 'share';
 
+/** What `serve` is asked: the server's options and how to come by its TLS material. */
+export interface ServeArgs extends ServerOptions {
+  /** serve HTTPS/WSS with a certificate made at start (unless `tlsDir` names material) */
+  tls: boolean;
+  /** write the CA certificate (PEM) clients verify against here; '' for none */
+  caOut: string;
+}
+
+const DEFAULT_SERVE_ARGS: Readonly<ServeArgs> = Object.freeze({ ...DEFAULT_SERVER_OPTIONS, tls: false, caOut: '' });
+
 /** Every option: flag, field, how its value is written, what it does. */
-const OPTIONS: { flag: string; key: keyof ServerOptions; kind: Kind; help: string }[] = [
+const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[] = [
   { flag: '--port', key: 'port', kind: 'int', help: 'TCP port (0 = any free port; the first line names it)' },
   { flag: '--host', key: 'host', kind: 'text', help: 'address to listen on' },
   { flag: '--rate', key: 'ratePerS', kind: 'rate', help: 'scheduled messages per second per topic (0 = none; clients publish)' },
@@ -42,6 +54,11 @@ const OPTIONS: { flag: string; key: keyof ServerOptions; kind: Kind; help: strin
   { flag: '--server-procs', key: 'processes', kind: 'int', help: 'processes sharing the port and one hub (past one process\'s open files)' },
   { flag: '--admin', key: 'admin', kind: 'bool', help: 'enable POST /admin/stall?ms=N and /admin/cut?fraction=F (fault injection; never expose)' },
   { flag: '--cpu-cost', key: 'cpuCost', kind: 'share', help: 'injected CPU regression: after each scheduled publish spin this share of the CPU used since the last (30%)' },
+  { flag: '--payload-kind', key: 'payloadKind', kind: 'text', help: 'what scheduled messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random base64url)' },
+  { flag: '--ws-compression', key: 'wsCompression', kind: 'bool', help: 'WebSocket: negotiate permessage-deflate when a client offers it (ws\'s defaults: messages from 1 KB on are compressed)' },
+  { flag: '--tls', key: 'tls', kind: 'bool', help: 'serve HTTPS and WSS with a CA and certificate made at start (docs/tls.md)' },
+  { flag: '--ca-out', key: 'caOut', kind: 'text', help: 'with --tls: write the CA certificate clients verify against to FILE (run --ca FILE)' },
+  { flag: '--tls-dir', key: 'tlsDir', kind: 'text', help: 'serve HTTPS and WSS with the key, certificate and ticket keys in DIR (as pushbench writes them)' },
 ];
 
 const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
@@ -54,7 +71,7 @@ const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
   share: parseFraction,
 };
 
-const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'HOST', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '', share: 'PERCENT' };
+const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'TEXT', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '', share: 'PERCENT' };
 
 function formatDefault(kind: Kind, v: number | string | boolean): string {
   if (kind === 'bytes') return formatBytes(v as number);
@@ -67,13 +84,14 @@ function formatDefault(kind: Kind, v: number | string | boolean): string {
 export function serveHelp(): string {
   const rows = OPTIONS.map((o) => {
     const left = `  ${o.flag} ${UNIT_HINT[o.kind]}`;
-    return `${left.padEnd(36)}${o.help} (default ${formatDefault(o.kind, DEFAULT_SERVER_OPTIONS[o.key])})`;
+    const def = DEFAULT_SERVE_ARGS[o.key];
+    return `${left.padEnd(36)}${o.help}${def === '' ? '' : ` (default ${formatDefault(o.kind, def)})`}`;
   });
   return [
     'usage: pushbench serve [options]',
     '',
     'Runs the reference server: short polling (/poll), long polling (/long-poll), SSE (/sse) and',
-    'WebSocket (/ws) on one port, plus POST /publish, GET /stats, /healthz and /time.',
+    'WebSocket (/ws) on one port, plus POST /publish, GET /stats, /healthz and /time; HTTPS/WSS with --tls.',
     'Durations take ms by default (250, 2s); sizes take bytes (64, 1KB).',
     '',
     ...rows,
@@ -83,8 +101,8 @@ export function serveHelp(): string {
 }
 
 /** Parse argv into options; throws PB_BAD_OPTION listing every problem. */
-export function parseServeArgs(argv: string[]): ServerOptions {
-  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const opts: ServeArgs = { ...DEFAULT_SERVE_ARGS };
   const problems: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -107,6 +125,8 @@ export function parseServeArgs(argv: string[]): ServerOptions {
     if (parsed === undefined) problems.push(`${flag} ${JSON.stringify(value)} is not a valid ${UNIT_HINT[spec.kind]}`);
     else (opts as unknown as Record<string, number | string | boolean>)[spec.key] = spec.kind === 'bool' ? parsed === 'true' : parsed;
   }
+  if (opts.caOut && !opts.tls) problems.push('--ca-out writes the CA of a certificate made at start: it needs --tls');
+  if (opts.tls && opts.tlsDir) problems.push('--tls makes the TLS material at start, --tls-dir reads it from a folder: give one of them');
   for (const p of validateServerOptions(opts)) {
     const spec = OPTIONS.find((o) => p.startsWith(`${o.key} `));
     problems.push(spec ? p.replace(spec.key, spec.flag) : p);
@@ -122,12 +142,15 @@ const FORCE_EXIT_MS = 2000;
 export async function serveCommand(argv: string[]): Promise<number> {
   const parsed = settingsOrExit(() => (argv.includes('--help') || argv.includes('-h') ? 'help' : parseServeArgs(argv)), serveHelp);
   if ('exitCode' in parsed) return parsed.exitCode;
-  const opts = parsed.settings;
+  const { tls, caOut, ...opts } = parsed.settings;
   let server;
+  let madeDir: string | null = null;
   try {
+    if (tls) opts.tlsDir = madeDir = await tlsFolder(caOut);
     server = opts.processes > 1 ? await startCluster(opts) : await startServer(opts);
   } catch (err) {
     process.stderr.write(`pushbench serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (madeDir) rmSync(madeDir, { recursive: true, force: true });
     return 1;
   }
   process.stdout.write(`pushbench listening on ${server.url}\n`);
@@ -142,7 +165,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', force);
   setTimeout(force, FORCE_EXIT_MS).unref();
   await server.close();
+  if (madeDir) rmSync(madeDir, { recursive: true, force: true });
   return 0;
+}
+
+/**
+ * `serve --tls`: TLS material made now, in a private temporary folder every server process reads
+ * (its CA also to `caOut` when given); the caller removes the folder.
+ */
+async function tlsFolder(caOut: string): Promise<string> {
+  const { dir, material } = await newTlsFolder();
+  if (caOut) writeFileSync(caOut, material.ca);
+  return dir;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -15,8 +15,11 @@
  * the process (every handler is guarded, client errors are answered on the raw socket).
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { PushbenchError, validationError } from '../core/errors.ts';
+import { readTlsMaterial, type TlsMaterial } from '../core/tls.ts';
+import type { TlsOptions } from 'node:tls';
 import { adminRoutes, injectHere, type AdminAction, type AdminInjector } from './admin.ts';
 import { Hub } from './hub.ts';
 import { ConnectionCap, SendBudget } from './limits.ts';
@@ -32,7 +35,7 @@ export { DEFAULT_SERVER_OPTIONS, validateServerOptions, type ServerOptions } fro
 export type { AdminAction } from './admin.ts';
 
 export interface RunningServer {
-  /** `http://HOST:PORT` with the real port */
+  /** `http://HOST:PORT` (`https://` with TLS) with the real port */
   url: string;
   host: string;
   port: number;
@@ -103,7 +106,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   }
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${options.tlsDir ? 'https' : 'http'}://${urlHost}:${port}`,
     host: options.host,
     port,
     hub,
@@ -116,30 +119,50 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   };
 }
 
-/** Node's HTTP server with the limits of `options`, every connection tracked and capped. */
+/**
+ * Node's HTTP server (HTTPS with `options.tlsDir`) with the limits of `options`, every connection
+ * tracked and capped. Counters and cuts follow the TCP socket (its bytes are the wire's); with TLS
+ * the cap marks and the deadline go on the TLS socket, which is what requests arrive on.
+ */
 function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: ConnectionCap, handlers: RequestHandlers): Server {
-  const server = createServer(
-    {
-      headersTimeout: options.headersTimeoutMs,
-      requestTimeout: options.requestTimeoutMs,
-      keepAliveTimeout: options.idleTimeoutMs,
-      // Node checks header/request deadlines on this period (30 s by default): keep it finer.
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 4))),
-      noDelay: true,
-    },
-    handlers.onRequest,
-  );
+  const limits = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.idleTimeoutMs,
+    // Node checks header/request deadlines on this period (30 s by default): keep it finer.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 4))),
+    noDelay: true,
+  };
+  const tls = options.tlsDir ? readTlsMaterial(options.tlsDir) : null;
+  const server: Server = tls
+    ? createHttpsServer({ ...limits, ...tlsOptions(tls), handshakeTimeout: options.headersTimeoutMs }, handlers.onRequest)
+    : createServer(limits, handlers.onRequest);
   server.on('connection', (socket: Socket) => {
     stats.track(socket);
-    cap.admit(socket);
     socket.on('error', () => {});
-    // Node's header deadline starts at the first byte; a connection that sends nothing at all
-    // would hold its slot forever. Node destroys a socket on 'timeout'; a request clears it.
-    socket.setTimeout(options.headersTimeoutMs);
+    if (!tls) admitted(socket, cap, options);
   });
+  if (tls) server.on('secureConnection', (socket: Socket) => admitted(socket, cap, options));
   server.on('upgrade', handlers.onUpgrade);
   server.on('clientError', handlers.onClientError);
   return server;
+}
+
+/**
+ * The server's TLS settings. The session context is fixed (Node's default hashes the process's
+ * argv, which differs between a server and its restart on a given port): with the shared ticket
+ * keys, every process serving this material resumes the sessions any of them issued.
+ */
+function tlsOptions(tls: TlsMaterial): TlsOptions {
+  return { key: tls.key, cert: tls.cert, ticketKeys: tls.ticketKeys, sessionIdContext: 'pushbench', minVersion: 'TLSv1.2' };
+}
+
+/** A connection requests arrive on: capped, and given its header deadline. */
+function admitted(socket: Socket, cap: ConnectionCap, options: Readonly<ServerOptions>): void {
+  cap.admit(socket);
+  // Node's header deadline starts at the first byte; a connection that sends nothing at all
+  // would hold its slot forever. Node destroys a socket on 'timeout'; a request clears it.
+  socket.setTimeout(options.headersTimeoutMs);
 }
 
 /** Listen on `options.host:port`; a failure rejects with PB_SERVER_START. */

@@ -18,6 +18,14 @@ import { nowUs, type PublishSchedule, type StatsSnapshot, type TransportName } f
 const TAG = Symbol('pushbench.transport');
 type Tagged = Socket & { [TAG]?: TransportName };
 
+/**
+ * The TCP socket under `socket`: itself, or for a server-side TLS socket the socket the server
+ * accepted and wrapped (`_parent`), which {@link ServerStats.sockets} tracks.
+ */
+export function wireSocket(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
+}
+
 function perTransport(names: readonly TransportName[]): Record<TransportName, number> {
   return Object.fromEntries(names.map((t) => [t, 0])) as Record<TransportName, number>;
 }
@@ -49,17 +57,19 @@ export class ServerStats {
       this.sockets.delete(socket);
       this.closedBytesWritten += socket.bytesWritten;
       this.closedBytesRead += socket.bytesRead;
-      const t = (socket as Tagged)[TAG];
-      if (t) this.open[t]--;
     });
   }
 
-  /** Mark `socket` as serving `transport` now (its latest request). */
+  /**
+   * Mark `socket` (the one requests arrive on: the TCP socket, or the TLS socket over it) as
+   * serving `transport` now (its latest request); it stops counting when it closes.
+   */
   tag(socket: Socket, transport: TransportName): void {
     const s = socket as Tagged;
     const prev = s[TAG];
     if (prev === transport || s.destroyed) return;
     if (prev) this.open[prev]--;
+    else s.once('close', () => this.open[s[TAG]!]--);
     this.open[transport]++;
     s[TAG] = transport;
   }

@@ -14,9 +14,13 @@ import { codeOf } from '../../core/errors.ts';
 import { nowUs } from '../../core/wire.ts';
 import { BaseClient } from './client-base.ts';
 import { countingConnector, type SocketCounter } from './sockets.ts';
+import { TlsDialer, tlsConnector } from './tls.ts';
 import type { ClientEvents, ClientSpec, Codec, ResponseHeaders, Upstream } from './types.ts';
 
 export { httpStatusCode } from './codec.ts';
+
+/** What an HTTP/1.1 connection offers in ALPN. */
+const HTTP1_ALPN = ['http/1.1'] as const;
 
 /** Options of one keep-alive connection; times in ms, 0 disables a timeout. */
 export interface HttpConnectionOptions {
@@ -24,16 +28,23 @@ export interface HttpConnectionOptions {
   bodyTimeoutMs: number;
   /** how long an idle keep-alive socket is kept when the server gives no hint */
   keepAliveTimeoutMs?: number;
-  /** called with the TCP connect time of each new socket (omit when "connected" means later) */
+  /** called with the TCP connect time of each new socket (omit when "connected" means later); with TLS the handshake's too */
   onConnected?: (connectUs: number) => void;
+  /** hears each TLS handshake of this connection (`spec.tls`) */
+  events?: ClientEvents;
 }
 
-/** An undici Client on `spec.baseUrl` from `spec.localAddress`, its sockets counted in `sockets`. */
+/**
+ * An undici Client on `spec.baseUrl` from `spec.localAddress`, its sockets counted in `sockets`;
+ * over TLS (`spec.tls`) with a session of its own, resumed on its reconnects.
+ */
 export function openHttpConnection(spec: ClientSpec, sockets: SocketCounter, opts: HttpConnectionOptions): UndiciClient {
   return new UndiciClient(spec.baseUrl, {
     pipelining: 1,
     localAddress: spec.localAddress,
-    connect: countingConnector(sockets, opts.onConnected),
+    connect: spec.tls
+      ? tlsConnector(new TlsDialer(spec.tls, opts.events), sockets, HTTP1_ALPN, opts.onConnected)
+      : countingConnector(sockets, opts.onConnected),
     headersTimeout: opts.headersTimeoutMs,
     bodyTimeout: opts.bodyTimeoutMs,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 10_000,
@@ -142,7 +153,7 @@ export abstract class HttpClientBase extends BaseClient {
 
   constructor(spec: ClientSpec, events: ClientEvents, opts: HttpConnectionOptions, codec: Codec, upstream: Upstream | undefined) {
     super(spec, events, codec, upstream);
-    this.http = openHttpConnection(spec, this.sockets, opts);
+    this.http = openHttpConnection(spec, this.sockets, { ...opts, events });
   }
 
   /** True while the main connection has an open socket. */

@@ -31,6 +31,7 @@ export class ContractUpstream implements Upstream {
       headersTimeoutMs: 30_000,
       bodyTimeoutMs: 30_000,
       onConnected: (connectUs) => this.events.connected(connectUs),
+      events: this.events,
     });
     const sentUs = nowUs();
     const plannedUs = ts < sentUs ? ts : sentUs;

@@ -32,6 +32,30 @@ export interface ClientSpec {
    * fast as the client can.
    */
   readBytesPerS?: number;
+  /** TLS (an `https:` baseUrl): how the server is verified; absent for plain HTTP */
+  tls?: ClientTls;
+  /** offer permessage-deflate (a transport with the `deflate` trait) */
+  wsCompression?: boolean;
+}
+
+/** How a client verifies its TLS server (load/drivers/tls.ts). */
+export interface ClientTls {
+  /** CA certificates (PEM) to trust; absent: the system's roots */
+  ca?: string;
+}
+
+/** One completed TLS handshake: its connect time split in two, µs, and what it negotiated. */
+export interface TlsHandshake {
+  /** TCP connect (SYN to established) */
+  tcpUs: number;
+  /** TLS handshake after it (ClientHello to Finished) */
+  tlsUs: number;
+  /** the server took the session ticket offered (an abbreviated handshake) */
+  resumed: boolean;
+  /** e.g. TLSv1.3 */
+  protocol: string;
+  /** e.g. TLS_AES_256_GCM_SHA384 */
+  cipher: string;
 }
 
 /** What a client tells its recorder. All times are µs on the shared clock (core/wire.ts nowUs). */
@@ -57,6 +81,10 @@ export interface ClientEvents {
   error(code: string): void;
   /** The client is reconnecting after losing its connection (counted once per attempt). */
   reconnecting(): void;
+  /** A TLS connection's handshake completed (TLS runs only). */
+  tls?(handshake: TlsHandshake): void;
+  /** The server accepted WebSocket extensions, as its Sec-WebSocket-Extensions header states them. */
+  extensions?(accepted: string): void;
   /**
    * `count` messages of another run arrived (a profile target's history: their token names
    * another run, load/target/token.ts) and were ignored: not delivered, lost or duplicated.
@@ -105,6 +133,8 @@ export interface TransportTraits {
   longPollTimeout: boolean;
   /** chat publishes on the subscription's own connection (otherwise a second socket per client) */
   publishesInBand: boolean;
+  /** can negotiate permessage-deflate: takes `--ws-compression` */
+  deflate?: boolean;
 }
 
 /** How a client tells the server what it has seen (a target profile's `cursor.style`, load/target/profile.ts). */

@@ -1,5 +1,6 @@
 /**
- * WebSocket driver (`ws` library, no compression): `GET /ws?topic=T[&since=S&epoch=E]` upgraded,
+ * WebSocket driver (`ws` library; permessage-deflate offered with `spec.wsCompression`): `GET /ws?topic=T[&since=S&epoch=E]` upgraded
+ * (`wss:` over TLS, load/drivers/tls.ts),
  * one text frame per message; a frame with `"type":"gap"` is a GapNotice. Publishing sends
  * `{"topic","data","ts"}` upstream on the same socket.
  *
@@ -23,6 +24,7 @@ import { Cursor } from './cursor.ts';
 import { countingNetConnect } from './sockets.ts';
 import { ReadThrottle } from './throttle.ts';
 import { FrameReader } from './ws-frames.ts';
+import { TlsDialer, tlsNetConnect } from './tls.ts';
 import { profileRules } from './profile-rules.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
@@ -50,7 +52,7 @@ export class WsClient extends BaseClient {
       dialect?.upstream(spec, events));
     this.origin = spec.baseUrl.replace(/^http/, 'ws');
     this.topicJson = JSON.stringify(spec.topic);
-    const counting = countingNetConnect(this.sockets);
+    const counting = spec.tls ? tlsNetConnect(new TlsDialer(spec.tls, events), this.sockets) : countingNetConnect(this.sockets);
     const rate = spec.readBytesPerS;
     this.createConnection = rate === undefined ? counting : (options) => {
       // A slow consumer: pause the socket whenever the read budget is spent.
@@ -99,7 +101,7 @@ export class WsClient extends BaseClient {
     this.attemptError = undefined;
     this.startUs = nowUs();
     const ws = new WebSocket(this.origin + this.codec.path(), {
-      perMessageDeflate: false,
+      perMessageDeflate: this.spec.wsCompression === true,
       headers: this.codec.headers(),
       localAddress: this.spec.localAddress,
       createConnection: this.createConnection as unknown as typeof net.createConnection,
@@ -109,6 +111,7 @@ export class WsClient extends BaseClient {
       skipUTF8Validation: true,
     });
     this.ws = ws;
+    if (this.spec.wsCompression) ws.on('upgrade', this.onUpgrade);
     ws.on('open', this.onOpen);
     ws.on('message', this.onMessage);
     ws.on('unexpected-response', this.onUnexpectedResponse);
@@ -125,11 +128,18 @@ export class WsClient extends BaseClient {
     this.ws?.close(1007);
   }
 
+  /** The server's answer to the handshake: which extensions it accepted, with their parameters. */
+  private readonly onUpgrade = (res: IncomingMessage): void => {
+    const accepted = res.headers['sec-websocket-extensions'];
+    if (accepted && !this.closed) this.events.extensions?.(accepted);
+  };
+
   private readonly onOpen = (): void => {
     this.reconnector.backoff.reset();
     // Plain text frames are read off the socket here (load/drivers/ws-frames.ts); a throttled
-    // slow consumer pauses its socket between reads and keeps ws's own reader.
-    if (this.spec.readBytesPerS === undefined && this.ws !== undefined) FrameReader.attach(this.ws, this.onFrameRange);
+    // slow consumer pauses its socket between reads and keeps ws's own reader, and so does a
+    // connection that negotiated compression (its frames are ws's to inflate).
+    if (this.spec.readBytesPerS === undefined && this.ws !== undefined && this.ws.extensions === '') FrameReader.attach(this.ws, this.onFrameRange);
     if (!this.closed) this.events.connected(nowUs() - this.startUs);
   };
 
@@ -181,7 +191,7 @@ export const wsDriver: Driver = {
   title: 'WebSocket',
   claimRank: 1,
   colour: '#4c78a8',
-  traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true },
+  traits: { pollInterval: false, longPollTimeout: false, publishesInBand: true, deflate: true },
   profile: profileRules({ reference: { url: '/ws?topic={topic}', json: 'data', cursor: { style: 'query', param: 'since', from: 'json:seq' } } }),
   create: (spec, events, dialect) => new WsClient(spec, events, dialect),
 };

@@ -8,8 +8,8 @@
  */
 import { addEncoded, decodeHistogram, percentiles } from '../../core/histogram.ts';
 import {
-  SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters,
-  type Counters, type Environment, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type WorkerFigures,
+  SCHEMA, SCHEMA_VERSION, addCounters, emptyCounters, tlsFiguresOf,
+  type Counters, type Environment, type Histograms, type ResultRecord, type RunConfig, type ServerFigures, type TimelinePoint, type TlsFigures, type TlsTally, type WorkerFigures,
 } from '../../core/record.ts';
 import { backlogReasons, diagnose } from './diagnose.ts';
 import { secondOf, type SecondBucket } from './buckets.ts';
@@ -41,6 +41,8 @@ export interface WindowPart {
   figures?: WorkerFigures;
   /** expected from the schedule: the oldest undelivered message's age at the close, ms (null: none) */
   backlogAgeMs?: number | null;
+  /** this worker's TLS handshakes so far (a TLS run): the whole run's, not the window's */
+  tls?: TlsTally;
 }
 
 /** What stays the same for every window of a run. */
@@ -120,6 +122,7 @@ export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord
     ...(run.closedLoop ? { closedLoop: run.closedLoop } : {}),
     ...(run.closedLoop || notes.length > 0 ? { notes } : {}),
     ...(backlogAgeMs !== undefined ? { backlogAgeMs } : {}),
+    ...tlsOf(x.parts),
     valid: invalidReasons.length === 0,
     invalidReasons,
   };
@@ -212,7 +215,16 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     arrivalRatePerS: s.arrivalRatePerS, network: s.network, target: s.target,
     serverDelayMs: s.serverDelayMs, workers,
     ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
+    ...(s.tls ? { tls: true } : {}),
+    ...(s.wsCompression ? { wsCompression: true } : {}),
+    ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
   };
+}
+
+/** The record's `tls` from the parts' handshakes; nothing for a run without TLS. */
+function tlsOf(parts: readonly WindowPart[]): { tls?: TlsFigures } {
+  const tls = tlsFiguresOf(parts.map((p) => p.tls));
+  return tls ? { tls } : {};
 }
 
 /** The oldest backlog of any part (null: none undelivered); undefined when no part counted one. */

@@ -10,8 +10,11 @@ import type { ProxySpec } from '../../netem/network.ts';
 import { publisherTopics } from '../workload.ts';
 import type { RunSettings } from './settings.ts';
 
-/** Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to `s.serverCpus`. */
-export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spawned> {
+/**
+ * Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to
+ * `s.serverCpus`; HTTPS with the TLS material in `tlsDir` (core/tls.ts) when given.
+ */
+export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: string): Promise<Spawned> {
   const faults = s.faults ?? [];
   const args = [
     '--port', String(port), '--host', '127.0.0.1',
@@ -23,11 +26,14 @@ export function spawnReferenceServer(s: RunSettings, port: number): Promise<Spaw
     '--delay', String(s.serverDelayMs),
     ...(faults.some((f) => f.kind !== 'blackhole') ? ['--admin'] : []),
     ...((s.serverProcs ?? 1) > 1 ? ['--server-procs', String(s.serverProcs)] : []),
+    ...(tlsDir ? ['--tls-dir', tlsDir] : []),
+    ...(s.payloadKind ? ['--payload-kind', s.payloadKind] : []),
+    ...(s.wsCompression ? ['--ws-compression'] : []),
     ...(s.serverArgs ?? []),
   ];
   return spawnTs(repoPath('servers/serve.ts'), args, {
     cpus: s.serverCpus,
-    ready: /^pushbench listening on (http:\/\/\S+)/,
+    ready: /^pushbench listening on (https?:\/\/\S+)/,
     what: 'the reference server',
     bundle: true,
   });

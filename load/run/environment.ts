@@ -7,7 +7,10 @@
  * A reference server that dies on its own (not killed by a restart fault, not stopped by the run's
  * teardown) is reported once through the callback given to {@link RunEnvironment.watch}.
  */
+import { rmSync } from 'node:fs';
 import type { Spawned } from '../../core/spawn.ts';
+import { newTlsFolder } from '../../core/tls.ts';
+import type { ClientTls } from '../drivers/types.ts';
 import type { PublishSchedule } from '../../core/wire.ts';
 import { usableSchedule } from '../expected.ts';
 import type { LatencyProxyStats } from '../../netem/proxy.ts';
@@ -19,6 +22,7 @@ import { PROXY_NICE, lastProxyStats, spawnLatencyProxy, spawnReferenceServer } f
 import type { SampledServer } from './sampler.ts';
 import type { MeasureWindow, RunSchedule } from './schedule.ts';
 import { checkReachable, fetchStats } from './server-stats.ts';
+import { trust, untrust } from './control.ts';
 import type { SettledRun } from './settings.ts';
 
 export class RunEnvironment implements SampledServer {
@@ -33,6 +37,10 @@ export class RunEnvironment implements SampledServer {
   proxyPid: number | null = null;
   /** the reason the reference server died during the run; null while it lives */
   serverDied: string | null = null;
+  /** how the clients verify the server over TLS; undefined for plain HTTP */
+  clientTls: ClientTls | undefined;
+  /** the reference server's TLS material (made at start, shared by its restarts), removed at close */
+  private tlsDir: string | undefined;
   private readonly children: Spawned[] = [];
   private serverChild: Spawned | null = null;
   private proxyChild: Spawned | null = null;
@@ -71,7 +79,7 @@ export class RunEnvironment implements SampledServer {
     // Straight to the server, not through the proxy: the reference server's own publisher is not either.
     const topics = Array.from({ length: publisherTopics(s.workload, s.clients, s.topics) }, (_, i) => topicOf(s.workload === 'fanout' ? 'fanout' : 'broadcast', i, s.topics, s.topicPrefix));
     const [w] = plan.windows;
-    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs, run: s.runId });
+    await this.publisher.start({ baseUrl: this.serverUrl, publish: s.targetProfile.publish, topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes, startUs: plan.t0Us, stopUs: w.toUs, judgeFromUs: w.fromUs, run: s.runId, ca: this.clientTls?.ca });
   }
 
   /**
@@ -106,7 +114,7 @@ export class RunEnvironment implements SampledServer {
     old.child.kill('SIGKILL');
     killed();
     await old.stop();
-    const next = await spawnReferenceServer(this.s, port);
+    const next = await spawnReferenceServer(this.s, port, this.tlsDir);
     this.children.push(next);
     this.serverChild = next;
     this.watchChild(next);
@@ -143,6 +151,8 @@ export class RunEnvironment implements SampledServer {
     this.closing ??= (async () => {
       await this.publisher?.close();
       await Promise.all(this.children.map((c) => c.stop()));
+      if (this.serverUrl) untrust(this.serverUrl);
+      if (this.tlsDir) rmSync(this.tlsDir, { recursive: true, force: true });
     })();
     return this.closing;
   }
@@ -151,30 +161,44 @@ export class RunEnvironment implements SampledServer {
     const s = this.s;
     if (s.target) {
       this.serverUrl = s.target.replace(/\/$/, '');
+      if (s.tls) this.clientTls = { ca: s.ca };
+      if (s.ca) trust(this.serverUrl, s.ca);
       await checkReachable(this.serverUrl);
       const stats = await fetchStats(this.serverUrl);
       this.reference = stats !== null;
       this.serverSchedule = stats?.schedule ?? null;
       return;
     }
-    const server = await spawnReferenceServer(s, 0);
+    const ca = s.tls ? await this.makeTls() : undefined;
+    const server = await spawnReferenceServer(s, 0, this.tlsDir);
     this.serverChild = server;
     this.children.push(server);
     this.serverUrl = server.url;
+    if (ca !== undefined) {
+      trust(server.url, ca);
+      this.clientTls = { ca };
+    }
     this.serverPid = server.pid;
     this.reference = true;
     this.serverSchedule = (await fetchStats(this.serverUrl))?.schedule ?? null;
     this.log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
   }
 
-  /** The network between clients and server: a latency proxy for emulated profiles. */
+  /** The reference server's TLS material, made now into a private folder; its CA. */
+  private async makeTls(): Promise<string> {
+    const { dir, material } = await newTlsFolder();
+    this.tlsDir = dir;
+    return material.ca;
+  }
+
+  /** The network between clients and server: a latency proxy for emulated profiles (a TCP relay: TLS passes through). */
   private async upProxy(): Promise<void> {
     const s = this.s;
     this.baseUrl = this.serverUrl;
     if (!s.proxy) return;
     const { proxy, raised } = await spawnLatencyProxy(s.proxy, this.serverUrl, s.loadCpus);
     this.children.push(proxy);
-    this.baseUrl = proxy.url;
+    this.baseUrl = this.clientTls ? proxy.url.replace(/^http:/, 'https:') : proxy.url;
     this.proxyPid = proxy.pid;
     this.proxyChild = proxy;
     this.log(`proxy: pid ${proxy.pid} at ${proxy.url}, ${s.proxy.delayMs} ms ± ${s.proxy.jitterMs} ms each way${raised ? `, nice ${PROXY_NICE}` : ''}`);
@@ -188,7 +212,7 @@ export class RunEnvironment implements SampledServer {
   private async upPublisher(): Promise<void> {
     const s = this.s;
     if (s.targetProfile && s.workload !== 'chat' && (s.share?.index ?? 0) === 0) this.publisher = new PublisherThread();
-    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { run: s.runId, longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes });
+    if (s.targetProfile) await probeTarget(this.serverUrl, s.targetProfile, s.transport, { run: s.runId, longPollTimeoutMs: s.longPollTimeoutMs, payloadBytes: s.payloadBytes, tls: this.clientTls });
     await this.publisher?.whenReady();
   }
 

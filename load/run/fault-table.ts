@@ -13,6 +13,7 @@ import { timeoutAt } from '../seconds.ts';
 import type { RunEnvironment } from './environment.ts';
 import type { RunSampler } from './sampler.ts';
 import { addStatsDelta, fetchStats, type BankedServer } from './server-stats.ts';
+import { controlFetch } from './control.ts';
 
 /** One injection: which fault (its index in the run's faults), when it fired, what it did. */
 export interface FaultLogEntry {
@@ -37,11 +38,11 @@ export type FaultAction = (f: FaultSpec, index: number, ctx: FaultContext) => Pr
 export const FAULT_ACTIONS: Record<FaultKind, FaultAction> = {
   'restart-server': restartServer,
   'cut-connections': async (f, _index, { env }) => {
-    const res = await fetch(`${env.serverUrl}/admin/cut?fraction=${f.fraction}`, { method: 'POST' });
+    const res = await controlFetch(`${env.serverUrl}/admin/cut?fraction=${f.fraction}`, { method: 'POST' });
     return `cut ${((await res.json()) as { cut: number }).cut} connections`;
   },
   'stall-server': async (f, _index, { env }) => {
-    await fetch(`${env.serverUrl}/admin/stall?ms=${f.durationMs}`, { method: 'POST' });
+    await controlFetch(`${env.serverUrl}/admin/stall?ms=${f.durationMs}`, { method: 'POST' });
     return `server event loop blocked for ${f.durationMs} ms`;
   },
   blackhole: async (f, _index, { env }) => (env.blackhole(f.durationMs) ? `proxy blackholed both ways for ${f.durationMs} ms` : null),

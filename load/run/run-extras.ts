@@ -1,9 +1,9 @@
 /**
  * The parts of a run's record beyond its window's figures: the slow consumers apart, each injected
- * fault's effect, a profile's publisher, the latency proxy. Pure: what the run gathered comes in.
+ * fault's effect, a profile's publisher, the latency proxy, the WebSocket extensions. Pure: what the run gathered comes in.
  */
 import { addEncoded, decodeHistogram, percentiles } from '../../core/histogram.ts';
-import { addCounters, emptyCounters, totalErrors, type FaultResult, type ProxyFigures, type ResultRecord, type SlowClientsResult, type TimelinePoint } from '../../core/record.ts';
+import { addCounters, addCounts, emptyCounters, totalErrors, type FaultResult, type ProxyFigures, type ResultRecord, type SlowClientsResult, type TimelinePoint } from '../../core/record.ts';
 import { formatProxyFigures } from '../../netem/proxy-validity.ts';
 import type { FaultSpec } from '../faults.ts';
 import type { PublisherStats } from '../target/publisher.ts';
@@ -109,4 +109,5 @@ export function addRunExtras(record: ResultRecord, x: RunExtrasInput): void {
     record.proxy = x.proxy;
     record.environment.network = `${x.network} (${formatProxyFigures(x.proxy)})`;
   }
+  if (record.config.wsCompression) record.wsExtensions = addCounts(x.results.map((r) => r.wsExtensions ?? {}));
 }

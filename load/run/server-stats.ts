@@ -4,11 +4,12 @@
  */
 import type { StatsSnapshot } from '../../core/wire.ts';
 import { PushbenchError, codeOf } from '../../core/errors.ts';
+import { controlFetch } from './control.ts';
 
 /** The /stats snapshot at `url`; null when it does not answer, or not in the shape a run reads. */
 export async function fetchStats(url: string): Promise<StatsSnapshot | null> {
   try {
-    const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(3000) });
+    const res = await controlFetch(`${url}/stats`, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) return null;
     const body: unknown = await res.json();
     return isStatsSnapshot(body) ? body : null;
@@ -37,7 +38,7 @@ export function isStatsSnapshot(x: unknown): x is StatsSnapshot {
 /** Fail within `timeoutMs` with a sentence when nothing answers at `url`. */
 export async function checkReachable(url: string, timeoutMs = 5000): Promise<void> {
   try {
-    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    await controlFetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause ?? err;
     const code = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : codeOf(cause);

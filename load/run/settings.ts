@@ -30,6 +30,11 @@ export interface RunSettings extends RunConfig {
   faults?: FaultSpec[];
   /** slow consumers: this share of the clients reads at most readBytesPerS */
   slowClients?: { share: number; readBytesPerS: number } | null;
+  /**
+   * CA certificates (PEM) an https:// target is verified against (`--ca FILE`); absent: the
+   * system's roots. The reference server's (`tls`) is made at the run's start instead.
+   */
+  ca?: string;
   /** a target profile (load/target): the generator publishes and the clients speak the profile */
   targetProfile?: Profile | null;
   /**

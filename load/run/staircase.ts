@@ -61,7 +61,7 @@ export class Staircase {
     if (cutIndex < windows.length && !stop.growthStopped) {
       await Promise.all(sampler.meters[cutIndex].fetches);
       if (endedUs < windows[cutIndex].toUs) await sampler.readCut(cutIndex);
-      const parts = results.map((r) => ({ clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs }));
+      const parts = results.map((r) => ({ clients: r.clients, counters: r.counters, histograms: r.histograms, backlogAgeMs: r.backlogAgeMs, tls: r.tls }));
       const record = this.p.record(cutIndex, parts, stop.aborted, endedUs);
       this.records.push(record);
       this.p.hooks.onStep?.(record, cutIndex);

@@ -11,6 +11,7 @@ import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
 import { entryBundle } from '../../core/entry-bundle.ts';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
+import type { ClientTls } from '../drivers/types.ts';
 import { sourceAddresses } from './machine.ts';
 import type { SecondBuckets } from './buckets.ts';
 import type { RunSchedule } from './schedule.ts';
@@ -41,7 +42,7 @@ export type ToWorker = { type: 'stop' } | { type: 'go'; index: number } | { type
  * Worker `w`'s task of a run of `s` over `workers` threads, its clients connecting to `baseUrl`,
  * expected against `timetable` when there is one.
  */
-export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort, timetable: PublishSchedule | null = null): WorkerTask {
+export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort, timetable: PublishSchedule | null = null, tls?: ClientTls): WorkerTask {
   const { t0Us, windows, closeAtUs, silenceUs } = plan;
   const clientIds: number[] = [];
   const stride = (s.share?.of ?? 1) * workers;
@@ -58,6 +59,8 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     run: s.runId,
     topicPrefix: s.topicPrefix,
     ...(timetable ? { schedule: timetable } : {}),
+    ...(tls ? { tls } : {}),
+    ...(s.wsCompression ? { wsCompression: true } : {}),
     ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
   };
 }
@@ -76,7 +79,7 @@ export class WorkerFleet {
    * Start `workers` tasks of a run of `s` on `pool`, expected against `timetable` when there is
    * one; their ticks are filed in `buckets` (and shown to `onTick`).
    */
-  constructor(pool: Piscina, s: SettledRun, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, timetable: PublishSchedule | null, onTick?: (t: WorkerTick) => void) {
+  constructor(pool: Piscina, s: SettledRun, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, timetable: PublishSchedule | null, onTick?: (t: WorkerTick) => void, tls?: ClientTls) {
     const localAddresses = sourceAddresses(new URL(baseUrl).hostname, s.clients);
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
@@ -86,7 +89,7 @@ export class WorkerFleet {
         onTick?.(m);
       });
       this.ports.push(port1);
-      const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2, timetable);
+      const task = workerTask(s, plan, w, workers, baseUrl, localAddresses, port2, timetable, tls);
       this.tasks.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>);
     }
   }

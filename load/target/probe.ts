@@ -6,7 +6,7 @@
  */
 import { nowUs, type TransportName } from '../../core/wire.ts';
 import { PushbenchError } from '../../core/errors.ts';
-import type { ClientEvents } from '../drivers/types.ts';
+import type { ClientEvents, ClientTls } from '../drivers/types.ts';
 import { profileDriver } from './drivers.ts';
 import { expand, type Profile } from './profile.ts';
 import { ProfilePublisher } from './publisher.ts';
@@ -20,6 +20,8 @@ export interface ProbeOptions {
   timeoutMs?: number;
   longPollTimeoutMs: number;
   payloadBytes: number;
+  /** TLS (an https:// target): how the probe verifies it, as the run's clients do */
+  tls?: ClientTls;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -49,7 +51,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
   const driver = profileDriver(transport, { profile, run: o.run, onProblem: (s) => problems.push(s) });
   const client = driver.create({
     id: 0, baseUrl, topic: PROBE_TOPIC, pollIntervalMs: 100, pollOffsetMs: 0,
-    longPollTimeoutMs: Math.min(o.longPollTimeoutMs, timeoutMs), reconnectMinMs: 200, reconnectMaxMs: 1000,
+    longPollTimeoutMs: Math.min(o.longPollTimeoutMs, timeoutMs), reconnectMinMs: 200, reconnectMaxMs: 1000, tls: o.tls,
   }, events);
   const deadline = Date.now() + timeoutMs;
   let publisher: ProfilePublisher | undefined;
@@ -61,7 +63,7 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
     const startUs = nowUs();
     publisher = new ProfilePublisher({
       baseUrl, publish: profile.publish, topics: [PROBE_TOPIC], ratePerS: 10, payloadBytes: o.payloadBytes,
-      startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1, run: o.run,
+      startUs, stopUs: startUs + Math.max(0, deadline - Date.now()) * 1000, connections: 1, run: o.run, ca: o.tls?.ca,
     });
     publisher.start();
     while (received === 0 && problems.length === 0 && !refused() && Date.now() < deadline) await sleep(10);

@@ -36,6 +36,8 @@ export interface PublisherOptions {
   connections?: number;
   /** the run id every token carries (token.ts) */
   run: string;
+  /** CA certificates (PEM) an https:// target is verified against; absent: the system's roots */
+  ca?: string;
 }
 
 /** What the publisher did, for the record's validity checks. */
@@ -76,7 +78,7 @@ export class ProfilePublisher {
   private readonly late = createHistogram();
 
   constructor(private readonly o: PublisherOptions) {
-    this.pool = new Pool(o.baseUrl, { connections: o.connections ?? 8, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    this.pool = new Pool(o.baseUrl, { connections: o.connections ?? 8, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000, ...(o.ca ? { connect: { ca: o.ca } } : {}) });
     this.seqs = o.topics.map(() => 0);
     this.paths = o.topics.map((topic) => expand(o.publish.url, { topic }, true));
     this.stepUs = o.ratePerS > 0 && o.topics.length > 0 ? 1e6 / (o.ratePerS * o.topics.length) : Infinity;

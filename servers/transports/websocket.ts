@@ -1,7 +1,9 @@
 /**
- * WebSocket: `GET /ws?topic=T[&since=S][&epoch=E]` upgrades (ws library, no compression). Each
- * message is one text frame holding the contract JSON; the frame is built once per message and
- * written to every subscriber's socket as it is. A resume that fell out of the ring gets a
+ * WebSocket: `GET /ws?topic=T[&since=S][&epoch=E]` upgrades (ws library). Each message is one
+ * text frame holding the contract JSON; without compression the frame is built once per message
+ * and written to every subscriber's socket as it is. With `wsCompression` a client that offers
+ * permessage-deflate gets it (ws's defaults: context takeover both ways, messages from 1 KB on
+ * compressed), and each of its messages goes through its own deflate context (`ws.send`). A resume that fell out of the ring gets a
  * GapNotice text frame first. Every heartbeatMs the server pings; a peer that has not answered
  * the previous ping is terminated. Clients may send PublishRequest text frames upstream (the
  * topic defaults to the connection's); a bad one is answered with an `{"type":"error",…}` frame.
@@ -49,6 +51,8 @@ interface WsShared {
 class WsConnection implements Subscriber {
   alive = true;
   private readonly unsubscribe: () => void;
+  /** permessage-deflate was negotiated on this connection */
+  private readonly deflates: boolean;
 
   constructor(
     private readonly shared: WsShared,
@@ -58,6 +62,7 @@ class WsConnection implements Subscriber {
     cursor: Cursor,
   ) {
     const { hub, conns, heartbeat } = shared;
+    this.deflates = ws.extensions !== '';
     // Replay and subscription happen in one synchronous step, so no message falls between them.
     this.unsubscribe = hub.subscribe(topic, this);
     conns.add(this);
@@ -82,8 +87,10 @@ class WsConnection implements Subscriber {
 
   deliver(m: HubMessage): void {
     if (this.ws.readyState !== WebSocket.OPEN || this.socket.destroyed) return;
-    // ws's own Sender writes synchronously (no compression, no Blobs), so frames never interleave.
-    this.socket.write(m.memo(FRAME, frameOf));
+    // Compressed: the connection's own deflate context, queued by ws in order. Otherwise ws's
+    // Sender writes synchronously (no Blobs), so a shared frame never interleaves with its frames.
+    if (this.deflates) this.ws.send(m.json);
+    else this.socket.write(m.memo(FRAME, frameOf));
     if (!this.shared.budget.overflowed(this.socket)) this.shared.stats.delivered.ws++;
   }
 
@@ -130,7 +137,7 @@ async function closeAll(conns: ReadonlySet<WsConnection>): Promise<void> {
 const createWebSocket: TransportFactory = ({ hub, stats, budget, options }) => {
   const wss = new WebSocketServer({
     noServer: true,
-    perMessageDeflate: false,
+    perMessageDeflate: options.wsCompression,
     clientTracking: false,
     maxPayload: options.maxWsPayloadBytes,
   });

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:tls`: what TLS costs each transport (issue #25). For every transport a plain run
+ * and a `--tls` run back to back, same clients, schedule and pinning, in turns (plain first for
+ * the even transports, TLS first for the odd ones, so the machine's drift lands on both sides);
+ * prints connect time, server CPU per message and server RSS per connection of each, and TLS ÷
+ * plain. Then the reconnect storm: `--fault restart-server` with and without TLS, the time until
+ * 99 % of the clients are back, the server's CPU in the seconds of the storm, and the handshakes.
+ *
+ * Usage: `npm run bench:tls [-- --clients 1000] [--duration 15s] [--storm-clients 10000] [--quick]`.
+ * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
+ */
+import type { OptionSpec } from '../core/options.ts';
+import type { ResultRecord } from '../core/record.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
+import type { TransportName } from '../core/wire.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
+import { runOnce } from '../load/runner.ts';
+import { benchOptions, runBenchMain } from './main.ts';
+import { conditions, runSettingsFrom } from './pairs.ts';
+
+const SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'quick', kind: 'bool', help: 'smoke check: 100 clients, 4 s runs, a storm of 200 (not the issue\'s figures)' },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: [...TRANSPORTS], choices: TRANSPORTS },
+  { name: 'clients', kind: 'int', arg: 'N', help: 'clients of each cost run', default: 1000, min: 1 },
+  { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each cost run', default: 15_000, min: 3000 },
+  { name: 'storm-clients', kind: 'int', arg: 'N', help: 'clients of the reconnect storm (the issue asks for 10,000)', default: 10_000, min: 1 },
+  { name: 'storm-transport', kind: 'string', arg: 'NAME', help: 'transport of the reconnect storm', default: TRANSPORTS[0], choices: TRANSPORTS },
+  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
+  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the generator', default: '1' },
+  { name: 'out', kind: 'string', arg: 'DIR', help: 'where the records go', default: '.tmp/bench-tls' },
+]);
+
+/** The figures compared, from one record. */
+interface Costs {
+  connectP50Us: number;
+  cpuUsPerMessage: number | null;
+  rssPerConnection: number | null;
+}
+
+function costsOf(r: ResultRecord): Costs {
+  return { connectP50Us: r.summary.connectUs.p50, cpuUsPerMessage: r.summary.serverCpuUsPerMessage, rssPerConnection: r.summary.serverRssBytesPerConnection };
+}
+
+const ratio = (tls: number | null, plain: number | null): string => (tls === null || plain === null || plain <= 0 ? '—' : `${(tls / plain).toFixed(2)}×`);
+const bytes = (n: number | null): string => (n === null ? '—' : formatBytes(n));
+const cpu = (n: number | null): string => (n === null ? '—' : `${n.toFixed(1)} µs`);
+
+/** One transport's plain and TLS runs in the given order: the table row, or why there is none. */
+async function costRow(transport: TransportName, base: string[], tlsFirst: boolean, out: string): Promise<string> {
+  const runs: Partial<Record<'plain' | 'tls', ResultRecord>> = {};
+  for (const side of tlsFirst ? (['tls', 'plain'] as const) : (['plain', 'tls'] as const)) {
+    runs[side] = await runOnce(runSettingsFrom(transport, [...base, ...(side === 'tls' ? ['--tls'] : []), '--out', out], `${transport}-${side}`));
+  }
+  const bad = (['plain', 'tls'] as const).filter((k) => !runs[k]!.valid).map((k) => `${k} invalid: ${runs[k]!.invalidReasons.join('; ')}`);
+  if (bad.length) return `| ${transport} | ${bad.join(' / ')} | | | | | | | |`;
+  const p = costsOf(runs.plain!);
+  const t = costsOf(runs.tls!);
+  const share = runs.tls!.tls ? `${(100 * runs.tls!.tls.handshakeShare).toFixed(0)} %` : '—';
+  return `| ${transport} | ${formatUs(p.connectP50Us)} → ${formatUs(t.connectP50Us)} | ${ratio(t.connectP50Us, p.connectP50Us)} | ${share} | ` +
+    `${cpu(p.cpuUsPerMessage)} → ${cpu(t.cpuUsPerMessage)} | ${ratio(t.cpuUsPerMessage, p.cpuUsPerMessage)} | ` +
+    `${bytes(p.rssPerConnection)} → ${bytes(t.rssPerConnection)} | ${ratio(t.rssPerConnection, p.rssPerConnection)} | ${runs.plain!.summary.lost} / ${runs.tls!.summary.lost} |`;
+}
+
+/** The storm's row: reconnect time p99 (99 % of the clients back), server CPU, handshakes. */
+function stormRow(label: string, r: ResultRecord, atS: number): string {
+  const f = r.faults?.[0];
+  if (!f) return `| ${label} | no fault result | | | |`;
+  const storm = r.timeline.filter((p) => p.tS > atS && p.tS <= atS + 3).map((p) => p.serverCpuPct ?? 0);
+  const peak = storm.length ? `${Math.max(...storm).toFixed(0)} %` : '—';
+  const hs = r.tls ? `${r.tls.full} full, ${r.tls.resumed} resumed` : 'none (plain)';
+  return `| ${label} | ${f.disconnects} | ${formatUs(f.reconnectUs.p99)} | ${peak} | ${hs} | ${r.valid ? 'yes' : `NO: ${r.invalidReasons.join('; ')}`} |`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const v = benchOptions(argv, SPECS, 'npm run bench:tls [-- options]', 'Issue 25: the cost of TLS per transport, as ratios to the plain run, and the reconnect storm with and without TLS.');
+  if (v === null) return 0;
+  const quick = Boolean(v.quick);
+  const clients = quick ? 100 : (v.clients as number);
+  const durationMs = quick ? 4000 : (v.duration as number);
+  const stormClients = quick ? 200 : (v.stormClients as number);
+  const pin = ['--server-cpus', v.serverCpus as string, '--load-cpus', v.loadCpus as string];
+  const base = ['--clients', String(clients), '--duration', `${durationMs}ms`, '--rate', '1', '--topics', '1', ...pin];
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(`\n## bench:tls — ${new Date().toISOString()}\n`);
+  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus}; broadcast, 1 topic at 1 msg/s, 64 B, loopback; ${clients} clients, ${durationMs / 1000} s runs`));
+  write('\n| transport | connect p50 plain → TLS | TLS ÷ plain | TLS share of connect | server CPU/msg plain → TLS | TLS ÷ plain | server RSS/conn plain → TLS | TLS ÷ plain | lost plain / TLS |');
+  write('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const [i, t] of (v.transports as TransportName[]).entries()) write(await costRow(t, base, i % 2 === 1, v.out as string));
+
+  const stormMs = Math.max(8000, Math.ceil(stormClients / 1000) * 1000 + 6000);
+  const atS = Math.round(stormMs / 2000);
+  const stormArgs = ['--clients', String(stormClients), '--duration', `${stormMs}ms`, '--rate', '1', '--topics', '1', '--fault', `restart-server@${atS}s`, ...pin, '--out', v.out as string];
+  const storm = v.stormTransport as TransportName;
+  write(`\nReconnect storm: ${storm}, ${stormClients} clients, the server killed and restarted at ${atS} s (same port; with TLS the same certificate and ticket keys).\n`);
+  write('| run | disconnects | 99 % back after | server CPU peak (3 s after) | TLS handshakes | valid |');
+  write('|---|--:|--:|--:|---|---|');
+  for (const tls of [false, true]) {
+    const r = await runOnce(runSettingsFrom(storm, [...stormArgs, ...(tls ? ['--tls'] : [])], `storm-${tls ? 'tls' : 'plain'}`));
+    write(stormRow(tls ? 'TLS' : 'plain', r, atS));
+  }
+  write(`\nRecords: ${v.out as string}`);
+  return 0;
+}
+
+await runBenchMain('bench:tls', main);

@@ -1,0 +1,100 @@
+/**
+ * TLS for one simulated client: its connections open TCP first, then TLS over that socket, so the
+ * connect time splits into its TCP and TLS parts and the TCP socket's counters are the bytes on
+ * the wire (a TLS socket counts the plaintext). The server is verified against `ca` (the system's
+ * roots when absent), never skipped. The client keeps the last session ticket the server gave it
+ * and offers it on its next connection, as a browser does: a reconnect resumes when the server
+ * takes it (reported per handshake).
+ *
+ * Threading: one dialer per client, on that client's event loop.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { nowUs } from '../../core/wire.ts';
+import type { buildConnector } from 'undici';
+import type { SocketCounter } from './sockets.ts';
+import type { ClientEvents, ClientTls } from './types.ts';
+
+/** Where to connect: host and port, from a source address (undefined: the OS's choice). */
+export interface DialTarget {
+  host: string;
+  port: number;
+  localAddress?: string;
+  /** ALPN protocols to offer, most wanted first */
+  alpn: readonly string[];
+}
+
+export class TlsDialer {
+  /** the newest session the server issued on this client's connections, offered on the next */
+  private session: Buffer | undefined;
+
+  constructor(
+    private readonly trust: ClientTls,
+    /** hears each handshake (`tls`); absent: not reported */
+    private readonly events?: ClientEvents,
+  ) {}
+
+  /**
+   * A TLS socket to `to`: its TCP socket tracked in `counter`, each handshake reported through
+   * `events.tls` when it completes (before `secureConnect` listeners added after this call).
+   */
+  connect(counter: SocketCounter, to: DialTarget): tls.TLSSocket {
+    const startUs = nowUs();
+    const raw = net.connect({ host: to.host, port: to.port, localAddress: to.localAddress, noDelay: true });
+    counter.track(raw);
+    let tcpUs = -1;
+    raw.once('connect', () => (tcpUs = nowUs() - startUs));
+    const socket = tls.connect({
+      socket: raw,
+      host: to.host,
+      // SNI carries names only (RFC 6066); an address is checked against the certificate's IP SANs.
+      servername: net.isIP(to.host) ? '' : to.host,
+      ca: this.trust.ca,
+      session: this.session,
+      ALPNProtocols: [...to.alpn],
+    });
+    socket.on('session', (session: Buffer) => (this.session = session));
+    socket.once('secureConnect', () => {
+      const doneUs = nowUs();
+      const tcp = tcpUs < 0 ? doneUs - startUs : tcpUs;
+      this.events?.tls?.({
+        tcpUs: tcp,
+        tlsUs: doneUs - startUs - tcp,
+        resumed: socket.isSessionReused(),
+        protocol: socket.getProtocol() ?? 'unknown',
+        cipher: socket.getCipher()?.name ?? 'unknown',
+      });
+    });
+    return socket;
+  }
+}
+
+/**
+ * An undici `connect` function over `dialer`: the socket is handed over once its handshake is done,
+ * and `onConnected` hears the whole connect time (TCP and TLS) in µs.
+ */
+export function tlsConnector(dialer: TlsDialer, counter: SocketCounter, alpn: readonly string[], onConnected?: (connectUs: number) => void): buildConnector.connector {
+  return (options, callback) => {
+    const startUs = nowUs();
+    const socket = dialer.connect(counter, { host: options.hostname, port: Number(options.port) || 443, localAddress: options.localAddress ?? undefined, alpn });
+    const onError = (err: Error) => callback(err, null);
+    socket.once('error', onError);
+    socket.once('secureConnect', () => {
+      socket.off('error', onError);
+      onConnected?.(nowUs() - startUs);
+      callback(null, socket);
+    });
+    return socket;
+  };
+}
+
+/** What the WebSocket handshake offers in ALPN (an upgrade is HTTP/1.1). */
+const WS_ALPN = ['http/1.1'] as const;
+
+/** A `createConnection` for `ws` over `dialer` (ws hands over the request's options: host, port, localAddress). */
+export function tlsNetConnect(dialer: TlsDialer, counter: SocketCounter): (options: net.NetConnectOpts) => net.Socket {
+  return (options) => {
+    const o = options as net.TcpNetConnectOpts;
+    return dialer.connect(counter, { host: o.host ?? 'localhost', port: o.port, localAddress: o.localAddress, alpn: WS_ALPN });
+  };
+}
