@@ -44,7 +44,8 @@ export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'repeats', kind: 'int', arg: 'N', help: `runs per transport and cell (confidence intervals need 2 or more; default ${quick.repeats})`, min: 1, max: 100 },
   { name: 'rates', kind: 'list', arg: 'LIST', help: `message rates per topic to rank at, msg/s, comma-separated (default ${quick.rates})` },
   { name: 'full', kind: 'bool', help: `the full grid: rates ${GRIDS.full.rates}, networks ${GRIDS.full.network}, ${GRIDS.full.duration / 1000} s runs (${GRIDS.full.warmup / 1000} s warm-up); any option given explicitly still wins` },
-  ...LOAD_OPTION_SPECS.filter((s) => s.name !== 'rate').map((s) => {
+  ...LOAD_OPTION_SPECS.map((s) => {
+    if (s.name === 'rate') return withDefault(s, 'one message rate per topic, msg/s: the same as --rates with one value');
     if (s.name === 'network') return withDefault({ ...s, arg: 'LIST' }, `network profiles to rank on, comma-separated: loopback, lan, wan, mobile, or a custom delay=40ms,jitter=5ms,bw=1MB (default ${quick.network})`);
     if (s.name === 'clients') return withDefault({ ...s, kind: 'list', arg: 'LIST' }, `simulated clients, comma-separated for a grid over client counts (default ${RANK_CLIENTS.loopback} on loopback, ${RANK_CLIENTS.proxied} through the latency proxy)`);
     if (s.name === 'duration') return withDefault(s, `run length from the first client's arrival, warm-up included (default ${quick.duration / 1000}s)`);
@@ -94,7 +95,8 @@ function positiveList(option: string, items: readonly string[], integer: boolean
 
 /** Every cell of the grid with its settings per transport; problems collected, none thrown. */
 function gridSettings(v: OptionValues, grid: (typeof GRIDS)[keyof typeof GRIDS], problems: string[]) {
-  const rates = positiveList('rates', (v.rates as string[] | undefined) ?? grid.rates.split(','), false, 100_000, problems);
+  if (v.rates !== undefined && v.rate !== undefined) problems.push('--rate and --rates: give one (--rate N is --rates N)');
+  const rates = positiveList('rates', (v.rates as string[] | undefined) ?? (v.rate !== undefined ? [String(v.rate)] : grid.rates.split(',')), false, 100_000, problems);
   const clientList = v.clients === undefined ? null : positiveList('clients', v.clients as string[], true, 1_000_000, problems);
   const parsedNetworks = parseNetworks((v.network as string | undefined) ?? grid.network);
   problems.push(...parsedNetworks.problems.map((p) => `--network: ${p}`));

@@ -88,7 +88,7 @@ describe('pushbench capacity (end to end)', () => {
     expect((err as PushbenchError).problems).toEqual([
       `--transport: carrier-pigeon not one of ${[...TRANSPORTS, 'all'].join(', ')}`,
       '--precision must be at least 0.001 (got 0)',
-      '--slo: cannot read "p99<fast" (terms look like p99<250ms, lost=0, errors<0.1%)',
+      '--slo: cannot read "p99<fast" (terms look like p99<250ms, lost=0, undelivered=0, errors<0.1%)',
       '--start 500 is more than --max 100',
     ]);
   });

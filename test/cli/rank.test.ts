@@ -13,6 +13,7 @@ import { RANK_METRICS, rankTransports } from '../../reports/ranking.ts';
 import { formatRankingMarkdown, formatRankingText } from '../../reports/ranking-format.ts';
 import { buildRecords } from '../fixtures/records.ts';
 import { pushbench } from '../cli.ts';
+import { parseRankArgs } from '../../cli/rank-options.ts';
 
 /** Two repeats of every transport on `network`. */
 function repeats(network: string): ResultRecord[] {
@@ -45,15 +46,25 @@ describe('rank output, from fixture records', () => {
   }
 });
 
+describe('rank --rate', () => {
+  it('is --rates with one value: a grid of one rate per network', () => {
+    const setup = parseRankArgs(['--rate', '5', '--network', 'loopback,wan', '--transports', 'ws', '--out', tmpdir()]);
+    if (setup === 'help') throw new Error('help');
+    expect(setup.cells.map((c) => [c.network, c.ratePerS])).toEqual([['loopback', 5], ['wan', 5]]);
+    expect([...setup.settingsFor.values()].map((x) => x.ratePerS)).toEqual([5, 5]);
+  });
+});
+
 describe('pushbench rank (end to end)', () => {
   it('refuses bad grid input with every problem listed, before any run (exit 2)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-bad-'));
-    const r = await pushbench(['rank', '--rates', '0,abc', '--network', 'loopback,moon', '--clients', '1.5', '--out', out, '--name', 'bad'], 20_000);
+    const r = await pushbench(['rank', '--rates', '0,abc', '--rate', '5', '--network', 'loopback,moon', '--clients', '1.5', '--out', out, '--name', 'bad'], 20_000);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--rates: 0 is not above 0');
     expect(r.stderr).toContain('--rates: "abc" is not a number');
     expect(r.stderr).toContain('unknown network "moon"');
     expect(r.stderr).toContain('--clients: 1.5 is not a whole number');
+    expect(r.stderr).toContain('--rate and --rates: give one');
     expect(existsSync(join(out, 'bad'))).toBe(false);
   }, 25_000);
 

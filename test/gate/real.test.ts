@@ -68,7 +68,7 @@ describe('the regression gate on real runs', () => {
 
   it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', async () => {
     expect(slowRank.stderr).toContain('assertions: 3 of 6 failed:');
-    for (const run of ['ws-loopback-r1', 'ws-loopback-r2', 'ws-loopback-r3']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
+    for (const run of ['ws-loopback-20mps-50c-r1', 'ws-loopback-20mps-50c-r2', 'ws-loopback-20mps-50c-r3']) expect(slowRank.stderr).toMatch(new RegExp(`FAILED p50<22ms: ${run} had 2\\d\\.\\d+ms`));
     expect(slowRank.status).toBe(1);
   });
 

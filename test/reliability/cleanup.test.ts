@@ -123,7 +123,7 @@ describe('nothing left after a failed command', () => {
 
   it('Ctrl-C of `pushbench rank` mid-way: exit 130, the last run marked incomplete, no process or port left', async () => {
     const out = outDir();
-    const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '500ms', '--rate', '10', '--out', out, '--name', 'cut-short', '--no-report']);
+    const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '500ms', '--rates', '10', '--out', out, '--name', 'cut-short', '--no-report']);
     // the first run is under way once its server and proxy listen
     expect(await eventually(() => w.seen.ports.size >= 2, 25_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
