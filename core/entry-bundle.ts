@@ -64,7 +64,7 @@ async function build(entry: string, out: string, manifestPath: string): Promise<
   const inputs: Manifest['inputs'] = [];
   const result = await esbuild.build({
     entryPoints: [entry], absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', write: false, logLevel: 'silent',
+    packages: 'external', write: false, logLevel: 'silent', metafile: true,
     plugins: [{
       name: 'source-import-meta-url',
       setup(b) {
@@ -78,6 +78,12 @@ async function build(entry: string, out: string, manifestPath: string): Promise<
       },
     }],
   });
+  // any other file of ours in the bundle (JSON, JS) is watched too
+  for (const path of Object.keys(result.metafile.inputs)) {
+    if (inputs.some((i) => i.path === path)) continue;
+    const st = statSync(join(ROOT, path));
+    inputs.push({ path, size: st.size, mtimeMs: st.mtimeMs });
+  }
   mkdirSync(CACHE, { recursive: true });
   // write then rename: a process starting meanwhile reads the old bundle or the new, never half
   const tmp = `${out}.${process.pid}.tmp`;
