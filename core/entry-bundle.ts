@@ -59,6 +59,12 @@ function fresh(manifestPath: string): boolean {
   });
 }
 
+/** A file of the bundle (relative to the repository) as the manifest records it. */
+function watched(path: string): Manifest['inputs'][number] {
+  const st = statSync(join(ROOT, path));
+  return { path, size: st.size, mtimeMs: st.mtimeMs };
+}
+
 async function build(entry: string, out: string, manifestPath: string): Promise<void> {
   const esbuild = await import('esbuild');
   const inputs: Manifest['inputs'] = [];
@@ -69,8 +75,7 @@ async function build(entry: string, out: string, manifestPath: string): Promise<
       name: 'source-import-meta-url',
       setup(b) {
         b.onLoad({ filter: /\.ts$/ }, (args) => {
-          const st = statSync(args.path);
-          inputs.push({ path: relative(ROOT, args.path), size: st.size, mtimeMs: st.mtimeMs });
+          inputs.push(watched(relative(ROOT, args.path)));
           const source = readFileSync(args.path, 'utf8');
           const contents = args.path === entry ? source : source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
           return { contents, loader: 'ts' };
@@ -81,8 +86,7 @@ async function build(entry: string, out: string, manifestPath: string): Promise<
   // any other file of ours in the bundle (JSON, JS) is watched too
   for (const path of Object.keys(result.metafile.inputs)) {
     if (inputs.some((i) => i.path === path)) continue;
-    const st = statSync(join(ROOT, path));
-    inputs.push({ path, size: st.size, mtimeMs: st.mtimeMs });
+    inputs.push(watched(path));
   }
   mkdirSync(CACHE, { recursive: true });
   // write then rename: a process starting meanwhile reads the old bundle or the new, never half
