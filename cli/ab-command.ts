@@ -11,7 +11,7 @@
  * In CI: `pushbench ab --base $(git merge-base origin/main HEAD) …` on the pull request's runner,
  * instead of a stored baseline from another machine (.github/workflows/pushbench.yml).
  */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { folderProblem } from '../core/record-io.ts';
 import { dirname, join, resolve } from 'node:path';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
@@ -67,21 +67,11 @@ interface AbSetup {
   assertions: Assertion[];
 }
 
-/**
- * Output files must be writable before an hour of runs, not after: the folder is made here, one
- * level at a time (a recursive mkdir loops forever under /proc, where mkdir says ENOENT).
- */
+/** Output files must be writable before an hour of runs, not after (nothing is made here). */
 function checkWritable(option: string, path: unknown, folder: boolean, problems: string[]): void {
   if (typeof path !== 'string') return;
-  const dir = folder ? resolve(path) : dirname(resolve(path));
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  try {
-    for (const d of missing) mkdirSync(d);
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    problems.push(`--${option} ${path}: ${folder ? 'not' : 'its folder is not'} a writable folder (${(err as Error).message})`);
-  }
+  const problem = folderProblem(folder ? path : dirname(resolve(path)));
+  if (problem !== null) problems.push(`--${option} ${path}: ${folder ? 'not' : 'its folder is not'} a writable folder (${problem})`);
 }
 
 /** Parse and validate every option (and every transport × network's settings) before any work. */

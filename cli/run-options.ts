@@ -3,7 +3,8 @@
  * specs with their defaults, and one validator that turns parsed values into RunSettings or into
  * the list of every problem found.
  */
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { folderProblem } from '../core/record-io.ts';
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
@@ -230,14 +231,10 @@ function checkOpenFiles(clients: number, perClient: number, target: string | nul
   }
 }
 
-/** `--out` must be a folder this process can write (made when missing). */
+/** `--out` must be a folder this process can write, or one it can make (not made here). */
 function checkOutFolder(out: string, problems: string[]): void {
-  try {
-    mkdirSync(out, { recursive: true });
-    accessSync(out, constants.W_OK);
-  } catch (err) {
-    problems.push(`--out ${out} is not a writable folder (${(err as Error).message})`);
-  }
+  const problem = folderProblem(out);
+  if (problem !== null) problems.push(`--out ${out} is not a writable folder (${problem})`);
 }
 
 /** `--profile`: loaded and validated (every problem, with its JSON path), and fit for this run. */

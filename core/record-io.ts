@@ -2,8 +2,8 @@
  * Result files on disk: atomic writes, and reading a file back with every problem of its shape
  * named (PB_RESULT_FILE, or PB_SCHEMA for a version this pushbench does not read).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import { PushbenchError } from './errors.ts';
 import { emptyCounters, OPTIONAL_COUNTERS, SCHEMA, SCHEMA_VERSION, type Counters, type ResultRecord } from './record-schema.ts';
 
@@ -18,6 +18,26 @@ export function writeTextAtomic(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+/**
+ * Why files could not be written into folder `dir`, or null when they can. Checked on the nearest
+ * folder that exists, by creating and removing a probe file there: permission bits say nothing for
+ * root, nor under /proc. Makes no folder, so options refused for another reason leave nothing
+ * behind; {@link writeTextAtomic} makes the folder when the first file is written.
+ */
+export function folderProblem(dir: string): string | null {
+  let d = resolve(dir);
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  try {
+    if (!statSync(d).isDirectory()) return `${d} is not a folder`;
+    const probe = join(d, `.pushbench-probe.${process.pid}.${Date.now()}`);
+    writeFileSync(probe, '', { flag: 'wx' });
+    rmSync(probe);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /**

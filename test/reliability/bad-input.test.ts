@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResultFile } from '../../core/record.ts';
@@ -70,23 +70,33 @@ describe('result files', () => {
 describe('option validation', () => {
   const names = RUN_OPTION_SPECS.map((s) => `--${s.name}`);
   const values = fc.oneof(fc.constantFrom('0', '-1', '10', '1e9', '30s', '250ms', 'abc', '', '5%', 'ws', 'wan', '1KB', 'x@y', 'restart-server@5s'), fc.string({ maxLength: 12 }));
-  it('never throws, and lists problems as sentences', () => {
-    fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom(...names), values), { maxLength: 14 }), (argv) => {
-        const parsed = parseOptions(argv, RUN_OPTION_SPECS);
-        const problems = [...parsed.problems];
-        const s = loadSettings(parsed.values, 'ws', problems);
-        parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...s, proxied: s.proxy !== null }, problems);
-        for (const p of problems) {
-          expect(typeof p).toBe('string');
-          expect(p.length).toBeGreaterThan(5);
-        }
-        if (problems.length === 0) {
-          expect(s.clients).toBeGreaterThanOrEqual(1);
-          expect(s.warmupMs).toBeLessThan(s.durationMs);
-        }
-      }),
-      { numRuns: 300 },
-    );
+  it('never throws, lists problems as sentences, and makes no folder while it checks', () => {
+    // a random --out is relative: checked from an empty folder, which must stay empty
+    const home = process.cwd();
+    const cwd = mkdtempSync(join(tmpdir(), 'bad-input-'));
+    process.chdir(cwd);
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.oneof(fc.constantFrom(...names), values), { maxLength: 14 }), (argv) => {
+          const parsed = parseOptions(argv, RUN_OPTION_SPECS);
+          const problems = [...parsed.problems];
+          const s = loadSettings(parsed.values, 'ws', problems);
+          parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...s, proxied: s.proxy !== null }, problems);
+          for (const p of problems) {
+            expect(typeof p).toBe('string');
+            expect(p.length).toBeGreaterThan(5);
+          }
+          if (problems.length === 0) {
+            expect(s.clients).toBeGreaterThanOrEqual(1);
+            expect(s.warmupMs).toBeLessThan(s.durationMs);
+          }
+        }),
+        { numRuns: 300 },
+      );
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      process.chdir(home);
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
