@@ -1,21 +1,42 @@
 import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { GENERATOR_V8_FLAGS } from './core/tsx.ts';
+import { aloneReason, testFiles } from './test/lanes.ts';
+
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const alone = testFiles(ROOT).filter((f) => aloneReason(join(ROOT, f)) !== null);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Load tests share 2 cores; running files one at a time keeps their numbers honest.
-    fileParallelism: false,
     // Test files run load in-process (runOnce): give them the generator's V8 flags, as the
     // pushbench command has, so tests measure the configuration users run.
     pool: 'forks',
-    // One process for every file (isolate: false): a fork and a fresh module graph per file cost
-    // ~0.3 s each. test/setup.ts gives each file every CPU again (a run pins its own process).
+    // Processes live through all their lane's files (isolate: false): a fork and a fresh module
+    // graph per file cost ~0.3 s each. test/setup.ts gives each file every CPU again (a run pins
+    // its own process).
     poolOptions: { forks: { execArgv: [...GENERATOR_V8_FLAGS], isolate: false } },
+    // Two paired processes: a third shares the load CPU three ways and a run's generator falls
+    // behind (docs/testing.md). minWorkers = maxWorkers: with fewer, vitest 3.2 ends idle forks
+    // between the lanes and tinypool's "Terminating worker thread" rejection ended a run.
+    maxWorkers: 2,
+    minWorkers: 2,
     setupFiles: ['test/setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
+    // Two lanes (test/lanes.ts): files that check counts and validity at small loads, two at a
+    // time; then the files whose time, CPU or memory bounds another file's load would move, alone.
+    projects: [
+      {
+        extends: true,
+        test: { name: 'paired', include: ['test/**/*.test.ts'], exclude: alone, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'alone', include: alone, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -1,5 +1,5 @@
 /**
- * Around each test file. Test files share one process (vitest.config.ts, isolate: false):
+ * Around each test file. The files of a lane share one process (vitest.config.ts, isolate: false):
  * - before: every CPU again for this process (a run pins its own process to the load CPUs, and
  *   a file must not inherit the pinning of the one before it);
  * - after: a warning naming what the file left running (timers, sockets, servers), which would
@@ -8,6 +8,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { cpuCount } from '../load/resources.ts';
 import { pinSelf } from '../core/spawn.ts';
+import { GENERATOR_V8_FLAGS } from '../core/tsx.ts';
 
 let before = new Map<string, number>();
 
@@ -24,6 +25,10 @@ void process.stderr;
 void process.stdin;
 
 beforeAll(() => {
+  // vitest.config.ts gives both lanes' processes the generator's V8 flags; a file measured without
+  // them would measure another configuration than users run.
+  const missing = GENERATOR_V8_FLAGS.filter((f) => !process.execArgv.includes(f));
+  if (missing.length > 0) throw new Error(`test process started without the generator's V8 flags ${missing.join(' ')} (vitest.config.ts)`);
   pinSelf(`0-${cpuCount() - 1}`);
   before = resources();
 });

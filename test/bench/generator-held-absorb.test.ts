@@ -1,7 +1,7 @@
 /**
  * `npm run bench:generator -- --parts held,absorb` end to end at the smallest scale (the README's
  * headline figures come from these parts): 20 clients of a push and a poll transport held for 1 s
- * (every transport's validity at small scale is load/run.test.ts's), and one
+ * (every transport's validity at small scale is load/run-transports.test.ts's), and one
  * step of each absorb search (20 subscribers at 50 msg/s, the search capped there) for pushbench
  * and the bare client, on real reference servers. Every printed figure must be the one its
  * record (or the bare client's step) measured.

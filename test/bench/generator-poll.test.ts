@@ -2,6 +2,8 @@
  * `npm run bench:generator -- --parts poll-replay` end to end at the smallest scale: the reference
  * server's answer captured, a replay server per run, one pushbench run and one autocannon run on
  * the same URL, the table and the ratio printed — every figure from real runs, none assumed.
+ *
+ * Runs alone: autocannon and the generator poll as fast as they can, taking both CPUs.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,6 +2,8 @@
  * bench:in-place — the in-run alternation behind the README's "measured in place" figures: its
  * arithmetic, its validation, that the worker hook is off unless asked for, and one real run whose
  * workers alternate (both sides ran, the run's deliveries untouched).
+ *
+ * Runs alone: a real run whose workers alternate variants, timed by the bench.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

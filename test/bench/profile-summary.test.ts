@@ -2,6 +2,8 @@
  * profile:summary on real V8 profiles, not hand-made ones: the busy function must come out as the
  * top site of a CPU profile (written by node --cpu-prof), and the allocating one of a heap profile
  * (this process, through the inspector).
+ *
+ * Runs alone: the busiest function of a real CPU profile must come out on top.
  */
 import { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';

@@ -4,6 +4,8 @@
  * pair, the outputs compare writes, the worktree gone); Ctrl-C mid-run (exit 130, the partial
  * record written, nothing left running, the worktree gone). Runs start processes: run this file
  * under the shared lock (flock /tmp/pushbench-load.lock).
+ *
+ * Runs alone: it compares the repository's whole worktree list before and after (bench/ab's worktree would show).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,6 +8,8 @@
  *   its interval a few points wide) is a regression on p50, exit 1;
  * - `rank --assert` and `run --assert` that cannot hold exit 1 with the numbers.
  * The delay dominates the latency, so the p50s are steady (± 2 %) even on a busy machine.
+ *
+ * Runs alone: A/A sets must not differ in p99 or CPU; another file's load would make them differ.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';

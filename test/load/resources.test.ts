@@ -1,6 +1,8 @@
 /**
  * /proc readings the validity rules lean on: a CPU list, and the time a set of CPUs spent — checked
  * against a real busy child pinned with taskset, not against numbers typed in.
+ *
+ * Runs alone: a pinned busy child's CPU time read back from /proc.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,6 @@
+/**
+ * Runs alone: each second's callback within 150 ms of its boundary.
+ */
 import { describe, expect, it } from 'vitest';
 import { everySecond } from '../../load/seconds.ts';
 import { nowUs } from '../../core/wire.ts';

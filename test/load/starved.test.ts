@@ -2,6 +2,8 @@
  * The harness must know its own error, and say where it came from: a run whose generator CPU is
  * taken by another process is invalid, and its reason names who took the CPU — checked with a
  * real busy process pinned to the generator's CPU, not with made-up ticks.
+ *
+ * Runs alone: it pins a busy process to the generator's CPU and reads CPU shares.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';

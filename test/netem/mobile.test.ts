@@ -3,6 +3,8 @@
  * connection through the latency proxy (its own process), with 8 KB messages so the bandwidth
  * cap shows in every delivery. The bounds are the link's: a message cannot arrive sooner than the
  * shortest delay plus the time its bytes take at 1.5 Mbit/s.
+ *
+ * Runs alone: a p50 within the link's delay bounds and the proxy's lateness limit.
  */
 import { describe, expect, it } from 'vitest';
 import { runOnce } from '../../load/runner.ts';

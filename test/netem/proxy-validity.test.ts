@@ -2,6 +2,8 @@
  * The proxy judges itself: its lateness distribution over the measured window (and its CPU) decides
  * whether a run through it is valid. A proxy whose event loop is really overloaded must make the
  * run invalid; a normal small wan run must stay valid and report the proxy's figures.
+ *
+ * Runs alone: the proxy's release lateness decides validity; another file's load is lateness.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,3 +1,6 @@
+/**
+ * Runs alone: delays held to ±1 ms.
+ */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';

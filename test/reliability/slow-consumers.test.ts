@@ -14,6 +14,8 @@
  * 32 KB messages at 50 msg/s are 1.6 MB/s per client: the kernel's loopback buffers of a slow
  * reader (a few MB) are full after about 2 s, and the server's 32 KB send budget then drops it
  * inside the 3.5 s window. 16 fast clients keep the generator's own load (26 MB/s read) light.
+ *
+ * Runs alone: the others' p99 within one message period of a baseline run, and the server's RSS.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';

@@ -1,3 +1,6 @@
+/**
+ * Runs alone: a publish rate held over elapsed time to 150 ms.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Hub, type HubMessage } from '../../servers/hub.ts';
 import { EARLY_US, makePayload, Publisher } from '../../servers/publisher.ts';

@@ -1,3 +1,6 @@
+/**
+ * Runs alone: timeouts answered within 1.5–2.5 s.
+ */
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';

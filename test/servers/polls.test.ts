@@ -1,3 +1,6 @@
+/**
+ * Runs alone: poll answer times bounded in ms.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../servers/server.ts';
 import type { PollAnswer } from '../../core/wire.ts';

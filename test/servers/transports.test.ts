@@ -1,3 +1,6 @@
+/**
+ * Runs alone: message timestamps spaced by the rate to within the publisher's early margin.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EARLY_US } from '../../servers/publisher.ts';
 import { startServer, type RunningServer } from '../../servers/server.ts';

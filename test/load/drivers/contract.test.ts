@@ -1,13 +1,15 @@
 /**
  * The shared driver contract: every driver in the registry against the real reference server
  * (servers/server.ts) on port 0, over real loopback sockets.
+ * The poll drivers' timing (a grid Δ apart, re-issue at once) is in poll-timing.test.ts, which runs
+ * alone (test/lanes.ts).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DRIVERS, driverFor } from '../../../load/drivers/index.ts';
 import type { Client, ClientSpec, Driver } from '../../../load/drivers/types.ts';
 import { nowUs } from '../../../core/wire.ts';
 import { TRANSPORTS } from '../../../load/drivers/index.ts';
-import { activeResources, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
+import { activeResources, contractSpec, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
 
 const RATE_PER_S = 20;
 const PAYLOAD_BYTES = 16;
@@ -15,18 +17,7 @@ const PAYLOAD_BYTES = 16;
 const env = serverWithProxy({ ratePerS: RATE_PER_S, topics: 4, payloadBytes: PAYLOAD_BYTES, ringSize: 1000, heartbeatMs: 500, sseRetryMs: 150 });
 
 function spec(overrides: Partial<ClientSpec> = {}): ClientSpec {
-  return {
-    id: 0,
-    baseUrl: env.server.url,
-    topic: 't0',
-    localAddress: '127.0.0.1',
-    pollIntervalMs: 50,
-    pollOffsetMs: 0,
-    longPollTimeoutMs: 1000,
-    reconnectMinMs: 20,
-    reconnectMaxMs: 200,
-    ...overrides,
-  };
+  return contractSpec(env.server.url, overrides);
 }
 
 /** Asserts the seqs are consecutive: nothing lost, nothing repeated, nothing out of order. */
@@ -156,53 +147,5 @@ describe.each(Object.values(DRIVERS))('driver $transport', (driver: Driver) => {
     await waitFor(() => sender.log.messages.length >= 5, 'the sender sees its own messages');
     expect(sender.log.errors).toEqual([]);
     await Promise.all([sender.client.close(), receiver.client.close()]);
-  });
-});
-
-describe('short-poll schedule', () => {
-  it('polls on a fixed grid Δ apart and sees messages Δ/2 stale on average', async () => {
-    // Δ shares no factor with the publisher's 50 ms period, so staleness samples spread over [0, Δ).
-    const intervalMs = 73;
-    const log = new EventLog();
-    const client = driverFor('short-poll').create(spec({ topic: 't0', pollIntervalMs: intervalMs, pollOffsetMs: 30 }), log);
-    const startUs = nowUs();
-    client.start();
-    await waitFor(() => log.requests.length >= 20, '20 polls');
-    await client.close();
-    const planned = log.requests.map((r) => r.plannedUs);
-    expect(planned[0] - startUs).toBeGreaterThanOrEqual(30_000 - 1000);
-    expect(planned[0] - startUs).toBeLessThan(30_000 + 1000);
-    for (let i = 1; i < planned.length; i++) expect(planned[i] - planned[i - 1]).toBeCloseTo(intervalMs * 1000, 3);
-    for (const r of log.requests) {
-      expect(r.doneUs).toBeGreaterThan(r.sentUs);
-      expect(r.sentUs - r.plannedUs).toBeLessThan(50_000); // timer slack on a shared 2-core box
-    }
-    const staleUs = log.messages.map((m) => m.recvUs - m.msg.ts).sort((a, b) => a - b);
-    expect(staleUs.length).toBeGreaterThanOrEqual(20);
-    const medianUs = staleUs[staleUs.length >> 1];
-    expect(medianUs).toBeGreaterThan(0.3 * intervalMs * 1000);
-    expect(medianUs).toBeLessThan(0.7 * intervalMs * 1000);
-  });
-
-  it('polls back to back when Δ = 0 (planned = sent)', async () => {
-    const log = new EventLog();
-    const client = driverFor('short-poll').create(spec({ topic: 't0', pollIntervalMs: 0 }), log);
-    client.start();
-    await waitFor(() => log.requests.length >= 50, '50 polls');
-    await client.close();
-    for (const r of log.requests) expect(r.plannedUs).toBe(r.sentUs);
-    for (let i = 1; i < log.requests.length; i++) expect(log.requests[i].sentUs).toBeGreaterThanOrEqual(log.requests[i - 1].doneUs);
-  });
-});
-
-describe('long-poll requests', () => {
-  it('reports planned = sent and re-issues at once', async () => {
-    const log = new EventLog();
-    const client = driverFor('long-poll').create(spec({ topic: 't0' }), log);
-    client.start();
-    await waitFor(() => log.requests.length >= 4, '4 long polls');
-    await client.close();
-    for (const r of log.requests) expect(r.plannedUs).toBe(r.sentUs);
-    for (let i = 1; i < log.requests.length; i++) expect(log.requests[i].sentUs - log.requests[i - 1].doneUs).toBeLessThan(20_000);
   });
 });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from '../../../servers/server.ts';
 import type { WireMessage } from '../../../core/wire.ts';
-import type { ClientEvents, MessageView } from '../../../load/drivers/types.ts';
+import type { ClientEvents, ClientSpec, MessageView } from '../../../load/drivers/types.ts';
 import { messageOf } from '../../../load/drivers/fast-decode.ts';
 
 export interface RequestEvent {
@@ -126,4 +126,20 @@ export function serverWithProxy(options: Partial<ServerOptions>): { server: Runn
     await env.server?.close();
   });
   return env;
+}
+
+/** A client of the contract tests: topic t0, a 50 ms poll grid, quick reconnects; `overrides` win. */
+export function contractSpec(baseUrl: string, overrides: Partial<ClientSpec> = {}): ClientSpec {
+  return {
+    id: 0,
+    baseUrl,
+    topic: 't0',
+    localAddress: '127.0.0.1',
+    pollIntervalMs: 50,
+    pollOffsetMs: 0,
+    longPollTimeoutMs: 1000,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 200,
+    ...overrides,
+  };
 }

@@ -1,10 +1,8 @@
 /**
  * The built-in reference profile describes the reference servers: for every transport the probe
  * publishes by the profile's request and receives it through the transport as the profile says
- * (the same check every profile run makes before its load). One ws run through the profile is
- * held to what the native path gives: valid, nothing lost, every message of the window, and a
- * coarse bound on the latency it adds (`npm run bench:profile` measures the ratio, every
- * transport). The profile path runs every transport end to end in shaped.test.ts; the native
+ * (the same check every profile run makes before its load); reference-latency.test.ts holds one
+ * ws run through the profile to what the native path gives. The profile path runs every transport end to end in shaped.test.ts; the native
  * path in test/load/run.test.ts. And the profile's WebSocket resumes after a cut through its
  * query cursor.
  */
@@ -33,33 +31,6 @@ describe('builtin:reference describes every transport of the reference server', 
     expect(problems).toEqual([]);
     await probeTarget(server.url, profile, transport, { run: 'probe1', longPollTimeoutMs: 2000, payloadBytes: 64 });
   });
-});
-
-describe('--profile builtin:reference against the native path (ws)', () => {
-  it('both valid, 0 lost, the same messages; the profile adds no more than a loopback publish to the latency', async () => {
-    const native = await runOnce(runSettings('ws', ARGS, 'ws-native'));
-    const profiled = await runOnce(runSettings('ws', [...ARGS, '--profile', 'builtin:reference'], 'ws-profile'));
-    for (const r of [native, profiled]) {
-      expect(r.invalidReasons.join('; ')).toBe('');
-      expect(r.summary.lost).toBe(0);
-      expect(r.summary.duplicates).toBe(0);
-    }
-    expect(native.config.profile).toBeUndefined();
-    expect(profiled.config.profile).toBe('reference');
-    // the measured seconds at 10 msg/s to 20 clients (10 on each topic), ± one message per client
-    // at each edge of the window
-    expect(profiled.summary.delivered).toBeGreaterThanOrEqual(MEASURED_S * 10 * CLIENTS - 2 * CLIENTS);
-    expect(profiled.summary.delivered).toBeLessThanOrEqual(MEASURED_S * 10 * CLIENTS + 2 * CLIENTS);
-    expect(profiled.publisher).toMatchObject({ failed: 0 });
-    // the reference server reports its own figures on the profile path too
-    expect(profiled.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
-    expect(profiled.server?.httpRequests).toBeGreaterThan(0);
-    // Coarse on purpose: the same server and sockets; the profile path adds one loopback POST per
-    // message before the same fan-out (well under a millisecond) and a regex per delivery. A
-    // profile path that queued or batched publishes would add a message period (100 ms) or more;
-    // 5 ms above the native median is far inside that.
-    expect(profiled.summary.latencyUs.p50).toBeLessThanOrEqual(native.summary.latencyUs.p50 + 5000);
-  }, 20_000);
 });
 
 describe('--profile builtin:reference resumes a cut WebSocket', () => {

@@ -1,0 +1,33 @@
+/**
+ * The two lanes (test/lanes.ts, vitest.config.ts): a file runs alone only with a reason, a mark
+ * that is nearly right is an error (it would silently pair the file), and both lanes have files.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALONE_MARK, aloneReason, testFiles } from '../lanes.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('test lanes', () => {
+  const files = testFiles(ROOT);
+
+  it('every file that runs alone says why in a sentence; no file has a mark the lane rule misses', () => {
+    const problems: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      const reason = aloneReason(join(ROOT, f));
+      if (reason !== null && reason.split(/\s+/).length < 4) problems.push(`${f}: "Runs alone:" needs a reason, got "${reason}"`);
+      if (reason === null && /^\s*\*\s*runs?\s+alone/im.test(text)) problems.push(`${f}: a "runs alone" line that does not match ${ALONE_MARK}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('both lanes hold files', () => {
+    const alone = files.filter((f) => aloneReason(join(ROOT, f)) !== null);
+    expect(alone.length).toBeGreaterThan(0);
+    expect(alone.length).toBeLessThan(files.length);
+    expect(files).toContain('test/house/lanes.test.ts');
+  });
+});
