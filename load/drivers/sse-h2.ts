@@ -94,7 +94,12 @@ class Browser {
     if (--this.live > 0) return;
     const s = this.session;
     this.session = undefined;
-    if (s !== undefined && !s.destroyed) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s !== undefined && !s.destroyed) {
+      // close(cb) never calls back on a session already closing (a GOAWAY came): wait for its 'close'
+      const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+      s.close();
+      await closed;
+    }
     this.counter.destroyAll();
   }
 }
