@@ -13,18 +13,21 @@ import type { OptionSpec } from '../core/options.ts';
 import type { ResultRecord } from '../core/record.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
 import type { TransportName } from '../core/wire.ts';
-import { TRANSPORTS } from '../load/drivers/index.ts';
+import { TRANSPORTS, traitsOf } from '../load/drivers/index.ts';
 import { runOnce } from '../load/runner.ts';
 import { benchOptions, runBenchMain } from './main.ts';
 import { conditions, runSettingsFrom } from './pairs.ts';
 
+/** Transports with a plain run to compare against (a TLS-only one is compared with its peer by bench:h2). */
+const PLAIN = TRANSPORTS.filter((t) => !traitsOf(t).tlsOnly);
+
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'quick', kind: 'bool', help: 'smoke check: 100 clients, 4 s runs, a storm of 200 (not the issue\'s figures)' },
-  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: [...TRANSPORTS], choices: TRANSPORTS },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to measure', default: PLAIN, choices: PLAIN },
   { name: 'clients', kind: 'int', arg: 'N', help: 'clients of each cost run', default: 1000, min: 1 },
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each cost run', default: 15_000, min: 3000 },
   { name: 'storm-clients', kind: 'int', arg: 'N', help: 'clients of the reconnect storm (the issue asks for 10,000)', default: 10_000, min: 1 },
-  { name: 'storm-transport', kind: 'string', arg: 'NAME', help: 'transport of the reconnect storm', default: TRANSPORTS[0], choices: TRANSPORTS },
+  { name: 'storm-transport', kind: 'string', arg: 'NAME', help: 'transport of the reconnect storm', default: PLAIN[0], choices: PLAIN },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the generator', default: '1' },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the records go', default: '.tmp/bench-tls' },

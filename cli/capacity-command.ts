@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
-import { TRANSPORTS } from '../load/drivers/index.ts';
+import { TRANSPORTS, traitsOf } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { judgeRecord, machineLimitFor, parseSlo, searchCapacity, type SearchResult } from '../capacity/search.ts';
 import { formatCapacityHtml, formatCapacityMarkdown, formatCapacityText, type CapacityOutcome } from '../capacity/table.ts';
@@ -34,7 +34,7 @@ export { liveCounts, liveSettings, stepSettings, type CapacityPlan } from './cap
 const PER_STEP = new Set(['clients', 'duration']);
 
 export const CAPACITY_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
-  { name: 'transport', kind: 'list', arg: 'LIST', help: 'transports to measure, or all', default: ['all'], choices: [...TRANSPORTS, 'all'] },
+  { name: 'transport', kind: 'list', arg: 'LIST', help: 'transports to measure, or all (without --tls: those that run without TLS)', default: ['all'], choices: [...TRANSPORTS, 'all'] },
   { name: 'slo', kind: 'string', arg: 'TERMS', help: 'what a step must hold: p50/p90/p99/p99.9/max<TIME, lost=N or <X%, errors=N or <X% (of connections + requests)', default: 'p99<250ms,lost=0,errors<0.1%' },
   { name: 'start', kind: 'int', arg: 'N', help: 'clients in the first step', default: 500, min: 1, max: 1_000_000 },
   { name: 'max', kind: 'int', arg: 'N', help: 'most clients to try', default: 40_000, min: 1, max: 1_000_000 },
@@ -65,7 +65,9 @@ export function parseCapacityArgs(argv: string[]): CapacityPlan | 'help' {
   if (parsed === 'help') return 'help';
   const { values: v, problems } = parsed;
   const picked = (v.transport as string[] | undefined) ?? ['all'];
-  const transports = picked.includes('all') ? [...TRANSPORTS] : TRANSPORTS.filter((t) => picked.includes(t));
+  // `all` without TLS: every transport that runs without it
+  const tls = Boolean(v.tls) || String(v.target ?? '').startsWith('https:');
+  const transports = picked.includes('all') ? TRANSPORTS.filter((t) => tls || !traitsOf(t).tlsOnly) : TRANSPORTS.filter((t) => picked.includes(t));
   const { slo, problems: sloProblems } = parseSlo(v.slo as string);
   problems.push(...sloProblems);
   const start = v.start as number;

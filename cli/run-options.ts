@@ -39,6 +39,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'payload-kind', kind: 'string', arg: 'KIND', help: 'what the reference server\'s messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random bytes, base64url)', default: 'text', choices: PAYLOAD_KINDS },
   { name: 'ws-compression', kind: 'bool', help: 'WebSocket clients offer permessage-deflate and the reference server accepts it (docs/ws-compression.md)' },
   { name: 'tls', kind: 'bool', help: 'HTTPS/WSS: the reference server with a CA and certificate made at start, the clients verifying it (docs/tls.md)' },
+  { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per simulated browser: sse-h2 carries N clients\' streams on one HTTP/2 connection; the other transports open a connection per client, as a browser without HTTP/2 (docs/http2.md)', default: 1, min: 1, max: 1000 },
   { name: 'ca', kind: 'string', arg: 'FILE', help: 'CA certificates (PEM) to verify an https:// --target against (default: the system\'s roots)' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
   { name: 'topic-prefix', kind: 'string', arg: 'P', help: 'with --profile: topics are named P + t0, t1, … (default pb-<run id>-, new per run, so a server\'s history of earlier runs is never replayed into this one; \'\' keeps fixed names t0…); the reference server\'s own publisher always publishes t0…' },
@@ -114,6 +115,8 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const loadCpus = (v.loadCpus as string | undefined) ?? split.loadCpus;
   const target = checkTarget(v.target as string | undefined, problems);
   const tls = checkTls(v, target, problems);
+  if (traitsOf(transport).tlsOnly && !tls.on) problems.push(`--transport ${transport} runs over TLS only (browsers speak HTTP/2 only over TLS, negotiated by ALPN): add --tls, or give an https:// --target`);
+  const streamsPerConnection = v.streamsPerConnection as number;
   const payloadKind = v.payloadKind as PayloadKind;
   if (payloadKind !== 'text' && (target !== null || v.profile !== undefined || workload === 'chat')) problems.push(`--payload-kind ${payloadKind} shapes the reference server's own publisher: not with --target, --profile or --workload chat`);
   const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
@@ -156,6 +159,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     // a transport that cannot negotiate deflate runs as it is (as --poll-interval for a push transport)
     ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(streamsPerConnection > 1 ? { streamsPerConnection } : {}),
   };
 }
 

@@ -63,6 +63,8 @@ function mergeServers(records: readonly ResultRecord[]): ServerFigures | null {
     bytesWritten: a.bytesWritten + b.bytesWritten,
     bytesRead: a.bytesRead + b.bytesRead,
     connectionsAccepted: a.connectionsAccepted + b.connectionsAccepted,
+    ...(a.connectionsOpen !== undefined && b.connectionsOpen !== undefined ? { connectionsOpen: a.connectionsOpen + b.connectionsOpen } : {}),
+    ...(a.streamsOpen !== undefined && b.streamsOpen !== undefined ? { streamsOpen: a.streamsOpen + b.streamsOpen } : {}),
     httpRequests: a.httpRequests + b.httpRequests,
     delivered: a.delivered + b.delivered,
     slowConsumerDrops: a.slowConsumerDrops + b.slowConsumerDrops,

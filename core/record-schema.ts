@@ -38,6 +38,8 @@ export interface RunConfig {
   tls?: boolean;
   /** WebSocket clients offered permessage-deflate (`--ws-compression`); absent: they did not */
   wsCompression?: boolean;
+  /** `--streams-per-connection` above 1: subscriptions per browser, on one connection if it multiplexes (docs/http2.md) */
+  streamsPerConnection?: number;
   /** what the reference server's messages carried (`--payload-kind`); absent: `text` */
   payloadKind?: 'json' | 'random';
 }
@@ -125,7 +127,10 @@ export interface ServerFigures {
   httpRequests: number;
   delivered: number;
   slowConsumerDrops: number;
+  /** the most subscriptions open at once (clients', or the server's: over HTTP/2 its streams) */
   openConnectionsMax: number;
+  /** at the window's end (`/stats`): open connections and the push streams they carry (newer servers) */
+  connectionsOpen?: number; streamsOpen?: number;
 }
 
 export interface WorkerFigures {

@@ -111,8 +111,14 @@ export interface StatsSnapshot {
   pid: number;
   uptimeS: number;
   nowUs: number;
-  /** currently open subscriptions / keep-alive connections by transport */
+  /** currently open connections by the transport of their latest request (an HTTP/2 connection: of its streams) */
   open: Record<TransportName, number>;
+  /**
+   * currently open push streams by transport: the long responses of SSE, HTTP streaming and SSE
+   * over HTTP/2, one per subscription (over HTTP/2 several share a connection); absent from
+   * servers older than this field
+   */
+  streams?: Record<TransportName, number>;
   tcpOpen: number;
   tcpAccepted: number;
   httpRequests: number;

@@ -51,6 +51,7 @@ export class SliceClients {
         readBytesPerS: slow ? task.slowClients!.readBytesPerS : undefined,
         tls: task.tls,
         wsCompression: task.wsCompression,
+        streamsPerConnection: task.streamsPerConnection,
       },
       events,
     );

@@ -50,6 +50,8 @@ export interface WorkerTask {
   tls?: ClientTls;
   /** clients of a transport with the `deflate` trait offer permessage-deflate */
   wsCompression?: boolean;
+  /** subscriptions per simulated browser (ClientSpec.streamsPerConnection); absent: 1 */
+  streamsPerConnection?: number;
   /** a target profile: clients speak it instead of the reference servers' contract */
   profile?: Profile;
   /** the run's id (a profile's tokens carry it) */

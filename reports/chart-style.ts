@@ -21,6 +21,11 @@ export function transportColor(field = 'transport') {
   };
 }
 
+/** The vega-lite strokeDash channel for a field holding a run's variant (runs.ts variantOf): a dash per variant. */
+export function variantDash(field = 'variant') {
+  return { field, type: 'nominal' as const, title: 'variant', legend: { orient: 'bottom' as const, direction: 'horizontal' as const } };
+}
+
 /** Top-level vega-lite config shared by every chart. */
 export const CHART_CONFIG = {
   font: FONT,

@@ -5,8 +5,8 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultRecord } from '../core/record.ts';
-import { networkOf, settingOf, spansClientCounts, type ReportRun } from './runs.ts';
-import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor } from './chart-style.ts';
+import { networkOf, settingOf, spansClientCounts, variantOf, type ReportRun } from './runs.ts';
+import { CHART_CONFIG, PLOT_HEIGHT, PLOT_WIDTH, transportColor, variantDash } from './chart-style.ts';
 import { spectrumPoints } from './spectrum.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
 import { SATURATED_ELU, STALLED_LOOP_DELAY_MS } from '../load/starvation.ts';
@@ -46,9 +46,11 @@ export function percentileSpectrumChart(runs: readonly ReportRun[]): TopLevelSpe
       },
       y: { field: 'latencyMs', type: 'quantitative', title: 'delivery latency (ms)', scale: { type: 'log' } },
       color: transportColor(),
+      strokeDash: variantDash(),
       detail: runDetail,
       tooltip: [
         { field: 'run', type: 'nominal' },
+        { field: 'variant', type: 'nominal' },
         { field: 'percentile', type: 'quantitative', format: '.3f' },
         { field: 'latencyMs', type: 'quantitative', title: 'latency (ms)', format: '.3~f' },
       ],
@@ -59,6 +61,8 @@ export function percentileSpectrumChart(runs: readonly ReportRun[]): TopLevelSpe
 export interface TimelineRow {
   run: string;
   transport: string;
+  /** plain, tls, … (runs.ts variantOf) */
+  variant: string;
   tS: number;
   /** which series: for latency `p50`/`p99`, otherwise the metric's name */
   series: string;
@@ -67,7 +71,7 @@ export interface TimelineRow {
 
 function timelineRows(runs: readonly ReportRun[], pick: (p: ResultRecord['timeline'][number]) => Record<string, number | null>): TimelineRow[] {
   return runs.flatMap((run) => run.record.timeline.flatMap((p) =>
-    Object.entries(pick(p)).map(([series, value]) => ({ run: run.label, transport: run.record.config.transport, tS: p.tS, series, value }))));
+    Object.entries(pick(p)).map(([series, value]) => ({ run: run.label, transport: run.record.config.transport, variant: variantOf(run.record), tS: p.tS, series, value }))));
 }
 
 const timeAxis = { field: 'tS', type: 'quantitative' as const, title: 'time since first client (s)' };
@@ -89,8 +93,10 @@ export function latencyOverTimeChart(runs: readonly ReportRun[]): TopLevelSpec {
       y: { field: 'value', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
       color: transportColor(),
       strokeDash: { field: 'series', type: 'nominal', title: 'percentile', scale: { domain: ['p50', 'p99'], range: [[1, 0], [5, 3]] }, legend: { orient: 'bottom' } },
+      // the dash is the percentile's here: the variant is the line's width
+      strokeWidth: { field: 'variant', type: 'ordinal', title: 'variant', scale: { range: [1.5, 3.5] }, legend: { orient: 'bottom' } },
       detail: runDetail,
-      tooltip: [{ field: 'run', type: 'nominal' }, { field: 'series', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: 'latency (ms)', format: '.3~f' }],
+      tooltip: [{ field: 'run', type: 'nominal' }, { field: 'variant', type: 'nominal' }, { field: 'series', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: 'latency (ms)', format: '.3~f' }],
     },
   } as TopLevelSpec;
 }
@@ -111,8 +117,9 @@ function panelTimeline(title: string, rows: TimelineRow[], panels: [string, stri
           x: timeAxis,
           y: { field: 'value', type: 'quantitative', title: axisTitle, ...(floor > 0 ? { scale: { domain: { unionWith: [0, floor] } } } : {}) },
           color: transportColor(),
+          strokeDash: variantDash(),
           detail: runDetail,
-          tooltip: [{ field: 'run', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }],
+          tooltip: [{ field: 'run', type: 'nominal' }, { field: 'variant', type: 'nominal' }, { field: 'tS', type: 'quantitative' }, { field: 'value', type: 'quantitative', title: axisTitle, format: ',.4~r' }],
         },
       };
       const panel = { width: PLOT_WIDTH, height: Math.round(PLOT_HEIGHT / 2), transform: [{ filter: { field: 'series', equal: series } }] };

@@ -62,6 +62,16 @@ export function networkOf(r: ResultRecord): string {
   return r.config.tls ? `${r.config.network}+tls` : r.config.network;
 }
 
+/**
+ * How a run reached its server beyond transport and network: `plain`, or its production parts
+ * joined by `+` (`tls`, `deflate`, `10 streams/conn`) — the series' variant in every chart.
+ */
+export function variantOf(r: ResultRecord): string {
+  const c = r.config;
+  const parts = [c.tls ? 'tls' : '', c.wsCompression ? 'deflate' : '', (c.streamsPerConnection ?? 1) > 1 ? `${c.streamsPerConnection} streams/conn` : ''];
+  return parts.filter((p) => p !== '').join('+') || 'plain';
+}
+
 /** `loopback, 5 msg/s`: what besides clients sets a run's conditions (a rank's cell but for clients). */
 export function settingOf(r: ResultRecord): string {
   return `${networkOf(r)}, ${r.config.ratePerS} msg/s`;

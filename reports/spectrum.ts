@@ -4,7 +4,7 @@
  */
 import type { JsHistogram } from 'hdr-histogram-js';
 import { decodeHistogram, type Histogram } from '../core/histogram.ts';
-import type { ReportRun } from './runs.ts';
+import { variantOf, type ReportRun } from './runs.ts';
 
 /** The percentiles the spectrum plots, as 1/(1−p): 10 steps per decade from p0 (1) to p99.999 (1e5). */
 export const SPECTRUM_STEPS: readonly number[] = Array.from({ length: 51 }, (_, i) => 10 ** (i / 10));
@@ -12,6 +12,8 @@ export const SPECTRUM_STEPS: readonly number[] = Array.from({ length: 51 }, (_, 
 export interface SpectrumPoint {
   run: string;
   transport: string;
+  /** plain, tls, … (runs.ts variantOf) */
+  variant: string;
   /** 1/(1−p): 1 is p0, 10 is p90, 100 is p99 … */
   inverse: number;
   /** percentile, 0…100 */
@@ -57,6 +59,6 @@ export function spectrumPoints(run: ReportRun): SpectrumPoint[] {
   const percentiles = SPECTRUM_STEPS.map((inverse) => 100 * (1 - 1 / inverse));
   const values = valuesAtPercentiles(h, percentiles);
   return SPECTRUM_STEPS.map((inverse, i) => ({
-    run: run.label, transport: run.record.config.transport, inverse, percentile: percentiles[i], latencyMs: values[i] / 1000,
+    run: run.label, transport: run.record.config.transport, variant: variantOf(run.record), inverse, percentile: percentiles[i], latencyMs: values[i] / 1000,
   }));
 }

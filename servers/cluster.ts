@@ -55,13 +55,14 @@ export interface RunningCluster {
 export function sumSnapshots(workers: readonly StatsSnapshot[], primary: { epoch: string; published: number; topics: number; cpuUs: { user: number; system: number }; rssBytes: number; heapUsedBytes: number; uptimeS: number; schedule?: PublishSchedule | null }): StatsSnapshot {
   const sum = (f: (s: StatsSnapshot) => number) => workers.reduce((n, s) => n + f(s), 0);
   const perTransport = (f: (s: StatsSnapshot) => Record<string, number>) =>
-    Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, sum((s) => f(s)[t])])) as StatsSnapshot['open'];
+    Object.fromEntries(SERVER_TRANSPORTS.map((t) => [t, sum((s) => f(s)[t] ?? 0)])) as StatsSnapshot['open'];
   return {
     epoch: primary.epoch,
     pid: process.pid,
     uptimeS: primary.uptimeS,
     nowUs: nowUs(),
     open: perTransport((s) => s.open),
+    streams: perTransport((s) => s.streams ?? {}),
     tcpOpen: sum((s) => s.tcpOpen),
     tcpAccepted: sum((s) => s.tcpAccepted),
     httpRequests: sum((s) => s.httpRequests),

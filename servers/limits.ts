@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HttpError } from './http.ts';
 import type { ServerStats } from './stats.ts';
 
@@ -69,8 +70,11 @@ export class SendBudget {
     private readonly stats: ServerStats,
   ) {}
 
-  /** After a write: true (and the socket destroyed) when `pendingBytes` exceeds the budget. */
-  overflowed(socket: Socket, pendingBytes: number = socket.writableLength): boolean {
+  /**
+   * After a write: true (and the socket destroyed) when `pendingBytes` exceeds the budget. An
+   * HTTP/2 stream is judged alone (its own buffer; destroying it resets that stream only).
+   */
+  overflowed(socket: Duplex, pendingBytes: number = socket.writableLength): boolean {
     if (pendingBytes <= this.sendBufferBytes) return false;
     this.stats.slowConsumerDrops++;
     socket.destroy();

@@ -72,8 +72,9 @@ export function requestHandlers(stats: ServerStats, cap: ConnectionCap, routes: 
   function refuse(res: ServerResponse, err: unknown): void {
     const e = err instanceof HttpError ? err : new HttpError(500, 'internal', 'the server failed on this request');
     countRefusal(e);
-    // After 413/503 the rest of the request is unread or unwanted: close instead of draining it.
-    const close = e.status === 413 || e.status === 503;
+    // After 413/503 the rest of the request is unread or unwanted: close instead of draining it
+    // (HTTP/1.1 only: HTTP/2 forbids the header, and its stream ends with the answer).
+    const close = (e.status === 413 || e.status === 503) && res.req?.httpVersionMajor !== 2;
     sendError(res, e, close ? { connection: 'close' } : {});
   }
 

@@ -15,11 +15,12 @@
  * the process (every handler is guarded, client errors are answered on the raw socket).
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { PushbenchError, validationError } from '../core/errors.ts';
 import { readTlsMaterial, type TlsMaterial } from '../core/tls.ts';
 import type { TlsOptions } from 'node:tls';
+import { ALPN_PROTOCOLS, attachHttp2 } from './h2.ts';
 import { adminRoutes, injectHere, type AdminAction, type AdminInjector } from './admin.ts';
 import { Hub } from './hub.ts';
 import { ConnectionCap, SendBudget } from './limits.ts';
@@ -91,7 +92,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   if (options.admin) for (const [path, route] of adminRoutes(admin)) routes.set(path, route);
   const upgrades = new Map(transports.filter((t) => t.handler.upgrade).map((t) => [t.path, t.handler]));
 
-  const server = httpServer(options, stats, cap, requestHandlers(stats, cap, routes, upgrades));
+  const { server, h2 } = httpServer(options, stats, cap, requestHandlers(stats, cap, routes, upgrades));
   await listen(server, options);
   publisher.start();
 
@@ -102,7 +103,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
   async function closeAll(): Promise<void> {
     publisher.stop();
     hub.close();
-    await closeServer(server, transports.map((t) => t.handler), stats);
+    await closeServer(server, transports.map((t) => t.handler), stats, h2);
   }
 
   return {
@@ -120,11 +121,12 @@ export async function startServer(partial: Partial<ServerOptions> = {}, parts: S
 }
 
 /**
- * Node's HTTP server (HTTPS with `options.tlsDir`) with the limits of `options`, every connection
- * tracked and capped. Counters and cuts follow the TCP socket (its bytes are the wire's); with TLS
- * the cap marks and the deadline go on the TLS socket, which is what requests arrive on.
+ * Node's HTTP server (HTTPS with `options.tlsDir`, HTTP/2 beside HTTP/1.1 by ALPN: servers/h2.ts)
+ * with the limits of `options`, every connection tracked and capped. Counters and cuts follow the
+ * TCP socket (its bytes are the wire's); with TLS the cap marks and the deadline go on the TLS
+ * socket, which is what requests arrive on.
  */
-function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: ConnectionCap, handlers: RequestHandlers): Server {
+function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: ConnectionCap, handlers: RequestHandlers): { server: Server; h2?: { close(): void } } {
   const limits = {
     headersTimeout: options.headersTimeoutMs,
     requestTimeout: options.requestTimeoutMs,
@@ -142,10 +144,13 @@ function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: C
     socket.on('error', () => {});
     if (!tls) admitted(socket, cap, options);
   });
-  if (tls) server.on('secureConnection', (socket: Socket) => admitted(socket, cap, options));
   server.on('upgrade', handlers.onUpgrade);
   server.on('clientError', handlers.onClientError);
-  return server;
+  if (!tls) return { server };
+  // the compatibility API's request and response stand in for HTTP/1.1's (servers/h2.ts)
+  const onRequest = handlers.onRequest as unknown as Parameters<typeof attachHttp2>[2];
+  const h2 = attachHttp2(server as HttpsServer, (socket) => admitted(socket, cap, options), onRequest);
+  return { server, h2 };
 }
 
 /**
@@ -154,7 +159,7 @@ function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: C
  * keys, every process serving this material resumes the sessions any of them issued.
  */
 function tlsOptions(tls: TlsMaterial): TlsOptions {
-  return { key: tls.key, cert: tls.cert, ticketKeys: tls.ticketKeys, sessionIdContext: 'pushbench', minVersion: 'TLSv1.2' };
+  return { key: tls.key, cert: tls.cert, ticketKeys: tls.ticketKeys, sessionIdContext: 'pushbench', minVersion: 'TLSv1.2', ALPNProtocols: [...ALPN_PROTOCOLS] };
 }
 
 /** A connection requests arrive on: capped, and given its header deadline. */
@@ -182,9 +187,10 @@ function listen(server: Server, options: Readonly<ServerOptions>): Promise<void>
  * Stop listening, have every transport end its streams, close idle connections, and destroy
  * what is still open after CLOSE_GRACE_MS (then every tracked socket once the server closed).
  */
-async function closeServer(server: Server, handlers: readonly TransportHandler[], stats: ServerStats): Promise<void> {
+async function closeServer(server: Server, handlers: readonly TransportHandler[], stats: ServerStats, h2?: { close(): void }): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.all(handlers.map((h) => h.close()));
+  h2?.close();
   server.closeIdleConnections();
   const force = setTimeout(() => {
     server.closeAllConnections();

@@ -8,6 +8,9 @@
  *   heartbeats and all.
  * - `open[transport]`: open TCP connections whose latest request was for that transport (an SSE
  *   stream, a WebSocket, or a keep-alive connection that last polled).
+ * - `streams[transport]`: open push streams (long responses: SSE, HTTP streaming, SSE over HTTP/2),
+ *   one per subscription; over HTTP/2 many share one connection, so `open` counts connections and
+ *   `streams` what they carry.
  * - `delivered[transport]`: messages written to clients (a poll answer with 3 messages counts 3).
  * - `elu`: event-loop utilization since the previous snapshot (0..1).
  */
@@ -38,6 +41,7 @@ export class ServerStats {
   readonly delivered: Record<TransportName, number>;
   readonly rejected = { connectionCap: 0, badRequest: 0, tooLarge: 0 };
   private readonly open: Record<TransportName, number>;
+  private readonly streams: Record<TransportName, number>;
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly startedUs = nowUs();
@@ -47,6 +51,13 @@ export class ServerStats {
   constructor(private readonly transports: readonly TransportName[]) {
     this.delivered = perTransport(transports);
     this.open = perTransport(transports);
+    this.streams = perTransport(transports);
+  }
+
+  /** Count an open push stream of `transport` until `stream` closes. */
+  streamOpened(stream: { once(event: 'close', fn: () => void): unknown }, transport: TransportName): void {
+    this.streams[transport]++;
+    stream.once('close', () => this.streams[transport]--);
   }
 
   /** Count a new TCP connection and follow it until it closes. */
@@ -98,6 +109,7 @@ export class ServerStats {
       uptimeS: (now - this.startedUs) / 1e6,
       nowUs: now,
       open: { ...this.open },
+      streams: { ...this.streams },
       tcpOpen: this.sockets.size,
       tcpAccepted: this.tcpAccepted,
       httpRequests: this.httpRequests,

@@ -10,6 +10,7 @@ import { httpStreamDriver } from './http-stream.ts';
 import { longPollDriver } from './long-poll.ts';
 import { shortPollDriver } from './short-poll.ts';
 import { sseDriver } from './sse.ts';
+import { sseH2Driver } from './sse-h2.ts';
 import type { Driver, TransportTraits } from './types.ts';
 import { wsDriver } from './ws.ts';
 
@@ -19,6 +20,7 @@ const REGISTERED: readonly Driver[] = [
   longPollDriver,
   shortPollDriver,
   httpStreamDriver,
+  sseH2Driver,
 ];
 
 export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries(REGISTERED.map((d) => [d.transport, d])));

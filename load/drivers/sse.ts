@@ -14,13 +14,33 @@ import { ContractUpstream } from './publish.ts';
 import { SseParser, type SseDataReader } from './sse-parser.ts';
 import { StreamClient } from './stream.ts';
 import { profileRules } from './profile-rules.ts';
-import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
+import type { Backoff } from './backoff.ts';
+import type { ClientEvents, ClientSpec, Codec, Dialect, Driver } from './types.ts';
 
 /** Error code counted when the server ends an event stream. */
 export const SSE_EOF = 'SSE_EOF';
 
 /** What an event-stream request asks for (the contract's; a profile states its own headers). */
 const ACCEPT: Readonly<Record<string, string>> = Object.freeze({ accept: 'text/event-stream' });
+
+/**
+ * The parser of one client's event stream: events and one-line messages go to `codec` (read at
+ * `recvUs()`) until `closed()`; `retry:` sets the reconnect backoff's first wait; `reader` (the
+ * client itself: one object fewer to touch per event) reads the contract's messages in place.
+ */
+export function eventStreamParser(codec: Codec, closed: () => boolean, recvUs: () => number, backoff: Backoff, reader: SseDataReader): SseParser {
+  const parser: SseParser = new SseParser(
+    (type, data, id) => {
+      if (!closed()) codec.event(type, data, id, recvUs());
+    },
+    (retryMs) => backoff.setMinMs(retryMs),
+    (buf, start, end) => {
+      if (!closed()) codec.messageBytes(buf, start, end, parser.lastEventId, recvUs());
+    },
+    codec.readsInPlace ? reader : undefined,
+  );
+  return parser;
+}
 
 export class SseClient extends StreamClient implements SseDataReader {
   private readonly parser: SseParser;
@@ -30,17 +50,7 @@ export class SseClient extends StreamClient implements SseDataReader {
       dialect?.codec(spec, events) ?? new ContractCodec(new Cursor(events), `/sse?topic=${encodeURIComponent(spec.topic)}`, 'last-event-id', ACCEPT),
       dialect?.upstream(spec, events) ?? new ContractUpstream(spec, events),
       SSE_EOF);
-    this.parser = new SseParser(
-      (type, data, id) => {
-        if (!this.closed) this.codec.event(type, data, id, this.recvUs);
-      },
-      (retryMs) => this.reconnector.backoff.setMinMs(retryMs),
-      (buf, start, end) => {
-        if (!this.closed) this.codec.messageBytes(buf, start, end, this.parser.lastEventId, this.recvUs);
-      },
-      // the client itself, not closures: one object fewer to touch per event
-      this.codec.readsInPlace ? this : undefined,
-    );
+    this.parser = eventStreamParser(this.codec, () => this.closed, () => this.recvUs, this.reconnector.backoff, this);
   }
 
   protected resetBody(): void {

@@ -36,6 +36,12 @@ export interface ClientSpec {
   tls?: ClientTls;
   /** offer permessage-deflate (a transport with the `deflate` trait) */
   wsCompression?: boolean;
+  /**
+   * subscriptions per simulated browser: a transport with the `multiplexes` trait carries this many
+   * clients' streams on one connection; the others open one connection per client, as a browser
+   * without HTTP/2 does (absent: 1)
+   */
+  streamsPerConnection?: number;
 }
 
 /** How a client verifies its TLS server (load/drivers/tls.ts). */
@@ -135,6 +141,10 @@ export interface TransportTraits {
   publishesInBand: boolean;
   /** can negotiate permessage-deflate: takes `--ws-compression` */
   deflate?: boolean;
+  /** carries several clients' streams on one connection: `--streams-per-connection` shares it */
+  multiplexes?: boolean;
+  /** runs over TLS only (HTTP/2 as browsers speak it): refused without `--tls` or an https:// target */
+  tlsOnly?: boolean;
 }
 
 /** How a client tells the server what it has seen (a target profile's `cursor.style`, load/target/profile.ts). */

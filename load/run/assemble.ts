@@ -175,8 +175,19 @@ export function serverFiguresOf(m: MeterReadings, banked: BankedServer, rssBasel
     httpRequests: d.httpRequests,
     delivered: d.deliveredTotal,
     slowConsumerDrops: d.slowConsumerDrops,
-    openConnectionsMax: Math.max(m.openMax, m.statsTo ? Object.values(m.statsTo.open).reduce((a, b) => a + b, 0) : 0),
+    openConnectionsMax: Math.max(m.openMax, m.statsTo ? subscriptionsOpen(m.statsTo) : 0),
+    ...(m.statsTo?.streams ? { connectionsOpen: sumOf(m.statsTo.open), streamsOpen: sumOf(m.statsTo.streams) } : {}),
   };
+}
+
+const sumOf = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+
+/**
+ * Subscriptions the server holds: per transport its open connections, or its open streams where
+ * more (HTTP/2 carries many on one connection).
+ */
+function subscriptionsOpen(s: StatsSnapshot): number {
+  return Object.entries(s.open).reduce((n, [t, open]) => n + Math.max(open, s.streams?.[t] ?? 0), 0);
 }
 
 /** One point a second with ticks, seconds firstSec + 1 … lastSec, tS counted from firstSec. */
@@ -217,6 +228,7 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
     ...(s.tls ? { tls: true } : {}),
     ...(s.wsCompression ? { wsCompression: true } : {}),
+    ...(s.streamsPerConnection ? { streamsPerConnection: s.streamsPerConnection } : {}),
     ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
   };
 }

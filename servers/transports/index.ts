@@ -8,6 +8,7 @@ import { httpStreamTransport } from './http-stream.ts';
 import { longPollTransport } from './long-poll.ts';
 import { shortPollTransport } from './short-poll.ts';
 import { sseTransport } from './sse.ts';
+import { sseH2Transport } from './sse-h2.ts';
 import type { ServerTransport } from './types.ts';
 import { webSocketTransport } from './websocket.ts';
 
@@ -19,6 +20,7 @@ export const SERVER_TRANSPORT_LIST: readonly ServerTransport[] = Object.freeze([
   longPollTransport,
   shortPollTransport,
   httpStreamTransport,
+  sseH2Transport,
 ]);
 
 /** The transports the reference server serves, in registry order. */

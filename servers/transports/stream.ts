@@ -1,10 +1,10 @@
 /**
  * Subscribers whose messages go out on one long response (SSE, HTTP streaming): each is
- * subscribed to its topic for as long as its socket lives, beaten by a spread heartbeat, and
+ * subscribed to its topic for as long as its socket (or HTTP/2 stream) lives, beaten by a spread heartbeat, and
  * dropped as a slow consumer when its unsent bytes pass the send budget. A message's frame is
  * built once per transport (memoized on the message) and written to every socket as it is.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TransportName } from '../../core/wire.ts';
 import { SpreadHeartbeat } from '../heartbeat.ts';
 import type { HubMessage, Subscriber } from '../hub.ts';
@@ -36,10 +36,11 @@ export function streamSubscribers({ hub, stats, budget, options }: TransportDeps
     private readonly unsubscribe: () => void;
 
     constructor(
-      private readonly socket: Socket,
+      private readonly socket: Duplex,
       topic: string,
     ) {
       this.unsubscribe = hub.subscribe(topic, this);
+      stats.streamOpened(socket, framing.name);
       streams.add(this);
       heartbeat.add(this);
       socket.once('close', () => {
@@ -69,7 +70,8 @@ export function streamSubscribers({ hub, stats, budget, options }: TransportDeps
   const heartbeat: SpreadHeartbeat<Stream> = new SpreadHeartbeat(options.heartbeatMs, (s) => s.write(framing.heartbeat));
 
   return {
-    open: (socket: Socket, topic: string): StreamSubscriber => new Stream(socket, topic),
+    /** `socket`: what the stream's bytes go to (a connection's socket, or an HTTP/2 stream) */
+    open: (socket: Duplex, topic: string): StreamSubscriber => new Stream(socket, topic),
     close(): void {
       heartbeat.close();
       for (const s of streams) s.end();

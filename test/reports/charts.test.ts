@@ -51,10 +51,10 @@ describe('chart specs', () => {
   it('the generator chart carries each second\'s ELU and loop delay, and draws the validity limits', () => {
     const spec = generatorOverTimeChart(runs);
     const first = runs[0].record.timeline[3];
-    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'elu', value: first.generatorElu * 100 });
-    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'delay', value: first.generatorLoopDelayP99Ms });
-    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'steal', value: first.loadCpusStealPct });
-    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'gc', value: first.generatorGcMaxMs });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, variant: 'plain', tS: 3, series: 'elu', value: first.generatorElu * 100 });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, variant: 'plain', tS: 3, series: 'delay', value: first.generatorLoopDelayP99Ms });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, variant: 'plain', tS: 3, series: 'steal', value: first.loadCpusStealPct });
+    expect(values(spec)).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, variant: 'plain', tS: 3, series: 'gc', value: first.generatorGcMaxMs });
     expect(first.generatorGcMaxMs).toBeGreaterThan(0);
     const limits = JSON.stringify(spec).match(/"values":\[\{"limit":(\d+)\}\]/g);
     expect(limits).toEqual([`"values":[{"limit":${SATURATED_ELU * 100}}]`, `"values":[{"limit":${STALLED_LOOP_DELAY_MS}}]`]);
@@ -73,17 +73,17 @@ describe('chart specs', () => {
     const latency = values(latencyOverTimeChart(runs));
     expect(latency).toHaveLength(2 * n);
     const first = runs[0].record.timeline[3];
-    expect(latency).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, tS: 3, series: 'p99', value: first.p99Us / 1000 });
+    expect(latency).toContainEqual({ run: runs[0].label, transport: runs[0].record.config.transport, variant: 'plain', tS: 3, series: 'p99', value: first.p99Us / 1000 });
     // a second without deliveries is a gap on the log axis, not a zero
     const quiet = reportRuns([buildRecord({ transport: 'ws', samples: 100 })]);
     quiet[0].record.timeline[0] = { ...quiet[0].record.timeline[0], p50Us: 0, p99Us: 0, deliveriesPerS: 0 };
     expect(values(latencyOverTimeChart(quiet)).filter((r) => r.tS === 0).map((r) => r.value)).toEqual([null, null]);
     const throughput = values(throughputOverTimeChart(runs));
-    expect(throughput).toContainEqual({ run: runs[0].label, transport: 'ws', tS: 3, series: 'connections', value: first.openConnections });
+    expect(throughput).toContainEqual({ run: runs[0].label, transport: 'ws', variant: 'plain', tS: 3, series: 'connections', value: first.openConnections });
     const server = values(serverResourcesOverTimeChart(runs));
     // unknown server figures stay null (not drawn), never 0
     expect(server.filter((r) => r.run === 'external').every((r) => r.value === null)).toBe(true);
-    expect(server).toContainEqual({ run: runs[0].label, transport: 'ws', tS: 3, series: 'cpu', value: first.serverCpuPct });
+    expect(server).toContainEqual({ run: runs[0].label, transport: 'ws', variant: 'plain', tS: 3, series: 'cpu', value: first.serverCpuPct });
   });
 
   it('cost per message shows unknown figures as "unknown", never 0', () => {
@@ -119,6 +119,17 @@ describe('chart specs', () => {
     const shortPoll = runs.find((r) => r.record.config.transport === 'short-poll' && r.record.config.clients === 2000)!;
     expect(rows).toContainEqual({ run: shortPoll.label, transport: 'short-poll', setting: `${shortPoll.record.config.network}, ${shortPoll.record.config.ratePerS} msg/s`, clients: 2000, series: 'p99', value: shortPoll.record.summary.latencyUs.p99 / 1000 });
     expect(rows.find((r) => r.run === 'external' && r.series === 'cpu')!.value).toBeNull();
+  });
+
+  it('labels every series with its variant (plain, tls, deflate, streams per connection) as well as its run', () => {
+    const [a, b] = runs;
+    const variant = (r: typeof a, extra: object, label: string) => ({ ...r, label, record: { ...r.record, config: { ...r.record.config, ...extra } } });
+    const mixed = [a, variant(a, { tls: true }, 'a+tls'), variant(b, { tls: true, streamsPerConnection: 10 }, 'b+tls+h2')];
+    for (const spec of [percentileSpectrumChart(mixed), latencyOverTimeChart(mixed), throughputOverTimeChart(mixed), serverResourcesOverTimeChart(mixed)]) {
+      expect(new Set(values(spec).map((r) => r.variant))).toEqual(new Set(['plain', 'tls', 'tls+10 streams/conn']));
+      // a channel other than colour (which stays the transport's) draws the variant
+      expect(JSON.stringify(spec)).toMatch(/"(strokeDash|strokeWidth)":\{"field":"variant"/);
+    }
   });
 
   it('colours transports with one fixed scale in every chart', () => {

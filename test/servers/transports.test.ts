@@ -4,10 +4,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EARLY_US } from '../../servers/publisher.ts';
 import { startServer, type RunningServer } from '../../servers/server.ts';
-import { TRANSPORTS } from '../../load/drivers/index.ts';
+import { TRANSPORTS, traitsOf } from '../../load/drivers/index.ts';
 import { openSub, type TestSub } from './helpers.ts';
 
-describe.each(TRANSPORTS)('%s transport', (transport) => {
+// SSE over HTTP/2 runs over TLS only (test/load/sse-h2.test.ts); these servers speak plain HTTP
+const PLAIN = TRANSPORTS.filter((t) => !traitsOf(t).tlsOnly);
+describe.each(PLAIN)('%s transport', (transport) => {
   let server: RunningServer | undefined;
   const subs: TestSub[] = [];
   afterEach(async () => {

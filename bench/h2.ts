@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:h2`: the production transports over TLS, and what SSE over HTTP/2 costs against
+ * SSE over HTTP/1.1 (issue #25). Server and generator pinned apart (taskset: `--server-cpus`,
+ * `--load-cpus`); every run of one invocation on the same pinning.
+ *
+ * 1. Every transport asked (default: all) with `--tls` at `--clients` (1,000), `--cut` (10 %) of
+ *    its connections cut mid-run: valid, lost, the protocol, the handshake share of connect time,
+ *    the full and resumed handshakes (the cut clients come back on resumed ones). A larger cut
+ *    makes its resumed handshakes one burst on the generator's CPU (half of 1,000 at once stalls
+ *    one generator CPU for over 300 ms, which the validity rule rejects).
+ * 2. `sse-h2` at `--streams-per-connection` N (10) against `sse` at the same N (which opens one
+ *    connection per subscription, as a browser without HTTP/2), both `--tls`, `--repeats` times
+ *    in turns (sse first on even repeats, sse-h2 first on odd): connections and streams in /stats,
+ *    server RSS per subscription and per connection, server CPU per message, bytes per message —
+ *    each as a mean with its 95 % interval, and sse-h2 ÷ sse with its interval (delta method).
+ *
+ * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2] [--quick]`.
+ * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OptionSpec } from '../core/options.ts';
+import { writeJsonAtomic } from '../core/record-io.ts';
+import type { ResultRecord } from '../core/record.ts';
+import { formatBytes, formatUs } from '../core/units.ts';
+import type { TransportName } from '../core/wire.ts';
+import { TRANSPORTS } from '../load/drivers/index.ts';
+import { runOnce } from '../load/runner.ts';
+import { meanCi, ratioOfMeansCi, type Estimate } from '../reports/stats.ts';
+import { benchOptions, runBenchMain } from './main.ts';
+import { conditions, runSettingsFrom } from './pairs.ts';
+
+const MULTIPLEXED: TransportName = 'sse-h2';
+const PEER: TransportName = 'sse';
+
+const SPECS: readonly OptionSpec[] = Object.freeze([
+  { name: 'quick', kind: 'bool', help: 'smoke check: 100 clients, 4 s runs, 2 repeats (not the issue\'s figures)' },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports of part 1', default: [...TRANSPORTS], choices: TRANSPORTS },
+  { name: 'clients', kind: 'int', arg: 'N', help: 'clients (subscriptions) of every run', default: 1000, min: 1 },
+  { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
+  { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
+  { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run', default: ['1', '2'], choices: ['1', '2'] },
+  { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
+  { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
+  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
+  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the generator', default: '1' },
+  { name: 'out', kind: 'string', arg: 'DIR', help: 'where the records go', default: '.tmp/bench-h2' },
+]);
+
+/** One run of `t`, its record kept in `out` as `<name>.json`. */
+async function measured(t: TransportName, argv: string[], out: string, name: string): Promise<ResultRecord> {
+  const r = await runOnce(runSettingsFrom(t, argv, name));
+  mkdirSync(out, { recursive: true });
+  writeJsonAtomic(join(out, `${name}.json`), r);
+  return r;
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;
+
+/** Part 1's row: one TLS run with a cut. */
+function tlsRow(t: TransportName, r: ResultRecord): string {
+  const tls = r.tls;
+  const hs = tls ? `${tls.full} full, ${tls.resumed} resumed` : '—';
+  const protocols = tls ? Object.keys(tls.protocols).join(', ') : '—';
+  const valid = r.valid ? 'yes' : `NO: ${r.invalidReasons.join('; ')}`;
+  return `| ${t} | ${valid} | ${r.summary.lost} | ${r.counters.reconnects} | ${protocols} | ${tls ? pct(tls.handshakeShare) : '—'} | ${formatUs(r.summary.connectUs.p50)} | ${hs} |`;
+}
+
+/** The figures part 2 compares, from one record (null: not measured). */
+const FIGURES: readonly { label: string; of: (r: ResultRecord) => number | null; show: (x: number) => string }[] = [
+  { label: 'connections open (/stats)', of: (r) => r.server?.connectionsOpen ?? null, show: (x) => x.toFixed(0) },
+  { label: 'streams open (/stats)', of: (r) => r.server?.streamsOpen ?? null, show: (x) => x.toFixed(0) },
+  { label: 'server RSS per subscription', of: (r) => rssGrowth(r) / r.config.clients, show: (x) => formatBytes(x) },
+  { label: 'server RSS per connection', of: (r) => (r.server?.connectionsOpen ? rssGrowth(r) / r.server.connectionsOpen : null), show: (x) => formatBytes(x) },
+  { label: 'server CPU per message', of: (r) => r.summary.serverCpuUsPerMessage, show: (x) => `${x.toFixed(1)} µs` },
+  { label: 'bytes on the wire per message', of: (r) => r.summary.bytesPerMessage, show: (x) => x.toFixed(0) },
+  { label: 'delivery latency p50', of: (r) => r.summary.latencyUs.p50, show: (x) => formatUs(x) },
+  { label: 'TLS handshakes (full)', of: (r) => r.tls?.full ?? null, show: (x) => x.toFixed(0) },
+];
+
+function rssGrowth(r: ResultRecord): number {
+  return r.server ? Math.max(0, r.server.rssBytesMax - r.server.rssBytesStart) : NaN;
+}
+
+const interval = (e: Estimate, show: (x: number) => string): string =>
+  e.lo === null || e.hi === null ? show(e.mean) : `${show(e.mean)} [${show(e.lo)}, ${show(e.hi)}]`;
+
+/** Part 2's table: each figure's mean [95 % CI] on both sides and their ratio. */
+function costTable(runs: Record<'peer' | 'h2', ResultRecord[]>, write: (line: string) => void): void {
+  write(`| figure | ${PEER} | ${MULTIPLEXED} | ${MULTIPLEXED} ÷ ${PEER} [95 % CI] |`);
+  write('|---|--:|--:|--:|');
+  for (const f of FIGURES) {
+    const xs = (side: 'peer' | 'h2') => runs[side].map(f.of).filter((x): x is number => x !== null && Number.isFinite(x));
+    const p = meanCi(xs('peer'));
+    const h = meanCi(xs('h2'));
+    if (p.n === 0 || h.n === 0) {
+      write(`| ${f.label} | — | — | — |`);
+      continue;
+    }
+    const q = ratioOfMeansCi(h, p);
+    const ratio = q === null ? '—' : q.lo === null || q.hi === null ? `${q.ratio.toPrecision(3)}×` : `${q.ratio.toPrecision(3)}× [${q.lo.toPrecision(3)}, ${q.hi.toPrecision(3)}]`;
+    write(`| ${f.label} | ${interval(p, f.show)} | ${interval(h, f.show)} | ${ratio} |`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const v = benchOptions(argv, SPECS, 'npm run bench:h2 [-- options]', 'Issue 25: every transport over TLS at 1,000 clients with a cut, and SSE over HTTP/2 against SSE over HTTP/1.1.');
+  if (v === null) return 0;
+  const quick = Boolean(v.quick);
+  const clients = quick ? 100 : (v.clients as number);
+  const durationMs = quick ? 4000 : (v.duration as number);
+  const repeats = quick ? 2 : (v.repeats as number);
+  const n = v.streamsPerConnection as number;
+  const out = v.out as string;
+  const pin = ['--server-cpus', v.serverCpus as string, '--load-cpus', v.loadCpus as string];
+  const base = ['--tls', '--clients', String(clients), '--duration', `${durationMs}ms`, '--rate', '1', '--topics', '1', ...pin, '--out', out];
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(`\n## bench:h2 — ${new Date().toISOString()}\n`);
+  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus} (taskset); --tls; broadcast, 1 topic at 1 msg/s, 64 B, loopback; ${clients} clients, ${durationMs / 1000} s runs`));
+
+  const parts = v.parts as string[];
+  if (parts.includes('1')) await part1(v.transports as TransportName[], durationMs, v.cut as number, base, out, write);
+  if (parts.includes('2')) await part2(n, repeats, base, out, write);
+  write(`\nRecords: ${out}`);
+  return 0;
+}
+
+/** Each transport over TLS with `cut` of its connections cut mid-run. */
+async function part1(transports: readonly TransportName[], durationMs: number, cut: number, base: string[], out: string, write: (line: string) => void): Promise<void> {
+  const cutAtS = Math.round(durationMs / 2000);
+  const share = `${+(100 * cut).toFixed(1)}%`;
+  write(`\n### 1. Each transport over TLS, ${share} of the connections cut at ${cutAtS} s\n`);
+  write('| transport | valid | lost | reconnects | protocol | TLS share of connect | connect p50 | handshakes |');
+  write('|---|---|--:|--:|---|--:|--:|---|');
+  for (const t of transports) {
+    const r = await measured(t, [...base, '--fault', `cut-connections@${cutAtS}s:${share}`], out, `${t}-tls-cut`);
+    write(tlsRow(t, r));
+  }
+}
+
+/** sse-h2 against sse at `n` subscriptions per browser, `repeats` runs each in turns. */
+async function part2(n: number, repeats: number, base: string[], out: string, write: (line: string) => void): Promise<void> {
+  write(`\n### 2. ${MULTIPLEXED} against ${PEER}, ${n} subscriptions per browser, ${repeats} runs each in turns\n`);
+  const runs: Record<'peer' | 'h2', ResultRecord[]> = { peer: [], h2: [] };
+  for (let i = 0; i < repeats; i++) {
+    const order = i % 2 === 0 ? (['peer', 'h2'] as const) : (['h2', 'peer'] as const);
+    for (const side of order) {
+      const t = side === 'h2' ? MULTIPLEXED : PEER;
+      const r = await measured(t, [...base, '--streams-per-connection', String(n)], out, `${t}-spc${n}-r${i + 1}`);
+      if (r.valid) runs[side].push(r);
+      else write(`${t} run ${i + 1} invalid, left out: ${r.invalidReasons.join('; ')}`);
+      write(`${t} run ${i + 1}: lost ${r.summary.lost}, connections ${r.server?.connectionsOpen ?? '—'}, streams ${r.server?.streamsOpen ?? '—'}`);
+    }
+  }
+  write('');
+  costTable(runs, write);
+}
+
+await runBenchMain('bench:h2', main);
