@@ -32,6 +32,9 @@ import { ReadThrottle } from './throttle.ts';
 import { TlsDialer } from './tls.ts';
 import type { ClientEvents, ClientSpec, Dialect, Driver } from './types.ts';
 
+/** How long a closing connection may wait for its streams before it is destroyed, ms. */
+const CLOSE_GRACE_MS = 500;
+
 /** Error code of a stream that closed without an end and without an error (its connection went). */
 export const SSE_H2_CUT = 'SSE_H2_CUT';
 /** Error code of a run without TLS: browsers speak HTTP/2 over TLS only (the option checks refuse it first). */
@@ -95,10 +98,14 @@ class Browser {
     const s = this.session;
     this.session = undefined;
     if (s !== undefined && !s.destroyed) {
-      // close(cb) never calls back on a session already closing (a GOAWAY came): wait for its 'close'
+      // close(cb) never calls back on a session already closing (a GOAWAY came): wait for its 'close'.
+      // A graceful close also waits for streams a slow tab paused, whose data is never read: after
+      // CLOSE_GRACE_MS the connection is dropped, as a browser drops it when its last tab goes.
       const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
       s.close();
+      const grace = setTimeout(() => s.destroy(), CLOSE_GRACE_MS);
       await closed;
+      clearTimeout(grace);
     }
     this.counter.destroyAll();
   }

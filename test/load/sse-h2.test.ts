@@ -108,6 +108,19 @@ describe('run --transport sse-h2 --tls', () => {
     expect(r.counters.reconnects).toBe(tls.resumed * N);
   }, 20_000);
 
+  it('slow tabs (a paused stream) do not hold the run open: it ends, complete, after its drain', async () => {
+    // 10 % of 20 subscriptions read 2 KB/s of 4 KB messages at 20 msg/s: the server drops them,
+    // and their streams stay paused with data unread, which kept a graceful HTTP/2 close waiting
+    // for ever (4 runs of 4 at these settings). The run must end within the driver's grace (0.5 s)
+    // after closing; the child is killed at 30 s.
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-h2-slow-'));
+    dirs.push(out);
+    const r = await pushbench(['run', '--transport', 'sse-h2', '--tls', '--clients', '20', '--streams-per-connection', '10', '--slow-clients', '10%:2KB/s',
+      '--payload', '4KB', '--duration', '4s', '--warmup', '1s', '--rate', '20', '--out', out, '--no-report'], 30_000);
+    expect(r.status, r.stderr.slice(-1000)).toBe(0);
+    expect(r.stdout).toMatch(/slow consumers: 2 clients \(10\.0 %\)/);
+  }, 40_000);
+
   it(`sse at ${N} streams per connection opens one connection per subscription, as a browser without HTTP/2`, async () => {
     const s = runSettings('sse', ['--tls', '--clients', String(CLIENTS), '--streams-per-connection', String(N), '--duration', '1500ms', '--warmup', '500ms', '--rate', '10']);
     const r = await runOnce(s);
