@@ -13,6 +13,8 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   rank: { help: 'the main job: rank the four transports with confidence intervals over message rates and networks, and map where the claimed order holds', load: async () => withMetricsOf(...(await import('./rank-command.ts').then((m) => [m.rankCommand, m.RANK_OPTION_SPECS] as const))) },
   run: { help: 'measure one transport under a workload', load: async () => withMetricsOf((await import('./run-command.ts')).runCommand, (await import('./run-options.ts')).RUN_OPTION_SPECS) },
   capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => withMetricsOf(...(await import('./capacity-command.ts').then((m) => [m.capacityCommand, m.CAPACITY_OPTION_SPECS] as const))) },
+  plan: { help: 'plan one run over many machines (shards): writes the plan every shard and merge read', load: async () => (await import('./plan-command.ts')).planCommand },
+  merge: { help: 'merge the records of a plan\'s shards into one record and report, thresholds judged on it', load: async () => (await import('./merge-command.ts')).mergeCommand },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { help: 'regression gate: compare result files against a baseline, with thresholds and significance', load: async () => (await import('./compare-command.ts')).compareCommand },
   ab: { help: 'regression gate for a change: measure a git revision and this checkout in turns, then compare', load: async () => (await import('./ab-command.ts')).abCommand },
