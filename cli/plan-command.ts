@@ -24,6 +24,7 @@ export const PLAN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
         : s.name === 'arrival-rate' ? { ...s, help: 'clients started per second over all shards (open model)' } : s),
   { name: 'start-at', kind: 'string', arg: 'TIME', help: 'when the first client arrives: an absolute ISO 8601 time, or +DURATION from now (resolved now)', default: '+60s' },
   { name: 'start-tolerance', kind: 'durationMs', arg: 'TIME', help: 'a shard that starts later than this marks the merged run invalid', default: 1000, min: 0 },
+  { name: 'clock-uncertainty', kind: 'fraction', arg: 'PCT', help: 'a shard whose clock offset to the target is less certain than this share of the run\'s p50 makes the run invalid (see docs/scale-out.md#clocks)', default: 0.5, min: 0.001, max: 10 },
   { name: 'name', kind: 'string', arg: 'NAME', help: 'the run\'s name (default plan-<time>)' },
   { name: 'out', short: 'o', kind: 'string', arg: 'FILE', help: 'write the plan here (default: stdout)' },
 ]);
@@ -60,6 +61,7 @@ export function parsePlanArgs(argv: string[], nowMs = Date.now()): { plan: Plan;
     run: runOf(v, transport ?? TRANSPORTS[0], target ?? '', problems),
     shards: v.shards as number,
     start: { at: parseStartAt(v.startAt as string, nowMs, problems), toleranceMs: v.startTolerance as number },
+    clock: { maxUncertaintyShare: v.clockUncertainty as number },
   });
   if (problems.length) throw validationError(problems);
   return { plan, out: v.out as string | undefined };

@@ -20,6 +20,7 @@ export const SHARD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'plan', kind: 'string', arg: 'FILE', help: 'the plan (pushbench plan) this shard is part of (required)' },
   { name: 'shard', kind: 'int', arg: 'I', help: `this shard's index, 0-based (default: ${SHARD_INDEX_ENV.join(', then ')})`, min: 0 },
   ...LOAD_OPTION_SPECS.filter((s) => MACHINE.has(s.name)),
+  { name: 'clock-skew', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'for tests: emulate this machine\'s clock reading TIME ahead of the target\'s (the offset correction must take it out)', default: 0, min: 0 },
 ]);
 
 const SHARD_USAGE = 'pushbench run --plan FILE [--shard I] [--out DIR] [--load-cpus LIST] [--workers N]';
@@ -48,7 +49,7 @@ export function parseShardArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const index = shardIndexOf(v.shard as number | undefined, env, plan?.shards ?? Number.MAX_SAFE_INTEGER, problems);
   const loadCpus = (v.loadCpus as string | undefined) ?? null;
-  const local = { loadCpus, workers: (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus)) };
+  const local = { loadCpus, workers: (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus)), clockSkewUs: (v.clockSkew as number) * 1000 };
   if (problems.length || !plan) throw validationError(problems);
   return { plan, index, local, outDir: v.out as string };
 }
@@ -71,7 +72,7 @@ export async function shardCommand(argv: string[]): Promise<number> {
   });
   const file = join(outDir, `${fileSafe(`${plan.name}-shard-${index}`)}.json`);
   writeJsonAtomic(file, record);
-  log(`wrote ${file}: ${record.summary.delivered} delivered, ${record.summary.lost} lost, start lag ${record.shard?.startLagMs} ms, ${record.valid ? 'valid' : `invalid: ${record.invalidReasons.join('; ')}`}`);
+  log(`wrote ${file}: ${record.summary.delivered} delivered, ${record.summary.lost} lost, start lag ${record.shard?.startLagMs} ms, clock offset ${record.shard?.clock ? `${record.shard.clock.offsetUs} ± ${record.shard.clock.uncertaintyUs} µs` : 'unknown'}, ${record.valid ? 'valid' : `invalid: ${record.invalidReasons.join('; ')}`}`);
   process.stdout.write(`${JSON.stringify(record)}\n`);
   if (!record.complete) return signalled ? 130 : 1;
   return 0;

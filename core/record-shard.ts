@@ -17,6 +17,24 @@ export interface ShardFacts {
   startLagMs: number;
   /** clients this shard ran */
   clients: number;
+  /** its clock against the target's (dist/clock.ts); null when the target answers no /time */
+  clock: ClockFacts | null;
+}
+
+/** A shard's clock against its target's, µs: the server clock minus the shard's. */
+export interface ClockFacts {
+  /** estimated before the run (the minimum-RTT probe's); the run's latencies are corrected by it */
+  offsetUs: number;
+  rttUs: number;
+  /** the same after the run; absent when that probe failed */
+  afterOffsetUs?: number;
+  afterRttUs?: number;
+  /** after − before */
+  driftUs: number;
+  /** how far the true offset may lie from `offsetUs` during the run: the larger RTT / 2 plus |drift| */
+  uncertaintyUs: number;
+  /** a test's emulated skew of this machine's clock (`--clock-skew`), already inside `offsetUs` */
+  emulatedSkewUs?: number;
 }
 
 /** A merged scale-out record's account of its shards and what merge found. */

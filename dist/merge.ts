@@ -36,6 +36,22 @@ export function shardProblems(plan: Plan, inputs: readonly ShardInput[]): { prob
 }
 
 /**
+ * What makes the merged run invalid about shard `s`: a start later than the plan's tolerance, or a
+ * clock offset less certain than the plan's share of the run's p50 (`p50Us`). A shard whose target
+ * had no clock to ask gets a note.
+ */
+function shardReasons(plan: Plan, s: ShardFacts, p50Us: number, notes: string[]): string[] {
+  const out: string[] = [];
+  if (s.startLagMs > plan.start.toleranceMs) out.push(`shard ${s.index} (${s.host}) started ${s.startLagMs} ms after the plan's start, beyond its tolerance of ${plan.start.toleranceMs} ms`);
+  const bound = plan.clock.maxUncertaintyShare * p50Us;
+  if (s.clock && s.clock.uncertaintyUs > bound) {
+    out.push(`shard ${s.index} (${s.host}): its clock offset to the target is known to ± ${s.clock.uncertaintyUs} µs (round trip ${s.clock.rttUs} µs, drift ${s.clock.driftUs} µs), more than ${plan.clock.maxUncertaintyShare * 100} % of the run's p50 (${Math.round(bound)} µs)`);
+  }
+  if (!s.clock) notes.push(`shard ${s.index}: the target answers no /time, so its latencies are not corrected for the clocks' offset`);
+  return out;
+}
+
+/**
  * The merged record of `inputs` for `plan`; throws PB_BAD_OPTION listing every problem (another
  * plan's record, an index twice or out of range, missing indexes unless `allowPartial`). A partial
  * merge is marked: invalid, its missing shards named. A shard that started later than the plan's
@@ -51,10 +67,8 @@ export function mergeShards(plan: Plan, inputs: readonly ShardInput[], opts: { a
   const own = sorted.map((r) => ({ ...r, invalidReasons: r.invalidReasons.map((x) => `shard ${r.shard!.index}: ${x}`) }));
   const merged = mergeRecords(own);
   const reasons = [...merged.invalidReasons];
-  for (const r of sorted) {
-    const lag = r.shard!.startLagMs;
-    if (lag > plan.start.toleranceMs) reasons.push(`shard ${r.shard!.index} (${r.shard!.host}) started ${lag} ms after the plan's start, beyond its tolerance of ${plan.start.toleranceMs} ms`);
-  }
+  const notes = [...(merged.notes ?? [])];
+  for (const r of sorted) reasons.push(...shardReasons(plan, r.shard!, merged.summary.latencyUs.p50, notes));
   if (missing.length) reasons.push(`partial: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${plan.shards} missing (merged with --allow-partial)`);
   const shards: ShardsFigures = {
     planId: plan.id, count: plan.shards, missing,
@@ -65,7 +79,7 @@ export function mergeShards(plan: Plan, inputs: readonly ShardInput[], opts: { a
   };
   const { summary: _s, shard: _first, ...rest } = merged;
   return finishRecord({
-    ...rest, name: plan.name, shards,
+    ...rest, name: plan.name, shards, ...(notes.length ? { notes } : {}),
     config: { ...rest.config, target: plan.run.target },
     complete: rest.complete && missing.length === 0,
     invalidReasons: reasons, valid: reasons.length === 0,

@@ -39,6 +39,10 @@ export interface Plan {
     /** a shard that starts later than this marks the merged run invalid, naming the shard */
     toleranceMs: number;
   };
+  clock: {
+    /** a shard whose clock offset is less certain than this share of the run's p50 makes the run invalid */
+    maxUncertaintyShare: number;
+  };
 }
 
 /** JSON with object keys sorted at every level: the form the id hashes. */
@@ -108,6 +112,8 @@ export function planProblems(v: unknown): string[] {
     if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) out.push(`start.at must be an ISO 8601 time (got ${JSON.stringify(start.at)})`);
     if (!isNum(start.toleranceMs) || start.toleranceMs < 0) out.push(`start.toleranceMs must be a number ≥ 0 (got ${JSON.stringify(start.toleranceMs)})`);
   }
+  const clock = p.clock as Record<string, unknown> | undefined;
+  if (typeof clock !== 'object' || clock === null || !isNum(clock.maxUncertaintyShare) || clock.maxUncertaintyShare <= 0) out.push(`clock.maxUncertaintyShare must be a number > 0 (got ${JSON.stringify(clock?.maxUncertaintyShare)})`);
   if (typeof p.id !== 'string') out.push('id is missing or not a string');
   else if (out.length === 0 && p.id !== planId(p as unknown as Plan)) out.push(`id ${p.id} does not match the plan's content (${planId(p as unknown as Plan)}): the file was edited after it was made; make it again with pushbench plan`);
   return out;

@@ -11,6 +11,7 @@ import { nowUs } from '../core/wire.ts';
 import { runOnce, type RunHooks, type RunSettings } from '../load/runner.ts';
 import { sliceArrivalsUs, sliceCount, type Slice } from '../load/slice.ts';
 import type { Plan } from './plan.ts';
+import { clockFacts, estimateClock } from './clock.ts';
 
 /** Where a shard's index may come from, first found wins: the option, then the environment. */
 export const SHARD_INDEX_ENV = ['PUSHBENCH_SHARD', 'JOB_COMPLETION_INDEX'] as const;
@@ -51,10 +52,12 @@ export function shardSlice(plan: Plan, index: number): { slice: Slice; clients: 
 export interface ShardLocal {
   loadCpus: string | null;
   workers: number;
+  /** tests: emulate this machine's clock reading this much ahead of the target's, µs (dist/clock.ts) */
+  clockSkewUs?: number;
 }
 
 /** The run settings of shard `index` of `plan`, its first client due at `t0Us` (this machine's nowUs clock). */
-export function shardSettings(plan: Plan, index: number, t0Us: number, local: ShardLocal): RunSettings {
+export function shardSettings(plan: Plan, index: number, t0Us: number, local: ShardLocal, serverClockShiftUs = 0): RunSettings {
   return {
     ...plan.run,
     name: `${plan.name}-shard-${index}`,
@@ -69,6 +72,7 @@ export function shardSettings(plan: Plan, index: number, t0Us: number, local: Sh
     // every shard of the plan is one run: one run id (the plan's id is 16 base-16 digits, a valid one)
     runId: plan.id,
     share: { index, of: plan.shards, t0Us, onHost: 1 },
+    ...(serverClockShiftUs ? { serverClockShiftUs } : {}),
   };
 }
 
@@ -88,13 +92,20 @@ export async function runShard(plan: Plan, index: number, local: ShardLocal, hoo
     hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the plan's start ${plan.start.at}`);
     await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined);
   }
+  const skewUs = local.clockSkewUs ?? 0;
+  const before = await estimateClock(plan.run.target, skewUs);
+  if (!before) hooks.log?.(`shard ${index}: ${plan.run.target} answers no /time; latency is not corrected for the clocks' offset`);
   // the plan's wall-clock start on this machine's monotonic clock
   const t0Us = Math.round(nowUs() + (startAtMs - Date.now()) * 1000);
   let lateUs = 0;
-  const record = await runOnce(shardSettings(plan, index, t0Us, local), { ...hooks, onStarted: (x) => (lateUs = x) });
+  // a message's ts as read (less an emulated skew) less the estimated offset: on this machine's clock
+  const shiftUs = before ? -Math.round(skewUs + before.offsetUs) : 0;
+  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x) });
+  const after = before && (await estimateClock(plan.run.target, skewUs).catch(() => null));
   const shard: ShardFacts = {
     index, count: plan.shards, planId: plan.id, host: os.hostname(),
     startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
+    clock: before && clockFacts(before, after, skewUs),
   };
   const { summary: _s, ...rest } = record;
   return finishRecord({ ...rest, shard });

@@ -56,6 +56,12 @@ export interface RunSettings extends RunConfig {
    * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
    */
   steps?: LiveStep[];
+  /**
+   * µs added to every timestamp the server made as this generator reads it (message ts, the
+   * reference server's timetable): minus its clock's offset from this machine's, measured by a
+   * shard on another host (dist/clock.ts); absent: 0, one host and one clock
+   */
+  serverClockShiftUs?: number;
 }
 
 /** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */

@@ -61,6 +61,7 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     ...(timetable ? { schedule: timetable } : {}),
     ...(tls ? { tls } : {}),
     ...(s.wsCompression ? { wsCompression: true } : {}),
+    ...(s.serverClockShiftUs ? { serverClockShiftUs: s.serverClockShiftUs } : {}),
     ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
   };
 }

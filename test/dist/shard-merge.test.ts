@@ -4,6 +4,7 @@
  * one reference server; then `pushbench merge`. The merged record is the shards' sum (counters,
  * histogram counts), its percentiles those of every sample together; merge refuses another plan's
  * records and names a repeated or a missing index (exit 2), and a late shard makes the run invalid.
+ * One shard's clock is skewed on purpose: its measured offset shows it and its latencies do not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { runShardCli, writePlan, type ShardOutcome } from './shards.ts';
 
 const CLIENTS = 30;
 const RATE = 10;
+const SKEW_MS = 200;
 const dir = mkdtempSync(join(tmpdir(), 'pushbench-shards-'));
 const results = join(dir, 'results');
 let server: Spawned;
@@ -47,7 +49,8 @@ beforeAll(async () => {
   outcomes = await Promise.all([
     runShardCli(planFile, [...common, '--shard', '0']),
     runShardCli(planFile, common, { env: { PUSHBENCH_SHARD: '1' } }),
-    runShardCli(planFile, common, { env: { JOB_COMPLETION_INDEX: '2' } }),
+    // shard 2's clock emulated 200 ms ahead of the server's: its offset correction must take it out
+    runShardCli(planFile, [...common, '--clock-skew', `${SKEW_MS}ms`], { env: { JOB_COMPLETION_INDEX: '2' } }),
   ]);
 }, 40_000);
 
@@ -70,6 +73,23 @@ describe('three shards of one plan, merged', () => {
       expect(r.invalidReasons.join('; ')).toBe('');
       expect(r.summary.lost).toBe(0);
     });
+  });
+
+  it('clocks: each shard measured its offset to the server; the skewed one\'s is taken out of its latencies', () => {
+    const shards = readdirSync(results).sort().map((f) => readResultFile(join(results, f)));
+    // One host, one CLOCK_MONOTONIC: the true offset is 0, plus the emulated skew on shard 2; an
+    // estimate lies within its uncertainty (half the smallest round trip, plus the drift) of it.
+    shards.forEach((r, i) => {
+      const c = r.shard!.clock!;
+      const truth = i === 2 ? -SKEW_MS * 1000 : 0;
+      expect(Math.abs(c.offsetUs - truth)).toBeLessThanOrEqual(c.uncertaintyUs + 1);
+      expect(c.afterOffsetUs).toBeDefined();
+    });
+    expect(shards[2].shard!.clock!.emulatedSkewUs).toBe(SKEW_MS * 1000);
+    // Uncorrected, every delivery of shard 2 would read ≥ 200 ms; corrected, it is a loopback
+    // delivery of a few ms like the others'. Half the skew is the line between the two.
+    expect(shards[2].summary.latencyUs.p99).toBeLessThan((SKEW_MS / 2) * 1000);
+    expect(shards[2].summary.latencyUs.p50).toBeGreaterThan(0);
   });
 
   it('merge: counters sum, histograms add, percentiles of every sample together', async () => {
@@ -122,8 +142,13 @@ describe('three shards of one plan, merged', () => {
     const inputs = readdirSync(results).sort().map((f) => ({ file: f, record: readResultFile(join(results, f)) as ResultRecord }));
     // shard 1's record as a shard 1.5 s late would write it (its lag is what the shard measured)
     inputs[1].record = { ...inputs[1].record, shard: { ...inputs[1].record.shard!, startLagMs: 1500 } };
+    // and shard 0's as a shard whose clock was known only to ± 1 s would write it
+    inputs[0].record = { ...inputs[0].record, shard: { ...inputs[0].record.shard!, clock: { ...inputs[0].record.shard!.clock!, uncertaintyUs: 1_000_000 } } };
     const m = mergeShards(plan, inputs);
     expect(m.valid).toBe(false);
-    expect(m.invalidReasons).toEqual([expect.stringMatching(/^shard 1 \(.+\) started 1500 ms after the plan's start, beyond its tolerance of 1000 ms$/)]);
+    expect(m.invalidReasons).toEqual([
+      expect.stringMatching(/^shard 0 \(.+\): its clock offset to the target is known to ± 1000000 µs .* more than 100 % of the run's p50/),
+      expect.stringMatching(/^shard 1 \(.+\) started 1500 ms after the plan's start, beyond its tolerance of 1000 ms$/),
+    ]);
   });
 });
