@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   run: { help: 'measure one transport under a workload', load: async () => withMetricsOf((await import('./run-command.ts')).runCommand, (await import('./run-options.ts')).RUN_OPTION_SPECS) },
   capacity: { help: 'how many clients each transport holds under an SLO, and servers needed for a million', load: async () => withMetricsOf(...(await import('./capacity-command.ts').then((m) => [m.capacityCommand, m.CAPACITY_OPTION_SPECS] as const))) },
   plan: { help: 'plan one run over many machines (shards): writes the plan every shard and merge read', load: async () => (await import('./plan-command.ts')).planCommand },
+  manifest: { help: 'the Kubernetes objects (Indexed Job) or GitHub Actions workflow that run a plan\'s shards', load: async () => (await import('./manifest-command.ts')).manifestCommand },
   merge: { help: 'merge the records of a plan\'s shards into one record and report, thresholds judged on it', load: async () => (await import('./merge-command.ts')).mergeCommand },
   report: { help: 'write the report (HTML, SVG, Markdown, CSV, hlog) for result files', load: async () => (await import('./report-command.ts')).reportCommand },
   compare: { help: 'regression gate: compare result files against a baseline, with thresholds and significance', load: async () => (await import('./compare-command.ts')).compareCommand },
