@@ -4,6 +4,7 @@
  * (@action-validator/core, SchemaStore's); then each engine is emulated — its exact command and
  * environment run once per index (JOB_COMPLETION_INDEX, resp. the matrix value), the volumes and
  * artifacts as folders — against a real reference server, and the shards' records merge.
+ * Runs alone: the emulated shards' start lag is held to the plan's 1 s tolerance and their clock uncertainty to the run's p50, which another file's load would stretch
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';

@@ -7,6 +7,7 @@
  * percentiles those of every sample together. Needs root (CI runs as root); skipped, saying why,
  * only where a namespace cannot be made. The namespaces (and with them every link and the bridge)
  * are removed afterwards, also when a test failed.
+ * Runs alone: four shard processes and a server share the two cores; each shard's start lag is held to the plan's 1 s tolerance and its clock uncertainty to the run's p50
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

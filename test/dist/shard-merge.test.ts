@@ -5,6 +5,7 @@
  * histogram counts), its percentiles those of every sample together; merge refuses another plan's
  * records and names a repeated or a missing index (exit 2), and a late shard makes the run invalid.
  * One shard's clock is skewed on purpose: its measured offset shows it and its latencies do not.
+ * Runs alone: each shard's start lag is held to the plan's 1 s tolerance and its clock offset's uncertainty (probe round trips) to the run's p50, both of which another file's load would stretch
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
