@@ -3,7 +3,6 @@
  * part of it, and the counters' arithmetic (every counter sums under merge).
  */
 import type { TransportName } from './wire.ts';
-import type { ShardFacts, ShardsFigures } from './record-shard.ts';
 
 export const SCHEMA = 'pushbench/result';
 export const SCHEMA_VERSION = 1;
@@ -354,9 +353,6 @@ export interface ResultRecord {
    * their server answered (e.g. `permessage-deflate; client_max_window_bits=15`); `{}`: none accepted
    */
   wsExtensions?: Record<string, number>;
-  /** one shard of a scale-out run (dist/), or a merged one's shards (core/record-shard.ts) */
-  shard?: ShardFacts;
-  shards?: ShardsFigures;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;

@@ -46,3 +46,13 @@ export interface ShardsFigures {
   /** indexes of the plan that no record covered (only with --allow-partial) */
   missing: number[];
 }
+
+// The record's shard fields live here, next to their types: core/record-schema.ts's ResultRecord
+// gains them by declaration merging (that file is at the house's size limit).
+declare module './record-schema.ts' {
+  interface ResultRecord {
+    /** one shard of a scale-out run (dist/), or a merged one's shards */
+    shard?: ShardFacts;
+    shards?: ShardsFigures;
+  }
+}
