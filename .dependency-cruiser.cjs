@@ -8,7 +8,7 @@ const layer = (name, mayImport) => ({
   severity: 'error',
   comment: mayImport.length ? `${name}/ may import only ${mayImport.map((m) => `${m}/`).join(', ')}` : `${name}/ imports nothing else of this repository`,
   from: { path: `^${name}/` },
-  to: { path: '^(core|servers|netem|load|reports|gate|capacity|cli|bench|test)/', pathNot: `^(${[name, ...mayImport].join('|')})/` },
+  to: { path: '^(core|servers|netem|load|reports|gate|capacity|dist|cli|bench|test)/', pathNot: `^(${[name, ...mayImport].join('|')})/` },
 });
 
 module.exports = {
@@ -21,8 +21,9 @@ module.exports = {
     layer('reports', ['core', 'load']),
     layer('gate', ['core', 'reports', 'load']),
     layer('capacity', ['core', 'load', 'netem', 'reports', 'gate']),
-    layer('cli', ['core', 'servers', 'load', 'netem', 'reports', 'gate', 'capacity']),
-    layer('bench', ['core', 'servers', 'load', 'netem', 'reports', 'gate', 'capacity', 'cli']),
+    layer('dist', ['core', 'load', 'netem', 'reports', 'gate']),
+    layer('cli', ['core', 'servers', 'load', 'netem', 'reports', 'gate', 'capacity', 'dist']),
+    layer('bench', ['core', 'servers', 'load', 'netem', 'reports', 'gate', 'capacity', 'dist', 'cli']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -28,6 +28,8 @@ export default defineConfig({
     outputFile: { json: '.tmp/vitest-results.json' },
     // Two lanes (test/lanes.ts): files that check counts and validity at small loads, two at a
     // time; then the files whose time, CPU or memory bounds another file's load would move, alone.
+    // Each lane sets its own exclude: vitest's default one drops every dist/ folder, and
+    // test/dist/ holds the scale-out's tests.
     projects: [
       {
         extends: true,
@@ -35,7 +37,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'alone', include: alone, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
+        test: { name: 'alone', include: alone, exclude: [], poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
       },
     ],
   },

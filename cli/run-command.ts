@@ -15,13 +15,15 @@ import { runOnce, type RunSettings } from '../load/runner.ts';
 import { formatFaultTable, formatSlowClients, formatSummaryTable } from './summary.ts';
 import { parseFaults } from '../load/faults.ts';
 import { interruptible } from './interrupt.ts';
+import { isShardRun, shardCommand } from './shard-command.ts';
 import { assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
 
 export const RUN_USAGE = `pushbench run --transport ${TRANSPORTS.join('|')} [options]`;
 const RUN_DESCRIPTION = `Runs one transport under a workload with many simulated clients on worker threads and
 records delivery latency (HDR, from each message's scheduled time), connect and request latency
 (corrected and raw), loss, duplicates, server and generator CPU, memory and bytes on the wire.
-Writes <out>/<name>.json and a report in <out>/<name>/.`;
+Writes <out>/<name>.json and a report in <out>/<name>/.
+With --plan FILE it runs one shard of a plan instead ('pushbench run --plan FILE --help').`;
 
 /** Parse and validate `run`'s argv; throws PB_BAD_OPTION listing every problem. */
 export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport: boolean; outDir: string; assertions: Assertion[] } | 'help' {
@@ -58,6 +60,7 @@ export async function saveRun(record: ResultRecord, outDir: string, withReport: 
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  if (isShardRun(argv)) return shardCommand(argv);
   const parsed = parseRunArgs(argv);
   if (parsed === 'help') {
     process.stdout.write(formatHelp(RUN_USAGE, RUN_DESCRIPTION, RUN_OPTION_SPECS));

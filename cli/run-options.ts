@@ -200,7 +200,7 @@ function serverCpuCost(share: number, workload: WorkloadName, ratePerS: number, 
 }
 
 /** The arrival rate, the warm-up (given, or the ramp + 2 s, at most half the run) and the ramp against the duration; returns the warm-up. */
-function checkTiming(v: OptionValues, clients: number, durationMs: number, arrivalRatePerS: number, problems: string[]): number {
+export function checkTiming(v: OptionValues, clients: number, durationMs: number, arrivalRatePerS: number, problems: string[]): number {
   if (!(arrivalRatePerS > 0)) problems.push('--arrival-rate must be more than 0/s');
   const rampMs = arrivalRatePerS > 0 ? (clients / arrivalRatePerS) * 1000 : 0;
   const warmupMs = (v.warmup as number | undefined) ?? Math.min(Math.ceil((rampMs + 2000) / 1000) * 1000, Math.floor(durationMs / 2));
@@ -212,7 +212,7 @@ function checkTiming(v: OptionValues, clients: number, durationMs: number, arriv
 }
 
 /** `--target`: the origin of an http(s) URL; null when absent or not one. */
-function checkTarget(raw: string | undefined, problems: string[]): string | null {
+export function checkTarget(raw: string | undefined, problems: string[]): string | null {
   if (raw === undefined) return null;
   try {
     const u = new URL(raw);

@@ -6,14 +6,20 @@ import * as hdr from 'hdr-histogram-js';
 
 export type Histogram = hdr.Histogram;
 
-/** A fresh histogram for µs values (1 µs … auto-resized), 3 significant digits. */
+/**
+ * The one histogram configuration of every record: values in µs, 1 µs … 60 s (auto-resized
+ * beyond), 3 significant digits. A scale-out plan pins it, so every shard's histograms add exactly.
+ */
+export const HISTOGRAM_CONFIG = Object.freeze({ unit: 'us', lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, significantDigits: 3 } as const);
+
+/** A fresh histogram for µs values ({@link HISTOGRAM_CONFIG}). */
 export function createHistogram(): Histogram {
   return hdr.build({
     // 32-bit buckets: 'packed' saves memory but costs ~2× per record and ~10× per decode.
     bitBucketSize: 32,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: HISTOGRAM_CONFIG.lowestDiscernibleValue,
+    highestTrackableValue: HISTOGRAM_CONFIG.highestTrackableValue,
+    numberOfSignificantValueDigits: HISTOGRAM_CONFIG.significantDigits,
     autoResize: true,
     useWebAssembly: false,
   });

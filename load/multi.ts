@@ -1,8 +1,9 @@
 /**
  * One run over several generator processes, for more clients than one process may hold open
- * files for. Each process is a child running {@link runOnce} on its share of the clients (ids
- * ≡ index mod N) with its own worker threads, all on one shared schedule (the same t0, so the
- * same warm-up and window); their records merge with {@link mergeRecords}.
+ * files for. Each process is a child running {@link runOnce} on its slice of the clients
+ * (load/slice.ts: ids ≡ index mod N; of a machine shard's slice when the settings carry one) with
+ * its own worker threads, all on one shared schedule (the same t0, so the same warm-up and
+ * window); their records merge with {@link mergeRecords}.
  *
  * This process starts the reference server (unless the settings name a target) and tells every
  * child to use it as its target. Child 0 alone samples the server (CPU and memory over its
@@ -21,6 +22,7 @@ import { newRunId, runOnce, spawnReferenceServer, type Progress, type RunHooks, 
 import type { Spawned } from '../core/spawn.ts';
 import { newTlsFolder } from '../core/tls.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
+import { WHOLE_RUN, nestSlice, type Slice } from './slice.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
@@ -124,7 +126,9 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
       serverPid = server.pid;
       log(`server: pid ${server.pid} at ${server.url}${s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : ''}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
     }
-    const t0Us = nowUs() + (START_MARGIN_MS + PER_CHILD_MARGIN_MS * processes) * 1000;
+    // A machine shard (dist/) brings its slice and the plan's t0; the processes split that slice.
+    const outer: Slice = s.share ?? WHOLE_RUN;
+    const t0Us = s.share?.t0Us ?? nowUs() + (START_MARGIN_MS + PER_CHILD_MARGIN_MS * processes) * 1000;
     const latest: (Progress | undefined)[] = [];
     const progress = (index: number) => (p: Progress) => {
       latest[index] = p;
@@ -143,7 +147,7 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
     };
     const runs = Array.from({ length: processes }, (_, index) => {
       const share: RunSettings = {
-        ...s, target, ca, serverPid: index === 0 ? serverPid : null, share: { index, of: processes, t0Us }, proxy: null,
+        ...s, target, ca, serverPid: index === 0 ? serverPid : null, share: { ...nestSlice(outer, { index, of: processes }), t0Us, onHost: processes }, proxy: null,
       };
       const r = runChild(share, progress(index), index === 0 ? log : () => {}, metricsSinkOf(hooks));
       children.push(r.child);

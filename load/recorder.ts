@@ -42,6 +42,11 @@ export interface RecorderOptions {
   faultsAtUs?: readonly number[];
   /** the publisher's timetable and client `id`'s topic index in it: expected from the schedule */
   schedule?: { timetable: PublishSchedule; topicIndex: (id: number) => number };
+  /**
+   * µs added to every message's ts before anything reads it: minus the server clock's offset from
+   * this machine's (a shard on another host, dist/clock.ts), so ts compares with this clock; 0 on one host
+   */
+  serverClockShiftUs?: number;
 }
 
 /** A window's figures as the books close. */
@@ -90,8 +95,11 @@ export class Recorder {
   /** deliveries folded into the histograms outside a tick (a window's last partial second), not yet in a tick's buckets */
   private untickedBuckets: LatencyBuckets = emptyBuckets();
 
+  private readonly shiftUs: number;
+
   constructor(opts: RecorderOptions) {
     this.opts = opts;
+    this.shiftUs = opts.serverClockShiftUs ?? 0;
     this.faults = (opts.faultsAtUs ?? []).map(newFaultState);
     this.timetable = opts.schedule?.timetable;
   }
@@ -112,7 +120,8 @@ export class Recorder {
    * One delivery, as its fields (a {@link WireMessage} and a {@link MessageView} both come here):
    * `dataLength` is the length of its data as a string. Called by {@link ClientBooks}.
    */
-  recordMessage(state: ClientState, epoch: string, seq: number, ts: number, source: string | undefined, dataLength: number, recvUs: number): void {
+  recordMessage(state: ClientState, epoch: string, seq: number, serverTs: number, source: string | undefined, dataLength: number, recvUs: number): void {
+    const ts = serverTs + this.shiftUs;
     const c = this.counters;
     const measured = this.inWindow(ts);
     const fault = this.faults.length ? faultAt(this.faults, recvUs) : undefined;

@@ -121,6 +121,7 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });
   const fleet = new WorkerFleet(r.pool, s, plan, r.workers, env.baseUrl, buckets, env.timetable(plan), live && ((t) => live.tick(t)), env.clientTls);
+  hooks.onStarted?.(Math.max(0, nowUs() - plan.t0Us));
   await env.startPublisher(plan);
   const stop = new RunStop(() => fleet.tell({ type: 'stop' }));
   if (hooks.signal?.aborted) stop.abort();

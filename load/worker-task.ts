@@ -60,6 +60,8 @@ export interface WorkerTask {
   topicPrefix: string;
   /** the publisher's timetable: each client is expected what it scheduled on its topic (load/recorder.ts) */
   schedule?: PublishSchedule;
+  /** added to every message's ts (RecorderOptions.serverClockShiftUs); absent: 0 */
+  serverClockShiftUs?: number;
   port: MessagePort;
 }
 

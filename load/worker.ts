@@ -108,10 +108,11 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   // The run id is the profile target's epoch: the run's publishers are its only ones.
   const driver = task.profile ? profileDriver(task.transport, { profile: task.profile, run: task.run }) : driverFor(task.transport);
   const schedule = task.schedule ? { timetable: task.schedule, topicIndex: (id: number) => topicIndexOf(task.workload, id, task.topics) } : undefined;
-  const recorder = new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, faultsAtUs: task.faultsAtUs, schedule });
+  const shift = task.serverClockShiftUs;
+  const recorder = new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, faultsAtUs: task.faultsAtUs, schedule, serverClockShiftUs: shift });
   // Slow consumers get a recorder of their own: the run's figures describe the fast clients, and
   // the slow ones are reported apart (how many were dropped, what they lost).
-  const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS }) : undefined;
+  const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, serverClockShiftUs: shift }) : undefined;
   const signal = { stopped: false };
   const awaitGo = listen(task, recorder, signal);
   const timers = new Set<NodeJS.Timeout>();

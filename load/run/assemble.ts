@@ -89,7 +89,7 @@ export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord
   const workerFigures = workerFiguresOf(x.parts, measuredSecs);
   const { invalidReasons, notes } = diagnose({
     window: win, measuredSecs, workers: run.workers, closedLoop: run.closedLoop, loadCpus: s.loadCpus, loadCpuCount: run.loadCpuCount,
-    siblings: (s.share?.of ?? 1) - 1, gcMode: run.gcMode, serverDied: x.serverDied, cut: x.cut, endedUs: x.endedUs,
+    siblings: (s.share?.onHost ?? s.share?.of ?? 1) - 1, gcMode: run.gcMode, serverDied: x.serverDied, cut: x.cut, endedUs: x.endedUs,
     extraReasons: x.extraReasons, ratePerS: s.ratePerS, delivered: counters.delivered,
     step: s.steps ? { startedByFrom: x.parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0) } : null,
   });

@@ -166,7 +166,9 @@ export class RunEnvironment implements SampledServer {
       await checkReachable(this.serverUrl);
       const stats = await fetchStats(this.serverUrl);
       this.reference = stats !== null;
-      this.serverSchedule = stats?.schedule ?? null;
+      // the server's timetable on this machine's clock (a shard on another host: dist/clock.ts)
+      const sched = stats?.schedule ?? null;
+      this.serverSchedule = sched && { ...sched, firstUs: sched.firstUs + (s.serverClockShiftUs ?? 0) };
       return;
     }
     const ca = s.tls ? await this.makeTls() : undefined;

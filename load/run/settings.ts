@@ -9,6 +9,7 @@ import type { FaultSpec } from '../faults.ts';
 import type { MetricsSink } from '../metrics-sink.ts';
 import type { Progress } from '../progress.ts';
 import type { Profile } from '../target/profile.ts';
+import { sliceCount, type Slice } from '../slice.ts';
 
 export interface RunSettings extends RunConfig {
   name: string;
@@ -55,6 +56,12 @@ export interface RunSettings extends RunConfig {
    * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
    */
   steps?: LiveStep[];
+  /**
+   * µs added to every timestamp the server made as this generator reads it (message ts, the
+   * reference server's timetable): minus its clock's offset from this machine's, measured by a
+   * shard on another host (dist/clock.ts); absent: 0, one host and one clock
+   */
+  serverClockShiftUs?: number;
 }
 
 /** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
@@ -67,15 +74,19 @@ export interface LiveStep {
 }
 
 /**
- * One generator process's share of a run spread over several (load/multi.ts): the clients whose
- * id ≡ index (mod of), on a schedule every process shares, so their windows coincide and their
- * records merge. `clients` stays the run's total (topics, arrival schedule, source addresses).
+ * One generator process's share of a run spread over several processes or machines
+ * (load/multi.ts, dist/): the clients of its slice (load/slice.ts: id ≡ index mod of), on a
+ * schedule every part shares, so their windows coincide and their records merge. `clients` stays
+ * the run's total (topics, arrival schedule, source addresses).
  */
-export interface GeneratorShare {
-  index: number;
-  of: number;
+export interface GeneratorShare extends Slice {
   /** the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate */
   t0Us: number;
+  /**
+   * generator processes of this run on this machine, this one included (they share its load
+   * CPUs); absent: all `of` of them (the in-box multi-process generator)
+   */
+  onHost?: number;
 }
 
 export interface RunHooks {
@@ -88,6 +99,11 @@ export interface RunHooks {
    */
   onStep?(record: ResultRecord, index: number): boolean | void;
   log?(line: string): void;
+  /**
+   * Once, when the workers have their tasks: how far past t0 that was, µs (0 when before it). A
+   * machine shard (dist/) records it as its start lag against the plan's startAt.
+   */
+  onStarted?(lateUs: number): void;
   signal?: AbortSignal;
   /** live metrics (`--metrics-port`): fed once a second from the ticks and the sampler, and at the end */
   metrics?: MetricsSink;
@@ -121,8 +137,7 @@ export function settleRun(s: RunSettings): SettledRun {
 
 /** Clients of `clients` that share `share` runs. */
 export function shareClients(clients: number, share: GeneratorShare | undefined): number {
-  if (!share) return clients;
-  return share.index < clients ? Math.floor((clients - 1 - share.index) / share.of) + 1 : 0;
+  return share ? sliceCount(clients, share) : clients;
 }
 
 /** Settings a live staircase cannot take, one sentence each (empty: fine). */

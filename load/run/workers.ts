@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
 import type { ClientTls } from '../drivers/types.ts';
 import { sourceAddresses } from './machine.ts';
+import { WHOLE_RUN, nestSlice, sliceIds } from '../slice.ts';
 import type { SecondBuckets } from './buckets.ts';
 import type { RunSchedule } from './schedule.ts';
 import type { SettledRun } from './settings.ts';
@@ -44,9 +45,8 @@ export type ToWorker = { type: 'stop' } | { type: 'go'; index: number } | { type
  */
 export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort, timetable: PublishSchedule | null = null, tls?: ClientTls): WorkerTask {
   const { t0Us, windows, closeAtUs, silenceUs } = plan;
-  const clientIds: number[] = [];
-  const stride = (s.share?.of ?? 1) * workers;
-  for (let id = (s.share?.index ?? 0) + (s.share?.of ?? 1) * w; id < s.clients; id += stride) clientIds.push(id);
+  // thread w of this process's slice: the same rule one level down
+  const clientIds = sliceIds(s.clients, nestSlice(s.share ?? WHOLE_RUN, { index: w, of: workers }));
   return {
     workerIndex: w, transport: s.transport, baseUrl, clientIds, totalClients: s.clients,
     workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
@@ -62,6 +62,7 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     ...(tls ? { tls } : {}),
     ...(s.wsCompression ? { wsCompression: true } : {}),
     ...(s.streamsPerConnection ? { streamsPerConnection: s.streamsPerConnection } : {}),
+    ...(s.serverClockShiftUs ? { serverClockShiftUs: s.serverClockShiftUs } : {}),
     ...(s.steps ? { steps: windows.map(({ clients, startUs, fromUs, toUs, closeUs }) => ({ clients, startUs, fromUs, toUs, closeUs })) } : {}),
   };
 }

@@ -14,7 +14,7 @@ import { TRANSPORTS } from '../../load/drivers/index.ts';
 import { SERVER_TRANSPORTS } from '../../servers/transports/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const FOLDERS = ['core', 'servers', 'netem', 'load', 'reports', 'gate', 'capacity', 'cli'];
+const FOLDERS = ['core', 'servers', 'netem', 'load', 'reports', 'gate', 'capacity', 'dist', 'cli'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {

@@ -1,0 +1,112 @@
+/**
+ * One shard of a plan: its index (from the command line or the engine's environment), its slice
+ * of the clients and arrivals (load/slice.ts, the rule the in-box multi-process generator and the
+ * worker threads follow one level down), and its run on the plan's absolute timeline.
+ */
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResultRecord, ShardFacts } from '../core/record.ts';
+import { finishRecord } from '../core/record.ts';
+import { nowUs } from '../core/wire.ts';
+import { runOnce, type RunHooks, type RunSettings } from '../load/runner.ts';
+import { sliceArrivalsUs, sliceCount, type Slice } from '../load/slice.ts';
+import type { Plan } from './plan.ts';
+import { clockFacts, estimateClock } from './clock.ts';
+
+/** Where a shard's index may come from, first found wins: the option, then the environment. */
+export const SHARD_INDEX_ENV = ['PUSHBENCH_SHARD', 'JOB_COMPLETION_INDEX'] as const;
+
+/**
+ * The shard index from `--shard` (`flag`) or else the first of {@link SHARD_INDEX_ENV} set in
+ * `env`; every problem (none given, not a whole number, outside the plan's 0 … N − 1) goes to
+ * `problems` naming where the index came from.
+ */
+export function shardIndexOf(flag: number | undefined, env: NodeJS.ProcessEnv, shards: number, problems: string[]): number {
+  let index = flag;
+  let from = '--shard';
+  if (index === undefined) {
+    const name = SHARD_INDEX_ENV.find((k) => env[k] !== undefined && env[k] !== '');
+    if (name === undefined) {
+      problems.push(`no shard index: give --shard I, or set ${SHARD_INDEX_ENV.join(' or ')} (0-based)`);
+      return 0;
+    }
+    from = name;
+    const raw = env[name]!;
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${name}="${raw}" is not a shard index (a whole number, 0-based)`);
+      return 0;
+    }
+    index = Number(raw);
+  }
+  if (index < 0 || index >= shards) problems.push(`shard index ${index} (from ${from}) is outside the plan's shards 0…${shards - 1}`);
+  return index;
+}
+
+/** Shard `index`'s part of `plan`: its slice, its clients and when its first and last arrive (µs after startAt). */
+export function shardSlice(plan: Plan, index: number): { slice: Slice; clients: number; arrivalsUs: { firstUs: number; lastUs: number } | null } {
+  const slice = { index, of: plan.shards };
+  return { slice, clients: sliceCount(plan.run.clients, slice), arrivalsUs: sliceArrivalsUs(plan.run.clients, slice, plan.run.arrivalRatePerS) };
+}
+
+/** What the shard's machine adds to the plan: its generator CPUs and worker threads. */
+export interface ShardLocal {
+  loadCpus: string | null;
+  workers: number;
+  /** tests: emulate this machine's clock reading this much ahead of the target's, µs (dist/clock.ts) */
+  clockSkewUs?: number;
+}
+
+/** The run settings of shard `index` of `plan`, its first client due at `t0Us` (this machine's nowUs clock). */
+export function shardSettings(plan: Plan, index: number, t0Us: number, local: ShardLocal, serverClockShiftUs = 0): RunSettings {
+  return {
+    ...plan.run,
+    name: `${plan.name}-shard-${index}`,
+    network: 'loopback',
+    serverDelayMs: 0,
+    workers: local.workers,
+    serverCpus: null,
+    loadCpus: local.loadCpus,
+    serverPid: null,
+    ringSize: 1024,
+    proxy: null,
+    // every shard of the plan is one run: one run id (the plan's id is 16 base-16 digits, a valid one)
+    runId: plan.id,
+    share: { index, of: plan.shards, t0Us, onHost: 1 },
+    ...(serverClockShiftUs ? { serverClockShiftUs } : {}),
+  };
+}
+
+/** Set up this long before startAt (the workers load, the target is reached): nothing is opened to it earlier. */
+export const SHARD_SETUP_LEAD_MS = 1500;
+
+/**
+ * Run shard `index` of `plan`: wait for the plan's startAt (less the setup lead), run its slice on
+ * the plan's absolute timeline, and return its record with `shard` filled in. A shard started after
+ * startAt still follows the plan's timeline (its clients already due start at once) and records
+ * how late it was.
+ */
+export async function runShard(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks = {}): Promise<ResultRecord> {
+  const startAtMs = Date.parse(plan.start.at);
+  const waitMs = startAtMs - SHARD_SETUP_LEAD_MS - Date.now();
+  if (waitMs > 0) {
+    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the plan's start ${plan.start.at}`);
+    await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined);
+  }
+  const skewUs = local.clockSkewUs ?? 0;
+  const before = await estimateClock(plan.run.target, skewUs);
+  if (!before) hooks.log?.(`shard ${index}: ${plan.run.target} answers no /time; latency is not corrected for the clocks' offset`);
+  // the plan's wall-clock start on this machine's monotonic clock
+  const t0Us = Math.round(nowUs() + (startAtMs - Date.now()) * 1000);
+  let lateUs = 0;
+  // a message's ts as read (less an emulated skew) less the estimated offset: on this machine's clock
+  const shiftUs = before ? -Math.round(skewUs + before.offsetUs) : 0;
+  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x) });
+  const after = before && (await estimateClock(plan.run.target, skewUs).catch(() => null));
+  const shard: ShardFacts = {
+    index, count: plan.shards, planId: plan.id, host: os.hostname(),
+    startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
+    clock: before && clockFacts(before, after, skewUs),
+  };
+  const { summary: _s, ...rest } = record;
+  return finishRecord({ ...rest, shard });
+}
