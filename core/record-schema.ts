@@ -3,6 +3,7 @@
  * part of it, and the counters' arithmetic (every counter sums under merge).
  */
 import type { TransportName } from './wire.ts';
+import type { SocketioFigures } from './record-socketio.ts';
 
 export const SCHEMA = 'pushbench/result';
 export const SCHEMA_VERSION = 1;
@@ -353,6 +354,8 @@ export interface ResultRecord {
    * their server answered (e.g. `permessage-deflate; client_max_window_bits=15`); `{}`: none accepted
    */
   wsExtensions?: Record<string, number>;
+  /** a Socket.IO run (`--socketio`): its Engine.IO sessions over the whole run (docs/socketio.md) */
+  socketio?: SocketioFigures;
   valid: boolean;
   invalidReasons: string[];
   summary: RunSummary;
@@ -393,3 +396,4 @@ export function addCounts(parts: readonly Record<string, number>[]): Record<stri
   for (const p of parts) for (const [k, n] of Object.entries(p)) out[k] = (out[k] ?? 0) + n;
   return out;
 }
+

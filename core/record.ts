@@ -11,3 +11,4 @@ export * from './record-summary.ts';
 export * from './record-merge.ts';
 export * from './record-io.ts';
 export * from './record-tls.ts';
+export * from './record-socketio.ts';

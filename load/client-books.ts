@@ -5,7 +5,7 @@
  *
  * Threading: used on the worker thread of the recorder that created it.
  */
-import type { ClientEvents, MessageView, TlsHandshake } from './drivers/types.ts';
+import type { ClientEvents, EngineEvent, MessageView, TlsHandshake } from './drivers/types.ts';
 import type { WireMessage } from '../core/wire.ts';
 import type { Counters } from '../core/record.ts';
 
@@ -41,6 +41,8 @@ export interface ClientState extends SeqState {
   backAtUs: number;
   /** index of the last fault window whose detection this client has recorded */
   detectedFault: number;
+  /** messages of its window counted lost (gaps not filled later): the loss per client */
+  lost: number;
 }
 
 /** What the books report to: the worker's Recorder (the only place that records into histograms). */
@@ -52,6 +54,7 @@ export interface BooksOwner {
   reconnecting(state: ClientState): void;
   tlsHandshake(h: TlsHandshake): void;
   wsExtension(accepted: string): void;
+  engineEvent(who: object, event: EngineEvent, us: number): void;
 }
 
 /**
@@ -72,6 +75,7 @@ export class ClientBooks implements ClientEvents, ClientState {
   backAtUs = 0;
   detectedFault = -1;
   firstSeq = 0;
+  lost = 0;
   subscribedUs = 0;
 
   readonly startedUs: number;
@@ -119,6 +123,10 @@ export class ClientBooks implements ClientEvents, ClientState {
 
   extensions(accepted: string): void {
     this.recorder.wsExtension(accepted);
+  }
+
+  engine(event: EngineEvent, us: number): void {
+    this.recorder.engineEvent(this, event, us);
   }
 
   foreign(count: number): void {

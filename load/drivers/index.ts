@@ -9,6 +9,7 @@ import type { WorkloadName } from '../../core/record.ts';
 import { httpStreamDriver } from './http-stream.ts';
 import { longPollDriver } from './long-poll.ts';
 import { shortPollDriver } from './short-poll.ts';
+import { SOCKETIO_DRIVERS } from './socketio/index.ts';
 import { sseDriver } from './sse.ts';
 import type { Driver, TransportTraits } from './types.ts';
 import { wsDriver } from './ws.ts';
@@ -21,7 +22,17 @@ const REGISTERED: readonly Driver[] = [
   httpStreamDriver,
 ];
 
-export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries(REGISTERED.map((d) => [d.transport, d])));
+/**
+ * Transports that run only against a server of their own kind (Socket.IO's, `--socketio`):
+ * driverFor, traitsOf and colourOf know them, TRANSPORTS does not (the reference server, rank's
+ * defaults, profiles and the registry-wide test suites iterate TRANSPORTS).
+ */
+const TARGET_ONLY: readonly Driver[] = SOCKETIO_DRIVERS;
+
+export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries([...REGISTERED, ...TARGET_ONLY].map((d) => [d.transport, d])));
+
+/** The target-only transports (not in {@link TRANSPORTS}), in registry order. */
+export const TARGET_ONLY_TRANSPORTS: readonly TransportName[] = Object.freeze(TARGET_ONLY.map((d) => d.transport));
 
 /** Every transport, in registry order (the order of tables, legends and option choices). */
 export const TRANSPORTS: readonly TransportName[] = Object.freeze(REGISTERED.map((d) => d.transport));
@@ -31,9 +42,9 @@ export const CLAIMED_ORDER: readonly TransportName[] = Object.freeze(
   REGISTERED.filter((d) => d.claimRank !== undefined).sort((a, b) => a.claimRank! - b.claimRank!).map((d) => d.transport),
 );
 
-/** Whether `name` is a registered transport. */
+/** Whether `name` is a registered transport (of {@link TRANSPORTS}). */
 export function isTransport(name: string): boolean {
-  return Object.hasOwn(DRIVERS, name);
+  return TRANSPORTS.includes(name);
 }
 
 /** The driver for `name` (a registered transport, validated by the caller's option checks). */
