@@ -38,7 +38,7 @@ export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport:
     if (typeof slow === 'string') problems.push(slow);
     else settings.slowClients = slow;
   }
-  settings.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...settings, proxied: settings.proxy !== null }, problems);
+  settings.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...settings, proxied: settings.proxy !== null, cutHook: settings.targetProfile?.socketio !== undefined }, problems);
   const assertions = assertionsOption(parsed.values.assert, problems);
   if (problems.length) throw validationError(problems);
   settings.name = (parsed.values.name as string | undefined) ?? defaultRunName(settings);

@@ -22,14 +22,15 @@ const REGISTERED: readonly Driver[] = [
   httpStreamDriver,
 ];
 
+export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries(REGISTERED.map((d) => [d.transport, d])));
+
 /**
  * Transports that run only against a server of their own kind (Socket.IO's, `--socketio`):
- * driverFor, traitsOf and colourOf know them, TRANSPORTS does not (the reference server, rank's
- * defaults, profiles and the registry-wide test suites iterate TRANSPORTS).
+ * driverFor, traitsOf and colourOf know them; DRIVERS and TRANSPORTS do not (the reference
+ * server, rank's defaults, profiles and the registry-wide test suites iterate those).
  */
 const TARGET_ONLY: readonly Driver[] = SOCKETIO_DRIVERS;
-
-export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries([...REGISTERED, ...TARGET_ONLY].map((d) => [d.transport, d])));
+const KNOWN: Readonly<Record<TransportName, Driver>> = Object.freeze({ ...DRIVERS, ...Object.fromEntries(TARGET_ONLY.map((d) => [d.transport, d])) });
 
 /** The target-only transports (not in {@link TRANSPORTS}), in registry order. */
 export const TARGET_ONLY_TRANSPORTS: readonly TransportName[] = Object.freeze(TARGET_ONLY.map((d) => d.transport));
@@ -42,14 +43,14 @@ export const CLAIMED_ORDER: readonly TransportName[] = Object.freeze(
   REGISTERED.filter((d) => d.claimRank !== undefined).sort((a, b) => a.claimRank! - b.claimRank!).map((d) => d.transport),
 );
 
-/** Whether `name` is a registered transport (of {@link TRANSPORTS}). */
+/** Whether `name` is a registered transport. */
 export function isTransport(name: string): boolean {
-  return TRANSPORTS.includes(name);
+  return Object.hasOwn(DRIVERS, name);
 }
 
 /** The driver for `name` (a registered transport, validated by the caller's option checks). */
 export function driverFor(name: TransportName): Driver {
-  const d = DRIVERS[name];
+  const d = KNOWN[name];
   if (d === undefined) throw new Error(`no transport named "${name}" (known: ${TRANSPORTS.join(', ')})`);
   return d;
 }
@@ -61,7 +62,7 @@ export function traitsOf(name: TransportName): TransportTraits {
 
 /** The colour of `name` in every chart (grey for a name this version does not know, e.g. an old record's). */
 export function colourOf(name: TransportName): string {
-  return DRIVERS[name]?.colour ?? '#9d9d9d';
+  return KNOWN[name]?.colour ?? '#9d9d9d';
 }
 
 /**

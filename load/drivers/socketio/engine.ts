@@ -126,7 +126,7 @@ export class EngineSession {
   }
 
   private newWs(path: string): WebSocket {
-    const ws = new WebSocket(this.origin.replace(/^http/, 'ws') + path, {
+    const ws = new WebSocket(this.origin.replace(/^http(s?):/, 'ws$1:') + path, {
       perMessageDeflate: false,
       localAddress: this.spec.localAddress,
       createConnection: countingNetConnect(this.sockets) as unknown as typeof net.createConnection,
