@@ -20,3 +20,28 @@ export interface SocketioFigures {
   /** loss per client: how many clients lost messages in the window, and their losses, most first (at most 100) */
   lossByClient: { clients: number; lost: number[] };
 }
+
+/**
+ * The `socketio` parts of records taken in parallel, merged (core/record-merge.ts): counts add, the
+ * upgrade share is weighted by each record's clients, the upgrade-time percentiles keep the worst
+ * (no histogram travels with them: a bound), the losses per client are listed together.
+ * Undefined when no record has one.
+ */
+export function mergeSocketio(parts: readonly { figures: SocketioFigures | undefined; clients: number }[]): SocketioFigures | undefined {
+  const have = parts.filter((p): p is { figures: SocketioFigures; clients: number } => p.figures !== undefined);
+  if (have.length === 0) return undefined;
+  const f = have.map((p) => p.figures);
+  const sum = (k: 'sessions' | 'heartbeats' | 'upgrades' | 'upgradeFailures' | 'recovered' | 'notRecovered') => f.reduce((n, x) => n + x[k], 0);
+  const clients = have.reduce((n, p) => n + p.clients, 0);
+  const times = f.map((x) => x.upgradeMs).filter((u) => u !== null);
+  const lost = f.flatMap((x) => x.lossByClient.lost).sort((a, b) => b - a);
+  return {
+    namespace: f[0].namespace,
+    event: f[0].event,
+    sessions: sum('sessions'), heartbeats: sum('heartbeats'), upgrades: sum('upgrades'), upgradeFailures: sum('upgradeFailures'),
+    upgradeShare: clients > 0 ? have.reduce((n, p) => n + p.figures.upgradeShare * p.clients, 0) / clients : 0,
+    upgradeMs: times.length === 0 ? null : { p50: Math.max(...times.map((u) => u.p50)), p99: Math.max(...times.map((u) => u.p99)), max: Math.max(...times.map((u) => u.max)) },
+    recovered: sum('recovered'), notRecovered: sum('notRecovered'),
+    lossByClient: { clients: f.reduce((n, x) => n + x.lossByClient.clients, 0), lost: lost.slice(0, 100) },
+  };
+}
