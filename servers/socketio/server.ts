@@ -39,7 +39,7 @@ export const SOCKETIO_DEFAULTS: Readonly<SocketioServerOptions> = Object.freeze(
   port: 0, host: '127.0.0.1', namespace: '/', event: 'message', recoveryMs: 0, pingIntervalMs: 25_000, pingTimeoutMs: 20_000,
 });
 
-/** The path of the HTTP publish hook (docs/socketio.md). */
+/** The path of the HTTP publish hook (docs/socketio.md): the one load/target/socketio.ts posts to (servers/ does not import load/; they meet over HTTP). */
 export const PUBLISH_PATH = '/pushbench/publish';
 
 export interface SocketioServer {
