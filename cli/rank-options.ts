@@ -4,7 +4,7 @@
  * cell listed at once, before any run.
  */
 import type { TransportName } from '../core/wire.ts';
-import { CLAIMED_ORDER, TRANSPORTS } from '../load/drivers/index.ts';
+import { CLAIMED_ORDER, TARGET_ONLY_TRANSPORTS, TRANSPORTS } from '../load/drivers/index.ts';
 import { validationError } from '../core/errors.ts';
 import { parseCommandArgs, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseNetworks } from '../netem/network.ts';
@@ -40,7 +40,7 @@ const quick = GRIDS.quick;
 const withDefault = (s: OptionSpec, help: string): OptionSpec => ({ ...s, default: undefined, help });
 
 export const RANK_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
-  { name: 'transports', kind: 'list', arg: 'LIST', help: 'transports to rank (default: the four the claim orders)', default: [...CLAIMED_ORDER], choices: TRANSPORTS },
+  { name: 'transports', kind: 'list', arg: 'LIST', help: `transports to rank (default: the four the claim orders, ${CLAIMED_ORDER.join(',')}; with --socketio ${TARGET_ONLY_TRANSPORTS.join(',')})`, choices: [...TRANSPORTS, ...TARGET_ONLY_TRANSPORTS] },
   { name: 'repeats', kind: 'int', arg: 'N', help: `runs per transport and cell (confidence intervals need 2 or more; default ${quick.repeats})`, min: 1, max: 100 },
   { name: 'rates', kind: 'list', arg: 'LIST', help: `message rates per topic to rank at, msg/s, comma-separated (default ${quick.rates})` },
   { name: 'full', kind: 'bool', help: `the full grid: rates ${GRIDS.full.rates}, networks ${GRIDS.full.network}, ${GRIDS.full.duration / 1000} s runs (${GRIDS.full.warmup / 1000} s warm-up); any option given explicitly still wins` },
@@ -100,7 +100,7 @@ function gridSettings(v: OptionValues, grid: (typeof GRIDS)[keyof typeof GRIDS],
   const clientList = v.clients === undefined ? null : positiveList('clients', v.clients as string[], true, 1_000_000, problems);
   const parsedNetworks = parseNetworks((v.network as string | undefined) ?? grid.network);
   problems.push(...parsedNetworks.problems.map((p) => `--network: ${p}`));
-  const transports = v.transports as TransportName[];
+  const transports = (v.transports as TransportName[] | undefined) ?? [...(v.socketio ? TARGET_ONLY_TRANSPORTS : CLAIMED_ORDER)];
   const timing = { duration: v.duration ?? grid.duration, warmup: v.warmup ?? grid.warmup };
   const cells: GridCell[] = [];
   const settingsFor = new Map<string, RunSettings>();

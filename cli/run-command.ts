@@ -3,7 +3,7 @@
  * everything first (exit 2 with every problem), shows live progress, prints the summary table,
  * writes the result atomically (partial and marked incomplete on Ctrl-C) and the report.
  */
-import { TRANSPORTS } from '../load/drivers/index.ts';
+import { TARGET_ONLY_TRANSPORTS, TRANSPORTS } from '../load/drivers/index.ts';
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
@@ -17,6 +17,7 @@ import { parseFaults } from '../load/faults.ts';
 import { interruptible } from './interrupt.ts';
 import { isShardRun, shardCommand } from './shard-command.ts';
 import { assertionsOption, checkAssertions, type Assertion } from '../gate/assert.ts';
+import { formatSocketio } from '../load/run/socketio-figures.ts';
 
 export const RUN_USAGE = `pushbench run --transport ${TRANSPORTS.join('|')} [options]`;
 const RUN_DESCRIPTION = `Runs one transport under a workload with many simulated clients on worker threads and
@@ -32,13 +33,14 @@ export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport:
   const { problems } = parsed;
   const transport = parsed.values.transport as TransportName | undefined;
   if (transport === undefined && !problems.some((p) => p.startsWith('--transport'))) problems.push(`--transport is required (one of ${TRANSPORTS.join(', ')})`);
-  const settings = loadSettings(parsed.values, transport ?? TRANSPORTS[0], problems);
-  if (parsed.values.slowClients !== undefined) {
+  const settings = loadSettings(parsed.values, transport ?? (parsed.values.socketio ? TARGET_ONLY_TRANSPORTS[0] : TRANSPORTS[0]), problems);
+  if (parsed.values.slowClients !== undefined && parsed.values.socketio) problems.push('--slow-clients throttles the reference transports\' sockets; a Socket.IO client reads at full speed');
+  else if (parsed.values.slowClients !== undefined) {
     const slow = parseSlowClients(parsed.values.slowClients as string);
     if (typeof slow === 'string') problems.push(slow);
     else settings.slowClients = slow;
   }
-  settings.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...settings, proxied: settings.proxy !== null }, problems);
+  settings.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...settings, proxied: settings.proxy !== null, cutHook: settings.targetProfile?.socketio !== undefined }, problems);
   const assertions = assertionsOption(parsed.values.assert, problems);
   if (problems.length) throw validationError(problems);
   settings.name = (parsed.values.name as string | undefined) ?? defaultRunName(settings);
@@ -80,6 +82,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.stdout.write(`\n${formatSummaryTable([record])}\n\n`);
   if (record.faults?.length) process.stdout.write(`${formatFaultTable(record.faults)}\n\n`);
   if (record.slowClients) process.stdout.write(`${formatSlowClients(record.slowClients)}\n\n`);
+  if (record.socketio) process.stdout.write(`${formatSocketio(record.socketio, record.summary.clients)}\n\n`);
   for (const f of files) process.stdout.write(`wrote ${f}\n`);
   if (!record.complete) {
     if (signalled) {

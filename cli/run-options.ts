@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { folderProblem } from '../core/record-io.ts';
 import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
-import { TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
+import { TARGET_ONLY_TRANSPORTS, TRANSPORTS, socketsPerClient, traitsOf } from '../load/drivers/index.ts';
 import type { WorkloadName } from '../core/record.ts';
 import { parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
@@ -20,6 +20,7 @@ import { ASSERT_OPTION_SPEC } from '../gate/assert.ts';
 import { BUILTIN_PREFIX, loadProfile, type Profile } from '../load/target/profile.ts';
 import { METRICS_OPTION_SPECS } from './metrics-option.ts';
 import { PAYLOAD_KINDS, type PayloadKind } from '../servers/payload.ts';
+import { SOCKETIO_OPTION_SPECS, checkSocketio } from './socketio-options.ts';
 
 /** Options every load command shares (workload, scale, pinning, target). */
 export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
@@ -36,6 +37,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
   { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
+  ...SOCKETIO_OPTION_SPECS,
   { name: 'payload-kind', kind: 'string', arg: 'KIND', help: 'what the reference server\'s messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random bytes, base64url)', default: 'text', choices: PAYLOAD_KINDS },
   { name: 'ws-compression', kind: 'bool', help: 'WebSocket clients offer permessage-deflate and the reference server accepts it (docs/ws-compression.md)' },
   { name: 'tls', kind: 'bool', help: 'HTTPS/WSS: the reference server with a CA and certificate made at start, the clients verifying it (docs/tls.md)' },
@@ -55,7 +57,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
 ]);
 
 export const RUN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
-  { name: 'transport', kind: 'string', arg: 'NAME', help: 'transport to measure (required)', choices: TRANSPORTS },
+  { name: 'transport', kind: 'string', arg: 'NAME', help: 'transport to measure (required; socketio-* with --socketio)', choices: [...TRANSPORTS, ...TARGET_ONLY_TRANSPORTS] },
   ...LOAD_OPTION_SPECS,
   { name: 'name', kind: 'string', arg: 'NAME', help: 'run name (default: transport-workload-clients-time)' },
   { name: 'slow-clients', kind: 'string', arg: 'SHARE:RATE', help: 'slow consumers: a share of the clients reads at most RATE, recorded apart, e.g. 5%:10KB/s' },
@@ -119,7 +121,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const streamsPerConnection = v.streamsPerConnection as number;
   const payloadKind = v.payloadKind as PayloadKind;
   if (payloadKind !== 'text' && (target !== null || v.profile !== undefined || workload === 'chat')) problems.push(`--payload-kind ${payloadKind} shapes the reference server's own publisher: not with --target, --profile or --workload chat`);
-  const profile = checkProfile(v.profile as string | undefined, transport, workload, target, problems);
+  const profile = checkSocketio(v, transport, workload, target, problems) ?? checkProfile(v.profile as string | undefined, transport, workload, target, problems);
   if (v.serverPid !== undefined && target === null) problems.push('--server-pid only makes sense with --target (the reference server is sampled anyway)');
   const topicPrefix = checkTopicPrefix(v.topicPrefix as string | undefined, profile, problems);
   const net = resolveNetwork(v.network as string);

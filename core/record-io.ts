@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { PushbenchError } from './errors.ts';
-import { emptyCounters, OPTIONAL_COUNTERS, SCHEMA, SCHEMA_VERSION, type Counters, type ResultRecord } from './record-schema.ts';
+import { emptyCounters } from './record-counters.ts';
+import { OPTIONAL_COUNTERS, SCHEMA, SCHEMA_VERSION, type Counters, type ResultRecord } from './record-schema.ts';
 
 /** Write JSON atomically (see {@link writeTextAtomic}). */
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -4,9 +4,11 @@
  */
 import { PushbenchError } from './errors.ts';
 import { addEncoded, decodeHistogram, percentiles } from './histogram.ts';
-import { addCounters, addCounts, type Histograms, type ProxyFigures, type ResultRecord, type ServerFigures, type TimelinePoint } from './record-schema.ts';
+import { addCounters, addCounts } from './record-counters.ts';
+import { type Histograms, type ProxyFigures, type ResultRecord, type ServerFigures, type TimelinePoint } from './record-schema.ts';
 import { finishRecord } from './record-summary.ts';
 import { tlsFiguresOf } from './record-tls.ts';
+import { mergeSocketio } from './record-socketio.ts';
 
 /**
  * Merge records of the same configuration taken in parallel (processes or machines sharing one
@@ -29,13 +31,15 @@ export function mergeRecords(records: ResultRecord[]): ResultRecord {
   const backlogAgeMs = ages.length === 0 ? undefined : ages.reduce<number | null>((a, b) => (a === null ? b : b === null ? a : Math.max(a, b)), null);
   const tls = tlsFiguresOf(records.map((r) => r.tls));
   const wsExtensions = first.wsExtensions && addCounts(records.map((r) => r.wsExtensions ?? {}));
-  const { notes: _firstNotes, proxy: _firstProxy, backlogAgeMs: _firstAge, tls: _firstTls, wsExtensions: _firstExt, ...rest } = first;
+  const socketio = mergeSocketio(records.map((r) => ({ figures: r.socketio, clients: r.config.clients })));
+  const { notes: _firstNotes, proxy: _firstProxy, backlogAgeMs: _firstAge, tls: _firstTls, wsExtensions: _firstExt, socketio: _firstSio, ...rest } = first;
   const merged: Omit<ResultRecord, 'summary'> = {
     ...rest,
     ...(notes.length > 0 ? { notes } : {}),
     ...(proxy ? { proxy } : {}),
     ...(tls ? { tls } : {}),
     ...(wsExtensions ? { wsExtensions } : {}),
+    ...(socketio ? { socketio } : {}),
     config: { ...first.config, clients: records.reduce((s, r) => s + r.config.clients, 0) },
     complete: records.every((r) => r.complete),
     startedAt: records.map((r) => r.startedAt).sort()[0],

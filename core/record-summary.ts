@@ -3,7 +3,8 @@
  * parts, and the timeline's measured seconds.
  */
 import { decodeHistogram, percentiles } from './histogram.ts';
-import { totalErrors, type ResultRecord, type RunSummary, type TimelinePoint } from './record-schema.ts';
+import { totalErrors } from './record-counters.ts';
+import { type ResultRecord, type RunSummary, type TimelinePoint } from './record-schema.ts';
 
 /** Compute the flat summary from the record's parts. */
 export function summarize(r: Omit<ResultRecord, 'summary'>): RunSummary {

@@ -3,7 +3,8 @@
  * what crosses threads and processes adds up, the rest is derived from it.
  */
 import { addEncoded, decodeHistogram, percentiles } from './histogram.ts';
-import { addCounts, type TlsFigures, type TlsTally } from './record-schema.ts';
+import { addCounts } from './record-counters.ts';
+import { type TlsFigures, type TlsTally } from './record-schema.ts';
 
 function quantiles(encoded: string): { p50: number; p99: number } | null {
   const p = percentiles(decodeHistogram(encoded));

@@ -5,7 +5,7 @@
  *
  * Threading: used on the worker thread of the recorder that created it.
  */
-import type { ClientEvents, MessageView, TlsHandshake } from './drivers/types.ts';
+import type { ClientEvents, EngineEvent, MessageView, TlsHandshake } from './drivers/types.ts';
 import type { WireMessage } from '../core/wire.ts';
 import type { Counters } from '../core/record.ts';
 
@@ -41,6 +41,8 @@ export interface ClientState extends SeqState {
   backAtUs: number;
   /** index of the last fault window whose detection this client has recorded */
   detectedFault: number;
+  /** messages of its window counted lost (gaps not filled later): the loss per client */
+  lost: number;
 }
 
 /** What the books report to: the worker's Recorder (the only place that records into histograms). */
@@ -50,8 +52,10 @@ export interface BooksOwner {
   connected(state: ClientState, connectUs: number): void;
   requested(plannedUs: number, sentUs: number, doneUs: number, empty: boolean): void;
   reconnecting(state: ClientState): void;
-  tlsHandshake(h: TlsHandshake): void;
-  wsExtension(accepted: string): void;
+  /** the run's TLS handshakes, WebSocket extensions and Engine.IO events, kept by the owner */
+  readonly tls: { record(h: TlsHandshake): void };
+  readonly wsExtensions: Record<string, number>;
+  readonly engine: { record(who: object, event: EngineEvent, us: number): void };
 }
 
 /**
@@ -72,6 +76,7 @@ export class ClientBooks implements ClientEvents, ClientState {
   backAtUs = 0;
   detectedFault = -1;
   firstSeq = 0;
+  lost = 0;
   subscribedUs = 0;
 
   readonly startedUs: number;
@@ -114,11 +119,15 @@ export class ClientBooks implements ClientEvents, ClientState {
   }
 
   tls(h: TlsHandshake): void {
-    this.recorder.tlsHandshake(h);
+    this.recorder.tls.record(h);
   }
 
   extensions(accepted: string): void {
-    this.recorder.wsExtension(accepted);
+    this.recorder.wsExtensions[accepted] = (this.recorder.wsExtensions[accepted] ?? 0) + 1;
+  }
+
+  engine(event: EngineEvent, us: number): void {
+    this.recorder.engine.record(this, event, us);
   }
 
   foreign(count: number): void {

@@ -65,7 +65,8 @@ export function parseFault(text: string): { fault?: FaultSpec; problem?: string 
  */
 export function parseFaults(
   texts: readonly string[],
-  run: { warmupMs: number; durationMs: number; target: string | null; proxied: boolean },
+  /** `cutHook`: the --target answers `POST /admin/cut?fraction=F` (a Socket.IO target, docs/socketio.md) */
+  run: { warmupMs: number; durationMs: number; target: string | null; proxied: boolean; cutHook?: boolean },
   problems: string[],
 ): FaultSpec[] {
   const faults: FaultSpec[] = [];
@@ -76,7 +77,7 @@ export function parseFaults(
     if (f.atMs < run.warmupMs || f.atMs >= run.durationMs) {
       problems.push(`--fault ${text}: ${f.atMs / 1000} s is outside the measured window (${run.warmupMs / 1000} s … ${run.durationMs / 1000} s)`);
     }
-    if (f.kind !== 'blackhole' && run.target) problems.push(`--fault ${text}: ${f.kind} acts on the reference server, not on a --target`);
+    if (f.kind !== 'blackhole' && run.target && !(f.kind === 'cut-connections' && run.cutHook)) problems.push(`--fault ${text}: ${f.kind} acts on the reference server, not on a --target`);
     if (f.kind === 'blackhole' && !run.proxied) problems.push(`--fault ${text}: a blackhole needs the latency proxy (--network lan, wan, mobile or a custom profile)`);
     faults.push(f);
   }

@@ -17,7 +17,8 @@
  *
  * Threading: one recorder per worker thread; every method is called on that thread's event loop.
  */
-import type { ClientEvents, TlsHandshake } from './drivers/types.ts';
+import type { ClientEvents } from './drivers/types.ts';
+import { EngineBook, type EngineTally } from './engine-books.ts';
 import { TlsBook } from './tls-books.ts';
 import { nowUs, type PublishSchedule } from '../core/wire.ts';
 import { HistogramFeed, countsAtOrBelow, createHistogram, encodeHistogram } from '../core/histogram.ts';
@@ -65,6 +66,8 @@ export class Recorder {
   readonly tls = new TlsBook();
   /** WebSocket connections of the whole run by the extensions their server accepted */
   readonly wsExtensions: Record<string, number> = {};
+  /** a Socket.IO run's Engine.IO events (ClientEvents.engine) */
+  readonly engine = new EngineBook();
   private readonly delivery = createHistogram();
   private readonly connect = createHistogram();
   private readonly request = createHistogram();
@@ -151,6 +154,7 @@ export class Recorder {
       if (measured || (ts >= this.opts.toUs && seqs.lastTs < this.opts.toUs && seqs.lastTs >= this.opts.fromUs)) {
         c.lost += n;
         c.expected += n;
+        state.lost += n;
         if (fault) fault.lost += n;
         if (n <= MAX_MISSING_TRACKED) {
           seqs.missing ??= new Set();
@@ -161,6 +165,7 @@ export class Recorder {
       if (seqs.missing?.delete(seq)) {
         c.outOfOrder++;
         c.lost--;
+        state.lost--;
         c.expected--;
         if (fault) fault.lost--;
       } else {
@@ -202,14 +207,9 @@ export class Recorder {
     this.connect.recordValue(Math.max(1, Math.round(connectUs)));
   }
 
-  /** A TLS handshake completed (for {@link ClientBooks}). */
-  tlsHandshake(h: TlsHandshake): void {
-    this.tls.record(h);
-  }
-
-  /** A WebSocket server accepted `accepted` extensions (for {@link ClientBooks}). */
-  wsExtension(accepted: string): void {
-    this.wsExtensions[accepted] = (this.wsExtensions[accepted] ?? 0) + 1;
+  /** The Engine.IO figures of this thread's clients, each one's loss too. */
+  engineTally(): EngineTally {
+    return this.engine.tally([...this.clients.values()].map((b) => b.lost));
   }
 
   /** An HTTP request completed (for {@link ClientBooks}). */

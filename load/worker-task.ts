@@ -8,6 +8,7 @@ import type { PublishSchedule, TransportName } from '../core/wire.ts';
 import type { Counters, Histograms, WorkloadName } from '../core/record.ts';
 import type { TlsTally } from '../core/record.ts';
 import type { FaultTally } from './fault-books.ts';
+import type { EngineTally } from './engine-books.ts';
 import type { Profile } from './target/profile.ts';
 import type { LatencyBuckets } from './latency-buckets.ts';
 import type { ClientTls } from './drivers/types.ts';
@@ -213,6 +214,8 @@ export interface WorkerResult {
   tls?: TlsTally;
   /** WebSocket connections by the extensions their server accepted (`--ws-compression` only) */
   wsExtensions?: Record<string, number>;
+  /** a Socket.IO run's Engine.IO figures (load/engine-books.ts) */
+  engine?: EngineTally;
 }
 
 /** Whether client `id` is one of the slow share: exactly round(N × share) of N, spread evenly. */

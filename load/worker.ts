@@ -156,5 +156,6 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     latencyBuckets: recorder.takeUnticked(),
     ...(task.tls ? { tls: recorder.tls.tally() } : {}),
     ...(task.wsCompression ? { wsExtensions: { ...recorder.wsExtensions } } : {}),
+    ...(task.profile?.socketio ? { engine: recorder.engineTally() } : {}),
   };
 }

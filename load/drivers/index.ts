@@ -9,6 +9,7 @@ import type { WorkloadName } from '../../core/record.ts';
 import { httpStreamDriver } from './http-stream.ts';
 import { longPollDriver } from './long-poll.ts';
 import { shortPollDriver } from './short-poll.ts';
+import { SOCKETIO_DRIVERS } from './socketio/index.ts';
 import { sseDriver } from './sse.ts';
 import { sseH2Driver } from './sse-h2.ts';
 import type { Driver, TransportTraits } from './types.ts';
@@ -25,6 +26,17 @@ const REGISTERED: readonly Driver[] = [
 
 export const DRIVERS: Readonly<Record<TransportName, Driver>> = Object.freeze(Object.fromEntries(REGISTERED.map((d) => [d.transport, d])));
 
+/**
+ * Transports that run only against a server of their own kind (Socket.IO's, `--socketio`):
+ * driverFor, traitsOf and colourOf know them; DRIVERS and TRANSPORTS do not (the reference
+ * server, rank's defaults, profiles and the registry-wide test suites iterate those).
+ */
+const TARGET_ONLY: readonly Driver[] = SOCKETIO_DRIVERS;
+const KNOWN: Readonly<Record<TransportName, Driver>> = Object.freeze({ ...DRIVERS, ...Object.fromEntries(TARGET_ONLY.map((d) => [d.transport, d])) });
+
+/** The target-only transports (not in {@link TRANSPORTS}), in registry order. */
+export const TARGET_ONLY_TRANSPORTS: readonly TransportName[] = Object.freeze(TARGET_ONLY.map((d) => d.transport));
+
 /** Every transport, in registry order (the order of tables, legends and option choices). */
 export const TRANSPORTS: readonly TransportName[] = Object.freeze(REGISTERED.map((d) => d.transport));
 
@@ -40,7 +52,7 @@ export function isTransport(name: string): boolean {
 
 /** The driver for `name` (a registered transport, validated by the caller's option checks). */
 export function driverFor(name: TransportName): Driver {
-  const d = DRIVERS[name];
+  const d = KNOWN[name];
   if (d === undefined) throw new Error(`no transport named "${name}" (known: ${TRANSPORTS.join(', ')})`);
   return d;
 }
@@ -52,7 +64,7 @@ export function traitsOf(name: TransportName): TransportTraits {
 
 /** The colour of `name` in every chart (grey for a name this version does not know, e.g. an old record's). */
 export function colourOf(name: TransportName): string {
-  return DRIVERS[name]?.colour ?? '#9d9d9d';
+  return KNOWN[name]?.colour ?? '#9d9d9d';
 }
 
 /**

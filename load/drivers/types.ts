@@ -97,7 +97,17 @@ export interface ClientEvents {
    * Only a profile's codec reports it (the contract has no foreign messages).
    */
   foreign?(count: number): void;
+  /**
+   * An Engine.IO session's event (a Socket.IO target's clients only, load/drivers/socketio/):
+   * `open` (a session's handshake done), `heartbeat` (a server ping answered), `upgraded` (to
+   * WebSocket; `us` from the session's open), `upgrade-failed`, and after a reconnect whether the
+   * server's connection-state recovery `recovered` the session or not (`not-recovered`).
+   */
+  engine?(event: EngineEvent, us: number): void;
 }
+
+/** What {@link ClientEvents.engine} reports. */
+export type EngineEvent = 'open' | 'heartbeat' | 'upgraded' | 'upgrade-failed' | 'recovered' | 'not-recovered';
 
 /**
  * A contract message as read from its bytes, without a `source` field: its data is

@@ -10,6 +10,7 @@ import type { PublisherStats } from '../target/publisher.ts';
 import type { WorkerResult } from '../worker-task.ts';
 import type { MeterReadings } from './assemble.ts';
 import type { MeasureWindow } from './schedule.ts';
+import { socketioFigures } from './socketio-figures.ts';
 
 /** The slow consumers' figures, merged over the workers. */
 export function slowResult(slow: { share: number; readBytesPerS: number }, results: readonly WorkerResult[], serverDrops: number | null): SlowClientsResult {
@@ -86,6 +87,8 @@ export interface RunExtrasInput {
   proxy: ProxyFigures | undefined;
   /** the run's network as configured (the proxy's figures are added to it) */
   network: string;
+  /** a Socket.IO target's namespace and event (`--socketio`) */
+  socketio?: { namespace: string; event: string };
 }
 
 /**
@@ -110,4 +113,5 @@ export function addRunExtras(record: ResultRecord, x: RunExtrasInput): void {
     record.environment.network = `${x.network} (${formatProxyFigures(x.proxy)})`;
   }
   if (record.config.wsCompression) record.wsExtensions = addCounts(x.results.map((r) => r.wsExtensions ?? {}));
+  if (x.socketio) record.socketio = socketioFigures(x.socketio, x.results);
 }

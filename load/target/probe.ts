@@ -70,14 +70,16 @@ export async function probeTarget(baseUrl: string, profile: Profile, transport: 
   } finally {
     await Promise.all([client.close(), publisher?.close()]);
   }
-  if (problems.length > 0) throw new PushbenchError('PB_TARGET_SHAPE', `the target does not answer as profile "${profile.name}" says: ${problems[0]}`);
+  const does = profile.socketio ? 'the target does not answer as a Socket.IO server does' : `the target does not answer as profile "${profile.name}" says`;
+  if (problems.length > 0) throw new PushbenchError('PB_TARGET_SHAPE', `${does}: ${problems[0]}`);
   if (received > 0) return;
-  const sub = `${baseUrl}${expand(profile.transports[transport]!.url, { topic: PROBE_TOPIC, timeoutMs: o.longPollTimeoutMs }, true)}`;
+  const path = profile.socketio ? `/socket.io/ (namespace ${profile.socketio.namespace}, event "${profile.socketio.event}")` : profile.transports[transport]!.url;
+  const sub = `${baseUrl}${expand(path, { topic: PROBE_TOPIC, timeoutMs: o.longPollTimeoutMs }, true)}`;
   const pubErrors = Object.entries(publisher?.stats().errors ?? {}).map(([c, n]) => `${c} × ${n}`);
   const subErrors = [...errors].map(([c, n]) => `${c} × ${n}`);
   const seen = [
     subErrors.length ? `the subscription failed with ${subErrors.join(', ')}` : '',
     pubErrors.length ? `publishing by ${profile.publish.method} ${expand(profile.publish.url, { topic: PROBE_TOPIC }, true)} failed with ${pubErrors.join(', ')}` : '',
   ].filter(Boolean).join('; ');
-  throw new PushbenchError('PB_TARGET_SHAPE', `the target does not answer as profile "${profile.name}" says: ${transport} at ${sub}: expected the messages published by ${profile.publish.method} ${expand(profile.publish.url, { topic: PROBE_TOPIC }, true)} to arrive within ${timeoutMs / 1000} s; none did${seen ? ` (${seen})` : ''}`);
+  throw new PushbenchError('PB_TARGET_SHAPE', `${does}: ${transport} at ${sub}: expected the messages published by ${profile.publish.method} ${expand(profile.publish.url, { topic: PROBE_TOPIC }, true)} to arrive within ${timeoutMs / 1000} s; none did${seen ? ` (${seen})` : ''}`);
 }

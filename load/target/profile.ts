@@ -64,6 +64,11 @@ export interface Profile {
   name: string;
   publish: PublishProfile;
   transports: Partial<Record<TransportName, TransportProfile>>;
+  /**
+   * A Socket.IO target (`--socketio`, load/target/socketio.ts): the clients speak Engine.IO and
+   * Socket.IO to this namespace and read this event; `transports` is empty
+   */
+  socketio?: { namespace: string; event: string };
 }
 
 /** `--profile builtin:<name>` names one of these instead of a file. */

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { TRANSPORTS } from '../../load/drivers/index.ts';
+import { TARGET_ONLY_TRANSPORTS, TRANSPORTS } from '../../load/drivers/index.ts';
 import { SERVER_TRANSPORTS } from '../../servers/transports/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -57,6 +57,15 @@ describe('transport names', () => {
     // exactly one descriptor per side
     expect(own.filter((f) => f.startsWith('load/drivers/')), 'client descriptor').toHaveLength(1);
     expect(own.filter((f) => f.startsWith('servers/transports/')), 'server descriptor').toHaveLength(1);
+    const elsewhere = found.flatMap((f) => (own.includes(f.file) ? [] : f.literals.filter((l) => l.text === name).map((l) => `${f.file}:${l.line}`)));
+    expect(elsewhere).toEqual([]);
+  });
+
+  // Socket.IO's transports run against a Socket.IO server only: a client descriptor, no server side
+  it.each(TARGET_ONLY_TRANSPORTS)('%s (target-only) is named only in its own client descriptor', (name) => {
+    const own = found.filter((f) => f.literals.some((l) => l.text === name && l.descriptor)).map((f) => f.file);
+    expect(own.filter((f) => f.startsWith('load/drivers/')), 'client descriptor').toHaveLength(1);
+    expect(own.filter((f) => !f.startsWith('load/drivers/')), 'elsewhere as a descriptor').toEqual([]);
     const elsewhere = found.flatMap((f) => (own.includes(f.file) ? [] : f.literals.filter((l) => l.text === name).map((l) => `${f.file}:${l.line}`)));
     expect(elsewhere).toEqual([]);
   });

@@ -20,7 +20,7 @@ export function runSettings(transport: TransportName, argv: string[], name = `${
   const parsed = parseOptions([...argv, '--out', out], RUN_OPTION_SPECS);
   const problems = [...parsed.problems];
   const s = loadSettings(parsed.values, transport, problems);
-  s.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...s, proxied: s.proxy !== null }, problems);
+  s.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...s, proxied: s.proxy !== null, cutHook: s.targetProfile?.socketio !== undefined }, problems);
   expect(problems).toEqual([]);
   s.name = name;
   return s;
