@@ -52,7 +52,7 @@ export function machineFacts(plan: CapacityPlan, base: RunSettings): MachineFact
     maxAutoProcs: MAX_AUTO_PROCS,
     socketsPerClient: socketsPerClient(base.transport, base.workload, base.targetProfile != null),
     ephemeralPorts: ephemeralPortCount(),
-    sourceAddresses: (clients) => sourceAddresses(host, clients).length,
+    sourceAddresses: (clients) => base.sourceIps?.length ?? sourceAddresses(host, clients).length,
     memAvailableBytes: memAvailableBytes(),
     bytesPerClient: GENERATOR_BYTES_PER_CLIENT + SERVER_BYTES_PER_CLIENT_GUESS,
   };

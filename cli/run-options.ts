@@ -11,7 +11,7 @@ import { TARGET_ONLY_TRANSPORTS, TRANSPORTS, socketsPerClient, traitsOf } from '
 import type { WorkloadName } from '../core/record.ts';
 import { parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
-import { countCpus, defaultCpuSplit, type RunSettings } from '../load/runner.ts';
+import { countCpus, defaultCpuSplit, parseSourceIps, type RunSettings } from '../load/runner.ts';
 import { TOPIC_PREFIX_RE } from '../load/run/settings.ts';
 import { openFilesLimit, cpuCount } from '../load/resources.ts';
 import { WORKLOADS } from '../load/workload.ts';
@@ -48,6 +48,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
   { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
   { name: 'workers', kind: 'int', arg: 'N', help: 'generator worker threads (default: one per load CPU)', min: 1, max: 256 },
+  { name: 'source-ips', kind: 'string', arg: 'LIST|CIDR', help: 'addresses of this machine the clients send from, spread round-robin (e.g. 127.0.0.0/24 or 10.0.0.5,10.0.0.6): past one address\'s ~28,000 ephemeral ports to one target (default: on loopback, 127.0.0.2… by client count)' },
   { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'reference server holds every delivery this long (accuracy checks)', default: 0, min: 0 },
   { name: 'server-cpu-cost', kind: 'fraction', arg: 'PERCENT', help: 'reference server spins this share more CPU after each publish: an injected CPU regression (calibrating the gate)', default: 0, min: 0, max: 10 },
   { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
@@ -130,6 +131,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   checkOpenFiles(clients, socketsPerClient(transport, workload, profile !== null), target, problems);
   checkOutFolder(v.out as string, problems);
   const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
+  const sourceIps = checkSourceIps(v.sourceIps as string | undefined, problems);
   const serverArgs = serverCpuCost(v.serverCpuCost as number, workload, ratePerS, target, profile, problems);
   return {
     name: '',
@@ -162,7 +164,19 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(streamsPerConnection > 1 ? { streamsPerConnection } : {}),
+    ...(sourceIps ? { sourceIps } : {}),
   };
+}
+
+/** `--source-ips`, parsed and every address checked to be this machine's (load/run/machine.ts). */
+function checkSourceIps(text: string | undefined, problems: string[]): string[] | null {
+  if (text === undefined) return null;
+  const ips = parseSourceIps(text);
+  if (typeof ips === 'string') {
+    problems.push(ips);
+    return null;
+  }
+  return ips;
 }
 
 /**

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/record.ts';
 import { validationError } from '../core/errors.ts';
 import { formatHelp, parseCommandArgs, type OptionSpec } from '../core/options.ts';
-import { countCpus } from '../load/runner.ts';
+import { countCpus, parseSourceIps } from '../load/runner.ts';
 import { readPlan, type Plan } from '../dist/plan.ts';
 import { SHARD_INDEX_ENV, runShard, shardIndexOf, shardSlice, type ShardLocal } from '../dist/shard.ts';
 import { interruptible } from './interrupt.ts';
 import { LOAD_OPTION_SPECS, fileSafe } from './run-options.ts';
 
-const MACHINE = new Set(['load-cpus', 'workers', 'out']);
+const MACHINE = new Set(['load-cpus', 'workers', 'source-ips', 'out']);
 
 export const SHARD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'plan', kind: 'string', arg: 'FILE', help: 'the plan (pushbench plan) this shard is part of (required)' },
@@ -23,7 +23,7 @@ export const SHARD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'clock-skew', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'for tests: emulate this machine\'s clock reading TIME ahead of the target\'s (the offset correction must take it out)', default: 0, min: 0 },
 ]);
 
-const SHARD_USAGE = 'pushbench run --plan FILE [--shard I] [--out DIR] [--load-cpus LIST] [--workers N]';
+const SHARD_USAGE = 'pushbench run --plan FILE [--shard I] [--out DIR] [--load-cpus LIST] [--workers N] [--source-ips LIST|CIDR]';
 const SHARD_DESCRIPTION = `Runs one shard of a plan: waits for the plan's start time, runs this shard's slice of the
 clients on the plan's timeline against its target, and writes <out>/<plan name>-shard-<I>.json;
 the record is also the last line on stdout. 'pushbench merge' makes one record of the shards'.`;
@@ -49,7 +49,12 @@ export function parseShardArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const index = shardIndexOf(v.shard as number | undefined, env, plan?.shards ?? Number.MAX_SAFE_INTEGER, problems);
   const loadCpus = (v.loadCpus as string | undefined) ?? null;
-  const local = { loadCpus, workers: (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus)), clockSkewUs: (v.clockSkew as number) * 1000 };
+  const sourceIps = v.sourceIps === undefined ? undefined : parseSourceIps(v.sourceIps as string);
+  if (typeof sourceIps === 'string') problems.push(sourceIps);
+  const local = {
+    loadCpus, workers: (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus)), clockSkewUs: (v.clockSkew as number) * 1000,
+    ...(Array.isArray(sourceIps) ? { sourceIps } : {}),
+  };
   if (problems.length || !plan) throw validationError(problems);
   return { plan, index, local, outDir: v.out as string };
 }

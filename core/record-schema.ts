@@ -41,6 +41,8 @@ export interface RunConfig {
   wsCompression?: boolean;
   /** `--streams-per-connection` above 1: subscriptions per browser, on one connection if it multiplexes (docs/http2.md) */
   streamsPerConnection?: number;
+  /** `--source-ips`: how many addresses the clients sent from; absent: loopback's default spread */
+  sourceIpCount?: number;
   /** what the reference server's messages carried (`--payload-kind`); absent: `text` */
   payloadKind?: 'json' | 'random';
 }

@@ -54,6 +54,8 @@ export interface ShardLocal {
   workers: number;
   /** tests: emulate this machine's clock reading this much ahead of the target's, µs (dist/clock.ts) */
   clockSkewUs?: number;
+  /** `--source-ips`: this machine's addresses its clients send from */
+  sourceIps?: string[];
 }
 
 /** The run settings of shard `index` of `plan`, its first client due at `t0Us` (this machine's nowUs clock). */
@@ -73,6 +75,7 @@ export function shardSettings(plan: Plan, index: number, t0Us: number, local: Sh
     runId: plan.id,
     share: { index, of: plan.shards, t0Us, onHost: 1 },
     ...(serverClockShiftUs ? { serverClockShiftUs } : {}),
+    ...(local.sourceIps ? { sourceIps: local.sourceIps } : {}),
   };
 }
 

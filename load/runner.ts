@@ -42,7 +42,7 @@ export type { Progress } from './progress.ts';
 export type { ProxySpec } from '../netem/network.ts';
 export type { GeneratorShare, LiveStep, RunHooks, RunSettings } from './run/settings.ts';
 export { newRunId, shareClients, staircaseProblems } from './run/settings.ts';
-export { countCpus, defaultCpuSplit, environment, sourceAddresses } from './run/machine.ts';
+export { countCpus, defaultCpuSplit, environment, parseSourceIps, sourceAddresses } from './run/machine.ts';
 export { checkReachable, isStatsSnapshot } from './run/server-stats.ts';
 export { spawnReferenceServer } from './run/children.ts';
 export { DEFAULT_GC_NOTE } from './run/diagnose.ts';

@@ -229,6 +229,7 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     ...(s.tls ? { tls: true } : {}),
     ...(s.wsCompression ? { wsCompression: true } : {}),
     ...(s.streamsPerConnection ? { streamsPerConnection: s.streamsPerConnection } : {}),
+    ...(s.sourceIps ? { sourceIpCount: s.sourceIps.length } : {}),
     ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
   };
 }

@@ -62,6 +62,8 @@ export interface RunSettings extends RunConfig {
    * shard on another host (dist/clock.ts); absent: 0, one host and one clock
    */
   serverClockShiftUs?: number;
+  /** `--source-ips`: the addresses clients send from (client i: address i mod n); absent: loopback's own spread */
+  sourceIps?: string[];
 }
 
 /** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */

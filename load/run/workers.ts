@@ -82,7 +82,7 @@ export class WorkerFleet {
    * one; their ticks are filed in `buckets` (and shown to `onTick`).
    */
   constructor(pool: Piscina, s: SettledRun, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, timetable: PublishSchedule | null, onTick?: (t: WorkerTick) => void, tls?: ClientTls) {
-    const localAddresses = sourceAddresses(new URL(baseUrl).hostname, s.clients);
+    const localAddresses = s.sourceIps ?? sourceAddresses(new URL(baseUrl).hostname, s.clients);
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (m: WorkerTick | WorkerStep) => {
