@@ -90,8 +90,12 @@ async function main(argv: string[]): Promise<number> {
   write('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const [i, t] of (v.transports as TransportName[]).entries()) write(await costRow(t, base, i % 2 === 1, v.out as string));
 
-  const stormMs = Math.max(8000, Math.ceil(stormClients / 1000) * 1000 + 6000);
-  const atS = Math.round(stormMs / 2000);
+  // Clients arrive at 1,000/s (the default --arrival-rate); the restart comes 2 s after the last
+  // arrival, and the run goes on long enough for the ramp to be under half of it (run's rule)
+  // and for 99 % of the clients to be back.
+  const rampS = Math.ceil(stormClients / 1000);
+  const atS = rampS + 2;
+  const stormMs = Math.max(8000, (2 * rampS + 6) * 1000);
   const stormArgs = ['--clients', String(stormClients), '--duration', `${stormMs}ms`, '--rate', '1', '--topics', '1', '--fault', `restart-server@${atS}s`, ...pin, '--out', v.out as string];
   const storm = v.stormTransport as TransportName;
   write(`\nReconnect storm: ${storm}, ${stormClients} clients, the server killed and restarted at ${atS} s (same port; with TLS the same certificate and ticket keys).\n`);
