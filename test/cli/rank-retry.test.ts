@@ -8,17 +8,18 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../core/record.ts';
 import { pushbench } from '../cli.ts';
 import { SHAPED_PROFILE, shapedServerPerFile } from '../load/target/shaped-server.ts';
 
 const onePerPoll = shapedServerPerFile({ onePerPoll: true });
+const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-retry-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('pushbench rank re-runs an invalid run', () => {
   it('once: both records written, the reason printed, the second try summarised and, invalid too, left out of the ranking', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-retry-'));
     const r = await pushbench(['rank', '--transports', 'short-poll', '--rates', '5', '--network', 'loopback', '--clients', '20', '--topics', '2', '--repeats', '1',
       '--duration', '2500ms', '--warmup', '1s', '--poll-interval', '500ms', '--target', onePerPoll().url, '--profile', SHAPED_PROFILE,
       '--out', out, '--name', 'retry', '--no-report'], 50_000);
