@@ -9,9 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { abOrder, main, median, pairedRatios, runFigures } from '../../bench/ab.ts';
 import { buildRecord } from '../fixtures/records.ts';
+import { ownWorktrees } from '../worktrees.ts';
 
-/** The repository's worktree paths: other checkouts' commits meanwhile do not change it, the bench's own worktree does. */
-const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('worktree ')).sort().join('\n');
+const worktrees = ownWorktrees();
 
 describe('bench:ab', () => {
   it('takes the sides in turns, each first in half the pairs', () => {
@@ -67,7 +67,7 @@ describe('bench:ab', () => {
   });
 
   it('lists every problem at once, exits 2 and leaves no worktree behind', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const code = await main(['--base', 'no-such-rev-xyz', '--pairs', '0', '--', '--transport', 'carrier-pigeon', '--clients', '-3', '--out', 'x']);
@@ -80,11 +80,11 @@ describe('bench:ab', () => {
     } finally {
       err.mockRestore();
     }
-    expect(worktrees()).toBe(before);
+    expect(worktrees()).toBe('');
   });
 
   it('runs both sides in turns and removes its worktree', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     // relative, as the default is (the base side runs in its worktree; the records must land here)
     mkdirSync('.tmp', { recursive: true });
     const outDir = mkdtempSync(join('.tmp', 'ab-test-'));
@@ -113,12 +113,12 @@ describe('bench:ab', () => {
     expect(text).toMatch(/\| 1 \| base \|/);
     expect(text).toMatch(/\| 2 \| head \|/);
     expect(text).toMatch(/head ÷ base = \*\*\d+\.\d{3}\*\*/);
-    expect(worktrees()).toBe(before);
+    expect(worktrees()).toBe('');
     rmSync(outDir, { recursive: true, force: true });
   }, 60_000);
 
   it('Ctrl-C: the run in progress writes its partial record, nothing is left running, the worktree goes, exit 130', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const outDir = mkdtempSync(join('.tmp', 'ab-int-test-'));
     const bench = spawn(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '--base', 'HEAD', '--pairs', '1', '--out', outDir, '--',
@@ -132,7 +132,7 @@ describe('bench:ab', () => {
       const runDir = () => readdirSync(outDir).map((d) => join(outDir, d, '01-base')).find((d) => existsSync(d));
       while (runDir() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(runDir(), stderr).toBeDefined();
-      expect(worktrees()).not.toBe(before);
+      expect(worktrees()).not.toBe('');
       await new Promise((r) => setTimeout(r, 5000));
       bench.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
@@ -141,7 +141,7 @@ describe('bench:ab', () => {
       const file = readdirSync(runDir()!).find((f) => f.endsWith('.json'));
       expect(file, 'the partial record').toBeDefined();
       expect(JSON.parse(readFileSync(join(runDir()!, file!), 'utf8')).complete).toBe(false);
-      expect(worktrees()).toBe(before);
+      expect(worktrees()).toBe('');
       // no pushbench run of this test left (its argv holds the out dir; its server it stops itself, test/reliability)
       expect(spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim()).toBe('');
     } finally {

@@ -5,7 +5,10 @@
  * record written, nothing left running, the worktree gone). Runs start processes: run this file
  * under the shared lock (flock /tmp/pushbench-load.lock).
  *
- * Runs alone: it compares the repository's whole worktree list before and after (bench/ab's worktree would show).
+ * ab makes its worktree under os.tmpdir(), which this file points at a folder of its own
+ * (test/worktrees.ts), so another A/B file's worktrees never show in its checks.
+ *
+ * Runs alone: two A/A pairs must not be called a regression on p99 or CPU, and a neighbour's load would make them differ.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,9 +19,9 @@ import { turnOrder } from '../../cli/ab-runs.ts';
 import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
 import { BIN } from '../cli.ts';
 import { findAll, parseXml } from './xml.ts';
+import { ownWorktrees } from '../worktrees.ts';
 
-/** The repository's worktree paths: other checkouts' commits meanwhile do not change it, ab's own worktree does. */
-const worktrees = () => spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('worktree ')).sort().join('\n');
+const worktrees = ownWorktrees();
 // 1.5 s measured (300 deliveries a run). Not shorter: at 1 s (200 deliveries, p99 the second-worst)
 // the two A/A pairs once agreed on a +17 % p99 by chance, and 1 degree of freedom called it a regression.
 const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '2500ms', '--warmup', '1s'];
@@ -37,7 +40,7 @@ describe('pushbench ab', () => {
   });
 
   it('lists every bad option at once, exits 2 and makes no worktree', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     const c = capture();
     mkdirSync('.tmp', { recursive: true });
     const code = await abCommand(['--base', 'no-such-rev-xyz', '--repeats', '1', '--transports', 'carrier-pigeon', '--clients', '-3',
@@ -45,11 +48,11 @@ describe('pushbench ab', () => {
     expect(code).toBe(2);
     const text = c.err.join('\n');
     for (const bit of ['no-such-rev-xyz', '--repeats', 'carrier-pigeon', '--clients', 'p98', 'soon', '--junit']) expect(text).toContain(bit);
-    expect(worktrees()).toBe(before);
+    expect(worktrees()).toBe('');
   });
 
   it('measures HEAD and this checkout in turns, compares pair by pair, writes compare\'s outputs, removes its worktree', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const dir = mkdtempSync(join('.tmp', 'ab-cmd-'));
     const c = capture();
@@ -71,14 +74,14 @@ describe('pushbench ab', () => {
       expect(props).toMatchObject({ test: 'paired t on log ratios, 2 pairs', 'n.baseline': '2', 'n.current': '2' });
       expect(props.detectable).toMatch(/^≥ \+/);
       expect(['ok', 'unclear', 'improvement']).toContain(props.verdict);
-      expect(worktrees()).toBe(before);
+      expect(worktrees()).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
   it('Ctrl-C: stops the run in progress (its partial record written), removes the worktree, leaves nothing running, exit 130', async () => {
-    const before = worktrees();
+    expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const dir = mkdtempSync(join('.tmp', 'ab-int-'));
     const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '2500ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -90,16 +93,16 @@ describe('pushbench ab', () => {
       const deadline = Date.now() + 20_000;
       while (!existsSync(base) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(existsSync(base), stderr).toBe(true);
-      expect(worktrees()).not.toBe(before);
-      // the base's first run is under way: past its start-up, into its 60 s
-      await new Promise((r) => setTimeout(r, 5000));
+      expect(worktrees()).not.toBe('');
+      // the base's first run is under way: past its start-up (about 1 s), into its 60 s
+      await new Promise((r) => setTimeout(r, 3000));
       ab.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
       expect(code, stderr).toBe(130);
       const file = readdirSync(base).find((f) => f.endsWith('.json'));
       expect(file, 'the partial record').toBeDefined();
       expect(JSON.parse(readFileSync(join(base, file!), 'utf8')).complete).toBe(false);
-      expect(worktrees()).toBe(before);
+      expect(worktrees()).toBe('');
       // no process of this test left: its runs' argv hold the out dir
       expect(spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.trim()).toBe('');
     } finally {
