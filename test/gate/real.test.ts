@@ -1,5 +1,5 @@
 /**
- * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 2.5 s runs, 1.5 s
+ * The gate on real runs through the CLI, at a small scale (ws, 50 clients, 2 s runs, 1.5 s
  * measured: 1,500 deliveries in each, enough for a p99 that two sets of three do not tell apart):
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { findAll, parseXml } from './xml.ts';
 import { pushbench as cli, type CliResult } from '../cli.ts';
 
-const SCALE = ['--clients', '50', '--duration', '2500ms', '--warmup', '1s', '--rate', '20', '--network', 'loopback', '--no-report'];
+const SCALE = ['--clients', '50', '--duration', '2000ms', '--warmup', '500ms', '--rate', '20', '--network', 'loopback', '--no-report'];
 
 function pushbench(args: string[]) {
   return cli(args, 90_000);
