@@ -21,7 +21,7 @@ describe('fault injection', () => {
   it('reports a server restart as an explicit reset of every client with what it made unrecoverable, not as loss or a crash', async () => {
     // The server holds every delivery 300 ms, so when it is killed each client has about
     // 0.3 s × 10 msg/s = 3 messages published but not yet delivered: gone with the old epoch.
-    const s = settings('ws', ['--clients', '30', '--duration', '6s', '--warmup', '1s', '--rate', '10', '--delay', '300ms', '--fault', 'restart-server@3s']);
+    const s = settings('ws', ['--clients', '30', '--duration', '5s', '--warmup', '500ms', '--rate', '10', '--delay', '300ms', '--fault', 'restart-server@2s']);
     const r = await runOnce(s);
     expect(r.complete).toBe(true);
     const [f] = r.faults!;
@@ -38,7 +38,7 @@ describe('fault injection', () => {
     expect(f.unrecovered).toBeLessThanOrEqual(30 * 4);
     // Delivery resumes: a new server process is up within about a second of the kill (node and
     // tsx starting) and the clients are back 100 ms later, so the run's last whole second (the
-    // 6th, 3 s after the kill) is at full rate again.
+    // 5th, 3 s after the kill) is at full rate again.
     expect(f.rateBackAfterS).not.toBeNull();
     expect(f.rateBackAfterS!).toBeLessThanOrEqual(3);
     expect(r.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
@@ -47,7 +47,7 @@ describe('fault injection', () => {
   it('a server stall shows in the corrected request latency while the raw histogram keeps the truth of each send', async () => {
     // A third of the 3 s window's polls are planned inside the 1 s stall, their corrected
     // latencies spread over 0-1 s; only the ~30 polls in flight when it began wait it out raw.
-    const s = settings('short-poll', ['--clients', '30', '--duration', '4s', '--warmup', '1s', '--rate', '10', '--poll-interval', '100ms', '--fault', 'stall-server@2s:1s']);
+    const s = settings('short-poll', ['--clients', '30', '--duration', '3500ms', '--warmup', '500ms', '--rate', '10', '--poll-interval', '100ms', '--fault', 'stall-server@1500ms:1s']);
     const r = await runOnce(s);
     const corrected = percentiles(decodeHistogram(r.histograms.requestUs));
     const raw = percentiles(decodeHistogram(r.histograms.requestRawUs));
@@ -58,7 +58,7 @@ describe('fault injection', () => {
   }, 30_000);
 
   it('sse survives a blackhole in the network with 0 lost and its delivery rate comes back', async () => {
-    const s = settings('sse', ['--clients', '30', '--duration', '5s', '--warmup', '1s', '--rate', '10', '--network', 'lan', '--fault', 'blackhole@3s:1s']);
+    const s = settings('sse', ['--clients', '30', '--duration', '4s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--fault', 'blackhole@2s:1s']);
     const r = await runOnce(s);
     const [f] = r.faults!;
     expect(f.injected).toMatch(/blackholed/);
@@ -67,8 +67,8 @@ describe('fault injection', () => {
     expect(f.disconnects).toBe(0);
     // the message published as the blackhole began waited it out (less one message period)
     expect(r.summary.latencyUs.max).toBeGreaterThan(900_000);
-    // The proxy keeps every byte and releases them in order when the blackhole ends (at 4 s), so
-    // the first whole second after it, the 5th, carries the backlog and the new messages: 2 s
+    // The proxy keeps every byte and releases them in order when the blackhole ends (at 3 s), so
+    // the first whole second after it, the 4th, carries the backlog and the new messages: 2 s
     // after the fault. A connection that died in the blackhole would need a reconnect first.
     expect(f.rateBackAfterS).toBe(2);
   }, 30_000);
