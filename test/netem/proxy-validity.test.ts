@@ -75,7 +75,7 @@ describe('proxy validity', () => {
   it('a small wan run is valid and records the proxy CPU and lateness of its measured window', async () => {
     // 10 measured seconds: one OS stall of up to ~100 ms (seen here when other jobs share the CPUs)
     // then delays under 1 % of the window's releases, so it cannot decide the p99 alone
-    const s = runSettings('ws', ['--clients', '50', '--duration', '12s', '--warmup', '2s', '--rate', '10', '--network', 'wan'], 'ws-wan-test');
+    const s = runSettings('ws', ['--clients', '50', '--duration', '10500ms', '--warmup', '500ms', '--rate', '10', '--network', 'wan'], 'ws-wan-test');
     const r = await runOnce(s);
     expect(r.invalidReasons.join('; ')).toBe('');
     expect(r.proxy).toBeDefined();
