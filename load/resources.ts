@@ -149,12 +149,27 @@ export function memAvailableBytes(): number | null {
   }
 }
 
+/** An inclusive range of ports. */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+/** Linux's default ephemeral range, taken when /proc does not say. */
+const DEFAULT_EPHEMERAL: PortRange = Object.freeze({ first: 32_768, last: 60_999 });
+
+/** The ephemeral port range (net.ipv4.ip_local_port_range); Linux's default when unreadable. */
+export function ephemeralPortRange(): PortRange {
+  try {
+    const [first, last] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isInteger(first) && Number.isInteger(last) && last >= first ? { first, last } : DEFAULT_EPHEMERAL;
+  } catch {
+    return DEFAULT_EPHEMERAL;
+  }
+}
+
 /** Size of the ephemeral port range (ports per source address towards one target); 28,232 when unreadable. */
 export function ephemeralPortCount(): number {
-  try {
-    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    return hi >= lo ? hi - lo + 1 : 28_232;
-  } catch {
-    return 28_232;
-  }
+  const { first, last } = ephemeralPortRange();
+  return last - first + 1;
 }

@@ -8,6 +8,8 @@
 import { nowUs } from '../core/wire.ts';
 import type { Client, Driver } from './drivers/types.ts';
 import type { Recorder } from './recorder.ts';
+import { ephemeralPortRange, type PortRange } from './resources.ts';
+import { sourcePortOf } from './source-ports.ts';
 import { chatSchedule, topicOf } from './workload.ts';
 import { isSlowClient, type WorkerTask } from './worker-task.ts';
 
@@ -17,6 +19,8 @@ export class SliceClients {
   /** of them, slow consumers */
   slowCount = 0;
   private readonly payload: string;
+  /** the ephemeral range the first connections' source ports come from (read once per thread) */
+  private readonly ports: PortRange;
 
   constructor(
     private readonly task: WorkerTask,
@@ -27,6 +31,7 @@ export class SliceClients {
     private readonly timers: Set<NodeJS.Timeout>,
   ) {
     this.payload = 'x'.repeat(task.payloadBytes);
+    this.ports = ephemeralPortRange();
   }
 
   /** Start client `id` now. */
@@ -37,12 +42,14 @@ export class SliceClients {
     if (slow) this.slowCount++;
     const events = (slow ? this.slowRecorder! : this.recorder).forClient(id, startedUs);
     const intervalMs = task.pollIntervalMs;
+    const addresses = task.localAddresses.length;
     const client = this.driver.create(
       {
         id,
         baseUrl: task.baseUrl,
         topic: topicOf(task.workload, id, task.topics, task.topicPrefix),
-        localAddress: task.localAddresses.length ? task.localAddresses[id % task.localAddresses.length] : undefined,
+        localAddress: addresses ? task.localAddresses[id % addresses] : undefined,
+        localPort: sourcePortOf(id, addresses, this.ports),
         pollIntervalMs: intervalMs,
         pollOffsetMs: intervalMs > 0 ? Math.random() * intervalMs : 0,
         longPollTimeoutMs: task.longPollTimeoutMs,

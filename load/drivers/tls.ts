@@ -20,6 +20,8 @@ export interface DialTarget {
   host: string;
   port: number;
   localAddress?: string;
+  /** source port to bind with it (undefined: the OS's choice) */
+  localPort?: number;
   /** ALPN protocols to offer, most wanted first */
   alpn: readonly string[];
 }
@@ -40,7 +42,7 @@ export class TlsDialer {
    */
   connect(counter: SocketCounter, to: DialTarget): tls.TLSSocket {
     const startUs = nowUs();
-    const raw = net.connect({ host: to.host, port: to.port, localAddress: to.localAddress, noDelay: true });
+    const raw = net.connect({ host: to.host, port: to.port, localAddress: to.localAddress, localPort: to.localPort, noDelay: true });
     counter.track(raw);
     let tcpUs = -1;
     raw.once('connect', () => (tcpUs = nowUs() - startUs));
@@ -91,10 +93,10 @@ export function tlsConnector(dialer: TlsDialer, counter: SocketCounter, alpn: re
 /** What the WebSocket handshake offers in ALPN (an upgrade is HTTP/1.1). */
 const WS_ALPN = ['http/1.1'] as const;
 
-/** A `createConnection` for `ws` over `dialer` (ws hands over the request's options: host, port, localAddress). */
+/** A `createConnection` for `ws` over `dialer` (ws hands over the request's options: host, port, localAddress, localPort). */
 export function tlsNetConnect(dialer: TlsDialer, counter: SocketCounter): (options: net.NetConnectOpts) => net.Socket {
   return (options) => {
     const o = options as net.TcpNetConnectOpts;
-    return dialer.connect(counter, { host: o.host ?? 'localhost', port: o.port, localAddress: o.localAddress, alpn: WS_ALPN });
+    return dialer.connect(counter, { host: o.host ?? 'localhost', port: o.port, localAddress: o.localAddress, localPort: o.localPort, alpn: WS_ALPN });
   };
 }

@@ -17,6 +17,12 @@ export interface ClientSpec {
   topic: string;
   /** source address to bind (spread over 127.0.0.x), or undefined for the OS's choice */
   localAddress?: string;
+  /**
+   * source port to bind with `localAddress` on the client's first connection, one no other client
+   * of the run takes on that address (load/source-ports.ts); reconnects, and an attempt whose port
+   * turned out taken, leave it to the kernel. Undefined: the kernel's choice. Only `ws` binds it.
+   */
+  localPort?: number;
   /** short-poll period Δ in ms; 0 polls back to back (closed loop) */
   pollIntervalMs: number;
   /** first short poll at start + this offset (jittered in [0, Δ)), then every Δ on a fixed schedule */

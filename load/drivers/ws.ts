@@ -7,7 +7,11 @@
  * Reports: `connected(openUs - startUs)` (TCP connect + handshake) on open; each frame as a message
  * received when its frame was read. A lost connection counts the error that caused it
  * (`ECONNREFUSED`, `HTTP_<status>` for a refused upgrade, …) or else `WS_<close code>` (`WS_1006`
- * for an abnormal close), and reconnects after backoff from the last seq seen.
+ * for an abnormal close), and reconnects after backoff from the last seq seen. The first attempt
+ * binds `spec.localPort` when given; if another socket holds that port on the address (one the
+ * kernel gave out, or another program's: `EADDRINUSE` at bind, `EADDRNOTAVAIL` at connect), the
+ * attempt is made again at once on the kernel's port, counting nothing: the generator's own choice
+ * failed, not the server.
  *
  * `ws` makes the connection and keeps the protocol (handshake, pings, close, errors); the server's
  * plain text frames are read off the socket by {@link FrameReader} (load/drivers/ws-frames.ts),
@@ -44,6 +48,12 @@ export class WsClient extends BaseClient {
   private startUs = 0;
   /** the error that ended the current attempt, reported instead of its close code */
   private attemptError: string | undefined;
+  /** the source port of the next attempt: the spec's on the first, then the kernel's (undefined) */
+  private localPort: number | undefined;
+  /** the current attempt binds a port of our choosing */
+  private attemptBinds = false;
+  /** ... and found it taken */
+  private portTaken = false;
 
   constructor(spec: ClientSpec, events: ClientEvents, dialect?: Dialect) {
     // The contract publishes in band (a frame on the same socket); a profile describes its own request.
@@ -52,6 +62,7 @@ export class WsClient extends BaseClient {
       dialect?.upstream(spec, events));
     this.origin = spec.baseUrl.replace(/^http/, 'ws');
     this.topicJson = JSON.stringify(spec.topic);
+    this.localPort = spec.localPort;
     const counting = spec.tls ? tlsNetConnect(new TlsDialer(spec.tls, events), this.sockets) : countingNetConnect(this.sockets);
     const rate = spec.readBytesPerS;
     this.createConnection = rate === undefined ? counting : (options) => {
@@ -99,11 +110,16 @@ export class WsClient extends BaseClient {
   private connect(): void {
     if (this.closed) return;
     this.attemptError = undefined;
+    this.portTaken = false;
+    const localPort = this.localPort;
+    this.localPort = undefined;
+    this.attemptBinds = localPort !== undefined;
     this.startUs = nowUs();
     const ws = new WebSocket(this.origin + this.codec.path(), {
       perMessageDeflate: this.spec.wsCompression === true,
       headers: this.codec.headers(),
       localAddress: this.spec.localAddress,
+      localPort,
       createConnection: this.createConnection as unknown as typeof net.createConnection,
       handshakeTimeout: 30_000,
       // Text frames are checked for UTF-8 by the codec instead: a frame the contract reader accepts is
@@ -164,12 +180,15 @@ export class WsClient extends BaseClient {
   };
 
   private readonly onError = (err: Error): void => {
-    this.attemptError ??= codeOf(err);
+    const code = codeOf(err);
+    if (this.attemptBinds && this.attemptError === undefined && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) this.portTaken = true;
+    else this.attemptError ??= code;
   };
 
   private readonly onClose = (code: number): void => {
     this.ws = undefined;
-    this.fail(this.attemptError ?? `WS_${code}`);
+    if (this.portTaken && !this.closed) this.connect();
+    else this.fail(this.attemptError ?? `WS_${code}`);
   };
 
   protected async shutdown(): Promise<void> {
