@@ -22,7 +22,9 @@ export const PLAN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
     s.name === 'target' ? { ...s, help: 'the server every shard measures (required)' }
       : s.name === 'clients' ? { ...s, help: 'simulated clients over all shards' }
         : s.name === 'arrival-rate' ? { ...s, help: 'clients started per second over all shards (open model)' } : s),
-  { name: 'start-at', kind: 'string', arg: 'TIME', help: 'when the first client arrives: an absolute ISO 8601 time, or +DURATION from now (resolved now)', default: '+60s' },
+  { name: 'start', kind: 'string', arg: 'POLICY', help: 'at: every shard starts at --start-at; barrier: shard 0 collects ready from the others and announces the start (Kubernetes: over the headless Service; docs/scale-out.md#the-start-barrier)', default: 'at', choices: ['at', 'barrier'] },
+  { name: 'start-at', kind: 'string', arg: 'TIME', help: 'when the first client arrives: an absolute ISO 8601 time, or +DURATION from now (resolved now); with --start barrier the earliest start (default: +60s; with --start barrier: now)' },
+  { name: 'barrier-timeout', kind: 'durationMs', arg: 'TIME', help: 'with --start barrier: a shard not ready this long after shard 0 listens fails the run, named', default: 300_000, min: 100 },
   { name: 'start-tolerance', kind: 'durationMs', arg: 'TIME', help: 'a shard that starts later than this marks the merged run invalid', default: 1000, min: 0 },
   { name: 'clock-uncertainty', kind: 'fraction', arg: 'PCT', help: 'a shard whose clock offset to the target is less certain than this share of the run\'s p50 makes the run invalid (see docs/scale-out.md#clocks)', default: 0.5, min: 0.001, max: 10 },
   { name: 'name', kind: 'string', arg: 'NAME', help: 'the run\'s name (default plan-<time>)' },
@@ -60,11 +62,20 @@ export function parsePlanArgs(argv: string[], nowMs = Date.now()): { plan: Plan;
     name: (v.name as string | undefined) ?? `plan-${timeStamp(new Date(nowMs))}`,
     run: runOf(v, transport ?? TRANSPORTS[0], target ?? '', problems),
     shards: v.shards as number,
-    start: { at: parseStartAt(v.startAt as string, nowMs, problems), toleranceMs: v.startTolerance as number },
+    start: startOf(v, argv, nowMs, problems),
     clock: { maxUncertaintyShare: v.clockUncertainty as number },
   });
   if (problems.length) throw validationError(problems);
   return { plan, out: v.out as string | undefined };
+}
+
+/** The plan's start: an absolute time, and with `--start barrier` the barrier's timeout. */
+function startOf(v: OptionValues, argv: readonly string[], nowMs: number, problems: string[]): Plan['start'] {
+  const barrier = v.start === 'barrier';
+  if (!barrier && argv.some((a) => a.startsWith('--barrier-timeout'))) problems.push('--barrier-timeout applies to --start barrier only');
+  // with a barrier the start comes from shard 0; --start-at, when given, is only the earliest
+  const at = v.startAt === undefined && barrier ? new Date(nowMs).toISOString() : parseStartAt((v.startAt as string | undefined) ?? '+60s', nowMs, problems);
+  return { at, toleranceMs: v.startTolerance as number, ...(barrier ? { barrier: { timeoutMs: v.barrierTimeout as number } } : {}) };
 }
 
 /** The planned run from the options, its problems added. */
@@ -96,7 +107,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (parsed.out === undefined) process.stdout.write(text);
   else {
     writeTextAtomic(parsed.out, text);
-    process.stderr.write(`wrote ${parsed.out}: plan ${parsed.plan.id}, ${parsed.plan.shards} shards, ${parsed.plan.run.clients} clients, start ${parsed.plan.start.at}\n`);
+    process.stderr.write(`wrote ${parsed.out}: plan ${parsed.plan.id}, ${parsed.plan.shards} shards, ${parsed.plan.run.clients} clients, start ${parsed.plan.start.barrier ? `at the barrier (not before ${parsed.plan.start.at})` : parsed.plan.start.at}\n`);
   }
   return 0;
 }

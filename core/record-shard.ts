@@ -13,7 +13,9 @@ export interface ShardFacts {
   planId: string;
   /** the machine's hostname (a Kubernetes pod's name) */
   host: string;
-  /** how long after the plan's startAt the shard's workers had their tasks, ms (0: on time) */
+  /** the start it ran to (ISO 8601 UTC): the plan's, or the one its start barrier announced; absent in records before the barrier */
+  startAt?: string;
+  /** how long after its startAt the shard's workers had their tasks, ms (0: on time) */
   startLagMs: number;
   /** clients this shard ran */
   clients: number;

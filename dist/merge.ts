@@ -69,6 +69,9 @@ export function mergeShards(plan: Plan, inputs: readonly ShardInput[], opts: { a
   const reasons = [...merged.invalidReasons];
   const notes = [...(merged.notes ?? [])];
   for (const r of sorted) reasons.push(...shardReasons(plan, r.shard!, merged.summary.latencyUs.p50, notes));
+  // every shard's second k is its start + k: shards that ran to different starts do not align
+  const starts = new Set(sorted.map((r) => r.shard!.startAt ?? plan.start.at));
+  if (starts.size > 1) reasons.push(`the shards ran to different starts (${sorted.map((r) => `shard ${r.shard!.index} ${r.shard!.startAt ?? plan.start.at}`).join(', ')}): their timelines do not align`);
   if (missing.length) reasons.push(`partial: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${plan.shards} missing (merged with --allow-partial)`);
   const shards: ShardsFigures = {
     planId: plan.id, count: plan.shards, missing,

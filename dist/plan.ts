@@ -38,6 +38,12 @@ export interface Plan {
     at: string;
     /** a shard that starts later than this marks the merged run invalid, naming the shard */
     toleranceMs: number;
+    /**
+     * present: the shards meet at a start barrier (dist/barrier.ts) and run to the start shard 0
+     * announces once all have reported ready, never before `at`; one that has not reported within
+     * `timeoutMs` makes every shard fail naming it
+     */
+    barrier?: { timeoutMs: number };
   };
   clock: {
     /** a shard whose clock offset is less certain than this share of the run's p50 makes the run invalid */
@@ -111,6 +117,8 @@ export function planProblems(v: unknown): string[] {
   else {
     if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) out.push(`start.at must be an ISO 8601 time (got ${JSON.stringify(start.at)})`);
     if (!isNum(start.toleranceMs) || start.toleranceMs < 0) out.push(`start.toleranceMs must be a number ≥ 0 (got ${JSON.stringify(start.toleranceMs)})`);
+    const b = start.barrier as Record<string, unknown> | undefined;
+    if (b !== undefined && (typeof b !== 'object' || b === null || !isNum(b.timeoutMs) || b.timeoutMs <= 0)) out.push(`start.barrier.timeoutMs must be a number > 0 (got ${JSON.stringify(b?.timeoutMs)})`);
   }
   const clock = p.clock as Record<string, unknown> | undefined;
   if (typeof clock !== 'object' || clock === null || !isNum(clock.maxUncertaintyShare) || clock.maxUncertaintyShare <= 0) out.push(`clock.maxUncertaintyShare must be a number > 0 (got ${JSON.stringify(clock?.maxUncertaintyShare)})`);

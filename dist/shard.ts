@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PushbenchError } from '../core/errors.ts';
 import type { ResultRecord, ShardFacts } from '../core/record.ts';
 import { finishRecord } from '../core/record.ts';
 import { nowUs } from '../core/wire.ts';
@@ -12,6 +13,7 @@ import { runOnce, type RunHooks, type RunSettings } from '../load/runner.ts';
 import { sliceArrivalsUs, sliceCount, type Slice } from '../load/slice.ts';
 import type { Plan } from './plan.ts';
 import { clockFacts, estimateClock } from './clock.ts';
+import { meetAtBarrier, type BarrierAddress, type BarrierOutcome } from './barrier.ts';
 
 /** Where a shard's index may come from, first found wins: the option, then the environment. */
 export const SHARD_INDEX_ENV = ['PUSHBENCH_SHARD', 'JOB_COMPLETION_INDEX'] as const;
@@ -56,6 +58,8 @@ export interface ShardLocal {
   clockSkewUs?: number;
   /** `--source-ips`: this machine's addresses its clients send from */
   sourceIps?: string[];
+  /** shard 0's start-barrier address (`--barrier` / PUSHBENCH_BARRIER): needed when the plan starts at a barrier */
+  barrier?: BarrierAddress;
 }
 
 /** The run settings of shard `index` of `plan`, its first client due at `t0Us` (this machine's nowUs clock). */
@@ -81,18 +85,35 @@ export function shardSettings(plan: Plan, index: number, t0Us: number, local: Sh
 
 /** Set up this long before startAt (the workers load, the target is reached): nothing is opened to it earlier. */
 export const SHARD_SETUP_LEAD_MS = 1500;
+/** A barrier's start lies this long after the last ready: the setup lead, and 1 s for shard 0's answers to reach every shard. */
+export const BARRIER_LEAD_MS = SHARD_SETUP_LEAD_MS + 1000;
 
 /**
- * Run shard `index` of `plan`: wait for the plan's startAt (less the setup lead), run its slice on
- * the plan's absolute timeline, and return its record with `shard` filled in. A shard started after
- * startAt still follows the plan's timeline (its clients already due start at once) and records
- * how late it was.
+ * Run shard `index` of `plan`: meet the others at the start barrier when the plan has one (it
+ * throws PB_BARRIER, nothing run, when a shard is missing), wait for the start (the plan's, or the
+ * barrier's) less the setup lead, run its slice on that absolute timeline, and return its record
+ * with `shard` filled in. A shard started after the start still follows its timeline (its clients
+ * already due start at once) and records how late it was.
  */
 export async function runShard(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks = {}): Promise<ResultRecord> {
-  const startAtMs = Date.parse(plan.start.at);
+  let barrier: BarrierOutcome | null = null;
+  if (plan.start.barrier) {
+    if (!local.barrier) throw new PushbenchError('PB_BAD_OPTION', 'the plan starts at a barrier: give shard 0\'s address (--barrier HOST:PORT or PUSHBENCH_BARRIER)');
+    barrier = await meetAtBarrier(plan, index, local.barrier, { leadMs: BARRIER_LEAD_MS, signal: hooks.signal, log: hooks.log });
+  }
+  try {
+    return await runFrom(plan, index, local, hooks, barrier?.startAt ?? plan.start.at);
+  } finally {
+    await barrier?.close();
+  }
+}
+
+/** {@link runShard} from its start `startAt` (the plan's, or the barrier's announcement). */
+async function runFrom(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks, startAt: string): Promise<ResultRecord> {
+  const startAtMs = Date.parse(startAt);
   const waitMs = startAtMs - SHARD_SETUP_LEAD_MS - Date.now();
   if (waitMs > 0) {
-    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the plan's start ${plan.start.at}`);
+    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the start ${startAt}`);
     await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined);
   }
   const skewUs = local.clockSkewUs ?? 0;
@@ -107,7 +128,7 @@ export async function runShard(plan: Plan, index: number, local: ShardLocal, hoo
   const after = before && (await estimateClock(plan.run.target, skewUs).catch(() => null));
   const shard: ShardFacts = {
     index, count: plan.shards, planId: plan.id, host: os.hostname(),
-    startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
+    startAt, startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
     clock: before && clockFacts(before, after, skewUs),
   };
   const { summary: _s, ...rest } = record;
