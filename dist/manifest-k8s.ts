@@ -9,6 +9,7 @@
  */
 import type { Plan } from './plan.ts';
 import { BARRIER_ENV, BARRIER_PORT } from './barrier.ts';
+import { planSpanMs } from './shard.ts';
 
 /** Where a shard's pod finds the plan and writes its record. */
 export const PLAN_MOUNT = '/etc/pushbench';
@@ -55,7 +56,7 @@ export function k8sObjects(plan: Plan, o: K8sOptions): Record<string, unknown>[]
     apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
     spec: {
       completionMode: 'Indexed', completions: plan.shards, parallelism: plan.shards, backoffLimit: 0,
-      activeDeadlineSeconds: waitS + Math.ceil(plan.run.durationMs / 1000) + o.deadlineMarginS,
+      activeDeadlineSeconds: waitS + Math.ceil(planSpanMs(plan) / 1000) + o.deadlineMarginS,
       template: {
         metadata: { labels },
         spec: {

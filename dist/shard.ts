@@ -9,7 +9,8 @@ import { PushbenchError } from '../core/errors.ts';
 import type { ResultRecord, ShardFacts } from '../core/record.ts';
 import { finishRecord } from '../core/record.ts';
 import { nowUs } from '../core/wire.ts';
-import { runOnce, type RunHooks, type RunSettings } from '../load/runner.ts';
+import { runOnce, type LiveStep, type RunHooks, type RunSettings } from '../load/runner.ts';
+import { runSchedule } from '../load/run/schedule.ts';
 import { sliceArrivalsUs, sliceCount, type Slice } from '../load/slice.ts';
 import type { Plan } from './plan.ts';
 import { clockFacts, estimateClock } from './clock.ts';
@@ -80,7 +81,19 @@ export function shardSettings(plan: Plan, index: number, t0Us: number, local: Sh
     share: { index, of: plan.shards, t0Us, onHost: 1 },
     ...(serverClockShiftUs ? { serverClockShiftUs } : {}),
     ...(local.sourceIps ? { sourceIps: local.sourceIps } : {}),
+    ...(plan.staircase ? { steps: planSteps(plan) } : {}),
   };
+}
+
+/** A staircase plan's steps as a live staircase's (every shard the same, over all shards' counts). */
+export function planSteps(plan: Plan): LiveStep[] {
+  const measureMs = plan.run.durationMs - plan.run.warmupMs;
+  return (plan.staircase?.clients ?? []).map((clients) => ({ name: `${plan.name}-${clients}c`, clients, warmupMs: plan.run.warmupMs, measureMs }));
+}
+
+/** From the start to the end of the plan's last window and its drain, ms: every step of a staircase. */
+export function planSpanMs(plan: Plan): number {
+  return runSchedule(shardSettings(plan, 0, 0, { loadCpus: null, workers: 1 }), 0).closeAtUs / 1000;
 }
 
 /** Set up this long before startAt (the workers load, the target is reached): nothing is opened to it earlier. */
@@ -124,13 +137,18 @@ async function runFrom(plan: Plan, index: number, local: ShardLocal, hooks: RunH
   let lateUs = 0;
   // a message's ts as read (less an emulated skew) less the estimated offset: on this machine's clock
   const shiftUs = before ? -Math.round(skewUs + before.offsetUs) : 0;
-  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x) });
+  // a staircase's steps each get a record as their window closes; every step runs (no coordinator to stop them)
+  const steps: ResultRecord[] = [];
+  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x), onStep: (r) => void steps.push(r) });
   const after = before && (await estimateClock(plan.run.target, skewUs).catch(() => null));
   const shard: ShardFacts = {
     index, count: plan.shards, planId: plan.id, host: os.hostname(),
     startAt, startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
     clock: before && clockFacts(before, after, skewUs),
   };
-  const { summary: _s, ...rest } = record;
-  return finishRecord({ ...rest, shard });
+  const own = (r: ResultRecord) => {
+    const { summary: _s, ...rest } = r;
+    return finishRecord({ ...rest, shard: { ...shard, clients: r.config.clients } });
+  };
+  return plan.staircase ? { ...own(record), steps: steps.map(own) } : own(record);
 }
