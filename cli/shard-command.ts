@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/record.ts';
-import { validationError } from '../core/errors.ts';
+import { PushbenchError, validationError } from '../core/errors.ts';
 import { formatHelp, parseCommandArgs, type OptionSpec } from '../core/options.ts';
 import { countCpus, parseSourceIps } from '../load/runner.ts';
 import { readPlan, type Plan } from '../dist/plan.ts';
@@ -81,7 +81,15 @@ export async function shardCommand(argv: string[]): Promise<number> {
     const r = await runShard(plan, index, local, { signal, log });
     signalled = signal.aborted;
     return r;
+  }).catch((err: unknown) => {
+    // interrupted at the start barrier: nothing was run, so there is no record to write
+    if (err instanceof PushbenchError && err.code === 'PB_INTERRUPTED') return err;
+    throw err;
   });
+  if (record instanceof PushbenchError) {
+    log(record.message);
+    return 130;
+  }
   const file = join(outDir, `${fileSafe(`${plan.name}-shard-${index}`)}.json`);
   writeJsonAtomic(file, record);
   log(`wrote ${file}: ${record.summary.delivered} delivered, ${record.summary.lost} lost, start lag ${record.shard?.startLagMs} ms, clock offset ${record.shard?.clock ? `${record.shard.clock.offsetUs} ± ${record.shard.clock.uncertaintyUs} µs` : 'unknown'}, ${record.valid ? 'valid' : `invalid: ${record.invalidReasons.join('; ')}`}`);
