@@ -32,6 +32,9 @@ export interface Slo {
   text: string;
 }
 
+/** What a step must hold unless told otherwise (`capacity --slo`, `plan --slo`). */
+export const DEFAULT_SLO = 'p99<250ms,lost=0,errors<0.1%';
+
 const LATENCY_METRICS: readonly LatencyMetric[] = ['p50', 'p90', 'p99', 'p99.9', 'max'];
 const TERM_RE = /^\s*(p50|p90|p99|p99\.9|p999|max|lost|undelivered|errors)\s*(<=|<|=)\s*([0-9.]+\s*[a-z%]*)\s*$/i;
 
@@ -168,6 +171,32 @@ export interface SearchResult {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** Why a step ended the search before the SLO could: interrupted, or the generator's limit. */
+function endedBy(n: number, v: Extract<StepVerdict, { kind: 'interrupted' | 'generator-bound' }>): string {
+  return v.kind === 'interrupted' ? `interrupted at ${fmt(n)} clients` : `generator-bound at ${fmt(n)}: this is the load generator's limit, not the server's (${v.reasons.join('; ')})`;
+}
+
+/**
+ * The capacity of a staircase whose steps were fixed beforehand (a scale-out plan's, judged after
+ * the run by merge), read as the search's growth reads its steps: the most clients of the steps
+ * that held the SLO before the first that broke it; an interrupted or generator-bound step ends it
+ * there (the capacity a lower bound), and a staircase whose every step held gives a lower bound too.
+ * `steps` in ascending order of clients.
+ */
+export function staircaseCapacity(steps: readonly SearchStep[]): SearchResult {
+  let pass: number | null = null;
+  const done = (kind: StopKind, atClients: number, message: string): SearchResult => ({ capacity: pass, lowerBound: kind !== 'slo', stop: { kind, atClients, message }, steps: [...steps] });
+  for (const { clients, verdict } of steps) {
+    if (verdict.kind === 'interrupted' || verdict.kind === 'generator-bound') return done(verdict.kind, clients, endedBy(clients, verdict));
+    if (verdict.kind === 'fail') {
+      return done('slo', clients, `SLO broke at ${fmt(clients)} clients (${verdict.reasons.join('; ')}); ${pass === null ? 'no capacity at this SLO' : `capacity ${fmt(pass)}`}`);
+    }
+    pass = clients;
+  }
+  const last = steps[steps.length - 1]?.clients ?? 0;
+  return done('max', last, `the staircase's last step held the SLO: ${fmt(last)} clients; the capacity is at least this`);
+}
+
 /**
  * Run the search. `probe(clients)` measures one step; `limitFor(clients)` is asked before each
  * step and returns the machine limit that step would pass, or null. Steps run one at a time.
@@ -204,10 +233,7 @@ export async function searchCapacity(
     }
     const verdict = await probe(n);
     steps.push({ clients: n, verdict });
-    if (verdict.kind === 'interrupted') return done('interrupted', n, `interrupted at ${fmt(n)} clients`);
-    if (verdict.kind === 'generator-bound') {
-      return done('generator-bound', n, `generator-bound at ${fmt(n)}: this is the load generator's limit, not the server's (${verdict.reasons.join('; ')})`);
-    }
+    if (verdict.kind === 'interrupted' || verdict.kind === 'generator-bound') return done(verdict.kind, n, endedBy(n, verdict));
     if (verdict.kind === 'pass') {
       pass = n;
       if (fail === null) {

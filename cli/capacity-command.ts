@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS, traitsOf } from '../load/drivers/index.ts';
 import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
-import { judgeRecord, machineLimitFor, parseSlo, searchCapacity, type SearchResult } from '../capacity/search.ts';
+import { DEFAULT_SLO, judgeRecord, machineLimitFor, parseSlo, searchCapacity, type SearchResult } from '../capacity/search.ts';
 import { formatCapacityHtml, formatCapacityMarkdown, formatCapacityText, type CapacityOutcome } from '../capacity/table.ts';
 import { validationError } from '../core/errors.ts';
 import { interruptible } from './interrupt.ts';
@@ -35,7 +35,7 @@ const PER_STEP = new Set(['clients', 'duration']);
 
 export const CAPACITY_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transport', kind: 'list', arg: 'LIST', help: 'transports to measure, or all (without --tls: those that run without TLS)', default: ['all'], choices: [...TRANSPORTS, 'all'] },
-  { name: 'slo', kind: 'string', arg: 'TERMS', help: 'what a step must hold: p50/p90/p99/p99.9/max<TIME, lost=N or <X%, errors=N or <X% (of connections + requests)', default: 'p99<250ms,lost=0,errors<0.1%' },
+  { name: 'slo', kind: 'string', arg: 'TERMS', help: 'what a step must hold: p50/p90/p99/p99.9/max<TIME, lost=N or <X%, errors=N or <X% (of connections + requests)', default: DEFAULT_SLO },
   { name: 'start', kind: 'int', arg: 'N', help: 'clients in the first step', default: 500, min: 1, max: 1_000_000 },
   { name: 'max', kind: 'int', arg: 'N', help: 'most clients to try', default: 40_000, min: 1, max: 1_000_000 },
   { name: 'step-duration', kind: 'durationMs', arg: 'TIME', help: 'how long each step is measured, after its warm-up', default: 20_000, min: 1000 },

@@ -51,6 +51,7 @@ export function parseManifestArgs(argv: string[], nowMs = Date.now()): { yaml: s
     }
   }
   if (v.engine === undefined && !problems.some((p) => p.startsWith('--engine'))) problems.push('--engine is required (k8s or gha)');
+  if (v.engine === 'gha' && plan?.start.barrier) problems.push('the plan starts at a barrier, which needs the shards to reach shard 0; GitHub-hosted runners cannot reach each other: make the plan with --start at, or use --engine k8s');
   if (v.engine === 'k8s' && !v.image) problems.push('--image is required with --engine k8s: the image with pushbench on its PATH');
   for (const k of ['cpu', 'memory'] as const) if (!QUANTITY_RE.test(v[k] as string)) problems.push(`--${k} must be a Kubernetes quantity like 2, 500m or 4Gi (got "${v[k] as string}")`);
   if (problems.length || !plan) throw validationError(problems);

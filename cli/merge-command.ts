@@ -12,6 +12,10 @@ import { mergeShards, type ShardInput } from '../dist/merge.ts';
 import { shardsSection } from '../dist/merge-report.ts';
 import { readPlan, type Plan } from '../dist/plan.ts';
 import { expandInputs } from './report-command.ts';
+import type { ReportSection } from '../reports/report.ts';
+import { parseSlo } from '../capacity/search.ts';
+import { judgeStaircase } from '../capacity/planned.ts';
+import { formatCapacityHtml, formatCapacityMarkdown, formatCapacityText } from '../capacity/table.ts';
 import { fileSafe } from './run-options.ts';
 import { formatSummaryTable } from './summary.ts';
 
@@ -70,14 +74,28 @@ export function parseMergeArgs(argv: string[]): MergeArgs | 'help' {
 }
 
 /** Write the merged record (and its report unless asked not to); the paths written. */
-async function saveMerged(record: ResultRecord, outDir: string, withReport: boolean): Promise<string[]> {
+async function saveMerged(record: ResultRecord, outDir: string, withReport: boolean, capacity: ReportSection | null): Promise<string[]> {
   const base = fileSafe(record.name);
   const file = join(outDir, `${base}.json`);
   writeJsonAtomic(file, record);
   if (!withReport || !record.shards) return [file];
   const { writeReport } = await import('../reports/report.ts');
-  const { files } = await writeReport([record], join(outDir, base), { title: `pushbench merge: ${record.name}`, sections: [shardsSection(record.shards)] });
+  // a staircase's report compares its steps, as capacity's does
+  const { files } = await writeReport(record.steps ?? [record], join(outDir, base), { title: `pushbench merge: ${record.name}`, sections: [...(capacity ? [capacity] : []), shardsSection(record.shards)] });
   return [file, ...files.filter((f) => f.endsWith('report.html'))];
+}
+
+/**
+ * A staircase plan's merged steps judged against its SLO as `pushbench capacity` judges steps:
+ * the verdicts and the capacity go into the record, the table to stdout and the report's section.
+ */
+function judgePlannedSteps(plan: Plan, record: ResultRecord): ReportSection | null {
+  if (!plan.staircase || !record.steps) return null;
+  const { slo } = parseSlo(plan.staircase.slo);
+  const { outcome, figures } = judgeStaircase(record.steps, slo, plan.shards);
+  record.staircase = figures;
+  process.stdout.write(`${formatCapacityText([outcome], slo)}\n\n`);
+  return { id: 'capacity', title: 'Capacity', markdown: formatCapacityMarkdown([outcome], slo), html: formatCapacityHtml([outcome], slo) };
 }
 
 export async function mergeCommand(argv: string[]): Promise<number> {
@@ -87,8 +105,9 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const record = mergeShards(args.plan, args.inputs, { allowPartial: args.allowPartial });
-  const files = await saveMerged(record, args.outDir, !args.noReport);
-  process.stdout.write(`${formatSummaryTable([record])}\n\n`);
+  process.stdout.write(`${formatSummaryTable(record.steps ?? [record])}\n\n`);
+  const capacity = judgePlannedSteps(args.plan, record);
+  const files = await saveMerged(record, args.outDir, !args.noReport, capacity);
   for (const f of files) process.stdout.write(`wrote ${f}\n`);
   if (!record.valid) process.stderr.write(`merged run invalid:\n${record.invalidReasons.map((r) => `  - ${r}`).join('\n')}\n`);
   const gate = checkAssertions(args.assertions, [record]);

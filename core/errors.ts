@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   PB_SCHEMA: 'a result file has an unsupported schema version',
   PB_INTERRUPTED: 'the run was interrupted',
   PB_MACHINE_LIMIT: 'a machine limit was reached (open files, ports, memory)',
+  PB_BARRIER: 'the shards did not all meet at the start barrier',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

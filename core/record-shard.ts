@@ -13,7 +13,9 @@ export interface ShardFacts {
   planId: string;
   /** the machine's hostname (a Kubernetes pod's name) */
   host: string;
-  /** how long after the plan's startAt the shard's workers had their tasks, ms (0: on time) */
+  /** the start it ran to (ISO 8601 UTC): the plan's, or the one its start barrier announced; absent in records before the barrier */
+  startAt?: string;
+  /** how long after its startAt the shard's workers had their tasks, ms (0: on time) */
   startLagMs: number;
   /** clients this shard ran */
   clients: number;
@@ -47,6 +49,17 @@ export interface ShardsFigures {
   missing: number[];
 }
 
+/** A merged staircase's verdicts, as `pushbench capacity` judges its steps (capacity/search.ts). */
+export interface StaircaseFigures {
+  slo: string;
+  /** the most clients of the steps that held the SLO up to the first that did not (null: not even the first) */
+  capacity: number | null;
+  /** the staircase ended before the SLO broke: the capacity is at least this */
+  lowerBound: boolean;
+  stop: { kind: string; atClients: number; message: string };
+  steps: { clients: number; verdict: string; reasons: string[] }[];
+}
+
 // The record's shard fields live here, next to their types: core/record-schema.ts's ResultRecord
 // gains them by declaration merging (that file is at the house's size limit).
 declare module './record-schema.ts' {
@@ -54,5 +67,9 @@ declare module './record-schema.ts' {
     /** one shard of a scale-out run (dist/), or a merged one's shards */
     shard?: ShardFacts;
     shards?: ShardsFigures;
+    /** a staircase plan's shard or merged run: every step's own record (this record is the last step's) */
+    steps?: ResultRecord[];
+    /** a merged staircase: each step judged against the plan's SLO, and the capacity */
+    staircase?: StaircaseFigures;
   }
 }

@@ -6,6 +6,7 @@
  * a lost shard is named by merge, not hidden by a skipped job). Pure: the workflow as plain data.
  */
 import type { Plan } from './plan.ts';
+import { planSpanMs } from './shard.ts';
 
 export interface GhaOptions {
   /** the shell line that puts `pushbench` on the PATH of each job */
@@ -20,7 +21,8 @@ export interface GhaOptions {
 export function planArgv(plan: Plan, startMarginS: number): string[] {
   const r = plan.run;
   return [
-    'plan', '--name', plan.name, '--transport', r.transport, '--workload', r.workload, '--clients', String(r.clients), '--shards', String(plan.shards),
+    'plan', '--name', plan.name, '--transport', r.transport, '--workload', r.workload,
+    ...(plan.staircase ? ['--staircase', plan.staircase.clients.join(','), '--slo', plan.staircase.slo] : ['--clients', String(r.clients)]), '--shards', String(plan.shards),
     '--duration', `${r.durationMs}ms`, '--warmup', `${r.warmupMs}ms`, '--rate', String(r.ratePerS), '--payload', String(r.payloadBytes),
     ...(r.workload === 'fanout' ? [] : ['--topics', String(r.topics)]),
     '--poll-interval', `${r.pollIntervalMs}ms`, '--long-poll-timeout', `${r.longPollTimeoutMs}ms`, '--arrival-rate', String(r.arrivalRatePerS),
@@ -39,7 +41,7 @@ export function ghaWorkflow(plan: Plan, o: GhaOptions): Record<string, unknown> 
     { name: 'install pushbench', run: o.install },
   ];
   const download = { uses: 'actions/download-artifact@v4', with: { name: 'plan' } };
-  const timeout = Math.ceil((o.startMarginS + plan.run.durationMs / 1000) / 60) + o.timeoutMarginMin;
+  const timeout = Math.ceil((o.startMarginS + planSpanMs(plan) / 1000) / 60) + o.timeoutMarginMin;
   return {
     name: `pushbench ${plan.name}`,
     on: { workflow_dispatch: {} },

@@ -1,6 +1,6 @@
 /**
  * A plan as Kubernetes objects: the plan in a ConfigMap, a headless Service naming the shards'
- * pods (their DNS names, for a start barrier), and an Indexed Job whose completion index is the
+ * pods (their DNS names: a plan with a start barrier tells each shard shard 0's), and an Indexed Job whose completion index is the
  * shard index (`JOB_COMPLETION_INDEX`). Every choice serves the measurement: `backoffLimit: 0`
  * and `restartPolicy: Never` (a restarted shard would start late and count twice), requests =
  * limits (a Guaranteed pod is not throttled below what it asked for), required anti-affinity (two
@@ -8,12 +8,12 @@
  * Pure: the objects as plain data, for YAML or for a schema check.
  */
 import type { Plan } from './plan.ts';
+import { BARRIER_ENV, BARRIER_PORT } from './barrier.ts';
+import { planSpanMs } from './shard.ts';
 
 /** Where a shard's pod finds the plan and writes its record. */
 export const PLAN_MOUNT = '/etc/pushbench';
 export const RESULTS_MOUNT = '/results';
-/** The port a shard listens on for the start barrier (not yet used: reserved in the Service). */
-export const BARRIER_PORT = 7070;
 
 export interface K8sOptions {
   image: string;
@@ -41,7 +41,8 @@ export function k8sCommand(): string[] {
 export function k8sObjects(plan: Plan, o: K8sOptions): Record<string, unknown>[] {
   const name = k8sName(plan);
   const labels = { 'app.kubernetes.io/name': 'pushbench', 'app.kubernetes.io/instance': name, 'pushbench.dev/plan': plan.id };
-  const waitS = Math.max(0, Math.ceil((Date.parse(plan.start.at) - o.nowMs) / 1000));
+  // a barrier's start may come as late as its timeout after the pods start
+  const waitS = Math.max(0, Math.ceil((Date.parse(plan.start.at) - o.nowMs) / 1000)) + Math.ceil((plan.start.barrier?.timeoutMs ?? 0) / 1000);
   const configMap = {
     apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-plan`, labels },
     data: { 'plan.json': `${JSON.stringify(plan, null, 2)}\n` },
@@ -55,7 +56,7 @@ export function k8sObjects(plan: Plan, o: K8sOptions): Record<string, unknown>[]
     apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
     spec: {
       completionMode: 'Indexed', completions: plan.shards, parallelism: plan.shards, backoffLimit: 0,
-      activeDeadlineSeconds: waitS + Math.ceil(plan.run.durationMs / 1000) + o.deadlineMarginS,
+      activeDeadlineSeconds: waitS + Math.ceil(planSpanMs(plan) / 1000) + o.deadlineMarginS,
       template: {
         metadata: { labels },
         spec: {
@@ -63,7 +64,8 @@ export function k8sObjects(plan: Plan, o: K8sOptions): Record<string, unknown>[]
           affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' }] } },
           containers: [{
             name: 'shard', image: o.image, command: k8sCommand(),
-            env: [{ name: 'PUSHBENCH_PLAN_ID', value: plan.id }],
+            // shard 0's pod by its name under the headless Service (hostname <job>-0, subdomain <service>)
+            env: [{ name: 'PUSHBENCH_PLAN_ID', value: plan.id }, ...(plan.start.barrier ? [{ name: BARRIER_ENV, value: `${name}-0.${name}:${BARRIER_PORT}` }] : [])],
             ports: [{ name: 'barrier', containerPort: BARRIER_PORT }],
             resources: { requests: resources, limits: resources },
             volumeMounts: [{ name: 'plan', mountPath: PLAN_MOUNT, readOnly: true }, { name: 'results', mountPath: RESULTS_MOUNT }],

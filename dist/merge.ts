@@ -26,6 +26,8 @@ export function shardProblems(plan: Plan, inputs: readonly ShardInput[]): { prob
     if (!s) { problems.push(`${file}: not a shard record (no "shard" field; made by 'pushbench run --plan')`); continue; }
     if (s.planId !== plan.id) { problems.push(`${file}: a shard of plan ${s.planId}, not of this plan (${plan.id})`); continue; }
     if (!Number.isInteger(s.index) || s.index < 0 || s.index >= plan.shards) { problems.push(`${file}: shard index ${s.index} is outside the plan's 0…${plan.shards - 1}`); continue; }
+    const steps = plan.staircase?.clients.length ?? 0;
+    if ((record.steps?.length ?? 0) !== steps) problems.push(`${file}: ${record.steps?.length ?? 0} staircase step records, the plan has ${steps}${steps ? ' (a shard cut short cannot be merged step by step)' : ''}`);
     byIndex.set(s.index, [...(byIndex.get(s.index) ?? []), file]);
   }
   for (const [index, files] of [...byIndex].sort((a, b) => a[0] - b[0])) {
@@ -64,11 +66,22 @@ export function mergeShards(plan: Plan, inputs: readonly ShardInput[], opts: { a
   if (inputs.length === 0) problems.push('no shard records given');
   if (problems.length) throw validationError(problems, `cannot merge the shards of plan ${plan.id}`);
   const sorted = [...inputs].sort((a, b) => a.record.shard!.index - b.record.shard!.index).map((x) => x.record);
+  const merged = mergeChecked(plan, sorted, missing, plan.name);
+  // a staircase: step i of every shard covers the same absolute window (the plan's schedule), merged alike
+  if (!plan.staircase) return merged;
+  return { ...merged, steps: plan.staircase.clients.map((c, i) => mergeChecked(plan, sorted.map((r) => r.steps![i]), missing, `${plan.name}-${c}c`)) };
+}
+
+/** The merged record `name` of checked shard records `sorted` (by index), `missing` naming the absent indexes. */
+function mergeChecked(plan: Plan, sorted: ResultRecord[], missing: number[], name: string): ResultRecord {
   const own = sorted.map((r) => ({ ...r, invalidReasons: r.invalidReasons.map((x) => `shard ${r.shard!.index}: ${x}`) }));
   const merged = mergeRecords(own);
   const reasons = [...merged.invalidReasons];
   const notes = [...(merged.notes ?? [])];
   for (const r of sorted) reasons.push(...shardReasons(plan, r.shard!, merged.summary.latencyUs.p50, notes));
+  // every shard's second k is its start + k: shards that ran to different starts do not align
+  const starts = new Set(sorted.map((r) => r.shard!.startAt ?? plan.start.at));
+  if (starts.size > 1) reasons.push(`the shards ran to different starts (${sorted.map((r) => `shard ${r.shard!.index} ${r.shard!.startAt ?? plan.start.at}`).join(', ')}): their timelines do not align`);
   if (missing.length) reasons.push(`partial: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${plan.shards} missing (merged with --allow-partial)`);
   const shards: ShardsFigures = {
     planId: plan.id, count: plan.shards, missing,
@@ -77,9 +90,9 @@ export function mergeShards(plan: Plan, inputs: readonly ShardInput[], opts: { a
       delivered: r.summary.delivered, lost: r.summary.lost, p99Us: r.summary.latencyUs.p99,
     })),
   };
-  const { summary: _s, shard: _first, ...rest } = merged;
+  const { summary: _s, shard: _first, steps: _steps, ...rest } = merged;
   return finishRecord({
-    ...rest, name: plan.name, shards, ...(notes.length ? { notes } : {}),
+    ...rest, name, shards, ...(notes.length ? { notes } : {}),
     config: { ...rest.config, target: plan.run.target },
     complete: rest.complete && missing.length === 0,
     invalidReasons: reasons, valid: reasons.length === 0,

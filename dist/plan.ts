@@ -38,11 +38,25 @@ export interface Plan {
     at: string;
     /** a shard that starts later than this marks the merged run invalid, naming the shard */
     toleranceMs: number;
+    /**
+     * present: the shards meet at a start barrier (dist/barrier.ts) and run to the start shard 0
+     * announces once all have reported ready, never before `at`; one that has not reported within
+     * `timeoutMs` makes every shard fail naming it
+     */
+    barrier?: { timeoutMs: number };
   };
   clock: {
     /** a shard whose clock offset is less certain than this share of the run's p50 makes the run invalid */
     maxUncertaintyShare: number;
   };
+  /**
+   * present: the run is a staircase (`plan --staircase`): the clients grow through these counts
+   * over all shards (ascending, the last = run.clients), each step `run.durationMs` long of which
+   * `run.warmupMs` is not measured, one after the other on the run's schedule from the start
+   * (load/run/schedule.ts), so every shard computes the same absolute times; merge judges each
+   * step against `slo` (capacity's terms) and reports the capacity
+   */
+  staircase?: { clients: number[]; slo: string };
 }
 
 /** JSON with object keys sorted at every level: the form the id hashes. */
@@ -86,6 +100,20 @@ function runProblems(r: Record<string, unknown>): string[] {
   return out;
 }
 
+/** Every problem of a plan's staircase (absent: none). */
+function staircaseProblems(v: unknown, shards: unknown, clients: unknown): string[] {
+  if (v === undefined) return [];
+  const st = v as Record<string, unknown> | null;
+  const counts = st?.clients;
+  if (typeof st !== 'object' || st === null || !Array.isArray(counts) || counts.length === 0 || !counts.every(isInt)) return [`staircase.clients must be a list of whole numbers (got ${JSON.stringify(counts)})`];
+  const out: string[] = [];
+  if (counts.some((c, i) => i > 0 && c <= counts[i - 1])) out.push(`staircase.clients must ascend (got ${counts.join(', ')})`);
+  if (isInt(shards) && counts[0] < shards) out.push(`staircase.clients: the first step (${counts[0]}) must be at least shards (${shards}): every shard takes one client or more`);
+  if (counts[counts.length - 1] !== clients) out.push(`staircase.clients: the last step (${counts[counts.length - 1]}) must be run.clients (${JSON.stringify(clients)})`);
+  if (typeof st.slo !== 'string' || st.slo === '') out.push('staircase.slo must be an SLO like "p99<250ms,lost=0"');
+  return out;
+}
+
 /**
  * Every problem of a parsed plan file, each naming its field; empty: a plan this pushbench runs.
  * The id must match the content (a hand-edited plan would otherwise pass as the one it was).
@@ -111,7 +139,10 @@ export function planProblems(v: unknown): string[] {
   else {
     if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) out.push(`start.at must be an ISO 8601 time (got ${JSON.stringify(start.at)})`);
     if (!isNum(start.toleranceMs) || start.toleranceMs < 0) out.push(`start.toleranceMs must be a number ≥ 0 (got ${JSON.stringify(start.toleranceMs)})`);
+    const b = start.barrier as Record<string, unknown> | undefined;
+    if (b !== undefined && (typeof b !== 'object' || b === null || !isNum(b.timeoutMs) || b.timeoutMs <= 0)) out.push(`start.barrier.timeoutMs must be a number > 0 (got ${JSON.stringify(b?.timeoutMs)})`);
   }
+  out.push(...staircaseProblems(p.staircase, p.shards, (run as Record<string, unknown> | undefined)?.clients));
   const clock = p.clock as Record<string, unknown> | undefined;
   if (typeof clock !== 'object' || clock === null || !isNum(clock.maxUncertaintyShare) || clock.maxUncertaintyShare <= 0) out.push(`clock.maxUncertaintyShare must be a number > 0 (got ${JSON.stringify(clock?.maxUncertaintyShare)})`);
   if (typeof p.id !== 'string') out.push('id is missing or not a string');

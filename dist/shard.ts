@@ -5,13 +5,16 @@
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PushbenchError } from '../core/errors.ts';
 import type { ResultRecord, ShardFacts } from '../core/record.ts';
 import { finishRecord } from '../core/record.ts';
 import { nowUs } from '../core/wire.ts';
-import { runOnce, type RunHooks, type RunSettings } from '../load/runner.ts';
+import { runOnce, type LiveStep, type RunHooks, type RunSettings } from '../load/runner.ts';
+import { runSchedule } from '../load/run/schedule.ts';
 import { sliceArrivalsUs, sliceCount, type Slice } from '../load/slice.ts';
 import type { Plan } from './plan.ts';
 import { clockFacts, estimateClock } from './clock.ts';
+import { meetAtBarrier, type BarrierAddress, type BarrierOutcome } from './barrier.ts';
 
 /** Where a shard's index may come from, first found wins: the option, then the environment. */
 export const SHARD_INDEX_ENV = ['PUSHBENCH_SHARD', 'JOB_COMPLETION_INDEX'] as const;
@@ -56,6 +59,8 @@ export interface ShardLocal {
   clockSkewUs?: number;
   /** `--source-ips`: this machine's addresses its clients send from */
   sourceIps?: string[];
+  /** shard 0's start-barrier address (`--barrier` / PUSHBENCH_BARRIER): needed when the plan starts at a barrier */
+  barrier?: BarrierAddress;
 }
 
 /** The run settings of shard `index` of `plan`, its first client due at `t0Us` (this machine's nowUs clock). */
@@ -76,23 +81,52 @@ export function shardSettings(plan: Plan, index: number, t0Us: number, local: Sh
     share: { index, of: plan.shards, t0Us, onHost: 1 },
     ...(serverClockShiftUs ? { serverClockShiftUs } : {}),
     ...(local.sourceIps ? { sourceIps: local.sourceIps } : {}),
+    ...(plan.staircase ? { steps: planSteps(plan) } : {}),
   };
+}
+
+/** A staircase plan's steps as a live staircase's (every shard the same, over all shards' counts). */
+export function planSteps(plan: Plan): LiveStep[] {
+  const measureMs = plan.run.durationMs - plan.run.warmupMs;
+  return (plan.staircase?.clients ?? []).map((clients) => ({ name: `${plan.name}-${clients}c`, clients, warmupMs: plan.run.warmupMs, measureMs }));
+}
+
+/** From the start to the end of the plan's last window and its drain, ms: every step of a staircase. */
+export function planSpanMs(plan: Plan): number {
+  return runSchedule(shardSettings(plan, 0, 0, { loadCpus: null, workers: 1 }), 0).closeAtUs / 1000;
 }
 
 /** Set up this long before startAt (the workers load, the target is reached): nothing is opened to it earlier. */
 export const SHARD_SETUP_LEAD_MS = 1500;
+/** A barrier's start lies this long after the last ready: the setup lead, and 1 s for shard 0's answers to reach every shard. */
+export const BARRIER_LEAD_MS = SHARD_SETUP_LEAD_MS + 1000;
 
 /**
- * Run shard `index` of `plan`: wait for the plan's startAt (less the setup lead), run its slice on
- * the plan's absolute timeline, and return its record with `shard` filled in. A shard started after
- * startAt still follows the plan's timeline (its clients already due start at once) and records
- * how late it was.
+ * Run shard `index` of `plan`: meet the others at the start barrier when the plan has one (it
+ * throws PB_BARRIER, nothing run, when a shard is missing), wait for the start (the plan's, or the
+ * barrier's) less the setup lead, run its slice on that absolute timeline, and return its record
+ * with `shard` filled in. A shard started after the start still follows its timeline (its clients
+ * already due start at once) and records how late it was.
  */
 export async function runShard(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks = {}): Promise<ResultRecord> {
-  const startAtMs = Date.parse(plan.start.at);
+  let barrier: BarrierOutcome | null = null;
+  if (plan.start.barrier) {
+    if (!local.barrier) throw new PushbenchError('PB_BAD_OPTION', 'the plan starts at a barrier: give shard 0\'s address (--barrier HOST:PORT or PUSHBENCH_BARRIER)');
+    barrier = await meetAtBarrier(plan, index, local.barrier, { leadMs: BARRIER_LEAD_MS, signal: hooks.signal, log: hooks.log });
+  }
+  try {
+    return await runFrom(plan, index, local, hooks, barrier?.startAt ?? plan.start.at);
+  } finally {
+    await barrier?.close();
+  }
+}
+
+/** {@link runShard} from its start `startAt` (the plan's, or the barrier's announcement). */
+async function runFrom(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks, startAt: string): Promise<ResultRecord> {
+  const startAtMs = Date.parse(startAt);
   const waitMs = startAtMs - SHARD_SETUP_LEAD_MS - Date.now();
   if (waitMs > 0) {
-    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the plan's start ${plan.start.at}`);
+    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the start ${startAt}`);
     await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined);
   }
   const skewUs = local.clockSkewUs ?? 0;
@@ -103,13 +137,18 @@ export async function runShard(plan: Plan, index: number, local: ShardLocal, hoo
   let lateUs = 0;
   // a message's ts as read (less an emulated skew) less the estimated offset: on this machine's clock
   const shiftUs = before ? -Math.round(skewUs + before.offsetUs) : 0;
-  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x) });
+  // a staircase's steps each get a record as their window closes; every step runs (no coordinator to stop them)
+  const steps: ResultRecord[] = [];
+  const record = await runOnce(shardSettings(plan, index, t0Us, local, shiftUs), { ...hooks, onStarted: (x) => (lateUs = x), onStep: (r) => void steps.push(r) });
   const after = before && (await estimateClock(plan.run.target, skewUs).catch(() => null));
   const shard: ShardFacts = {
     index, count: plan.shards, planId: plan.id, host: os.hostname(),
-    startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
+    startAt, startLagMs: Math.round(lateUs / 100) / 10, clients: record.config.clients,
     clock: before && clockFacts(before, after, skewUs),
   };
-  const { summary: _s, ...rest } = record;
-  return finishRecord({ ...rest, shard });
+  const own = (r: ResultRecord) => {
+    const { summary: _s, ...rest } = r;
+    return finishRecord({ ...rest, shard: { ...shard, clients: r.config.clients } });
+  };
+  return plan.staircase ? { ...own(record), steps: steps.map(own) } : own(record);
 }

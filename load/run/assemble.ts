@@ -17,7 +17,7 @@ import type { ProcSample } from '../resources.ts';
 import type { StatsSnapshot } from '../../core/wire.ts';
 import type { MeasureWindow } from './schedule.ts';
 import { addStatsDelta, type BankedServer } from './server-stats.ts';
-import type { SettledRun } from './settings.ts';
+import { shareClients, type SettledRun } from './settings.ts';
 
 /** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
 export interface MeterReadings {
@@ -91,9 +91,10 @@ export function assembleRecord(run: RunFacts, x: WindowInput): Omit<ResultRecord
     window: win, measuredSecs, workers: run.workers, closedLoop: run.closedLoop, loadCpus: s.loadCpus, loadCpuCount: run.loadCpuCount,
     siblings: (s.share?.onHost ?? s.share?.of ?? 1) - 1, gcMode: run.gcMode, serverDied: x.serverDied, cut: x.cut, endedUs: x.endedUs,
     extraReasons: x.extraReasons, ratePerS: s.ratePerS, delivered: counters.delivered,
-    step: s.steps ? { startedByFrom: x.parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0) } : null,
+    step: s.steps ? { startedByFrom: x.parts.reduce((n, r) => n + (r.startedByFromUs ?? 0), 0), clients: shareClients(win.clients, s.share) } : null,
   });
-  const config = runConfigOf(s, s.steps ? win.clients : run.ownClients, win, run.workers);
+  // a step's clients: its count's share on this process (a machine shard's slice)
+  const config = runConfigOf(s, s.steps ? shareClients(win.clients, s.share) : run.ownClients, win, run.workers);
   const measuredMs = Math.max(0, (measuredToUs - win.fromUs) / 1000);
   const backlogAgeMs = backlogAgeOf(x.parts);
   invalidReasons.push(...backlogReasons(counters, backlogAgeMs, notes));

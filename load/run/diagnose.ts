@@ -39,8 +39,8 @@ export interface DiagnosisInput {
   extraReasons: readonly string[];
   ratePerS: number;
   delivered: number;
-  /** a staircase step: how many of its clients had started when its window opened */
-  step: { startedByFrom: number } | null;
+  /** a staircase step: how many of its clients had started when its window opened, of how many this process runs */
+  step: { startedByFrom: number; clients: number } | null;
 }
 
 export interface Diagnosis {
@@ -58,7 +58,7 @@ export function diagnose(x: DiagnosisInput): Diagnosis {
   if (x.gcMode === 'default') notes.push(DEFAULT_GC_NOTE);
   invalidReasons.push(...x.extraReasons);
   if (x.ratePerS > 0 && x.delivered === 0 && !x.cut) invalidReasons.push('no message was delivered in the measured window');
-  if (x.step && !x.cut && x.step.startedByFrom < win.clients) invalidReasons.push(`generator fell behind: ${x.step.startedByFrom} of the step's ${win.clients} clients had started when its window opened`);
+  if (x.step && !x.cut && x.step.startedByFrom < x.step.clients) invalidReasons.push(`generator fell behind: ${x.step.startedByFrom} of the step's ${x.step.clients} clients had started when its window opened`);
   return out;
 }
 

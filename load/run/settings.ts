@@ -53,7 +53,9 @@ export interface RunSettings extends RunConfig {
    * A live staircase (capacity's growth): the run grows through these steps, cumulative client
    * counts ascending, the last equal to `clients`; the clients of a step stay connected through
    * the next. Each step gets its own record (RunHooks.onStep). `warmupMs`/`durationMs` are then
-   * unused. Not with a multi-process share, faults, slow clients, a latency proxy or a profile.
+   * unused. Not with faults, slow clients, a latency proxy or a profile, nor with several generator
+   * processes on this host (their steps would be judged apart); a machine shard (share.onHost 1)
+   * grows its slice, step by step, on the plan's schedule.
    */
   steps?: LiveStep[];
   /**
@@ -146,7 +148,7 @@ export function shareClients(clients: number, share: GeneratorShare | undefined)
 export function staircaseProblems(s: RunSettings): string[] {
   const out: string[] = [];
   if (!s.steps) return out;
-  if (s.share) out.push('a live staircase runs in one generator process');
+  if (s.share && (s.share.onHost ?? s.share.of) > 1) out.push('a live staircase runs in one generator process on its host');
   if (s.faults?.length) out.push('a live staircase takes no faults');
   if (s.slowClients) out.push('a live staircase takes no slow clients');
   if (s.proxy) out.push('a live staircase takes no latency proxy (it judges its lateness once per run)');

@@ -22,6 +22,7 @@ import { readResultFile } from '../../core/record.ts';
 import { spawnReferenceServer } from '../../load/runner.ts';
 import type { Plan, PlanRun } from '../../dist/plan.ts';
 import { parseManifestArgs } from '../../cli/manifest-command.ts';
+import { BARRIER_ENV, BARRIER_PORT } from '../../dist/barrier.ts';
 import { main } from '../../cli/cli.ts';
 import { runSettings } from '../load/settings.ts';
 import { BIN } from '../cli.ts';
@@ -81,6 +82,29 @@ describe('pushbench manifest: bad input', () => {
 });
 
 describe('pushbench manifest --engine k8s', () => {
+  it('a plan with a start barrier: every pod is told shard 0\'s name under the headless Service, and the port is open', () => {
+    const b = join(dir, 'barrier');
+    mkdirSync(b);
+    const { plan, file } = writePlan(b, run, 3, 0, 1000, { timeoutMs: 120_000 });
+    const [cm, svc, job] = yamlDocs(made([file, '--engine', 'k8s', '--image', 'ghcr.io/example/pushbench:1']));
+    new ConfigMap(cm as never).validate();
+    new Service(svc as never).validate();
+    new Job(job as never).validate();
+    const name = (job as { metadata: { name: string } }).metadata.name;
+    const spec = (job as { spec: Record<string, any> }).spec;
+    // pod hostnames of an Indexed Job are <job>-<index>; the subdomain is the headless Service
+    expect(spec.template.spec.subdomain).toBe((svc as { metadata: { name: string } }).metadata.name);
+    const [c] = spec.template.spec.containers;
+    expect(c.env).toContainEqual({ name: BARRIER_ENV, value: `${name}-0.${name}:${BARRIER_PORT}` });
+    expect(c.ports).toContainEqual({ name: 'barrier', containerPort: BARRIER_PORT });
+    expect((svc as { spec: { ports: { port: number }[] } }).spec.ports.map((x) => x.port)).toEqual([BARRIER_PORT]);
+    // the deadline covers the barrier's wait as well as the run
+    expect(spec.activeDeadlineSeconds).toBeGreaterThanOrEqual(120 + plan.run.durationMs / 1000);
+    // GitHub-hosted runners cannot reach shard 0
+    expect(() => made([file, '--engine', 'gha'])).toThrow(/starts at a barrier/);
+  });
+
+
   it('passes the Kubernetes API schemas, says what the measurement needs, and its Job run per index merges', async () => {
     const k = join(dir, 'k8s');
     mkdirSync(k);

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { canonicalJson, planId, planProblems, readPlan } from '../../dist/plan.ts';
 import { shardIndexOf, shardSlice } from '../../dist/shard.ts';
 import { parsePlanArgs } from '../../cli/plan-command.ts';
+import { parseShardArgs } from '../../cli/shard-command.ts';
+import { BARRIER_PORT, parseBarrierAddress } from '../../dist/barrier.ts';
 import { main } from '../../cli/cli.ts';
 import { HISTOGRAM_CONFIG } from '../../core/histogram.ts';
 import { PushbenchError } from '../../core/errors.ts';
@@ -83,6 +85,27 @@ describe('plan', () => {
     expect(await main(['plan', ...ARGS, '--start-at', '+1h', '-o', file])).toBe(0);
     expect(planProblems(JSON.parse(readFileSync(file, 'utf8')))).toEqual([]);
     expect(await main(['plan', '--clients', '0', '--shards', 'x'])).toBe(2);
+  });
+
+  it('--start barrier: the start comes from shard 0 (not before --start-at); a shard needs its address; every problem named', () => {
+    const r = parsePlanArgs([...ARGS, '--start', 'barrier', '--barrier-timeout', '90s'], NOW);
+    if (r === 'help') throw new Error('help');
+    expect(r.plan.start).toEqual({ at: new Date(NOW).toISOString(), toleranceMs: 1000, barrier: { timeoutMs: 90_000 } });
+    expect(planProblems(r.plan)).toEqual([]);
+    expect(planProblems({ ...r.plan, start: { ...r.plan.start, barrier: { timeoutMs: 0 } } })).toEqual(expect.arrayContaining(['start.barrier.timeoutMs must be a number > 0 (got 0)']));
+    expect(problemsOf([...ARGS, '--barrier-timeout', '90s'])).toEqual(['--barrier-timeout applies to --start barrier only']);
+    expect(problemsOf([...ARGS, '--start', 'whenever'])).toEqual([expect.stringMatching(/^--start must be one of at, barrier/)]);
+    const file = join(dir, 'barrier.json');
+    writeFileSync(file, JSON.stringify(r.plan));
+    const shardProblems = (argv: string[], env: NodeJS.ProcessEnv) => {
+      try { parseShardArgs(['--plan', file, ...argv], env); } catch (err) { return (err as PushbenchError).problems; }
+      return [];
+    };
+    expect(shardProblems(['--shard', '1'], {})).toEqual([expect.stringMatching(/^the plan starts at a barrier: give shard 0's address with --barrier HOST\[:PORT\] or PUSHBENCH_BARRIER/)]);
+    expect(shardProblems(['--shard', '1', '--barrier', 'job-0.job:99999'], {})).toEqual([expect.stringMatching(/^--barrier "job-0.job:99999" is not a barrier address/)]);
+    const ok = parseShardArgs(['--plan', file], { JOB_COMPLETION_INDEX: '2', PUSHBENCH_BARRIER: 'job-0.job' });
+    expect(ok !== 'help' && ok.local.barrier).toEqual({ host: 'job-0.job', port: BARRIER_PORT });
+    expect(parseBarrierAddress('[::1]:7071', 'x')).toEqual({ host: '::1', port: 7071 });
   });
 
   it('a shard index from --shard, else PUSHBENCH_SHARD, else JOB_COMPLETION_INDEX; out of range named', () => {

@@ -13,13 +13,13 @@ import { BIN } from '../cli.ts';
 
 /**
  * A plan of `shards` shards of `run`, its first client due `leadMs` from now, written to
- * `dir`/plan.json. Its clock bound is one p50: on one machine a delivery is one loopback (or veth)
+ * `dir`/`fileName`, at a start barrier of `barrier.timeoutMs` when given. Its clock bound is one p50: on one machine a delivery is one loopback (or veth)
  * trip through two event loops, and half a /time probe's round trip is the same trip, so the
  * offset's worst-case error (RTT / 2) is about a p50 by physics, not by a fault.
  */
-export function writePlan(dir: string, run: PlanRun, shards: number, leadMs: number, toleranceMs = 1000): { plan: Plan; file: string } {
-  const plan = makePlan({ name: 'scale-test', run, shards, start: { at: new Date(Date.now() + leadMs).toISOString(), toleranceMs }, clock: { maxUncertaintyShare: 1 } });
-  const file = join(dir, 'plan.json');
+export function writePlan(dir: string, run: PlanRun, shards: number, leadMs: number, toleranceMs = 1000, barrier?: { timeoutMs: number }, fileName = 'plan.json'): { plan: Plan; file: string } {
+  const plan = makePlan({ name: 'scale-test', run, shards, start: { at: new Date(Date.now() + leadMs).toISOString(), toleranceMs, ...(barrier ? { barrier } : {}) }, clock: { maxUncertaintyShare: 1 } });
+  const file = join(dir, fileName);
   writeFileSync(file, JSON.stringify(plan, null, 2));
   return { plan, file };
 }

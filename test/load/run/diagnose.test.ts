@@ -133,8 +133,8 @@ describe('diagnose', () => {
   });
 
   it('a staircase step whose clients had not all started when its window opened', () => {
-    expect(diagnose(input({ step: { startedByFrom: 80 } })).invalidReasons).toEqual(['generator fell behind: 80 of the step\'s 100 clients had started when its window opened']);
-    expect(diagnose(input({ step: { startedByFrom: 100 } })).invalidReasons).toEqual([]);
+    expect(diagnose(input({ step: { startedByFrom: 80, clients: 100 } })).invalidReasons).toEqual(['generator fell behind: 80 of the step\'s 100 clients had started when its window opened']);
+    expect(diagnose(input({ step: { startedByFrom: 100, clients: 100 } })).invalidReasons).toEqual([]);
   });
 
   it('V8\'s default GC is a note', () => {
