@@ -4,7 +4,11 @@
  * (@action-validator/core, SchemaStore's); then each engine is emulated — its exact command and
  * environment run once per index (JOB_COMPLETION_INDEX, resp. the matrix value), the volumes and
  * artifacts as folders — against a real reference server, and the shards' records merge.
- * Runs alone: the emulated shards' start lag is held to the plan's 1 s tolerance and their clock uncertainty to the run's p50, which another file's load would stretch
+ * Beside another file: the emulated shards wait for the plan's start on a timer, after a lead that
+ * covers their process start (about 1 s) three times, so their start lag stays far under the 1 s
+ * tolerance; their clock uncertainty comes from the smallest of 16 probe round trips before and
+ * after the run (all 16 would have to be slowed) and is held to the run's p50
+ * (maxUncertaintyShare 1), which a neighbour's load raises too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';

@@ -5,7 +5,11 @@
  * histogram counts), its percentiles those of every sample together; merge refuses another plan's
  * records and names a repeated or a missing index (exit 2), and a late shard makes the run invalid.
  * One shard's clock is skewed on purpose: its measured offset shows it and its latencies do not.
- * Runs alone: each shard's start lag is held to the plan's 1 s tolerance and its clock offset's uncertainty (probe round trips) to the run's p50, both of which another file's load would stretch
+ * Beside another file: the shards wait for the plan's start on a timer, after a 4 s lead that covers
+ * their process start (about 1 s) several times, so their start lag stays far under the 1 s
+ * tolerance; their clock uncertainty comes from the smallest of 16 probe round trips before and
+ * after the run (all 16 would have to be slowed) and is held to the run's p50
+ * (maxUncertaintyShare 1), which a neighbour's load raises too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
