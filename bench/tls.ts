@@ -79,7 +79,11 @@ function openAtRestart(r: ResultRecord, atS: number): number | null {
 function stormRow(label: string, r: ResultRecord, atS: number, clients: number): string {
   const f = r.faults?.[0];
   if (!f) return `| ${label} | no fault result | | | | | |`;
-  const storm = r.timeline.filter((p) => p.tS > atS && p.tS <= atS + 3).map((p) => p.serverCpuPct ?? 0);
+  // From the restart until 99 % are back (detection p99 + reconnect p99; 3 s at least): a generator
+  // blocked by its connects posts no tick for some of those seconds, and the record has a point
+  // only for a second with ticks.
+  const untilS = atS + Math.max(3, Math.ceil((f.detectUs.p99 + f.reconnectUs.p99) / 1e6));
+  const storm = r.timeline.filter((p) => p.tS > atS && p.tS <= untilS).map((p) => p.serverCpuPct ?? 0);
   const peak = storm.length ? `${Math.max(...storm).toFixed(0)} %` : '—';
   const hs = r.tls ? `${r.tls.full} full, ${r.tls.resumed} resumed` : 'none (plain)';
   const open = openAtRestart(r, atS);
@@ -116,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
   const stormArgs = ['--clients', String(stormClients), '--arrival-rate', String(arrivalRate), '--duration', `${stormMs}ms`, '--rate', '1', '--topics', '1', '--fault', `restart-server@${atS}s`, ...pin, '--out', v.out as string];
   const storm = v.stormTransport as TransportName;
   write(`\nReconnect storm: ${storm}, ${stormClients} clients arriving at ${arrivalRate}/s, the server killed and restarted at ${atS} s (same port; with TLS the same certificate and ticket keys).\n`);
-  write('| run | connected at the restart | disconnects | 99 % back after | server CPU peak (3 s after) | TLS handshakes | valid |');
+  write('| run | connected at the restart | disconnects | 99 % back after | server CPU peak (restart → 99 % back) | TLS handshakes | valid |');
   write('|---|--:|--:|--:|--:|---|---|');
   for (const tls of [false, true]) {
     const r = await runOnce(runSettingsFrom(storm, [...stormArgs, ...(tls ? ['--tls'] : [])], `storm-${tls ? 'tls' : 'plain'}`));
