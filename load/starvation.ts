@@ -30,12 +30,17 @@ export interface LoopVerdict {
   stalled: boolean;
 }
 
-/** Judge one thread from its per-second event-loop utilization (0..1) and delay p99 (ms). */
-export function judgeLoop(elus: readonly number[], delayP99Ms: readonly number[]): LoopVerdict {
+/**
+ * Judge one thread from its per-second event-loop utilization (0..1) and delay p99 (ms). `wallS`,
+ * when given (same order), is each tick's length in seconds: a loop blocked for several seconds
+ * posts one late tick for all of them (a reconnect storm's burst of connects), and they count as
+ * that many saturated seconds, not one.
+ */
+export function judgeLoop(elus: readonly number[], delayP99Ms: readonly number[], wallS?: readonly number[]): LoopVerdict {
   let run = 0;
   let saturatedSecs = 0;
-  for (const e of elus) {
-    run = e > SATURATED_ELU ? run + 1 : 0;
+  for (const [i, e] of elus.entries()) {
+    run = e > SATURATED_ELU ? run + Math.max(1, Math.round(wallS?.[i] ?? 1)) : 0;
     saturatedSecs = Math.max(saturatedSecs, run);
   }
   const worstDelayMs = Math.max(0, ...delayP99Ms);

@@ -6,7 +6,8 @@
  * and offers it on its next connection, as a browser does: a reconnect resumes when the server
  * takes it (reported per handshake).
  *
- * Threading: one dialer per client, on that client's event loop.
+ * Threading: one dialer per client, on that client's event loop; the trust ({@link contextFor}) is
+ * shared by the thread's clients.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -26,15 +27,37 @@ export interface DialTarget {
   alpn: readonly string[];
 }
 
+/** A TLS socket's session setter (node:tls has it; @types/node does not declare it). */
+type SessionSetter = tls.TLSSocket & { setSession(session: Buffer): void };
+
+/** The thread's secure contexts by the CA text they trust ('' for the system's roots). */
+const contexts = new Map<string, tls.SecureContext>();
+
+/**
+ * The one secure context of this thread for `trust`: its clients share it, as a browser's tabs share
+ * one trust store. Sessions stay each client's own (offered through `session`, never cached in the
+ * context). Without it `tls.connect` builds a context per connection, and given `ca` that copies
+ * the root store and parses the CA each time: the generator's work, not a browser's.
+ */
+export function contextFor(trust: ClientTls): tls.SecureContext {
+  const key = trust.ca ?? '';
+  let context = contexts.get(key);
+  if (context === undefined) contexts.set(key, (context = tls.createSecureContext(trust.ca === undefined ? {} : { ca: trust.ca })));
+  return context;
+}
+
 export class TlsDialer {
   /** the newest session the server issued on this client's connections, offered on the next */
   private session: Buffer | undefined;
+  private readonly context: tls.SecureContext;
 
   constructor(
-    private readonly trust: ClientTls,
+    trust: ClientTls,
     /** hears each handshake (`tls`); absent: not reported */
     private readonly events?: ClientEvents,
-  ) {}
+  ) {
+    this.context = contextFor(trust);
+  }
 
   /**
    * A TLS socket to `to`: its TCP socket tracked in `counter`, each handshake reported through
@@ -51,10 +74,14 @@ export class TlsDialer {
       host: to.host,
       // SNI carries names only (RFC 6066); an address is checked against the certificate's IP SANs.
       servername: net.isIP(to.host) ? '' : to.host,
-      ca: this.trust.ca,
-      session: this.session,
+      secureContext: this.context,
       ALPNProtocols: [...to.alpn],
     });
+    // Set here, not as tls.connect's `session` option: Node 20 decodes that option twice (in the
+    // socket's init and again in connect), and each decode parses the server certificate the
+    // session holds. TLSSocket's setSession (what connect calls, untyped in @types/node) before the
+    // handshake, which starts once the TCP socket connects.
+    if (this.session !== undefined) (socket as SessionSetter).setSession(this.session);
     socket.on('session', (session: Buffer) => (this.session = session));
     socket.once('secureConnect', () => {
       const doneUs = nowUs();

@@ -18,6 +18,7 @@ import type { StatsSnapshot } from '../../core/wire.ts';
 import type { MeasureWindow } from './schedule.ts';
 import { addStatsDelta, type BankedServer } from './server-stats.ts';
 import { shareClients, type SettledRun } from './settings.ts';
+import type { WorkerTick } from '../worker-task.ts';
 
 /** What one window's figures are taken from: samples at its edges, maxima sampled inside it. */
 export interface MeterReadings {
@@ -191,6 +192,18 @@ function subscriptionsOpen(s: StatsSnapshot): number {
   return Object.entries(s.open).reduce((n, [t, open]) => n + Math.max(open, s.streams?.[t] ?? 0), 0);
 }
 
+/**
+ * Connections open at a second's end: each worker's latest tick in it, summed. A worker that fell
+ * behind posts two ticks into one second; their counts are one set of clients seen twice.
+ */
+function openAtEnd(ticks: readonly WorkerTick[]): number {
+  const latest = new Map<number, WorkerTick>();
+  for (const k of ticks) if ((latest.get(k.workerIndex)?.tUs ?? -Infinity) < k.tUs) latest.set(k.workerIndex, k);
+  let open = 0;
+  for (const k of latest.values()) open += k.open;
+  return open;
+}
+
 /** One point a second with ticks, seconds firstSec + 1 … lastSec, tS counted from firstSec. */
 export function timelineOf(buckets: ReadonlyMap<number, SecondBucket>, firstSec: number, lastSec: number): TimelinePoint[] {
   return [...buckets.entries()]
@@ -202,7 +215,7 @@ export function timelineOf(buckets: ReadonlyMap<number, SecondBucket>, firstSec:
       return {
         tS: sec - firstSec,
         deliveryUs,
-        openConnections: b.ticks.reduce((n, k) => n + k.open, 0),
+        openConnections: openAtEnd(b.ticks),
         deliveriesPerS: b.ticks.reduce((n, k) => n + k.deliveries, 0),
         p50Us: p.p50,
         p99Us: p.p99,

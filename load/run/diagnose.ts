@@ -64,9 +64,10 @@ export function diagnose(x: DiagnosisInput): Diagnosis {
 
 /** Worker `w`'s event loop over the measured seconds: saturated, stalled, and if so why. */
 function judgeWorker(w: number, x: DiagnosisInput, { invalidReasons, notes }: Diagnosis): void {
-  const elus = x.measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.elu ?? 0);
-  const delays = x.measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w)?.loopDelayP99Ms ?? 0);
-  const loop = judgeLoop(elus, delays);
+  const ticks = x.measuredSecs.map(([, b]) => b.ticks.find((k) => k.workerIndex === w));
+  const elus = ticks.map((k) => k?.elu ?? 0);
+  const delays = ticks.map((k) => k?.loopDelayP99Ms ?? 0);
+  const loop = judgeLoop(elus, delays, ticks.map((k) => (k ? k.wallUs / 1e6 : 1)));
   const worst = loop.saturatedSecs;
   if (loop.saturated && x.closedLoop) notes.push(`closed loop (--poll-interval 0): worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s, as intended — the request rate is the peak this generator and server reach together, and request latency includes the generator's own queueing`);
   else if (loop.saturated) invalidReasons.push(`generator saturated: worker ${w} event-loop utilization above ${SATURATED_ELU * 100} % for ${worst} s; the numbers measure the generator, not the server — use fewer clients or more --workers/--load-cpus`);

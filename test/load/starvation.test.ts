@@ -32,4 +32,11 @@ describe('judgeLoop: the one keep-up rule for generator threads (pushbench and t
     expect(judgeLoop([0.1, 0.1], [3, 101])).toMatchObject({ worstDelayMs: 101, saturated: false, stalled: true });
     expect(judgeLoop([], [])).toEqual({ saturatedSecs: 0, worstDelayMs: 0, saturated: false, stalled: false });
   });
+
+  it('a late tick counts the seconds it covers: one tick after a 3 s block is 3 saturated seconds', () => {
+    expect(judgeLoop([0.95, 0.5], [5, 5], [3, 1])).toMatchObject({ saturatedSecs: 3, saturated: true });
+    expect(judgeLoop([0.5, 0.95, 0.95], [5, 5, 5], [4, 1, 1])).toMatchObject({ saturatedSecs: 2 });
+    // a tick shorter than a second (the last, partial one) still counts as one
+    expect(judgeLoop([0.95, 0.95], [5, 5], [1, 0.3])).toMatchObject({ saturatedSecs: 2, saturated: true });
+  });
 });

@@ -4,7 +4,7 @@
  * readings, and what an interrupted window or a staircase step looks like.
  */
 import { describe, expect, it } from 'vitest';
-import { assembleRecord, type MeterReadings, type RunFacts, type WindowInput, type WindowPart } from '../../../load/run/assemble.ts';
+import { assembleRecord, timelineOf, type MeterReadings, type RunFacts, type WindowInput, type WindowPart } from '../../../load/run/assemble.ts';
 import { emptyBucket, type SecondBucket } from '../../../load/run/buckets.ts';
 import { zeroStatsDelta } from '../../../load/run/server-stats.ts';
 import { settleRun, type RunSettings, type SettledRun } from '../../../load/run/settings.ts';
@@ -192,5 +192,17 @@ describe('assembleRecord', () => {
     expect(r.notes).toEqual([]);
     expect('closedLoop' in assembleRecord(facts(), windowInput())).toBe(false);
     expect('notes' in assembleRecord(facts(), windowInput())).toBe(false);
+  });
+});
+
+describe('timelineOf', () => {
+  it('open connections: each worker\'s latest tick of the second, not the sum of a late tick and the next', () => {
+    const b: SecondBucket = emptyBucket();
+    // worker 0 was blocked: its late tick (3,000 open) and its on-time one (4,000) fall in one second
+    b.ticks.push(tick(0, { tUs: T0 + 4_900_000, open: 3000 }), tick(1, { tUs: T0 + 5_000_000, open: 500 }), tick(0, { tUs: T0 + 5_010_000, open: 4000 }));
+    const [p] = timelineOf(new Map([[5, b]]), 0, 5);
+    expect(p.openConnections).toBe(4500);
+    // deliveries are each tick's own: they add
+    expect(p.deliveriesPerS).toBe(3);
   });
 });
