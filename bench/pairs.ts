@@ -7,12 +7,15 @@
  * A run the harness marked invalid is left out of the comparison, with its reason printed; its
  * pair then has no ratio. Nothing is re-run to get a better figure.
  */
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { validationError } from '../core/errors.ts';
 import { parseOptions } from '../core/options.ts';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
-import { RUN_OPTION_SPECS, loadSettings } from '../cli/run-options.ts';
+import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../cli/run-options.ts';
+import { writeJsonAtomic } from '../core/record-io.ts';
 import { parseFaults } from '../load/faults.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
 import { cpuModel } from '../load/resources.ts';
@@ -26,6 +29,19 @@ export function runSettingsFrom(transport: TransportName, argv: readonly string[
   if (problems.length) throw validationError(problems);
   s.name = name;
   return s;
+}
+
+/** One run of `transport` from `pushbench run` options, its record kept in `out` as `<name>.json`, as `pushbench run` writes it. */
+export async function runKept(transport: TransportName, argv: readonly string[], out: string, name: string): Promise<ResultRecord> {
+  const r = await runOnce(runSettingsFrom(transport, argv, name));
+  keepRecord(r, out);
+  return r;
+}
+
+/** Write `record` into `out` as `<name>.json` (atomically; the folder made if need be). */
+export function keepRecord(record: ResultRecord, out: string): void {
+  mkdirSync(out, { recursive: true });
+  writeJsonAtomic(join(out, `${fileSafe(record.name)}.json`), record);
 }
 
 export interface Variant {

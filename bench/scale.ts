@@ -24,7 +24,7 @@ import { runMulti } from '../load/multi.ts';
 import { ephemeralPortCount, openFilesLimit } from '../load/resources.ts';
 import { spread } from './ladder.ts';
 import { benchOptions, runBenchMain } from './main.ts';
-import { conditions, runSettingsFrom } from './pairs.ts';
+import { conditions, keepRecord, runSettingsFrom } from './pairs.ts';
 
 const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'quick', kind: 'bool', help: 'smoke check: 2,000 clients, 1 round, 5 s measured (not the issue\'s figure)' },
@@ -150,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
         if (reading === null && p.phase === 'warmup' && p.open >= clients) reading = establishedBySource(ips).catch(() => new Map());
       },
     });
+    keepRecord(record, out);
     const round = figuresOf(record, reading ? await reading : null);
     done.push(round);
     write(row(i, round));

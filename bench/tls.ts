@@ -14,9 +14,8 @@ import type { ResultRecord } from '../core/record.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS, traitsOf } from '../load/drivers/index.ts';
-import { runOnce } from '../load/runner.ts';
 import { benchOptions, runBenchMain } from './main.ts';
-import { conditions, runSettingsFrom } from './pairs.ts';
+import { conditions, runKept } from './pairs.ts';
 
 /** Transports with a plain run to compare against (a TLS-only one is compared with its peer by bench:h2). */
 const PLAIN = TRANSPORTS.filter((t) => !traitsOf(t).tlsOnly);
@@ -53,7 +52,7 @@ const cpu = (n: number | null): string => (n === null ? '—' : `${n.toFixed(1)}
 async function costRow(transport: TransportName, base: string[], tlsFirst: boolean, out: string): Promise<string> {
   const runs: Partial<Record<'plain' | 'tls', ResultRecord>> = {};
   for (const side of tlsFirst ? (['tls', 'plain'] as const) : (['plain', 'tls'] as const)) {
-    runs[side] = await runOnce(runSettingsFrom(transport, [...base, ...(side === 'tls' ? ['--tls'] : []), '--out', out], `${transport}-${side}`));
+    runs[side] = await runKept(transport, [...base, ...(side === 'tls' ? ['--tls'] : []), '--out', out], out, `${transport}-${side}`);
   }
   const bad = (['plain', 'tls'] as const).filter((k) => !runs[k]!.valid).map((k) => `${k} invalid: ${runs[k]!.invalidReasons.join('; ')}`);
   if (bad.length) return `| ${transport} | ${bad.join(' / ')} | | | | | | | |`;
@@ -126,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   write('| run | connected before the restart | disconnects | 99 % back after | server CPU peak (restart → 99 % back) | TLS handshakes | valid |');
   write('|---|--:|--:|--:|--:|---|---|');
   for (const tls of [false, true]) {
-    const r = await runOnce(runSettingsFrom(storm, [...stormArgs, ...(tls ? ['--tls'] : [])], `storm-${tls ? 'tls' : 'plain'}`));
+    const r = await runKept(storm, [...stormArgs, ...(tls ? ['--tls'] : [])], v.out as string, `storm-${tls ? 'tls' : 'plain'}`);
     write(stormRow(tls ? 'TLS' : 'plain', r, atS, stormClients));
   }
   write(`\nRecords: ${v.out as string}`);
