@@ -109,8 +109,8 @@ describe('run --transport sse-h2 --tls', () => {
   }, 20_000);
 
   it('slow tabs (a paused stream) do not hold the run open: it ends, complete, after its drain', async () => {
-    // 10 % of 20 subscriptions read 2 KB/s of 4 KB messages at 20 msg/s: the server drops them,
-    // and their streams stay paused with data unread, which kept a graceful HTTP/2 close waiting
+    // 10 % of 20 subscriptions read 2 KB/s of 4 KB messages at 20 msg/s: their streams stay
+    // paused with data unread, which kept a graceful HTTP/2 close waiting
     // for ever (4 runs of 4 at these settings). The run must end within the driver's grace (0.5 s)
     // after closing; the child is killed at 30 s.
     const out = mkdtempSync(join(tmpdir(), 'pushbench-h2-slow-'));
