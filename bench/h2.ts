@@ -131,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   const base = ['--tls', '--clients', String(clients), '--duration', `${durationMs}ms`, '--rate', '1', '--topics', '1', ...pin, '--out', out];
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`\n## bench:h2 — ${new Date().toISOString()}\n`);
-  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus} (taskset); --tls; broadcast, 1 topic at 1 msg/s, 64 B, loopback; ${clients} clients, ${durationMs / 1000} s runs`));
+  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus} (taskset); --tls; ${durationMs / 1000} s runs; parts 1 and 2: broadcast, 1 topic at 1 msg/s, 64 B, loopback, ${clients} clients`));
 
   const parts = v.parts as string[];
   if (parts.includes('1')) await part1(v.transports as TransportName[], durationMs, v.cut as number, base, out, write);
