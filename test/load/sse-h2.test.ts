@@ -123,20 +123,29 @@ describe('run --transport sse-h2 --tls', () => {
     expect(r.stdout).toMatch(/slow consumers: 2 clients \(10\.0 %\)/);
   }, 40_000);
 
-  it('behind the latency proxy with a paced link, a slow tab in each browser: the other tabs lose nothing and the run is valid', async () => {
+  it('behind the latency proxy with a paced link, a slow tab in each browser: the other tabs get every message, none lost, no reconnect', async () => {
     // 2 browsers of 10 tabs through the proxy (25 ms each way, 1.25 MB/s per connection), 4 KB at
     // 20 msg/s: 0.85 MB/s of wire bytes per connection. One tab in 10 reads 2 KB/s, so it holds
     // the data of its paused stream. The other 9 tabs must get every message of the window: a
     // paused stream holding the connection's flow-control window, or windows too small for the
     // link's round trip (Node's default 64 KB: ~0.6 MB/s at this delay), leave messages
-    // undelivered at the window's end, which makes the run invalid and counts them lost.
+    // undelivered at the window's end: fewer delivered, and an invalid reason that says so.
     const s = runSettings('sse-h2', ['--tls', '--network', 'delay=25ms,jitter=2ms,bw=1250000', '--clients', '20', '--streams-per-connection', String(N),
       '--payload', '4KB', '--rate', '20', '--duration', '2500ms', '--warmup', '500ms']);
     const slow = parseSlowClients('10%:2KB/s');
     if (typeof slow === 'string') throw new Error(slow);
     s.slowClients = slow;
     const r = await runOnce(s);
-    expectCleanRun(r, 2, 20, 18);
+    // the proxy's lateness limit is a timing judgement another file's load can move (this file is
+    // paired), so that one reason is let pass; any other (undelivered, lost, the generator) fails
+    expect(r.invalidReasons.filter((x) => !x.startsWith('latency proxy fell behind'))).toEqual([]);
+    const fast = 18;
+    expect(r.summary.lost).toBe(0);
+    expect(r.summary.duplicates).toBe(0);
+    expect(r.counters.outOfOrder).toBe(0);
+    // 2 measured seconds at 20 msg/s to each fast tab, ± one message a tab at each window edge
+    expect(Math.abs(r.summary.delivered - 2 * 20 * fast)).toBeLessThanOrEqual(2 * fast);
+    expect(r.summary.expected).toBe(r.summary.delivered);
     expect(r.proxy).toBeDefined();
     expect(r.slowClients!.clients).toBe(2);
     // both connections stayed up through the run, each with its 10 streams
