@@ -13,8 +13,11 @@
  *    in turns (sse first on even repeats, sse-h2 first on odd): connections and streams in /stats,
  *    server RSS per subscription and per connection, server CPU per message, bytes per message —
  *    each as a mean with its 95 % interval, and sse-h2 ÷ sse with its interval (delta method).
+ * 3. Head-of-line under the latency proxy (bench/h2-hol.ts): sse against sse-h2 at N tabs per
+ *    browser behind a wan-like proxy with equal link capacity per browser, with and without one
+ *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round.
  *
- * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2] [--quick]`.
+ * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
  */
 import { mkdirSync } from 'node:fs';
@@ -27,6 +30,7 @@ import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
 import { runOnce } from '../load/runner.ts';
 import { meanCi, ratioOfMeansCi, type Estimate } from '../reports/stats.ts';
+import { holPart, type HolPlan } from './h2-hol.ts';
 import { benchOptions, runBenchMain } from './main.ts';
 import { conditions, runSettingsFrom } from './pairs.ts';
 
@@ -39,7 +43,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'clients', kind: 'int', arg: 'N', help: 'clients (subscriptions) of every run', default: 1000, min: 1 },
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
   { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
-  { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run', default: ['1', '2'], choices: ['1', '2'] },
+  { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run (3: head-of-line under the proxy)', default: ['1', '2', '3'], choices: ['1', '2', '3'] },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
@@ -54,6 +58,17 @@ async function measured(t: TransportName, argv: string[], out: string, name: str
   writeJsonAtomic(join(out, `${name}.json`), r);
   return r;
 }
+
+/**
+ * Part 3's fixed settings: wan's delay and jitter; a 10 Mbit/s link per browser; 4 KB at 20 msg/s
+ * to each of 10 tabs is 0.8 MB/s (wire bytes included ~0.85), two thirds of the link, so queueing
+ * on it shows without the link falling behind; a slow tab reading 2 KB/s lags behind the 80 KB/s
+ * it is sent within the first second. 100 subscriptions keep the proxy's writes (2,000/s for sse)
+ * far under its lateness limit.
+ */
+const HOL: Omit<HolPlan, 'n' | 'rounds' | 'durationMs'> = Object.freeze({
+  clients: 100, delayMs: 25, jitterMs: 2, linkBytesPerS: 1_250_000, payloadBytes: 4096, ratePerS: 20, slowReadBytesPerS: 2048,
+});
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;
 
@@ -116,11 +131,15 @@ async function main(argv: string[]): Promise<number> {
   const base = ['--tls', '--clients', String(clients), '--duration', `${durationMs}ms`, '--rate', '1', '--topics', '1', ...pin, '--out', out];
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`\n## bench:h2 — ${new Date().toISOString()}\n`);
-  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus} (taskset); --tls; broadcast, 1 topic at 1 msg/s, 64 B, loopback; ${clients} clients, ${durationMs / 1000} s runs`));
+  write(conditions(`server CPU ${v.serverCpus}, generator CPU ${v.loadCpus} (taskset); --tls; ${durationMs / 1000} s runs; parts 1 and 2: broadcast, 1 topic at 1 msg/s, 64 B, loopback, ${clients} clients`));
 
   const parts = v.parts as string[];
   if (parts.includes('1')) await part1(v.transports as TransportName[], durationMs, v.cut as number, base, out, write);
   if (parts.includes('2')) await part2(n, repeats, base, out, write);
+  if (parts.includes('3')) {
+    const plan: HolPlan = { ...HOL, n, rounds: repeats, durationMs, clients: Math.ceil(HOL.clients / n) * n };
+    await holPart(plan, (t, args, name) => measured(t, [...args, ...pin, '--out', out], out, name), write);
+  }
   write(`\nRecords: ${out}`);
   return 0;
 }

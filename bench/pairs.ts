@@ -14,7 +14,7 @@ import { validationError } from '../core/errors.ts';
 import { parseOptions } from '../core/options.ts';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
-import { RUN_OPTION_SPECS, fileSafe, loadSettings } from '../cli/run-options.ts';
+import { RUN_OPTION_SPECS, fileSafe, loadSettings, parseSlowClients } from '../cli/run-options.ts';
 import { writeJsonAtomic } from '../core/record-io.ts';
 import { parseFaults } from '../load/faults.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
@@ -25,6 +25,12 @@ export function runSettingsFrom(transport: TransportName, argv: readonly string[
   const parsed = parseOptions([...argv], RUN_OPTION_SPECS);
   const problems = [...parsed.problems];
   const s = loadSettings(parsed.values, transport, problems);
+  if (parsed.values.slowClients !== undefined) {
+    // as `pushbench run` reads it (cli/run-command.ts): loadSettings leaves it to the command
+    const slow = parseSlowClients(parsed.values.slowClients as string);
+    if (typeof slow === 'string') problems.push(slow);
+    else s.slowClients = slow;
+  }
   s.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...s, proxied: s.proxy !== null }, problems);
   if (problems.length) throw validationError(problems);
   s.name = name;

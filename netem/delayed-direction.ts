@@ -37,6 +37,8 @@ export class DelayedDirection {
   queuedBytes = 0;
   private lastReleaseUs = 0;
   private linkFreeUs = 0;
+  /** the schedule bucket of this direction's previous chunk: the next goes in none before it */
+  private lastKey = -Infinity;
   private paused = false;
   stopped = false;
 
@@ -69,7 +71,7 @@ export class DelayedDirection {
       ctx.onQueued(chunk.length);
       this.checkFlow();
     }
-    ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs);
+    this.lastKey = ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs, this.lastKey);
   }
 
   /** The schedule released `p` (one of this direction's chunks). */

@@ -13,9 +13,9 @@
  * round((now − W) / 1000) leaves. Each chunk leaves within about ±0.5 ms of its due time on a
  * quiet machine, never more than about 1 ms early.
  *
- * Order: a direction's chunks are due in non-decreasing time (the proxy makes them so), so they
- * land in non-decreasing buckets, in push order inside one bucket: draining buckets in key order
- * preserves every direction's byte order.
+ * Order: a direction's chunks are due in non-decreasing time (the proxy makes them so) and each
+ * goes in no bucket before its predecessor's (`add`'s `notBeforeKey`), in push order inside one
+ * bucket: draining buckets in key order preserves every direction's byte order.
  *
  * Hold (the blackhole fault): nothing leaves before `hold.untilUs`; then everything due by then
  * leaves at once, in order.
@@ -44,10 +44,16 @@ export class ReleaseSchedule<T> {
     private readonly hold: { untilUs: number } = { untilUs: 0 },
   ) {}
 
-  /** Schedule `item` to leave at `releaseUs` (µs on the nowUs clock). */
-  add(item: T, releaseUs: number): void {
-    if (this.closed) return;
-    const key = Math.round((releaseUs - this.wakeLatenessUs) / 1000);
+  /**
+   * Schedule `item` to leave at `releaseUs` (µs on the nowUs clock), in no bucket before
+   * `notBeforeKey`; returns the bucket's key. A caller whose items must keep their order passes
+   * the key of its previous item: the learned wake-up lateness moves between two adds, so two
+   * items due at the same time (the FIFO rule makes that common) could otherwise land in
+   * buckets in the opposite order and leave reordered.
+   */
+  add(item: T, releaseUs: number, notBeforeKey = -Infinity): number {
+    if (this.closed) return notBeforeKey;
+    const key = Math.max(notBeforeKey, Math.round((releaseUs - this.wakeLatenessUs) / 1000));
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       bucket = [];
@@ -56,6 +62,7 @@ export class ReleaseSchedule<T> {
     }
     bucket.push(item);
     if (this.timer === undefined || key < this.timerKeyMs) this.arm(nowUs());
+    return key;
   }
 
   /** Items scheduled and not yet released. */

@@ -41,6 +41,15 @@ export const SSE_H2_CUT = 'SSE_H2_CUT';
 export const SSE_H2_NEEDS_TLS = 'SSE_H2_NEEDS_TLS';
 
 const ACCEPT: Readonly<Record<string, string>> = Object.freeze({ accept: 'text/event-stream' });
+
+/**
+ * The receive windows a browser advertises (Chromium's net/http/http_network_session.cc: 6 MB per
+ * stream, 15 MB per connection). Node's default is HTTP/2's initial 65,535 bytes for both, which
+ * caps a whole connection at 64 KB per round trip: behind a 25 ms proxy that is ~640 KB/s shared by
+ * every tab, a limit of the simulator that a browser does not have.
+ */
+export const BROWSER_STREAM_WINDOW_BYTES = 6 * 1024 * 1024;
+export const BROWSER_CONNECTION_WINDOW_BYTES = 15 * 1024 * 1024;
 const H2_ALPN = ['h2'] as const;
 
 /** One simulated browser: one HTTP/2 connection (opened on demand) shared by up to `capacity` tabs. */
@@ -81,8 +90,10 @@ class Browser {
     const port = Number(this.url.port) || 443;
     const session = http2.connect(this.spec.baseUrl, {
       createConnection: () => this.dialer.connect(this.counter, { host, port, localAddress: this.spec.localAddress, alpn: H2_ALPN }),
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: BROWSER_STREAM_WINDOW_BYTES },
     });
+    // the connection window is not a setting: it is opened by a WINDOW_UPDATE once connected
+    session.once('connect', () => session.setLocalWindowSize(BROWSER_CONNECTION_WINDOW_BYTES));
     // a lost connection is reported by each of its streams
     session.on('error', () => {});
     session.once('close', () => {

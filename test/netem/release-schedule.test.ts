@@ -23,6 +23,23 @@ describe('release schedule', () => {
     schedule.close();
   });
 
+  it('an item added with its predecessor\'s key as notBeforeKey leaves after it, even when due earlier', async () => {
+    // the proxy passes each chunk's predecessor's key: the learned wake-up lateness moving between
+    // two adds must not put the later chunk in an earlier bucket
+    const released: string[] = [];
+    const schedule = new ReleaseSchedule<string>((item) => released.push(item));
+    const t0 = nowUs();
+    const keyA = schedule.add('a', t0 + 10_000);
+    const keyB = schedule.add('b', t0 + 5000, keyA);
+    expect(keyB).toBe(keyA);
+    // without the floor the same due time takes the earlier bucket
+    const keyC = schedule.add('c', t0 + 5000);
+    expect(keyC).toBeLessThan(keyA);
+    await sleep(40);
+    expect(released).toEqual(['c', 'a', 'b']);
+    schedule.close();
+  });
+
   it('holds everything until the hold ends, then releases it in order; close drops the rest', async () => {
     const released: number[] = [];
     const hold = { untilUs: 0 };
