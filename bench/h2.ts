@@ -20,19 +20,16 @@
  * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OptionSpec } from '../core/options.ts';
-import { writeJsonAtomic } from '../core/record-io.ts';
 import type { ResultRecord } from '../core/record.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
-import { runOnce } from '../load/runner.ts';
 import { meanCi, ratioOfMeansCi, type Estimate } from '../reports/stats.ts';
 import { holPart, type HolPlan } from './h2-hol.ts';
 import { benchOptions, runBenchMain } from './main.ts';
-import { conditions, runSettingsFrom } from './pairs.ts';
+import { conditions, runKept } from './pairs.ts';
 
 const MULTIPLEXED: TransportName = 'sse-h2';
 const PEER: TransportName = 'sse';
@@ -51,13 +48,6 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the records go', default: '.tmp/bench-h2' },
 ]);
 
-/** One run of `t`, its record kept in `out` as `<name>.json`. */
-async function measured(t: TransportName, argv: string[], out: string, name: string): Promise<ResultRecord> {
-  const r = await runOnce(runSettingsFrom(t, argv, name));
-  mkdirSync(out, { recursive: true });
-  writeJsonAtomic(join(out, `${name}.json`), r);
-  return r;
-}
 
 /**
  * Part 3's fixed settings: wan's delay and jitter; a 10 Mbit/s link per browser; 4 KB at 20 msg/s
@@ -138,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   if (parts.includes('2')) await part2(n, repeats, base, out, write);
   if (parts.includes('3')) {
     const plan: HolPlan = { ...HOL, n, rounds: repeats, durationMs, clients: Math.ceil(HOL.clients / n) * n };
-    await holPart(plan, (t, args, name) => measured(t, [...args, ...pin, '--out', out], out, name), write);
+    await holPart(plan, (t, args, name) => runKept(t, [...args, ...pin, '--out', out], out, name), write);
   }
   write(`\nRecords: ${out}`);
   return 0;
@@ -152,7 +142,7 @@ async function part1(transports: readonly TransportName[], durationMs: number, c
   write('| transport | valid | lost | reconnects | protocol | TLS share of connect | connect p50 | handshakes |');
   write('|---|---|--:|--:|---|--:|--:|---|');
   for (const t of transports) {
-    const r = await measured(t, [...base, '--fault', `cut-connections@${cutAtS}s:${share}`], out, `${t}-tls-cut`);
+    const r = await runKept(t, [...base, '--fault', `cut-connections@${cutAtS}s:${share}`], out, `${t}-tls-cut`);
     write(tlsRow(t, r));
   }
 }
@@ -165,7 +155,7 @@ async function part2(n: number, repeats: number, base: string[], out: string, wr
     const order = i % 2 === 0 ? (['peer', 'h2'] as const) : (['h2', 'peer'] as const);
     for (const side of order) {
       const t = side === 'h2' ? MULTIPLEXED : PEER;
-      const r = await measured(t, [...base, '--streams-per-connection', String(n)], out, `${t}-spc${n}-r${i + 1}`);
+      const r = await runKept(t, [...base, '--streams-per-connection', String(n)], out, `${t}-spc${n}-r${i + 1}`);
       if (r.valid) runs[side].push(r);
       else write(`${t} run ${i + 1} invalid, left out: ${r.invalidReasons.join('; ')}`);
       write(`${t} run ${i + 1}: lost ${r.summary.lost}, connections ${r.server?.connectionsOpen ?? '—'}, streams ${r.server?.streamsOpen ?? '—'}`);
