@@ -50,6 +50,13 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
 
 
 /**
+ * Part 3's large tab: 64 KB takes 52 ms on the 1.25 MB/s link, longer than the 20 ms between the
+ * interleaved topics' messages at 5 msg/s on 10 topics, so over HTTP/2 the next two tabs' 1 KB
+ * messages wait behind it; per browser the link carries 5 × (64 + 9 × 1) KB/s, under a third of it.
+ */
+const LARGE_TAB = Object.freeze({ smallBytes: 1024, largeBytes: 64 * 1024, largeRatePerS: 5 });
+
+/**
  * Part 3's fixed settings: wan's delay and jitter; a 10 Mbit/s link per browser; 4 KB at 20 msg/s
  * to each of 10 tabs is 0.8 MB/s (wire bytes included ~0.85), two thirds of the link, so queueing
  * on it shows without the link falling behind; a slow tab reading 2 KB/s lags behind the 80 KB/s
@@ -58,6 +65,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
  */
 const HOL: Omit<HolPlan, 'n' | 'rounds' | 'durationMs'> = Object.freeze({
   clients: 100, delayMs: 25, jitterMs: 2, linkBytesPerS: 1_250_000, payloadBytes: 4096, ratePerS: 20, slowReadBytesPerS: 2048,
+  ...LARGE_TAB,
 });
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;
