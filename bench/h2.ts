@@ -15,7 +15,8 @@
  *    each as a mean with its 95 % interval, and sse-h2 ÷ sse with its interval (delta method).
  * 3. Head-of-line under the latency proxy (bench/h2-hol.ts): sse against sse-h2 at N tabs per
  *    browser behind a wan-like proxy with equal link capacity per browser, with and without one
- *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round.
+ *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round; and
+ *    with one large-message tab per browser (`--large-topic`) against every tab small.
  *
  * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.

@@ -10,7 +10,7 @@ import { writeJsonAtomic, type ResultRecord } from '../core/record.ts';
 import { validationError } from '../core/errors.ts';
 import { formatHelp, parseCommandArgs } from '../core/options.ts';
 import { progressPrinter } from './progress.ts';
-import { RUN_OPTION_SPECS, checkLargeTopic, defaultRunName, fileSafe, loadSettings, parseSlowClients } from './run-options.ts';
+import { RUN_OPTION_SPECS, defaultRunName, fileSafe, loadSettings, parseSlowClients } from './run-options.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
 import { formatFaultTable, formatLargeTopic, formatSlowClients, formatSummaryTable } from './summary.ts';
 import { parseFaults } from '../load/faults.ts';
@@ -40,8 +40,6 @@ export function parseRunArgs(argv: string[]): { settings: RunSettings; noReport:
     if (typeof slow === 'string') problems.push(slow);
     else settings.slowClients = slow;
   }
-  const largeTopicBytes = checkLargeTopic(parsed.values, problems);
-  if (largeTopicBytes !== undefined) settings.largeTopicBytes = largeTopicBytes;
   settings.faults = parseFaults((parsed.values.fault as string[] | undefined) ?? [], { ...settings, proxied: settings.proxy !== null, cutHook: settings.targetProfile?.socketio !== undefined }, problems);
   const assertions = assertionsOption(parsed.values.assert, problems);
   if (problems.length) throw validationError(problems);

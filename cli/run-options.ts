@@ -133,6 +133,9 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   checkOutFolder(v.out as string, problems);
   const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
   const sourceIps = checkSourceIps(v.sourceIps as string | undefined, problems);
+  // here, not in the run command: every caller building run settings from run's options (the
+  // benches, the tests) must get it, or an option it was given would be dropped without a word
+  const largeTopicBytes = checkLargeTopic(v, problems);
   const serverArgs = serverCpuCost(v.serverCpuCost as number, workload, ratePerS, target, profile, problems);
   return {
     name: '',
@@ -161,6 +164,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ...(serverArgs.length > 0 ? { serverArgs } : {}),
     ...(tls.on ? { tls: true } : {}),
     ...(payloadKind !== 'text' ? { payloadKind } : {}),
+    ...(largeTopicBytes !== undefined ? { largeTopicBytes } : {}),
     // a transport that cannot negotiate deflate runs as it is (as --poll-interval for a push transport)
     ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
@@ -293,7 +297,7 @@ export function defaultRunName(s: RunSettings, when = new Date()): string {
  * by that publisher (broadcast, no --target or --profile), larger than the others' payload, and
  * not beside --slow-clients (a client would belong to both apart sets).
  */
-export function checkLargeTopic(v: OptionValues, problems: string[]): number | undefined {
+function checkLargeTopic(v: OptionValues, problems: string[]): number | undefined {
   const bytes = v.largeTopic as number | undefined;
   if (bytes === undefined) return undefined;
   const before = problems.length;
