@@ -18,6 +18,17 @@
  * subscriptions: with one generator thread (one load CPU) every browser holds one slow tab. Its
  * figures are recorded apart; the record's summary is the fast tabs'.
  *
+ * The large tab (`--large-topic`): N topics, tab k of every browser on topic t(k) (a generator
+ * thread's browser is N consecutive ids, id i subscribes t(i mod N)), t0's messages `largeBytes`,
+ * the others' `smallBytes`, at `largeRatePerS`; against the same run with every topic small. The
+ * publisher interleaves the topics, one message every 1 / (N · rate), so over HTTP/2 a small message
+ * written while t0's is still on the link waits for its end. Here every connection gets the whole
+ * browser link, on both sides: split N ways, HTTP/1.1's large tab would have a tenth of the link
+ * for a load that must queue on HTTP/2's whole link to show at all (t0's transmission longer than
+ * the gap to the next message is exactly the large tab overrunning its tenth). So HTTP/1.1 is its
+ * best case, each tab a link of its own, as if the small tabs' few bytes did not share a real
+ * link with the large one; the large tab's own figures are recorded apart.
+ *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
  */
@@ -41,6 +52,10 @@ export interface HolPlan {
   ratePerS: number;
   /** the slow tab's read rate, bytes per second */
   slowReadBytesPerS: number;
+  /** the large-tab case: the other tabs' data bytes, the large tab's, and the rate of every topic */
+  smallBytes: number;
+  largeBytes: number;
+  largeRatePerS: number;
 }
 
 type Side = 'h1' | 'h2';
@@ -60,6 +75,17 @@ export function holArgs(p: HolPlan, side: Side, slow: boolean): string[] {
   return args;
 }
 
+/**
+ * `pushbench run` options of one side of the large-tab case: N topics, one per tab; with `large`
+ * t0 carries largeBytes. Every connection gets the browser's whole link (see the header).
+ */
+export function holLargeArgs(p: HolPlan, large: boolean): string[] {
+  const args = ['--tls', '--network', `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}`, '--streams-per-connection', String(p.n), '--clients', String(p.clients),
+    '--duration', `${p.durationMs}ms`, '--warmup', '1s', '--rate', String(p.largeRatePerS), '--topics', String(p.n), '--payload', String(p.smallBytes), '--workers', '1'];
+  if (large) args.push('--large-topic', String(p.largeBytes));
+  return args;
+}
+
 /** One run's figures; null when it was invalid. */
 interface Fig { p50: number; p99: number; lost: number }
 
@@ -70,48 +96,68 @@ const spread = (xs: readonly number[], show: (x: number) => string): string => {
 };
 const times = (x: number) => `${x.toFixed(2)}×`;
 
+/** One condition of the part: its row label, its records' name, each side's run options. */
+interface Condition { label: string; key: string; args: (side: Side) => string[] }
+
 /**
- * Run the plan: for each condition (no slow tab, one slow tab per browser) `rounds` rounds of sse
- * and sse-h2 in turns; `run` makes one record. Writes one line per run and a summary table.
+ * Run the plan: for each condition (no slow tab, one slow tab per browser; every tab small, one
+ * large tab per browser) `rounds` rounds of sse and sse-h2 in turns; `run` makes one record.
+ * Writes one line per run and a summary table.
  */
 export async function holPart(p: HolPlan, run: (t: TransportName, args: string[], name: string) => Promise<ResultRecord>, write: (line: string) => void): Promise<void> {
   const per = (side: Side) => Math.round(side === 'h2' ? p.linkBytesPerS : p.linkBytesPerS / p.n);
   write(`\n### 3. Head-of-line under the latency proxy: sse against sse-h2, ${p.n} tabs per browser, ${p.rounds} rounds\n`);
-  write(`${p.clients} subscriptions (${p.clients / p.n} browsers), ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast, delay ${p.delayMs} ms ± ${p.jitterMs} ms each way; ` +
-    `each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s. ` +
-    `Slow tab: one in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). Figures: the fast tabs' delivery latency.\n`);
+  write(`${p.clients} subscriptions (${p.clients / p.n} browsers), delay ${p.delayMs} ms ± ${p.jitterMs} ms each way. ` +
+    `Slow tab: ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast on 1 topic; each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s; ` +
+    `one tab in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). ` +
+    `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides. ` +
+    'Figures: the other (fast) tabs\' delivery latency.\n');
+  const conditions: Condition[] = [
+    { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
+    { label: 'one slow tab per browser', key: 'slow', args: (side) => holArgs(p, side, true) },
+    { label: `every tab ${p.smallBytes} B`, key: 'small', args: () => holLargeArgs(p, false) },
+    { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
+  ];
   const rows: string[] = [];
-  for (const slow of [false, true]) {
-    const label = slow ? 'one slow tab per browser' : 'no slow tab';
+  for (const c of conditions) {
     const figs: Record<Side, (Fig | null)[]> = { h1: [], h2: [] };
     for (let i = 0; i < p.rounds; i++) {
       const order: Side[] = i % 2 === 0 ? ['h1', 'h2'] : ['h2', 'h1'];
       for (const side of order) {
         const t = TRANSPORT[side];
-        const r = await run(t, holArgs(p, side, slow), `hol-${t}-${slow ? 'slow' : 'even'}-r${i + 1}`);
+        const r = await run(t, c.args(side), `hol-${t}-${c.key}-r${i + 1}`);
         const s = r.slowClients;
-        const slowNote = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their lost ${s.lost}` : '';
-        write(`${label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${slowNote}`);
+        const l = r.largeTopic;
+        const apart = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their lost ${s.lost}`
+          : l ? `; large tabs ${l.clients}, their p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}, lost ${l.lost}, delivered ${l.delivered}` : '';
+        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}`);
         figs[side][i] = r.valid ? { p50: r.summary.latencyUs.p50, p99: r.summary.latencyUs.p99, lost: r.summary.lost } : null;
       }
     }
-    for (const k of ['p50', 'p99'] as const) {
-      const ratios: number[] = [];
-      for (let i = 0; i < p.rounds; i++) {
-        const a = figs.h1[i];
-        const b = figs.h2[i];
-        if (a && b && a[k] > 0) ratios.push(b[k] / a[k]);
-      }
-      const of = (side: Side) => figs[side].filter((f): f is Fig => f !== null).map((f) => f[k] / 1000);
-      const ms = (x: number) => `${x.toFixed(1)} ms`;
-      rows.push(`| ${label} | ${k} | ${spread(of('h1'), ms)} | ${spread(of('h2'), ms)} | ${spread(ratios, times)} | ${ratios.length} |`);
-    }
-    const lost = (side: Side) => figs[side].reduce((sum, f) => sum + (f?.lost ?? 0), 0);
-    const valid = (side: Side) => figs[side].filter((f) => f !== null).length;
-    rows.push(`| ${label} | lost (valid runs) | ${lost('h1')} (${valid('h1')} of ${p.rounds}) | ${lost('h2')} (${valid('h2')} of ${p.rounds}) | | |`);
+    rows.push(...conditionRows(c.label, figs, p.rounds));
   }
   write('\nMedian of the rounds (min–max):\n');
   write('| condition | fast tabs | sse | sse-h2 | sse-h2 ÷ sse per round | rounds |');
   write('|---|---|--:|--:|--:|--:|');
   for (const row of rows) write(row);
+}
+
+/** A condition's table rows: p50 and p99 on each side with the per-round ratio, and what was lost. */
+function conditionRows(label: string, figs: Record<Side, (Fig | null)[]>, rounds: number): string[] {
+  const rows: string[] = [];
+  for (const k of ['p50', 'p99'] as const) {
+    const ratios: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const a = figs.h1[i];
+      const b = figs.h2[i];
+      if (a && b && a[k] > 0) ratios.push(b[k] / a[k]);
+    }
+    const of = (side: Side) => figs[side].filter((f): f is Fig => f !== null).map((f) => f[k] / 1000);
+    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    rows.push(`| ${label} | ${k} | ${spread(of('h1'), ms)} | ${spread(of('h2'), ms)} | ${spread(ratios, times)} | ${ratios.length} |`);
+  }
+  const lost = (side: Side) => figs[side].reduce((sum, f) => sum + (f?.lost ?? 0), 0);
+  const valid = (side: Side) => figs[side].filter((f) => f !== null).length;
+  rows.push(`| ${label} | lost (valid runs) | ${lost('h1')} (${valid('h1')} of ${rounds}) | ${lost('h2')} (${valid('h2')} of ${rounds}) | | |`);
+  return rows;
 }

@@ -15,7 +15,8 @@
  *    each as a mean with its 95 % interval, and sse-h2 ÷ sse with its interval (delta method).
  * 3. Head-of-line under the latency proxy (bench/h2-hol.ts): sse against sse-h2 at N tabs per
  *    browser behind a wan-like proxy with equal link capacity per browser, with and without one
- *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round.
+ *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round; and
+ *    with one large-message tab per browser (`--large-topic`) against every tab small.
  *
  * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
@@ -50,6 +51,13 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
 
 
 /**
+ * Part 3's large tab: 64 KB takes 52 ms on the 1.25 MB/s link, longer than the 20 ms between the
+ * interleaved topics' messages at 5 msg/s on 10 topics, so over HTTP/2 the next two tabs' 1 KB
+ * messages wait behind it; per browser the link carries 5 × (64 + 9 × 1) KB/s, under a third of it.
+ */
+const LARGE_TAB = Object.freeze({ smallBytes: 1024, largeBytes: 64 * 1024, largeRatePerS: 5 });
+
+/**
  * Part 3's fixed settings: wan's delay and jitter; a 10 Mbit/s link per browser; 4 KB at 20 msg/s
  * to each of 10 tabs is 0.8 MB/s (wire bytes included ~0.85), two thirds of the link, so queueing
  * on it shows without the link falling behind; a slow tab reading 2 KB/s lags behind the 80 KB/s
@@ -58,6 +66,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
  */
 const HOL: Omit<HolPlan, 'n' | 'rounds' | 'durationMs'> = Object.freeze({
   clients: 100, delayMs: 25, jitterMs: 2, linkBytesPerS: 1_250_000, payloadBytes: 4096, ratePerS: 20, slowReadBytesPerS: 2048,
+  ...LARGE_TAB,
 });
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;

@@ -12,7 +12,7 @@ import { formatHelp, parseCommandArgs } from '../core/options.ts';
 import { progressPrinter } from './progress.ts';
 import { RUN_OPTION_SPECS, defaultRunName, fileSafe, loadSettings, parseSlowClients } from './run-options.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
-import { formatFaultTable, formatSlowClients, formatSummaryTable } from './summary.ts';
+import { formatFaultTable, formatLargeTopic, formatSlowClients, formatSummaryTable } from './summary.ts';
 import { parseFaults } from '../load/faults.ts';
 import { interruptible } from './interrupt.ts';
 import { isShardRun, shardCommand } from './shard-command.ts';
@@ -82,6 +82,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.stdout.write(`\n${formatSummaryTable([record])}\n\n`);
   if (record.faults?.length) process.stdout.write(`${formatFaultTable(record.faults)}\n\n`);
   if (record.slowClients) process.stdout.write(`${formatSlowClients(record.slowClients)}\n\n`);
+  if (record.largeTopic) process.stdout.write(`${formatLargeTopic(record.largeTopic)}\n\n`);
   if (record.socketio) process.stdout.write(`${formatSocketio(record.socketio, record.summary.clients)}\n\n`);
   for (const f of files) process.stdout.write(`wrote ${f}\n`);
   if (!record.complete) {

@@ -61,6 +61,7 @@ export const RUN_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'transport', kind: 'string', arg: 'NAME', help: 'transport to measure (required; socketio-* with --socketio)', choices: [...TRANSPORTS, ...TARGET_ONLY_TRANSPORTS] },
   ...LOAD_OPTION_SPECS,
   { name: 'name', kind: 'string', arg: 'NAME', help: 'run name (default: transport-workload-clients-time)' },
+  { name: 'large-topic', kind: 'bytes', arg: 'BYTES', help: 'topic t0\'s messages carry BYTES of data (the others --payload), its subscribers recorded apart: with --topics N = --streams-per-connection N, one large tab per browser (docs/http2.md)', min: 1, max: 1024 * 1024 },
   { name: 'slow-clients', kind: 'string', arg: 'SHARE:RATE', help: 'slow consumers: a share of the clients reads at most RATE, recorded apart, e.g. 5%:10KB/s' },
   { name: 'fault', kind: 'string', arg: 'KIND@TIME[:V]', repeat: true, help: 'inject a fault (repeatable): restart-server@10s, cut-connections@15s:25%, stall-server@20s:2s, blackhole@25s:5s' },
   ASSERT_OPTION_SPEC,
@@ -132,6 +133,9 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   checkOutFolder(v.out as string, problems);
   const workers = (v.workers as number | undefined) ?? Math.max(1, countCpus(loadCpus));
   const sourceIps = checkSourceIps(v.sourceIps as string | undefined, problems);
+  // here, not in the run command: every caller building run settings from run's options (the
+  // benches, the tests) must get it, or an option it was given would be dropped without a word
+  const largeTopicBytes = checkLargeTopic(v, problems);
   const serverArgs = serverCpuCost(v.serverCpuCost as number, workload, ratePerS, target, profile, problems);
   return {
     name: '',
@@ -160,6 +164,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ...(serverArgs.length > 0 ? { serverArgs } : {}),
     ...(tls.on ? { tls: true } : {}),
     ...(payloadKind !== 'text' ? { payloadKind } : {}),
+    ...(largeTopicBytes !== undefined ? { largeTopicBytes } : {}),
     // a transport that cannot negotiate deflate runs as it is (as --poll-interval for a push transport)
     ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
@@ -284,6 +289,24 @@ export function timeStamp(when = new Date()): string {
 
 export function defaultRunName(s: RunSettings, when = new Date()): string {
   return `${s.transport}-${s.workload}-${s.clients}c-${timeStamp(when)}`;
+}
+
+/**
+ * `--large-topic BYTES`: the reference server's publisher gives topic t0 messages of BYTES; its
+ * subscribers (ids ≡ 0 mod --topics) are recorded apart. Only where one topic among others is fed
+ * by that publisher (broadcast, no --target or --profile), larger than the others' payload, and
+ * not beside --slow-clients (a client would belong to both apart sets).
+ */
+function checkLargeTopic(v: OptionValues, problems: string[]): number | undefined {
+  const bytes = v.largeTopic as number | undefined;
+  if (bytes === undefined) return undefined;
+  const before = problems.length;
+  if (v.target !== undefined || v.profile !== undefined || v.socketio) problems.push('--large-topic shapes the reference server\'s own publisher: not with --target, --profile or --socketio');
+  if (v.workload !== 'broadcast') problems.push(`--large-topic makes one of the broadcast topics large: not with --workload ${String(v.workload)} (fanout gives each client its own topic, chat's clients publish)`);
+  else if ((v.topics as number) < 2) problems.push('--large-topic needs --topics 2 or more: with one topic every client subscribes the large one and none is left to measure');
+  if (bytes <= (v.payload as number)) problems.push(`--large-topic ${bytes} must be larger than --payload ${String(v.payload)}`);
+  if (v.slowClients !== undefined) problems.push('--large-topic and --slow-clients each keep clients apart: give one of them');
+  return problems.length === before ? bytes : undefined;
 }
 
 /** `5%:10KB/s` → the slow share and its read rate; a sentence when it is not that. */

@@ -1,5 +1,5 @@
 /** The console summary table printed at the end of run, rank and capacity. */
-import type { FaultResult, ResultRecord, SlowClientsResult } from '../core/record.ts';
+import type { FaultResult, LargeTopicResult, ResultRecord, SlowClientsResult } from '../core/record.ts';
 import { formatBytes, formatUs } from '../core/units.ts';
 import { FAULT_COLUMNS, faultCells, slowClientsSentence } from '../reports/resilience.ts';
 
@@ -43,4 +43,11 @@ export function formatFaultTable(faults: readonly FaultResult[]): string {
 /** One paragraph on the slow consumers: the table above describes the other clients. */
 export function formatSlowClients(s: SlowClientsResult): string {
   return slowClientsSentence(s);
+}
+
+/** One paragraph on the large topic's subscribers (`--large-topic`): the table above describes the others. */
+export function formatLargeTopic(l: LargeTopicResult): string {
+  const per = l.payloadBytesPerMessage === null ? 'none delivered' : `${formatBytes(l.payloadBytesPerMessage)} of data per message`;
+  return `Large topic ${l.topic} (${formatBytes(l.payloadBytes)} messages), recorded apart: ${l.clients} clients, ${l.delivered} of ${l.expected} delivered (${per}), ` +
+    `lost ${l.lost}, latency p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}.`;
 }

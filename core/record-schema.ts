@@ -45,6 +45,11 @@ export interface RunConfig {
   sourceIpCount?: number;
   /** what the reference server's messages carried (`--payload-kind`); absent: `text` */
   payloadKind?: 'json' | 'random';
+  /**
+   * `--large-topic`: data bytes of each message on topic t0 alone (the other topics carry
+   * `payloadBytes`); its subscribers are recorded apart (`largeTopic`); absent: none
+   */
+  largeTopicBytes?: number;
 }
 
 export interface Environment {
@@ -303,6 +308,26 @@ export interface SlowClientsResult {
   serverDrops: number | null;
 }
 
+/** The large topic's subscribers (run --large-topic): recorded apart from the run's main figures. */
+export interface LargeTopicResult {
+  topic: string;
+  /** data bytes of each of its messages */
+  payloadBytes: number;
+  clients: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  reconnects: number;
+  errors: number;
+  /**
+   * data bytes the clients decoded ÷ delivered (null: none delivered); bytes on the wire stay in
+   * the record's counters, summed over every client's sockets, these included
+   */
+  payloadBytesPerMessage: number | null;
+  latencyUs: { p50: number; p99: number; max: number };
+}
+
 export interface ResultRecord {
   schema: typeof SCHEMA;
   schemaVersion: number;
@@ -333,6 +358,8 @@ export interface ResultRecord {
   faults?: FaultResult[];
   /** present with --slow-clients; everything else in the record describes the other clients */
   slowClients?: SlowClientsResult;
+  /** present with --large-topic: topic t0's subscribers; everything else describes the other clients */
+  largeTopic?: LargeTopicResult;
   /**
    * true for a closed-loop run (short polls at `--poll-interval 0`): the generator is busy by
    * design, so a saturated event loop is its expected state, noted in `notes`, not a reason for

@@ -60,6 +60,7 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'tls', label: 'TLS', format: (v) => (v ? 'on' : 'off') },
   { key: 'wsCompression', label: 'WebSocket compression', format: (v) => (v ? 'on' : 'off') },
   { key: 'payloadKind', label: 'payload kind', format: (v) => String(v ?? 'text') },
+  { key: 'largeTopicBytes', label: 'large topic t0', format: (v) => (v === undefined ? 'none' : `${v} B`) },
   { key: 'streamsPerConnection', label: 'streams per connection', format: (v) => String(v ?? 1), appliesTo: having('multiplexes') },
 ];
 

@@ -193,7 +193,7 @@ async function runRecord(run: Measuring, results: WorkerResult[], endedUs: numbe
   // A fresh child server counted every drop of the run; a --target only the window's.
   const drops = !s.target && m.statsTo ? m.statsTo.slowConsumerDrops + run.banked.stats.slowConsumerDrops : (record.server?.slowConsumerDrops ?? null);
   addRunExtras(record, {
-    slowClients: s.slowClients, serverDrops: drops, results, publisher, faults: s.faults ?? [], faultLog: run.faults.log,
+    slowClients: s.slowClients, serverDrops: drops, largeTopicBytes: s.largeTopicBytes, results, publisher, faults: s.faults ?? [], faultLog: run.faults.log,
     warmupMs: s.warmupMs, proxy: judged ? judged.figures : undefined, network: s.network, socketio: s.targetProfile?.socketio,
   });
   if (publisher) run.log(`publisher: ${publisher.published} published, ${publisher.failed} failed; late against its schedule p50 ${(publisher.lateUs.p50 / 1000).toFixed(2)} ms, p99 ${(publisher.lateUs.p99 / 1000).toFixed(2)} ms`);

@@ -1,6 +1,7 @@
 /**
  * A worker's clients: each created by the transport's driver (or a target profile's) with its
- * books in the worker's recorder — the slow consumers' in a recorder of their own — and, in chat,
+ * books in the worker's recorder — the slow consumers' in a recorder of their own, and so the
+ * large topic's subscribers' (`--large-topic`: topic t0's, whose messages are larger) — and, in chat,
  * its turns publishing to its room.
  *
  * Threading: runs on the worker thread's event loop.
@@ -10,7 +11,7 @@ import type { Client, Driver } from './drivers/types.ts';
 import type { Recorder } from './recorder.ts';
 import { ephemeralPortRange, type PortRange } from './resources.ts';
 import { sourcePortOf } from './source-ports.ts';
-import { chatSchedule, topicOf } from './workload.ts';
+import { chatSchedule, topicIndexOf, topicOf } from './workload.ts';
 import { isSlowClient, type WorkerTask } from './worker-task.ts';
 
 export class SliceClients {
@@ -18,6 +19,8 @@ export class SliceClients {
   readonly clients: Client[] = [];
   /** of them, slow consumers */
   slowCount = 0;
+  /** of them, subscribers of the large topic (never also slow: the run options refuse both) */
+  largeCount = 0;
   private readonly payload: string;
   /** the ephemeral range the first connections' source ports come from (read once per thread) */
   private readonly ports: PortRange;
@@ -27,6 +30,7 @@ export class SliceClients {
     private readonly driver: Driver,
     private readonly recorder: Recorder,
     private readonly slowRecorder: Recorder | undefined,
+    private readonly largeRecorder: Recorder | undefined,
     private readonly signal: { stopped: boolean },
     private readonly timers: Set<NodeJS.Timeout>,
   ) {
@@ -40,7 +44,9 @@ export class SliceClients {
     const startedUs = nowUs();
     const slow = task.slowClients !== undefined && isSlowClient(id, task.slowClients.share);
     if (slow) this.slowCount++;
-    const events = (slow ? this.slowRecorder! : this.recorder).forClient(id, startedUs);
+    const large = task.largeTopicBytes !== undefined && topicIndexOf(task.workload, id, task.topics) === 0;
+    if (large) this.largeCount++;
+    const events = (slow ? this.slowRecorder! : large ? this.largeRecorder! : this.recorder).forClient(id, startedUs);
     const intervalMs = task.pollIntervalMs;
     const addresses = task.localAddresses.length;
     const client = this.driver.create(

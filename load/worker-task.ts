@@ -42,6 +42,8 @@ export interface WorkerTask {
   faultsAtUs: number[];
   /** slow consumers: this share of the clients reads at most readBytesPerS (recorded apart) */
   slowClients?: { share: number; readBytesPerS: number };
+  /** `--large-topic`: topic t0 carries messages of this size; its subscribers are recorded apart */
+  largeTopicBytes?: number;
   /**
    * A live staircase (capacity's growth): the run grows step by step instead of starting all its
    * clients at once. Absent: one window [fromUs, toUs) and client i starts at t0 + i / rate.
@@ -206,6 +208,8 @@ export interface WorkerResult {
   faults: FaultTally[];
   /** the slow consumers' own figures, when there are any */
   slow?: { clients: number; histograms: Histograms; counters: Counters };
+  /** the large topic's subscribers' own figures (`largeTopicBytes`) */
+  large?: { clients: number; histograms: Histograms; counters: Counters };
   /** the thread's counts over the whole run, after its books closed (the last tick's, made final) */
   totals?: RunTotals;
   /** deliveries in the latency buckets that no tick carried (the last partial second) */

@@ -47,13 +47,14 @@ const DRAIN_CHECK_MS = 20;
  * window, is answered by the next message and counts), a staircase's steps (closed on the run's
  * shared schedule), and slow consumers (their books have no timetable).
  */
-async function drain(task: WorkerTask, recorder: Recorder, signal: { stopped: boolean }): Promise<void> {
+async function drain(task: WorkerTask, recorders: readonly Recorder[], signal: { stopped: boolean }): Promise<void> {
+  const owesNothing = () => recorders.every((r) => r.owesNothing());
   if (!task.steps && !task.slowClients && !traitsOf(task.transport).longPollTimeout) {
     await sleepUntil(task.toUs + SAMPLER_LAG_US + DRAIN_CHECK_MS * 1000, signal);
-    while (!signal.stopped && nowUs() < task.closeAtUs && !recorder.owesNothing()) {
+    while (!signal.stopped && nowUs() < task.closeAtUs && !owesNothing()) {
       await sleepUntil(Math.min(task.closeAtUs, nowUs() + DRAIN_CHECK_MS * 1000), signal);
     }
-    if (recorder.owesNothing()) return;
+    if (owesNothing()) return;
   }
   await sleepUntil(task.closeAtUs, signal);
 }
@@ -113,15 +114,18 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
   // Slow consumers get a recorder of their own: the run's figures describe the fast clients, and
   // the slow ones are reported apart (how many were dropped, what they lost).
   const slowRecorder = task.slowClients ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, serverClockShiftUs: shift }) : undefined;
+  // So do the large topic's subscribers (`--large-topic`), so the others' figures are measured
+  // alone; topic t0 is on the publisher's timetable like every topic, so their books keep it.
+  const largeRecorder = task.largeTopicBytes !== undefined ? new Recorder({ fromUs: task.fromUs, toUs: task.toUs, topicRatePerS: task.ratePerS, schedule, serverClockShiftUs: shift }) : undefined;
   const signal = { stopped: false };
   const awaitGo = listen(task, recorder, signal);
   const timers = new Set<NodeJS.Timeout>();
-  const slice = new SliceClients(task, driver, recorder, slowRecorder, signal, timers);
+  const slice = new SliceClients(task, driver, recorder, slowRecorder, largeRecorder, signal, timers);
   const ticks = new ThreadTicks(task, recorder, slice.clients);
   const windows = new SliceWindows(task, recorder, slice.clients, signal, timers);
 
   await arrive(task, signal, awaitGo, windows, slice);
-  await drain(task, recorder, signal);
+  await drain(task, largeRecorder ? [recorder, largeRecorder] : [recorder], signal);
   windows.closeDueSteps(windows.count - 1);
   windows.cutShort();
 
@@ -152,6 +156,7 @@ export default async function runSlice(task: WorkerTask): Promise<WorkerResult> 
     ...(task.steps ? { stepsPosted: windows.open } : {}),
     faults: recorder.faultTallies(),
     slow: slowRecorder ? { clients: slice.slowCount, ...slowRecorder.finish(task.silenceUs) } : undefined,
+    ...(largeRecorder ? { large: { clients: slice.largeCount, ...largeRecorder.finish(task.silenceUs, Math.min(nowUs(), windows.closeUs())) } } : {}),
     totals: recorder.runTotals(),
     latencyBuckets: recorder.takeUnticked(),
     ...(task.tls ? { tls: recorder.tls.tally() } : {}),

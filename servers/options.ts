@@ -63,6 +63,11 @@ export interface ServerOptions {
   payloadKind: PayloadKind;
   /** WebSocket: negotiate permessage-deflate when the client offers it (ws's defaults) */
   wsCompression: boolean;
+  /**
+   * data bytes of each scheduled message on topic t0 alone (a large-message tab, docs/http2.md);
+   * 0: t0 carries `payloadBytes` as every other topic
+   */
+  largeTopicBytes: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -91,6 +96,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   tlsDir: '',
   payloadKind: 'text',
   wsCompression: false,
+  largeTopicBytes: 0,
 });
 
 /** [option, least allowed, greatest allowed, integer?] */
@@ -98,6 +104,7 @@ const RANGES: [keyof ServerOptions, number, number, boolean][] = [
   ['port', 0, 65535, true],
   ['ratePerS', 0, 1e6, false],
   ['payloadBytes', 0, 16 * 1024 * 1024, true],
+  ['largeTopicBytes', 0, 16 * 1024 * 1024, true],
   ['topics', 1, 1e6, true],
   ['ringSize', 1, 1e6, true],
   ['delayMs', 0, 3_600_000, false],

@@ -22,6 +22,8 @@ export interface PublisherOptions {
   payloadBytes: number;
   /** what the data holds (servers/payload.ts); absent: `text` */
   payloadKind?: PayloadKind;
+  /** data length of topic t0's messages alone (a large-message tab); absent or 0: `payloadBytes` */
+  largeTopicBytes?: number;
   /** number of topics, named t0 … t{topics-1} */
   topics: number;
   /** an injected CPU regression: the share of the CPU used to spin after each publish (servers/cpu-cost.ts); 0 or absent: none */
@@ -39,6 +41,8 @@ export const EARLY_US = 500;
 export class Publisher {
   private readonly periodUs: number;
   private readonly payload: () => string;
+  /** topic t0's payload (the same source when there is no large topic) */
+  private readonly firstPayload: () => string;
   private readonly names: string[];
   private startUs = 0;
   /** index of the next message of the interleaved schedule */
@@ -53,6 +57,8 @@ export class Publisher {
   ) {
     this.periodUs = opts.ratePerS > 0 && opts.topics > 0 ? 1e6 / (opts.ratePerS * opts.topics) : 0;
     this.payload = payloadSource(opts.payloadKind ?? 'text', opts.payloadBytes);
+    const large = opts.largeTopicBytes ?? 0;
+    this.firstPayload = large > 0 ? payloadSource(opts.payloadKind ?? 'text', large) : this.payload;
     this.names = Array.from({ length: opts.topics }, (_, i) => topicName(i));
     for (const n of this.names) hub.ensureTopic(n);
   }
@@ -100,7 +106,8 @@ export class Publisher {
     const now = nowUs();
     const n = this.names.length;
     for (let due = this.dueUs(this.next); due <= now + EARLY_US; due = this.dueUs(this.next)) {
-      this.hub.publish(this.names[(this.next - 1) % n], this.payload(), due > now ? now : due);
+      const i = (this.next - 1) % n;
+      this.hub.publish(this.names[i], i === 0 ? this.firstPayload() : this.payload(), due > now ? now : due);
       this.next++;
     }
     this.cost?.spend();

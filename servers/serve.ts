@@ -55,6 +55,7 @@ const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[
   { flag: '--admin', key: 'admin', kind: 'bool', help: 'enable POST /admin/stall?ms=N and /admin/cut?fraction=F (fault injection; never expose)' },
   { flag: '--cpu-cost', key: 'cpuCost', kind: 'share', help: 'injected CPU regression: after each scheduled publish spin this share of the CPU used since the last (30%)' },
   { flag: '--payload-kind', key: 'payloadKind', kind: 'text', help: 'what scheduled messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random base64url)' },
+  { flag: '--large-topic', key: 'largeTopicBytes', kind: 'bytes', help: 'data bytes per scheduled message on topic t0 alone (0: as --payload)' },
   { flag: '--ws-compression', key: 'wsCompression', kind: 'bool', help: 'WebSocket: negotiate permessage-deflate when a client offers it (ws\'s defaults: messages from 1 KB on are compressed)' },
   { flag: '--tls', key: 'tls', kind: 'bool', help: 'serve HTTPS and WSS with a CA and certificate made at start (docs/tls.md)' },
   { flag: '--ca-out', key: 'caOut', kind: 'text', help: 'with --tls: write the CA certificate clients verify against to FILE (run --ca FILE)' },

@@ -245,6 +245,7 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     ...(s.streamsPerConnection ? { streamsPerConnection: s.streamsPerConnection } : {}),
     ...(s.sourceIps ? { sourceIpCount: s.sourceIps.length } : {}),
     ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
+    ...(s.largeTopicBytes ? { largeTopicBytes: s.largeTopicBytes } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: stri
     ...((s.serverProcs ?? 1) > 1 ? ['--server-procs', String(s.serverProcs)] : []),
     ...(tlsDir ? ['--tls-dir', tlsDir] : []),
     ...(s.payloadKind ? ['--payload-kind', s.payloadKind] : []),
+    ...(s.largeTopicBytes ? ['--large-topic', String(s.largeTopicBytes)] : []),
     ...(s.wsCompression ? ['--ws-compression'] : []),
     ...(s.serverArgs ?? []),
   ];

@@ -3,7 +3,7 @@
  * fault's effect, a profile's publisher, the latency proxy, the WebSocket extensions. Pure: what the run gathered comes in.
  */
 import { addEncoded, decodeHistogram, percentiles } from '../../core/histogram.ts';
-import { addCounters, addCounts, emptyCounters, totalErrors, type FaultResult, type ProxyFigures, type ResultRecord, type SlowClientsResult, type TimelinePoint } from '../../core/record.ts';
+import { addCounters, addCounts, emptyCounters, totalErrors, type FaultResult, type ProxyFigures, type LargeTopicResult, type ResultRecord, type SlowClientsResult, type TimelinePoint } from '../../core/record.ts';
 import { formatProxyFigures } from '../../netem/proxy-validity.ts';
 import type { FaultSpec } from '../faults.ts';
 import type { PublisherStats } from '../target/publisher.ts';
@@ -28,6 +28,26 @@ export function slowResult(slow: { share: number; readBytesPerS: number }, resul
     errors: totalErrors(c),
     latencyUs: { p50: lat.p50, p99: lat.p99, max: lat.max },
     serverDrops,
+  };
+}
+
+/** The large topic's subscribers' figures (`--large-topic`), merged over the workers. */
+export function largeResult(payloadBytes: number, results: readonly WorkerResult[]): LargeTopicResult {
+  const parts = results.map((r) => r.large).filter((x) => x !== undefined);
+  const c = parts.map((p) => p.counters).reduce(addCounters, emptyCounters());
+  const lat = percentiles(decodeHistogram(addEncoded(parts.map((p) => p.histograms.deliveryUs))));
+  return {
+    topic: 't0',
+    payloadBytes,
+    clients: parts.reduce((n, p) => n + p.clients, 0),
+    expected: c.expected,
+    delivered: c.delivered,
+    lost: c.lost,
+    duplicates: c.duplicates,
+    reconnects: c.reconnects,
+    errors: totalErrors(c),
+    payloadBytesPerMessage: c.delivered > 0 ? c.payloadBytesDelivered / c.delivered : null,
+    latencyUs: { p50: lat.p50, p99: lat.p99, max: lat.max },
   };
 }
 
@@ -79,6 +99,8 @@ export interface RunExtrasInput {
   slowClients: { share: number; readBytesPerS: number } | null | undefined;
   /** slow-consumer drops the server counted (null: unknown) */
   serverDrops: number | null;
+  /** `--large-topic`'s size (absent: none) */
+  largeTopicBytes?: number;
   results: readonly WorkerResult[];
   publisher: PublisherStats | null;
   faults: readonly FaultSpec[];
@@ -106,6 +128,7 @@ export function addRunExtras(record: ResultRecord, x: RunExtrasInput): void {
   const off = offScheduleNote(x.results);
   if (off) record.notes = [...(record.notes ?? []), off];
   if (x.slowClients) record.slowClients = slowResult(x.slowClients, x.results, x.serverDrops);
+  if (x.largeTopicBytes) record.largeTopic = largeResult(x.largeTopicBytes, x.results);
   if (x.publisher) record.publisher = { published: x.publisher.published, failed: x.publisher.failed, lateUs: { ...x.publisher.lateUs, max: x.publisher.maxLateUs } };
   if (x.faults.length) record.faults = faultResults(x.faults, x.faultLog, x.results, record.timeline, x.warmupMs);
   if (x.proxy) {

@@ -55,6 +55,7 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port,
     faultsAtUs: (s.faults ?? []).map((f) => t0Us + f.atMs * 1000),
     slowClients: s.slowClients ?? undefined,
+    ...(s.largeTopicBytes ? { largeTopicBytes: s.largeTopicBytes } : {}),
     profile: s.targetProfile ?? undefined,
     run: s.runId,
     topicPrefix: s.topicPrefix,
