@@ -9,13 +9,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import { validationError } from '../core/errors.ts';
 import { parseOptions } from '../core/options.ts';
 import type { ResultRecord } from '../core/record.ts';
 import type { TransportName } from '../core/wire.ts';
-import { RUN_OPTION_SPECS, fileSafe, loadSettings, parseSlowClients } from '../cli/run-options.ts';
-import { writeJsonAtomic } from '../core/record-io.ts';
+import { RUN_OPTION_SPECS, loadSettings, parseSlowClients } from '../cli/run-options.ts';
+import { saveRun } from '../cli/run-command.ts';
 import { parseFaults } from '../load/faults.ts';
 import { runOnce, type RunSettings } from '../load/runner.ts';
 import { cpuModel } from '../load/resources.ts';
@@ -40,14 +39,14 @@ export function runSettingsFrom(transport: TransportName, argv: readonly string[
 /** One run of `transport` from `pushbench run` options, its record kept in `out` as `<name>.json`, as `pushbench run` writes it. */
 export async function runKept(transport: TransportName, argv: readonly string[], out: string, name: string): Promise<ResultRecord> {
   const r = await runOnce(runSettingsFrom(transport, argv, name));
-  keepRecord(r, out);
+  await keepRecord(r, out);
   return r;
 }
 
-/** Write `record` into `out` as `<name>.json` (atomically; the folder made if need be). */
-export function keepRecord(record: ResultRecord, out: string): void {
+/** Write `record` into `out` (made if need be) with `pushbench run`'s own writer, without a report. */
+export async function keepRecord(record: ResultRecord, out: string): Promise<void> {
   mkdirSync(out, { recursive: true });
-  writeJsonAtomic(join(out, `${fileSafe(record.name)}.json`), record);
+  await saveRun(record, out, false);
 }
 
 export interface Variant {

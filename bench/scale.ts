@@ -150,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
         if (reading === null && p.phase === 'warmup' && p.open >= clients) reading = establishedBySource(ips).catch(() => new Map());
       },
     });
-    keepRecord(record, out);
+    await keepRecord(record, out);
     const round = figuresOf(record, reading ? await reading : null);
     done.push(round);
     write(row(i, round));
