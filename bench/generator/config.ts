@@ -29,6 +29,7 @@ export const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ladder-max', kind: 'number', arg: 'MSG/S', help: 'highest rate the searches try (part 2); a side that keeps up there is reported as a lower bound', default: 100_000, min: 1, max: 100_000 },
   { name: 'poll-connections', kind: 'int', arg: 'N', help: 'connections of both short-poll generators (parts poll and poll-replay; --quick: 20)', default: 100, min: 1 },
   { name: 'poll-repeat', kind: 'int', arg: 'N', help: 'rounds of one pushbench and one autocannon run, the first in turn; the headline ratio is their median (parts poll and poll-replay, each; --quick: 1)', default: 3, min: 1, max: 9 },
+  { name: 'poll-warmup', kind: 'durationMs', arg: 'TIME', help: 'warm-up of each short-poll generator before its window (parts poll and poll-replay; default: pushbench 4 s, which also covers its connections\' ramp, autocannon 2 s, a discarded run)', min: 0 },
   { name: 'poll-window', kind: 'durationMs', arg: 'TIME', help: 'measured window of each short-poll run (parts poll and poll-replay; --quick: 4s)', default: 10_000, min: 1000 },
   { name: 'no-progress', kind: 'bool', help: 'diagnostic: run pushbench without a progress hook (the runner then skips its per-second percentiles); not how `pushbench run` runs' },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'where the pushbench result records of the bench are kept', default: '.tmp/bench-generator' },
@@ -53,6 +54,8 @@ export interface Config {
   ladderMaxRate: number;
   pollConnections: number;
   pollWindowMs: number;
+  /** pushbench's and autocannon's warm-up, or null for their defaults (4 s and 2 s) */
+  pollWarmupMs: number | null;
   pollRepeat: number;
   out: string;
   progress: boolean;
@@ -84,6 +87,7 @@ export function parseConfig(argv: string[]): Config | 'help' {
     ladderMaxRate: v.ladderMax as number,
     pollConnections: pick('poll-connections', v.pollConnections as number, 20),
     pollWindowMs: pick('poll-window', v.pollWindow as number, 4000),
+    pollWarmupMs: (v.pollWarmup as number | undefined) ?? null,
     pollRepeat: pick('poll-repeat', v.pollRepeat as number, 1),
     out: v.out as string,
     progress: !v.noProgress,

@@ -54,7 +54,7 @@ export interface PollPlan {
 }
 
 export function pollPlan(cfg: Config): PollPlan {
-  const warmupMs = 4000;
+  const warmupMs = cfg.pollWarmupMs ?? 4000;
   const flags = {
     // No messages: every answer is empty and pushbench's cursor stays on the server's first answer,
     // so both generators poll one URL and the server does the same work for each (pollUrl).
@@ -118,7 +118,7 @@ async function pollAutocannon(cfg: Config, plan: PollPlan, kind: PollServer, ans
     pinning.server.add(cpusAllowed(server.pid));
     const url = await pollUrl(server.url);
     log(`· autocannon (${kind}): ${cfg.pollConnections} connections on ${url}, pinned to CPU ${cfg.loadCpus}`);
-    const ac = await runAutocannon(url, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), 2, server.pid, cfg.loadCpus);
+    const ac = await runAutocannon(url, cfg.pollConnections, Math.round(cfg.pollWindowMs / 1000), (cfg.pollWarmupMs ?? 2000) / 1000, server.pid, cfg.loadCpus);
     pinning.autocannon.add(ac.cpusAllowed);
     log(`  autocannon (${kind}): ${int(ac.requestsPerS)} requests/s`);
     return ac;
@@ -161,6 +161,8 @@ export function printPoll(cfg: Config, rounds: PollFigures[], kind: PollServer):
     out();
     out(`As part 3, but each run on a fresh replay server (bench/replay-server.ts, pinned like the reference server) that answers every request with the bytes the reference server sent for that URL — status line, headers and body — and does nothing else. The reference server spends per \`/poll\` about what a client spends, so in part 3 its core fills first and both generators get what it gives; here the server has CPU to spare and the generators' own cost per request sets the pace.${rounds.length > 1 ? ` ${rounds.length} rounds, the first in turn.` : ''}`);
   }
+  out();
+  out(`Warm-up before each measured window: ${cfg.pollWarmupMs === null ? 'pushbench 4 s (its connections\' ramp included), autocannon 2 s (a discarded run)' : `${cfg.pollWarmupMs} ms for each generator`}.`);
   out();
   out('| round | generator | requests/s | request p50 | request p99 | errors / non-2xx | gen CPU | gen CPU per request | server CPU |');
   out('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
