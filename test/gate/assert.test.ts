@@ -1,6 +1,7 @@
 /**
  * `--assert`: parsing every metric's units and operators, every problem listed at once, and
- * evaluation on fixture records (counts, rates, unmeasured figures, invalid runs).
+ * evaluation on fixture records (counts, rates, unmeasured figures, invalid runs); and `run --assert`
+ * end to end through the CLI, on a bound no run can meet (p99 < 1 ms behind a 5 ms server delay).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -8,6 +9,10 @@ import { checkAssertions, evaluateAssertions, parseAssertions } from '../../gate
 import { buildRecord } from '../fixtures/records.ts';
 import { parseThresholds } from '../../gate/compare.ts';
 import { repeat } from './helpers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pushbench } from '../cli.ts';
 
 const parse = (text: string) => {
   const r = parseAssertions(text);
@@ -102,5 +107,17 @@ describe('evaluateAssertions', () => {
     expect(gate).toEqual({ passed: false, lines: ['assertions: 1 of 4 failed:', '  FAILED p99<50ms: ws-r1 had 61.2ms'] });
     expect(checkAssertions(parse('lost=0'), [ws, other])).toEqual({ passed: true, lines: ['assertions: all 2 passed (lost=0)'] });
     expect(checkAssertions([], [ws])).toEqual({ passed: true, lines: [] });
+  });
+});
+
+describe('run --assert through the CLI', () => {
+  it('a failed assertion exits 1 with the number; a bad one exits 2 before any run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushbench-assert-'));
+    const r = await pushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rate', '10', '--delay', '5', '--out', out, '--no-report', '--assert', 'p99<1ms,lost=0'], 60_000);
+    expect(r.stderr).toMatch(/assertions: 1 of 2 failed:\n {2}FAILED p99<1ms: ws-broadcast-20c-\S+ had \d+\.\d+ms/);
+    expect(r.status).toBe(1);
+    const bad = await pushbench(['run', '--transport', 'ws', '--out', out, '--assert', 'p99<soon'], 60_000);
+    expect(bad.stderr).toContain('--assert: p99: "soon" is not a duration like 50ms, 800us or 1s');
+    expect(bad.status).toBe(2);
   });
 });
