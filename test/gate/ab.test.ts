@@ -22,9 +22,10 @@ import { findAll, parseXml } from './xml.ts';
 import { ownWorktrees } from '../worktrees.ts';
 
 const worktrees = ownWorktrees();
-// 1.5 s measured (300 deliveries a run). Not shorter: at 1 s (200 deliveries, p99 the second-worst)
-// the two A/A pairs once agreed on a +17 % p99 by chance, and 1 degree of freedom called it a regression.
-const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '2000ms', '--warmup', '500ms'];
+// 1 s measured at 100 clients: 1,000 deliveries a run, the p99 the tenth-worst. At 200 deliveries
+// (p99 the second-worst) the two A/A pairs once agreed on a +17 % p99 by chance, and 1 degree of
+// freedom called it a regression; 300 (20 clients, 1.5 s) did not.
+const SMALL = ['--transports', 'ws', '--clients', '100', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms'];
 
 function capture() {
   const out: string[] = [];
@@ -84,7 +85,7 @@ describe('pushbench ab', () => {
     expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const dir = mkdtempSync(join('.tmp', 'ab-int-'));
-    const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '2000ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '1500ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     ab.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => ab.once('exit', (code) => resolve(code)));
