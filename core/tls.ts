@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
   /** the server's private key and certificate (PEM) */
@@ -29,6 +28,8 @@ const VALID_DAYS = 30;
 
 /** A new CA and a server certificate it signed (ECDSA P-256, SHA-256: what most deployments serve). */
 export async function makeTlsMaterial(): Promise<TlsMaterial> {
+  // loaded here, not at the top: it is most of a process's start-up, and only TLS runs need it
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 86_400_000);
   const notAfterDate = new Date(Date.now() + VALID_DAYS * 86_400_000);
   const common = { keyType: 'ec' as const, curve: 'P-256' as const, algorithm: 'sha256' as const, notBeforeDate, notAfterDate };
