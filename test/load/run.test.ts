@@ -73,7 +73,8 @@ describe('pushbench run (end to end)', () => {
   }, 30_000);
 
   it('short polling at Δ = 250 ms and 20 msg/s: median staleness near Δ/2, 0.2 requests per message', async () => {
-    const s = settings('short-poll', ['--clients', '100', '--duration', '3500ms', '--warmup', '1s', '--rate', '20', '--poll-interval', '250ms']);
+    // 100 clients arrive in 0.1 s and poll within Δ of arriving: 0.5 s of warm-up covers both.
+    const s = settings('short-poll', ['--clients', '100', '--duration', '2000ms', '--warmup', '500ms', '--rate', '20', '--poll-interval', '250ms']);
     const r = await runOnce(s);
     expect(r.invalidReasons.join('; ')).toBe('');
     // Each client's polls fall at a random phase of the 50 ms publish grid, so a message waits a
@@ -81,7 +82,8 @@ describe('pushbench run (end to end)', () => {
     const p50 = r.summary.latencyUs.p50;
     expect(p50).toBeGreaterThan(125_000 * 0.9);
     expect(p50).toBeLessThan(125_000 * 1.1);
-    // 4 polls a second for 20 messages; the window's edges add or drop one of a client's 10 polls.
+    // 4 polls a second for 20 messages; the window's edges add or drop one of a client's 6 polls,
+    // at a random phase each, so the mean over 100 clients moves by far less than ±10 %.
     expect(r.summary.requestsPerMessage).toBeGreaterThanOrEqual(0.18);
     expect(r.summary.requestsPerMessage).toBeLessThanOrEqual(0.22);
   }, 30_000);
