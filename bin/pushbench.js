@@ -1,11 +1,19 @@
 #!/usr/bin/env -S node --single-threaded-gc --heap-growing-percent=100
-// The `pushbench` command. TypeScript runs through tsx's loader, so a fresh clone needs no build;
-// worker threads and child processes get the same loader through execArgv (see core/tsx.ts).
-// The V8 flags keep GC helper threads off the generator's CPUs and bound its mark-compact pauses
-// (GENERATOR_V8_FLAGS in core/tsx.ts); `node bin/pushbench.js` without them still works, recorded
-// as generatorGc 'default'.
-import { register } from 'tsx/esm/api';
+// The `pushbench` command. A fresh clone needs no build: the command runs its cached bundle
+// (core/entry-bundle.mjs: rebuilt when a source changed, each lazily loaded command a chunk of its
+// own), else the TypeScript through tsx's loader. Worker threads and child processes run their own
+// bundles or tsx (see core/tsx.ts). The V8 flags keep GC helper threads off the generator's CPUs
+// and bound its mark-compact pauses (GENERATOR_V8_FLAGS in core/tsx.ts); `node bin/pushbench.js`
+// without them still works, recorded as generatorGc 'default'.
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { entryBundle } from '../core/entry-bundle.mjs';
 
-register();
-const { main } = await import('../cli/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const bundle = await entryBundle(fileURLToPath(new URL('../cli/cli.ts', import.meta.url)), { split: true });
+let cli;
+if (bundle) cli = await import(pathToFileURL(bundle).href);
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import('../cli/cli.ts');
+}
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -9,7 +9,7 @@ import { childEnv } from './parent-watch.ts';
 import { createInterface } from 'node:readline';
 import { PushbenchError } from './errors.ts';
 import { TSX_EXEC_ARGV } from './tsx.ts';
-import { entryBundle } from './entry-bundle.ts';
+import { entryBundle } from './entry-bundle.mjs';
 
 export interface Spawned {
   pid: number;
@@ -56,7 +56,7 @@ export function pinSelf(cpus: string): boolean {
  * Start `node --import tsx <script> …args`, pinned to `cpus` when given, and wait until it prints
  * a line matching `ready` (whose first capture group is the URL). Throws PB_SERVER_START with the
  * child's stderr when it exits or stays silent for `timeoutMs`. With `bundle`, node runs the
- * script's cached bundle instead (core/entry-bundle.ts), when there can be one.
+ * script's cached bundle instead (core/entry-bundle.mjs), when there can be one.
  */
 export async function spawnTs(
   script: string,

@@ -8,7 +8,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { nowUs, type PublishSchedule } from '../../core/wire.ts';
 import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
-import { entryBundle } from '../../core/entry-bundle.ts';
+import { entryBundle } from '../../core/entry-bundle.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
 import type { ClientTls } from '../drivers/types.ts';
@@ -20,7 +20,7 @@ import type { SettledRun } from './settings.ts';
 
 /**
  * The pool of `workers` threads; create it first, so they load (drivers, the recorder) while the
- * server starts. They load the worker's cached bundle (core/entry-bundle.ts) when there can be
+ * server starts. They load the worker's cached bundle (core/entry-bundle.mjs) when there can be
  * one — half the time of loading it through tsx — else its source through tsx.
  */
 export async function workerPool(workers: number): Promise<Piscina> {
