@@ -133,7 +133,8 @@ describe('bench:ab', () => {
       while (runDir() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(runDir(), stderr).toBeDefined();
       expect(worktrees()).not.toBe('');
-      await new Promise((r) => setTimeout(r, 5000));
+      // past the run's start-up (about 1 s: the command, its server, the lead), into its 60 s
+      await new Promise((r) => setTimeout(r, 3000));
       bench.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
       expect(code, stderr).toBe(130);
