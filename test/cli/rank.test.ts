@@ -1,8 +1,7 @@
 /**
  * `pushbench rank`: what it prints and writes is formatted from fixture records (every metric, a
  * verdict each, per network); one small real rank over a grid (the two polls, 1 and 10 msg/s, one
- * repeat, 100 clients on loopback, 1 s measured after 0.5 s: the clients arrive in 0.1 s and a
- * poll is due within Δ = 250 ms of its client's arrival) checks the command end to end: the runs, the result files,
+ * repeat, 100 clients on loopback) checks the command end to end: the runs, the result files,
  * ranking.json with its cells and expectations, and the report; bad grid input exits 2 first.
  */
 import { describe, expect, it } from 'vitest';
@@ -71,7 +70,7 @@ describe('pushbench rank (end to end)', () => {
 
   it('ranks the two polls over 1 and 10 msg/s on loopback and writes results, ranking.json with every cell, and the report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
-    const r = await pushbench(['rank', '--transports', 'long-poll,short-poll', '--rates', '1,10', '--network', 'loopback', '--clients', '100', '--repeats', '1', '--duration', '1500ms', '--warmup', '500ms', '--out', out, '--name', 'ci-rank'], 50_000);
+    const r = await pushbench(['rank', '--transports', 'long-poll,short-poll', '--rates', '1,10', '--network', 'loopback', '--clients', '100', '--repeats', '1', '--duration', '2s', '--out', out, '--name', 'ci-rank'], 50_000);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.status).toBe(0);
     for (const rate of [1, 10]) expect(r.stdout).toContain(`Ranking on loopback, ${rate} msg/s, 100 clients`);
