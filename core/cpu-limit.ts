@@ -39,18 +39,29 @@ function v1Hierarchy(root: string): CpuHierarchy | null {
 }
 
 /**
- * The cgroup v2 hierarchy, when its `cpu` controller is there: new cgroups go next to this
- * process's own cgroup's children (v2's rule: a cgroup with controllers on for its children
- * holds no processes itself, so the root, or a delegated folder, is the parent).
+ * The cgroup v2 hierarchy, when its `cpu` controller is there and can be passed down: new cgroups
+ * are made at the mount's root (a non-root cgroup holding processes cannot pass controllers down).
  */
 function v2Hierarchy(root: string): CpuHierarchy | null {
   for (const mount of [root, join(root, 'unified')]) {
     const controllers = join(mount, 'cgroup.controllers');
     if (!existsSync(controllers) || !readFileSync(controllers, 'utf8').split(/\s+/).includes('cpu')) continue;
-    if (!writable(mount)) continue;
+    if (!writable(mount) || !passesCpuDown(mount)) continue;
     return { version: 2, parent: mount };
   }
   return null;
+}
+
+/** v2 gives a child cgroup `cpu.max` only once its parent passes the controller down; turned on here if need be. */
+function passesCpuDown(dir: string): boolean {
+  const control = join(dir, 'cgroup.subtree_control');
+  try {
+    if (!readFileSync(control, 'utf8').split(/\s+/).includes('cpu')) writeFileSync(control, '+cpu');
+    return true;
+  } catch {
+    // a non-root cgroup holding processes cannot pass controllers down (v2's no-internal-process rule)
+    return false;
+  }
 }
 
 function writable(dir: string): boolean {
@@ -103,8 +114,6 @@ export class CpuLimit {
     const h = cpuHierarchy(root);
     if (typeof h === 'string') throw new Error(h);
     const path = join(h.parent, `pushbench-${process.pid}-${made++}`);
-    // v2 gives a child cgroup cpu.max only once its parent passes the controller down
-    if (h.version === 2 && !readFileSync(join(h.parent, 'cgroup.subtree_control'), 'utf8').includes('cpu')) writeFileSync(join(h.parent, 'cgroup.subtree_control'), '+cpu');
     mkdirSync(path);
     const quotaUs = Math.round(fraction * CFS_PERIOD_US);
     if (h.version === 1) {
