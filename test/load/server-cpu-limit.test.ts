@@ -1,5 +1,6 @@
 /**
- * `serve --server-cpu-limit`: the server process in a limit cgroup, removed when it exits.
+ * `serve --server-cpu-limit`: the server process in a limit cgroup, removed when it exits; a
+ * limited run interrupted with Ctrl-C removes its cgroup too.
  * `run --server-cpu-limit` and `--reconnect-delay`/`--reconnect-jitter` end to end: the reference
  * server and the one a restart fault starts in its place are both in the limit's cgroup, which is
  * gone when the run ends; the record states the limit and the backoff; the clients' first
@@ -8,11 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuHierarchy } from '../../core/cpu-limit.ts';
+import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
 import { runOnce } from '../../load/runner.ts';
 import { BIN, pushbench } from '../cli.ts';
 import { runSettings } from './settings.ts';
@@ -64,6 +67,31 @@ describe('run --server-cpu-limit', () => {
     expect(fault.reconnectUs.count).toBe(CLIENTS);
     // with no jitter every client's first attempt comes DELAY_MS after it saw the server go
     expect(fault.reconnectUs.p50).toBeGreaterThanOrEqual(DELAY_MS * 1000);
+  }, 20_000);
+
+  it('Ctrl-C of a limited run: exit 130, the cgroup removed', async () => {
+    const child = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'run', '--transport', 'ws', '--clients', '10', '--duration', '30s', '--warmup', '500ms',
+      '--server-cpu-limit', '0.5', '--out', mkdtempSync(join(tmpdir(), 'pushbench-limit-')), '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let text = '';
+      const logged = new Promise<string>((resolve) => {
+        const hear = (d: Buffer) => {
+          text += d.toString();
+          const m = /limited to 0.5 CPU \(cgroup v\d (\S+)\)/.exec(text);
+          if (m) resolve(m[1]);
+        };
+        child.stdout.on('data', hear);
+        child.stderr.on('data', hear);
+      });
+      const dir = await logged;
+      expect(existsSync(dir)).toBe(true);
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(130);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 20_000);
 
   it('serve --server-cpu-limit runs the server in a cgroup of that quota and removes it at exit', async () => {
