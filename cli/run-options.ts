@@ -12,7 +12,9 @@ import type { WorkloadName } from '../core/record.ts';
 import { parseOptions, type OptionSpec, type OptionValues } from '../core/options.ts';
 import { parseBytes, parseFraction } from '../core/units.ts';
 import { countCpus, defaultCpuSplit, parseSourceIps, type RunSettings } from '../load/runner.ts';
-import { TOPIC_PREFIX_RE } from '../load/run/settings.ts';
+import { RECONNECT_DELAY_MS, TOPIC_PREFIX_RE } from '../load/run/settings.ts';
+import { BACKOFF_JITTER } from '../load/drivers/backoff.ts';
+import { cpuLimitProblems } from '../core/cpu-limit.ts';
 import { openFilesLimit, cpuCount } from '../load/resources.ts';
 import { WORKLOADS } from '../load/workload.ts';
 import { resolveNetwork } from '../netem/network-profile.ts';
@@ -51,6 +53,9 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'source-ips', kind: 'string', arg: 'LIST|CIDR', help: 'addresses of this machine the clients send from, spread round-robin (e.g. 127.0.0.0/24 or 10.0.0.5,10.0.0.6): past one address\'s ~28,000 ephemeral ports to one target (default: on loopback, 127.0.0.2… by client count)' },
   { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'reference server holds every delivery this long (accuracy checks)', default: 0, min: 0 },
   { name: 'server-cpu-cost', kind: 'fraction', arg: 'PERCENT', help: 'reference server spins this share more CPU after each publish: an injected CPU regression (calibrating the gate)', default: 0, min: 0, max: 10 },
+  { name: 'reconnect-delay', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'a client\'s first wait before reconnecting, doubling per failed attempt up to 5 s (a client library\'s backoff: Socket.IO\'s is 1s)', default: 100, min: 1, max: 5000 },
+  { name: 'reconnect-jitter', kind: 'fraction', arg: 'PERCENT', help: 'share of each reconnect wait spread either way, uniformly (Socket.IO\'s randomizationFactor is 50%)', default: 0.2, min: 0, max: 0.99 },
+  { name: 'server-cpu-limit', kind: 'number', arg: 'CPUS', help: 'reference server held to this much CPU time (0.25: a quarter of one CPU), a CFS quota in a cgroup of its own, as a Kubernetes pod\'s CPU limit; its restarts too (needs root or a delegated cgroup)', min: 0 },
   { name: 'ring', kind: 'int', arg: 'N', help: 'reference server replay ring per topic', default: 1024, min: 1 },
   { name: 'out', kind: 'string', arg: 'DIR', help: 'folder for result files and the report', default: 'results' },
   { name: 'no-report', kind: 'bool', help: 'write the result file only, no report' },
@@ -136,6 +141,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   // here, not in the run command: every caller building run settings from run's options (the
   // benches, the tests) must get it, or an option it was given would be dropped without a word
   const largeTopicBytes = checkLargeTopic(v, problems);
+  const serverCpuLimit = checkServerCpuLimit(v.serverCpuLimit as number | undefined, target, serverCpus, problems);
   const serverArgs = serverCpuCost(v.serverCpuCost as number, workload, ratePerS, target, profile, problems);
   return {
     name: '',
@@ -170,7 +176,22 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
     ...(streamsPerConnection > 1 ? { streamsPerConnection } : {}),
     ...(sourceIps ? { sourceIps } : {}),
+    ...(serverCpuLimit !== undefined ? { serverCpuLimit } : {}),
+    ...((v.reconnectDelay as number) !== RECONNECT_DELAY_MS ? { reconnectDelayMs: v.reconnectDelay as number } : {}),
+    ...((v.reconnectJitter as number) !== BACKOFF_JITTER ? { reconnectJitter: v.reconnectJitter as number } : {}),
   };
+}
+
+/** `--server-cpu-limit`: the reference server's only, within its CPUs, on a machine with a cgroup to hold it. */
+function checkServerCpuLimit(limit: number | undefined, target: string | null, serverCpus: string | null, problems: string[]): number | undefined {
+  if (limit === undefined) return undefined;
+  if (target !== null) {
+    problems.push('--server-cpu-limit limits the reference server pushbench starts, not a --target (limit your server where it runs)');
+    return undefined;
+  }
+  const found = cpuLimitProblems('--server-cpu-limit', limit, countCpus(serverCpus));
+  problems.push(...found);
+  return found.length ? undefined : limit;
 }
 
 /** `--source-ips`, parsed and every address checked to be this machine's (load/run/machine.ts). */

@@ -50,6 +50,10 @@ export interface RunConfig {
    * `payloadBytes`); its subscribers are recorded apart (`largeTopic`); absent: none
    */
   largeTopicBytes?: number;
+  /** `--server-cpu-limit`: the reference server's CPU limit in CPUs (a CFS quota); absent: none */
+  serverCpuLimit?: number;
+  /** the clients' backoff when not 100 ms ± 20 %: `--reconnect-delay` (ms), `--reconnect-jitter` */
+  reconnectDelayMs?: number; reconnectJitter?: number;
 }
 
 export interface Environment {

@@ -56,12 +56,13 @@ export function pinSelf(cpus: string): boolean {
  * Start `node --import tsx <script> …args`, pinned to `cpus` when given, and wait until it prints
  * a line matching `ready` (whose first capture group is the URL). Throws PB_SERVER_START with the
  * child's stderr when it exits or stays silent for `timeoutMs`. With `bundle`, node runs the
- * script's cached bundle instead (core/entry-bundle.mjs), when there can be one.
+ * script's cached bundle instead (core/entry-bundle.mjs), when there can be one. `onSpawn` gets the
+ * child's pid synchronously once it is spawned, long before the script is loaded and could fork.
  */
 export async function spawnTs(
   script: string,
   args: string[],
-  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean; nodeFlags?: readonly string[]; bundle?: boolean },
+  opts: { cpus?: string | null; ready: RegExp; timeoutMs?: number; what: string; env?: NodeJS.ProcessEnv; ipc?: boolean; nodeFlags?: readonly string[]; bundle?: boolean; onSpawn?: (pid: number) => void },
 ): Promise<Spawned> {
   installExitHook();
   const bundled = opts.bundle ? await entryBundle(script) : null;
@@ -71,6 +72,14 @@ export async function spawnTs(
   const argv = pinned ? ['-c', opts.cpus!, process.execPath, ...nodeArgs] : nodeArgs;
   const child = spawn(cmd, argv, { stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'], env: childEnv(opts.env ?? process.env) });
   live.add(child);
+  if (opts.onSpawn && child.pid !== undefined) {
+    try {
+      opts.onSpawn(child.pid);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new PushbenchError('PB_SERVER_START', `${opts.what}: ${(err as Error).message}`);
+    }
+  }
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => {
     stderr.push(l);

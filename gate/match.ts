@@ -61,6 +61,8 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'wsCompression', label: 'WebSocket compression', format: (v) => (v ? 'on' : 'off') },
   { key: 'payloadKind', label: 'payload kind', format: (v) => String(v ?? 'text') },
   { key: 'largeTopicBytes', label: 'large topic t0', format: (v) => (v === undefined ? 'none' : `${v} B`) },
+  { key: 'reconnectDelayMs', label: 'reconnect delay', format: (v) => (v === undefined ? '100 ms' : `${v} ms`) },
+  { key: 'reconnectJitter', label: 'reconnect jitter', format: (v) => `±${Math.round(100 * Number(v ?? 0.2))} %` },
   { key: 'streamsPerConnection', label: 'streams per connection', format: (v) => String(v ?? 1), appliesTo: having('multiplexes') },
 ];
 
@@ -73,6 +75,7 @@ const SERVER_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'target', label: 'target', format: (v) => (v === null ? 'reference server' : String(v)) },
   { key: 'profile', label: 'target profile', format: (v) => (v === undefined ? 'none (native clients)' : String(v)) },
   { key: 'workers', label: 'generator workers' },
+  { key: 'serverCpuLimit', label: 'the reference server\'s CPU limit', format: (v) => (v === undefined ? 'none' : `${v} CPU`) },
 ];
 
 const ENVIRONMENT_FIELDS: readonly Field<Environment>[] = [

@@ -21,6 +21,7 @@ import { PushbenchError, type ErrorCode } from '../core/errors.ts';
 import { newRunId, runOnce, spawnReferenceServer, type Progress, type RunHooks, type RunSettings } from './runner.ts';
 import type { Spawned } from '../core/spawn.ts';
 import { newTlsFolder } from '../core/tls.ts';
+import { CpuLimit } from '../core/cpu-limit.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
 import { WHOLE_RUN, nestSlice, type Slice } from './slice.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
@@ -109,22 +110,15 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
   // one run id for every share: their tokens, topics and records agree
   const s: RunSettings = { ...given, runId: given.runId ?? newRunId() };
   const log = hooks.log ?? (() => {});
-  let server: Spawned | null = null;
-  let tlsDir: string | undefined;
+  const shared: SharedServer = {};
   const children: ChildProcess[] = [];
   try {
     let target = s.target;
     let serverPid = s.serverPid;
     let ca = s.ca;
     if (!target) {
-      // the shares reach it as an https:// target verified against its CA
-      const tls = s.tls ? await newTlsFolder() : undefined;
-      tlsDir = tls?.dir;
-      ca = tls?.material.ca ?? ca;
-      server = await spawnReferenceServer(s, 0, tlsDir);
-      target = server.url;
-      serverPid = server.pid;
-      log(`server: pid ${server.pid} at ${server.url}${s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : ''}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
+      const server = await startSharedServer(s, shared, log);
+      [target, serverPid, ca] = [server.url, server.pid, shared.ca ?? ca];
     }
     // A machine shard (dist/) brings its slice and the plan's t0; the processes split that slice.
     const outer: Slice = s.share ?? WHOLE_RUN;
@@ -179,9 +173,33 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
       await once(c, 'exit');
       clearTimeout(timer);
     }));
-    await server?.stop();
-    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
+    await shared.server?.stop();
+    shared.limit?.remove();
+    if (shared.tlsDir) rmSync(shared.tlsDir, { recursive: true, force: true });
   }
+}
+
+/** What {@link startSharedServer} made, for the caller to stop and remove however the run ends. */
+interface SharedServer {
+  server?: Spawned;
+  /** its TLS material (`--tls`) and the CA the shares verify it against */
+  tlsDir?: string;
+  ca?: string;
+  /** its CPU limit's cgroup (`--server-cpu-limit`) */
+  limit?: CpuLimit;
+}
+
+/** The reference server every share of `s` measures, filled into `into` as it is made. */
+async function startSharedServer(s: RunSettings, into: SharedServer, log: (line: string) => void): Promise<Spawned> {
+  // the shares reach it as an https:// target verified against its CA
+  const tls = s.tls ? await newTlsFolder() : undefined;
+  into.tlsDir = tls?.dir;
+  into.ca = tls?.material.ca;
+  into.limit = s.serverCpuLimit !== undefined ? CpuLimit.create(s.serverCpuLimit) : undefined;
+  const server = (into.server = await spawnReferenceServer(s, 0, into.tlsDir, into.limit));
+  const procs = s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : '';
+  log(`server: pid ${server.pid} at ${server.url}${procs}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}${into.limit ? `, limited to ${into.limit.fraction} CPU` : ''}`);
+  return server;
 }
 
 /** A generator child: run the share it is sent, report progress, send the record back, exit. */

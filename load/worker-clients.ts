@@ -61,6 +61,7 @@ export class SliceClients {
         longPollTimeoutMs: task.longPollTimeoutMs,
         reconnectMinMs: task.reconnectMinMs,
         reconnectMaxMs: task.reconnectMaxMs,
+        reconnectJitter: task.reconnectJitter,
         readBytesPerS: slow ? task.slowClients!.readBytesPerS : undefined,
         tls: task.tls,
         wsCompression: task.wsCompression,

@@ -35,6 +35,8 @@ export interface WorkerTask {
   longPollTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** share of each backoff wait spread either way (load/drivers/backoff.ts); absent: its default */
+  reconnectJitter?: number;
   /** source addresses to spread clients over (empty: let the OS choose) */
   localAddresses: string[];
   silenceUs: number;

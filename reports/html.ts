@@ -127,10 +127,12 @@ function proxySummary(runs: readonly ReportRun[]): string {
   return parts.join('; ');
 }
 
+/** Where server and generator ran, and the server's CPU limit (`--server-cpu-limit`) when it had one. */
 function pinning(r: ResultRecord): string {
   const e = r.environment;
-  if (e.serverCpus === null && e.loadCpus === null) return 'not pinned';
-  return `server CPUs ${e.serverCpus ?? 'any'}, generator CPUs ${e.loadCpus ?? 'any'}`;
+  const limit = r.config.serverCpuLimit === undefined ? '' : ` (limited to ${r.config.serverCpuLimit} CPU)`;
+  if (e.serverCpus === null && e.loadCpus === null) return `not pinned${limit && `, server${limit}`}`;
+  return `server CPUs ${e.serverCpus ?? 'any'}${limit}, generator CPUs ${e.loadCpus ?? 'any'}`;
 }
 
 /** The environment and configuration panel (all runs; differing values listed together). */

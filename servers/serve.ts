@@ -17,8 +17,10 @@ import { DEFAULT_SERVER_OPTIONS, startServer, validateServerOptions, type Server
 import { startCluster } from './cluster.ts';
 import { exitWithParent } from '../core/parent-watch.ts';
 import { newTlsFolder } from '../core/tls.ts';
+import { CpuLimit, cpuLimitProblems } from '../core/cpu-limit.ts';
+import os from 'node:os';
 
-type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool' | 'share';
+type Kind = 'int' | 'text' | 'rate' | 'bytes' | 'ms' | 'bool' | 'share' | 'cpus';
 
 /** What `serve` is asked: the server's options and how to come by its TLS material. */
 export interface ServeArgs extends ServerOptions {
@@ -26,9 +28,11 @@ export interface ServeArgs extends ServerOptions {
   tls: boolean;
   /** write the CA certificate (PEM) clients verify against here; '' for none */
   caOut: string;
+  /** hold this process and its children to this many CPUs (a cgroup's CFS quota, core/cpu-limit.ts); 0: no limit */
+  cpuLimit: number;
 }
 
-const DEFAULT_SERVE_ARGS: Readonly<ServeArgs> = Object.freeze({ ...DEFAULT_SERVER_OPTIONS, tls: false, caOut: '' });
+const DEFAULT_SERVE_ARGS: Readonly<ServeArgs> = Object.freeze({ ...DEFAULT_SERVER_OPTIONS, tls: false, caOut: '', cpuLimit: 0 });
 
 /** Every option: flag, field, how its value is written, what it does. */
 const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[] = [
@@ -59,6 +63,7 @@ const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[
   { flag: '--ws-compression', key: 'wsCompression', kind: 'bool', help: 'WebSocket: negotiate permessage-deflate when a client offers it (ws\'s defaults: messages from 1 KB on are compressed)' },
   { flag: '--tls', key: 'tls', kind: 'bool', help: 'serve HTTPS and WSS with a CA and certificate made at start (docs/tls.md)' },
   { flag: '--ca-out', key: 'caOut', kind: 'text', help: 'with --tls: write the CA certificate clients verify against to FILE (run --ca FILE)' },
+  { flag: '--server-cpu-limit', key: 'cpuLimit', kind: 'cpus', help: 'hold the server to this much CPU (0.25: a quarter of one CPU), a CFS quota in a cgroup of its own, as a Kubernetes pod\'s limit (needs root or a delegated cgroup; 0: none)' },
   { flag: '--tls-dir', key: 'tlsDir', kind: 'text', help: 'serve HTTPS and WSS with the key, certificate and ticket keys in DIR (as pushbench writes them)' },
 ];
 
@@ -70,9 +75,10 @@ const PARSERS: Record<Kind, (text: string) => number | string | undefined> = {
   ms: (t) => parseDurationMs(t, 'ms'),
   bool: (t) => (t === 'true' ? 'true' : t === 'false' ? 'false' : undefined),
   share: parseFraction,
+  cpus: (t) => (/^\d+(\.\d+)?$/.test(t.trim()) ? Number(t) : undefined),
 };
 
-const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'TEXT', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '', share: 'PERCENT' };
+const UNIT_HINT: Record<Kind, string> = { int: 'N', text: 'TEXT', rate: 'N[/s]', bytes: 'BYTES', ms: 'MS', bool: '', share: 'PERCENT', cpus: 'CPUS' };
 
 function formatDefault(kind: Kind, v: number | string | boolean): string {
   if (kind === 'bytes') return formatBytes(v as number);
@@ -127,6 +133,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     else (opts as unknown as Record<string, number | string | boolean>)[spec.key] = spec.kind === 'bool' ? parsed === 'true' : parsed;
   }
   if (opts.caOut && !opts.tls) problems.push('--ca-out writes the CA of a certificate made at start: it needs --tls');
+  if (opts.cpuLimit > 0) problems.push(...cpuLimitProblems('--server-cpu-limit', opts.cpuLimit, os.availableParallelism()));
   if (opts.tls && opts.tlsDir) problems.push('--tls makes the TLS material at start, --tls-dir reads it from a folder: give one of them');
   for (const p of validateServerOptions(opts)) {
     const spec = OPTIONS.find((o) => p.startsWith(`${o.key} `));
@@ -143,9 +150,13 @@ const FORCE_EXIT_MS = 2000;
 export async function serveCommand(argv: string[]): Promise<number> {
   const parsed = settingsOrExit(() => (argv.includes('--help') || argv.includes('-h') ? 'help' : parseServeArgs(argv)), serveHelp);
   if ('exitCode' in parsed) return parsed.exitCode;
-  const { tls, caOut, ...opts } = parsed.settings;
+  const { tls, caOut, cpuLimit, ...opts } = parsed.settings;
   let server;
   let madeDir: string | null = null;
+  // before any server process is forked: they inherit the cgroup; removed at exit however it exits
+  const limit = cpuLimit > 0 ? CpuLimit.create(cpuLimit) : null;
+  limit?.add(process.pid);
+  if (limit) process.stderr.write(`pushbench serve: limited to ${cpuLimit} CPU (cgroup v${limit.version} ${limit.path})\n`);
   try {
     if (tls) opts.tlsDir = madeDir = await tlsFolder(caOut);
     server = opts.processes > 1 ? await startCluster(opts) : await startServer(opts);
@@ -154,11 +165,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (madeDir) rmSync(madeDir, { recursive: true, force: true });
     return 1;
   }
-  process.stdout.write(`pushbench listening on ${server.url}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // listening for the signals before the ready line: a signal sent as soon as it is read closes
+  // the server (and removes a CPU limit's cgroup) instead of killing the process outright
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  process.stdout.write(`pushbench listening on ${server.url}\n`);
+  const signal = await signalled;
   process.stderr.write(`pushbench serve: ${signal}, closing\n`);
   // A second signal, or a shutdown that hangs, ends the process at once.
   const force = () => process.exit(0);

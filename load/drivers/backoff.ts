@@ -6,13 +6,13 @@
  */
 import type { ClientEvents } from './types.ts';
 
-/** Fraction by which each wait is jittered either way (±20 %). */
+/** Default fraction by which each wait is jittered either way (±20 %). */
 export const BACKOFF_JITTER = 0.2;
 
 /**
  * Exponential backoff: the first wait is `minMs`, each further wait doubles, capped at `maxMs`,
- * and every wait is spread uniformly over ±{@link BACKOFF_JITTER} of its nominal value so that
- * clients dropped together do not reconnect together. `reset()` after a success.
+ * and every wait is spread uniformly over ±`jitter` of its nominal value so that clients dropped
+ * together do not reconnect together. `reset()` after a success.
  */
 export class Backoff {
   private nominalMs: number;
@@ -21,6 +21,7 @@ export class Backoff {
     private minMs: number,
     private readonly maxMs: number,
     private readonly random: () => number = Math.random,
+    private readonly jitter = BACKOFF_JITTER,
   ) {
     this.nominalMs = minMs;
   }
@@ -29,7 +30,7 @@ export class Backoff {
   nextDelayMs(): number {
     const nominalMs = Math.min(this.nominalMs, this.maxMs);
     this.nominalMs = Math.min(this.nominalMs * 2, this.maxMs);
-    return nominalMs * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * this.random());
+    return nominalMs * (1 - this.jitter + 2 * this.jitter * this.random());
   }
 
   /** Back to the first wait (call once a connection works again). */
@@ -59,8 +60,9 @@ export class Reconnector {
     minMs: number,
     maxMs: number,
     private readonly attempt: () => void,
+    jitter = BACKOFF_JITTER,
   ) {
-    this.backoff = new Backoff(minMs, maxMs);
+    this.backoff = new Backoff(minMs, maxMs, Math.random, jitter);
   }
 
   /** Count `code`, announce the reconnect and schedule the next attempt (ignored if one is pending). */

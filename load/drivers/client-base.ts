@@ -30,7 +30,7 @@ export abstract class BaseClient implements Client {
   ) {
     this.reconnector = new Reconnector(events, spec.reconnectMinMs, spec.reconnectMaxMs, () => {
       if (!this.closed) this.reconnect();
-    });
+    }, spec.reconnectJitter);
   }
 
   abstract start(): void;

@@ -29,9 +29,11 @@ export interface ClientSpec {
   pollOffsetMs: number;
   /** `timeout=` a long poll asks the server for */
   longPollTimeoutMs: number;
-  /** reconnect backoff: first wait, doubling to at most maxMs, with ±20 % jitter */
+  /** reconnect backoff: first wait, doubling to at most maxMs, with ± `reconnectJitter` */
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** share of each backoff wait spread either way, uniformly (0 ≤ j < 1); absent: {@link BACKOFF_JITTER} */
+  reconnectJitter?: number;
   /**
    * A slow consumer: read from the connection at most this many bytes per second (streaming
    * transports pause their socket; the server's bounded send buffer then fills). Undefined: as

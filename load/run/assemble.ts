@@ -246,6 +246,9 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     ...(s.sourceIps ? { sourceIpCount: s.sourceIps.length } : {}),
     ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),
     ...(s.largeTopicBytes ? { largeTopicBytes: s.largeTopicBytes } : {}),
+    ...(s.serverCpuLimit !== undefined ? { serverCpuLimit: s.serverCpuLimit } : {}),
+    ...(s.reconnectDelayMs !== undefined ? { reconnectDelayMs: s.reconnectDelayMs } : {}),
+    ...(s.reconnectJitter !== undefined ? { reconnectJitter: s.reconnectJitter } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { spawnTs, type Spawned } from '../../core/spawn.ts';
+import type { CpuLimit } from '../../core/cpu-limit.ts';
 import { repoPath } from '../../core/tsx.ts';
 import type { LatencyProxyStats } from '../../netem/proxy.ts';
 import type { ProxySpec } from '../../netem/network.ts';
@@ -12,9 +13,10 @@ import type { RunSettings } from './settings.ts';
 
 /**
  * Start the reference server a run of `s` measures, on `port` (0: any free one), pinned to
- * `s.serverCpus`; HTTPS with the TLS material in `tlsDir` (core/tls.ts) when given.
+ * `s.serverCpus`; HTTPS with the TLS material in `tlsDir` (core/tls.ts) when given; in the cgroup
+ * of `limit` (core/cpu-limit.ts) when given, from before it forks anything.
  */
-export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: string): Promise<Spawned> {
+export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: string, limit?: CpuLimit): Promise<Spawned> {
   const faults = s.faults ?? [];
   const args = [
     '--port', String(port), '--host', '127.0.0.1',
@@ -37,6 +39,7 @@ export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: stri
     ready: /^pushbench listening on (https?:\/\/\S+)/,
     what: 'the reference server',
     bundle: true,
+    ...(limit ? { onSpawn: (pid: number) => limit.add(pid) } : {}),
   });
 }
 

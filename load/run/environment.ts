@@ -9,6 +9,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Spawned } from '../../core/spawn.ts';
+import { CpuLimit } from '../../core/cpu-limit.ts';
 import { newTlsFolder } from '../../core/tls.ts';
 import type { ClientTls } from '../drivers/types.ts';
 import type { PublishSchedule } from '../../core/wire.ts';
@@ -41,6 +42,8 @@ export class RunEnvironment implements SampledServer {
   clientTls: ClientTls | undefined;
   /** the reference server's TLS material (made at start, shared by its restarts), removed at close */
   private tlsDir: string | undefined;
+  /** the reference server's CPU limit (`--server-cpu-limit`), its restarts' too, removed at close */
+  private cpuLimit: CpuLimit | undefined;
   private readonly children: Spawned[] = [];
   private serverChild: Spawned | null = null;
   private proxyChild: Spawned | null = null;
@@ -114,7 +117,7 @@ export class RunEnvironment implements SampledServer {
     old.child.kill('SIGKILL');
     killed();
     await old.stop();
-    const next = await spawnReferenceServer(this.s, port, this.tlsDir);
+    const next = await spawnReferenceServer(this.s, port, this.tlsDir, this.cpuLimit);
     this.children.push(next);
     this.serverChild = next;
     this.watchChild(next);
@@ -153,6 +156,7 @@ export class RunEnvironment implements SampledServer {
       await Promise.all(this.children.map((c) => c.stop()));
       if (this.serverUrl) untrust(this.serverUrl);
       if (this.tlsDir) rmSync(this.tlsDir, { recursive: true, force: true });
+      this.cpuLimit?.remove();
     })();
     return this.closing;
   }
@@ -172,7 +176,8 @@ export class RunEnvironment implements SampledServer {
       return;
     }
     const ca = s.tls ? await this.makeTls() : undefined;
-    const server = await spawnReferenceServer(s, 0, this.tlsDir);
+    if (s.serverCpuLimit !== undefined) this.cpuLimit = CpuLimit.create(s.serverCpuLimit);
+    const server = await spawnReferenceServer(s, 0, this.tlsDir, this.cpuLimit);
     this.serverChild = server;
     this.children.push(server);
     this.serverUrl = server.url;
@@ -183,7 +188,8 @@ export class RunEnvironment implements SampledServer {
     this.serverPid = server.pid;
     this.reference = true;
     this.serverSchedule = (await fetchStats(this.serverUrl))?.schedule ?? null;
-    this.log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}`);
+    const limit = this.cpuLimit ? `, limited to ${this.cpuLimit.fraction} CPU (cgroup v${this.cpuLimit.version} ${this.cpuLimit.path})` : '';
+    this.log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}${limit}`);
   }
 
   /** The reference server's TLS material, made now into a private folder; its CA. */

@@ -21,6 +21,18 @@ export interface RunSettings extends RunConfig {
   ringSize: number;
   /** extra `serve` options for the child server (e.g. connection cap) */
   serverArgs?: string[];
+  /**
+   * a client's first reconnect wait after losing its connection, ms (`--reconnect-delay`), doubling
+   * on each failed attempt to {@link RECONNECT_MAX_MS}; absent: {@link RECONNECT_DELAY_MS}
+   */
+  reconnectDelayMs?: number;
+  /** share of each reconnect wait spread either way, uniformly (`--reconnect-jitter`); absent: ±20 % */
+  reconnectJitter?: number;
+  /**
+   * the reference server's CPU limit in CPUs (`--server-cpu-limit`): a CFS quota cgroup holding it
+   * and its restarts (core/cpu-limit.ts); absent: none
+   */
+  serverCpuLimit?: number;
   /** processes of the reference server sharing its port (serve --server-procs); 1 when absent */
   serverProcs?: number;
   /** this process runs one share of the clients of a multi-process generator (load/multi.ts) */
@@ -67,6 +79,11 @@ export interface RunSettings extends RunConfig {
   /** `--source-ips`: the addresses clients send from (client i: address i mod n); absent: loopback's own spread */
   sourceIps?: string[];
 }
+
+/** A client's first reconnect wait unless `--reconnect-delay` says otherwise, ms (jittered ±20 %, doubling). */
+export const RECONNECT_DELAY_MS = 100;
+/** The longest reconnect wait the doubling reaches, ms. */
+export const RECONNECT_MAX_MS = 5000;
 
 /** One step of a live staircase: `clients` in all, measured `measureMs` after `warmupMs` from its start. */
 export interface LiveStep {

@@ -16,7 +16,7 @@ import { sourceAddresses } from './machine.ts';
 import { WHOLE_RUN, nestSlice, sliceIds } from '../slice.ts';
 import type { SecondBuckets } from './buckets.ts';
 import type { RunSchedule } from './schedule.ts';
-import type { SettledRun } from './settings.ts';
+import { RECONNECT_DELAY_MS, RECONNECT_MAX_MS, type SettledRun } from './settings.ts';
 
 /**
  * The pool of `workers` threads; create it first, so they load (drivers, the recorder) while the
@@ -52,7 +52,8 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
     t0Us, arrivalRatePerS: s.arrivalRatePerS, fromUs: windows[0].fromUs, toUs: windows[0].toUs, closeAtUs,
     pollIntervalMs: s.pollIntervalMs, longPollTimeoutMs: s.longPollTimeoutMs,
-    reconnectMinMs: 100, reconnectMaxMs: 5000, localAddresses, silenceUs, port,
+    reconnectMinMs: s.reconnectDelayMs ?? RECONNECT_DELAY_MS, reconnectMaxMs: RECONNECT_MAX_MS, localAddresses, silenceUs, port,
+    ...(s.reconnectJitter !== undefined ? { reconnectJitter: s.reconnectJitter } : {}),
     faultsAtUs: (s.faults ?? []).map((f) => t0Us + f.atMs * 1000),
     slowClients: s.slowClients ?? undefined,
     ...(s.largeTopicBytes ? { largeTopicBytes: s.largeTopicBytes } : {}),

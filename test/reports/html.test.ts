@@ -38,6 +38,10 @@ describe('report.html', () => {
     expect(html.indexOf('id="rank-body"')).toBeLessThan(html.indexOf('id="charts"'));
     expect(html).toContain('AMD EPYC 7B13');
     expect(html).toContain('server CPUs 0, generator CPUs 1');
+    const limited = buildRecord({ transport: 'ws', samples: 100 });
+    limited.config.serverCpuLimit = 0.5;
+    const page = reportHtml({ title: 'limited', generatedAt: '2025-01-15T12:00:00.000Z', runs: reportRuns([limited]), charts: buildCharts(reportRuns([limited])), bundles, sections: [] });
+    expect(page).toContain('server CPUs 0 (limited to 0.5 CPU), generator CPUs 1');
   });
 
   it('shows the latency proxy\'s CPU and lateness ranges when runs went through it', () => {

@@ -60,7 +60,7 @@ export class SocketioClient implements Client, EngineOwner {
     private readonly events: ClientEvents,
     private readonly o: SocketioOptions,
   ) {
-    this.reconnector = new Reconnector(events, spec.reconnectMinMs, spec.reconnectMaxMs, () => this.connect());
+    this.reconnector = new Reconnector(events, spec.reconnectMinMs, spec.reconnectMaxMs, () => this.connect(), spec.reconnectJitter);
     this.decoder.on('decoded', this.decoded);
   }
 
