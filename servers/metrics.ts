@@ -29,19 +29,20 @@ export interface MetricsSources {
  * prom-client, a quarter of the reference server's start-up.
  */
 export function metricsRoute(src: MetricsSources): { method: 'GET'; handle(ctx: RequestContext): Promise<void> } {
-  let registry: Registry | undefined;
-  let fill: ReturnType<typeof families> | undefined;
+  // one setup, shared by scrapes that arrive while prom-client is still loading
+  let setup: Promise<{ registry: Registry; fill: ReturnType<typeof families> }> | undefined;
   const snapshot = src.summed ?? (() => Promise.resolve(src.stats.snapshot(src.hub.epoch, src.hub.topicCount, src.hub.published, null, false)));
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   return {
     method: 'GET',
     async handle({ res }) {
-      if (!registry || !fill) {
-        const prom = await import('prom-client');
-        registry = new prom.Registry();
-        fill = families(prom, registry);
+      setup ??= import('prom-client').then((prom) => {
+        const registry = new prom.Registry();
+        const fill = families(prom, registry);
         prom.collectDefaultMetrics({ register: registry });
-      }
+        return { registry, fill };
+      });
+      const { registry, fill } = await setup;
       const now = performance.eventLoopUtilization();
       fill(await snapshot(), src.hub, performance.eventLoopUtilization(now, elu).utilization);
       elu = now;
