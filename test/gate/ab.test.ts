@@ -22,9 +22,9 @@ import { findAll, parseXml } from './xml.ts';
 import { ownWorktrees } from '../worktrees.ts';
 
 const worktrees = ownWorktrees();
-// 1 s measured at 100 clients: 1,000 deliveries a run, the p99 the tenth-worst. At 200 deliveries
-// (p99 the second-worst) the two A/A pairs once agreed on a +17 % p99 by chance, and 1 degree of
-// freedom called it a regression; 300 (20 clients, 1.5 s) did not.
+// 1 s measured at 100 clients: 1,000 deliveries a run, the p99 the tenth-worst. With the p99 the
+// second-worst of a run, two A/A pairs can agree on a +17 % p99 by chance, and a paired t with
+// 1 degree of freedom calls that a regression.
 const SMALL = ['--transports', 'ws', '--clients', '100', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms'];
 
 function capture() {

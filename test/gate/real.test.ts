@@ -1,7 +1,7 @@
 /**
  * The gate on real runs through the CLI, at a small scale (ws, 100 clients at 20 msg/s arriving in
  * 0.1 s, 1.5 s runs, 1 s measured: 2,000 deliveries in each, enough for a p99 that two sets of
- * three do not tell apart; 1,500 in 1.5 s at 50 clients did):
+ * three do not tell apart):
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
  *   a regression;
