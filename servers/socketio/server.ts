@@ -128,9 +128,9 @@ interface EngineTransport {
 
 /**
  * Cut every k-th session of the namespace (an even spread of `fraction`), without a close packet:
- * a WebSocket's TCP socket is destroyed; a polling session's pending poll is destroyed (the server
- * sees a transport error, the client a failed request); a polling session with no poll pending is
- * closed. Each is a disconnect socket.io's recovery covers. Returns how many were cut.
+ * a WebSocket's TCP socket is destroyed, a polling session's pending poll is destroyed (the client
+ * sees a failed request, or its next poll refused), and the session is closed on the server at once
+ * ("forced close"). Each is a disconnect socket.io's recovery covers. Returns how many were cut.
  */
 function cutConnections(nsp: Namespace, fraction: number): number {
   const all = [...nsp.sockets.values()];
@@ -140,8 +140,12 @@ function cutConnections(nsp: Namespace, fraction: number): number {
     if (Math.floor((i + 1) * fraction) === Math.floor(i * fraction)) continue;
     const t = (all[i].conn as unknown as { transport: EngineTransport }).transport;
     const raw = t.name === 'websocket' ? t.socket?._socket : t.req?.socket;
-    if (raw) raw.destroy();
-    else all[i].conn.close();
+    raw?.destroy();
+    // Closed here as well, at once (discarding the transport: no close packet goes out): the
+    // server must not learn of the destroyed socket later, from an event a broadcast in between
+    // can remove (a poll answered on the dead socket drops its 'close' listener), or the session
+    // would stay open and the client's recovery would find it still connected.
+    all[i].conn.close(true);
     cut++;
   }
   return cut;
