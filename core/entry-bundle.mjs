@@ -101,7 +101,9 @@ async function build(entry, name, manifestPath, split) {
   mkdirSync(split ? outdir : CACHE, { recursive: true });
   // write then rename: a process starting meanwhile reads the old file or the new, never half
   for (const f of result.outputFiles) writeAtomically(split ? f.path : join(CACHE, `${name}.mjs`), f.contents);
-  const entryOut = split ? result.outputFiles.find((f) => basename(f.path).startsWith(`${basename(entry, '.ts')}-`)).path : join(CACHE, `${name}.mjs`);
+  // the metafile names the output of each entry point, the dynamically imported ones too (paths
+  // relative to the working dir)
+  const entryOut = split ? join(ROOT, Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === relative(ROOT, entry))[0]) : join(CACHE, `${name}.mjs`);
   if (split) pruneUnused(outdir, new Set(result.outputFiles.map((f) => basename(f.path))));
   writeAtomically(manifestPath, JSON.stringify({ format: FORMAT, node: process.version, output: relative(CACHE, entryOut), inputs }));
   return entryOut;

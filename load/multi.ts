@@ -22,6 +22,7 @@ import { newRunId, runOnce, spawnReferenceServer, type Progress, type RunHooks, 
 import type { Spawned } from '../core/spawn.ts';
 import { newTlsFolder } from '../core/tls.ts';
 import { CpuLimit } from '../core/cpu-limit.ts';
+import { serverLogLine } from './run/children.ts';
 import { GENERATOR_V8_FLAGS, TSX_EXEC_ARGV, repoPath } from '../core/tsx.ts';
 import { WHOLE_RUN, nestSlice, type Slice } from './slice.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
@@ -197,8 +198,7 @@ async function startSharedServer(s: RunSettings, into: SharedServer, log: (line:
   into.ca = tls?.material.ca;
   into.limit = s.serverCpuLimit !== undefined ? CpuLimit.create(s.serverCpuLimit) : undefined;
   const server = (into.server = await spawnReferenceServer(s, 0, into.tlsDir, into.limit));
-  const procs = s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : '';
-  log(`server: pid ${server.pid} at ${server.url}${procs}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}${into.limit ? `, limited to ${into.limit.fraction} CPU` : ''}`);
+  log(serverLogLine(server, s, into.limit));
   return server;
 }
 

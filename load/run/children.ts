@@ -43,6 +43,14 @@ export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: stri
   });
 }
 
+/** The run log's line for the reference server `server` of `s`: where it listens, its processes, pinning and CPU limit. */
+export function serverLogLine(server: Spawned, s: RunSettings, limit?: CpuLimit): string {
+  const procs = s.serverProcs && s.serverProcs > 1 ? ` (${s.serverProcs} processes)` : '';
+  const pinned = s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : '';
+  const limited = limit ? `, limited to ${limit.fraction} CPU (cgroup v${limit.version} ${limit.path})` : '';
+  return `server: pid ${server.pid} at ${server.url}${procs}${pinned}${limited}`;
+}
+
 /**
  * The proxy stands in for the kernel's network path (netem runs in softirq, ahead of every user
  * process), so it runs at a higher priority than the generator it shares CPUs with: a due chunk

@@ -19,7 +19,7 @@ import { probeTarget } from '../target/probe.ts';
 import type { PublisherStats } from '../target/publisher.ts';
 import { PublisherThread } from '../target/publisher-thread.ts';
 import { publisherTopics, topicOf } from '../workload.ts';
-import { PROXY_NICE, lastProxyStats, spawnLatencyProxy, spawnReferenceServer } from './children.ts';
+import { PROXY_NICE, lastProxyStats, serverLogLine, spawnLatencyProxy, spawnReferenceServer } from './children.ts';
 import type { SampledServer } from './sampler.ts';
 import type { MeasureWindow, RunSchedule } from './schedule.ts';
 import { checkReachable, fetchStats } from './server-stats.ts';
@@ -188,8 +188,7 @@ export class RunEnvironment implements SampledServer {
     this.serverPid = server.pid;
     this.reference = true;
     this.serverSchedule = (await fetchStats(this.serverUrl))?.schedule ?? null;
-    const limit = this.cpuLimit ? `, limited to ${this.cpuLimit.fraction} CPU (cgroup v${this.cpuLimit.version} ${this.cpuLimit.path})` : '';
-    this.log(`server: pid ${server.pid} at ${server.url}${s.serverCpus ? ` pinned to CPU ${s.serverCpus}` : ''}${limit}`);
+    this.log(serverLogLine(server, s, this.cpuLimit));
   }
 
   /** The reference server's TLS material, made now into a private folder; its CA. */
