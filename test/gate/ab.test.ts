@@ -7,8 +7,6 @@
  *
  * ab makes its worktree under os.tmpdir(), which this file points at a folder of its own
  * (test/worktrees.ts), so another A/B file's worktrees never show in its checks.
- *
- * Runs alone: two A/A pairs must not be called a regression on p99 or CPU, and a neighbour's load would make them differ.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,11 +20,8 @@ import { findAll, parseXml } from './xml.ts';
 import { ownWorktrees } from '../worktrees.ts';
 
 const worktrees = ownWorktrees();
-// 1.5 s measured at 20 clients (300 deliveries a run, the p99 the third-worst). Two A/A pairs can
-// agree by chance, and a paired t with 1 degree of freedom then calls it a regression: with the p99
-// the second-worst (200 deliveries) on a +17 % p99; with 100 clients, whose p50 rides on the
-// server's fan-out across them, on a +33 % p50.
-const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '2000ms', '--warmup', '500ms'];
+// 1 s measured at 20 clients: 200 deliveries a run, enough for every figure compare prints.
+const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms'];
 
 function capture() {
   const out: string[] = [];
@@ -59,11 +54,15 @@ describe('pushbench ab', () => {
     const dir = mkdtempSync(join('.tmp', 'ab-cmd-'));
     const c = capture();
     try {
+      // Latency and CPU reported, not gated: with 2 pairs the paired t has 1 degree of freedom, and
+      // when nothing changed it still calls a regression with probability up to α = 2.5 % per
+      // metric (it did: two A/A pairs agreed on +81 % p99). The gate's false-alarm rate is
+      // calibrated at 5 pairs by bench:gate; here the exact metrics stay gated.
       const code = await abCommand(['--base', 'HEAD', '--repeats', '2', ...SMALL, '--out', dir, '--name', 'x',
+        '--max-regression', 'p50=off,p99=off,cpu=off',
         '--markdown', join(dir, 'ab.md'), '--junit', join(dir, 'ab.xml'), '--assert', 'lost=0'], c.io);
       const text = c.out.join('\n');
-      // two pairs of one configuration on one commit: the paired t with 1 degree of freedom
-      // cannot call noise a regression (its 95 % interval is 12.7 standard errors wide)
+      // identical code: bytes, requests and connections per message equal, nothing lost
       expect(code, `${text}\n${c.err.join('\n')}`).toBe(0);
       for (const side of ['base', 'head']) expect(readdirSync(join(dir, 'x', side)).filter((f) => f.endsWith('.json')).sort()).toEqual(['ws-loopback-p1.json', 'ws-loopback-p2.json']);
       expect(text).toContain('ws broadcast on loopback (2 baseline, 2 current runs)');
@@ -74,8 +73,9 @@ describe('pushbench ab', () => {
       const cases = findAll(parseXml(readFileSync(join(dir, 'ab.xml'), 'utf8')), 'testcase');
       const props = Object.fromEntries(findAll(cases.find((x) => x.attrs.name.startsWith('cpu:'))!, 'property').map((p) => [p.attrs.name, p.attrs.value]));
       expect(props).toMatchObject({ test: 'paired t on log ratios, 2 pairs', 'n.baseline': '2', 'n.current': '2' });
-      expect(props.detectable).toMatch(/^≥ \+/);
-      expect(['ok', 'unclear', 'improvement']).toContain(props.verdict);
+      expect(props.verdict).toBe('not gated');
+      const lost = Object.fromEntries(findAll(cases.find((x) => x.attrs.name.startsWith('lost:'))!, 'property').map((p) => [p.attrs.name, p.attrs.value]));
+      expect(lost).toMatchObject({ verdict: 'ok', test: 'exact (no spread on either side), 2 pairs' });
       expect(worktrees()).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -86,7 +86,7 @@ describe('pushbench ab', () => {
     expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const dir = mkdtempSync(join('.tmp', 'ab-int-'));
-    const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '2000ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ab = spawn(process.execPath, [...GENERATOR_V8_FLAGS, BIN, 'ab', '--base', 'HEAD', '--repeats', '2', ...SMALL.map((a) => (a === '1500ms' ? '60s' : a)), '--out', dir, '--name', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     ab.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => ab.once('exit', (code) => resolve(code)));
