@@ -2,10 +2,12 @@ import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { GENERATOR_V8_FLAGS } from './core/tsx.ts';
-import { aloneReason, testFiles } from './test/lanes.ts';
+import { aloneReason, heavyReason, testFiles } from './test/lanes.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
-const alone = testFiles(ROOT).filter((f) => aloneReason(join(ROOT, f)) !== null);
+const files = testFiles(ROOT);
+const alone = files.filter((f) => aloneReason(join(ROOT, f)) !== null);
+const heavy = files.filter((f) => !alone.includes(f) && heavyReason(join(ROOT, f)) !== null);
 
 export default defineConfig({
   test: {
@@ -18,22 +20,28 @@ export default defineConfig({
     // graph per file cost ~0.3 s each. test/setup.ts gives each file every CPU again (a run pins
     // its own process).
     poolOptions: { forks: { execArgv: [...GENERATOR_V8_FLAGS], isolate: false } },
-    // Two paired processes: a third shares the load CPU three ways and a run's generator falls
-    // behind (docs/testing.md). minWorkers = maxWorkers: with fewer, vitest 3.2 ends idle forks
-    // between the lanes and tinypool's "Terminating worker thread" rejection ended a run.
+    // Two processes for a plain `vitest run`: a third beside them shares the CPUs three ways and a
+    // run's generator falls behind when two heavy files meet (docs/testing.md). `npm test`
+    // (scripts/test.mjs) runs the heavy lane in a process of its own beside two light ones.
+    // minWorkers = maxWorkers: with fewer, vitest 3.2 ends idle forks between the lanes and
+    // tinypool's "Terminating worker thread" rejection ended a run.
     maxWorkers: 2,
     minWorkers: 2,
     setupFiles: ['test/setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
-    // Two lanes (test/lanes.ts): files that check counts and validity at small loads, two at a
-    // time; then the files whose time, CPU or memory bounds another file's load would move, alone.
-    // Each lane sets its own exclude: vitest's default one drops every dist/ folder, and
-    // test/dist/ holds the scale-out's tests.
+    // Three lanes (test/lanes.ts): files that check counts and validity at small loads, heavy and
+    // light (under `vitest run` together, two at a time); then the files whose time, CPU or memory
+    // bounds another file's load would move, alone. Each lane sets its own exclude: vitest's
+    // default one drops every dist/ folder, and test/dist/ holds the scale-out's tests.
     projects: [
       {
         extends: true,
-        test: { name: 'paired', include: ['test/**/*.test.ts'], exclude: alone, sequence: { groupOrder: 0 } },
+        test: { name: 'heavy', include: heavy, exclude: [], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'light', include: ['test/**/*.test.ts'], exclude: [...alone, ...heavy], sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

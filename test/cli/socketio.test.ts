@@ -3,6 +3,8 @@
  * that does not speak Engine.IO refused in seconds with a sentence (exit 2); and a run against the
  * reference Socket.IO server started by its script (`npm run serve:socketio`), printing the
  * Engine.IO figures.
+ *
+ * Heavy: the Socket.IO server started by its script and a run against it through the CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';

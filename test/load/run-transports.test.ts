@@ -4,6 +4,8 @@
  * to "valid, 0 lost, every message counted", and to its reconnect after a cut. Its bounds are
  * counts and whole seconds, which another file's small load beside it does not move
  * (test/lanes.ts); the timing checks of a run are in run.test.ts.
+ *
+ * Heavy: every transport at 200 clients, half of them cut and reconnecting at once.
  */
 import { describe, expect, it } from 'vitest';
 import type { TransportName } from '../../core/wire.ts';

@@ -5,6 +5,8 @@
  * tabs; HTTP/1.1 SSE at the same N opens a connection per subscription; the
  * bad inputs refused before any work. Small scale: the costs are measured by `npm run bench:h2`.
  * (test/load/tls.test.ts runs sse-h2 with the other transports at one stream per connection.)
+ *
+ * Heavy: TLS and HTTP/2 framing in server and generator, a cut and the latency proxy's process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';

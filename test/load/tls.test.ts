@@ -3,6 +3,8 @@
  * start, every transport's clients verifying it, the record's TLS figures; an https:// --target
  * verified against `--ca`; and the bad inputs refused before any work. Small scale: the cost of
  * TLS is measured by `npm run bench:tls`, not here.
+ *
+ * Heavy: TLS handshakes of every transport's clients, full and resumed after a cut.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,8 @@
  * no process of the command's process group alive, every port it listened on (server, proxy)
  * bindable again, no worker thread left in an in-process runOnce, and a partial result marked
  * `complete: false` where a run had started.
+ *
+ * Heavy: commands started and stopped mid-run, each with its server, workers and proxy starting at once.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';

@@ -4,6 +4,8 @@
  * through examples/profiles/shaped-server.json on every transport, run after run on one that
  * replays each topic's history to new subscribers. (Chat, cursor resume and wrongly shaped
  * answers: shaped-profile.test.ts.)
+ *
+ * Heavy: a run of every transport against a second server process, replaying history to each new subscriber.
  */
 import { describe, expect, it } from 'vitest';
 import { TRANSPORTS, traitsOf } from '../../../load/drivers/index.ts';

@@ -3,6 +3,8 @@
  * Socket.IO server's /admin/cut): with the server's connection-state recovery on, every cut
  * client comes back with its pid and offset, is recovered and loses nothing; with it off, each
  * cut client comes back as a new session and the loss is reported per client.
+ *
+ * Heavy: Socket.IO's parser and recovery in the server and the generator, polling included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOnce } from '../../../load/runner.ts';

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm test`: the suite's three lanes (vitest.config.ts, test/lanes.ts) as three vitest processes.
+// The heavy files (one at a time) and the light files (two at a time) run at once, then the files
+// that run alone; one report is merged from the three (.tmp/vitest-results.json, as `vitest run`
+// writes it). Vitest alone cannot run one lane beside another with its own worker count: its
+// `maxWorkers` is one pool for every project, and a `singleFork` project waits for its group's
+// other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+const BLOBS = join(ROOT, '.tmp', 'vitest-blobs');
+const RESULTS = join(ROOT, '.tmp', 'vitest-results.json');
+
+const children = new Set();
+let interrupted = false;
+
+/** Runs vitest with `args`; resolves with its exit code (1 when it was killed by a signal). */
+function vitest(args) {
+  // a process group of its own, signalled as a whole below: npm passes a Ctrl-C on to this
+  // process besides the terminal, and a lane must see it once, with its workers and servers
+  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit', detached: true });
+  children.add(child);
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+function lane(name, workers) {
+  const w = String(workers);
+  return vitest(['run', '--project', name, '--maxWorkers', w, '--minWorkers', w, '--reporter', 'default', '--reporter', 'blob',
+    `--outputFile.blob=${join(BLOBS, `${name}.json`)}`]);
+}
+
+/** The merged report's totals and failed tests, from the JSON reporter's file. */
+function summary(seconds) {
+  let r;
+  try { r = JSON.parse(readFileSync(RESULTS, 'utf8')); } catch { return { ok: false, lines: [`no merged report at ${RESULTS}`] }; }
+  const failed = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `  FAIL ${f.name.replace(ROOT, '')} > ${a.fullName}`));
+  const broken = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).map((f) => `  FAIL ${f.name.replace(ROOT, '')}: ${(f.message || 'failed to run').split('\n')[0]}`);
+  const lines = [
+    '',
+    `all lanes: ${r.testResults.length} files, tests ${r.numPassedTests} passed, ${r.numFailedTests} failed${r.numPendingTests ? `, ${r.numPendingTests} skipped` : ''} in ${seconds.toFixed(1)} s`,
+    ...failed, ...broken,
+  ];
+  return { ok: r.success && failed.length === 0 && broken.length === 0, lines };
+}
+
+async function main(argv) {
+  if (argv.length > 0) return vitest(['run', ...argv]);
+  const t0 = performance.now();
+  rmSync(BLOBS, { recursive: true, force: true });
+  rmSync(RESULTS, { force: true });
+  mkdirSync(BLOBS, { recursive: true });
+  const codes = await Promise.all([lane('heavy', 1), lane('light', 2)]);
+  if (!interrupted) codes.push(await lane('alone', 1));
+  if (interrupted) {
+    console.error('interrupted: the lanes were stopped, no merged report');
+    return 130;
+  }
+  const merged = await vitest(['run', '--merge-reports', BLOBS, '--reporter', 'json', `--outputFile.json=${RESULTS}`]);
+  const s = summary((performance.now() - t0) / 1000);
+  for (const l of s.lines) console.log(l);
+  return codes.every((c) => c === 0) && merged === 0 && s.ok ? 0 : 1;
+}
+
+// Ctrl-C or a TERM: passed on to each lane's process group (vitest exits at once and takes its
+// workers and their servers with it); then exit 130. A repeat within a second is the same signal
+// twice (terminal and npm), not a second one.
+let lastSignal = 0;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    interrupted = true;
+    if (performance.now() - lastSignal < 1000) return;
+    lastSignal = performance.now();
+    for (const c of children) {
+      try { process.kill(-c.pid, sig); } catch { /* the lane has just ended */ }
+    }
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));
