@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { GENERATOR_V8_FLAGS } from './core/tsx.ts';
 import { aloneReason, heavyReason, testFiles } from './test/lanes.ts';
+import SizeSequencer from './test/sequencer.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 const files = testFiles(ROOT);
@@ -28,6 +29,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 2,
     setupFiles: ['test/setup.ts'],
+    sequence: { sequencer: SizeSequencer },
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
     // Three lanes (test/lanes.ts): files that check counts and validity at small loads, heavy and

@@ -4,6 +4,8 @@
  * arriving at any worker are sequenced by the primary; /stats sums the processes; close() leaves
  * no process. Real sockets on a port the workers share (listen(0) in each worker: node:cluster
  * hands them all the same port).
+ *
+ * Heavy: a primary and several worker processes of the reference server start at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';

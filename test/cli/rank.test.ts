@@ -3,8 +3,6 @@
  * verdict each, per network); one small real rank over a grid (the two polls, 1 and 10 msg/s, one
  * repeat, 100 clients on loopback) checks the command end to end: the runs, the result files,
  * ranking.json with its cells and expectations, and the report; bad grid input exits 2 first.
- *
- * Heavy: four runs of 100 polling clients back to back, each process started anew through the CLI.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';

@@ -2,6 +2,8 @@
  * core/entry-bundle.mjs: an entry's bundle runs on bare node, keeps each imported module's source
  * URL and the entry's own (its main check), and is rebuilt when a source changes; split, a lazily
  * imported module is a chunk of its own with its packages, and an older build stays runnable.
+ *
+ * Heavy: esbuild bundles the sources several times, split and whole.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

@@ -9,8 +9,6 @@
  * tolerance; their clock uncertainty comes from the smallest of 16 probe round trips before and
  * after the run (all 16 would have to be slowed) and is held to the run's p50
  * (maxUncertaintyShare 1), which a neighbour's load raises too.
- *
- * Heavy: three shard processes at once per engine, each with its own workers, against one server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';

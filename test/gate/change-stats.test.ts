@@ -9,6 +9,8 @@
  * 5 % + 3 sd fails a correct method about once in 700 runs, never for a seed fixed here. Welch's t
  * is an approximation: at equal spreads (what an A/A comparison has) it is conservative, and at
  * very unequal spreads with 3 runs a side it misses a little more than 5 % (the last case below).
+ *
+ * Heavy: thousands of simulated comparisons, each with its own t quantiles.
  */
 import { describe, expect, it } from 'vitest';
 import { bootstrapCi, seededRandom } from '../../reports/stats.ts';

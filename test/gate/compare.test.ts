@@ -2,6 +2,8 @@
  * The pure comparison: thresholds, matching and refusing configurations, environment warnings,
  * and whole comparisons of synthetic repeats: the verdict against its test, the detectable
  * change, too few runs, pairs, and the adjustment over many figures.
+ *
+ * Heavy: comparisons over many random inputs, each with its own t quantiles.
  */
 import { describe, expect, it } from 'vitest';
 import { GRID_RECORDS } from '../fixtures/rank-grid.ts';

@@ -4,6 +4,8 @@
  * a misspelt or misplaced field is an error), every query valid PromQL by Prometheus' own grammar
  * (@prometheus-io/lezer-promql), and every metric a query names present in the exposition of a
  * real run and a real reference server.
+ *
+ * Heavy: the TypeScript compiler checks the dashboard against Grafana's schema types.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

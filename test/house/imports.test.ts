@@ -2,6 +2,8 @@
  * The house's import rules hold (.dependency-cruiser.cjs, docs/architecture.md): no import cycle,
  * and every folder imports only the folders below it. Checked by dependency-cruiser on the real
  * source tree, type-only imports included.
+ *
+ * Heavy: dependency-cruiser parses the whole source tree, type imports included.
  */
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';

@@ -1,6 +1,8 @@
 /**
  * load/gc-meter.ts: a worker's GC pauses per second, from perf_hooks' `gc` entries. Garbage made
  * here must show up as pauses; a meter that stopped counts nothing more.
+ *
+ * Heavy: it makes garbage on purpose, for several scavenges in a row.
  */
 import { describe, expect, it } from 'vitest';
 import { gcMeter } from '../../load/gc-meter.ts';

@@ -1,3 +1,8 @@
+/**
+ * report.html in a real headless Chromium: the charts render, nothing from a record runs as script.
+ *
+ * Heavy: Chromium's processes start and render every chart.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,3 +1,9 @@
+/**
+ * `pushbench serve` as its own process: the listening line first, a prompt exit on SIGTERM with
+ * streams open, every bad option listed (exit 2), and --help documenting every option.
+ *
+ * Heavy: each case starts the server through tsx's loader, which transpiles its sources.
+ */
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,9 @@
+/**
+ * The in-place cursor over wire messages: messages and gap notices in any field order, a bad frame
+ * counted, and agreement with the reference answers on thousands of them.
+ *
+ * Heavy: 5,000 reference answers read twice, in place and by JSON.parse.
+ */
 import { describe, expect, it } from 'vitest';
 import { BAD_MESSAGE, Cursor } from '../../../load/drivers/cursor.ts';
 import { messageOf } from '../../../load/drivers/fast-decode.ts';

@@ -1,3 +1,9 @@
+/**
+ * The fast path that reads a wire message in place, against JSON.parse on thousands of seeded
+ * random messages.
+ *
+ * Heavy: thousands of random messages, each decoded twice.
+ */
 import { describe, expect, it } from 'vitest';
 import { contractMiddle, contractView, decodeContractBytes, messageOf, readContract } from '../../../load/drivers/fast-decode.ts';
 import { Cursor } from '../../../load/drivers/cursor.ts';
