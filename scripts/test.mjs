@@ -24,9 +24,9 @@ const LIGHT_NICE = 10;
 
 /** Runs vitest with `args` at `nice`; resolves with its exit code (1 when it was killed by a signal). */
 function vitest(args, nice = 0) {
-  // a process group of its own, signalled as a whole below: npm passes a Ctrl-C on to this
-  // process besides the terminal, and a lane must see it once, with its workers and servers
-  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit', detached: true });
+  // In this process's session: with the kernel's autogroup scheduling a niceness counts only
+  // against processes of the same session, and a detached child would get a session of its own.
+  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit' });
   children.add(child);
   // before vitest starts its workers, which inherit it (as do the servers and threads they start)
   if (nice !== 0 && child.pid) setPriority(child.pid, nice);
@@ -76,19 +76,16 @@ async function main(argv) {
   return codes.every((c) => c === 0) && merged === 0 && s.ok ? 0 : 1;
 }
 
-// Ctrl-C or a TERM: passed on to each lane's process group (vitest exits at once and takes its
-// workers and their servers with it); then exit 130. A repeat within a second is the same signal
-// twice (terminal and npm), not a second one.
-let lastSignal = 0;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    interrupted = true;
-    if (performance.now() - lastSignal < 1000) return;
-    lastSignal = performance.now();
-    for (const c of children) {
-      try { process.kill(-c.pid, sig); } catch { /* the lane has just ended */ }
-    }
-  });
-}
+// Ctrl-C reaches every lane, its workers and their servers from the terminal, as they share its
+// process group; vitest exits at once. A SIGINT sent to this process alone (npm passes one on too)
+// is passed on to the lanes still running a second later; a TERM at once. Then exit 130.
+process.on('SIGINT', () => {
+  interrupted = true;
+  setTimeout(() => { for (const c of children) c.kill('SIGINT'); }, 1000).unref();
+});
+process.on('SIGTERM', () => {
+  interrupted = true;
+  for (const c of children) c.kill('SIGTERM');
+});
 
 process.exitCode = await main(process.argv.slice(2));
