@@ -16,7 +16,7 @@ import type { ResultRecord } from '../core/record.ts';
 import { parseOptions } from '../core/options.ts';
 import { GENERATOR_V8_FLAGS, repoPath } from '../core/tsx.ts';
 import type { TransportName } from '../core/wire.ts';
-import { RUN_OPTION_SPECS, loadSettings } from './run-options.ts';
+import { CPU_ENV, RUN_OPTION_SPECS, loadSettings } from './run-options.ts';
 
 /** `git` in this repository: ok, stdout, stderr (trimmed). */
 export function git(args: string[]): { ok: boolean; out: string; err: string } {
@@ -167,14 +167,15 @@ export function splitRunArgv(argv: string[]): { own: string[]; runArgv: string[]
 
 /**
  * The `pushbench run` options given after `--`, validated as `pushbench run` validates them (before
- * anything starts; problems appended to `problems`), with the default pinning added (server CPU 0,
- * load CPU 1) unless given. `--out` and `--name` belong to the script (`script` names it).
+ * anything starts; problems appended to `problems`), with the pinning added unless given (their
+ * environment defaults, else server CPU 0 and load CPU 1), so every run of both sides has the same.
+ * `--out` and `--name` belong to the script (`script` names it).
  */
 export function checkRunArgv(runArgv: string[], script: string, problems: string[]): { withPins: string[]; transport: TransportName | undefined } {
   if (runArgv.length === 0) problems.push('give the run after "--", e.g. -- --transport ws --clients 1000 --rate 80 --topics 1 --duration 17s --warmup 5s');
   const withPins = [...runArgv];
-  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', '0');
-  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', '1');
+  if (!runArgv.some((a) => a.startsWith('--server-cpus'))) withPins.push('--server-cpus', process.env[CPU_ENV.serverCpus] || '0');
+  if (!runArgv.some((a) => a.startsWith('--load-cpus'))) withPins.push('--load-cpus', process.env[CPU_ENV.loadCpus] || '1');
   for (const a of ['--out', '--name']) if (runArgv.some((x) => x === a || x.startsWith(`${a}=`))) problems.push(`${a} is set by ${script} for each run; leave it out of the run's options`);
   const runParsed = parseOptions(withPins, RUN_OPTION_SPECS);
   problems.push(...runParsed.problems.map((p) => `run options: ${p}`));

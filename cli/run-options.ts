@@ -47,8 +47,8 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'ca', kind: 'string', arg: 'FILE', help: 'CA certificates (PEM) to verify an https:// --target against (default: the system\'s roots)' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
   { name: 'topic-prefix', kind: 'string', arg: 'P', help: 'with --profile: topics are named P + t0, t1, … (default pb-<run id>-, new per run, so a server\'s history of earlier runs is never replayed into this one; \'\' keeps fixed names t0…); the reference server\'s own publisher always publishes t0…' },
-  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: first half of the machine)' },
-  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: second half)' },
+  { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the reference server (taskset list; default: $PUSHBENCH_SERVER_CPUS, else the first half of the machine)' },
+  { name: 'load-cpus', kind: 'string', arg: 'LIST', help: 'CPUs for the generator and the proxy (default: $PUSHBENCH_LOAD_CPUS, else the second half)' },
   { name: 'workers', kind: 'int', arg: 'N', help: 'generator worker threads (default: one per load CPU)', min: 1, max: 256 },
   { name: 'source-ips', kind: 'string', arg: 'LIST|CIDR', help: 'addresses of this machine the clients send from, spread round-robin (e.g. 127.0.0.0/24 or 10.0.0.5,10.0.0.6): past one address\'s ~28,000 ephemeral ports to one target (default: on loopback, 127.0.0.2… by client count)' },
   { name: 'delay', kind: 'durationMs', bareUnit: 'ms', arg: 'MS', help: 'reference server holds every delivery this long (accuracy checks)', default: 0, min: 0 },
@@ -76,14 +76,33 @@ const CPU_LIST_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 /** Open files each process keeps for itself beyond one per connection. */
 const FD_MARGIN = 200;
 
-function checkCpuList(name: string, list: string | undefined, problems: string[]): void {
+function checkCpuList(label: string, list: string | undefined, problems: string[]): void {
   if (list === undefined) return;
   if (!CPU_LIST_RE.test(list)) {
-    problems.push(`--${name} must be a CPU list like 0, 1-3 or 0,2 (got "${list}")`);
+    problems.push(`${label} must be a CPU list like 0, 1-3 or 0,2 (got "${list}")`);
     return;
   }
   const max = Math.max(...list.split(/[,-]/).map(Number));
-  if (max >= cpuCount()) problems.push(`--${name} names CPU ${max}, but this machine has CPUs 0-${cpuCount() - 1}`);
+  if (max >= cpuCount()) problems.push(`${label} names CPU ${max}, but this machine has CPUs 0-${cpuCount() - 1}`);
+}
+
+/** Environment defaults of --server-cpus and --load-cpus: a machine's own split, set once (a CI runner, a test lane). */
+export const CPU_ENV = { serverCpus: 'PUSHBENCH_SERVER_CPUS', loadCpus: 'PUSHBENCH_LOAD_CPUS' } as const;
+
+/**
+ * The CPUs a run pins its server and its generator to: the options, else their environment
+ * defaults ({@link CPU_ENV}), else the machine's default split; each checked as a CPU list and
+ * named, in a problem, by where it came from.
+ */
+export function cpuPins(v: OptionValues, problems: string[]): { serverCpus: string | null; loadCpus: string | null } {
+  const split = defaultCpuSplit();
+  const pick = (key: keyof typeof CPU_ENV, option: string) => {
+    const given = v[key] as string | undefined;
+    const value = given ?? (process.env[CPU_ENV[key]] || undefined);
+    checkCpuList(given !== undefined ? `--${option}` : CPU_ENV[key], value, problems);
+    return value ?? split[key];
+  };
+  return { serverCpus: pick('serverCpus', 'server-cpus'), loadCpus: pick('loadCpus', 'load-cpus') };
 }
 
 /**
@@ -117,11 +136,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const topics = v.topics as number;
   if (workload !== 'fanout' && topics > clients) problems.push(`--topics ${topics} is more than --clients ${clients}: some topics would have no subscriber`);
   const pollIntervalMs = v.pollInterval as number;
-  checkCpuList('server-cpus', v.serverCpus as string | undefined, problems);
-  checkCpuList('load-cpus', v.loadCpus as string | undefined, problems);
-  const split = defaultCpuSplit();
-  const serverCpus = (v.serverCpus as string | undefined) ?? split.serverCpus;
-  const loadCpus = (v.loadCpus as string | undefined) ?? split.loadCpus;
+  const { serverCpus, loadCpus } = cpuPins(v, problems);
   const target = checkTarget(v.target as string | undefined, problems);
   const tls = checkTls(v, target, problems);
   if (traitsOf(transport).tlsOnly && !tls.on) problems.push(`--transport ${transport} runs over TLS only (browsers speak HTTP/2 only over TLS, negotiated by ALPN): add --tls, or give an https:// --target`);

@@ -7,7 +7,7 @@
 // other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -19,17 +19,25 @@ const RESULTS = join(ROOT, '.tmp', 'vitest-results.json');
 const children = new Set();
 let interrupted = false;
 
-/** The light lane's niceness: where its files' bursts meet a heavy file's run, the heavy one wins the CPU. */
-const LIGHT_NICE = 10;
+/**
+ * The light lane's runs pin the other way round (PUSHBENCH_SERVER_CPUS / PUSHBENCH_LOAD_CPUS, the
+ * defaults of --server-cpus / --load-cpus): their generators share the second half of the CPUs
+ * with the heavy file's server, not the first half with its generator, so a heavy run's
+ * generator meets only the light runs' servers.
+ */
+function lightPins() {
+  const n = cpus().length;
+  if (n < 2) return {};
+  const half = Math.floor(n / 2);
+  const list = (a, b) => (a === b ? `${a}` : `${a}-${b}`);
+  return { PUSHBENCH_SERVER_CPUS: list(half, n - 1), PUSHBENCH_LOAD_CPUS: list(0, half - 1) };
+}
 
-/** Runs vitest with `args` at `nice`; resolves with its exit code (1 when it was killed by a signal). */
-function vitest(args, nice = 0) {
-  // In this process's session: with the kernel's autogroup scheduling a niceness counts only
-  // against processes of the same session, and a detached child would get a session of its own.
-  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit' });
+/** Runs vitest with `args`, `env` added; resolves with its exit code (1 when it was killed by a signal). */
+function vitest(args, env = {}) {
+  // in this process's group: a Ctrl-C from the terminal reaches the lanes and everything they start
+  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
   children.add(child);
-  // before vitest starts its workers, which inherit it (as do the servers and threads they start)
-  if (nice !== 0 && child.pid) setPriority(child.pid, nice);
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       children.delete(child);
@@ -38,10 +46,10 @@ function vitest(args, nice = 0) {
   });
 }
 
-function lane(name, workers, nice = 0) {
+function lane(name, workers, env = {}) {
   const w = String(workers);
   return vitest(['run', '--project', name, '--maxWorkers', w, '--minWorkers', w, '--reporter', 'default', '--reporter', 'blob',
-    `--outputFile.blob=${join(BLOBS, `${name}.json`)}`], nice);
+    `--outputFile.blob=${join(BLOBS, `${name}.json`)}`], env);
 }
 
 /** The merged report's totals and failed tests, from the JSON reporter's file. */
@@ -64,7 +72,7 @@ async function main(argv) {
   rmSync(BLOBS, { recursive: true, force: true });
   rmSync(RESULTS, { force: true });
   mkdirSync(BLOBS, { recursive: true });
-  const codes = await Promise.all([lane('heavy', 1), lane('light', 2, LIGHT_NICE)]);
+  const codes = await Promise.all([lane('heavy', 1), lane('light', 2, lightPins())]);
   if (!interrupted) codes.push(await lane('alone', 1));
   if (interrupted) {
     console.error('interrupted: the lanes were stopped, no merged report');
