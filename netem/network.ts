@@ -121,9 +121,18 @@ export function parseNetworks(text: string): { profiles: NetworkProfile[]; probl
   return problems.length > 0 ? { profiles: [], problems } : { profiles, problems };
 }
 
-/** One-way delay each direction, jitter and optional per-connection bandwidth cap of the proxy. */
+/**
+ * What the proxy's bandwidth cap paces: each connection on links of its own (`connection`), or
+ * every connection of one simulated browser on one link per direction (`browser`, network setting
+ * `link=browser`; the proxy knows a browser by its connections' loopback source address).
+ */
+export type LinkMode = 'connection' | 'browser';
+
+/** One-way delay each direction, jitter and optional bandwidth cap of the proxy, and what shares a link. */
 export interface ProxySpec {
   delayMs: number;
   jitterMs: number;
   bandwidthBytesPerS: number | null;
+  /** absent: `connection` */
+  link?: LinkMode;
 }
