@@ -133,6 +133,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const topicPrefix = checkTopicPrefix(v.topicPrefix as string | undefined, profile, problems);
   const net = resolveNetwork(v.network as string);
   if (net.problems.length) problems.push(...net.problems.map((p) => `--network: ${p}`));
+  checkBrowserLink(net.proxy?.link, target, v.sourceIps as string | undefined, problems);
   // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
   checkOpenFiles(clients, socketsPerClient(transport, workload, profile !== null), target, problems);
   checkOutFolder(v.out as string, problems);
@@ -192,6 +193,19 @@ function checkServerCpuLimit(limit: number | undefined, target: string | null, s
   const found = cpuLimitProblems('--server-cpu-limit', limit, countCpus(serverCpus));
   problems.push(...found);
   return found.length ? undefined : limit;
+}
+
+/**
+ * `--network …,link=browser`: the generator sends each simulated browser's connections from a
+ * loopback address of its own (load/browser-address.ts), by which the proxy tells browsers apart.
+ * So not beside `--source-ips` (which would choose the addresses), and only towards a target on
+ * loopback: a remote one puts a real network, shared by every browser, behind the proxy's links.
+ */
+function checkBrowserLink(link: string | undefined, target: string | null, sourceIps: string | undefined, problems: string[]): void {
+  if (link !== 'browser') return;
+  if (sourceIps !== undefined) problems.push('--network link=browser sends each browser from a loopback address of its own (127.1.0.0 and up), by which the proxy tells browsers apart: not with --source-ips');
+  const host = target === null ? null : new URL(target).hostname;
+  if (host !== null && host !== 'localhost' && !/^127\.\d+\.\d+\.\d+$/.test(host)) problems.push(`--network link=browser models each browser's link on this machine's loopback: --target ${target} is not on loopback (127.0.0.0/8 or localhost)`);
 }
 
 /** `--source-ips`, parsed and every address checked to be this machine's (load/run/machine.ts). */
