@@ -11,7 +11,8 @@
  * have the same bytes per second. Broadcast loads every tab alike, so that split is the share each
  * connection would win on one shared link; what differs is that HTTP/2's tabs queue behind each
  * other's bytes on one TCP connection and one pacing link, and HTTP/1.1's do not. A browser's N
- * HTTP/1.1 connections on one real link would also share its queue; the proxy cannot model that.
+ * HTTP/1.1 connections on one real link would also share its queue; the large-tab case below
+ * models that with `link=browser`.
  *
  * The slow tab: `--slow-clients` of share 1/N picks exactly one subscription in N, spread evenly
  * (load/worker-task.ts isSlowClient), and a generator thread fills its browsers with consecutive
@@ -27,7 +28,10 @@
  * for a load that must queue on HTTP/2's whole link to show at all (t0's transmission longer than
  * the gap to the next message is exactly the large tab overrunning its tenth). So HTTP/1.1 is its
  * best case, each tab a link of its own, as if the small tabs' few bytes did not share a real
- * link with the large one; the large tab's own figures are recorded apart.
+ * link with the large one; the large tab's own figures are recorded apart. The same two cases on
+ * `link=browser` (both sides: for sse-h2 it changes nothing, one connection per browser) give
+ * HTTP/1.1's browser one link for its N connections, whose FIFO queue the small tabs' messages
+ * then wait in behind the large tab's bytes, as HTTP/2's streams do on its one connection.
  *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
@@ -56,7 +60,12 @@ export interface HolPlan {
   smallBytes: number;
   largeBytes: number;
   largeRatePerS: number;
+  /** which conditions to run, by key ({@link HOL_CASES}); absent: all */
+  cases?: readonly string[];
 }
+
+/** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
+export const HOL_CASES = Object.freeze(['even', 'slow', 'small', 'large', 'small-shared', 'large-shared']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
@@ -77,10 +86,12 @@ export function holArgs(p: HolPlan, side: Side, slow: boolean): string[] {
 
 /**
  * `pushbench run` options of one side of the large-tab case: N topics, one per tab; with `large`
- * t0 carries largeBytes. Every connection gets the browser's whole link (see the header).
+ * t0 carries largeBytes. Every connection gets the browser's whole link (see the header); with
+ * `shared` a browser's connections share it (`link=browser`).
  */
-export function holLargeArgs(p: HolPlan, large: boolean): string[] {
-  const args = ['--tls', '--network', `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}`, '--streams-per-connection', String(p.n), '--clients', String(p.clients),
+export function holLargeArgs(p: HolPlan, large: boolean, shared = false): string[] {
+  const network = `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}${shared ? ',link=browser' : ''}`;
+  const args = ['--tls', '--network', network, '--streams-per-connection', String(p.n), '--clients', String(p.clients),
     '--duration', `${p.durationMs}ms`, '--warmup', '1s', '--rate', String(p.largeRatePerS), '--topics', String(p.n), '--payload', String(p.smallBytes), '--workers', '1'];
   if (large) args.push('--large-topic', String(p.largeBytes));
   return args;
@@ -110,14 +121,17 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
   write(`${p.clients} subscriptions (${p.clients / p.n} browsers), delay ${p.delayMs} ms ± ${p.jitterMs} ms each way. ` +
     `Slow tab: ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast on 1 topic; each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s; ` +
     `one tab in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). ` +
-    `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides. ` +
+    `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides, or (one link per browser) each browser's connections sharing ${p.linkBytesPerS} B/s. ` +
     'Figures: the other (fast) tabs\' delivery latency.\n');
-  const conditions: Condition[] = [
+  const all: Condition[] = [
     { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
     { label: 'one slow tab per browser', key: 'slow', args: (side) => holArgs(p, side, true) },
     { label: `every tab ${p.smallBytes} B`, key: 'small', args: () => holLargeArgs(p, false) },
     { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
+    { label: `every tab ${p.smallBytes} B, one link per browser`, key: 'small-shared', args: () => holLargeArgs(p, false, true) },
+    { label: `one ${p.largeBytes} B tab per browser, one link per browser`, key: 'large-shared', args: () => holLargeArgs(p, true, true) },
   ];
+  const conditions = all.filter((c) => p.cases === undefined || p.cases.includes(c.key));
   const rows: string[] = [];
   for (const c of conditions) {
     const figs: Record<Side, (Fig | null)[]> = { h1: [], h2: [] };

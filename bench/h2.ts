@@ -16,9 +16,10 @@
  * 3. Head-of-line under the latency proxy (bench/h2-hol.ts): sse against sse-h2 at N tabs per
  *    browser behind a wan-like proxy with equal link capacity per browser, with and without one
  *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round; and
- *    with one large-message tab per browser (`--large-topic`) against every tab small.
+ *    with one large-message tab per browser (`--large-topic`) against every tab small, on a link
+ *    per connection and on one link per browser (`link=browser`); `--hol-cases` picks among them.
  *
- * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--quick]`.
+ * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--hol-cases …] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
  */
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ import { formatBytes, formatUs } from '../core/units.ts';
 import type { TransportName } from '../core/wire.ts';
 import { TRANSPORTS } from '../load/drivers/index.ts';
 import { meanCi, ratioOfMeansCi, type Estimate } from '../reports/stats.ts';
-import { holPart, type HolPlan } from './h2-hol.ts';
+import { HOL_CASES, holPart, type HolPlan } from './h2-hol.ts';
 import { benchOptions, runBenchMain } from './main.ts';
 import { conditions, runKept } from './pairs.ts';
 
@@ -42,6 +43,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
   { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
   { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run (3: head-of-line under the proxy)', default: ['1', '2', '3'], choices: ['1', '2', '3'] },
+  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), small, large (a link per connection), small-shared, large-shared (link=browser)', default: [...HOL_CASES], choices: HOL_CASES },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
@@ -136,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
   if (parts.includes('1')) await part1(v.transports as TransportName[], durationMs, v.cut as number, base, out, write);
   if (parts.includes('2')) await part2(n, repeats, base, out, write);
   if (parts.includes('3')) {
-    const plan: HolPlan = { ...HOL, n, rounds: repeats, durationMs, clients: Math.ceil(HOL.clients / n) * n };
+    const plan: HolPlan = { ...HOL, n, rounds: repeats, durationMs, clients: Math.ceil(HOL.clients / n) * n, cases: v.holCases as string[] };
     await holPart(plan, (t, args, name) => runKept(t, [...args, ...pin, '--out', out], out, name), write);
   }
   write(`\nRecords: ${out}`);

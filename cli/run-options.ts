@@ -36,7 +36,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'poll-interval', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'short-poll period Δ on a fixed schedule; 0 polls back to back', default: 250, min: 0 },
   { name: 'long-poll-timeout', kind: 'durationMs', arg: 'TIME', help: 'timeout each long poll asks the server for', default: 30_000, min: 100 },
   { name: 'arrival-rate', kind: 'ratePerS', arg: 'N/s', help: 'clients started per second (open model)', default: 1000 },
-  { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy)', default: 'loopback' },
+  { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy; add link=browser for one link per browser, docs/networks.md)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
   { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
   ...SOCKETIO_OPTION_SPECS,
@@ -148,6 +148,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
   const topicPrefix = checkTopicPrefix(v.topicPrefix as string | undefined, profile, problems);
   const net = resolveNetwork(v.network as string);
   if (net.problems.length) problems.push(...net.problems.map((p) => `--network: ${p}`));
+  checkBrowserLink(net.proxy?.link, target, v.sourceIps as string | undefined, problems);
   // chat over HTTP publishes on a second connection; so does every client of a profile (its publish request)
   checkOpenFiles(clients, socketsPerClient(transport, workload, profile !== null), target, problems);
   checkOutFolder(v.out as string, problems);
@@ -207,6 +208,19 @@ function checkServerCpuLimit(limit: number | undefined, target: string | null, s
   const found = cpuLimitProblems('--server-cpu-limit', limit, countCpus(serverCpus));
   problems.push(...found);
   return found.length ? undefined : limit;
+}
+
+/**
+ * `--network …,link=browser`: the generator sends each simulated browser's connections from a
+ * loopback address of its own (load/browser-address.ts), by which the proxy tells browsers apart.
+ * So not beside `--source-ips` (which would choose the addresses), and only towards a target on
+ * loopback: a remote one puts a real network, shared by every browser, behind the proxy's links.
+ */
+function checkBrowserLink(link: string | undefined, target: string | null, sourceIps: string | undefined, problems: string[]): void {
+  if (link !== 'browser') return;
+  if (sourceIps !== undefined) problems.push('--network link=browser sends each browser from a loopback address of its own (127.1.0.0 and up), by which the proxy tells browsers apart: not with --source-ips');
+  const host = target === null ? null : new URL(target).hostname;
+  if (host !== null && host !== 'localhost' && !/^127\.\d+\.\d+\.\d+$/.test(host)) problems.push(`--network link=browser models each browser's link on this machine's loopback: --target ${target} is not on loopback (127.0.0.0/8 or localhost)`);
 }
 
 /** `--source-ips`, parsed and every address checked to be this machine's (load/run/machine.ts). */

@@ -2,7 +2,8 @@
  * A worker's clients: each created by the transport's driver (or a target profile's) with its
  * books in the worker's recorder — the slow consumers' in a recorder of their own, and so the
  * large topic's subscribers' (`--large-topic`: topic t0's, whose messages are larger) — and, in chat,
- * its turns publishing to its room.
+ * its turns publishing to its room. Each sends from a source address of the spread, or with
+ * `link=browser` from its browser's own (load/browser-address.ts).
  *
  * Threading: runs on the worker thread's event loop.
  */
@@ -11,6 +12,7 @@ import type { Client, Driver } from './drivers/types.ts';
 import type { Recorder } from './recorder.ts';
 import { ephemeralPortRange, type PortRange } from './resources.ts';
 import { sourcePortOf } from './source-ports.ts';
+import { browserAddress, browserOf } from './browser-address.ts';
 import { chatSchedule, topicIndexOf, topicOf } from './workload.ts';
 import { isSlowClient, type WorkerTask } from './worker-task.ts';
 
@@ -49,13 +51,15 @@ export class SliceClients {
     const events = (slow ? this.slowRecorder! : large ? this.largeRecorder! : this.recorder).forClient(id, startedUs);
     const intervalMs = task.pollIntervalMs;
     const addresses = task.localAddresses.length;
+    const browser = task.browserSlice ? browserAddress(browserOf(id, task.browserSlice, task.streamsPerConnection ?? 1)) : undefined;
     const client = this.driver.create(
       {
         id,
         baseUrl: task.baseUrl,
         topic: topicOf(task.workload, id, task.topics, task.topicPrefix),
-        localAddress: addresses ? task.localAddresses[id % addresses] : undefined,
-        localPort: sourcePortOf(id, addresses, this.ports),
+        // a browser's address holds its few connections: the kernel picks their ports at no cost
+        localAddress: browser ?? (addresses ? task.localAddresses[id % addresses] : undefined),
+        localPort: browser ? undefined : sourcePortOf(id, addresses, this.ports),
         pollIntervalMs: intervalMs,
         pollOffsetMs: intervalMs > 0 ? Math.random() * intervalMs : 0,
         longPollTimeoutMs: task.longPollTimeoutMs,

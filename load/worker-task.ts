@@ -12,6 +12,7 @@ import type { EngineTally } from './engine-books.ts';
 import type { Profile } from './target/profile.ts';
 import type { LatencyBuckets } from './latency-buckets.ts';
 import type { ClientTls } from './drivers/types.ts';
+import type { Slice } from './slice.ts';
 
 export interface WorkerTask {
   workerIndex: number;
@@ -39,6 +40,11 @@ export interface WorkerTask {
   reconnectJitter?: number;
   /** source addresses to spread clients over (empty: let the OS choose) */
   localAddresses: string[];
+  /**
+   * `link=browser`: this thread's slice of the run's clients; each browser of it sends from a
+   * loopback address of its own (load/browser-address.ts) instead of `localAddresses`
+   */
+  browserSlice?: Slice;
   silenceUs: number;
   /** injected faults' start times (µs, ascending), for per-fault accounting */
   faultsAtUs: number[];

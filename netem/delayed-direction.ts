@@ -1,11 +1,22 @@
 /**
  * One direction of one relayed connection of the latency proxy (netem/proxy.ts states the model):
  * each chunk's release time from its arrival, the link's serialisation, the delay and jitter and
- * the FIFO rule; the source paused while too much is queued; the queue dropped on a reset.
+ * the FIFO rule; the source paused while too much is queued; the queue dropped on a reset. The
+ * link (its serialisation queue) is the direction's own, or shared with the other connections of
+ * one browser (`link=browser`); the FIFO rule and the backpressure are always the connection's.
  */
 import type net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
+
+/**
+ * A virtual link's serialisation queue in one direction: when it has transmitted everything handed
+ * to it so far (µs). Chunks of every direction that holds the same Link are sent one after another
+ * at the bandwidth, in arrival order.
+ */
+export interface Link {
+  freeUs: number;
+}
 
 /** One delayed chunk (null: the FIN) of one direction, waiting in the proxy's release schedule. */
 export interface Pending {
@@ -36,7 +47,6 @@ export interface DirectionContext {
 export class DelayedDirection {
   queuedBytes = 0;
   private lastReleaseUs = 0;
-  private linkFreeUs = 0;
   /** the schedule bucket of this direction's previous chunk: the next goes in none before it */
   private lastKey = -Infinity;
   private paused = false;
@@ -46,6 +56,8 @@ export class DelayedDirection {
     private readonly from: net.Socket,
     readonly to: net.Socket,
     readonly ctx: DirectionContext,
+    /** this direction's own link, or its browser's (shared with the browser's other connections) */
+    private readonly link: Link = { freeUs: 0 },
   ) {
     from.on('data', (chunk: Buffer) => this.enqueue(chunk));
     from.on('end', () => this.enqueue(null));
@@ -58,9 +70,9 @@ export class DelayedDirection {
     const arrivalUs = nowUs();
     let sentUs = arrivalUs;
     if (chunk && ctx.bytesPerUs !== undefined) {
-      const startUs = Math.max(arrivalUs, this.linkFreeUs);
-      this.linkFreeUs = startUs + chunk.length / ctx.bytesPerUs;
-      sentUs = this.linkFreeUs;
+      const startUs = Math.max(arrivalUs, this.link.freeUs);
+      this.link.freeUs = startUs + chunk.length / ctx.bytesPerUs;
+      sentUs = this.link.freeUs;
     }
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
     // the max with the previous release is the FIFO rule: jitter never reorders bytes

@@ -13,7 +13,9 @@
  *
  * Custom profiles: `delay=40ms,jitter=5ms,bw=1MB` — keys `delay` (bare numbers are ms), `jitter`
  * (default 0, at most the delay), `bw` or `bandwidth` (bytes per second: `187500`, `64KB`, `1MB`,
- * or bits with `kbit`/`Mbit`/`Gbit`, decimal; optional `/s`; default unlimited).
+ * or bits with `kbit`/`Mbit`/`Gbit`, decimal; optional `/s`; default unlimited), `link`
+ * (`connection`, the default: `bw` per direction per connection; `browser`: per direction per
+ * simulated browser, its connections sharing one link — it needs `bw`).
  */
 import { parseBytes, parseDurationMs } from '../core/units.ts';
 
@@ -25,8 +27,10 @@ export interface NetworkProfile {
   /** one-way delay, each direction */
   delayMs: number;
   jitterMs: number;
-  /** per direction per connection; null = unlimited */
+  /** per direction per link; null = unlimited */
   bandwidthBytesPerS: number | null;
+  /** `link=browser`: a browser's connections share one link; absent: a link per connection */
+  link?: 'browser';
 }
 
 export const NETWORK_PROFILES: Readonly<Record<'loopback' | 'lan' | 'wan' | 'mobile', Readonly<NetworkProfile>>> = Object.freeze({
@@ -54,6 +58,7 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
   let delayMs: number | undefined;
   let jitterMs = 0;
   let bandwidthBytesPerS: number | null = null;
+  let link: LinkMode = 'connection';
   for (const [key, value] of pairs) {
     if (key === 'delay' || key === 'jitter') {
       const v = parseDurationMs(value, 'ms');
@@ -64,17 +69,22 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
       const v = parseBandwidthBytesPerS(value);
       if (v === undefined) problems.push(`${key}=${value}: not a positive bandwidth (write e.g. bw=1MB or bw=1.5Mbit)`);
       else bandwidthBytesPerS = v;
+    } else if (key === 'link') {
+      if (value === 'connection' || value === 'browser') link = value;
+      else problems.push(`link=${value}: a link is per connection or per browser (write link=browser)`);
     } else {
-      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw)`);
+      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw, link)`);
     }
   }
+  if (link === 'browser' && bandwidthBytesPerS === null && !pairs.some(([k]) => k === 'bw' || k === 'bandwidth')) problems.push('link=browser shares a link\'s bandwidth among a browser\'s connections: give bw=… (e.g. bw=10Mbit)');
   if (delayMs === undefined && !pairs.some(([k]) => k === 'delay')) problems.push('a custom network needs delay=… (e.g. delay=40ms)');
   if (delayMs !== undefined && jitterMs > delayMs) problems.push(`jitter ${msText(jitterMs)} exceeds delay ${msText(delayMs)}; jitter must not exceed the delay`);
   if (problems.length > 0 || delayMs === undefined) return { problems };
   const parts = [`delay=${msText(delayMs)}`];
   if (jitterMs > 0) parts.push(`jitter=${msText(jitterMs)}`);
   if (bandwidthBytesPerS !== null) parts.push(`bw=${Math.round(bandwidthBytesPerS)}B/s`);
-  return { profile: { name: parts.join(','), proxied: true, delayMs, jitterMs, bandwidthBytesPerS }, problems };
+  if (link === 'browser') parts.push('link=browser');
+  return { profile: { name: parts.join(','), proxied: true, delayMs, jitterMs, bandwidthBytesPerS, ...(link === 'browser' ? { link } : {}) }, problems };
 }
 
 /**
@@ -121,9 +131,18 @@ export function parseNetworks(text: string): { profiles: NetworkProfile[]; probl
   return problems.length > 0 ? { profiles: [], problems } : { profiles, problems };
 }
 
-/** One-way delay each direction, jitter and optional per-connection bandwidth cap of the proxy. */
+/**
+ * What the proxy's bandwidth cap paces: each connection on links of its own (`connection`), or
+ * every connection of one simulated browser on one link per direction (`browser`, network setting
+ * `link=browser`; the proxy knows a browser by its connections' loopback source address).
+ */
+export type LinkMode = 'connection' | 'browser';
+
+/** One-way delay each direction, jitter and optional bandwidth cap of the proxy, and what shares a link. */
 export interface ProxySpec {
   delayMs: number;
   jitterMs: number;
   bandwidthBytesPerS: number | null;
+  /** absent: `connection` */
+  link?: LinkMode;
 }

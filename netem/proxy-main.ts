@@ -6,7 +6,9 @@
  *
  * Options: `--target HOST:PORT` (required), `--delay` and `--jitter` (ms when bare, or `250us`,
  * `2ms`, …), `--bandwidth` (bytes per second per direction per connection: `187500`, `1MB`),
- * `--host` (127.0.0.1), `--port` (0), `--max-queued` (bytes per direction per connection).
+ * `--host` (127.0.0.1), `--port` (0), `--max-queued` (bytes per direction per connection),
+ * `--link connection|browser` (what the bandwidth paces: each connection on a link of its own, or
+ * the connections from one source address on one shared link per direction).
  *
  * Protocol with the parent:
  * - first stdout line, exactly: `pushbench proxy listening on http://HOST:PORT`;
@@ -36,7 +38,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
       options: {
         target: { type: 'string' }, delay: { type: 'string' }, jitter: { type: 'string' },
         bandwidth: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-        'max-queued': { type: 'string' },
+        'max-queued': { type: 'string' }, link: { type: 'string' },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -63,6 +65,8 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
   const jitterMs = ms('jitter', 0);
   const bandwidthBytesPerS = bytes('bandwidth');
   const maxQueuedBytes = bytes('max-queued');
+  const link = values.link ?? 'connection';
+  if (link !== 'connection' && link !== 'browser') problems.push(`--link must be connection or browser (got ${JSON.stringify(link)})`);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port must be 0…65535 (got ${JSON.stringify(values.port)})`);
   if (problems.length > 0 || !target) return { problems };
@@ -70,6 +74,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
     options: {
       targetHost: target[1], targetPort: Number(target[2]), host: values.host ?? '127.0.0.1', port,
       delayMs, jitterMs, bandwidthBytesPerS, maxQueuedBytes,
+      ...(link === 'browser' ? { link: 'browser' as const } : {}),
     },
   };
 }

@@ -5,7 +5,11 @@
  *
  * Model, per connection and per direction (client→target "up", target→client "down"):
  * - a chunk that arrives at `a` is serialised onto a virtual link of `bandwidthBytesPerS` (when
- *   set): its transmission starts at max(a, link free) and ends `bytes / bandwidth` later;
+ *   set): its transmission starts at max(a, link free) and ends `bytes / bandwidth` later. With
+ *   `link: 'connection'` (the default) each connection has links of its own; with `'browser'` the
+ *   connections from one source address (the generator gives each simulated browser a loopback
+ *   address of its own) share one link per direction, so their chunks are transmitted one after
+ *   another in arrival order, as a browser's connections share its access link's queue;
  * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
  *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
  * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0.
@@ -49,7 +53,8 @@ import net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import { createHistogram, type Histogram } from '../core/histogram.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
-import { DelayedDirection, type DirectionContext, type Pending } from './delayed-direction.ts';
+import { DelayedDirection, type DirectionContext, type Link, type Pending } from './delayed-direction.ts';
+import type { LinkMode } from './network.ts';
 
 export interface LatencyProxyOptions {
   targetHost: string;
@@ -62,8 +67,10 @@ export interface LatencyProxyOptions {
   delayMs: number;
   /** jitter, ms: each chunk's delay is drawn uniformly from delayMs ± jitterMs (clipped at 0) */
   jitterMs?: number;
-  /** per direction per connection; unlimited when absent */
+  /** per direction per link; unlimited when absent */
   bandwidthBytesPerS?: number;
+  /** a link per connection (default), or one per source address shared by its connections */
+  link?: LinkMode;
   /** backpressure bound per direction per connection, bytes; 1 MiB by default */
   maxQueuedBytes?: number;
   /** uniform [0, 1) source for jitter; Math.random by default (inject for reproducible tests) */
@@ -166,7 +173,8 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   };
   const { upCtx, downCtx } = directionContexts(opts, schedule, onQueued, hold);
 
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => relay(client, opts, counters, sockets, upCtx, downCtx));
+  const links = opts.link === 'browser' ? new BrowserLinks() : null;
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => relay(client, opts, counters, sockets, upCtx, downCtx, links));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // a ramp of thousands of clients overflows Node's default backlog of 511 (the kernel caps it at somaxconn)
@@ -224,15 +232,17 @@ function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<
  * Relay an accepted `client` to the target through two delayed directions. An abnormal end of
  * either side (an error, or a close without FIN) drops both queues and resets the other side.
  */
-function relay(client: net.Socket, opts: LatencyProxyOptions, counters: ProxyCounters, sockets: Set<net.Socket>, upCtx: DirectionContext, downCtx: DirectionContext): void {
+function relay(client: net.Socket, opts: LatencyProxyOptions, counters: ProxyCounters, sockets: Set<net.Socket>, upCtx: DirectionContext, downCtx: DirectionContext, links: BrowserLinks | null): void {
   counters.connections++;
   counters.open++;
   let closedSides = 0;
   const target = net.connect({ host: opts.targetHost, port: opts.targetPort, allowHalfOpen: true, noDelay: true });
   sockets.add(client);
   sockets.add(target);
-  const up = new DelayedDirection(client, target, upCtx);
-  const down = new DelayedDirection(target, client, downCtx);
+  const browser = client.remoteAddress ?? '';
+  const shared = links?.take(browser);
+  const up = new DelayedDirection(client, target, upCtx, shared?.up);
+  const down = new DelayedDirection(target, client, downCtx, shared?.down);
   let connected = false;
   target.once('connect', () => { connected = true; });
   const watch = (self: net.Socket, other: net.Socket) => {
@@ -241,7 +251,10 @@ function relay(client: net.Socket, opts: LatencyProxyOptions, counters: ProxyCou
     self.on('error', () => { /* handled on close */ });
     self.once('close', (hadError) => {
       sockets.delete(self);
-      if (++closedSides === 2) counters.open--;
+      if (++closedSides === 2) {
+        counters.open--;
+        links?.give(browser);
+      }
       if (self === target && !connected) counters.connectErrors++;
       if (hadError || !sawEnd) {
         // an abnormal end on one side resets the other (RST), dropping what is queued
@@ -256,6 +269,30 @@ function relay(client: net.Socket, opts: LatencyProxyOptions, counters: ProxyCou
   };
   watch(client, target);
   watch(target, client);
+}
+
+/**
+ * `link: 'browser'`: one link per direction per source address, shared by the connections open
+ * from it. It goes when its last connection closes (whose chunks were released or dropped by
+ * then), so a browser that reconnects later starts on an idle link.
+ */
+class BrowserLinks {
+  private readonly byAddress = new Map<string, { up: Link; down: Link; users: number }>();
+
+  take(address: string): { up: Link; down: Link } {
+    let l = this.byAddress.get(address);
+    if (l === undefined) {
+      l = { up: { freeUs: 0 }, down: { freeUs: 0 }, users: 0 };
+      this.byAddress.set(address, l);
+    }
+    l.users++;
+    return l;
+  }
+
+  give(address: string): void {
+    const l = this.byAddress.get(address);
+    if (l !== undefined && --l.users === 0) this.byAddress.delete(address);
+  }
 }
 
 /** The proxy's figures now (lateness: of the releases due in the measured window). */

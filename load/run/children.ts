@@ -78,6 +78,7 @@ export async function spawnLatencyProxy(spec: ProxySpec, serverUrl: string, load
     '--delay', `${spec.delayMs}ms`,
     '--jitter', `${spec.jitterMs}ms`,
     ...(spec.bandwidthBytesPerS ? ['--bandwidth', String(spec.bandwidthBytesPerS)] : []),
+    ...(spec.link === 'browser' ? ['--link', 'browser'] : []),
   ], { cpus: loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true, bundle: true });
   return { proxy, raised: raiseProxyPriority(proxy.pid) };
 }

@@ -46,7 +46,8 @@ export type ToWorker = { type: 'stop' } | { type: 'go'; index: number } | { type
 export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers: number, baseUrl: string, localAddresses: string[], port: MessagePort, timetable: PublishSchedule | null = null, tls?: ClientTls): WorkerTask {
   const { t0Us, windows, closeAtUs, silenceUs } = plan;
   // thread w of this process's slice: the same rule one level down
-  const clientIds = sliceIds(s.clients, nestSlice(s.share ?? WHOLE_RUN, { index: w, of: workers }));
+  const slice = nestSlice(s.share ?? WHOLE_RUN, { index: w, of: workers });
+  const clientIds = sliceIds(s.clients, slice);
   return {
     workerIndex: w, transport: s.transport, baseUrl, clientIds, totalClients: s.clients,
     workload: s.workload, topics: s.topics, ratePerS: s.ratePerS, payloadBytes: s.payloadBytes,
@@ -57,6 +58,7 @@ export function workerTask(s: SettledRun, plan: RunSchedule, w: number, workers:
     faultsAtUs: (s.faults ?? []).map((f) => t0Us + f.atMs * 1000),
     slowClients: s.slowClients ?? undefined,
     ...(s.largeTopicBytes ? { largeTopicBytes: s.largeTopicBytes } : {}),
+    ...(s.proxy?.link === 'browser' ? { browserSlice: slice } : {}),
     profile: s.targetProfile ?? undefined,
     run: s.runId,
     topicPrefix: s.topicPrefix,
@@ -84,7 +86,8 @@ export class WorkerFleet {
    * one; their ticks are filed in `buckets` (and shown to `onTick`).
    */
   constructor(pool: Piscina, s: SettledRun, plan: RunSchedule, workers: number, baseUrl: string, buckets: SecondBuckets, timetable: PublishSchedule | null, onTick?: (t: WorkerTick) => void, tls?: ClientTls) {
-    const localAddresses = s.sourceIps ?? sourceAddresses(new URL(baseUrl).hostname, s.clients);
+    // link=browser: every browser has an address of its own (the options refuse --source-ips with it)
+    const localAddresses = s.proxy?.link === 'browser' ? [] : s.sourceIps ?? sourceAddresses(new URL(baseUrl).hostname, s.clients);
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (m: WorkerTick | WorkerStep) => {

@@ -24,6 +24,19 @@ describe('network profiles', () => {
     expect(parseNetworks(r.profiles[1].name).profiles[0]).toEqual(r.profiles[1]);
   });
 
+  it('takes link=browser with a bandwidth, in the canonical name', () => {
+    const r = parseNetworks('delay=25ms,bw=10Mbit,link=browser,delay=25ms,bw=10Mbit,link=connection');
+    expect(r.problems).toEqual([]);
+    expect(r.profiles.map((p) => p.name)).toEqual(['delay=25ms,bw=1250000B/s,link=browser', 'delay=25ms,bw=1250000B/s']);
+    expect(r.profiles[0]).toMatchObject({ bandwidthBytesPerS: 1_250_000, link: 'browser' });
+    expect(r.profiles[1].link).toBeUndefined();
+    expect(parseNetworks(r.profiles[0].name).profiles[0]).toEqual(r.profiles[0]);
+    expect(parseNetworks('delay=25ms,link=browser,delay=5ms,link=router').problems).toEqual([
+      'link=browser shares a link\'s bandwidth among a browser\'s connections: give bw=… (e.g. bw=10Mbit)',
+      'link=router: a link is per connection or per browser (write link=browser)',
+    ]);
+  });
+
   it('reads bandwidth in bytes or bits', () => {
     expect(parseBandwidthBytesPerS('1.5Mbit')).toBe(187_500);
     expect(parseBandwidthBytesPerS('64KB/s')).toBe(65_536);
@@ -37,7 +50,7 @@ describe('network profiles', () => {
     expect(r.problems).toEqual([
       'unknown network "moon" (use loopback, lan, wan, mobile, or delay=40ms,jitter=5ms,bw=1MB)',
       'delay=abc: not a duration (write e.g. delay=25ms)',
-      'colour=red: unknown network setting "colour" (use delay, jitter, bw)',
+      'colour=red: unknown network setting "colour" (use delay, jitter, bw, link)',
       'empty network name in "lan,moon,delay=abc,jitter=5ms,colour=red,,wan,wan,jitter=9ms,delay=3ms"',
       'jitter 9ms exceeds delay 3ms; jitter must not exceed the delay',
       'network "wan" is listed twice',

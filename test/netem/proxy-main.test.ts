@@ -50,4 +50,9 @@ describe('proxy-main', () => {
       options: { targetHost: '127.0.0.1', targetPort: 8080, host: '127.0.0.1', port: 0, delayMs: 25, jitterMs: 0.5, bandwidthBytesPerS: undefined, maxQueuedBytes: undefined },
     });
   });
+
+  it('takes --link browser, and refuses any other link', () => {
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--bandwidth', '1MB', '--link', 'browser'])).toMatchObject({ options: { bandwidthBytesPerS: 1024 * 1024, link: 'browser' } });
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--link', 'router'])).toEqual({ problems: ['--link must be connection or browser (got "router")'] });
+  });
 });
