@@ -71,11 +71,11 @@ describe('link=browser', () => {
   }, 15_000);
 
   it('bad input: exit 2, every problem listed', async () => {
-    const a = await pushbench(['run', '--transport', 'sse', '--network', 'delay=5ms,bw=1MB,link=browser', '--target', 'http://192.0.2.7:8080',
+    const a = await pushbench(['run', '--transport', 'sse', '--network', 'delay=5ms,bw=1MB,link=browser', '--target', 'http://pushbench.invalid:8080',
       '--source-ips', '127.0.0.2', '--out', out]);
     expect(a.status).toBe(2);
     expect(a.stderr).toContain('link=browser sends each browser from a loopback address of its own');
-    expect(a.stderr).toContain('--target http://192.0.2.7:8080 is not on loopback');
+    expect(a.stderr).toContain('--target http://pushbench.invalid:8080 is not on loopback');
     const b = await pushbench(['run', '--transport', 'sse', '--network', 'delay=5ms,link=browser', '--out', out]);
     expect(b.status).toBe(2);
     expect(b.stderr).toContain('link=browser shares a link\'s bandwidth among a browser\'s connections: give bw=');
