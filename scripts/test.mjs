@@ -6,6 +6,8 @@
 // `maxWorkers` is one pool for every project, and a `singleFork` project waits for its group's
 // other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,17 +35,30 @@ function lightPins() {
   return { PUSHBENCH_SERVER_CPUS: list(half, n - 1), PUSHBENCH_LOAD_CPUS: list(0, half - 1) };
 }
 
-/** Runs vitest with `args`, `env` added; resolves with its exit code (1 when it was killed by a signal). */
-function vitest(args, env = {}) {
+/** Passes `from` on to `to` a whole line at a time, so two lanes' lines never interleave mid-line. */
+function lines(from, to) {
+  createInterface({ input: from, crlfDelay: Infinity }).on('line', (l) => to.write(`${l}\n`));
+  return once(from, 'close');
+}
+
+/**
+ * Runs vitest with `args`, `env` added; resolves with its exit code (1 when it was killed by a
+ * signal) once its output is passed on. Its output is piped, not the terminal: two vitest
+ * processes redrawing one terminal's live summary would garble it; colours stay when this
+ * process's output is a terminal.
+ */
+async function vitest(args, env = {}) {
+  const colour = process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {};
   // in this process's group: a Ctrl-C from the terminal reaches the lanes and everything they start
-  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'], env: { ...process.env, ...colour, ...env } });
   children.add(child);
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve(code ?? (signal ? 1 : 0));
-    });
-  });
+  const passed = Promise.all([lines(child.stdout, process.stdout), lines(child.stderr, process.stderr)]);
+  const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  children.delete(child);
+  // the pipes close once drained, unless something the lane started and left holds them: then a
+  // second is enough for what vitest itself wrote
+  await Promise.race([passed, new Promise((r) => setTimeout(r, 1000).unref())]);
+  return code;
 }
 
 function lane(name, workers, env = {}) {
