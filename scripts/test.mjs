@@ -82,7 +82,12 @@ function summary(seconds) {
 }
 
 async function main(argv) {
-  if (argv.length > 0) return vitest(['run', ...argv]);
+  if (argv.length > 0) {
+    // one vitest process: the terminal is its own
+    const child = spawn(process.execPath, [VITEST, 'run', ...argv], { cwd: ROOT, stdio: 'inherit' });
+    children.add(child);
+    return new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  }
   const t0 = performance.now();
   rmSync(BLOBS, { recursive: true, force: true });
   rmSync(RESULTS, { force: true });
