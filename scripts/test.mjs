@@ -70,15 +70,15 @@ function lane(name, workers, env = {}) {
 /** The merged report's totals and failed tests, from the JSON reporter's file. */
 function summary(seconds) {
   let r;
-  try { r = JSON.parse(readFileSync(RESULTS, 'utf8')); } catch { return { ok: false, lines: [`no merged report at ${RESULTS}`] }; }
+  try { r = JSON.parse(readFileSync(RESULTS, 'utf8')); } catch { return { ok: false, text: [`no merged report at ${RESULTS}`] }; }
   const failed = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `  FAIL ${f.name.replace(ROOT, '')} > ${a.fullName}`));
   const broken = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).map((f) => `  FAIL ${f.name.replace(ROOT, '')}: ${(f.message || 'failed to run').split('\n')[0]}`);
-  const lines = [
+  const text = [
     '',
     `all lanes: ${r.testResults.length} files, tests ${r.numPassedTests} passed, ${r.numFailedTests} failed${r.numPendingTests ? `, ${r.numPendingTests} skipped` : ''} in ${seconds.toFixed(1)} s`,
     ...failed, ...broken,
   ];
-  return { ok: r.success && failed.length === 0 && broken.length === 0, lines };
+  return { ok: r.success && failed.length === 0 && broken.length === 0, text };
 }
 
 async function main(argv) {
@@ -100,7 +100,7 @@ async function main(argv) {
   }
   const merged = await vitest(['run', '--merge-reports', BLOBS, '--reporter', 'json', `--outputFile.json=${RESULTS}`]);
   const s = summary((performance.now() - t0) / 1000);
-  for (const l of s.lines) console.log(l);
+  for (const l of s.text) console.log(l);
   return codes.every((c) => c === 0) && merged === 0 && s.ok ? 0 : 1;
 }
 
