@@ -1,9 +1,10 @@
 /**
  * One direction of one relayed connection of the latency proxy (netem/proxy.ts states the model):
- * each chunk's release time from its arrival, the link's serialisation, the delay and jitter and
- * the FIFO rule; the source paused while too much is queued; the queue dropped on a reset. The
- * link (its serialisation queue) is the direction's own, or shared with the other connections of
- * one browser (`link=browser`); the FIFO rule and the backpressure are always the connection's.
+ * each chunk's release time from its arrival, the link's serialisation, the delay and jitter, a
+ * loss's retransmission delay and the FIFO rule; the source paused while too much is queued; the
+ * queue dropped on a reset. The link (its serialisation queue) is the direction's own, or shared
+ * with the other connections of one browser (`link=browser`); the FIFO rule (and with it a loss's
+ * hold on later chunks) and the backpressure are always the connection's.
  */
 import type net from 'node:net';
 import { nowUs } from '../core/wire.ts';
@@ -24,6 +25,8 @@ export interface Pending {
   chunk: Buffer | null;
   arrivalUs: number;
   releaseUs: number;
+  /** the loss model held it for a retransmission (its releaseUs includes that delay) */
+  lost: boolean;
 }
 
 export interface DirectionContext {
@@ -32,6 +35,12 @@ export interface DirectionContext {
   bytesPerUs: number | undefined;
   maxQueuedBytes: number;
   random: () => number;
+  /** probability a data chunk is "lost" (0: never), the [0, 1) source it is drawn from, and the retransmission delay */
+  lossRate: number;
+  lossRandom: () => number;
+  retransmitUs: number;
+  /** a chunk of this direction was lost */
+  onLost(): void;
   up: boolean;
   schedule: ReleaseSchedule<Pending>;
   /** bytes entered (+) or left (−) this direction's queue */
@@ -75,15 +84,20 @@ export class DelayedDirection {
       sentUs = this.link.freeUs;
     }
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
-    // the max with the previous release is the FIFO rule: jitter never reorders bytes
-    const releaseUs = Math.max(sentUs + Math.max(0, ctx.delayUs + jitter), this.lastReleaseUs, ctx.hold.untilUs);
+    // a lost chunk arrives a retransmission delay after its first copy would have
+    const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom() < ctx.lossRate;
+    if (lost) ctx.onLost();
+    const ownUs = sentUs + Math.max(0, ctx.delayUs + jitter) + (lost ? ctx.retransmitUs : 0);
+    // the max with the previous release is the FIFO rule: jitter never reorders bytes, and every
+    // chunk after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)
+    const releaseUs = Math.max(ownUs, this.lastReleaseUs, ctx.hold.untilUs);
     this.lastReleaseUs = releaseUs;
     if (chunk) {
       this.queuedBytes += chunk.length;
       ctx.onQueued(chunk.length);
       this.checkFlow();
     }
-    this.lastKey = ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs, this.lastKey);
+    this.lastKey = ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs, lost }, releaseUs, this.lastKey);
   }
 
   /** The schedule released `p` (one of this direction's chunks). */

@@ -12,7 +12,23 @@
  *   another in arrival order, as a browser's connections share its access link's queue;
  * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
  *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
- * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0.
+ * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0;
+ * - loss (`lossRate` P): each data chunk is "lost" with probability P, drawn per chunk per
+ *   direction. Nothing is dropped (TCP loses no byte): a lost chunk is released a retransmission
+ *   delay after its first copy would have been, and the FIFO rule then holds every later chunk of
+ *   that connection and direction behind it — TCP's in-order delivery, the head-of-line blocking
+ *   of one connection. Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not
+ *   held, even on a shared link. A chunk is the proxy's unit (one socket read, often several TCP
+ *   segments or one push message), not a segment.
+ *
+ * Retransmission delay ({@link retransmitDelayMs}): RTT + 200 ms, RTT = twice the one-way delay.
+ * Push messages are small and sparse, so most losses are tail losses — nothing follows them
+ * soon enough to bring the three duplicate ACKs of fast retransmit — recovered by a timer: Linux's
+ * RTO on a steady path is SRTT + max(4·RTTVAR, 200 ms) = RTT + 200 ms, and its tail-loss probe for a
+ * lone segment in flight about 2·SRTT + 200 ms. Limits: a loss followed by more data within a
+ * round trip would be recovered by fast retransmit after ~1 RTT, so busy connections are held
+ * longer here than by TCP; no backoff (a retransmission is never lost), no congestion-window cut
+ * after a loss, and the retransmission takes no second turn on a bandwidth-capped link.
  *
  * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
  * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
@@ -21,7 +37,8 @@
  * early. Node's shortest timer is 1 ms, so a delay under about 1 ms (the `lan` profile's 0.5 ms)
  * comes out at about 1.0–1.3 ms.
  *
- * Lateness (release time − due time) is the proxy's own error: it is what its event loop adds
+ * Lateness (release time − due time) is the proxy's own error (a loss's retransmission delay is
+ * part of the due time, not lateness): it is what its event loop adds
  * when it has more to do than the time between due chunks. Releases due inside the run's
  * measured window (`measureWindow`) go into an HDR histogram; `stats().lateness` gives its
  * p50/p99/max, which the runner judges (with the proxy's CPU) to decide whether the emulated
@@ -75,6 +92,10 @@ export interface LatencyProxyOptions {
   maxQueuedBytes?: number;
   /** uniform [0, 1) source for jitter; Math.random by default (inject for reproducible tests) */
   random?: () => number;
+  /** probability (0 ≤ P < 1) each data chunk is lost and held for a retransmission; 0 by default */
+  lossRate?: number;
+  /** uniform [0, 1) source for losses (a chunk is lost when it draws < lossRate); `random` by default */
+  lossRandom?: () => number;
 }
 
 export interface LatencyProxyStats {
@@ -103,6 +124,8 @@ export interface LatencyProxyStats {
    * Absent when nothing was released in the window.
    */
   lateness?: ProxyLateness;
+  /** with a loss rate: chunks lost over the proxy's life, and of the releases due in the measured window */
+  lostChunks?: { total: number; inWindow: number };
 }
 
 /** The distribution of release lateness (release time − due time, clipped at 0), ms. */
@@ -142,12 +165,19 @@ interface ProxyCounters {
   connectErrors: number;
   maxQueueDelayUs: number;
   maxLatenessUs: number;
+  lostChunks: number;
+  lostInWindow: number;
+}
+
+/** The loss model's retransmission delay for a one-way `delayMs`: Linux's RTO on a steady path (see the header). */
+export function retransmitDelayMs(delayMs: number): number {
+  return 200 + 2 * delayMs;
 }
 
 /** Start a latency proxy listening on `host:port` that relays to `targetHost:targetPort`. */
 export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyProxy> {
   const host = opts.host ?? '127.0.0.1';
-  const counters: ProxyCounters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1 };
+  const counters: ProxyCounters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1, lostChunks: 0, lostInWindow: 0 };
   const sockets = new Set<net.Socket>();
   const hold = { untilUs: 0 };
   // Lateness inside the measured window only: the connection burst before it is not the run's.
@@ -163,7 +193,10 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     const lateUs = now - dueUs;
     if (now - p.arrivalUs > counters.maxQueueDelayUs) counters.maxQueueDelayUs = now - p.arrivalUs;
     if (lateUs > counters.maxLatenessUs) counters.maxLatenessUs = lateUs;
-    if (dueUs >= window.fromUs && dueUs <= window.toUs) lateness.recordValue(lateUs > 0 ? Math.round(lateUs) : 0);
+    if (dueUs >= window.fromUs && dueUs <= window.toUs) {
+      lateness.recordValue(lateUs > 0 ? Math.round(lateUs) : 0);
+      if (p.lost) counters.lostInWindow++;
+    }
     dir.write(p);
   };
   const schedule = new ReleaseSchedule<Pending>(release, hold);
@@ -171,7 +204,8 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     counters.queuedBytes += delta;
     if (counters.queuedBytes > counters.maxQueuedBytes) counters.maxQueuedBytes = counters.queuedBytes;
   };
-  const { upCtx, downCtx } = directionContexts(opts, schedule, onQueued, hold);
+  const onLost = () => { counters.lostChunks++; };
+  const { upCtx, downCtx } = directionContexts(opts, schedule, { onQueued, onLost }, hold);
 
   const links = opts.link === 'browser' ? new BrowserLinks() : null;
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => relay(client, opts, counters, sockets, upCtx, downCtx, links));
@@ -198,6 +232,7 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
       window.fromUs = fromUs;
       window.toUs = toUs;
       lateness.reset();
+      counters.lostInWindow = 0;
     },
     close() {
       closing ??= (async () => {
@@ -209,20 +244,24 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
       })();
       return closing;
     },
-    stats: () => proxyStats(counters, lateness),
+    stats: () => proxyStats(counters, lateness, (opts.lossRate ?? 0) > 0),
   };
 }
 
-/** The two directions' settings (the same but for `up`), sharing the schedule, the queue count and the hold. */
-function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, onQueued: (delta: number) => void, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
+/** The two directions' settings (the same but for `up`), sharing the schedule, the queue and loss counts and the hold. */
+function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, on: Pick<DirectionContext, 'onQueued' | 'onLost'>, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
+  const random = opts.random ?? Math.random;
   const base = {
     delayUs: opts.delayMs * 1000,
     jitterUs: (opts.jitterMs ?? 0) * 1000,
     bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
     maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-    random: opts.random ?? Math.random,
+    random,
+    lossRate: opts.lossRate ?? 0,
+    lossRandom: opts.lossRandom ?? random,
+    retransmitUs: retransmitDelayMs(opts.delayMs) * 1000,
     schedule,
-    onQueued,
+    ...on,
     hold,
   };
   return { upCtx: { ...base, up: true }, downCtx: { ...base, up: false } };
@@ -296,7 +335,7 @@ class BrowserLinks {
 }
 
 /** The proxy's figures now (lateness: of the releases due in the measured window). */
-function proxyStats(counters: ProxyCounters, lateness: Histogram): LatencyProxyStats {
+function proxyStats(counters: ProxyCounters, lateness: Histogram, lossy: boolean): LatencyProxyStats {
   const s: LatencyProxyStats = {
     connections: counters.connections,
     open: counters.open,
@@ -307,6 +346,7 @@ function proxyStats(counters: ProxyCounters, lateness: Histogram): LatencyProxyS
     connectErrors: counters.connectErrors,
   };
   if (counters.maxQueueDelayUs >= 0) s.maxQueueDelayMs = counters.maxQueueDelayUs / 1000;
+  if (lossy) s.lostChunks = { total: counters.lostChunks, inWindow: counters.lostInWindow };
   if (counters.maxLatenessUs >= 0) s.maxLatenessMs = Math.max(0, counters.maxLatenessUs) / 1000;
   if (lateness.totalCount > 0) {
     const ms = (us: number) => us / 1000;
