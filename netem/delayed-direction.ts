@@ -9,6 +9,7 @@
 import type net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
+import { chunkLossProbability, retransmitDelayMs } from './loss.ts';
 
 /**
  * A virtual link's serialisation queue in one direction: when it has transmitted everything handed
@@ -35,10 +36,9 @@ export interface DirectionContext {
   bytesPerUs: number | undefined;
   maxQueuedBytes: number;
   random: () => number;
-  /** probability a data chunk is "lost" (0: never), the [0, 1) source it is drawn from, and the retransmission delay */
+  /** per-segment loss probability (0: never) and the [0, 1) source a chunk's loss is drawn from */
   lossRate: number;
   lossRandom: () => number;
-  retransmitUs: number;
   /** a chunk of this direction was lost */
   onLost(): void;
   up: boolean;
@@ -84,10 +84,10 @@ export class DelayedDirection {
       sentUs = this.link.freeUs;
     }
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
-    // a lost chunk arrives a retransmission delay after its first copy would have
-    const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom() < ctx.lossRate;
+    // a lost chunk arrives a retransmission delay after its first copy would have (netem/loss.ts)
+    const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom() < chunkLossProbability(chunk.length, ctx.lossRate);
     if (lost) ctx.onLost();
-    const ownUs = sentUs + Math.max(0, ctx.delayUs + jitter) + (lost ? ctx.retransmitUs : 0);
+    const ownUs = sentUs + Math.max(0, ctx.delayUs + jitter) + (lost ? retransmitDelayMs(chunk.length, ctx.delayUs / 1000) * 1000 : 0);
     // the max with the previous release is the FIFO rule: jitter never reorders bytes, and every
     // chunk after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)
     const releaseUs = Math.max(ownUs, this.lastReleaseUs, ctx.hold.untilUs);

@@ -16,8 +16,8 @@
  * or bits with `kbit`/`Mbit`/`Gbit`, decimal; optional `/s`; default unlimited), `link`
  * (`connection`, the default: `bw` per direction per connection; `browser`: per direction per
  * simulated browser, its connections sharing one link — it needs `bw`), `loss` (a percentage,
- * 0 < P < 100: each chunk the proxy relays is held for a retransmission with that probability per
- * direction, and the rest of its connection behind it — netem/proxy.ts states the model).
+ * 0 < P < 100, per segment: a chunk the proxy relays that loses one of its segments is held for a
+ * retransmission, and the rest of its connection behind it — netem/loss.ts states the model).
  */
 import { parseBytes, parseDurationMs } from '../core/units.ts';
 
@@ -33,7 +33,7 @@ export interface NetworkProfile {
   bandwidthBytesPerS: number | null;
   /** `link=browser`: a browser's connections share one link; absent: a link per connection */
   link?: 'browser';
-  /** `loss=P`: the probability (0 < P < 1) a chunk is held for a retransmission; absent: none */
+  /** `loss=P`: the per-segment loss probability (0 < P < 1), netem/loss.ts; absent: none */
   lossRate?: number;
 }
 

@@ -9,7 +9,7 @@
  * `--host` (127.0.0.1), `--port` (0), `--max-queued` (bytes per direction per connection),
  * `--link connection|browser` (what the bandwidth paces: each connection on a link of its own, or
  * the connections from one source address on one shared link per direction), `--loss P` (`0.01`
- * or `1%`: the probability a chunk is held for a retransmission, netem/proxy.ts).
+ * or `1%`: the per-segment loss probability of netem/loss.ts's model).
  *
  * Protocol with the parent:
  * - first stdout line, exactly: `pushbench proxy listening on http://HOST:PORT`;

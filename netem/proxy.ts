@@ -13,22 +13,12 @@
  * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
  *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
  * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0;
- * - loss (`lossRate` P): each data chunk is "lost" with probability P, drawn per chunk per
- *   direction. Nothing is dropped (TCP loses no byte): a lost chunk is released a retransmission
- *   delay after its first copy would have been, and the FIFO rule then holds every later chunk of
- *   that connection and direction behind it — TCP's in-order delivery, the head-of-line blocking
- *   of one connection. Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not
- *   held, even on a shared link. A chunk is the proxy's unit (one socket read, often several TCP
- *   segments or one push message), not a segment.
- *
- * Retransmission delay ({@link retransmitDelayMs}): RTT + 200 ms, RTT = twice the one-way delay.
- * Push messages are small and sparse, so most losses are tail losses — nothing follows them
- * soon enough to bring the three duplicate ACKs of fast retransmit — recovered by a timer: Linux's
- * RTO on a steady path is SRTT + max(4·RTTVAR, 200 ms) = RTT + 200 ms, and its tail-loss probe for a
- * lone segment in flight about 2·SRTT + 200 ms. Limits: a loss followed by more data within a
- * round trip would be recovered by fast retransmit after ~1 RTT, so busy connections are held
- * longer here than by TCP; no backoff (a retransmission is never lost), no congestion-window cut
- * after a loss, and the retransmission takes no second turn on a bandwidth-capped link.
+ * - loss (`lossRate` P, netem/loss.ts): each data chunk is "lost" with the probability that one
+ *   of its segments is, drawn per chunk per direction. Nothing is dropped: a lost chunk is released
+ *   a retransmission delay after its first copy would have been, and the FIFO rule then holds every
+ *   later chunk of that connection and direction behind it — TCP's head-of-line blocking of one
+ *   connection. Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not held,
+ *   even on a shared link.
  *
  * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
  * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
@@ -92,9 +82,9 @@ export interface LatencyProxyOptions {
   maxQueuedBytes?: number;
   /** uniform [0, 1) source for jitter; Math.random by default (inject for reproducible tests) */
   random?: () => number;
-  /** probability (0 ≤ P < 1) each data chunk is lost and held for a retransmission; 0 by default */
+  /** per-segment loss probability (0 ≤ P < 1): a chunk is held for a retransmission when one of its segments is lost (netem/loss.ts); 0 by default */
   lossRate?: number;
-  /** uniform [0, 1) source for losses (a chunk is lost when it draws < lossRate); `random` by default */
+  /** uniform [0, 1) source for losses (a chunk is lost when it draws below its loss probability); `random` by default */
   lossRandom?: () => number;
 }
 
@@ -167,11 +157,6 @@ interface ProxyCounters {
   maxLatenessUs: number;
   lostChunks: number;
   lostInWindow: number;
-}
-
-/** The loss model's retransmission delay for a one-way `delayMs`: Linux's RTO on a steady path (see the header). */
-export function retransmitDelayMs(delayMs: number): number {
-  return 200 + 2 * delayMs;
 }
 
 /** Start a latency proxy listening on `host:port` that relays to `targetHost:targetPort`. */
@@ -259,7 +244,6 @@ function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<
     random,
     lossRate: opts.lossRate ?? 0,
     lossRandom: opts.lossRandom ?? random,
-    retransmitUs: retransmitDelayMs(opts.delayMs) * 1000,
     schedule,
     ...on,
     hold,

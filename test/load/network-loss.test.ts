@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runOnce } from '../../load/runner.ts';
-import { retransmitDelayMs } from '../../netem/proxy.ts';
+import { retransmitDelayMs } from '../../netem/loss.ts';
 import { expectCleanRun, runSettings } from './settings.ts';
 
 describe('network loss=', () => {
@@ -24,7 +24,8 @@ describe('network loss=', () => {
     expect(r.environment.network).toMatch(/ \d+ chunks lost \(held for a retransmission\)/);
     // p99 of ~150 messages is the 2nd slowest: two or more held a retransmission delay (fewer than
     // two of ~150 lost has probability ~3e-6); the other ~90 % come after the delay plus a few ms
-    const rto = retransmitDelayMs(5);
+    // each message (~100 B with its SSE framing) is one segment
+    const rto = retransmitDelayMs(100, 5);
     expect(r.summary.latencyUs.p99).toBeGreaterThan((5 + rto - 1) * 1000);
     expect(r.summary.latencyUs.p50).toBeLessThan((5 + 30) * 1000);
   }, 15_000);

@@ -1,5 +1,6 @@
 /**
- * The latency proxy's loss model (`lossRate`): a lost chunk arrives a retransmission delay late,
+ * The latency proxy's loss model (`lossRate`, netem/loss.ts): a chunk's loss probability and
+ * retransmission delay by its segments; a lost chunk arrives a retransmission delay late,
  * every later chunk of its connection waits behind it (in order, no byte lost), and another
  * connection — here on the same shared link — is not held.
  *
@@ -7,7 +8,8 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { retransmitDelayMs, startLatencyProxy } from '../../netem/proxy.ts';
+import { startLatencyProxy } from '../../netem/proxy.ts';
+import { SEGMENT_BYTES, chunkLossProbability, retransmitDelayMs } from '../../netem/loss.ts';
 import { nowUs } from '../../core/wire.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -64,6 +66,15 @@ function receive(port: number, arrivedUs: number[]): Promise<Buffer> {
 }
 
 describe('latency proxy: loss', () => {
+  it('loses a chunk when one of its segments is lost, and recovers one segment by the RTO, several by RACK-TLP', () => {
+    expect(chunkLossProbability(100, 0.01)).toBeCloseTo(0.01, 12);
+    expect(chunkLossProbability(SEGMENT_BYTES, 0.01)).toBeCloseTo(0.01, 12);
+    // ten tabs' 4 KB messages in one HTTP/2 write: 29 segments
+    expect(chunkLossProbability(10 * 4150, 0.01)).toBeCloseTo(1 - 0.99 ** 29, 12);
+    expect(retransmitDelayMs(100, 25)).toBe(250);
+    expect(retransmitDelayMs(SEGMENT_BYTES + 1, 25)).toBe(100);
+  });
+
   it('holds a lost chunk for the retransmission delay and the rest of its connection behind it; the other connection flows', async () => {
     const sentUs = [[], []] as number[][];
     const arrivedUs = [[], []] as number[][];
@@ -82,7 +93,7 @@ describe('latency proxy: loss', () => {
     expect(bytesB.equals(Buffer.concat([...Array(CHUNKS).keys()].map((i) => chunkOf(1, i))))).toBe(true);
     expect(proxy.stats().lostChunks).toEqual({ total: 1, inWindow: 1 });
     const ms = (c: number, i: number) => (arrivedUs[c][i] - sentUs[c][1]) / 1000;
-    const rto = retransmitDelayMs(DELAY_MS);
+    const rto = retransmitDelayMs(CHUNK_BYTES, DELAY_MS);
     // A release comes up to 1 ms early (1-ms buckets); 10 µs of transmission per chunk at 10 MB/s.
     // Chunk 1 of connection 0 arrives after the delay and the retransmission delay; chunks 2–4,
     // sent 40–120 ms after it, would have arrived long before (each 5 ms after its send) and wait for it.
