@@ -131,6 +131,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     `Slow tab: ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast on 1 topic; each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s; ` +
     `one tab in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). ` +
     `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides, or (one link per browser) each browser's connections sharing ${p.linkBytesPerS} B/s. ` +
+    `Lossy: every tab ${p.smallBytes} B on one link per browser, loss ${p.lossPercent} % per segment (a lost chunk holds its connection). ` +
     'Figures: the other (fast) tabs\' delivery latency.\n');
   const all: Condition[] = [
     { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
