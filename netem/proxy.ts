@@ -84,8 +84,11 @@ export interface LatencyProxyOptions {
   random?: () => number;
   /** per-segment loss probability (0 ≤ P < 1): a chunk is held for a retransmission when one of its segments is lost (netem/loss.ts); 0 by default */
   lossRate?: number;
-  /** uniform [0, 1) source for losses (a chunk is lost when it draws below its loss probability); `random` by default */
-  lossRandom?: () => number;
+  /**
+   * uniform [0, 1) source for losses (a chunk is lost when it draws below its loss probability);
+   * `random` by default. It is handed the chunk, so a test can lose a chosen one.
+   */
+  lossRandom?: (chunk: Buffer) => number;
 }
 
 export interface LatencyProxyStats {
@@ -170,7 +173,7 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   const lateness = createHistogram();
   const release = (p: Pending, now: number) => {
     const { dir } = p;
-    if (dir.stopped) return;
+    if (dir.stopped || p.cancelled) return;
     const bytes = p.chunk ? p.chunk.length : 0;
     if (dir.ctx.up) counters.bytesUp += bytes;
     else counters.bytesDown += bytes;
