@@ -37,8 +37,9 @@
  * loss.ts): a lost message and everything after it on its TCP connection arrive a retransmission
  * delay late. Over HTTP/2 that connection is all N tabs'; over HTTP/1.1 one tab's. The interleaved
  * topics put each message in a write of its own, one segment, on both sides, so both lose as many
- * messages; what differs is how many others wait behind each loss. p90 is shown because the held
- * share of messages, not the typical one, is what moves.
+ * messages; what differs is how many others wait behind each loss, and for how long (a busy
+ * connection reveals a loss sooner: netem/loss.ts). p90 is shown too: the share of messages held
+ * decides which percentile a loss moves.
  *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.

@@ -61,11 +61,12 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
 const LARGE_TAB = Object.freeze({ smallBytes: 1024, largeBytes: 64 * 1024, largeRatePerS: 5 });
 
 /**
- * Part 3's lossy case: 1 % per segment. Each tab's connection over HTTP/1.1 then has about 2 % of
- * its messages held (a loss, and the tab's next message 200 ms later inside the 250 ms hold), and
- * HTTP/2's one connection about 12 % (a loss, and the next 250 ms of all ten tabs' messages, one
- * every 20 ms): the two shares fall on either side of p90 while p99 is held on both, and at 50
- * messages a second per browser a 10 s run has ~45 losses on each side, enough to measure.
+ * Part 3's lossy case: 1 % per segment; each 1 KB message is one segment, so at 50 messages a
+ * second per browser a 10 s run loses about 45 on each side, enough to count. Over HTTP/1.1 a
+ * tab's next message comes 200 ms later on its connection, so a loss waits for the RTO and holds
+ * that tab alone; over HTTP/2 the next message (another tab's) follows 20 ms later and reveals the
+ * loss within about a round trip, holding the tabs whose messages come meanwhile. At 1 % the lost
+ * and held messages are a few per cent: between p90 and p99, where the table shows them.
  */
 const LOSS_PERCENT = 1;
 
