@@ -15,10 +15,11 @@
  * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0;
  * - loss (`lossRate` P, netem/loss.ts): each data chunk is "lost" with the probability that one
  *   of its segments is, drawn per chunk per direction. Nothing is dropped: a lost chunk is released
- *   a retransmission delay after its first copy would have been, and the FIFO rule then holds every
- *   later chunk of that connection and direction behind it — TCP's head-of-line blocking of one
- *   connection. Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not held,
- *   even on a shared link.
+ *   a retransmission delay after its first copy would have been (the RTO, or sooner when the next
+ *   chunk of its direction reveals the loss), and the FIFO rule then holds every later chunk of
+ *   that connection and direction behind it — TCP's head-of-line blocking of one connection.
+ *   Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not held, even on a
+ *   shared link. A chunk is the proxy's unit, one socket read, not a TCP segment.
  *
  * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
  * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
@@ -28,8 +29,8 @@
  * comes out at about 1.0–1.3 ms.
  *
  * Lateness (release time − due time) is the proxy's own error (a loss's retransmission delay is
- * part of the due time, not lateness): it is what its event loop adds
- * when it has more to do than the time between due chunks. Releases due inside the run's
+ * part of the due time, not lateness): it is what its event loop adds when it has more to do than
+ * the time between due chunks. Releases due inside the run's
  * measured window (`measureWindow`) go into an HDR histogram; `stats().lateness` gives its
  * p50/p99/max, which the runner judges (with the proxy's CPU) to decide whether the emulated
  * network was the configured one.
