@@ -33,6 +33,14 @@
  * HTTP/1.1's browser one link for its N connections, whose FIFO queue the small tabs' messages
  * then wait in behind the large tab's bytes, as HTTP/2's streams do on its one connection.
  *
+ * The lossy case (`small-shared-loss`): every tab small on `link=browser`, with `loss=` (netem/
+ * loss.ts): a lost message and everything after it on its TCP connection arrive a retransmission
+ * delay late. Over HTTP/2 that connection is all N tabs'; over HTTP/1.1 one tab's. The interleaved
+ * topics put each message in a write of its own, one segment, on both sides, so both lose as many
+ * messages; what differs is how many others wait behind each loss, and for how long (a busy
+ * connection reveals a loss sooner: netem/loss.ts). p90 is shown too: the share of messages held
+ * decides which percentile a loss moves.
+ *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
  */
@@ -60,12 +68,14 @@ export interface HolPlan {
   smallBytes: number;
   largeBytes: number;
   largeRatePerS: number;
+  /** the lossy case's per-segment loss, % */
+  lossPercent: number;
   /** which conditions to run, by key ({@link HOL_CASES}); absent: all */
   cases?: readonly string[];
 }
 
 /** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
-export const HOL_CASES = Object.freeze(['even', 'slow', 'small', 'large', 'small-shared', 'large-shared']);
+export const HOL_CASES = Object.freeze(['even', 'slow', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
@@ -87,10 +97,10 @@ export function holArgs(p: HolPlan, side: Side, slow: boolean): string[] {
 /**
  * `pushbench run` options of one side of the large-tab case: N topics, one per tab; with `large`
  * t0 carries largeBytes. Every connection gets the browser's whole link (see the header); with
- * `shared` a browser's connections share it (`link=browser`).
+ * `shared` a browser's connections share it (`link=browser`); `lossy` adds `loss=`.
  */
-export function holLargeArgs(p: HolPlan, large: boolean, shared = false): string[] {
-  const network = `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}${shared ? ',link=browser' : ''}`;
+export function holLargeArgs(p: HolPlan, large: boolean, shared = false, lossy = false): string[] {
+  const network = `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}${shared ? ',link=browser' : ''}${lossy ? `,loss=${p.lossPercent}%` : ''}`;
   const args = ['--tls', '--network', network, '--streams-per-connection', String(p.n), '--clients', String(p.clients),
     '--duration', `${p.durationMs}ms`, '--warmup', '1s', '--rate', String(p.largeRatePerS), '--topics', String(p.n), '--payload', String(p.smallBytes), '--workers', '1'];
   if (large) args.push('--large-topic', String(p.largeBytes));
@@ -98,7 +108,7 @@ export function holLargeArgs(p: HolPlan, large: boolean, shared = false): string
 }
 
 /** One run's figures; null when it was invalid. */
-interface Fig { p50: number; p99: number; lost: number }
+interface Fig { p50: number; p90: number; p99: number; lost: number }
 
 const spread = (xs: readonly number[], show: (x: number) => string): string => {
   const m = median(xs);
@@ -122,6 +132,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     `Slow tab: ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast on 1 topic; each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s; ` +
     `one tab in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). ` +
     `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides, or (one link per browser) each browser's connections sharing ${p.linkBytesPerS} B/s. ` +
+    `Lossy: every tab ${p.smallBytes} B on one link per browser, loss ${p.lossPercent} % per segment (a lost chunk holds its connection). ` +
     'Figures: the other (fast) tabs\' delivery latency.\n');
   const all: Condition[] = [
     { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
@@ -130,6 +141,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
     { label: `every tab ${p.smallBytes} B, one link per browser`, key: 'small-shared', args: () => holLargeArgs(p, false, true) },
     { label: `one ${p.largeBytes} B tab per browser, one link per browser`, key: 'large-shared', args: () => holLargeArgs(p, true, true) },
+    { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} %`, key: 'small-shared-loss', args: () => holLargeArgs(p, false, true, true) },
   ];
   const conditions = all.filter((c) => p.cases === undefined || p.cases.includes(c.key));
   const rows: string[] = [];
@@ -144,8 +156,9 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
         const l = r.largeTopic;
         const apart = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their lost ${s.lost}`
           : l ? `; large tabs ${l.clients}, their p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}, lost ${l.lost}, delivered ${l.delivered}` : '';
-        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}`);
-        figs[side][i] = r.valid ? { p50: r.summary.latencyUs.p50, p99: r.summary.latencyUs.p99, lost: r.summary.lost } : null;
+        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; chunks lost ${r.proxy.lostChunks}` : ''}`);
+        const { p50, p90, p99 } = r.summary.latencyUs;
+        figs[side][i] = r.valid ? { p50, p90, p99, lost: r.summary.lost } : null;
       }
     }
     rows.push(...conditionRows(c.label, figs, p.rounds));
@@ -156,10 +169,10 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
   for (const row of rows) write(row);
 }
 
-/** A condition's table rows: p50 and p99 on each side with the per-round ratio, and what was lost. */
+/** A condition's table rows: p50, p90 and p99 on each side with the per-round ratio, and what was lost. */
 function conditionRows(label: string, figs: Record<Side, (Fig | null)[]>, rounds: number): string[] {
   const rows: string[] = [];
-  for (const k of ['p50', 'p99'] as const) {
+  for (const k of ['p50', 'p90', 'p99'] as const) {
     const ratios: number[] = [];
     for (let i = 0; i < rounds; i++) {
       const a = figs.h1[i];

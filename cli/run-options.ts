@@ -36,7 +36,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'poll-interval', kind: 'durationMs', bareUnit: 'ms', arg: 'TIME', help: 'short-poll period Δ on a fixed schedule; 0 polls back to back', default: 250, min: 0 },
   { name: 'long-poll-timeout', kind: 'durationMs', arg: 'TIME', help: 'timeout each long poll asks the server for', default: 30_000, min: 100 },
   { name: 'arrival-rate', kind: 'ratePerS', arg: 'N/s', help: 'clients started per second (open model)', default: 1000 },
-  { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy; add link=browser for one link per browser, docs/networks.md)', default: 'loopback' },
+  { name: 'network', kind: 'string', arg: 'PROFILE', help: 'loopback, lan, wan, mobile, or delay=25ms,jitter=2ms,bw=1MB (a user-space latency proxy; add link=browser for one link per browser, loss=1% for packet loss, docs/networks.md)', default: 'loopback' },
   { name: 'target', kind: 'string', arg: 'URL', help: 'measure a server already running at URL instead of starting the reference server' },
   { name: 'profile', kind: 'string', arg: 'FILE', help: 'how to publish to and subscribe on the --target (a JSON profile, see docs/target-profiles.md), or builtin:reference' },
   ...SOCKETIO_OPTION_SPECS,

@@ -137,6 +137,7 @@ function mergeProxies(records: readonly ResultRecord[]): ProxyFigures | undefine
       : { p50: Math.max(a.latenessMs.p50, b.latenessMs.p50), p99: Math.max(a.latenessMs.p99, b.latenessMs.p99), max: Math.max(a.latenessMs.max, b.latenessMs.max) },
     latenessP99LimitMs: Math.min(a.latenessP99LimitMs, b.latenessP99LimitMs),
     maxLatenessWholeRunMs: worst(a.maxLatenessWholeRunMs, b.maxLatenessWholeRunMs),
+    ...(a.lostChunks !== undefined || b.lostChunks !== undefined ? { lostChunks: (a.lostChunks ?? 0) + (b.lostChunks ?? 0) } : {}),
   }));
 }
 

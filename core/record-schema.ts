@@ -265,6 +265,8 @@ export interface ProxyFigures {
   latenessP99LimitMs: number;
   /** worst lateness over the proxy's whole life, connection burst included (not judged) */
   maxLatenessWholeRunMs: number | null;
+  /** `loss=`: chunks held for a retransmission, of the releases due in the window; absent without */
+  lostChunks?: number;
 }
 
 /** What an injected fault did (run --fault; issue 8). */
@@ -365,17 +367,15 @@ export interface ResultRecord {
   /** present with --large-topic: topic t0's subscribers; everything else describes the other clients */
   largeTopic?: LargeTopicResult;
   /**
-   * true for a closed-loop run (short polls at `--poll-interval 0`): the generator is busy by
-   * design, so a saturated event loop is its expected state, noted in `notes`, not a reason for
-   * `valid: false`
+   * true for a closed-loop run (short polls at `--poll-interval 0`): the generator is busy by design,
+   * so a saturated event loop is its expected state, noted in `notes`, not a reason for `valid: false`
    */
   closedLoop?: boolean;
   /** what a reader must know about the figures that does not make them invalid */
   notes?: string[];
   /**
-   * A profile run's publisher (load/target): messages published and failed over the run, and how
-   * late the measured window's sends went out against their schedule, µs (that lateness is part
-   * of each delivery latency).
+   * A profile run's publisher (load/target): messages published and failed over the run, and how late
+   * the measured window's sends went out against their schedule, µs (that lateness is part of each delivery latency).
    */
   publisher?: { published: number; failed: number; lateUs: { p50: number; p99: number; max: number } };
   /** present on emulated networks: the latency proxy's CPU and lateness */

@@ -1,13 +1,15 @@
 /**
  * One direction of one relayed connection of the latency proxy (netem/proxy.ts states the model):
- * each chunk's release time from its arrival, the link's serialisation, the delay and jitter and
- * the FIFO rule; the source paused while too much is queued; the queue dropped on a reset. The
- * link (its serialisation queue) is the direction's own, or shared with the other connections of
- * one browser (`link=browser`); the FIFO rule and the backpressure are always the connection's.
+ * each chunk's release time from its arrival, the link's serialisation, the delay and jitter, a
+ * loss's retransmission delay and the FIFO rule; the source paused while too much is queued; the
+ * queue dropped on a reset. The link (its serialisation queue) is the direction's own, or shared
+ * with the other connections of one browser (`link=browser`); the FIFO rule (and with it a loss's
+ * hold on later chunks) and the backpressure are always the connection's.
  */
 import type net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
+import { SEGMENT_BYTES, chunkLossProbability, rackDelayMs, retransmitDelayMs } from './loss.ts';
 
 /**
  * A virtual link's serialisation queue in one direction: when it has transmitted everything handed
@@ -24,6 +26,25 @@ export interface Pending {
   chunk: Buffer | null;
   arrivalUs: number;
   releaseUs: number;
+  /** the loss model held it for a retransmission (its releaseUs includes that delay) */
+  lost: boolean;
+  /** replaced by an earlier copy (a later segment revealed the loss sooner): the schedule skips it */
+  cancelled?: boolean;
+}
+
+/**
+ * A lost one-segment chunk whose retransmission delay is still the timer's: the next chunk of its
+ * direction, if it comes soon enough, reveals the loss sooner (netem/loss.ts).
+ */
+interface OpenLoss {
+  p: Pending;
+  sentUs: number;
+  /** its release without the retransmission delay */
+  firstCopyUs: number;
+  extraUs: number;
+  /** the direction's release and schedule bucket before it, which its earlier copy keeps to */
+  releaseBeforeUs: number;
+  keyBefore: number;
 }
 
 export interface DirectionContext {
@@ -32,6 +53,11 @@ export interface DirectionContext {
   bytesPerUs: number | undefined;
   maxQueuedBytes: number;
   random: () => number;
+  /** per-segment loss probability (0: never) and the [0, 1) source a chunk's loss is drawn from */
+  lossRate: number;
+  lossRandom: (chunk: Buffer) => number;
+  /** a chunk of this direction was lost */
+  onLost(): void;
   up: boolean;
   schedule: ReleaseSchedule<Pending>;
   /** bytes entered (+) or left (−) this direction's queue */
@@ -50,6 +76,7 @@ export class DelayedDirection {
   /** the schedule bucket of this direction's previous chunk: the next goes in none before it */
   private lastKey = -Infinity;
   private paused = false;
+  private openLoss: OpenLoss | null = null;
   stopped = false;
 
   constructor(
@@ -74,16 +101,45 @@ export class DelayedDirection {
       this.link.freeUs = startUs + chunk.length / ctx.bytesPerUs;
       sentUs = this.link.freeUs;
     }
+    if (this.openLoss) this.revealLoss(this.openLoss, sentUs);
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
-    // the max with the previous release is the FIFO rule: jitter never reorders bytes
-    const releaseUs = Math.max(sentUs + Math.max(0, ctx.delayUs + jitter), this.lastReleaseUs, ctx.hold.untilUs);
+    // a lost chunk arrives a retransmission delay after its first copy would have (netem/loss.ts)
+    const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom(chunk) < chunkLossProbability(chunk.length, ctx.lossRate);
+    if (lost) ctx.onLost();
+    const firstCopyUs = sentUs + Math.max(0, ctx.delayUs + jitter);
+    const extraUs = lost ? retransmitDelayMs(chunk.length, ctx.delayUs / 1000) * 1000 : 0;
+    const ownUs = firstCopyUs + extraUs;
+    // the max with the previous release is the FIFO rule: jitter never reorders bytes, and every
+    // chunk after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)
+    const releaseBeforeUs = this.lastReleaseUs;
+    const keyBefore = this.lastKey;
+    const releaseUs = Math.max(ownUs, releaseBeforeUs, ctx.hold.untilUs);
     this.lastReleaseUs = releaseUs;
     if (chunk) {
       this.queuedBytes += chunk.length;
       ctx.onQueued(chunk.length);
       this.checkFlow();
     }
-    this.lastKey = ctx.schedule.add({ dir: this, chunk, arrivalUs, releaseUs }, releaseUs, this.lastKey);
+    const p: Pending = { dir: this, chunk, arrivalUs, releaseUs, lost };
+    this.lastKey = ctx.schedule.add(p, releaseUs, keyBefore);
+    if (lost && chunk.length <= SEGMENT_BYTES) this.openLoss = { p, sentUs, firstCopyUs, extraUs, releaseBeforeUs, keyBefore };
+  }
+
+  /**
+   * The first chunk after an open loss leaves at `sentUs`: its acknowledgement reveals the loss
+   * (RACK) when that is sooner than the timer; then the lost chunk's copy is moved earlier. Only
+   * the first matters: a later one is acknowledged later. Nothing after the lost chunk is scheduled
+   * yet, so the FIFO rule holds.
+   */
+  private revealLoss(open: OpenLoss, sentUs: number): void {
+    this.openLoss = null;
+    const extraUs = rackDelayMs((sentUs - open.sentUs) / 1000, this.ctx.delayUs / 1000) * 1000;
+    if (extraUs >= open.extraUs) return;
+    const releaseUs = Math.max(open.firstCopyUs + extraUs, open.releaseBeforeUs, this.ctx.hold.untilUs);
+    open.p.cancelled = true;
+    const p: Pending = { ...open.p, releaseUs, cancelled: false };
+    this.lastReleaseUs = releaseUs;
+    this.lastKey = this.ctx.schedule.add(p, releaseUs, open.keyBefore);
   }
 
   /** The schedule released `p` (one of this direction's chunks). */

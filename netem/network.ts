@@ -15,7 +15,9 @@
  * (default 0, at most the delay), `bw` or `bandwidth` (bytes per second: `187500`, `64KB`, `1MB`,
  * or bits with `kbit`/`Mbit`/`Gbit`, decimal; optional `/s`; default unlimited), `link`
  * (`connection`, the default: `bw` per direction per connection; `browser`: per direction per
- * simulated browser, its connections sharing one link — it needs `bw`).
+ * simulated browser, its connections sharing one link — it needs `bw`), `loss` (a percentage,
+ * 0 < P < 100, per segment: a chunk the proxy relays that loses one of its segments is held for a
+ * retransmission, and the rest of its connection behind it — netem/loss.ts states the model).
  */
 import { parseBytes, parseDurationMs } from '../core/units.ts';
 
@@ -31,6 +33,8 @@ export interface NetworkProfile {
   bandwidthBytesPerS: number | null;
   /** `link=browser`: a browser's connections share one link; absent: a link per connection */
   link?: 'browser';
+  /** `loss=P`: the per-segment loss probability (0 < P < 1), netem/loss.ts; absent: none */
+  lossRate?: number;
 }
 
 export const NETWORK_PROFILES: Readonly<Record<'loopback' | 'lan' | 'wan' | 'mobile', Readonly<NetworkProfile>>> = Object.freeze({
@@ -59,6 +63,7 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
   let jitterMs = 0;
   let bandwidthBytesPerS: number | null = null;
   let link: LinkMode = 'connection';
+  let lossRate: number | undefined;
   for (const [key, value] of pairs) {
     if (key === 'delay' || key === 'jitter') {
       const v = parseDurationMs(value, 'ms');
@@ -72,8 +77,13 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
     } else if (key === 'link') {
       if (value === 'connection' || value === 'browser') link = value;
       else problems.push(`link=${value}: a link is per connection or per browser (write link=browser)`);
+    } else if (key === 'loss') {
+      const m = /^(\d+(?:\.\d+)?)%$/.exec(value);
+      const v = m ? Number(m[1]) / 100 : undefined;
+      if (v === undefined || !(v > 0 && v < 1)) problems.push(`loss=${value}: a loss is a percentage above 0 and below 100 (write e.g. loss=1%)`);
+      else lossRate = v;
     } else {
-      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw, link)`);
+      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw, link, loss)`);
     }
   }
   if (link === 'browser' && bandwidthBytesPerS === null && !pairs.some(([k]) => k === 'bw' || k === 'bandwidth')) problems.push('link=browser shares a link\'s bandwidth among a browser\'s connections: give bw=… (e.g. bw=10Mbit)');
@@ -84,7 +94,9 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
   if (jitterMs > 0) parts.push(`jitter=${msText(jitterMs)}`);
   if (bandwidthBytesPerS !== null) parts.push(`bw=${Math.round(bandwidthBytesPerS)}B/s`);
   if (link === 'browser') parts.push('link=browser');
-  return { profile: { name: parts.join(','), proxied: true, delayMs, jitterMs, bandwidthBytesPerS, ...(link === 'browser' ? { link } : {}) }, problems };
+  if (lossRate !== undefined) parts.push(`loss=${Number((lossRate * 100).toFixed(4))}%`);
+  const extra = { ...(link === 'browser' ? { link } : {}), ...(lossRate !== undefined ? { lossRate } : {}) };
+  return { profile: { name: parts.join(','), proxied: true, delayMs, jitterMs, bandwidthBytesPerS, ...extra }, problems };
 }
 
 /**
@@ -145,4 +157,6 @@ export interface ProxySpec {
   bandwidthBytesPerS: number | null;
   /** absent: `connection` */
   link?: LinkMode;
+  /** `loss=P` as a probability (0 < P < 1); absent: no loss */
+  lossRate?: number;
 }

@@ -8,7 +8,8 @@
  * `2ms`, …), `--bandwidth` (bytes per second per direction per connection: `187500`, `1MB`),
  * `--host` (127.0.0.1), `--port` (0), `--max-queued` (bytes per direction per connection),
  * `--link connection|browser` (what the bandwidth paces: each connection on a link of its own, or
- * the connections from one source address on one shared link per direction).
+ * the connections from one source address on one shared link per direction), `--loss P` (`0.01`
+ * or `1%`: the per-segment loss probability of netem/loss.ts's model).
  *
  * Protocol with the parent:
  * - first stdout line, exactly: `pushbench proxy listening on http://HOST:PORT`;
@@ -24,7 +25,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseBytes, parseDurationMs } from '../core/units.ts';
+import { parseBytes, parseDurationMs, parseFraction } from '../core/units.ts';
 import { startLatencyProxy, type LatencyProxyOptions } from './proxy.ts';
 import { exitWithParent } from '../core/parent-watch.ts';
 
@@ -38,7 +39,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
       options: {
         target: { type: 'string' }, delay: { type: 'string' }, jitter: { type: 'string' },
         bandwidth: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-        'max-queued': { type: 'string' }, link: { type: 'string' },
+        'max-queued': { type: 'string' }, link: { type: 'string' }, loss: { type: 'string' },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -67,6 +68,8 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
   const maxQueuedBytes = bytes('max-queued');
   const link = values.link ?? 'connection';
   if (link !== 'connection' && link !== 'browser') problems.push(`--link must be connection or browser (got ${JSON.stringify(link)})`);
+  const lossRate = values.loss === undefined ? undefined : parseFraction(values.loss);
+  if (values.loss !== undefined && !(lossRate !== undefined && lossRate > 0 && lossRate < 1)) problems.push(`--loss must be a probability above 0 and below 1, such as 0.01 or 1% (got ${JSON.stringify(values.loss)})`);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port must be 0…65535 (got ${JSON.stringify(values.port)})`);
   if (problems.length > 0 || !target) return { problems };
@@ -75,6 +78,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
       targetHost: target[1], targetPort: Number(target[2]), host: values.host ?? '127.0.0.1', port,
       delayMs, jitterMs, bandwidthBytesPerS, maxQueuedBytes,
       ...(link === 'browser' ? { link: 'browser' as const } : {}),
+      ...(lossRate !== undefined ? { lossRate } : {}),
     },
   };
 }

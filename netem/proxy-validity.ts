@@ -36,6 +36,7 @@ export function judgeProxy(input: { delayMs: number; cpuPct: number | null; stat
     latenessMs: late ? { p50: late.p50Ms, p99: late.p99Ms, max: late.maxMs } : null,
     latenessP99LimitMs: limitMs,
     maxLatenessWholeRunMs: stats?.maxLatenessMs ?? null,
+    ...(stats?.lostChunks ? { lostChunks: stats.lostChunks.inWindow } : {}),
   };
   const invalidReasons: string[] = [];
   if (cpuPct !== null && cpuPct > PROXY_SATURATED_PCT) {
@@ -54,5 +55,6 @@ export function judgeProxy(input: { delayMs: number; cpuPct: number | null; stat
 export function formatProxyFigures(f: ProxyFigures): string {
   const parts = [`proxy CPU ${f.cpuPct === null ? '?' : f.cpuPct.toFixed(0)} %`];
   if (f.latenessMs) parts.push(`lateness p50 ${f.latenessMs.p50.toFixed(1)} / p99 ${f.latenessMs.p99.toFixed(1)} / max ${f.latenessMs.max.toFixed(1)} ms (limit p99 ${f.latenessP99LimitMs.toFixed(1)} ms)`);
+  if (f.lostChunks !== undefined) parts.push(`${f.lostChunks} chunks lost (held for a retransmission)`);
   return parts.join(', ');
 }

@@ -12,7 +12,14 @@
  *   another in arrival order, as a browser's connections share its access link's queue;
  * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
  *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
- * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0.
+ * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0;
+ * - loss (`lossRate` P, netem/loss.ts): each data chunk is "lost" with the probability that one
+ *   of its segments is, drawn per chunk per direction. Nothing is dropped: a lost chunk is released
+ *   a retransmission delay after its first copy would have been (the RTO, or sooner when the next
+ *   chunk of its direction reveals the loss), and the FIFO rule then holds every later chunk of
+ *   that connection and direction behind it — TCP's head-of-line blocking of one connection.
+ *   Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not held, even on a
+ *   shared link. A chunk is the proxy's unit, one socket read, not a TCP segment.
  *
  * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
  * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
@@ -21,8 +28,9 @@
  * early. Node's shortest timer is 1 ms, so a delay under about 1 ms (the `lan` profile's 0.5 ms)
  * comes out at about 1.0–1.3 ms.
  *
- * Lateness (release time − due time) is the proxy's own error: it is what its event loop adds
- * when it has more to do than the time between due chunks. Releases due inside the run's
+ * Lateness (release time − due time) is the proxy's own error (a loss's retransmission delay is
+ * part of the due time, not lateness): it is what its event loop adds when it has more to do than
+ * the time between due chunks. Releases due inside the run's
  * measured window (`measureWindow`) go into an HDR histogram; `stats().lateness` gives its
  * p50/p99/max, which the runner judges (with the proxy's CPU) to decide whether the emulated
  * network was the configured one.
@@ -75,6 +83,13 @@ export interface LatencyProxyOptions {
   maxQueuedBytes?: number;
   /** uniform [0, 1) source for jitter; Math.random by default (inject for reproducible tests) */
   random?: () => number;
+  /** per-segment loss probability (0 ≤ P < 1): a chunk is held for a retransmission when one of its segments is lost (netem/loss.ts); 0 by default */
+  lossRate?: number;
+  /**
+   * uniform [0, 1) source for losses (a chunk is lost when it draws below its loss probability);
+   * `random` by default. It is handed the chunk, so a test can lose a chosen one.
+   */
+  lossRandom?: (chunk: Buffer) => number;
 }
 
 export interface LatencyProxyStats {
@@ -103,6 +118,8 @@ export interface LatencyProxyStats {
    * Absent when nothing was released in the window.
    */
   lateness?: ProxyLateness;
+  /** with a loss rate: chunks lost over the proxy's life, and of the releases due in the measured window */
+  lostChunks?: { total: number; inWindow: number };
 }
 
 /** The distribution of release lateness (release time − due time, clipped at 0), ms. */
@@ -142,12 +159,14 @@ interface ProxyCounters {
   connectErrors: number;
   maxQueueDelayUs: number;
   maxLatenessUs: number;
+  lostChunks: number;
+  lostInWindow: number;
 }
 
 /** Start a latency proxy listening on `host:port` that relays to `targetHost:targetPort`. */
 export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<LatencyProxy> {
   const host = opts.host ?? '127.0.0.1';
-  const counters: ProxyCounters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1 };
+  const counters: ProxyCounters = { connections: 0, open: 0, queuedBytes: 0, maxQueuedBytes: 0, bytesUp: 0, bytesDown: 0, connectErrors: 0, maxQueueDelayUs: -1, maxLatenessUs: -1, lostChunks: 0, lostInWindow: 0 };
   const sockets = new Set<net.Socket>();
   const hold = { untilUs: 0 };
   // Lateness inside the measured window only: the connection burst before it is not the run's.
@@ -155,7 +174,7 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   const lateness = createHistogram();
   const release = (p: Pending, now: number) => {
     const { dir } = p;
-    if (dir.stopped) return;
+    if (dir.stopped || p.cancelled) return;
     const bytes = p.chunk ? p.chunk.length : 0;
     if (dir.ctx.up) counters.bytesUp += bytes;
     else counters.bytesDown += bytes;
@@ -163,7 +182,10 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     const lateUs = now - dueUs;
     if (now - p.arrivalUs > counters.maxQueueDelayUs) counters.maxQueueDelayUs = now - p.arrivalUs;
     if (lateUs > counters.maxLatenessUs) counters.maxLatenessUs = lateUs;
-    if (dueUs >= window.fromUs && dueUs <= window.toUs) lateness.recordValue(lateUs > 0 ? Math.round(lateUs) : 0);
+    if (dueUs >= window.fromUs && dueUs <= window.toUs) {
+      lateness.recordValue(lateUs > 0 ? Math.round(lateUs) : 0);
+      if (p.lost) counters.lostInWindow++;
+    }
     dir.write(p);
   };
   const schedule = new ReleaseSchedule<Pending>(release, hold);
@@ -171,7 +193,8 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
     counters.queuedBytes += delta;
     if (counters.queuedBytes > counters.maxQueuedBytes) counters.maxQueuedBytes = counters.queuedBytes;
   };
-  const { upCtx, downCtx } = directionContexts(opts, schedule, onQueued, hold);
+  const onLost = () => { counters.lostChunks++; };
+  const { upCtx, downCtx } = directionContexts(opts, schedule, { onQueued, onLost }, hold);
 
   const links = opts.link === 'browser' ? new BrowserLinks() : null;
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => relay(client, opts, counters, sockets, upCtx, downCtx, links));
@@ -198,6 +221,7 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
       window.fromUs = fromUs;
       window.toUs = toUs;
       lateness.reset();
+      counters.lostInWindow = 0;
     },
     close() {
       closing ??= (async () => {
@@ -209,20 +233,23 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
       })();
       return closing;
     },
-    stats: () => proxyStats(counters, lateness),
+    stats: () => proxyStats(counters, lateness, (opts.lossRate ?? 0) > 0),
   };
 }
 
-/** The two directions' settings (the same but for `up`), sharing the schedule, the queue count and the hold. */
-function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, onQueued: (delta: number) => void, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
+/** The two directions' settings (the same but for `up`), sharing the schedule, the queue and loss counts and the hold. */
+function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, on: Pick<DirectionContext, 'onQueued' | 'onLost'>, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
+  const random = opts.random ?? Math.random;
   const base = {
     delayUs: opts.delayMs * 1000,
     jitterUs: (opts.jitterMs ?? 0) * 1000,
     bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
     maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-    random: opts.random ?? Math.random,
+    random,
+    lossRate: opts.lossRate ?? 0,
+    lossRandom: opts.lossRandom ?? random,
     schedule,
-    onQueued,
+    ...on,
     hold,
   };
   return { upCtx: { ...base, up: true }, downCtx: { ...base, up: false } };
@@ -296,7 +323,7 @@ class BrowserLinks {
 }
 
 /** The proxy's figures now (lateness: of the releases due in the measured window). */
-function proxyStats(counters: ProxyCounters, lateness: Histogram): LatencyProxyStats {
+function proxyStats(counters: ProxyCounters, lateness: Histogram, lossy: boolean): LatencyProxyStats {
   const s: LatencyProxyStats = {
     connections: counters.connections,
     open: counters.open,
@@ -307,6 +334,7 @@ function proxyStats(counters: ProxyCounters, lateness: Histogram): LatencyProxyS
     connectErrors: counters.connectErrors,
   };
   if (counters.maxQueueDelayUs >= 0) s.maxQueueDelayMs = counters.maxQueueDelayUs / 1000;
+  if (lossy) s.lostChunks = { total: counters.lostChunks, inWindow: counters.lostInWindow };
   if (counters.maxLatenessUs >= 0) s.maxLatenessMs = Math.max(0, counters.maxLatenessUs) / 1000;
   if (lateness.totalCount > 0) {
     const ms = (us: number) => us / 1000;

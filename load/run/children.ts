@@ -79,6 +79,7 @@ export async function spawnLatencyProxy(spec: ProxySpec, serverUrl: string, load
     '--jitter', `${spec.jitterMs}ms`,
     ...(spec.bandwidthBytesPerS ? ['--bandwidth', String(spec.bandwidthBytesPerS)] : []),
     ...(spec.link === 'browser' ? ['--link', 'browser'] : []),
+    ...(spec.lossRate !== undefined ? ['--loss', String(spec.lossRate)] : []),
   ], { cpus: loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true, bundle: true });
   return { proxy, raised: raiseProxyPriority(proxy.pid) };
 }

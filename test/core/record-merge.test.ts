@@ -26,6 +26,8 @@ describe('mergeRecords', () => {
     expect(m.valid).toBe(false);
     expect(m.invalidReasons).toEqual(['worker 0 saturated']);
     expect(m.proxy).toEqual({ cpuPct: 50, releases: 1500, latenessMs: { p50: 1, p99: 4, max: 8 }, latenessP99LimitMs: 5, maxLatenessWholeRunMs: 12 });
+    // loss=: the lost chunks add
+    expect(mergeRecords([{ ...a, proxy: { ...a.proxy!, lostChunks: 3 } }, { ...b, proxy: { ...b.proxy!, lostChunks: 4 } }]).proxy?.lostChunks).toBe(7);
   });
 
   it('keeps every record\'s notes, each once, whichever record has them', () => {

@@ -37,6 +37,19 @@ describe('network profiles', () => {
     ]);
   });
 
+  it('takes loss=P % in the canonical name, and refuses one outside (0, 100) % with every problem', () => {
+    const r = parseNetworks('delay=25ms,jitter=2ms,bw=1250000,link=browser,loss=1%,delay=25ms,loss=0.50%');
+    expect(r.problems).toEqual([]);
+    expect(r.profiles.map((p) => p.name)).toEqual(['delay=25ms,jitter=2ms,bw=1250000B/s,link=browser,loss=1%', 'delay=25ms,loss=0.5%']);
+    expect(r.profiles[0]).toMatchObject({ link: 'browser', lossRate: 0.01 });
+    expect(parseNetworks(r.profiles[1].name).profiles[0]).toEqual(r.profiles[1]);
+    // without loss= the profile has none (and its name stays apart from the lossy one's)
+    expect(parseNetworks('delay=25ms').profiles[0].lossRate).toBeUndefined();
+    const why = (v: string) => `loss=${v}: a loss is a percentage above 0 and below 100 (write e.g. loss=1%)`;
+    expect(parseNetworks('delay=5ms,loss=0%,delay=6ms,loss=100%,delay=7ms,loss=0.01,delay=8ms,loss=lots').problems).toEqual(
+      ['0%', '100%', '0.01', 'lots'].map(why));
+  });
+
   it('reads bandwidth in bytes or bits', () => {
     expect(parseBandwidthBytesPerS('1.5Mbit')).toBe(187_500);
     expect(parseBandwidthBytesPerS('64KB/s')).toBe(65_536);
@@ -50,7 +63,7 @@ describe('network profiles', () => {
     expect(r.problems).toEqual([
       'unknown network "moon" (use loopback, lan, wan, mobile, or delay=40ms,jitter=5ms,bw=1MB)',
       'delay=abc: not a duration (write e.g. delay=25ms)',
-      'colour=red: unknown network setting "colour" (use delay, jitter, bw, link)',
+      'colour=red: unknown network setting "colour" (use delay, jitter, bw, link, loss)',
       'empty network name in "lan,moon,delay=abc,jitter=5ms,colour=red,,wan,wan,jitter=9ms,delay=3ms"',
       'jitter 9ms exceeds delay 3ms; jitter must not exceed the delay',
       'network "wan" is listed twice',

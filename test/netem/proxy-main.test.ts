@@ -55,4 +55,12 @@ describe('proxy-main', () => {
     expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--bandwidth', '1MB', '--link', 'browser'])).toMatchObject({ options: { bandwidthBytesPerS: 1024 * 1024, link: 'browser' } });
     expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--link', 'router'])).toEqual({ problems: ['--link must be connection or browser (got "router")'] });
   });
+
+  it('takes --loss as a probability or a percentage, and refuses one outside (0, 1)', () => {
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss', '0.01'])).toMatchObject({ options: { lossRate: 0.01 } });
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss', '0.5%'])).toMatchObject({ options: { lossRate: 0.005 } });
+    for (const bad of ['0', '1', '100%', 'some']) {
+      expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss', bad])).toEqual({ problems: [`--loss must be a probability above 0 and below 1, such as 0.01 or 1% (got "${bad}")`] });
+    }
+  });
 });

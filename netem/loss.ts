@@ -1,0 +1,51 @@
+/**
+ * The latency proxy's loss model (network setting `loss=P`, netem/proxy.ts): what a lost TCP
+ * segment does to the bytes of one connection, for a relay that cannot drop real segments.
+ *
+ * P is the loss probability of one segment of {@link SEGMENT_BYTES} (a 1500-byte Ethernet MTU's
+ * payload). The proxy's unit is a chunk — one socket read, which may hold one push message or the
+ * frames of many (HTTP/2's streams coalesce into one write) — so a chunk of b bytes spans
+ * k = ⌈b / SEGMENT_BYTES⌉ segments and is lost with 1 − (1 − P)^k: a connection carrying ten tabs'
+ * bytes is hit ten times as often as one carrying one tab's, as on a real link. Nothing is dropped
+ * (TCP loses no byte): a lost chunk is released a retransmission delay after its first copy would
+ * have been, and the proxy's FIFO rule then holds every later chunk of that connection and
+ * direction behind it — TCP's in-order delivery, the head-of-line blocking of one connection.
+ *
+ * Retransmission delay, after Linux's RACK-TLP and RTO (≥ 200 ms), RTT = twice the one-way delay:
+ * - a chunk of several segments: a loss among them is revealed by the acknowledgement of a later
+ *   one (RACK), the retransmission sent 1.25 RTT after the lost segment (RTT + a quarter RTT of
+ *   reordering window): 1.25 RTT later than its first copy;
+ * - a chunk of one segment (a small push message): at first a tail loss, recovered by the RTO,
+ *   on a steady path SRTT + max(4·RTTVAR, 200 ms) = RTT + 200 ms (the tail-loss probe for one
+ *   segment in flight, 2·SRTT + 200 ms, is capped at the RTO). When the next chunk of its
+ *   direction leaves `gap` after it and that comes sooner, its acknowledgement reveals the loss:
+ *   max(gap + RTT, 1.25 RTT) ({@link rackDelayMs}). So on a connection busy with other tabs'
+ *   messages a loss is recovered in about a round trip, on a quiet one after the RTO.
+ * Limits: a chunk's segments are taken to leave together, and the lost one is not the last of a
+ * several-segment chunk (that would wait for the probe, 2 RTT); a retransmission is never lost (no
+ * backoff); losses are independent (no bursts); no congestion-window cut after a loss; the
+ * retransmission takes no second turn on a bandwidth-capped link.
+ */
+
+/** Payload bytes of one segment: a 1500-byte MTU less 20 (IP) and 32 (TCP with timestamps). */
+export const SEGMENT_BYTES = 1448;
+
+/** Probability that a chunk of `bytes` loses at least one of its segments at per-segment loss `p`. */
+export function chunkLossProbability(bytes: number, p: number): number {
+  return 1 - (1 - p) ** Math.max(1, Math.ceil(bytes / SEGMENT_BYTES));
+}
+
+/**
+ * How much later than its first copy a lost chunk of `bytes` arrives, for a one-way `delayMs`,
+ * unless a later chunk reveals the loss sooner ({@link rackDelayMs}; see the header).
+ */
+export function retransmitDelayMs(bytes: number, delayMs: number): number {
+  const rtt = 2 * delayMs;
+  return bytes <= SEGMENT_BYTES ? rtt + 200 : 1.25 * rtt;
+}
+
+/** The retransmission delay when the next segment of the direction left `gapMs` after the lost one (RACK). */
+export function rackDelayMs(gapMs: number, delayMs: number): number {
+  const rtt = 2 * delayMs;
+  return Math.max(gapMs + rtt, 1.25 * rtt);
+}
