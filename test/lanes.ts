@@ -1,8 +1,8 @@
 /**
  * Three lanes for the test files (vitest.config.ts, scripts/test.mjs). Most files check counts and
  * validity at small loads and spend their time waiting out run windows: the light ones run two at
- * a time, and beside them one heavy file at a time — a file whose runs keep a CPU busy, so that two
- * of them together would starve a run's generator. A file whose claims another file's load would
+ * a time, and beside them one heavy file at a time — a file whose runs or computations keep a CPU
+ * busy, so that two of them beside a run would starve its generator. A file whose claims another file's load would
  * move — a latency, CPU or memory bound, a timer's phase, a busy process on purpose, thousands of
  * clients — runs alone, after the others are done. Such files say so in their header comment, with
  * the reason, on a line of their own:
