@@ -17,7 +17,9 @@
  * The slow tab: `--slow-clients` of share 1/N picks exactly one subscription in N, spread evenly
  * (load/worker-task.ts isSlowClient), and a generator thread fills its browsers with consecutive
  * subscriptions: with one generator thread (one load CPU) every browser holds one slow tab. Its
- * figures are recorded apart; the record's summary is the fast tabs'.
+ * figures are recorded apart; the record's summary is the fast tabs'. `even-shared` and
+ * `slow-shared` run the same on the browser's whole link with `link=browser`, so HTTP/1.1's tabs
+ * share one link's queue instead of a tenth of it each.
  *
  * The large tab (`--large-topic`): N topics, tab k of every browser on topic t(k) (a generator
  * thread's browser is N consecutive ids, id i subscribes t(i mod N)), t0's messages `largeBytes`,
@@ -75,20 +77,23 @@ export interface HolPlan {
 }
 
 /** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
-export const HOL_CASES = Object.freeze(['even', 'slow', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss']);
+export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
 
-/** The proxy's network for `side`: the browser's link whole for HTTP/2, split N ways for HTTP/1.1. */
-export function holNetwork(p: HolPlan, side: Side): string {
-  const bw = side === 'h2' ? p.linkBytesPerS : p.linkBytesPerS / p.n;
-  return `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${Math.round(bw)}`;
+/**
+ * The proxy's network for `side`: the browser's link whole for HTTP/2, split N ways for HTTP/1.1;
+ * with `shared`, the browser's link whole on both, HTTP/1.1's connections sharing it (`link=browser`).
+ */
+export function holNetwork(p: HolPlan, side: Side, shared = false): string {
+  const bw = side === 'h2' || shared ? p.linkBytesPerS : p.linkBytesPerS / p.n;
+  return `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${Math.round(bw)}${shared ? ',link=browser' : ''}`;
 }
 
 /** `pushbench run` options of one side of one condition (the caller adds the pinning and --out). */
-export function holArgs(p: HolPlan, side: Side, slow: boolean): string[] {
-  const args = ['--tls', '--network', holNetwork(p, side), '--streams-per-connection', String(p.n), '--clients', String(p.clients),
+export function holArgs(p: HolPlan, side: Side, slow: boolean, shared = false): string[] {
+  const args = ['--tls', '--network', holNetwork(p, side, shared), '--streams-per-connection', String(p.n), '--clients', String(p.clients),
     '--duration', `${p.durationMs}ms`, '--warmup', '1s', '--rate', String(p.ratePerS), '--topics', '1', '--payload', String(p.payloadBytes)];
   if (slow) args.push('--slow-clients', `${+(100 / p.n).toFixed(4)}%:${p.slowReadBytesPerS}/s`);
   return args;
@@ -137,6 +142,8 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
   const all: Condition[] = [
     { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
     { label: 'one slow tab per browser', key: 'slow', args: (side) => holArgs(p, side, true) },
+    { label: 'no slow tab, one link per browser', key: 'even-shared', args: (side) => holArgs(p, side, false, true) },
+    { label: 'one slow tab per browser, one link per browser', key: 'slow-shared', args: (side) => holArgs(p, side, true, true) },
     { label: `every tab ${p.smallBytes} B`, key: 'small', args: () => holLargeArgs(p, false) },
     { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
     { label: `every tab ${p.smallBytes} B, one link per browser`, key: 'small-shared', args: () => holLargeArgs(p, false, true) },
