@@ -25,7 +25,8 @@ let interrupted = false;
  * The light lane's runs pin the other way round (PUSHBENCH_SERVER_CPUS / PUSHBENCH_LOAD_CPUS, the
  * defaults of --server-cpus / --load-cpus): their generators share the second half of the CPUs
  * with the heavy file's server, not the first half with its generator, so a heavy run's
- * generator meets only the light runs' servers.
+ * generator meets only the light runs' servers. The mirror of load/run/machine.ts's
+ * defaultCpuSplit, written again here because this script runs on plain node, before any loader.
  */
 function lightPins() {
   const n = cpus().length;
@@ -35,6 +36,11 @@ function lightPins() {
   return { PUSHBENCH_SERVER_CPUS: list(half, n - 1), PUSHBENCH_LOAD_CPUS: list(0, half - 1) };
 }
 
+/** Resolves with `child`'s exit code (1 when it was killed by a signal). */
+function exitCode(child) {
+  return new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+}
+
 /** Passes `from` on to `to` a whole line at a time, so two lanes' lines never interleave mid-line. */
 function lines(from, to) {
   createInterface({ input: from, crlfDelay: Infinity }).on('line', (l) => to.write(`${l}\n`));
@@ -42,8 +48,7 @@ function lines(from, to) {
 }
 
 /**
- * Runs vitest with `args`, `env` added; resolves with its exit code (1 when it was killed by a
- * signal) once its output is passed on. Its output is piped, not the terminal: two vitest
+ * Runs vitest with `args`, `env` added; resolves with its exit code once its output is passed on. Its output is piped, not the terminal: two vitest
  * processes redrawing one terminal's live summary would garble it; colours stay when this
  * process's output is a terminal.
  */
@@ -53,7 +58,7 @@ async function vitest(args, env = {}) {
   const child = spawn(process.execPath, [VITEST, ...args], { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'], env: { ...process.env, ...colour, ...env } });
   children.add(child);
   const passed = Promise.all([lines(child.stdout, process.stdout), lines(child.stderr, process.stderr)]);
-  const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const code = await exitCode(child);
   children.delete(child);
   // the pipes close once drained, unless something the lane started and left holds them: then a
   // second is enough for what vitest itself wrote
@@ -86,7 +91,7 @@ async function main(argv) {
     // one vitest process: the terminal is its own
     const child = spawn(process.execPath, [VITEST, 'run', ...argv], { cwd: ROOT, stdio: 'inherit' });
     children.add(child);
-    return new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+    return exitCode(child);
   }
   const t0 = performance.now();
   rmSync(BLOBS, { recursive: true, force: true });
