@@ -15,10 +15,11 @@ import type { ClockFacts } from '../core/record.ts';
 
 /**
  * Probes per estimate, {@link PROBE_GAP_MS} apart: the smallest of 16 round trips spread over
- * ~80 ms rides out the moments a busy machine (workers loading, other shards) delays one.
+ * ~0.3 s rides out the moments a busy machine (a process starting,
+ * a GC, another lane's run) delays some, where 80 ms of them could lie inside one such moment.
  */
 export const CLOCK_PROBES = 16;
-const PROBE_GAP_MS = 5;
+const PROBE_GAP_MS = 20;
 
 /** One estimate: the server clock minus this machine's (µs) and the round trip it was read over. */
 export interface ClockEstimate {

@@ -98,8 +98,14 @@ export function planSpanMs(plan: Plan): number {
 
 /** Set up this long before startAt (the workers load, the target is reached): nothing is opened to it earlier. */
 export const SHARD_SETUP_LEAD_MS = 1500;
-/** A barrier's start lies this long after the last ready: the setup lead, and 1 s for shard 0's answers to reach every shard. */
-export const BARRIER_LEAD_MS = SHARD_SETUP_LEAD_MS + 1000;
+/**
+ * Probe the target's clock this long before the setup lead: shards woken for one start probe
+ * while every shard waits, not while another's workers load (on one machine that load stretches
+ * every probe's round trip). The probes take ~0.3 s (dist/clock.ts); the rest is slack.
+ */
+export const CLOCK_LEAD_MS = 500;
+/** A barrier's start lies this long after the last ready: the clock and setup leads, and 1 s for shard 0's answers to reach every shard. */
+export const BARRIER_LEAD_MS = CLOCK_LEAD_MS + SHARD_SETUP_LEAD_MS + 1000;
 
 /**
  * Run shard `index` of `plan`: meet the others at the start barrier when the plan has one (it
@@ -124,14 +130,14 @@ export async function runShard(plan: Plan, index: number, local: ShardLocal, hoo
 /** {@link runShard} from its start `startAt` (the plan's, or the barrier's announcement). */
 async function runFrom(plan: Plan, index: number, local: ShardLocal, hooks: RunHooks, startAt: string): Promise<ResultRecord> {
   const startAtMs = Date.parse(startAt);
-  const waitMs = startAtMs - SHARD_SETUP_LEAD_MS - Date.now();
-  if (waitMs > 0) {
-    hooks.log?.(`shard ${index}/${plan.shards}: waiting ${(waitMs / 1000).toFixed(1)} s for the start ${startAt}`);
-    await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined);
-  }
+  const until = (atMs: number) => sleep(Math.max(0, atMs - Date.now()), undefined, { signal: hooks.signal }).catch(() => undefined);
+  const probeAtMs = startAtMs - SHARD_SETUP_LEAD_MS - CLOCK_LEAD_MS;
+  if (probeAtMs > Date.now()) hooks.log?.(`shard ${index}/${plan.shards}: waiting ${((probeAtMs - Date.now()) / 1000).toFixed(1)} s for the start ${startAt}`);
+  await until(probeAtMs);
   const skewUs = local.clockSkewUs ?? 0;
   const before = await estimateClock(plan.run.target, skewUs);
   if (!before) hooks.log?.(`shard ${index}: ${plan.run.target} answers no /time; latency is not corrected for the clocks' offset`);
+  await until(startAtMs - SHARD_SETUP_LEAD_MS);
   // the plan's wall-clock start on this machine's monotonic clock
   const t0Us = Math.round(nowUs() + (startAtMs - Date.now()) * 1000);
   let lateUs = 0;

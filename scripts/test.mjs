@@ -17,6 +17,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const BLOBS = join(ROOT, '.tmp', 'vitest-blobs');
 const RESULTS = join(ROOT, '.tmp', 'vitest-results.json');
+/** Lines of each failed test's error in the summary: the assertion and its diff, not the stack. */
+const WHY_LINES = 12;
 
 const children = new Set();
 let interrupted = false;
@@ -72,11 +74,21 @@ function lane(name, workers, env = {}) {
     `--outputFile.blob=${join(BLOBS, `${name}.json`)}`], env);
 }
 
-/** The merged report's totals and failed tests, from the JSON reporter's file. */
+/**
+ * The first lines of a failed test's first error, indented: a CI log that keeps only its tail
+ * still says why each test failed, not only which.
+ */
+function why(messages = []) {
+  const plain = (messages[0] ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+  return plain.split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(0, WHY_LINES).map((l) => `      ${l.slice(0, 240)}`);
+}
+
+/** The merged report's totals and failed tests (each with why), from the JSON reporter's file. */
 function summary(seconds) {
   let r;
   try { r = JSON.parse(readFileSync(RESULTS, 'utf8')); } catch { return { ok: false, text: [`no merged report at ${RESULTS}`] }; }
-  const failed = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `  FAIL ${f.name.replace(ROOT, '')} > ${a.fullName}`));
+  const failed = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed')
+    .flatMap((a) => [`  FAIL ${f.name.replace(ROOT, '')} > ${a.fullName}`, ...why(a.failureMessages)]));
   const broken = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).map((f) => `  FAIL ${f.name.replace(ROOT, '')}: ${(f.message || 'failed to run').split('\n')[0]}`);
   const text = [
     '',

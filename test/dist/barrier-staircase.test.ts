@@ -135,12 +135,12 @@ describe('a planned staircase', () => {
 
   it('merge judges every step against the plan\'s SLO and reports the capacity', async () => {
     const out = join(dir, 'merged');
-    expect(await main(['merge', joined.file, results, '-o', out, '--assert', 'lost=0'])).toBe(0);
+    expect(await main(['merge', joined.file, results, '-o', out, '--assert', 'lost=0']), 'merge exit code').toBe(0);
     const m = readResultFile(join(out, 'stairs.json'));
     expect(m.steps?.map((s) => s.config.clients)).toEqual(STEPS);
     m.steps!.forEach((s, i) => {
       expect(s.summary.delivered).toBe(joined.records.reduce((n, r) => n + r.steps![i].summary.delivered, 0));
-      expect(s.invalidReasons).toEqual([]);
+      expect(s.invalidReasons, `step ${i}: ${s.invalidReasons.join('; ')}`).toEqual([]);
     });
     // twice the clients in windows of one length: more messages expected in the second step
     expect(m.steps![1].summary.expected).toBeGreaterThan(m.steps![0].summary.expected);
