@@ -163,7 +163,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
         const l = r.largeTopic;
         const apart = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their lost ${s.lost}`
           : l ? `; large tabs ${l.clients}, their p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}, lost ${l.lost}, delivered ${l.delivered}` : '';
-        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; chunks lost ${r.proxy.lostChunks}` : ''}`);
+        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; pieces lost ${r.proxy.lostChunks}` : ''}`);
         const { p50, p90, p99 } = r.summary.latencyUs;
         figs[side][i] = r.valid ? { p50, p90, p99, lost: r.summary.lost } : null;
       }

@@ -51,6 +51,8 @@ export interface DirectionContext {
   delayUs: number;
   jitterUs: number;
   bytesPerUs: number | undefined;
+  /** with a bandwidth: a chunk is transmitted and released in pieces of at most this many bytes (whole segments, about 1 ms of the link) */
+  pieceBytes: number | undefined;
   maxQueuedBytes: number;
   random: () => number;
   /** per-segment loss probability (0: never) and the [0, 1) source a chunk's loss is drawn from */
@@ -77,6 +79,8 @@ export class DelayedDirection {
   private lastKey = -Infinity;
   private paused = false;
   private openLoss: OpenLoss | null = null;
+  /** when the direction's last data piece left the link (µs) */
+  private lastSentUs = -Infinity;
   stopped = false;
 
   constructor(
@@ -91,10 +95,21 @@ export class DelayedDirection {
     to.on('drain', () => this.checkFlow());
   }
 
+  /**
+   * A chunk read from the source: on a capped link its pieces (ctx.pieceBytes) are transmitted one
+   * after another and each is released at its own transmission end plus the delay, as a link's
+   * segments arrive; without a cap it leaves whole (every segment at once).
+   */
   private enqueue(chunk: Buffer | null): void {
     if (this.stopped) return;
-    const { ctx } = this;
     const arrivalUs = nowUs();
+    const piece = this.ctx.pieceBytes;
+    if (!chunk || piece === undefined || chunk.length <= piece) return this.enqueuePiece(chunk, arrivalUs);
+    for (let at = 0; at < chunk.length; at += piece) this.enqueuePiece(chunk.subarray(at, at + piece), arrivalUs);
+  }
+
+  private enqueuePiece(chunk: Buffer | null, arrivalUs: number): void {
+    const { ctx } = this;
     let sentUs = arrivalUs;
     if (chunk && ctx.bytesPerUs !== undefined) {
       const startUs = Math.max(arrivalUs, this.link.freeUs);
@@ -102,12 +117,15 @@ export class DelayedDirection {
       sentUs = this.link.freeUs;
     }
     if (this.openLoss) this.revealLoss(this.openLoss, sentUs);
+    // segments sent within a round trip before this one are still unacknowledged: a lost tail is then probed (TLP), not timed out
+    const inFlight = chunk !== null && sentUs - this.lastSentUs < 2 * ctx.delayUs;
+    if (chunk) this.lastSentUs = sentUs;
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
     // a lost chunk arrives a retransmission delay after its first copy would have (netem/loss.ts)
     const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom(chunk) < chunkLossProbability(chunk.length, ctx.lossRate);
     if (lost) ctx.onLost();
     const firstCopyUs = sentUs + Math.max(0, ctx.delayUs + jitter);
-    const extraUs = lost ? retransmitDelayMs(chunk.length, ctx.delayUs / 1000) * 1000 : 0;
+    const extraUs = lost ? retransmitDelayMs(chunk.length, ctx.delayUs / 1000, inFlight) * 1000 : 0;
     const ownUs = firstCopyUs + extraUs;
     // the max with the previous release is the FIFO rule: jitter never reorders bytes, and every
     // chunk after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)

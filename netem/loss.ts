@@ -11,20 +11,27 @@
  * have been, and the proxy's FIFO rule then holds every later chunk of that connection and
  * direction behind it — TCP's in-order delivery, the head-of-line blocking of one connection.
  *
+ * On a bandwidth-capped link the proxy transmits a chunk in pieces of whole segments (about 1 ms
+ * of the link each) and draws each piece's loss apart, so a chunk of many segments is hit where
+ * one of its pieces is, and the pieces before the lost one arrive on time.
+ *
  * Retransmission delay, after Linux's RACK-TLP and RTO (≥ 200 ms), RTT = twice the one-way delay:
- * - a chunk of several segments: a loss among them is revealed by the acknowledgement of a later
+ * - a piece of several segments: a loss among them is revealed by the acknowledgement of a later
  *   one (RACK), the retransmission sent 1.25 RTT after the lost segment (RTT + a quarter RTT of
  *   reordering window): 1.25 RTT later than its first copy;
- * - a chunk of one segment (a small push message): at first a tail loss, recovered by the RTO,
- *   on a steady path SRTT + max(4·RTTVAR, 200 ms) = RTT + 200 ms (the tail-loss probe for one
- *   segment in flight, 2·SRTT + 200 ms, is capped at the RTO). When the next chunk of its
+ * - a piece of one segment (a small push message, or a segment of a large one): when nothing sent
+ *   before it is still unacknowledged it is a lone tail loss, recovered by the RTO, on a steady
+ *   path SRTT + max(4·RTTVAR, 200 ms) = RTT + 200 ms (the tail-loss probe for one segment in
+ *   flight, 2·SRTT + 200 ms, is capped at the RTO); with segments sent within the RTT before it
+ *   still in flight, the tail-loss probe goes at 2·SRTT: 2 RTT (at most the RTO). When the next piece of its
  *   direction leaves `gap` after it and that comes sooner, its acknowledgement reveals the loss:
  *   max(gap + RTT, 1.25 RTT) ({@link rackDelayMs}). So on a connection busy with other tabs'
- *   messages a loss is recovered in about a round trip, on a quiet one after the RTO.
- * Limits: a chunk's segments are taken to leave together, and the lost one is not the last of a
- * several-segment chunk (that would wait for the probe, 2 RTT); a retransmission is never lost (no
- * backoff); losses are independent (no bursts); no congestion-window cut after a loss; the
- * retransmission takes no second turn on a bandwidth-capped link.
+ *   messages, or inside a large message, a loss is recovered in about a round trip, on a quiet
+ *   one after the RTO.
+ * Limits: a retransmission is never lost (no backoff); losses are independent (no bursts); no
+ * congestion-window cut after a loss; the retransmission takes no second turn on a bandwidth-capped
+ * link; without a bandwidth cap a chunk's segments leave together, and a lost one is taken not to
+ * be the last of a several-segment chunk.
  */
 
 /** Payload bytes of one segment: a 1500-byte MTU less 20 (IP) and 32 (TCP with timestamps). */
@@ -36,12 +43,15 @@ export function chunkLossProbability(bytes: number, p: number): number {
 }
 
 /**
- * How much later than its first copy a lost chunk of `bytes` arrives, for a one-way `delayMs`,
- * unless a later chunk reveals the loss sooner ({@link rackDelayMs}; see the header).
+ * How much later than its first copy a lost piece of `bytes` arrives, for a one-way `delayMs`,
+ * `inFlight` when segments sent within the RTT before it are unacknowledged, unless a later piece
+ * reveals the loss sooner ({@link rackDelayMs}; see the header).
  */
-export function retransmitDelayMs(bytes: number, delayMs: number): number {
+export function retransmitDelayMs(bytes: number, delayMs: number, inFlight = false): number {
   const rtt = 2 * delayMs;
-  return bytes <= SEGMENT_BYTES ? rtt + 200 : 1.25 * rtt;
+  if (bytes > SEGMENT_BYTES) return 1.25 * rtt;
+  // the probe's 2·SRTT never comes after the RTO
+  return inFlight ? Math.min(2 * rtt, rtt + 200) : rtt + 200;
 }
 
 /** The retransmission delay when the next segment of the direction left `gapMs` after the lost one (RACK). */

@@ -55,6 +55,6 @@ export function judgeProxy(input: { delayMs: number; cpuPct: number | null; stat
 export function formatProxyFigures(f: ProxyFigures): string {
   const parts = [`proxy CPU ${f.cpuPct === null ? '?' : f.cpuPct.toFixed(0)} %`];
   if (f.latenessMs) parts.push(`lateness p50 ${f.latenessMs.p50.toFixed(1)} / p99 ${f.latenessMs.p99.toFixed(1)} / max ${f.latenessMs.max.toFixed(1)} ms (limit p99 ${f.latenessP99LimitMs.toFixed(1)} ms)`);
-  if (f.lostChunks !== undefined) parts.push(`${f.lostChunks} chunks lost (held for a retransmission)`);
+  if (f.lostChunks !== undefined) parts.push(`${f.lostChunks} pieces lost (held for a retransmission)`);
   return parts.join(', ');
 }

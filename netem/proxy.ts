@@ -5,26 +5,29 @@
  *
  * Model, per connection and per direction (client→target "up", target→client "down"):
  * - a chunk that arrives at `a` is serialised onto a virtual link of `bandwidthBytesPerS` (when
- *   set): its transmission starts at max(a, link free) and ends `bytes / bandwidth` later. With
+ *   set) in pieces of whole segments, about 1 ms of the link each ({@link pieceBytes}): a piece's
+ *   transmission starts at max(a, link free) and ends `bytes / bandwidth` later, the next piece's
+ *   then, as a link's segments arrive one by one. Without a bandwidth a chunk is one piece. With
  *   `link: 'connection'` (the default) each connection has links of its own; with `'browser'` the
  *   connections from one source address (the generator gives each simulated browser a loopback
  *   address of its own) share one link per direction, so their chunks are transmitted one after
  *   another in arrival order, as a browser's connections share its access link's queue;
- * - it is then released at max(transmission end + delay + jitter sample, previous release), so a
+ * - a piece is released at max(transmission end + delay + jitter sample, previous release), so a
  *   jitter sample never reorders bytes (the max is what a real FIFO link does too);
  * - jitter is uniform in [-jitterMs, +jitterMs], the sum clipped at 0;
- * - loss (`lossRate` P, netem/loss.ts): each data chunk is "lost" with the probability that one
- *   of its segments is, drawn per chunk per direction. Nothing is dropped: a lost chunk is released
- *   a retransmission delay after its first copy would have been (the RTO, or sooner when the next
- *   chunk of its direction reveals the loss), and the FIFO rule then holds every later chunk of
- *   that connection and direction behind it — TCP's head-of-line blocking of one connection.
- *   Other connections (a browser's other HTTP/1.1 tabs, other browsers) are not held, even on a
- *   shared link. A chunk is the proxy's unit, one socket read, not a TCP segment.
+ * - loss (`lossRate` P, netem/loss.ts): each data piece is "lost" with the probability that one
+ *   of its segments is, drawn per piece per direction. Nothing is dropped: a lost piece is
+ *   released a retransmission delay after its first copy would have been (the RTO or the
+ *   tail-loss probe, or sooner when the next piece of its direction reveals the loss), and the
+ *   FIFO rule then holds every later piece of that connection and direction behind it — TCP's
+ *   head-of-line blocking of one connection. Other connections (a browser's other HTTP/1.1 tabs,
+ *   other browsers) are not held, even on a shared link. A chunk is one socket read; a piece is
+ *   the proxy's unit of release.
  *
- * Timing: every chunk of every connection goes into ONE release schedule of whole-millisecond
+ * Timing: every piece of every connection goes into ONE release schedule of whole-millisecond
  * buckets drained by one timer for the whole proxy (netem/release-schedule.ts): a broadcast that
  * hands the proxy a chunk per connection at once costs an array push per chunk, not a timer.
- * Each chunk leaves within about ±0.5 ms of its due time on a quiet machine, never more than 1 ms
+ * Each piece leaves within about ±0.5 ms of its due time on a quiet machine, never more than 1 ms
  * early. Node's shortest timer is 1 ms, so a delay under about 1 ms (the `lan` profile's 0.5 ms)
  * comes out at about 1.0–1.3 ms.
  *
@@ -61,6 +64,7 @@ import net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import { createHistogram, type Histogram } from '../core/histogram.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
+import { SEGMENT_BYTES } from './loss.ts';
 import { DelayedDirection, type DirectionContext, type Link, type Pending } from './delayed-direction.ts';
 import type { LinkMode } from './network.ts';
 
@@ -118,7 +122,7 @@ export interface LatencyProxyStats {
    * Absent when nothing was released in the window.
    */
   lateness?: ProxyLateness;
-  /** with a loss rate: chunks lost over the proxy's life, and of the releases due in the measured window */
+  /** with a loss rate: pieces lost (netem/loss.ts; the field keeps its first name) over the proxy's life, and of the releases due in the measured window */
   lostChunks?: { total: number; inWindow: number };
 }
 
@@ -237,6 +241,15 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   };
 }
 
+/**
+ * The piece a capped link transmits and releases at a time: whole segments, as many as the link
+ * sends in a millisecond (at least one) — the release schedule's grain, so finer pieces would add
+ * writes and no precision.
+ */
+export function pieceBytes(bytesPerS: number): number {
+  return SEGMENT_BYTES * Math.max(1, Math.floor(bytesPerS / 1000 / SEGMENT_BYTES));
+}
+
 /** The two directions' settings (the same but for `up`), sharing the schedule, the queue and loss counts and the hold. */
 function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<Pending>, on: Pick<DirectionContext, 'onQueued' | 'onLost'>, hold: { untilUs: number }): { upCtx: DirectionContext; downCtx: DirectionContext } {
   const random = opts.random ?? Math.random;
@@ -244,6 +257,7 @@ function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<
     delayUs: opts.delayMs * 1000,
     jitterUs: (opts.jitterMs ?? 0) * 1000,
     bytesPerUs: opts.bandwidthBytesPerS === undefined ? undefined : opts.bandwidthBytesPerS / 1e6,
+    pieceBytes: opts.bandwidthBytesPerS === undefined ? undefined : pieceBytes(opts.bandwidthBytesPerS),
     maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     random,
     lossRate: opts.lossRate ?? 0,

@@ -21,7 +21,7 @@ describe('network loss=', () => {
     // none lost has probability 0.9^150 ≈ 1e-7; their count is ~15 ± 4
     expect(r.proxy?.lostChunks).toBeGreaterThan(0);
     expect(r.proxy!.lostChunks!).toBeLessThan(60);
-    expect(r.environment.network).toMatch(/ \d+ chunks lost \(held for a retransmission\)/);
+    expect(r.environment.network).toMatch(/ \d+ pieces lost \(held for a retransmission\)/);
     // p99 of ~150 messages is the 2nd slowest: two or more held a retransmission delay (fewer than
     // two of ~150 lost has probability ~3e-6); the other ~90 % come after the delay plus a few ms.
     // A message (~100 B with its SSE framing) is one segment: recovered by the RTO, or sooner by the
