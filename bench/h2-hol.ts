@@ -41,13 +41,18 @@
  * topics put each message in a write of its own, one segment, on both sides, so both lose as many
  * messages; what differs is how many others wait behind each loss, and for how long (a busy
  * connection reveals a loss sooner: netem/loss.ts). p90 is shown too: the share of messages held
- * decides which percentile a loss moves.
+ * decides which percentile a loss moves. `small-shared-burst` is the same with the losses in runs
+ * (`burst=`): one run on a browser's link can hit several of HTTP/1.1's connections at once. For
+ * these two the bench also prints the share of messages held (over the one-way delay plus 50 and
+ * plus 100 ms: a lost message's hold is at least 1.25 round trips, 62.5 ms at 25 ms), those held
+ * per lost piece, and the mean.
  *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
  */
 import type { ResultRecord } from '../core/record.ts';
 import { formatUs } from '../core/units.ts';
+import { countsAtOrBelow, decodeHistogram } from '../core/histogram.ts';
 import type { TransportName } from '../core/wire.ts';
 import { median } from './pairs.ts';
 
@@ -70,14 +75,15 @@ export interface HolPlan {
   smallBytes: number;
   largeBytes: number;
   largeRatePerS: number;
-  /** the lossy case's per-segment loss, % */
+  /** the lossy cases' per-segment loss, %, and the bursty one's mean segments per loss run */
   lossPercent: number;
+  lossBurst: number;
   /** which conditions to run, by key ({@link HOL_CASES}); absent: all */
   cases?: readonly string[];
 }
 
 /** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
-export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss']);
+export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss', 'small-shared-burst']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
@@ -102,18 +108,30 @@ export function holArgs(p: HolPlan, side: Side, slow: boolean, shared = false): 
 /**
  * `pushbench run` options of one side of the large-tab case: N topics, one per tab; with `large`
  * t0 carries largeBytes. Every connection gets the browser's whole link (see the header); with
- * `shared` a browser's connections share it (`link=browser`); `lossy` adds `loss=`.
+ * `shared` a browser's connections share it (`link=browser`); `loss` adds `loss=`, each segment
+ * lost on its own or (`burst`) in runs of `burst=`.
  */
-export function holLargeArgs(p: HolPlan, large: boolean, shared = false, lossy = false): string[] {
-  const network = `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}${shared ? ',link=browser' : ''}${lossy ? `,loss=${p.lossPercent}%` : ''}`;
+export function holLargeArgs(p: HolPlan, large: boolean, shared = false, loss?: 'independent' | 'burst'): string[] {
+  const lossy = loss ? `,loss=${p.lossPercent}%${loss === 'burst' ? `,burst=${p.lossBurst}` : ''}` : '';
+  const network = `delay=${p.delayMs}ms,jitter=${p.jitterMs}ms,bw=${p.linkBytesPerS}${shared ? ',link=browser' : ''}${lossy}`;
   const args = ['--tls', '--network', network, '--streams-per-connection', String(p.n), '--clients', String(p.clients),
     '--duration', `${p.durationMs}ms`, '--warmup', '1s', '--rate', String(p.largeRatePerS), '--topics', String(p.n), '--payload', String(p.smallBytes), '--workers', '1'];
   if (large) args.push('--large-topic', String(p.largeBytes));
   return args;
 }
 
-/** One run's figures; null when it was invalid. */
-interface Fig { p50: number; p90: number; p99: number; lost: number }
+/** One run's figures; null when it was invalid. `held`: with loss, the shares over the delay + 50 and + 100 ms, per lost piece, the mean. */
+interface Fig { p50: number; p90: number; p99: number; lost: number; held?: Held }
+interface Held { over50: number; over100: number; perLostPiece: number; meanUs: number }
+
+/** A lossy run's held messages from its delivery histogram (see the header); undefined without loss. */
+function heldFigures(r: ResultRecord, delayMs: number): Held | undefined {
+  const lostPieces = r.proxy?.lostChunks;
+  if (lostPieces === undefined) return undefined;
+  const { atOrBelow, count, sumUs } = countsAtOrBelow(decodeHistogram(r.histograms.deliveryUs), [(delayMs + 50) * 1000, (delayMs + 100) * 1000]);
+  if (count === 0) return undefined;
+  return { over50: 1 - atOrBelow[0] / count, over100: 1 - atOrBelow[1] / count, perLostPiece: lostPieces > 0 ? (count - atOrBelow[0]) / lostPieces : 0, meanUs: sumUs / count };
+}
 
 const spread = (xs: readonly number[], show: (x: number) => string): string => {
   const m = median(xs);
@@ -137,7 +155,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     `Slow tab: ${p.payloadBytes} B at ${p.ratePerS} msg/s broadcast on 1 topic; each browser's link ${p.linkBytesPerS} B/s: sse-h2's one connection ${per('h2')} B/s, each of sse's ${p.n} connections ${per('h1')} B/s; ` +
     `one tab in ${p.n} reads ${p.slowReadBytesPerS} B/s (its figures apart). ` +
     `Large tab: ${p.n} topics at ${p.largeRatePerS} msg/s, tab k of each browser on t(k), t0's messages ${p.largeBytes} B (its figures apart) against ${p.smallBytes} B on every topic; every connection ${p.linkBytesPerS} B/s on both sides, or (one link per browser) each browser's connections sharing ${p.linkBytesPerS} B/s. ` +
-    `Lossy: every tab ${p.smallBytes} B on one link per browser, loss ${p.lossPercent} % per segment (a lost chunk holds its connection). ` +
+    `Lossy: every tab ${p.smallBytes} B on one link per browser, loss ${p.lossPercent} % per segment (a lost piece holds its connection), each lost on its own or in runs of ${p.lossBurst} segments on average on the browser's link. ` +
     'Figures: the other (fast) tabs\' delivery latency.\n');
   const all: Condition[] = [
     { label: 'no slow tab', key: 'even', args: (side) => holArgs(p, side, false) },
@@ -148,7 +166,8 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
     { label: `every tab ${p.smallBytes} B, one link per browser`, key: 'small-shared', args: () => holLargeArgs(p, false, true) },
     { label: `one ${p.largeBytes} B tab per browser, one link per browser`, key: 'large-shared', args: () => holLargeArgs(p, true, true) },
-    { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} %`, key: 'small-shared-loss', args: () => holLargeArgs(p, false, true, true) },
+    { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} %`, key: 'small-shared-loss', args: () => holLargeArgs(p, false, true, 'independent') },
+    { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} % in runs of ${p.lossBurst}`, key: 'small-shared-burst', args: () => holLargeArgs(p, false, true, 'burst') },
   ];
   const conditions = all.filter((c) => p.cases === undefined || p.cases.includes(c.key));
   const rows: string[] = [];
@@ -165,7 +184,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
           : l ? `; large tabs ${l.clients}, their p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}, lost ${l.lost}, delivered ${l.delivered}` : '';
         write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; pieces lost ${r.proxy.lostChunks}` : ''}`);
         const { p50, p90, p99 } = r.summary.latencyUs;
-        figs[side][i] = r.valid ? { p50, p90, p99, lost: r.summary.lost } : null;
+        figs[side][i] = r.valid ? { p50, p90, p99, lost: r.summary.lost, held: heldFigures(r, p.delayMs) } : null;
       }
     }
     rows.push(...conditionRows(c.label, figs, p.rounds));
@@ -190,8 +209,23 @@ function conditionRows(label: string, figs: Record<Side, (Fig | null)[]>, rounds
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     rows.push(`| ${label} | ${k} | ${spread(of('h1'), ms)} | ${spread(of('h2'), ms)} | ${spread(ratios, times)} | ${ratios.length} |`);
   }
+  rows.push(...heldRows(label, figs));
   const lost = (side: Side) => figs[side].reduce((sum, f) => sum + (f?.lost ?? 0), 0);
   const valid = (side: Side) => figs[side].filter((f) => f !== null).length;
   rows.push(`| ${label} | lost (valid runs) | ${lost('h1')} (${valid('h1')} of ${rounds}) | ${lost('h2')} (${valid('h2')} of ${rounds}) | | |`);
   return rows;
+}
+
+/** A lossy condition's held-message rows (none when its runs had no loss): median (min–max) of the valid runs. */
+function heldRows(label: string, figs: Record<Side, (Fig | null)[]>): string[] {
+  const of = (side: Side, k: keyof Held) => figs[side].flatMap((f) => (f?.held ? [f.held[k]] : []));
+  if (of('h1', 'meanUs').length + of('h2', 'meanUs').length === 0) return [];
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const row = (what: string, k: keyof Held, show: (x: number) => string) => `| ${label} | ${what} | ${spread(of('h1', k), show)} | ${spread(of('h2', k), show)} | | |`;
+  return [
+    row('held > delay + 50 ms', 'over50', pct),
+    row('held > delay + 100 ms', 'over100', pct),
+    row('held per lost piece', 'perLostPiece', (x) => x.toFixed(2)),
+    row('mean', 'meanUs', (x) => `${(x / 1000).toFixed(2)} ms`),
+  ];
 }

@@ -18,7 +18,8 @@
  *    slow tab per browser, `--repeats` rounds: the fast tabs' p50/p99, h2 ÷ h1 per round; and
  *    with one large-message tab per browser (`--large-topic`) against every tab small, on a link
  *    per connection and on one link per browser (`link=browser`); and every tab small on one link
- *    per browser with `loss=` (a lost message holds its TCP connection); `--hol-cases` picks among them.
+ *    per browser with `loss=` (a lost message holds its TCP connection), each segment lost on its
+ *    own or in runs (`burst=`); `--hol-cases` picks among them.
  *
  * Usage: `npm run bench:h2 [-- --clients 1000] [--duration 10s] [--repeats 3] [--parts 1,2,3] [--hol-cases …] [--quick]`.
  * A run the harness marked invalid prints its reason and is left out of the means; nothing is re-run.
@@ -44,7 +45,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
   { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
   { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run (3: head-of-line under the proxy)', default: ['1', '2', '3'], choices: ['1', '2', '3'] },
-  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=)', default: [...HOL_CASES], choices: HOL_CASES },
+  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=), small-shared-burst (link=browser, loss=, burst=)', default: [...HOL_CASES], choices: HOL_CASES },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
@@ -69,6 +70,11 @@ const LARGE_TAB = Object.freeze({ smallBytes: 1024, largeBytes: 64 * 1024, large
  * and held messages are a few per cent: between p90 and p99, where the table shows them.
  */
 const LOSS_PERCENT = 1;
+/**
+ * Part 3's bursty case: the same 1 %, in runs of 3 segments on average on a browser's link (a
+ * Gilbert chain, netem/loss.ts): a run can hit several of an HTTP/1.1 browser's connections at once.
+ */
+const LOSS_BURST = 3;
 
 /**
  * Part 3's fixed settings: wan's delay and jitter; a 10 Mbit/s link per browser; 4 KB at 20 msg/s
@@ -79,7 +85,7 @@ const LOSS_PERCENT = 1;
  */
 const HOL: Omit<HolPlan, 'n' | 'rounds' | 'durationMs'> = Object.freeze({
   clients: 100, delayMs: 25, jitterMs: 2, linkBytesPerS: 1_250_000, payloadBytes: 4096, ratePerS: 20, slowReadBytesPerS: 2048,
-  ...LARGE_TAB, lossPercent: LOSS_PERCENT,
+  ...LARGE_TAB, lossPercent: LOSS_PERCENT, lossBurst: LOSS_BURST,
 });
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;

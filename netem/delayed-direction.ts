@@ -9,7 +9,7 @@
 import type net from 'node:net';
 import { nowUs } from '../core/wire.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
-import { SEGMENT_BYTES, chunkLossProbability, rackDelayMs, retransmitDelayMs } from './loss.ts';
+import { SEGMENT_BYTES, burstLoss, chunkLossProbability, rackDelayMs, retransmitDelayMs, segmentsOf } from './loss.ts';
 
 /**
  * A virtual link's serialisation queue in one direction: when it has transmitted everything handed
@@ -18,6 +18,8 @@ import { SEGMENT_BYTES, chunkLossProbability, rackDelayMs, retransmitDelayMs } f
  */
 export interface Link {
   freeUs: number;
+  /** with bursty loss: the link's loss chain is in its losing state (netem/loss.ts) */
+  losing?: boolean;
 }
 
 /** One delayed chunk (null: the FIN) of one direction, waiting in the proxy's release schedule. */
@@ -33,11 +35,13 @@ export interface Pending {
 }
 
 /**
- * A lost one-segment chunk whose retransmission delay is still the timer's: the next chunk of its
- * direction, if it comes soon enough, reveals the loss sooner (netem/loss.ts).
+ * A lost piece whose retransmission delay is still the timer's: the next piece of its direction
+ * that arrives, if it comes soon enough, reveals the loss sooner (netem/loss.ts).
  */
 interface OpenLoss {
   p: Pending;
+  /** the schedule bucket it is in */
+  key: number;
   sentUs: number;
   /** its release without the retransmission delay */
   firstCopyUs: number;
@@ -57,6 +61,8 @@ export interface DirectionContext {
   random: () => number;
   /** per-segment loss probability (0: never) and the [0, 1) source a chunk's loss is drawn from */
   lossRate: number;
+  /** mean segments per loss run on one link; undefined: each segment lost on its own */
+  lossBurst: number | undefined;
   lossRandom: (chunk: Buffer) => number;
   /** a chunk of this direction was lost */
   onLost(): void;
@@ -78,7 +84,8 @@ export class DelayedDirection {
   /** the schedule bucket of this direction's previous chunk: the next goes in none before it */
   private lastKey = -Infinity;
   private paused = false;
-  private openLoss: OpenLoss | null = null;
+  /** lost pieces, in order, waiting for a later piece to reveal them sooner than their timers */
+  private openLosses: OpenLoss[] = [];
   /** when the direction's last data piece left the link (µs) */
   private lastSentUs = -Infinity;
   stopped = false;
@@ -116,22 +123,21 @@ export class DelayedDirection {
       this.link.freeUs = startUs + chunk.length / ctx.bytesPerUs;
       sentUs = this.link.freeUs;
     }
-    if (this.openLoss) this.revealLoss(this.openLoss, sentUs);
+    // a lost piece arrives a retransmission delay after its first copy would have (netem/loss.ts)
+    const lost = chunk !== null && ctx.lossRate > 0 && this.draws(chunk);
+    if (this.openLosses.length > 0 && !lost) this.revealLosses(sentUs);
     // segments sent within a round trip before this one are still unacknowledged: a lost tail is then probed (TLP), not timed out
     const inFlight = chunk !== null && sentUs - this.lastSentUs < 2 * ctx.delayUs;
     if (chunk) this.lastSentUs = sentUs;
     const jitter = ctx.jitterUs > 0 ? (ctx.random() * 2 - 1) * ctx.jitterUs : 0;
-    // a lost chunk arrives a retransmission delay after its first copy would have (netem/loss.ts)
-    const lost = chunk !== null && ctx.lossRate > 0 && ctx.lossRandom(chunk) < chunkLossProbability(chunk.length, ctx.lossRate);
     if (lost) ctx.onLost();
     const firstCopyUs = sentUs + Math.max(0, ctx.delayUs + jitter);
     const extraUs = lost ? retransmitDelayMs(chunk.length, ctx.delayUs / 1000, inFlight) * 1000 : 0;
-    const ownUs = firstCopyUs + extraUs;
     // the max with the previous release is the FIFO rule: jitter never reorders bytes, and every
-    // chunk after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)
+    // piece after a lost one waits for it (TCP's in-order delivery: the head-of-line of one connection)
     const releaseBeforeUs = this.lastReleaseUs;
     const keyBefore = this.lastKey;
-    const releaseUs = Math.max(ownUs, releaseBeforeUs, ctx.hold.untilUs);
+    const releaseUs = Math.max(firstCopyUs + extraUs, releaseBeforeUs, ctx.hold.untilUs);
     this.lastReleaseUs = releaseUs;
     if (chunk) {
       this.queuedBytes += chunk.length;
@@ -140,24 +146,42 @@ export class DelayedDirection {
     }
     const p: Pending = { dir: this, chunk, arrivalUs, releaseUs, lost };
     this.lastKey = ctx.schedule.add(p, releaseUs, keyBefore);
-    if (lost && chunk.length <= SEGMENT_BYTES) this.openLoss = { p, sentUs, firstCopyUs, extraUs, releaseBeforeUs, keyBefore };
+    // a one-segment loss waits for a later piece to reveal it; so does any loss in a run behind one
+    if (lost && (chunk.length <= SEGMENT_BYTES || this.openLosses.length > 0)) this.openLosses.push({ p, key: this.lastKey, sentUs, firstCopyUs, extraUs, releaseBeforeUs, keyBefore });
+  }
+
+  /** Whether `piece` loses a segment: one draw for independent losses, or its segments' steps through the link's loss chain. */
+  private draws(piece: Buffer): boolean {
+    const { ctx } = this;
+    if (ctx.lossBurst === undefined) return ctx.lossRandom(piece) < chunkLossProbability(piece.length, ctx.lossRate);
+    return burstLoss(this.link, segmentsOf(piece.length), ctx.lossRate, ctx.lossBurst, () => ctx.lossRandom(piece));
   }
 
   /**
-   * The first chunk after an open loss leaves at `sentUs`: its acknowledgement reveals the loss
-   * (RACK) when that is sooner than the timer; then the lost chunk's copy is moved earlier. Only
-   * the first matters: a later one is acknowledged later. Nothing after the lost chunk is scheduled
-   * yet, so the FIFO rule holds.
+   * The first piece that arrives after a run of open losses leaves at `sentUs`: its
+   * acknowledgement reveals each of them (RACK) when that is sooner than its timer; then their
+   * copies move earlier, in order. Nothing after the run is scheduled yet, so the FIFO rule holds.
    */
-  private revealLoss(open: OpenLoss, sentUs: number): void {
-    this.openLoss = null;
-    const extraUs = rackDelayMs((sentUs - open.sentUs) / 1000, this.ctx.delayUs / 1000) * 1000;
-    if (extraUs >= open.extraUs) return;
-    const releaseUs = Math.max(open.firstCopyUs + extraUs, open.releaseBeforeUs, this.ctx.hold.untilUs);
-    open.p.cancelled = true;
-    const p: Pending = { ...open.p, releaseUs, cancelled: false };
-    this.lastReleaseUs = releaseUs;
-    this.lastKey = this.ctx.schedule.add(p, releaseUs, open.keyBefore);
+  private revealLosses(sentUs: number): void {
+    const run = this.openLosses;
+    this.openLosses = [];
+    let beforeUs = run[0].releaseBeforeUs;
+    let key = run[0].keyBefore;
+    for (const open of run) {
+      const extraUs = Math.min(open.extraUs, rackDelayMs((sentUs - open.sentUs) / 1000, this.ctx.delayUs / 1000) * 1000);
+      const releaseUs = Math.max(open.firstCopyUs + extraUs, beforeUs, this.ctx.hold.untilUs);
+      if (releaseUs < open.p.releaseUs) {
+        open.p.cancelled = true;
+        key = this.ctx.schedule.add({ ...open.p, releaseUs, cancelled: false }, releaseUs, key);
+        beforeUs = releaseUs;
+      } else {
+        // not sooner: it stays where it is (and so does its release)
+        key = open.key;
+        beforeUs = open.p.releaseUs;
+      }
+    }
+    this.lastReleaseUs = beforeUs;
+    this.lastKey = key;
   }
 
   /** The schedule released `p` (one of this direction's chunks). */

@@ -28,7 +28,9 @@
  *   max(gap + RTT, 1.25 RTT) ({@link rackDelayMs}). So on a connection busy with other tabs'
  *   messages, or inside a large message, a loss is recovered in about a round trip, on a quiet
  *   one after the RTO.
- * Limits: a retransmission is never lost (no backoff); losses are independent (no bursts); no
+ * Losses are independent unless `burst=B` makes them come in runs ({@link burstLoss}).
+ *
+ * Limits: a retransmission is never lost (no backoff); no
  * congestion-window cut after a loss; the retransmission takes no second turn on a bandwidth-capped
  * link; without a bandwidth cap a chunk's segments leave together, and a lost one is taken not to
  * be the last of a several-segment chunk.
@@ -37,9 +39,33 @@
 /** Payload bytes of one segment: a 1500-byte MTU less 20 (IP) and 32 (TCP with timestamps). */
 export const SEGMENT_BYTES = 1448;
 
+/** Segments a piece of `bytes` spans (at least one). */
+export function segmentsOf(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / SEGMENT_BYTES));
+}
+
 /** Probability that a chunk of `bytes` loses at least one of its segments at per-segment loss `p`. */
 export function chunkLossProbability(bytes: number, p: number): number {
-  return 1 - (1 - p) ** Math.max(1, Math.ceil(bytes / SEGMENT_BYTES));
+  return 1 - (1 - p) ** segmentsOf(bytes);
+}
+
+/**
+ * Bursty loss (`burst=B`): Gilbert's two-state chain per link and direction, stepped once per
+ * segment the link carries. In its losing state every segment is lost; it leaves that state with
+ * r = 1 / B per segment (runs of B segments on average) and enters it with p = P·r / (1 − P), so
+ * the long-run share of lost segments stays P. On a link shared by a browser's connections
+ * (`link=browser`) one run can hit several of them, as a burst on a real access link does.
+ * Steps the chain `segments` times (drawing from `random`); true when any of them was lost.
+ */
+export function burstLoss(link: { losing?: boolean }, segments: number, p: number, burst: number, random: () => number): boolean {
+  const leave = 1 / burst;
+  const enter = (p * leave) / (1 - p);
+  let lost = false;
+  for (let i = 0; i < segments; i++) {
+    link.losing = link.losing ? random() >= leave : random() < enter;
+    lost ||= link.losing;
+  }
+  return lost;
 }
 
 /**

@@ -12,7 +12,7 @@ export function resolveNetwork(text: string): { name: string; proxy: ProxySpec |
   const p = profiles[0];
   return {
     name: p.name,
-    proxy: p.proxied ? { delayMs: p.delayMs, jitterMs: p.jitterMs, bandwidthBytesPerS: p.bandwidthBytesPerS, ...(p.link ? { link: p.link } : {}), ...(p.lossRate !== undefined ? { lossRate: p.lossRate } : {}) } : null,
+    proxy: p.proxied ? { delayMs: p.delayMs, jitterMs: p.jitterMs, bandwidthBytesPerS: p.bandwidthBytesPerS, ...(p.link ? { link: p.link } : {}), ...(p.lossRate !== undefined ? { lossRate: p.lossRate } : {}), ...(p.lossBurst !== undefined ? { lossBurst: p.lossBurst } : {}) } : null,
     problems: [],
   };
 }

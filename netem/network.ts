@@ -17,7 +17,9 @@
  * (`connection`, the default: `bw` per direction per connection; `browser`: per direction per
  * simulated browser, its connections sharing one link — it needs `bw`), `loss` (a percentage,
  * 0 < P < 100, per segment: a chunk the proxy relays that loses one of its segments is held for a
- * retransmission, and the rest of its connection behind it — netem/loss.ts states the model).
+ * retransmission, and the rest of its connection behind it — netem/loss.ts states the model),
+ * `burst` (with `loss`: the mean number of segments a loss takes in a row on one link, ≥ 1;
+ * absent: each segment lost on its own).
  */
 import { parseBytes, parseDurationMs } from '../core/units.ts';
 
@@ -35,6 +37,8 @@ export interface NetworkProfile {
   link?: 'browser';
   /** `loss=P`: the per-segment loss probability (0 < P < 1), netem/loss.ts; absent: none */
   lossRate?: number;
+  /** `burst=B`: losses come in runs of B segments on average (netem/loss.ts); absent: independent */
+  lossBurst?: number;
 }
 
 export const NETWORK_PROFILES: Readonly<Record<'loopback' | 'lan' | 'wan' | 'mobile', Readonly<NetworkProfile>>> = Object.freeze({
@@ -64,6 +68,7 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
   let bandwidthBytesPerS: number | null = null;
   let link: LinkMode = 'connection';
   let lossRate: number | undefined;
+  let lossBurst: number | undefined;
   for (const [key, value] of pairs) {
     if (key === 'delay' || key === 'jitter') {
       const v = parseDurationMs(value, 'ms');
@@ -82,10 +87,15 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
       const v = m ? Number(m[1]) / 100 : undefined;
       if (v === undefined || !(v > 0 && v < 1)) problems.push(`loss=${value}: a loss is a percentage above 0 and below 100 (write e.g. loss=1%)`);
       else lossRate = v;
+    } else if (key === 'burst') {
+      const v = /^\d+(?:\.\d+)?$/.test(value) ? Number(value) : undefined;
+      if (v === undefined || v < 1) problems.push(`burst=${value}: a burst is the mean number of segments lost in a row, a number ≥ 1 (write e.g. burst=3)`);
+      else lossBurst = v;
     } else {
-      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw, link, loss)`);
+      problems.push(`${key}=${value}: unknown network setting "${key}" (use delay, jitter, bw, link, loss, burst)`);
     }
   }
+  if (pairs.some(([k]) => k === 'burst') && !pairs.some(([k]) => k === 'loss')) problems.push('burst= shapes the losses of loss=…: give loss=… too (e.g. loss=1%,burst=3)');
   if (link === 'browser' && bandwidthBytesPerS === null && !pairs.some(([k]) => k === 'bw' || k === 'bandwidth')) problems.push('link=browser shares a link\'s bandwidth among a browser\'s connections: give bw=… (e.g. bw=10Mbit)');
   if (delayMs === undefined && !pairs.some(([k]) => k === 'delay')) problems.push('a custom network needs delay=… (e.g. delay=40ms)');
   if (delayMs !== undefined && jitterMs > delayMs) problems.push(`jitter ${msText(jitterMs)} exceeds delay ${msText(delayMs)}; jitter must not exceed the delay`);
@@ -95,7 +105,8 @@ function customProfile(pairs: [string, string][]): { profile?: NetworkProfile; p
   if (bandwidthBytesPerS !== null) parts.push(`bw=${Math.round(bandwidthBytesPerS)}B/s`);
   if (link === 'browser') parts.push('link=browser');
   if (lossRate !== undefined) parts.push(`loss=${Number((lossRate * 100).toFixed(4))}%`);
-  const extra = { ...(link === 'browser' ? { link } : {}), ...(lossRate !== undefined ? { lossRate } : {}) };
+  if (lossBurst !== undefined) parts.push(`burst=${Number(lossBurst.toFixed(3))}`);
+  const extra = { ...(link === 'browser' ? { link } : {}), ...(lossRate !== undefined ? { lossRate } : {}), ...(lossBurst !== undefined ? { lossBurst } : {}) };
   return { profile: { name: parts.join(','), proxied: true, delayMs, jitterMs, bandwidthBytesPerS, ...extra }, problems };
 }
 
@@ -159,4 +170,6 @@ export interface ProxySpec {
   link?: LinkMode;
   /** `loss=P` as a probability (0 < P < 1); absent: no loss */
   lossRate?: number;
+  /** `burst=B`: mean segments per loss run; absent: independent losses */
+  lossBurst?: number;
 }

@@ -9,7 +9,8 @@
  * `--host` (127.0.0.1), `--port` (0), `--max-queued` (bytes per direction per connection),
  * `--link connection|browser` (what the bandwidth paces: each connection on a link of its own, or
  * the connections from one source address on one shared link per direction), `--loss P` (`0.01`
- * or `1%`: the per-segment loss probability of netem/loss.ts's model).
+ * or `1%`: the per-segment loss probability of netem/loss.ts's model), `--loss-burst B` (its
+ * losses in runs of B segments on average on one link).
  *
  * Protocol with the parent:
  * - first stdout line, exactly: `pushbench proxy listening on http://HOST:PORT`;
@@ -39,7 +40,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
       options: {
         target: { type: 'string' }, delay: { type: 'string' }, jitter: { type: 'string' },
         bandwidth: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-        'max-queued': { type: 'string' }, link: { type: 'string' }, loss: { type: 'string' },
+        'max-queued': { type: 'string' }, link: { type: 'string' }, loss: { type: 'string' }, 'loss-burst': { type: 'string' },
       },
       strict: true,
     }).values as Record<string, string | undefined>;
@@ -70,6 +71,9 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
   if (link !== 'connection' && link !== 'browser') problems.push(`--link must be connection or browser (got ${JSON.stringify(link)})`);
   const lossRate = values.loss === undefined ? undefined : parseFraction(values.loss);
   if (values.loss !== undefined && !(lossRate !== undefined && lossRate > 0 && lossRate < 1)) problems.push(`--loss must be a probability above 0 and below 1, such as 0.01 or 1% (got ${JSON.stringify(values.loss)})`);
+  const lossBurst = values['loss-burst'] === undefined ? undefined : Number(values['loss-burst']);
+  if (lossBurst !== undefined && !(lossBurst >= 1)) problems.push(`--loss-burst must be a number ≥ 1, the mean segments lost in a row (got ${JSON.stringify(values['loss-burst'])})`);
+  if (lossBurst !== undefined && values.loss === undefined) problems.push('--loss-burst needs --loss');
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port must be 0…65535 (got ${JSON.stringify(values.port)})`);
   if (problems.length > 0 || !target) return { problems };
@@ -79,6 +83,7 @@ export function parseProxyArgs(argv: string[]): { options: LatencyProxyOptions }
       delayMs, jitterMs, bandwidthBytesPerS, maxQueuedBytes,
       ...(link === 'browser' ? { link: 'browser' as const } : {}),
       ...(lossRate !== undefined ? { lossRate } : {}),
+      ...(lossBurst !== undefined ? { lossBurst } : {}),
     },
   };
 }

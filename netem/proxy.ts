@@ -89,6 +89,8 @@ export interface LatencyProxyOptions {
   random?: () => number;
   /** per-segment loss probability (0 ≤ P < 1): a chunk is held for a retransmission when one of its segments is lost (netem/loss.ts); 0 by default */
   lossRate?: number;
+  /** with `lossRate`: losses come in runs of this many segments on average on one link (netem/loss.ts); absent: independent */
+  lossBurst?: number;
   /**
    * uniform [0, 1) source for losses (a chunk is lost when it draws below its loss probability);
    * `random` by default. It is handed the chunk, so a test can lose a chosen one.
@@ -261,6 +263,7 @@ function directionContexts(opts: LatencyProxyOptions, schedule: ReleaseSchedule<
     maxQueuedBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     random,
     lossRate: opts.lossRate ?? 0,
+    lossBurst: opts.lossBurst,
     lossRandom: opts.lossRandom ?? random,
     schedule,
     ...on,

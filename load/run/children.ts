@@ -80,6 +80,7 @@ export async function spawnLatencyProxy(spec: ProxySpec, serverUrl: string, load
     ...(spec.bandwidthBytesPerS ? ['--bandwidth', String(spec.bandwidthBytesPerS)] : []),
     ...(spec.link === 'browser' ? ['--link', 'browser'] : []),
     ...(spec.lossRate !== undefined ? ['--loss', String(spec.lossRate)] : []),
+    ...(spec.lossBurst !== undefined ? ['--loss-burst', String(spec.lossBurst)] : []),
   ], { cpus: loadCpus, ready: /^pushbench proxy listening on (http:\/\/\S+)/, what: 'the latency proxy', ipc: true, bundle: true });
   return { proxy, raised: raiseProxyPriority(proxy.pid) };
 }

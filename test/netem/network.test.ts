@@ -50,6 +50,18 @@ describe('network profiles', () => {
       ['0%', '100%', '0.01', 'lots'].map(why));
   });
 
+  it('takes burst=B with loss= in the canonical name; refuses one below 1, or without loss=', () => {
+    const r = parseNetworks('delay=25ms,bw=1250000,link=browser,loss=1%,burst=3');
+    expect(r.problems).toEqual([]);
+    expect(r.profiles[0]).toMatchObject({ name: 'delay=25ms,bw=1250000B/s,link=browser,loss=1%,burst=3', lossRate: 0.01, lossBurst: 3 });
+    expect(parseNetworks(r.profiles[0].name).profiles[0]).toEqual(r.profiles[0]);
+    expect(parseNetworks('delay=25ms,loss=1%').profiles[0].lossBurst).toBeUndefined();
+    expect(parseNetworks('delay=5ms,loss=1%,burst=0.5,delay=6ms,burst=2').problems).toEqual([
+      'burst=0.5: a burst is the mean number of segments lost in a row, a number ≥ 1 (write e.g. burst=3)',
+      'burst= shapes the losses of loss=…: give loss=… too (e.g. loss=1%,burst=3)',
+    ]);
+  });
+
   it('reads bandwidth in bytes or bits', () => {
     expect(parseBandwidthBytesPerS('1.5Mbit')).toBe(187_500);
     expect(parseBandwidthBytesPerS('64KB/s')).toBe(65_536);
@@ -63,7 +75,7 @@ describe('network profiles', () => {
     expect(r.problems).toEqual([
       'unknown network "moon" (use loopback, lan, wan, mobile, or delay=40ms,jitter=5ms,bw=1MB)',
       'delay=abc: not a duration (write e.g. delay=25ms)',
-      'colour=red: unknown network setting "colour" (use delay, jitter, bw, link, loss)',
+      'colour=red: unknown network setting "colour" (use delay, jitter, bw, link, loss, burst)',
       'empty network name in "lan,moon,delay=abc,jitter=5ms,colour=red,,wan,wan,jitter=9ms,delay=3ms"',
       'jitter 9ms exceeds delay 3ms; jitter must not exceed the delay',
       'network "wan" is listed twice',

@@ -3,13 +3,15 @@
  * retransmission delay by its segments; on a busy connection a lost chunk is revealed by the next
  * one (RACK) and on a quiet one waits for the RTO; every later chunk of its connection waits
  * behind it, every byte arrives in order, and another connection on the same link is not held.
+ * Bursty loss (`lossBurst`): the chain keeps the long-run share in runs of the given mean, and a
+ * run on a browser's shared link holds each connection it hits.
  *
  * Runs alone: arrival times held to tens of ms against retransmission delays of 60 and 240 ms.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy } from '../../netem/proxy.ts';
-import { SEGMENT_BYTES, chunkLossProbability, rackDelayMs, retransmitDelayMs } from '../../netem/loss.ts';
+import { SEGMENT_BYTES, burstLoss, chunkLossProbability, rackDelayMs, retransmitDelayMs } from '../../netem/loss.ts';
 import { nowUs } from '../../core/wire.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -115,5 +117,63 @@ describe('latency proxy: loss', () => {
       expect(ms(2, i)).toBeGreaterThanOrEqual(DELAY_MS - 1);
       expect(ms(2, i)).toBeLessThan(DELAY_MS + 30);
     });
+  });
+
+  it('bursty loss keeps the long-run share P, in runs of B segments on average', () => {
+    // a seeded generator (mulberry32): the figures are the chain's, reproducible
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const link: { losing?: boolean } = {};
+    const N = 1_000_000;
+    let lost = 0;
+    let runs = 0;
+    let before = false;
+    for (let i = 0; i < N; i++) {
+      const l = burstLoss(link, 1, 0.01, 3, random);
+      lost += l ? 1 : 0;
+      if (l && !before) runs++;
+      before = l;
+    }
+    // ~3,333 runs of geometric length (mean 3, sd 2.45): the share's sd is about 0.04 % of N and
+    // the mean run's about 0.04; the bounds are over three of each
+    expect(lost / N).toBeGreaterThan(0.0088);
+    expect(lost / N).toBeLessThan(0.0112);
+    expect(lost / runs).toBeGreaterThan(2.85);
+    expect(lost / runs).toBeLessThan(3.15);
+    // a piece of k segments steps the chain k times
+    const piece = { losing: false };
+    const draws: number[] = [0.5, 0.5, 0.5];
+    expect(burstLoss(piece, 3, 0.01, 3, () => draws.shift()!)).toBe(false);
+    expect(draws).toEqual([]);
+  });
+
+  it('a burst on one browser\'s link holds each of its connections it hits', async () => {
+    // the chain's draws in link order: A's segment enters the losing state, B's stays in it, then it leaves and stays out
+    const draws = [0, 0.9, 0];
+    const sentUs = PLAN.map(() => [] as number[]);
+    const arrivedUs = PLAN.map(() => [] as number[]);
+    const proxy = await startLatencyProxy({ targetHost: '127.0.0.1', targetPort: await plannedTarget(sentUs), delayMs: DELAY_MS,
+      bandwidthBytesPerS: 10_000_000, link: 'browser', lossRate: 0.01, lossBurst: 3, lossRandom: () => draws.shift() ?? 0.99 });
+    closers.push(() => proxy.close());
+    const conns = [];
+    for (let c = 0; c < PLAN.length; c++) conns.push(await receive(proxy.port, PLAN[c].atMs.length, arrivedUs[c]));
+    await Promise.all(conns.map((x) => x.all));
+    const ms = (c: number) => (arrivedUs[c][0] - sentUs[c][0]) / 1000;
+    // 'a' (A's first) and 'A' (B's first, 5 ms later on the same link) are both lost, though B's
+    // own draw (0.9) loses nothing alone: 'a' is revealed by 'b' 20 ms later (RACK), 'A' waits for
+    // the RTO; C's first chunk, after the run ended, has only the delay. Bounds as above.
+    expect(proxy.stats().lostChunks).toEqual({ total: 2, inWindow: 2 });
+    // (the planned 0 ms is a 1 ms timer, so 'a' leaves ~19 ms before 'b': the gap as written)
+    const rack = rackDelayMs((sentUs[0][1] - sentUs[0][0]) / 1000, DELAY_MS);
+    expect(ms(0)).toBeGreaterThanOrEqual(DELAY_MS + rack - 1);
+    expect(ms(0)).toBeLessThan(DELAY_MS + rack + 30);
+    expect(ms(1)).toBeGreaterThanOrEqual(DELAY_MS + retransmitDelayMs(CHUNK_BYTES, DELAY_MS) - 1);
+    expect(ms(1)).toBeLessThan(DELAY_MS + retransmitDelayMs(CHUNK_BYTES, DELAY_MS) + 30);
+    expect(ms(2)).toBeLessThan(DELAY_MS + 30);
   });
 });

@@ -62,5 +62,10 @@ describe('proxy-main', () => {
     for (const bad of ['0', '1', '100%', 'some']) {
       expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss', bad])).toEqual({ problems: [`--loss must be a probability above 0 and below 1, such as 0.01 or 1% (got "${bad}")`] });
     }
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss', '1%', '--loss-burst', '3'])).toMatchObject({ options: { lossRate: 0.01, lossBurst: 3 } });
+    expect(parseProxyArgs(['--target', '127.0.0.1:8080', '--loss-burst', '0.5'])).toEqual({ problems: [
+      '--loss-burst must be a number ≥ 1, the mean segments lost in a row (got "0.5")',
+      '--loss-burst needs --loss',
+    ] });
   });
 });
