@@ -48,14 +48,21 @@ describe('chat through the profile: every client publishes by the profile\'s PUT
 
 describe('WebSocket resume through the profile\'s query cursor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-wsresume-'));
-  /** A ws run of the shaped server with every socket cut at 1.5 s and 2.5 s (inside the 0.5–3 s window). */
+  /**
+   * A ws run of the shaped server with every socket cut 1.5 s and 2.5 s into the run's timeline
+   * (inside its 0.5–3 s window): timed from the run's start, not from the call, whose setup a
+   * loaded machine stretches.
+   */
   const cutRun = async (profile: string) => {
     const server = shaped();
     const s = runSettings('ws', shapedRunArgs(server.url, { profile, durationS: 3 }));
     const cuts: number[] = [];
-    const timers = [1500, 2500].map((ms) => setTimeout(() => cuts.push(server.cutSockets()), ms));
+    const timers: NodeJS.Timeout[] = [];
+    const onStarted = (lateUs: number) => {
+      for (const ms of [1500, 2500]) timers.push(setTimeout(() => cuts.push(server.cutSockets()), ms - lateUs / 1000));
+    };
     try {
-      return { r: await runOnce(s), cuts };
+      return { r: await runOnce(s, { onStarted }), cuts };
     } finally {
       for (const t of timers) clearTimeout(t);
     }
