@@ -42,10 +42,12 @@
  * messages; what differs is how many others wait behind each loss, and for how long (a busy
  * connection reveals a loss sooner: netem/loss.ts). p90 is shown too: the share of messages held
  * decides which percentile a loss moves. `small-shared-burst` is the same with the losses in runs
- * (`burst=`): one run on a browser's link can hit several of HTTP/1.1's connections at once. For
- * these two the bench also prints the share of messages held (over the one-way delay plus 50 and
- * plus 100 ms: a lost message's hold is at least 1.25 round trips, 62.5 ms at 25 ms), those held
- * per lost piece, and the mean.
+ * (`burst=`): one run on a browser's link can hit several of HTTP/1.1's connections at once.
+ * `large-shared-loss` puts the large tab on that lossy link: a 64 KB message spans 46 segments, so
+ * at 1 % about a third of them lose one, and over HTTP/2 the other tabs wait for its repair. For
+ * the lossy cases the bench also prints the share of messages held (over the one-way delay plus 50
+ * and plus 100 ms: a lost message's hold is at least 1.25 round trips, 62.5 ms at 25 ms), those
+ * held per lost piece, and the mean.
  *
  * Rounds alternate the order (sse first on even rounds) so the machine's drift lands on both.
  * A run the harness marked invalid prints its reason and gets no ratio; nothing is re-run.
@@ -83,7 +85,7 @@ export interface HolPlan {
 }
 
 /** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
-export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss', 'small-shared-burst']);
+export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss', 'small-shared-burst', 'large-shared-loss']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
@@ -168,6 +170,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     { label: `one ${p.largeBytes} B tab per browser, one link per browser`, key: 'large-shared', args: () => holLargeArgs(p, true, true) },
     { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} %`, key: 'small-shared-loss', args: () => holLargeArgs(p, false, true, 'independent') },
     { label: `every tab ${p.smallBytes} B, one link per browser, loss ${p.lossPercent} % in runs of ${p.lossBurst}`, key: 'small-shared-burst', args: () => holLargeArgs(p, false, true, 'burst') },
+    { label: `one ${p.largeBytes} B tab per browser, one link per browser, loss ${p.lossPercent} %`, key: 'large-shared-loss', args: () => holLargeArgs(p, true, true, 'independent') },
   ];
   const conditions = all.filter((c) => p.cases === undefined || p.cases.includes(c.key));
   const rows: string[] = [];

@@ -45,7 +45,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
   { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
   { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run (3: head-of-line under the proxy)', default: ['1', '2', '3'], choices: ['1', '2', '3'] },
-  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=), small-shared-burst (link=browser, loss=, burst=)', default: [...HOL_CASES], choices: HOL_CASES },
+  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=), small-shared-burst (link=browser, loss=, burst=), large-shared-loss (link=browser, loss=)', default: [...HOL_CASES], choices: HOL_CASES },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
