@@ -19,7 +19,9 @@
  * subscriptions: with one generator thread (one load CPU) every browser holds one slow tab. Its
  * figures are recorded apart; the record's summary is the fast tabs'. `even-shared` and
  * `slow-shared` run the same on the browser's whole link with `link=browser`, so HTTP/1.1's tabs
- * share one link's queue instead of a tenth of it each.
+ * share one link's queue instead of a tenth of it each. `even-shared-records` is `even-shared` with
+ * the server's TLS records cut to about a segment (`--tls-record-size`): HTTP/2 writes the tabs'
+ * frames in one go, and a receiver reads none of a record's frames before its last byte.
  *
  * The large tab (`--large-topic`): N topics, tab k of every browser on topic t(k) (a generator
  * thread's browser is N consecutive ids, id i subscribes t(i mod N)), t0's messages `largeBytes`,
@@ -77,6 +79,8 @@ export interface HolPlan {
   smallBytes: number;
   largeBytes: number;
   largeRatePerS: number;
+  /** `even-shared-records`: the server's TLS record size, bytes (both sides) */
+  smallRecordBytes: number;
   /** the lossy cases' per-segment loss, %, and the bursty one's mean segments per loss run */
   lossPercent: number;
   lossBurst: number;
@@ -85,7 +89,7 @@ export interface HolPlan {
 }
 
 /** Part 3's conditions by key: even and slow tabs on split links; small and large tabs on a link per connection, or per browser. */
-export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss', 'small-shared-burst', 'large-shared-loss']);
+export const HOL_CASES = Object.freeze(['even', 'slow', 'even-shared', 'slow-shared', 'even-shared-records', 'small', 'large', 'small-shared', 'large-shared', 'small-shared-loss', 'small-shared-burst', 'large-shared-loss']);
 
 type Side = 'h1' | 'h2';
 const TRANSPORT: Record<Side, TransportName> = { h1: 'sse', h2: 'sse-h2' };
@@ -164,6 +168,7 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
     { label: 'one slow tab per browser', key: 'slow', args: (side) => holArgs(p, side, true) },
     { label: 'no slow tab, one link per browser', key: 'even-shared', args: (side) => holArgs(p, side, false, true) },
     { label: 'one slow tab per browser, one link per browser', key: 'slow-shared', args: (side) => holArgs(p, side, true, true) },
+    { label: `no slow tab, one link per browser, TLS records of ${p.smallRecordBytes} B`, key: 'even-shared-records', args: (side) => [...holArgs(p, side, false, true), '--tls-record-size', String(p.smallRecordBytes)] },
     { label: `every tab ${p.smallBytes} B`, key: 'small', args: () => holLargeArgs(p, false) },
     { label: `one ${p.largeBytes} B tab per browser`, key: 'large', args: () => holLargeArgs(p, true) },
     { label: `every tab ${p.smallBytes} B, one link per browser`, key: 'small-shared', args: () => holLargeArgs(p, false, true) },

@@ -45,7 +45,7 @@ const SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'duration', kind: 'durationMs', arg: 'TIME', help: 'length of each run', default: 10_000, min: 3000 },
   { name: 'cut', kind: 'fraction', arg: 'PERCENT', help: 'share of the connections part 1 cuts mid-run (each comes back on a resumed handshake)', default: 0.1, min: 0.001, max: 1 },
   { name: 'parts', kind: 'list', arg: 'LIST', help: 'which parts to run (3: head-of-line under the proxy)', default: ['1', '2', '3'], choices: ['1', '2', '3'] },
-  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=), small-shared-burst (link=browser, loss=, burst=), large-shared-loss (link=browser, loss=)', default: [...HOL_CASES], choices: HOL_CASES },
+  { name: 'hol-cases', kind: 'list', arg: 'LIST', help: 'part 3\'s conditions: even, slow (split links), even-shared, slow-shared, even-shared-records (link=browser), small, large (a link per connection), small-shared, large-shared (link=browser), small-shared-loss (link=browser, loss=), small-shared-burst (link=browser, loss=, burst=), large-shared-loss (link=browser, loss=)', default: [...HOL_CASES], choices: HOL_CASES },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per browser in part 2', default: 10, min: 1 },
   { name: 'repeats', kind: 'int', arg: 'N', help: 'runs of each side in part 2', default: 3, min: 1 },
   { name: 'server-cpus', kind: 'string', arg: 'LIST', help: 'CPUs of the reference server', default: '0' },
@@ -71,6 +71,11 @@ const LARGE_TAB = Object.freeze({ smallBytes: 1024, largeBytes: 64 * 1024, large
  */
 const LOSS_PERCENT = 1;
 /**
+ * Part 3's small TLS records: a 1400-byte record (about 1,420 on the wire) fits one 1448-byte
+ * segment, the size servers with dynamic record sizing start with; Node's default is 16 KB.
+ */
+const SMALL_RECORD_BYTES = 1400;
+/**
  * Part 3's bursty case: the same 1 %, in runs of 3 segments on average on a browser's link (a
  * Gilbert chain, netem/loss.ts): a run can hit several of an HTTP/1.1 browser's connections at once.
  */
@@ -85,7 +90,7 @@ const LOSS_BURST = 3;
  */
 const HOL: Omit<HolPlan, 'n' | 'rounds' | 'durationMs'> = Object.freeze({
   clients: 100, delayMs: 25, jitterMs: 2, linkBytesPerS: 1_250_000, payloadBytes: 4096, ratePerS: 20, slowReadBytesPerS: 2048,
-  ...LARGE_TAB, lossPercent: LOSS_PERCENT, lossBurst: LOSS_BURST,
+  ...LARGE_TAB, lossPercent: LOSS_PERCENT, lossBurst: LOSS_BURST, smallRecordBytes: SMALL_RECORD_BYTES,
 });
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;

@@ -43,6 +43,7 @@ export const LOAD_OPTION_SPECS: readonly OptionSpec[] = Object.freeze([
   { name: 'payload-kind', kind: 'string', arg: 'KIND', help: 'what the reference server\'s messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random bytes, base64url)', default: 'text', choices: PAYLOAD_KINDS },
   { name: 'ws-compression', kind: 'bool', help: 'WebSocket clients offer permessage-deflate and the reference server accepts it (docs/ws-compression.md)' },
   { name: 'tls', kind: 'bool', help: 'HTTPS/WSS: the reference server with a CA and certificate made at start, the clients verifying it (docs/tls.md)' },
+  { name: 'tls-record-size', kind: 'bytes', arg: 'BYTES', help: 'with --tls: the reference server writes TLS records of at most BYTES (512 B–16 KB; default Node\'s 16 KB), which decides when a receiver can read what a write holds (docs/tls.md)', min: 512, max: 16384 },
   { name: 'streams-per-connection', kind: 'int', arg: 'N', help: 'subscriptions per simulated browser: sse-h2 carries N clients\' streams on one HTTP/2 connection; the other transports open a connection per client, as a browser without HTTP/2 (docs/http2.md)', default: 1, min: 1, max: 1000 },
   { name: 'ca', kind: 'string', arg: 'FILE', help: 'CA certificates (PEM) to verify an https:// --target against (default: the system\'s roots)' },
   { name: 'server-pid', kind: 'int', arg: 'PID', help: 'PID of the --target server, to sample its CPU and memory (otherwise reported as unknown)', min: 1 },
@@ -190,6 +191,7 @@ export function loadSettings(v: OptionValues, transport: TransportName, problems
     // a transport that cannot negotiate deflate runs as it is (as --poll-interval for a push transport)
     ...(v.wsCompression && traitsOf(transport).deflate ? { wsCompression: true } : {}),
     ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls.recordBytes !== undefined ? { tlsRecordBytes: tls.recordBytes } : {}),
     ...(streamsPerConnection > 1 ? { streamsPerConnection } : {}),
     ...(sourceIps ? { sourceIps } : {}),
     ...(serverCpuLimit !== undefined ? { serverCpuLimit } : {}),
@@ -235,14 +237,18 @@ function checkSourceIps(text: string | undefined, problems: string[]): string[] 
 }
 
 /**
- * `--tls` and `--ca`: TLS is on with `--tls` or an https:// target (never `--tls` towards an
- * http:// one); `--ca` is read now (its PEM), and only an https:// target takes it.
+ * `--tls`, `--tls-record-size` and `--ca`: TLS is on with `--tls` or an https:// target (never
+ * `--tls` towards an http:// one); the record size is the reference server's (it needs `--tls`
+ * and no target); `--ca` is read now (its PEM), and only an https:// target takes it.
  */
-function checkTls(v: OptionValues, target: string | null, problems: string[]): { on: boolean; ca?: string } {
+function checkTls(v: OptionValues, target: string | null, problems: string[]): { on: boolean; ca?: string; recordBytes?: number } {
   const https = target?.startsWith('https:') ?? false;
   if (v.tls && target !== null && !https) problems.push(`--tls speaks TLS to the server, but --target ${target} is http://: give its https:// address, or leave --tls out`);
+  const recordBytes = v.tlsRecordSize as number | undefined;
+  if (recordBytes !== undefined && (!v.tls || target !== null)) problems.push('--tls-record-size sets the reference server\'s TLS records: it needs --tls and no --target');
+  const on = Boolean(v.tls) || https;
   const file = v.ca as string | undefined;
-  if (file === undefined) return { on: Boolean(v.tls) || https };
+  if (file === undefined) return { on, ...(recordBytes !== undefined ? { recordBytes } : {}) };
   if (!https) problems.push('--ca verifies an https:// --target; the reference server\'s CA (--tls) is made at start and trusted by itself');
   try {
     const ca = readFileSync(file, 'utf8');

@@ -42,6 +42,8 @@ export interface RunConfig {
   tls?: boolean;
   /** WebSocket clients offered permessage-deflate (`--ws-compression`); absent: they did not */
   wsCompression?: boolean;
+  /** `--tls-record-size`: the reference server's largest TLS record, bytes; absent: Node's 16 KB */
+  tlsRecordBytes?: number;
   /** `--streams-per-connection` above 1: subscriptions per browser, on one connection if it multiplexes (docs/http2.md) */
   streamsPerConnection?: number;
   /** `--source-ips`: how many addresses the clients sent from; absent: loopback's default spread */

@@ -59,6 +59,7 @@ const CONFIG_FIELDS: readonly Field<RunConfig>[] = [
   { key: 'arrivalRatePerS', label: 'arrival rate (clients/s)' },
   { key: 'tls', label: 'TLS', format: (v) => (v ? 'on' : 'off') },
   { key: 'wsCompression', label: 'WebSocket compression', format: (v) => (v ? 'on' : 'off') },
+  { key: 'tlsRecordBytes', label: 'TLS record size', format: (v) => (v === undefined ? '16 KB' : `${v} B`) },
   { key: 'payloadKind', label: 'payload kind', format: (v) => String(v ?? 'text') },
   { key: 'largeTopicBytes', label: 'large topic t0', format: (v) => (v === undefined ? 'none' : `${v} B`) },
   { key: 'reconnectDelayMs', label: 'reconnect delay', format: (v) => (v === undefined ? '100 ms' : `${v} ms`) },

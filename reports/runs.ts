@@ -64,11 +64,13 @@ export function networkOf(r: ResultRecord): string {
 
 /**
  * How a run reached its server beyond transport and network: `plain`, or its production parts
- * joined by `+` (`tls`, `deflate`, `10 streams/conn`) — the series' variant in every chart.
+ * joined by `+` (`tls`, `tls 1400 B records`, `deflate`, `10 streams/conn`) — the series' variant
+ * in every chart.
  */
 export function variantOf(r: ResultRecord): string {
   const c = r.config;
-  const parts = [c.tls ? 'tls' : '', c.wsCompression ? 'deflate' : '', (c.streamsPerConnection ?? 1) > 1 ? `${c.streamsPerConnection} streams/conn` : ''];
+  const tls = c.tls ? (c.tlsRecordBytes ? `tls ${c.tlsRecordBytes} B records` : 'tls') : '';
+  const parts = [tls, c.wsCompression ? 'deflate' : '', (c.streamsPerConnection ?? 1) > 1 ? `${c.streamsPerConnection} streams/conn` : ''];
   return parts.filter((p) => p !== '').join('+') || 'plain';
 }
 

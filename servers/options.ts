@@ -63,6 +63,8 @@ export interface ServerOptions {
   payloadKind: PayloadKind;
   /** WebSocket: negotiate permessage-deflate when the client offers it (ws's defaults) */
   wsCompression: boolean;
+  /** with TLS: the largest record the server writes, bytes (512–16384); 0: Node's 16 KB */
+  tlsRecordBytes: number;
   /**
    * data bytes of each scheduled message on topic t0 alone (a large-message tab, docs/http2.md);
    * 0: t0 carries `payloadBytes` as every other topic
@@ -96,6 +98,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   tlsDir: '',
   payloadKind: 'text',
   wsCompression: false,
+  tlsRecordBytes: 0,
   largeTopicBytes: 0,
 });
 
@@ -135,6 +138,7 @@ export function validateServerOptions(o: ServerOptions): string[] {
   }
   if (typeof o.host !== 'string' || o.host.trim() === '') problems.push('host must be a host name or address');
   if (!PAYLOAD_KINDS.includes(o.payloadKind)) problems.push(`payloadKind must be one of ${PAYLOAD_KINDS.join(', ')} (got ${String(o.payloadKind)})`);
+  if (o.tlsRecordBytes !== 0 && !(Number.isInteger(o.tlsRecordBytes) && o.tlsRecordBytes >= 512 && o.tlsRecordBytes <= 16384)) problems.push(`tlsRecordBytes must be 0 (Node's 16 KB) or an integer from 512 to 16384 (got ${String(o.tlsRecordBytes)})`);
   if (o.requestTimeoutMs < o.headersTimeoutMs) problems.push('requestTimeoutMs must be at least headersTimeoutMs');
   // the cost is spent by the scheduled publisher, in the process that measures its own CPU
   if (o.cpuCost > 0 && !(o.ratePerS > 0)) problems.push('cpuCost is spent at each scheduled publish, so it needs a publish rate above 0 (serve --rate)');

@@ -60,6 +60,7 @@ const OPTIONS: { flag: string; key: keyof ServeArgs; kind: Kind; help: string }[
   { flag: '--cpu-cost', key: 'cpuCost', kind: 'share', help: 'injected CPU regression: after each scheduled publish spin this share of the CPU used since the last (30%)' },
   { flag: '--payload-kind', key: 'payloadKind', kind: 'text', help: 'what scheduled messages carry: text (cyclic alphanumerics), json (repeated JSON records), random (fresh random base64url)' },
   { flag: '--large-topic', key: 'largeTopicBytes', kind: 'bytes', help: 'data bytes per scheduled message on topic t0 alone (0: as --payload)' },
+  { flag: '--tls-record-size', key: 'tlsRecordBytes', kind: 'bytes', help: 'with TLS: write records of at most this many bytes (512–16384; 0: Node\'s 16 KB)' },
   { flag: '--ws-compression', key: 'wsCompression', kind: 'bool', help: 'WebSocket: negotiate permessage-deflate when a client offers it (ws\'s defaults: messages from 1 KB on are compressed)' },
   { flag: '--tls', key: 'tls', kind: 'bool', help: 'serve HTTPS and WSS with a CA and certificate made at start (docs/tls.md)' },
   { flag: '--ca-out', key: 'caOut', kind: 'text', help: 'with --tls: write the CA certificate clients verify against to FILE (run --ca FILE)' },
@@ -135,6 +136,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (opts.caOut && !opts.tls) problems.push('--ca-out writes the CA of a certificate made at start: it needs --tls');
   if (opts.cpuLimit > 0) problems.push(...cpuLimitProblems('--server-cpu-limit', opts.cpuLimit, os.availableParallelism()));
   if (opts.tls && opts.tlsDir) problems.push('--tls makes the TLS material at start, --tls-dir reads it from a folder: give one of them');
+  if (opts.tlsRecordBytes && !opts.tls && !opts.tlsDir) problems.push('--tls-record-size sizes TLS records: it needs --tls or --tls-dir');
   for (const p of validateServerOptions(opts)) {
     const spec = OPTIONS.find((o) => p.startsWith(`${o.key} `));
     problems.push(spec ? p.replace(spec.key, spec.flag) : p);

@@ -149,7 +149,11 @@ function httpServer(options: Readonly<ServerOptions>, stats: ServerStats, cap: C
   if (!tls) return { server };
   // the compatibility API's request and response stand in for HTTP/1.1's (servers/h2.ts)
   const onRequest = handlers.onRequest as unknown as Parameters<typeof attachHttp2>[2];
-  const h2 = attachHttp2(server as HttpsServer, (socket) => admitted(socket, cap, options), onRequest);
+  const h2 = attachHttp2(server as HttpsServer, (socket) => {
+    // every record this connection writes holds at most this much: a receiver reads none of a record before its last byte
+    if (options.tlsRecordBytes) socket.setMaxSendFragment(options.tlsRecordBytes);
+    admitted(socket, cap, options);
+  }, onRequest);
   return { server, h2 };
 }
 

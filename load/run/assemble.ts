@@ -242,6 +242,7 @@ function runConfigOf(s: SettledRun, clients: number, win: MeasureWindow, workers
     ...(s.targetProfile ? { profile: s.targetProfile.name, topicPrefix: s.topicPrefix } : {}),
     ...(s.tls ? { tls: true } : {}),
     ...(s.wsCompression ? { wsCompression: true } : {}),
+    ...(s.tlsRecordBytes ? { tlsRecordBytes: s.tlsRecordBytes } : {}),
     ...(s.streamsPerConnection ? { streamsPerConnection: s.streamsPerConnection } : {}),
     ...(s.sourceIps ? { sourceIpCount: s.sourceIps.length } : {}),
     ...(s.payloadKind ? { payloadKind: s.payloadKind } : {}),

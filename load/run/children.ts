@@ -32,6 +32,7 @@ export function spawnReferenceServer(s: RunSettings, port: number, tlsDir?: stri
     ...(s.payloadKind ? ['--payload-kind', s.payloadKind] : []),
     ...(s.largeTopicBytes ? ['--large-topic', String(s.largeTopicBytes)] : []),
     ...(s.wsCompression ? ['--ws-compression'] : []),
+    ...(s.tlsRecordBytes ? ['--tls-record-size', String(s.tlsRecordBytes)] : []),
     ...(s.serverArgs ?? []),
   ];
   return spawnTs(repoPath('servers/serve.ts'), args, {

@@ -121,12 +121,12 @@ describe('chart specs', () => {
     expect(rows.find((r) => r.run === 'external' && r.series === 'cpu')!.value).toBeNull();
   });
 
-  it('labels every series with its variant (plain, tls, deflate, streams per connection) as well as its run', () => {
+  it('labels every series with its variant (plain, tls, its record size, deflate, streams per connection) as well as its run', () => {
     const [a, b] = runs;
     const variant = (r: typeof a, extra: object, label: string) => ({ ...r, label, record: { ...r.record, config: { ...r.record.config, ...extra } } });
-    const mixed = [a, variant(a, { tls: true }, 'a+tls'), variant(b, { tls: true, streamsPerConnection: 10 }, 'b+tls+h2')];
+    const mixed = [a, variant(a, { tls: true }, 'a+tls'), variant(b, { tls: true, streamsPerConnection: 10 }, 'b+tls+h2'), variant(b, { tls: true, tlsRecordBytes: 1400 }, 'b+tls-1400')];
     for (const spec of [percentileSpectrumChart(mixed), latencyOverTimeChart(mixed), throughputOverTimeChart(mixed), serverResourcesOverTimeChart(mixed)]) {
-      expect(new Set(values(spec).map((r) => r.variant))).toEqual(new Set(['plain', 'tls', 'tls+10 streams/conn']));
+      expect(new Set(values(spec).map((r) => r.variant))).toEqual(new Set(['plain', 'tls', 'tls+10 streams/conn', 'tls 1400 B records']));
       // a channel other than colour (which stays the transport's) draws the variant
       expect(JSON.stringify(spec)).toMatch(/"(strokeDash|strokeWidth)":\{"field":"variant"/);
     }

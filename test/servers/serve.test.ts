@@ -60,11 +60,11 @@ describe('pushbench serve', () => {
   });
 
   it('lists every bad option at once and exits 2 without starting', async () => {
-    const s = serve(['--port', 'eighty', '--rate', '-3', '--payload', '2XB', '--ring', '0', '--nope', '--delay']);
+    const s = serve(['--port', 'eighty', '--rate', '-3', '--payload', '2XB', '--ring', '0', '--tls-record-size', '100', '--nope', '--delay']);
     const { code } = await s.exited;
     expect(code).toBe(2);
     expect(s.stdout()).toBe('');
-    for (const bit of ['--port "eighty"', '--rate "-3"', '--payload "2XB"', '--ring must be', 'unknown option --nope', '--delay needs a value']) {
+    for (const bit of ['--port "eighty"', '--rate "-3"', '--payload "2XB"', '--ring must be', '--tls-record-size sizes TLS records: it needs --tls', '--tls-record-size must be 0 (Node\'s 16 KB) or an integer from 512 to 16384', 'unknown option --nope', '--delay needs a value']) {
       expect(s.stderr()).toContain(bit);
     }
   });
