@@ -113,7 +113,9 @@ function gridSettings(v: OptionValues, grid: (typeof GRIDS)[keyof typeof GRIDS],
         for (const rate of rates) {
           const cell: GridCell = { network: tls ? `${profile.name}+tls` : profile.name, ratePerS: rate, clients, rttMs: 2 * profile.delayMs };
           cells.push(cell);
-          for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate, tls }, t, problems, seen));
+          // a TLS record size is the TLS variant's: a plain cell of `--variants plain,tls` runs without it
+          const tlsOnly = tls || variants.length === 1 ? {} : { tlsRecordSize: undefined };
+          for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate, tls, ...tlsOnly }, t, problems, seen));
         }
       }
     }

@@ -1,7 +1,8 @@
 /**
  * `pushbench rank --variants plain,tls` (docs/tls.md): every transport ranked on each network plain
  * and over TLS — the TLS variant a network of its own in the grid (`loopback+tls`), its cell ranked
- * apart, its runs named and recorded as such; and the bad inputs.
+ * apart, its runs named and recorded as such (`--tls-record-size` the TLS variant's alone); and the
+ * bad inputs.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -14,9 +15,9 @@ import { pushbench } from '../cli.ts';
 const two = TRANSPORTS.slice(0, 2);
 
 describe('pushbench rank --variants', () => {
-  it('plain,tls: a ranking per variant, the TLS runs recorded with their handshakes', async () => {
+  it('plain,tls: a ranking per variant, the TLS runs recorded with their handshakes and the record size (the plain ones without)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-variants-'));
-    const r = await pushbench(['rank', '--transports', two.join(','), '--repeats', '1', '--network', 'loopback', '--variants', 'plain,tls',
+    const r = await pushbench(['rank', '--transports', two.join(','), '--repeats', '1', '--network', 'loopback', '--variants', 'plain,tls', '--tls-record-size', '4KB',
       '--clients', '20', '--duration', '1500ms', '--warmup', '500ms', '--rates', '10', '--no-report', '--out', out, '--name', 'v'], 50_000);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Ranking on loopback, 10 msg/s, 20 clients');
@@ -31,6 +32,7 @@ describe('pushbench rank --variants', () => {
       const tls = rec.name.includes('+tls');
       expect(Boolean(rec.config.tls)).toBe(tls);
       expect(rec.tls !== undefined).toBe(tls);
+      expect(rec.config.tlsRecordBytes).toBe(tls ? 4096 : undefined);
       expect(rec.valid).toBe(true);
     }
   }, 50_000);
