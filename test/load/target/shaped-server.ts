@@ -17,12 +17,16 @@
  * If-None-Match) is first handed the topic's last N notes, whichever run published them, as a
  * server that keeps a message buffer per topic does. With `onePerPoll` a poll answers at most one
  * note, the oldest after its cursor, its ETag that note's id (a client falls behind unless it
- * polls again at once while there is more).
+ * polls again at once while there is more). With `tls` it serves HTTPS, HTTP/2 beside HTTP/1.1 by
+ * ALPN (`node:http2`'s compatibility API, the same handler): the SSE stream then also serves a
+ * browser's EventSource over HTTP/2 (the profile's `sse-h2`); WebSocket stays HTTP/1.1's.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { TlsMaterial } from '../../../core/tls.ts';
 
 interface Note {
   id: number;
@@ -47,6 +51,8 @@ export interface ShapedOptions {
   history?: number;
   /** a poll answers at most one note, the oldest after its cursor */
   onePerPoll?: boolean;
+  /** serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this key and certificate */
+  tls?: TlsMaterial;
 }
 
 export interface ShapedServer {
@@ -57,6 +63,8 @@ export interface ShapedServer {
   topicNotes(): Map<string, number>;
   /** Destroys every WebSocket connection at once (no close frame: a cut, as a network fault would) */
   cutSockets(): number;
+  /** HTTP/2 connections (sessions) opened so far; 0 without `tls` */
+  h2Sessions(): number;
   close(): Promise<void>;
 }
 
@@ -107,7 +115,7 @@ export async function startShapedServer(opts: ShapedOptions = {}): Promise<Shape
   const retained = (t: Topic) => (history > 0 ? t.notes.slice(-history) : []);
   const etagId = (h: string | undefined) => (h === undefined ? undefined : Number(/^"(\d+)"$/.exec(h)?.[1] ?? NaN));
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/topics\/([^/]+)(?:\/(updates|wait|stream|feed))?$/.exec(url.pathname);
     if (!m) {
@@ -202,7 +210,13 @@ export async function startShapedServer(opts: ShapedOptions = {}): Promise<Shape
       clearTimeout(timer);
       t.waiters.delete(done);
     });
-  });
+  };
+  // the compatibility API's request and response stand in for HTTP/1.1's
+  const server = opts.tls
+    ? (http2.createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true }, handler as never) as unknown as http.Server)
+    : http.createServer(handler);
+  let h2Sessions = 0;
+  server.on('session', () => h2Sessions++);
 
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
@@ -231,7 +245,8 @@ export async function startShapedServer(opts: ShapedOptions = {}): Promise<Shape
   const { port } = server.address() as net.AddressInfo;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    h2Sessions: () => h2Sessions,
     published: () => published,
     topicNotes: () => new Map([...topics].map(([name, t]) => [name, t.notes.length])),
     cutSockets: () => {
