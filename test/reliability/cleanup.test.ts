@@ -22,6 +22,16 @@ import { alive, canBind, eventually, leftAfter, threadCount, watchedPushbench } 
 const outDir = () => mkdtempSync(join(tmpdir(), 'pushbench-cleanup-'));
 const NOTHING = { processes: [], boundPorts: [] };
 
+/**
+ * Wait until the run `w` is inside its measured window: its first progress line comes once its
+ * clock has started (at t0 or after), and 1 s past that is past a 0.5 s warm-up however long the
+ * setup before it took on a loaded machine.
+ */
+async function inWindow(w: ReturnType<typeof watchedPushbench>): Promise<void> {
+  await w.waitFor(/^\[\s*\d+s\/\d+s\]/m);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -77,7 +87,7 @@ describe('nothing left after a failed command', () => {
     const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '30', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'crashed', '--no-report']);
     const [, pid] = await w.waitFor(/server: pid (\d+)/);
     await w.waitFor(/proxy: pid \d+/);
-    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
+    await inWindow(w);
     expect(w.seen.ports.size).toBeGreaterThanOrEqual(2); // the server's and the proxy's
     expect(w.seen.pids.size).toBeGreaterThanOrEqual(3); // pushbench, the server, the proxy
     process.kill(Number(pid), 'SIGKILL');
@@ -95,7 +105,7 @@ describe('nothing left after a failed command', () => {
     const out = outDir();
     const w = watchedPushbench(['run', '--transport', 'sse', '--clients', '30', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'termed', '--no-report']);
     await w.waitFor(/proxy: pid \d+/);
-    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
+    await inWindow(w);
     w.signal('SIGTERM');
     const { code } = await w.exited;
     expect(code).toBe(130);
@@ -111,7 +121,7 @@ describe('nothing left after a failed command', () => {
     const out = outDir();
     const w = watchedPushbench(['run', '--transport', 'ws', '--clients', '20', '--duration', '30s', '--warmup', '500ms', '--rate', '10', '--network', 'lan', '--out', out, '--name', 'killed', '--no-report']);
     await w.waitFor(/proxy: pid \d+/);
-    await new Promise((r) => setTimeout(r, 1500));
+    await inWindow(w);
     const children = [...w.seen.pids].filter((p) => p !== w.pgid && alive(p));
     expect(children.length).toBeGreaterThanOrEqual(2); // the server and the proxy, at least
     w.signal('SIGKILL');
@@ -128,7 +138,7 @@ describe('nothing left after a failed command', () => {
     const w = watchedPushbench(['rank', '--transports', 'ws,sse', '--repeats', '1', '--network', 'lan', '--clients', '20', '--duration', '20s', '--warmup', '500ms', '--rates', '10', '--out', out, '--name', 'cut-short', '--no-report']);
     // the first run is under way once its server and proxy listen
     expect(await eventually(() => w.seen.ports.size >= 2, 25_000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1500)); // inside the window: 0.3 s lead + 0.5 s warm-up
+    await inWindow(w);
     w.signal('SIGINT');
     const { code } = await w.exited;
     expect(code).toBe(130);
@@ -169,8 +179,9 @@ describe('nothing left in-process after a failed runOnce', () => {
         serverPid = Number(m[1]);
         serverPort = Number(m[2]);
         threadsDuring = threadCount();
-        setTimeout(() => process.kill(serverPid, 'SIGKILL'), 1500); // inside the window, as above
       },
+      // 1.5 s after the workers have their tasks: past the 0.15 s lead and the 0.5 s warm-up
+      onStarted: () => void setTimeout(() => process.kill(serverPid, 'SIGKILL'), 1500),
     });
     // ended soon after the crash, not at the end of its 30 s
     expect(Date.now() - t0).toBeLessThan(20_000);
