@@ -15,8 +15,8 @@ import type { ClockFacts } from '../core/record.ts';
 
 /**
  * Probes per estimate, {@link PROBE_GAP_MS} apart: the smallest of 16 round trips spread over
- * ~0.3 s rides out the moments a busy machine (a process starting,
- * a GC, another lane's run) delays some, where 80 ms of them could lie inside one such moment.
+ * ~0.3 s rides out the moments a busy machine (a process starting, a GC, another lane's run)
+ * delays some, where probes 5 ms apart could all lie inside one such moment.
  */
 export const CLOCK_PROBES = 16;
 const PROBE_GAP_MS = 20;
