@@ -29,6 +29,9 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 2,
     setupFiles: ['test/setup.ts'],
+    // an assertion's message keeps what it compared (an invalid run's reasons, not "generator fell
+    // behind: worker 0 event…"): the test runner's summary and a CI log's tail show it
+    chaiConfig: { truncateThreshold: 1000 },
     sequence: { sequencer: SizeSequencer },
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
