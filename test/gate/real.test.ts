@@ -63,7 +63,13 @@ describe('the regression gate on real runs', () => {
     const junit = join(out, 'gate.xml');
     const r = await pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
     expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 25 ms');
-    expect(r.stdout).toMatch(/REGRESSION: p50 \+2\d(\.\d+)? % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold: Welch t on log values, 3\|3 runs, one-sided p (< 0\.001|= 0\.0[0-2]\d) < 0\.025/);
+    const m = /REGRESSION: p50 \+(\d+(?:\.\d+)?) % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold: Welch t on log values, 3\|3 runs, one-sided p (< 0\.001|= 0\.0[0-2]\d) < 0\.025/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    // (25 + o) / (20 + o) for the runs' own overhead o ≥ 0 is at most +25 %, and each set's p50 is
+    // steady to ± 2 % (above): at most +25 % × 1.02 / 0.98 ≈ +30 %; o of a few ms (more on a busy
+    // machine) puts it at +20–23 %. And past the 10 % threshold, or it would not be called.
+    expect(Number(m![1])).toBeGreaterThan(10);
+    expect(Number(m![1])).toBeLessThanOrEqual(30);
     expect(r.status).toBe(1);
     const failures = findAll(parseXml(readFileSync(junit, 'utf8')), 'failure');
     expect(failures.map((f) => f.attrs.message.split(' ')[0])).toContain('p50');
