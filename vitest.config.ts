@@ -23,7 +23,7 @@ export default defineConfig({
     poolOptions: { forks: { execArgv: [...GENERATOR_V8_FLAGS], isolate: false } },
     // Two processes for a plain `vitest run`: a third beside them shares the CPUs three ways and a
     // run's generator falls behind when two heavy files meet (docs/testing.md). `npm test`
-    // (scripts/test.mjs) runs the heavy lane in a process of its own beside two light ones.
+    // (scripts/test.mjs) runs the heavy lane in a process of its own beside one light one.
     // minWorkers = maxWorkers: with fewer, vitest 3.2 ends idle forks between the lanes and
     // tinypool's "Terminating worker thread" rejection ended a run.
     maxWorkers: 2,

@@ -130,6 +130,13 @@ export function holLargeArgs(p: HolPlan, large: boolean, shared = false, loss?: 
 interface Fig { p50: number; p90: number; p99: number; lost: number; held?: Held }
 interface Held { over50: number; over100: number; perLostPiece: number; meanUs: number }
 
+/** A run's costs besides latency: bytes on the wire and server CPU per message, the proxy's CPU and lateness p99. */
+function costs(r: ResultRecord): string {
+  const { bytesPerMessage: b, serverCpuUsPerMessage: cpu } = r.summary;
+  const proxy = r.proxy ? `, proxy CPU ${r.proxy.cpuPct?.toFixed(0) ?? '—'} %, lateness p99 ${r.proxy.latenessMs?.p99.toFixed(1) ?? '—'} ms` : '';
+  return `${b === null ? '—' : b.toFixed(0)} B/msg, server ${cpu === null ? '—' : cpu.toFixed(1)} µs/msg${proxy}`;
+}
+
 /** A lossy run's held messages from its delivery histogram (see the header); undefined without loss. */
 function heldFigures(r: ResultRecord, delayMs: number): Held | undefined {
   const lostPieces = r.proxy?.lostChunks;
@@ -188,9 +195,9 @@ export async function holPart(p: HolPlan, run: (t: TransportName, args: string[]
         const r = await run(t, c.args(side), `hol-${t}-${c.key}-r${i + 1}`);
         const s = r.slowClients;
         const l = r.largeTopic;
-        const apart = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their lost ${s.lost}`
+        const apart = s ? `; slow tabs ${s.clients}, dropped by the server ${s.serverDrops ?? '—'}, their delivered ${s.delivered}, lost ${s.lost}, p50 ${formatUs(s.latencyUs.p50)}`
           : l ? `; large tabs ${l.clients}, their p50 ${formatUs(l.latencyUs.p50)}, p99 ${formatUs(l.latencyUs.p99)}, lost ${l.lost}, delivered ${l.delivered}` : '';
-        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; pieces lost ${r.proxy.lostChunks}` : ''}`);
+        write(`${c.label}, round ${i + 1}, ${t}: ${r.valid ? 'valid' : `INVALID (${r.invalidReasons.join('; ')})`}; p50 ${formatUs(r.summary.latencyUs.p50)}, p90 ${formatUs(r.summary.latencyUs.p90)}, p99 ${formatUs(r.summary.latencyUs.p99)}, lost ${r.summary.lost}, delivered ${r.summary.delivered}${apart}${r.proxy?.lostChunks !== undefined ? `; pieces lost ${r.proxy.lostChunks}` : ''}; ${costs(r)}`);
         const { p50, p90, p99 } = r.summary.latencyUs;
         figs[side][i] = r.valid ? { p50, p90, p99, lost: r.summary.lost, held: heldFigures(r, p.delayMs) } : null;
       }

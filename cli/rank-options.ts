@@ -114,8 +114,8 @@ function gridSettings(v: OptionValues, grid: (typeof GRIDS)[keyof typeof GRIDS],
           const cell: GridCell = { network: tls ? `${profile.name}+tls` : profile.name, ratePerS: rate, clients, rttMs: 2 * profile.delayMs };
           cells.push(cell);
           // a TLS record size is the TLS variant's: a plain cell of `--variants plain,tls` runs without it
-          const tlsOnly = tls || variants.length === 1 ? {} : { tlsRecordSize: undefined };
-          for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate, tls, ...tlsOnly }, t, problems, seen));
+          const recordSize = tls || variants.length === 1 ? {} : { tlsRecordSize: undefined };
+          for (const t of transports) settingsFor.set(`${cellKey(cell)}|${t}`, loadSettingsOnce({ ...v, ...timing, network: profile.name, clients, rate, tls, ...recordSize }, t, problems, seen));
         }
       }
     }
