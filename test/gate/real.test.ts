@@ -5,10 +5,11 @@
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
  *   a regression;
- * - the reference server's --delay raised from 20 to 25 ms (p50 ≈ 21.5 → 26.5 ms, about +23 %,
- *   its interval a few points wide) is a regression on p50, exit 1;
+ * - the reference server's --delay raised from 20 to 30 ms is a regression on p50, exit 1: the
+ *   runs' own overhead o (p50 = delay + o) makes it (30 + o) / (20 + o), +40–45 % for o of 2–5 ms,
+ *   and the injected change must stand well past what 3|3 runs can tell: on a busy CI VM a set's
+ *   p50 spread ±12 % (o between 2 and 8 ms), so a change under ~+23 % was "unclear" there;
  * - `rank --assert` that cannot hold exits 1 with the numbers (`run --assert`: test/gate/assert.test.ts).
- * The delay dominates the latency, so the p50s are steady (± 2 %) even on a busy machine.
  *
  * Runs alone: A/A sets must not differ in p99 or CPU; another file's load would make them differ.
  */
@@ -38,7 +39,7 @@ beforeAll(async () => {
     mkdirSync(join(out, side), { recursive: true });
     copyFileSync(join(out, 'same', f), join(out, side, f));
   }
-  slowRank = await pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '25', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
+  slowRank = await pushbench(['rank', '--transports', 'ws', '--repeats', '3', '--delay', '30', ...SCALE, '--out', out, '--name', 'slow', '--assert', 'p50<22ms,lost=0']);
 }, 180_000);
 
 describe('the regression gate on real runs', () => {
@@ -59,29 +60,34 @@ describe('the regression gate on real runs', () => {
     expect(r.status).toBe(0);
   });
 
-  it('the server\'s --delay 20 → 25 ms is caught as a p50 regression, exit 1, with the JUnit failure', async () => {
+  it('the server\'s --delay 20 → 30 ms is caught as a p50 regression, exit 1, with the JUnit failure', async () => {
     const junit = join(out, 'gate.xml');
     const r = await pushbench(['compare', join(out, 'A'), join(out, 'slow'), '--junit', junit]);
-    expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 25 ms');
+    expect(r.stdout).toContain('warning: ws broadcast on loopback: the reference server\'s --delay: baseline 20 ms, current 30 ms');
     const m = /REGRESSION: p50 \+(\d+(?:\.\d+)?) % \[\+\d+(\.\d+)? %, \+\d+(\.\d+)? %\] is worse than the 10 % threshold: Welch t on log values, 3\|3 runs, one-sided p (< 0\.001|= 0\.0[0-2]\d) < 0\.025/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
-    // (25 + o) / (20 + o) for the runs' own overhead o ≥ 0 is at most +25 %, and each set's p50 is
-    // steady to ± 2 % (above): at most +25 % × 1.02 / 0.98 ≈ +30 %; o of a few ms (more on a busy
-    // machine) puts it at +20–23 %. And past the 10 % threshold, or it would not be called.
+    // Past the 10 % threshold, or it would not be called. Every delivery is held its delay, so each
+    // set's p50 is at least it; and the change is the ratio of the two p50s the table prints.
     expect(Number(m![1])).toBeGreaterThan(10);
-    expect(Number(m![1])).toBeLessThanOrEqual(30);
+    const row = /delivery latency p50 .*? runs\s+(\d+\.\d+)ms \[[^\]]*\] n=\d\s+(\d+\.\d+)ms \[[^\]]*\] n=\d\s+\+(\d+\.\d+) %/.exec(r.stdout);
+    expect(row, r.stdout).not.toBeNull();
+    const [base, cur, change] = row!.slice(1).map(Number);
+    expect(base).toBeGreaterThanOrEqual(20);
+    expect(cur).toBeGreaterThanOrEqual(30);
+    // the printed p50s and change are rounded to 3 figures: ±0.5 % between them
+    expect(Math.abs((1 + change / 100) / (cur / base) - 1)).toBeLessThan(0.005);
     expect(r.status).toBe(1);
     const failures = findAll(parseXml(readFileSync(junit, 'utf8')), 'failure');
     expect(failures.map((f) => f.attrs.message.split(' ')[0])).toContain('p50');
   });
 
-  it('rank --assert that cannot hold (p50 < 22 ms with a 25 ms delay) exits 1 naming every run', async () => {
+  it('rank --assert that cannot hold (p50 < 22 ms with a 30 ms delay) exits 1 naming every run', async () => {
     expect(slowRank.stderr).toContain('assertions: 3 of 6 failed:');
-    // each had at least the 25 ms the server holds every delivery
+    // each had at least the 30 ms the server holds every delivery
     for (const run of ['ws-loopback-20mps-100c-r1', 'ws-loopback-20mps-100c-r2', 'ws-loopback-20mps-100c-r3']) {
       const had = new RegExp(`FAILED p50<22ms: ${run} had (\\d+\\.\\d+)ms`).exec(slowRank.stderr);
       expect(had, slowRank.stderr).not.toBeNull();
-      expect(Number(had![1])).toBeGreaterThanOrEqual(25);
+      expect(Number(had![1])).toBeGreaterThanOrEqual(30);
     }
     expect(slowRank.status).toBe(1);
   });
