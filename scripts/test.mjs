@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: the suite's three lanes (vitest.config.ts, test/lanes.ts) as three vitest processes.
-// The heavy files and the light files, each one at a time, run at once, then the files
-// that run alone; one report is merged from the three (.tmp/vitest-results.json, as `vitest run`
+// The heavy files one at a time beside the light files one at a time, then two light files at
+// once once the heavy lane is done, then the files that run alone; one report is merged from the three (.tmp/vitest-results.json, as `vitest run`
 // writes it). Vitest alone cannot run one lane beside another with its own worker count: its
 // `maxWorkers` is one pool for every project, and a `singleFork` project waits for its group's
 // other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -17,6 +17,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const BLOBS = join(ROOT, '.tmp', 'vitest-blobs');
 const RESULTS = join(ROOT, '.tmp', 'vitest-results.json');
+/** Written when the heavy lane ends; the light lane's second worker starts its first file then. */
+const HEAVY_DONE = join(ROOT, '.tmp', 'heavy-lane-done');
+/** test/setup.ts reads the file to wait for from this variable. */
+const SECOND_SLOT_ENV = 'PUSHBENCH_TEST_SECOND_SLOT_AFTER';
 /** Lines of each failed test's error in the summary: the assertion and its diff, not the stack. */
 const WHY_LINES = 12;
 
@@ -110,8 +114,11 @@ async function main(argv) {
   rmSync(RESULTS, { force: true });
   mkdirSync(BLOBS, { recursive: true });
   // One light file beside the heavy one, not two: on a slower hour of this VM, three files at once
-  // starved a heavy run's generator or server (docs/testing.md)
-  const codes = await Promise.all([lane('heavy', 1), lane('light', 1, lightPins())]);
+  // starved a heavy run's generator or server (docs/testing.md). The light lane's second worker
+  // waits (test/setup.ts) until the heavy lane is done, then two light files run at once.
+  rmSync(HEAVY_DONE, { force: true });
+  const heavy = lane('heavy', 1).then((code) => { writeFileSync(HEAVY_DONE, `${code}\n`); return code; });
+  const codes = await Promise.all([heavy, lane('light', 2, { ...lightPins(), [SECOND_SLOT_ENV]: HEAVY_DONE })]);
   if (!interrupted) codes.push(await lane('alone', 1));
   if (interrupted) {
     console.error('interrupted: the lanes were stopped, no merged report');

@@ -1,11 +1,13 @@
 /**
  * Around each test file. The files of a lane share one process (vitest.config.ts, isolate: false):
+ * - under `npm test`, the light lane's second worker first waits for the heavy lane's end;
  * - before: every CPU again for this process (a run pins its own process to the load CPUs, and
  *   a file must not inherit the pinning of the one before it);
  * - after: a warning naming what the file left running (timers, sockets, servers), which would
  *   otherwise run on into the next files' measurements.
  */
 import { afterAll, beforeAll } from 'vitest';
+import { existsSync } from 'node:fs';
 import { cpuCount } from '../load/resources.ts';
 import { pinSelf } from '../core/spawn.ts';
 import { GENERATOR_V8_FLAGS } from '../core/tsx.ts';
@@ -23,6 +25,14 @@ function resources(): Map<string, number> {
 void process.stdout;
 void process.stderr;
 void process.stdin;
+
+// Under `npm test` the light lane has two workers, but its second may start only once the heavy
+// lane beside it is done (scripts/test.mjs): three files at once starve a heavy run. Waiting
+// here, before the file is collected, keeps the wait out of the file's own time.
+const secondSlotAfter = process.env.PUSHBENCH_TEST_SECOND_SLOT_AFTER;
+if (secondSlotAfter && process.env.VITEST_POOL_ID !== '1') {
+  while (!existsSync(secondSlotAfter)) await new Promise((r) => setTimeout(r, 200));
+}
 
 beforeAll(() => {
   // vitest.config.ts gives both lanes' processes the generator's V8 flags; a file measured without
