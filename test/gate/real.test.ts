@@ -4,7 +4,7 @@
  * three do not tell apart):
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
- *   a regression;
+ *   a regression (compare in process: its command line and exit code are the next case's);
  * - the reference server's --delay raised from 20 to 30 ms is a regression on p50, exit 1: the
  *   runs' own overhead o (p50 = delay + o) makes it (30 + o) / (20 + o), +40–45 % for o of 2–5 ms,
  *   and the injected change must stand well past what 3|3 runs can tell: on a busy CI VM a set's
@@ -19,11 +19,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findAll, parseXml } from './xml.ts';
 import { pushbench as cli, type CliResult } from '../cli.ts';
+import { compareCommand } from '../../cli/compare-command.ts';
 
 const SCALE = ['--clients', '100', '--duration', '1500ms', '--warmup', '500ms', '--rate', '20', '--network', 'loopback', '--no-report'];
 
 function pushbench(args: string[]) {
   return cli(args, 90_000);
+}
+
+/** `pushbench compare` in process, its output as the command would print it. */
+async function compare(args: string[]) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const status = await compareCommand(args, { out: (l) => stdout.push(`${l}\n`), err: (l) => stderr.push(`${l}\n`) });
+  return { status, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-gate-'));
@@ -46,7 +55,7 @@ describe('the regression gate on real runs', () => {
   it('two sets of three repeats of the same configuration: no regression, exit 0', async () => {
     expect(readdirSync(join(out, 'A'))).toHaveLength(3);
     expect(readdirSync(join(out, 'B'))).toHaveLength(3);
-    const r = await pushbench(['compare', join(out, 'A'), join(out, 'B')]);
+    const r = await compare([join(out, 'A'), join(out, 'B')]);
     expect(r.stderr).toBe('');
     // A run the harness itself marked invalid (e.g. its generator starved on a busy machine) is
     // left out with a warning naming it; the rest must still not be called a regression.
