@@ -5,7 +5,7 @@
  * ended they equal its record. Also the multi-process generator's shards, and the endpoint's end.
  */
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../core/record.ts';
 import { GeneratorMetrics } from '../../load/metrics.ts';
 import { serveMetrics, type MetricsServer } from '../../load/metrics-server.ts';
@@ -16,7 +16,7 @@ import { checkExposition, seriesKey, valueOf, type Exposition } from '../fixture
 import { runSettings } from './settings.ts';
 
 const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
+afterAll(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
@@ -100,15 +100,36 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
+interface Scraped { ep: MetricsServer; record: ResultRecord; scrapes: Exposition[] }
+let single: Scraped;
+let multi: Scraped;
+
+/** `run` with its own reference server, registry and endpoint, scraped every `everyMs` through it. */
+async function scrapedRun(run: (target: string, metrics: GeneratorMetrics) => Promise<ResultRecord>, everyMs: number): Promise<Scraped> {
+  const server = await reference();
+  const metrics = new GeneratorMetrics();
+  const ep = await endpoint(metrics);
+  const { result: record, scrapes } = await scrapeThrough(ep.url, run(server.url, metrics), everyMs);
+  return { ep, record, scrapes };
+}
+
+// The two runs share one wait: the multi-process run's children load for several seconds before
+// its t0 (load/multi.ts' start margin), longer than the whole single-process run takes. Each run
+// has its own server, registry and endpoint, so neither's series reach the other's scrapes.
+beforeAll(async () => {
+  [single, multi] = await Promise.all([
+    // 2 workers: the counters add both threads' ticks. 200 clients × 2 topics × 5/s; 2.5 s measured.
+    scrapedRun((target, metrics) => runOnce(runSettings('ws', ['--clients', '200', '--duration', '3s', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '2', '--target', target], 'metrics-ws'), { metrics }), 700),
+    // 60 clients over 2 processes, each connected in the warm-up (30 at 1,000/s); 1 s measured
+    scrapedRun((target, metrics) => runMulti(runSettings('sse', ['--clients', '60', '--duration', '1500ms', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '1', '--target', target], 'metrics-shards'), 2, { metrics }), 1000),
+  ]);
+}, 40_000);
+
 describe('generator metrics', () => {
   it('are scraped mid-run, parse, only increase, and end equal to the record', async () => {
-    const server = await reference();
-    const metrics = new GeneratorMetrics();
-    const ep = await endpoint(metrics);
-    // 2 workers: the counters add both threads' ticks. 200 clients × 2 topics × 5/s.
-    const s = runSettings('ws', ['--clients', '200', '--duration', '3s', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '2', '--target', server.url], 'metrics-ws');
-    const { result: record, scrapes } = await scrapeThrough(ep.url, runOnce(s, { metrics }), 700);
+    const { ep, record, scrapes } = single;
     const labels = { run: 'metrics-ws', transport: 'ws', shard: '0' };
+    // 700 ms apart over a 2.5 s measured window: three or four scrapes fall in it
     const measuring = scrapes.filter((x) => valueOf(x, 'pushbench_run_phase', { ...labels, phase: 'measure' }) === 1);
     expect(measuring.length, 'scrapes while the window was measured').toBeGreaterThanOrEqual(2);
     expect(measuring.some((x) => valueOf(x, 'pushbench_deliveries_total', labels) > 0)).toBe(true);
@@ -130,12 +151,8 @@ describe('generator metrics', () => {
     expect(await refused(ep.port)).toBe(true);
   });
 
-  it('label each shard of a multi-process run; their sum is the merged record', async () => {
-    const server = await reference();
-    const metrics = new GeneratorMetrics();
-    const ep = await endpoint(metrics);
-    const s = runSettings('sse', ['--clients', '60', '--duration', '2500ms', '--warmup', '500ms', '--rate', '5', '--topics', '2', '--workers', '1', '--target', server.url], 'metrics-shards');
-    const { result: record, scrapes } = await scrapeThrough(ep.url, runMulti(s, 2, { metrics }), 1000);
+  it('label each shard of a multi-process run; their sum is the merged record', () => {
+    const { record, scrapes } = multi;
     const last = scrapes.at(-1)!;
     const shards = new Set(last.samples.filter((x) => x.name === 'pushbench_deliveries_total').map((x) => x.labels.shard));
     expect([...shards].sort()).toEqual(['0', '1']);
