@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { abOrder, main, median, pairedRatios, runFigures } from '../../bench/ab.ts';
 import { buildRecord } from '../fixtures/records.ts';
+import { freePort } from '../fixtures/ports.ts';
 import { ownWorktrees } from '../worktrees.ts';
 
 const worktrees = ownWorktrees();
@@ -121,20 +122,29 @@ describe('bench:ab', () => {
     expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const outDir = mkdtempSync(join('.tmp', 'ab-int-test-'));
+    // the base side's run serves its live metrics: its phase shows once its clock has started
+    const port = await freePort();
     const bench = spawn(process.execPath, ['--import', 'tsx', 'bench/ab.ts', '--base', 'HEAD', '--pairs', '1', '--out', outDir, '--',
-      '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '60s', '--warmup', '1s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--transport', 'ws', '--clients', '20', '--rate', '10', '--duration', '60s', '--warmup', '1s', '--metrics-port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     bench.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
     try {
-      // the base side's run is under way once its directory exists and its run has had time to start
+      // the base side's run is under way once its metrics show it in a phase of its 60 s (its first
+      // progress tick, at its t0 or after), whatever its command, server and lead took
       const deadline = Date.now() + 30_000;
+      const inPhase = async () => {
+        try {
+          return /^pushbench_run_phase\{[^}]*\} 1$/m.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        } catch {
+          return false;
+        }
+      };
+      while (!(await inPhase()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const runDir = () => readdirSync(outDir).map((d) => join(outDir, d, '01-base')).find((d) => existsSync(d));
-      while (runDir() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(runDir(), stderr).toBeDefined();
+      expect(await inPhase(), stderr).toBe(true);
       expect(worktrees()).not.toBe('');
-      // past the run's start-up (about 1 s: the command, its server, the lead), into its 60 s
-      await new Promise((r) => setTimeout(r, 3000));
       bench.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
       expect(code, stderr).toBe(130);
