@@ -101,22 +101,24 @@ describe('pushbench CLI', () => {
   it('Ctrl-C writes a partial result marked incomplete and leaves no process behind', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pushbench-int-'));
     // Started as a user starts it: the executable itself, through its shebang.
-    const child = spawn(BIN, ['run', '--transport', 'ws', '--clients', '50', '--duration', '30s', '--warmup', '1s', '--rate', '5', '--out', out, '--name', 'interrupted', '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['run', '--transport', 'ws', '--clients', '50', '--duration', '30s', '--warmup', '500ms', '--rate', '5', '--out', out, '--name', 'interrupted', '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    let serverPid = 0;
+    // the server's line comes before the run's clock starts, the first progress line once it has
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no server line: ${stderr}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no first progress line: ${stderr}`)), 20_000);
       child.stderr.on('data', () => {
-        const m = /server: pid (\d+)/.exec(stderr);
-        if (m) {
-          serverPid = Number(m[1]);
+        if (/^\[\s*\d+s\/\d+s\]/m.test(stderr)) {
           clearTimeout(timer);
           resolve();
         }
       });
     });
-    await new Promise((r) => setTimeout(r, 3000));
+    const serverPid = Number(/server: pid (\d+)/.exec(stderr)?.[1]);
+    expect(serverPid).toBeGreaterThan(0);
+    // 1 s past the first progress line is half a second into the measured window after the 0.5 s
+    // warm-up, however late the setup before it: 50 clients × 5 msg/s there deliver ~125 messages
+    await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);
