@@ -11,7 +11,11 @@ import { nowUs } from '../../../core/wire.ts';
 import { TRANSPORTS } from '../../../load/drivers/index.ts';
 import { activeResources, contractSpec, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
 
-const RATE_PER_S = 20;
+/**
+ * Messages a second on each topic. The tests wait for counts of messages (8, 4 + 6, 2), so this
+ * sets how long they take; at 50/s a topic is a message every 20 ms, a light load for one client.
+ */
+const RATE_PER_S = 50;
 const PAYLOAD_BYTES = 16;
 
 const env = serverWithProxy({ ratePerS: RATE_PER_S, topics: 4, payloadBytes: PAYLOAD_BYTES, ringSize: 1000, heartbeatMs: 500, sseRetryMs: 150 });
@@ -127,8 +131,9 @@ describe.each(Object.values(DRIVERS).filter((d) => !d.traits.tlsOnly))('driver $
 
   it('publishes upstream to the other subscribers of its topic', async () => {
     const topic = `room-${driver.transport}`;
-    const sender = make({ topic });
-    const receiver = make({ topic });
+    // the server publishes nothing on this topic, so a long poll's first answer is its timeout's
+    const sender = make({ topic, longPollTimeoutMs: 200 });
+    const receiver = make({ topic, longPollTimeoutMs: 200 });
     receiver.client.start();
     sender.client.start();
     // a poll is subscribed once it has been answered; a stream once it is connected
