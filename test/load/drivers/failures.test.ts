@@ -12,6 +12,8 @@ import { WebSocketServer } from 'ws';
 import { activeResources, EventLog, serverWithProxy, sleep, waitFor } from './helpers.ts';
 
 const STABLE_CODE = /^[A-Z][A-Z0-9_]+$/;
+/** The servers' messages a second: the tests wait for counts of them (2 before, 2 after), a message every 20 ms. */
+const RATE = 50;
 
 function spec(baseUrl: string, overrides: Partial<ClientSpec> = {}): ClientSpec {
   return {
@@ -69,14 +71,14 @@ describe.each(Object.values(DRIVERS).filter((d) => !d.traits.tlsOnly))('driver $
   });
 
   it('follows a server restart on the same port to the new epoch', async () => {
-    const first = await startServer({ port: 0, ratePerS: 20 });
+    const first = await startServer({ port: 0, ratePerS: RATE });
     const log = new EventLog();
     const client = driver.create(spec(first.url), log);
     client.start();
     await waitFor(() => log.messages.length >= 2, 'messages from the first server');
     const oldEpoch = first.hub.epoch;
     await first.close();
-    const second = await startServer({ port: first.port, ratePerS: 20 });
+    const second = await startServer({ port: first.port, ratePerS: RATE });
     try {
       await waitFor(() => log.messages.some((m) => m.msg.epoch === second.hub.epoch), 'messages of the new epoch', 8000);
       expect(second.hub.epoch).not.toBe(oldEpoch);
@@ -94,7 +96,7 @@ describe.each(Object.values(DRIVERS).filter((d) => !d.traits.tlsOnly))('driver $
     let server: RunningServer;
     let holder: net.Socket;
     beforeAll(async () => {
-      server = await startServer({ port: 0, ratePerS: 20, maxConnections: 1 });
+      server = await startServer({ port: 0, ratePerS: RATE, maxConnections: 1 });
       holder = net.connect(server.port, '127.0.0.1');
       await new Promise((resolve) => holder.once('connect', resolve));
     });
@@ -118,12 +120,13 @@ describe.each(Object.values(DRIVERS).filter((d) => !d.traits.tlsOnly))('driver $
   });
 
   describe('resuming outside the replay ring', () => {
-    const env = serverWithProxy({ ratePerS: 20, ringSize: 2, sseRetryMs: 400 });
+    const env = serverWithProxy({ ratePerS: RATE, ringSize: 2, sseRetryMs: 200 });
 
     it('reports gap() and goes on from the ring without repeats', async () => {
       const log = new EventLog();
-      // Short polls 400 ms apart and reconnects ≥ 320 ms after a cut both miss ~7 messages: more than the ring.
-      const client = driver.create(spec(env.proxy.url, { pollIntervalMs: 400, reconnectMinMs: 400, reconnectMaxMs: 400 }), log);
+      // At RATE (50/s), short polls 200 ms apart and reconnects ≥ 160 ms after a cut (SSE: its retry:
+      // 200) both miss ≥ 8 messages: more than the ring's 2.
+      const client = driver.create(spec(env.proxy.url, { pollIntervalMs: 200, reconnectMinMs: 200, reconnectMaxMs: 200 }), log);
       client.start();
       await waitFor(() => log.messages.length >= 1, 'a message');
       env.proxy.cut();
