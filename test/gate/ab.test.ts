@@ -8,8 +8,8 @@
  * ab makes its worktree under os.tmpdir(), which this file points at a folder of its own
  * (test/worktrees.ts), so another A/B file's worktrees never show in its checks.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { abCommand } from '../../cli/ab-command.ts';
@@ -22,6 +22,18 @@ import { ownWorktrees } from '../worktrees.ts';
 const worktrees = ownWorktrees();
 // 1 s measured at 20 clients: 200 deliveries a run, enough for every figure compare prints.
 const SMALL = ['--transports', 'ws', '--clients', '20', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms'];
+
+/** How many sockets process `pid` holds open (Linux /proc); 0 once it is gone. */
+function socketsOf(pid: number): number {
+  const fds = `/proc/${pid}/fd`;
+  try {
+    return readdirSync(fds).filter((fd) => {
+      try { return readlinkSync(join(fds, fd)).startsWith('socket:'); } catch { return false; }
+    }).length;
+  } catch {
+    return 0;
+  }
+}
 
 function capture() {
   const out: string[] = [];
@@ -92,12 +104,20 @@ describe('pushbench ab', () => {
     const exited = new Promise<number | null>((resolve) => ab.once('exit', (code) => resolve(code)));
     try {
       const base = join(dir, 'x', 'base');
+      // The base's first run is timed from its clients: ab keeps a run's progress lines to itself,
+      // but the run's process holds a socket for each of its 20 clients once they arrived (t0)
+      // beside its few own (the server's IPC, /stats), so 20 sockets mean the run has started.
       const deadline = Date.now() + 20_000;
-      while (!existsSync(base) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(existsSync(base), stderr).toBe(true);
+      let runPid: number | undefined;
+      while (Date.now() < deadline && !(runPid !== undefined && socketsOf(runPid) >= 20)) {
+        runPid = Number(spawnSync('pgrep', ['-f', resolve(base)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]) || undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(runPid !== undefined && socketsOf(runPid), stderr).toBeGreaterThanOrEqual(20);
+      expect(existsSync(base)).toBe(true);
       expect(worktrees()).not.toBe('');
-      // the base's first run is under way: past its start-up (about 1 s), into its 60 s
-      await new Promise((r) => setTimeout(r, 3000));
+      // past its 0.5 s warm-up, into its 60 s measured window
+      await new Promise((r) => setTimeout(r, 1000));
       ab.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 25_000))]);
       expect(code, stderr).toBe(130);
