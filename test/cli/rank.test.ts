@@ -69,8 +69,10 @@ describe('pushbench rank (end to end)', () => {
   }, 25_000);
 
   it('ranks the two polls over 1 and 10 msg/s on loopback and writes results, ranking.json with every cell, and the report', async () => {
+    // 1 s measured after a 0.5 s warm-up, which covers the 100 clients' arrival (0.1 s at the
+    // default 1,000/s) and a short poll's first request (within Δ = 250 ms of it)
     const out = mkdtempSync(join(tmpdir(), 'pushbench-rank-'));
-    const r = await pushbench(['rank', '--transports', 'long-poll,short-poll', '--rates', '1,10', '--network', 'loopback', '--clients', '100', '--repeats', '1', '--duration', '2s', '--out', out, '--name', 'ci-rank'], 50_000);
+    const r = await pushbench(['rank', '--transports', 'long-poll,short-poll', '--rates', '1,10', '--network', 'loopback', '--clients', '100', '--repeats', '1', '--duration', '1500ms', '--warmup', '500ms', '--out', out, '--name', 'ci-rank'], 50_000);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.status).toBe(0);
     for (const rate of [1, 10]) expect(r.stdout).toContain(`Ranking on loopback, ${rate} msg/s, 100 clients`);
