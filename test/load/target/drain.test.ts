@@ -1,6 +1,6 @@
 /**
  * A server that answers one message per poll (shaped-server.ts `onePerPoll`), as some pub/sub
- * servers do: a short poll every 500 ms at 5 msg/s per topic falls three messages further behind
+ * servers do: a short poll every 250 ms at 10 msg/s per topic falls six messages further behind
  * every second. Expected comes from the publisher's schedule, so what had not arrived by the end of the
  * drain is `undelivered` and the run says so; the profile's `drain: true` (poll again at once while
  * the answer was not empty, as such a server's own clients do) keeps up. A long poll re-polls at
@@ -22,10 +22,15 @@ import { SHAPED_CLIENTS, SHAPED_PROFILE, shapedRunArgs, shapedServerPerFile } fr
 // SSE over HTTP/2 runs over TLS only (test/load/sse-h2.test.ts); these servers speak plain HTTP
 const PLAIN = TRANSPORTS.filter((t) => !traitsOf(t).tlsOnly);
 const CLIENTS = SHAPED_CLIENTS;
-const RATE = 5;
-/** a run's length and warm-up, s: the warm-up covers every client's first poll (within Δ of its start) */
-const DURATION_S = 2.5;
-const WARMUP_S = 1;
+const RATE = 10;
+/** the polls' Δ, ms (the short poll's period; the drain after the window lasts 2Δ) */
+const POLL_MS = 250;
+/**
+ * a run's length and warm-up, s: the warm-up covers the clients' arrival (20 ms at 1,000/s) and
+ * every client's first poll (within Δ of its start)
+ */
+const DURATION_S = 2;
+const WARMUP_S = 0.5;
 const MEASURED_S = DURATION_S - WARMUP_S;
 /** each client's topic carries RATE msg/s; the window holds exactly MEASURED_S × RATE of them */
 const EXPECTED = CLIENTS * MEASURED_S * RATE;
@@ -37,20 +42,21 @@ const p = JSON.parse(readFileSync(SHAPED_PROFILE, 'utf8'));
 p.transports['short-poll'].drain = true;
 writeFileSync(draining, JSON.stringify(p));
 
-const args = (url: string, profile?: string) => shapedRunArgs(url, { profile, durationS: DURATION_S, warmupS: WARMUP_S, extra: ['--rate', String(RATE), '--poll-interval', '500ms', '--long-poll-timeout', '2s'] });
+const args = (url: string, profile?: string) => shapedRunArgs(url, { profile, durationS: DURATION_S, warmupS: WARMUP_S, extra: ['--rate', String(RATE), '--poll-interval', `${POLL_MS}ms`, '--long-poll-timeout', '2s'] });
 
 describe('one message per poll', () => {
-  it('short-poll at Δ = 500 ms without drain: the backlog is undelivered, aged, and makes the run invalid', async () => {
+  it('short-poll at Δ = 250 ms without drain: the backlog is undelivered, aged, and makes the run invalid', async () => {
     const r = await runOnce(runSettings('short-poll', args(onePerPoll().url)));
     expect(r.summary.lost).toBe(0);
     expect(r.summary.duplicates).toBe(0);
     expect(r.summary.expected).toBe(EXPECTED);
     expect(r.summary.expected).toBe(r.summary.delivered + r.summary.lost + r.summary.undelivered!);
-    // 2 polls a second, one message each, from an ETag of seq ≤ 2 at the first poll: by the end of
-    // the drain (the 2.5 s run + 2Δ = 1 s) a client has made at most 7 polls, so holds at most seq 9
-    // of its topic's, whose window ends at seq 13 (a message every 200 ms until 2.5 s): every client
-    // is at least four behind
-    expect(r.summary.undelivered).toBeGreaterThanOrEqual(4 * CLIENTS);
+    // A topic's seq k is published (k − 1) × 100 ms after t0. A client's first poll, within Δ of its
+    // arrival (by 0.27 s), sets its ETag at seq ≤ 3; then a poll every 250 ms, one message each,
+    // until the end of the drain (the 2 s run + 2Δ = 0.5 s) answers at most 10 more, so it holds at
+    // most seq 13 of its topic's, whose window ends at seq 20 (1.9 s): every client is at least
+    // seven behind
+    expect(r.summary.undelivered).toBeGreaterThanOrEqual(7 * CLIENTS);
     expect(r.backlogAgeMs).toBeGreaterThan(0);
     expect(r.summary.backlogAgeMs).toBe(r.backlogAgeMs);
     expect(r.valid).toBe(false);
