@@ -21,7 +21,7 @@ describe('fault injection', () => {
   it('reports a server restart as an explicit reset of every client with what it made unrecoverable, not as loss or a crash', async () => {
     // The server holds every delivery 300 ms, so when it is killed each client has about
     // 0.3 s × 10 msg/s = 3 messages published but not yet delivered: gone with the old epoch.
-    const s = settings('ws', ['--clients', '30', '--duration', '4s', '--warmup', '500ms', '--rate', '10', '--delay', '300ms', '--fault', 'restart-server@2s']);
+    const s = settings('ws', ['--clients', '30', '--duration', '5s', '--warmup', '500ms', '--rate', '10', '--delay', '300ms', '--fault', 'restart-server@2s']);
     const r = await runOnce(s);
     expect(r.complete).toBe(true);
     const [f] = r.faults!;
@@ -37,11 +37,13 @@ describe('fault injection', () => {
     expect(f.unrecovered).toBeGreaterThanOrEqual(30 * 3);
     expect(f.unrecovered).toBeLessThanOrEqual(30 * 4);
     // Delivery resumes: a new server process is up a few tenths of a second after the kill (it
-    // starts from its cached bundle), the clients try again 0.1, 0.3 and 0.7 s after it (backoff
-    // from 100 ms, doubling), and the new ring gives each what was published before it came back.
-    // So the run's last whole second (the 4th, which begins 1 s after the kill) is at full rate.
+    // starts from its cached bundle), the clients try again about 0.1, 0.3, 0.7 and 1.5 s after it
+    // (backoff from 100 ms, doubling, ± 20 %), and the new ring gives each what was published
+    // before it came back. A server slower than the third try (a busy VM's start can take twice
+    // this one's) meets the fourth, up to 1.8 s after the kill: the run's last whole second (the
+    // 5th, which begins 2 s after the kill) is at full rate either way.
     expect(f.rateBackAfterS).not.toBeNull();
-    expect(f.rateBackAfterS!).toBeLessThanOrEqual(2);
+    expect(f.rateBackAfterS!).toBeLessThanOrEqual(3);
     expect(r.summary.serverCpuUsPerMessage).toBeGreaterThan(0);
   }, 30_000);
 
