@@ -113,7 +113,7 @@ describe('pushbench ab', () => {
         runPid = Number(spawnSync('pgrep', ['-f', resolve(base)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]) || undefined;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(runPid !== undefined && socketsOf(runPid), stderr).toBeGreaterThanOrEqual(20);
+      expect(runPid === undefined ? 0 : socketsOf(runPid), `the run's sockets; ab's stderr: ${stderr}`).toBeGreaterThanOrEqual(20);
       expect(existsSync(base)).toBe(true);
       expect(worktrees()).not.toBe('');
       // past its 0.5 s warm-up, into its 60 s measured window
