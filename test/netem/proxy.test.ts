@@ -1,7 +1,6 @@
 /**
  * Runs alone: delays held to ±1 ms.
  */
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy, type LatencyProxy } from '../../netem/proxy.ts';
@@ -65,7 +64,8 @@ async function measureOneWayMs(port: number, t: { next(): Promise<net.Socket> },
   readStamps(targetSide, (sent, recv) => up.push((recv - sent) / 1000));
   readStamps(client, (sent, recv) => down.push((recv - sent) / 1000));
   await Promise.all([writeStamps(client, count), writeStamps(targetSide, count)]);
-  await new Promise((r) => setTimeout(r, 100));
+  // the last stamps are one delay behind the writes; a stamp lost or never read fails the caller's count
+  await until(() => up.length >= count && down.length >= count, 1000);
   client.destroy();
   return { upMs: median(up), downMs: median(down), up, down };
 }
@@ -86,11 +86,12 @@ describe('latency proxy', () => {
   // misses 20 ms by 10 ms or more, where a working one is off by a fraction of a millisecond
   // (more under load: its path has a loopback hop and an event-loop turn more than the bare one).
   it('adds the configured one-way delay in each direction separately (20 ms: medians within 5 ms, none more than 1 ms early)', async () => {
-    const t = await stampTarget();
-    const direct = await measureOneWayMs((t.server.address() as net.AddressInfo).port, t, 60);
+    // the bare path and the proxied one measured at once, on two identical targets, so that both
+    // see the same moment of the machine
+    const [bare, t] = [await stampTarget(), await stampTarget()];
     const delayMs = 20;
     const proxy = await proxyTo(t.server, { delayMs });
-    const m = await measureOneWayMs(proxy.port, t, 120);
+    const [direct, m] = await Promise.all([measureOneWayMs((bare.server.address() as net.AddressInfo).port, bare, 60), measureOneWayMs(proxy.port, t, 120)]);
     expect(m.up.length).toBe(120);
     expect(m.down.length).toBe(120);
     // what the proxy adds on top of the bare loopback path
@@ -116,15 +117,14 @@ describe('latency proxy', () => {
   it('loses and reorders no byte with 20 connections pushing 2 MB each way under backpressure', async () => {
     const sizeBytes = 2 * 1024 * 1024;
     const stream = (seed: number) => {
-      const b = Buffer.allocUnsafe(sizeBytes);
+      const words = new Uint32Array(sizeBytes / 4);
       let x = seed >>> 0 || 1;
-      for (let i = 0; i < sizeBytes; i += 4) {
+      for (let i = 0; i < words.length; i++) {
         x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        b.writeUInt32LE(x, i);
+        words[i] = x;
       }
-      return b;
+      return Buffer.from(words.buffer);
     };
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     /** write in irregular pieces, honouring backpressure, then FIN */
     const pump = async (s: net.Socket, data: Buffer) => {
       let off = 0;
@@ -143,16 +143,18 @@ describe('latency proxy', () => {
       s.on('data', (b: Buffer) => parts.push(b));
       s.once('end', () => resolve(Buffer.concat(parts)));
     });
+    const n = 20;
+    // each stream made once, kept to compare what arrives with, byte for byte
+    const downStreams = Array.from({ length: n }, (_, i) => stream(1000 + i));
     const upReceived: Promise<Buffer>[] = [];
     const server = await target((s) => {
       upReceived.push(collect(s));
       s.once('data', (first: Buffer) => {
         // the first 4 bytes name the connection; answer with that connection's own down stream
-        void pump(s, stream(1000 + first.readUInt32LE(0)));
+        void pump(s, downStreams[first.readUInt32LE(0)]!);
       });
     });
     const proxy = await proxyTo(server, { delayMs: 2, jitterMs: 1, maxQueuedBytes: 64 * 1024 });
-    const n = 20;
     const upStreams = Array.from({ length: n }, (_, i) => {
       const b = stream(1 + i);
       b.writeUInt32LE(i, 0);
@@ -164,9 +166,15 @@ describe('latency proxy', () => {
       await pump(c, data);
       return got;
     }));
-    for (let i = 0; i < n; i++) expect(sha(results[i])).toBe(sha(stream(1000 + i)));
+    for (let i = 0; i < n; i++) {
+      expect(results[i].length).toBe(sizeBytes);
+      expect(results[i].equals(downStreams[i]!), `down stream ${i}`).toBe(true);
+    }
+    // the target saw the up streams in its own order: each is matched by the id in its first 4 bytes
     const ups = await Promise.all(upReceived);
-    expect(ups.map(sha).sort()).toEqual(upStreams.map(sha).sort());
+    expect(ups.map((b) => b.length)).toEqual(upStreams.map(() => sizeBytes));
+    expect(ups.map((b) => b.readUInt32LE(0)).sort((a, b) => a - b)).toEqual(upStreams.map((_, i) => i));
+    for (const b of ups) expect(b.equals(upStreams[b.readUInt32LE(0)]!), `up stream ${b.readUInt32LE(0)}`).toBe(true);
     const st = proxy.stats();
     expect(st.bytesUp).toBe(n * sizeBytes);
     expect(st.bytesDown).toBe(n * sizeBytes);
@@ -184,7 +192,9 @@ describe('latency proxy', () => {
     const proxy = await proxyTo(server, { delayMs: 1, maxQueuedBytes: boundBytes });
     const c = await connect(proxy.port);
     c.pause();
-    await new Promise((r) => setTimeout(r, 500));
+    // loopback carries 32 MB to a reader in tens of ms: an unbounded proxy would have taken it all
+    // off the target well within 200 ms, and left it nothing to hold
+    await new Promise((r) => setTimeout(r, 200));
     // the stall reached the target: its data waits in its own socket, not in the proxy
     expect(targetSide.writableLength).toBeGreaterThan(0);
     expect(proxy.stats().maxQueuedBytes).toBeLessThanOrEqual(2 * boundBytes);
@@ -196,8 +206,8 @@ describe('latency proxy', () => {
     c.destroy();
   });
 
-  it('caps bandwidth per direction (512 KiB at 1 MiB/s takes about 0.5 s, both ways at once)', async () => {
-    const sizeBytes = 512 * 1024;
+  it('caps bandwidth per direction (256 KiB at 1 MiB/s takes about 0.25 s, both ways at once)', async () => {
+    const sizeBytes = 256 * 1024;
     const rate = 1024 * 1024;
     const server = await target((s) => {
       let got = 0;
@@ -216,9 +226,11 @@ describe('latency proxy', () => {
     }));
     c.write(Buffer.alloc(sizeBytes, 3));
     const elapsedS = ((await downDone) - t0) / 1e6;
-    // 0.5 s up, then 0.5 s down (the target answers only once it has everything)
-    expect(elapsedS).toBeGreaterThan(0.95);
-    expect(elapsedS).toBeLessThan(1.25);
+    // 0.25 s up, then 0.25 s down (the target answers only once it has everything), + 2 ms of
+    // delay; a release may come ~1 ms early in each direction. The upper bound leaves 100 ms for a
+    // loaded machine; a direction left uncapped (0.25 s in all) or paced at half the rate (0.75 s) misses it.
+    expect(elapsedS).toBeGreaterThan(0.49);
+    expect(elapsedS).toBeLessThan(0.6);
     c.destroy();
   });
 
