@@ -2,7 +2,7 @@
  * `npm run bench:generator -- --parts poll-replay` end to end at the smallest scale: the reference
  * server's answer captured, a replay server per run, one pushbench run and one autocannon run on
  * the same URL, the table and the ratio printed — every figure from real runs, none assumed. Each
- * generator warms up 0.5 s: its 5 connections arrive in 5 ms, and no peak is claimed here.
+ * generator warms up 100 ms: its 5 connections arrive in 5 ms, and no peak is claimed here.
  *
  * Runs alone: autocannon and the generator poll as fast as they can, taking both CPUs.
  */
@@ -16,12 +16,12 @@ describe('bench:generator --parts poll-replay', () => {
     mkdirSync('.tmp', { recursive: true });
     const out = mkdtempSync(join('.tmp', 'bench-generator-test-'));
     try {
-      const r = await benchScript('bench/generator.ts', ['--parts', 'poll-replay', '--poll-repeat', '1', '--poll-window', '1s', '--poll-warmup', '500ms', '--poll-connections', '5', '--out', out], 45_000);
+      const r = await benchScript('bench/generator.ts', ['--parts', 'poll-replay', '--poll-repeat', '1', '--poll-window', '1s', '--poll-warmup', '100ms', '--poll-connections', '5', '--out', out], 45_000);
       expect(r.status, r.stderr.slice(-2000)).toBe(0);
       // the answer the replay servers served is the reference server's empty poll answer
       const answer = readFileSync(join(out, 'replay-answer.http'), 'latin1');
       expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\{"epoch":"[^"]+","next":0,"gap":false,"messages":\[\]\}$/);
-      expect(r.stdout).toContain('Warm-up before each measured window: 500 ms for each generator.');
+      expect(r.stdout).toContain('Warm-up before each measured window: 100 ms for each generator.');
       expect(r.stdout).toMatch(/### 3b\. The same, generator-bound: the reference server's answer replayed/);
       const pb = /\| 1 \| pushbench \(valid: yes, closed loop\) \| ([\d,]+) \|/.exec(r.stdout);
       const ac = /\| 1 \| autocannon 9 \| ([\d,]+) \| \d+ ms \| \d+ ms \| 0 \/ 0 \|/.exec(r.stdout);
