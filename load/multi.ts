@@ -3,7 +3,8 @@
  * files for. Each process is a child running {@link runOnce} on its slice of the clients
  * (load/slice.ts: ids ≡ index mod N; of a machine shard's slice when the settings carry one) with
  * its own worker threads, all on one shared schedule (the same t0, so the same warm-up and
- * window); their records merge with {@link mergeRecords}.
+ * window; set once every child is set up, unless a machine shard's plan fixed it); their records
+ * merge with {@link mergeRecords}.
  *
  * This process starts the reference server (unless the settings name a target) and tells every
  * child to use it as its target. Child 0 alone samples the server (CPU and memory over its
@@ -28,15 +29,20 @@ import { WHOLE_RUN, nestSlice, type Slice } from './slice.ts';
 import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from './metrics-sink.ts';
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
-/** Time every child gets to load (tsx, worker threads) before the shared schedule begins. */
-const START_MARGIN_MS = 3000;
-const PER_CHILD_MARGIN_MS = 750;
+/**
+ * From the last child's "ready" to the shared t0: every child's worker threads, started but maybe
+ * still loading, get their tasks, all children at once on the load CPUs (a worker loads in about
+ * 150 ms of CPU; the in-process run's lead is that).
+ */
+const START_LEAD_MS = 300;
+const PER_CHILD_LEAD_MS = 200;
 const CHILD_EXIT_GRACE_MS = 5000;
 
-type ToChild = { type: 'run'; settings: RunSettings; metrics: boolean } | { type: 'stop' };
+type ToChild = { type: 'run'; settings: RunSettings; metrics: boolean } | { type: 'start'; t0Us: number } | { type: 'stop' };
 /** a child's live metrics call, replayed on the parent's sink (the parent serves --metrics-port) */
 type MetricsCall = { [K in keyof RunMetrics]: { type: 'metrics'; labels: RunLabels; op: K; args: Parameters<RunMetrics[K]> } }[keyof RunMetrics];
 type FromChild =
+  | { type: 'ready' }
   | { type: 'progress'; progress: Progress }
   | MetricsCall
   | { type: 'log'; line: string }
@@ -46,7 +52,11 @@ type FromChild =
 const live = new Set<ChildProcess>();
 let exitHook = false;
 
-function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log: (line: string) => void, metrics: MetricsSink | undefined): { child: ChildProcess; done: Promise<ResultRecord> } {
+/**
+ * Fork a child running `settings`; `onReady` is called once it is set up and, when its share has no
+ * t0, waits for a 'start'.
+ */
+function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log: (line: string) => void, metrics: MetricsSink | undefined, onReady: () => void): { child: ChildProcess; done: Promise<ResultRecord> } {
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
@@ -66,7 +76,8 @@ function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log:
     let result: ResultRecord | undefined;
     let error: PushbenchError | undefined;
     child.on('message', (m: FromChild) => {
-      if (m.type === 'progress') onProgress(m.progress);
+      if (m.type === 'ready') onReady();
+      else if (m.type === 'progress') onProgress(m.progress);
       else if (m.type === 'metrics') replay(metrics, m);
       else if (m.type === 'log') log(m.line);
       else if (m.type === 'result') resolve((result = m.record));
@@ -80,6 +91,12 @@ function runChild(settings: RunSettings, onProgress: (p: Progress) => void, log:
   });
   child.send({ type: 'run', settings, metrics: metrics !== undefined } satisfies ToChild);
   return { child, done };
+}
+
+/** Tell every child still there the shared t0: the lead from now covers their workers' tasks. */
+function startChildren(children: readonly ChildProcess[]): void {
+  const t0Us = nowUs() + (START_LEAD_MS + PER_CHILD_LEAD_MS * children.length) * 1000;
+  for (const c of children) if (c.connected) c.send({ type: 'start', t0Us } satisfies ToChild);
 }
 
 /** A child's metrics call on this process's sink. */
@@ -122,8 +139,10 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
       [target, serverPid, ca] = [server.url, server.pid, shared.ca ?? ca];
     }
     // A machine shard (dist/) brings its slice and the plan's t0; the processes split that slice.
+    // Without one, t0 is set once every child is ready (startChildren).
     const outer: Slice = s.share ?? WHOLE_RUN;
-    const t0Us = s.share?.t0Us ?? nowUs() + (START_MARGIN_MS + PER_CHILD_MARGIN_MS * processes) * 1000;
+    const t0Us = s.share?.t0Us;
+    const readies: Promise<void>[] = [];
     const latest: (Progress | undefined)[] = [];
     const progress = (index: number) => (p: Progress) => {
       latest[index] = p;
@@ -144,10 +163,13 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
       const share: RunSettings = {
         ...s, target, ca, serverPid: index === 0 ? serverPid : null, share: { ...nestSlice(outer, { index, of: processes }), t0Us, onHost: processes }, proxy: null,
       };
-      const r = runChild(share, progress(index), index === 0 ? log : () => {}, metricsSinkOf(hooks));
+      let ready = () => {};
+      readies.push(new Promise<void>((resolve) => (ready = resolve)));
+      const r = runChild(share, progress(index), index === 0 ? log : () => {}, metricsSinkOf(hooks), ready);
       children.push(r.child);
       return r.done;
     });
+    if (t0Us === undefined) void Promise.all(readies).then(() => startChildren(children));
     const stop = () => {
       for (const c of children) if (c.connected) c.send({ type: 'stop' } satisfies ToChild);
     };
@@ -156,6 +178,10 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
     let records: ResultRecord[];
     try {
       records = await Promise.all(runs);
+    } catch (err) {
+      // one share failed: the others stop (one still waiting for its start among them)
+      stop();
+      throw err;
     } finally {
       hooks.signal?.removeEventListener('abort', stop);
     }
@@ -216,9 +242,19 @@ async function childMain(): Promise<void> {
     if (!process.connected) return r();
     process.send!(x, undefined, {}, () => r());
   });
+  // Set up, this share says so and waits for the shared t0; a stop before it starts the run at
+  // once, to end it at once with a partial record.
+  const startAt = () => new Promise<number>((resolve) => {
+    process.on('message', (x: ToChild) => {
+      if (x.type === 'start') resolve(x.t0Us);
+    });
+    ac.signal.addEventListener('abort', () => resolve(nowUs()), { once: true });
+    void send({ type: 'ready' });
+  });
   try {
     const record = await runOnce(m.settings, {
       signal: ac.signal,
+      startAt: m.settings.share?.t0Us === undefined ? startAt : undefined,
       onProgress: (progress) => void send({ type: 'progress', progress }),
       log: (line) => void send({ type: 'log', line }),
       metrics: m.metrics ? forwardingSink((x) => void send(x)) : undefined,

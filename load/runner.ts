@@ -116,7 +116,8 @@ async function startMeasuring(r: RunStart): Promise<Measuring> {
   const { s, hooks, env } = r;
   // t0 on a whole µs: the window's edges and a profile publisher's timetable then fall on the same
   // µs as the timestamps its tokens carry, so a message on an edge is judged alike by both
-  const plan = runSchedule(s, Math.round(s.share?.t0Us ?? nowUs() + START_LEAD_US));
+  const t0Us = s.share?.t0Us ?? (hooks.startAt ? await hooks.startAt() : nowUs() + START_LEAD_US);
+  const plan = runSchedule(s, Math.round(t0Us));
   env.proxyJudges(plan.windows[0]);
   const buckets = new SecondBuckets(plan.t0Us);
   const live = metricsSinkOf(hooks)?.forRun({ run: s.name, transport: s.transport, shard: String(s.share?.index ?? 0) });

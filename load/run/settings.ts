@@ -101,8 +101,11 @@ export interface LiveStep {
  * the run's total (topics, arrival schedule, source addresses).
  */
 export interface GeneratorShare extends Slice {
-  /** the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate */
-  t0Us: number;
+  /**
+   * the shared t0 (µs on the nowUs clock): client i starts at t0 + i / arrival rate; absent, the
+   * run's {@link RunHooks.startAt} gives it once every share is set up (load/multi.ts)
+   */
+  t0Us?: number;
   /**
    * generator processes of this run on this machine, this one included (they share its load
    * CPUs); absent: all `of` of them (the in-box multi-process generator)
@@ -126,6 +129,11 @@ export interface RunHooks {
    */
   onStarted?(lateUs: number): void;
   signal?: AbortSignal;
+  /**
+   * A share whose t0 is not fixed yet (load/multi.ts): called once the run is set up (its worker
+   * threads started, server and proxy up); resolves with the shared t0, µs on the nowUs clock.
+   */
+  startAt?(): Promise<number>;
   /** live metrics (`--metrics-port`): fed once a second from the ticks and the sampler, and at the end */
   metrics?: MetricsSink;
 }
