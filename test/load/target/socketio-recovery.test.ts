@@ -30,10 +30,15 @@ afterAll(async () => {
   await Promise.all([recovering?.close(), forgetting?.close()]);
 });
 
+/**
+ * The cut 0.2 s into the window, each client connected within the warm-up and holding a recovery
+ * offset (a message every 50 ms); the 0.8 s after it cover a cut client's reconnect wait (≤ 120 ms)
+ * and handshake, and the window's later messages show what it missed.
+ */
 function settings(transport: string, url: string) {
   return runSettings(transport, [
     '--target', url, '--socketio', '--clients', String(CLIENTS), '--rate', String(RATE),
-    '--duration', '2.5s', '--warmup', '0.5s', '--fault', 'cut-connections@1.2s:25%',
+    '--duration', '1.5s', '--warmup', '0.5s', '--fault', 'cut-connections@0.7s:25%',
   ]);
 }
 
