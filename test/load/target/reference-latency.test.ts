@@ -10,9 +10,13 @@ import { runOnce } from '../../../load/runner.ts';
 import { runSettings } from '../settings.ts';
 
 const CLIENTS = 20;
-/** 1.5 measured seconds; every client connected within the warm-up (20 at 1,000/s) */
-const MEASURED_S = 1.5;
-const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '2s', '--warmup', '500ms'];
+/**
+ * 1 measured second; every client connected within the warm-up (20 at 1,000/s). Each run's p50 is
+ * the median of 200 deliveries (10 to each client): a publish path that queued or batched, holding
+ * each message up to a message period (100 ms), moves it far past the 5 ms bound below.
+ */
+const MEASURED_S = 1;
+const ARGS = ['--clients', String(CLIENTS), '--topics', '2', '--rate', '10', '--duration', '1500ms', '--warmup', '500ms'];
 
 describe('--profile builtin:reference against the native path (ws)', () => {
   it('both valid, 0 lost, the same messages; the profile adds no more than a loopback publish to the latency', async () => {
