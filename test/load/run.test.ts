@@ -104,16 +104,15 @@ describe('pushbench run (end to end)', () => {
     expect(delayed.summary.latencyUs.p50).toBeLessThanOrEqual(base.summary.latencyUs.p50 + 20_000 + 10_000);
   }, 30_000);
 
-  it('short polls at --poll-interval 0 are a closed-loop run: a full event loop is noted, not invalid', async () => {
+  // That a closed loop's full event loop is a note, not a reason, is diagnose.test.ts's: saturation
+  // takes 2 measured seconds in a row, longer than this window.
+  it('short polls at --poll-interval 0 are a closed-loop run: marked so, polling back to back, nothing lost', async () => {
     const s = settings('short-poll', ['--clients', '20', '--duration', '1000ms', '--warmup', '500ms', '--rate', '10', '--poll-interval', '0']);
     const r = await runOnce(s);
     expect(r.closedLoop).toBe(true);
     // back to back on loopback: a poll takes well under a millisecond, so 20 clients make
     // thousands in the 0.5 measured seconds (a fixed schedule at the default Δ would make 40)
     expect(r.counters.requests).toBeGreaterThan(1000);
-    expect(r.invalidReasons.filter((x) => x.includes('saturated'))).toEqual([]);
-    // Back-to-back polls keep the one worker's loop busy; when it was full, a note says so.
-    for (const note of r.notes ?? []) expect(note).toMatch(/^closed loop/);
     expect(r.summary.lost).toBe(0);
   }, 30_000);
 });
