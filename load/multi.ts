@@ -143,22 +143,7 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
     const outer: Slice = s.share ?? WHOLE_RUN;
     const t0Us = s.share?.t0Us;
     const readies: Promise<void>[] = [];
-    const latest: (Progress | undefined)[] = [];
-    const progress = (index: number) => (p: Progress) => {
-      latest[index] = p;
-      if (index !== 0 || !hooks.onProgress) return;
-      const all = latest.filter((x): x is Progress => x !== undefined);
-      hooks.onProgress({
-        ...p,
-        clients: s.clients,
-        started: all.reduce((n, x) => n + x.started, 0),
-        open: all.reduce((n, x) => n + x.open, 0),
-        deliveriesPerS: all.reduce((n, x) => n + x.deliveriesPerS, 0),
-        p99Us: Math.max(...all.map((x) => x.p99Us)),
-        generatorElu: Math.max(...all.map((x) => x.generatorElu)),
-        generatorLoopDelayP99Ms: Math.max(...all.map((x) => x.generatorLoopDelayP99Ms)),
-      });
-    };
+    const progress = mergedProgress(s.clients, hooks.onProgress?.bind(hooks));
     const runs = Array.from({ length: processes }, (_, index) => {
       const share: RunSettings = {
         ...s, target, ca, serverPid: index === 0 ? serverPid : null, share: { ...nestSlice(outer, { index, of: processes }), t0Us, onHost: processes }, proxy: null,
@@ -204,6 +189,29 @@ export async function runMulti(given: RunSettings, processes: number, hooks: Run
     shared.limit?.remove();
     if (shared.tlsDir) rmSync(shared.tlsDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each child's progress, by child index, as one line of the whole run for `onProgress`: sent on
+ * child 0's ticks, with every child's latest counts added and its worst loop figures.
+ */
+function mergedProgress(clients: number, onProgress: RunHooks['onProgress']): (index: number) => (p: Progress) => void {
+  const latest: (Progress | undefined)[] = [];
+  return (index) => (p) => {
+    latest[index] = p;
+    if (index !== 0 || !onProgress) return;
+    const all = latest.filter((x): x is Progress => x !== undefined);
+    onProgress({
+      ...p,
+      clients,
+      started: all.reduce((n, x) => n + x.started, 0),
+      open: all.reduce((n, x) => n + x.open, 0),
+      deliveriesPerS: all.reduce((n, x) => n + x.deliveriesPerS, 0),
+      p99Us: Math.max(...all.map((x) => x.p99Us)),
+      generatorElu: Math.max(...all.map((x) => x.generatorElu)),
+      generatorLoopDelayP99Ms: Math.max(...all.map((x) => x.generatorLoopDelayP99Ms)),
+    });
+  };
 }
 
 /** What {@link startSharedServer} made, for the caller to stop and remove however the run ends. */
