@@ -273,10 +273,15 @@ export class Recorder {
 
   /**
    * Whether every client has every message the timetable put in the window (false without a
-   * timetable, or while a gap may still fill): the drain can end.
+   * timetable, or while a gap may still fill): the drain can end. `heldPoll`: a long poll's last
+   * request of the window is answered by its topic's next message, and counts once answered, so
+   * that message is owed too.
    */
-  owesNothing(): boolean {
-    return this.bySchedule && nothingOwed(this.timetable!, this.clients.values(), this.opts.fromUs, this.opts.toUs);
+  owesNothing(heldPoll = false): boolean {
+    if (!this.bySchedule) return false;
+    const t = this.timetable!;
+    const toUs = this.opts.toUs + (heldPoll ? t.topics * t.stepUs : 0);
+    return nothingOwed(t, this.clients.values(), this.opts.fromUs, toUs);
   }
 
   /**

@@ -41,15 +41,16 @@ const DRAIN_CHECK_MS = 20;
 
 /**
  * The drain after the window: until `closeAtUs`, or sooner once the timetable says every client
- * has every message of the window — nothing that counts can still arrive. Never before the
- * window's last second is in: this thread's tick on a window end on the grid, and the runner's
- * sample SAMPLER_LAG_US after it. Waiting it out: a held poll (its last request, sent in the
- * window, is answered by the next message and counts), a staircase's steps (closed on the run's
- * shared schedule), and slow consumers (their books have no timetable).
+ * has every message of the window — nothing that counts can still arrive — and, on a long poll,
+ * the message after it, which answers the window's last held request (it counts). Never before
+ * the window's last second is in: this thread's tick on a window end on the grid, and the
+ * runner's sample SAMPLER_LAG_US after it. Waiting it out: a staircase's steps (closed on the
+ * run's shared schedule), and slow consumers (their books have no timetable).
  */
 async function drain(task: WorkerTask, recorders: readonly Recorder[], signal: { stopped: boolean }): Promise<void> {
-  const owesNothing = () => recorders.every((r) => r.owesNothing());
-  if (!task.steps && !task.slowClients && !traitsOf(task.transport).longPollTimeout) {
+  const heldPoll = traitsOf(task.transport).longPollTimeout;
+  const owesNothing = () => recorders.every((r) => r.owesNothing(heldPoll));
+  if (!task.steps && !task.slowClients) {
     await sleepUntil(task.toUs + SAMPLER_LAG_US + DRAIN_CHECK_MS * 1000, signal);
     while (!signal.stopped && nowUs() < task.closeAtUs && !owesNothing()) {
       await sleepUntil(Math.min(task.closeAtUs, nowUs() + DRAIN_CHECK_MS * 1000), signal);

@@ -58,6 +58,10 @@ describe('Recorder', () => {
     expect(r.owesNothing()).toBe(false); // the gap is still open
     deliver([4]);
     expect(r.owesNothing()).toBe(true);
+    // a long poll's last request of the window is answered by seq 11, the first after it
+    expect(r.owesNothing(true)).toBe(false);
+    deliver([11]);
+    expect(r.owesNothing(true)).toBe(true);
   });
 
   it('books a message read in place (messageView) exactly as the same message parsed', () => {
