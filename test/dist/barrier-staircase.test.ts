@@ -27,7 +27,7 @@ import { parsePlanArgs } from '../../cli/plan-command.ts';
 import { main } from '../../cli/cli.ts';
 import { runSettings } from '../load/settings.ts';
 import { freePort, portFree } from '../fixtures/ports.ts';
-import { runShardCli, writePlan, type ShardOutcome } from './shards.ts';
+import { runShardCli, writePlan, type ShardOutcome, SHARD_TEST_SERVER_DELAY_MS } from './shards.ts';
 
 const STEPS = [15, 30];
 const RATE = 10;
@@ -49,7 +49,7 @@ function processesNaming(path: string): string[] {
 }
 
 beforeAll(async () => {
-  server = await spawnReferenceServer(runSettings('ws', ['--clients', String(STEPS[1]), '--rate', String(RATE)]), 0);
+  server = await spawnReferenceServer(runSettings('ws', ['--clients', String(STEPS[1]), '--rate', String(RATE), '--delay', String(SHARD_TEST_SERVER_DELAY_MS)]), 0);
   // each step: 500 ms warm-up (its 15 new clients arrive in 15 ms at 1000/s; the rest is slack for
   // a process the file beside this one delays), 400 ms measured
   const run: PlanRun = {

@@ -31,7 +31,7 @@ import { BARRIER_ENV, BARRIER_PORT } from '../../dist/barrier.ts';
 import { main } from '../../cli/cli.ts';
 import { runSettings } from '../load/settings.ts';
 import { BIN } from '../cli.ts';
-import { writePlan } from './shards.ts';
+import { writePlan, SHARD_TEST_SERVER_DELAY_MS } from './shards.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pushbench-manifest-'));
 const bin = join(dir, 'bin');
@@ -60,7 +60,7 @@ beforeAll(async () => {
   mkdirSync(bin);
   writeFileSync(join(bin, 'pushbench'), `#!/bin/sh\nexec "${process.execPath}" ${GENERATOR_V8_FLAGS.join(' ')} "${BIN}" "$@"\n`);
   chmodSync(join(bin, 'pushbench'), 0o755);
-  server = await spawnReferenceServer(runSettings('ws', ['--clients', '20', '--rate', '10']), 0);
+  server = await spawnReferenceServer(runSettings('ws', ['--clients', '20', '--rate', '10', '--delay', String(SHARD_TEST_SERVER_DELAY_MS)]), 0);
   run = {
     transport: 'ws', workload: 'broadcast', clients: 20, durationMs: 1500, warmupMs: 500, ratePerS: 10, payloadBytes: 64,
     topics: 1, pollIntervalMs: 0, longPollTimeoutMs: 30_000, arrivalRatePerS: 1000, target: server.url,

@@ -24,7 +24,7 @@ import { mergeShards } from '../../dist/merge.ts';
 import type { Plan, PlanRun } from '../../dist/plan.ts';
 import { main } from '../../cli/cli.ts';
 import { runSettings } from '../load/settings.ts';
-import { runShardCli, writePlan, type ShardOutcome } from './shards.ts';
+import { runShardCli, writePlan, type ShardOutcome, SHARD_TEST_SERVER_DELAY_MS } from './shards.ts';
 
 const CLIENTS = 30;
 const RATE = 10;
@@ -42,7 +42,7 @@ const problemsOf = (f: () => unknown): string[] => {
 };
 
 beforeAll(async () => {
-  server = await spawnReferenceServer(runSettings('ws', ['--clients', String(CLIENTS), '--rate', String(RATE)]), 0);
+  server = await spawnReferenceServer(runSettings('ws', ['--clients', String(CLIENTS), '--rate', String(RATE), '--delay', String(SHARD_TEST_SERVER_DELAY_MS)]), 0);
   const run: PlanRun = {
     transport: 'ws', workload: 'broadcast', clients: CLIENTS, durationMs: 1500, warmupMs: 500, ratePerS: RATE, payloadBytes: 64,
     topics: 1, pollIntervalMs: 0, longPollTimeoutMs: 30_000, arrivalRatePerS: 1000, target: server.url,
@@ -91,8 +91,8 @@ describe('three shards of one plan, merged', () => {
       expect(c.afterOffsetUs).toBeDefined();
     });
     expect(shards[2].shard!.clock!.emulatedSkewUs).toBe(SKEW_MS * 1000);
-    // Uncorrected, every delivery of shard 2 would read ≥ 200 ms; corrected, it is a loopback
-    // delivery of a few ms like the others'. Half the skew is the line between the two.
+    // Uncorrected, every delivery of shard 2 would read ≥ 200 ms; corrected, it is the server's
+    // 10 ms hold and a few ms like the others'. Half the skew is the line between the two.
     expect(shards[2].summary.latencyUs.p99).toBeLessThan((SKEW_MS / 2) * 1000);
     expect(shards[2].summary.latencyUs.p50).toBeGreaterThan(0);
   });

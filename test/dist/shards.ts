@@ -12,6 +12,14 @@ import { makePlan, type Plan, type PlanRun } from '../../dist/plan.ts';
 import { BIN } from '../cli.ts';
 
 /**
+ * The hold of the reference server the shard tests run against, ms. A plan's clock bound is one
+ * p50 (below); on a busy VM a /time probe's round trip grows faster than a loopback delivery
+ * (2.6 ms against a 1.8 ms p50, three light files at once), and the hold keeps the p50 well above
+ * it. What these files claim is the start, the merge and the offset, not a loopback latency.
+ */
+export const SHARD_TEST_SERVER_DELAY_MS = 10;
+
+/**
  * A plan of `shards` shards of `run`, its first client due `leadMs` from now, written to
  * `dir`/`fileName`, at a start barrier of `barrier.timeoutMs` when given. Its clock bound is one p50: on one machine a delivery is one loopback (or veth)
  * trip through two event loops, and half a /time probe's round trip is the same trip, so the
