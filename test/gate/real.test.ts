@@ -1,7 +1,7 @@
 /**
  * The gate on real runs through the CLI, at a small scale (ws, 100 clients at 20 msg/s arriving in
- * 0.1 s, 1.5 s runs, 1 s measured: 2,000 deliveries in each, enough for a p99 that two sets of
- * three do not tell apart):
+ * 0.1 s, their handshakes a few ms each, inside a 0.25 s warm-up; 1 s measured: 2,000 deliveries
+ * in each run, enough for a p99 that two sets of three do not tell apart):
  * - six repeats of one configuration, split alternately into two sets of three (so machine drift
  *   falls on both sides alike; three a side is the least Welch's t is used with), are not called
  *   a regression (compare in process: its command line and exit code are the next case's);
@@ -21,7 +21,7 @@ import { findAll, parseXml } from './xml.ts';
 import { pushbench as cli, type CliResult } from '../cli.ts';
 import { compareCommand } from '../../cli/compare-command.ts';
 
-const SCALE = ['--clients', '100', '--duration', '1500ms', '--warmup', '500ms', '--rate', '20', '--network', 'loopback', '--no-report'];
+const SCALE = ['--clients', '100', '--duration', '1250ms', '--warmup', '250ms', '--rate', '20', '--network', 'loopback', '--no-report'];
 
 function pushbench(args: string[]) {
   return cli(args, 90_000);
