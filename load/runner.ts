@@ -35,7 +35,7 @@ import { runSchedule, type RunSchedule } from './run/schedule.ts';
 import { zeroStatsDelta, type BankedServer } from './run/server-stats.ts';
 import { settleRun, shareClients, staircaseProblems, type RunHooks, type RunSettings, type SettledRun } from './run/settings.ts';
 import { Staircase } from './run/staircase.ts';
-import { RunStop, WorkerFleet, workerPool } from './run/workers.ts';
+import { RunStop, WorkerFleet, workerPool, workersLoaded } from './run/workers.ts';
 
 // What callers import from here (the run's settings, the machine split, the server's /stats).
 export type { Progress } from './progress.ts';
@@ -48,10 +48,11 @@ export { spawnReferenceServer } from './run/children.ts';
 export { DEFAULT_GC_NOTE } from './run/diagnose.ts';
 
 /**
- * How long after the schedule is fixed the first client is due: the workers (loading since the
- * pool was made, while the server started) get their tasks and are on the schedule by then.
+ * How long after the schedule is fixed the first client is due: the workers, loaded (each answered
+ * a ping while the server started), get their tasks and build their clients by then — a few ms for
+ * hundreds of clients; the rest is an event-loop turn or two of a busy machine.
  */
-const START_LEAD_US = 150_000;
+const START_LEAD_US = 50_000;
 
 /** Run once; resolves with the record (complete: false when aborted). Throws PushbenchError on setup failures. */
 export async function runOnce(given: RunSettings, hooks: RunHooks = {}): Promise<ResultRecord> {
@@ -69,7 +70,10 @@ export async function runOnce(given: RunSettings, hooks: RunHooks = {}): Promise
     const ownClients = shareClients(s.clients, s.share);
     const workers = Math.max(1, Math.min(s.workers, ownClients));
     pool = await workerPool(workers);
+    // a thread that failed to load fails the run's own task, with its error
+    const loaded = workersLoaded(pool, workers).catch(() => undefined);
     await env.up();
+    await loaded;
     const run = await startMeasuring({ s, hooks, log, env, pool, ownClients, workers, startedAt });
     const results = await workersDone(run);
     const endedUs = nowUs();

@@ -234,3 +234,8 @@ export interface WorkerResult {
 export function isSlowClient(id: number, share: number): boolean {
   return Math.floor((id + 1) * share) > Math.floor(id * share);
 }
+
+/** A run's first message to each thread, answered at once: it resolves once the thread has loaded. */
+export interface WorkerPing {
+  ping: true;
+}

@@ -17,7 +17,7 @@ import { ThreadTicks } from './worker-ticks.ts';
 import { SliceWindows } from './worker-windows.ts';
 import { SAMPLER_LAG_US } from './seconds.ts';
 import { topicIndexOf } from './workload.ts';
-import { arrivalUs, stepOf, type WorkerResult, type WorkerTask } from './worker-task.ts';
+import { arrivalUs, stepOf, type WorkerPing, type WorkerResult, type WorkerTask } from './worker-task.ts';
 
 export type { StaircaseStep, WorkerResult, WorkerStep, WorkerTask, WorkerTick } from './worker-task.ts';
 export { arrivalUs, isSlowClient, stepOf } from './worker-task.ts';
@@ -104,7 +104,8 @@ async function arrive(task: WorkerTask, signal: { stopped: boolean }, awaitGo: (
   }
 }
 
-export default async function runSlice(task: WorkerTask): Promise<WorkerResult> {
+export default async function runSlice(task: WorkerTask | WorkerPing): Promise<WorkerResult | null> {
+  if ('ping' in task) return null;
   startInPlace(); // diagnostic (npm run bench:in-place); nothing unless its variable is set
   const stopProfile = startWorkerProfile(task.workerIndex);
   // The run id is the profile target's epoch: the run's publishers are its only ones.

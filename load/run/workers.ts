@@ -10,7 +10,7 @@ import { nowUs, type PublishSchedule } from '../../core/wire.ts';
 import { TSX_EXEC_ARGV } from '../../core/tsx.ts';
 import { entryBundle } from '../../core/entry-bundle.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
+import type { WorkerPing, WorkerResult, WorkerStep, WorkerTask, WorkerTick } from '../worker-task.ts';
 import type { ClientTls } from '../drivers/types.ts';
 import { sourceAddresses } from './machine.ts';
 import { WHOLE_RUN, nestSlice, sliceIds } from '../slice.ts';
@@ -34,6 +34,14 @@ export async function workerPool(workers: number): Promise<Piscina> {
     idleTimeout: 60_000,
     atomics: 'disabled',
   });
+}
+
+/**
+ * Resolves once each of the pool's `workers` threads has loaded its module: one ping each, at once
+ * (a thread takes one task at a time, so each goes to another thread).
+ */
+export async function workersLoaded(pool: Piscina, workers: number): Promise<void> {
+  await Promise.all(Array.from({ length: workers }, () => pool.run({ ping: true } satisfies WorkerPing)));
 }
 
 /** What the runner tells the workers. */
