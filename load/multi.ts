@@ -30,12 +30,12 @@ import { metricsSinkOf, type MetricsSink, type RunLabels, type RunMetrics } from
 
 const CHILD_ENV = 'PUSHBENCH_GENERATOR_CHILD';
 /**
- * From the last child's "ready" to the shared t0: every child's worker threads, started but maybe
- * still loading, get their tasks, all children at once on the load CPUs (a worker loads in about
- * 150 ms of CPU; the in-process run's lead is that).
+ * From the last child's "ready" to the shared t0. A child is ready once its worker threads have
+ * loaded; in the lead each gets 'start', posts its tasks and builds its clients (the in-process
+ * run's lead, 50 ms), all children at once on the load CPUs.
  */
-const START_LEAD_MS = 300;
-const PER_CHILD_LEAD_MS = 200;
+const START_LEAD_MS = 100;
+const PER_CHILD_LEAD_MS = 50;
 const CHILD_EXIT_GRACE_MS = 5000;
 
 type ToChild = { type: 'run'; settings: RunSettings; metrics: boolean } | { type: 'start'; t0Us: number } | { type: 'stop' };

@@ -131,7 +131,7 @@ export interface RunHooks {
   signal?: AbortSignal;
   /**
    * A share whose t0 is not fixed yet (load/multi.ts): called once the run is set up (its worker
-   * threads started, server and proxy up); resolves with the shared t0, µs on the nowUs clock.
+   * threads loaded, server and proxy up); resolves with the shared t0, µs on the nowUs clock.
    */
   startAt?(): Promise<number>;
   /** live metrics (`--metrics-port`): fed once a second from the ticks and the sampler, and at the end */
