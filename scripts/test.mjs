@@ -2,9 +2,9 @@
 // `npm test`: the suite's three lanes (vitest.config.ts, test/lanes.ts) as three vitest processes.
 // The heavy files one at a time beside the light files one at a time; once the heavy lane is
 // done, two light files at a time; then the files that run alone. One report is merged from the
-// three (.tmp/vitest-results.json, as `vitest run` writes it). Vitest alone cannot run one lane beside another with its own worker count: its
-// `maxWorkers` is one pool for every project, and a `singleFork` project waits for its group's
-// other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
+// three (.tmp/vitest-results.json, as `vitest run` writes it). Vitest alone cannot run one lane
+// beside another with its own worker count: its `maxWorkers` is one pool for every project, and a
+// `singleFork` project waits for its group's other files. Arguments (`npm test -- test/load/run.test.ts`) go to a plain `vitest run`.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
