@@ -18,6 +18,7 @@ import { GENERATOR_V8_FLAGS } from '../../core/tsx.ts';
 import { BIN } from '../cli.ts';
 import { findAll, parseXml } from './xml.ts';
 import { ownWorktrees } from '../worktrees.ts';
+import { captureIo } from '../fixtures/io.ts';
 
 const worktrees = ownWorktrees();
 // 1 s measured at 20 clients: 200 deliveries a run, enough for every figure compare prints.
@@ -35,12 +36,6 @@ function socketsOf(pid: number): number {
   }
 }
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
-
 describe('pushbench ab', () => {
   it('turns: over 2k steps every side takes every place equally often', () => {
     expect([0, 1, 2, 3].map((i) => turnOrder(2, i))).toEqual([[0, 1], [1, 0], [1, 0], [0, 1]]);
@@ -50,7 +45,7 @@ describe('pushbench ab', () => {
 
   it('lists every bad option at once, exits 2 and makes no worktree', async () => {
     expect(worktrees()).toBe('');
-    const c = capture();
+    const c = captureIo();
     mkdirSync('.tmp', { recursive: true });
     const code = await abCommand(['--base', 'no-such-rev-xyz', '--repeats', '1', '--transports', 'carrier-pigeon', '--clients', '-3',
       '--max-regression', 'p98=10%', '--assert', 'p99<soon', '--junit', '/proc/no/such/dir/x.xml'], c.io);
@@ -64,7 +59,7 @@ describe('pushbench ab', () => {
     expect(worktrees()).toBe('');
     mkdirSync('.tmp', { recursive: true });
     const dir = mkdtempSync(join('.tmp', 'ab-cmd-'));
-    const c = capture();
+    const c = captureIo();
     try {
       // Latency and CPU reported, not gated: with 2 pairs the paired t has 1 degree of freedom, and
       // when nothing changed it still calls a regression with probability up to α = 2.5 % per

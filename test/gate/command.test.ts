@@ -11,12 +11,7 @@ import { compareCommand } from '../../cli/compare-command.ts';
 import type { ResultRecord } from '../../core/record.ts';
 import { repeats } from './helpers.ts';
 import { findAll, parseXml } from './xml.ts';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
+import { captureIo } from '../fixtures/io.ts';
 
 /** A folder like `rank` writes: the runs' JSON plus ranking.json and a non-JSON file. */
 function rankFolder(root: string, name: string, records: ResultRecord[]): string {
@@ -40,7 +35,7 @@ describe('pushbench compare (in process)', () => {
     const root = mkdtempSync(join(tmpdir(), 'pushbench-compare-'));
     const b = rankFolder(root, 'base', repeats(ws, 'p50Us', [1000, 1020, 990], 'b'));
     const c = rankFolder(root, 'cur', repeats(ws, 'p50Us', [1010, 985, 1005], 'c'));
-    const { io, out, err } = capture();
+    const { io, out, err } = captureIo();
     expect(await compareCommand([b, c], io)).toBe(0);
     expect(err).toEqual([]);
     expect(out).toContain(`skipped ${join(b, 'ranking.json')} (not a result file)`);
@@ -57,7 +52,7 @@ describe('pushbench compare (in process)', () => {
     const md = join(root, 'out', 'compare.md');
     const xml = join(root, 'out', 'compare.xml');
     const report = join(root, 'report');
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     expect(await compareCommand([b, c, '--markdown', md, '--junit', xml, '--report', report], io)).toBe(1);
     expect(out.join('\n')).toMatch(/REGRESSION: p50 \+24\.9 %/);
     const markdown = readFileSync(md, 'utf8');
@@ -74,7 +69,7 @@ describe('pushbench compare (in process)', () => {
     const root = mkdtempSync(join(tmpdir(), 'pushbench-compare-'));
     const b = rankFolder(root, 'base', repeats(ws, 'p50Us', [1000, 1020, 990], 'b'));
     const c = rankFolder(root, 'cur', repeats(ws, 'p50Us', [1250, 1270, 1240], 'c'));
-    expect(await compareCommand([b, c, '--max-regression', 'p50=30%'], capture().io)).toBe(0);
+    expect(await compareCommand([b, c, '--max-regression', 'p50=30%'], captureIo().io)).toBe(0);
   });
 
   it('exit 2 with a sentence for each bad input, all listed: missing, truncated, not a result, schema too new, and a configuration difference among the files that read', async () => {
@@ -86,7 +81,7 @@ describe('pushbench compare (in process)', () => {
     const notResult = join(root, 'notes.json');
     writeFileSync(notResult, '{"hello": 1}');
     const junit = join(root, 'bad.xml');
-    const { io, err } = capture();
+    const { io, err } = captureIo();
     expect(await compareCommand([join(root, 'missing.json'), dir, '--junit', junit], io)).toBe(2);
     const text = err.join('\n');
     expect(text).toMatch(/^pushbench compare: cannot compare:/);
@@ -95,12 +90,12 @@ describe('pushbench compare (in process)', () => {
     expect(text).toMatch(/CURRENT .*newer\.json: not a pushbench result file: schema version 99 is newer than this pushbench reads/);
     expect(findAll(parseXml(readFileSync(junit, 'utf8')), 'error')).toHaveLength(1);
 
-    const third = capture();
+    const third = captureIo();
     const mismatched = rankFolder(root, 'mismatched', [{ ...good, name: 'm1', config: { ...good.config, clients: 7 } }]);
     expect(await compareCommand([mismatched, dir], third.io)).toBe(2);
     expect(third.err.join('\n')).toMatch(/truncated\.json: not valid JSON[^]*clients: baseline 7, current 1000/);
 
-    const second = capture();
+    const second = captureIo();
     expect(await compareCommand([notResult, dir], second.io)).toBe(2);
     expect(second.err.join('\n')).toMatch(/BASELINE .*notes\.json: not a pushbench result file: field "schema" is undefined/);
   });
@@ -110,7 +105,7 @@ describe('pushbench compare (in process)', () => {
     const b = rankFolder(root, 'base', repeats(ws, 'p50Us', [1000, 1020], 'b'));
     const cur = repeats(ws, 'p50Us', [1000, 1020], 'c').map((r) => ({ ...r, config: { ...r.config, clients: 200, durationMs: 6000 } }));
     const c = rankFolder(root, 'cur', cur);
-    const { io, err } = capture();
+    const { io, err } = captureIo();
     expect(await compareCommand([b, c], io)).toBe(2);
     expect(err.filter((l) => l.includes('the configurations differ'))).toHaveLength(1);
     const lines = err.join('\n').split('\n').filter((l) => l.startsWith('  - '));
@@ -118,14 +113,14 @@ describe('pushbench compare (in process)', () => {
       '  - ws broadcast on loopback: the configurations differ (clients: baseline 1000, current 200); compare like with like, or pass --force',
       '  - ws broadcast on loopback: the configurations differ (duration: baseline 12000 ms, current 6000 ms); compare like with like, or pass --force',
     ]);
-    const forced = capture();
+    const forced = captureIo();
     expect(await compareCommand([b, c, '--force'], forced.io)).toBe(0);
     expect(forced.out.join('\n')).toContain('compared anyway (--force)');
   });
 
   it('the committed baseline reads, and compared with itself matches every transport with no change', async () => {
     const baseline = new URL('../../baselines/reference', import.meta.url).pathname;
-    const { io, out, err } = capture();
+    const { io, out, err } = captureIo();
     expect(await compareCommand([baseline, baseline], io)).toBe(0);
     expect(err).toEqual([]);
     const text = out.join('\n');
@@ -134,7 +129,7 @@ describe('pushbench compare (in process)', () => {
   });
 
   it('exit 2 for bad arguments, every one listed', async () => {
-    const { io, err } = capture();
+    const { io, err } = captureIo();
     expect(await compareCommand(['only-one', '--max-regression', 'p98=1%', '--bogus'], io)).toBe(2);
     const text = err.join('\n');
     expect(text).toContain('unknown option --bogus');

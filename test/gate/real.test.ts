@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { findAll, parseXml } from './xml.ts';
 import { pushbench as cli, type CliResult } from '../cli.ts';
 import { compareCommand } from '../../cli/compare-command.ts';
+import { captureIo } from '../fixtures/io.ts';
 
 const SCALE = ['--clients', '100', '--duration', '1250ms', '--warmup', '250ms', '--rate', '20', '--network', 'loopback', '--no-report'];
 
@@ -29,10 +30,10 @@ function pushbench(args: string[]) {
 
 /** `pushbench compare` in process, its output as the command would print it. */
 async function compare(args: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const status = await compareCommand(args, { out: (l) => stdout.push(`${l}\n`), err: (l) => stderr.push(`${l}\n`) });
-  return { status, stdout: stdout.join(''), stderr: stderr.join('') };
+  const c = captureIo();
+  const status = await compareCommand(args, c.io);
+  const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('');
+  return { status, stdout: text(c.out), stderr: text(c.err) };
 }
 
 const out = mkdtempSync(join(tmpdir(), 'pushbench-gate-'));
